@@ -1,0 +1,52 @@
+"""NATS JetStream connection and the stream each service publishes to."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+
+from crmkit.events import stream_name, subject_for
+
+log = logging.getLogger(__name__)
+
+# Long enough that a relay restarting after a crash re-publishes inside the broker's dedup window.
+DUPLICATE_WINDOW_SECONDS = 600.0
+
+
+async def connect(url: str, *, name: str) -> NATS:
+    """Connect and keep reconnecting forever: the relay and consumers outlive broker restarts."""
+
+    async def _on_error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc)
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        error_cb=_on_error,
+    )
+
+
+async def ensure_stream(
+    js: JetStreamContext, service: str, *, namespace: str = "", replicas: int = 1
+) -> str:
+    """Create (or leave alone) the stream holding crm.<service>.v1.* events."""
+    name = stream_name(service, namespace)
+    config = StreamConfig(
+        name=name,
+        subjects=[subject_for(service, ">", namespace)],
+        num_replicas=replicas,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        await js.add_stream(config)
+        log.info("created stream %s", name)
+    return name

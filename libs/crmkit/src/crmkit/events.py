@@ -1,0 +1,141 @@
+"""Event tables every service shares the shape of (outbox, inbox, dead letters) and subjects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry import propagate
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.events.v1.envelope_pb2 import Envelope
+from crmkit.clock import utcnow
+
+
+@dataclass(frozen=True)
+class EventTables:
+    outbox: Table
+    inbox: Table
+    dead_letters: Table
+
+
+def event_tables(metadata: MetaData) -> EventTables:
+    """Declare the outbox, inbox and dead-letter tables in a service's own metadata."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        # Sequence gives publication order; SQLite only autoincrements an INTEGER primary key.
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("subject", String(200), nullable=False),
+        Column("envelope", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+    )
+    Index(
+        "ix_outbox_unpublished",
+        outbox.c.seq,
+        postgresql_where=outbox.c.published_at.is_(None),
+        sqlite_where=outbox.c.published_at.is_(None),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("subject", String(200), nullable=False),
+        Column("received_at", DateTime(timezone=True), nullable=False),
+    )
+    dead_letters = Table(
+        "dead_letters",
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", String(36), nullable=True),
+        Column("subject", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("deliveries", Integer, nullable=False),
+        Column("failed_at", DateTime(timezone=True), nullable=False),
+    )
+    return EventTables(outbox=outbox, inbox=inbox, dead_letters=dead_letters)
+
+
+def subject_for(service: str, event_name: str, namespace: str = "") -> str:
+    """crm.<service>.v1.<event_name>, optionally under a namespace (isolated test runs)."""
+    return f"{namespace}crm.{service}.v1.{event_name}"
+
+
+def event_type(service: str, event_name: str) -> str:
+    return f"crm.{service}.v1.{event_name}"
+
+
+def stream_name(service: str, namespace: str = "") -> str:
+    prefix = namespace.rstrip(".").replace(".", "_").upper()
+    return f"{prefix + '_' if prefix else ''}CRM_{service.upper()}"
+
+
+def timestamp_of(value: dt.datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value.astimezone(dt.UTC))
+    return stamp
+
+
+async def add_event(
+    session: AsyncSession,
+    tables: EventTables,
+    *,
+    service: str,
+    event_name: str,
+    message: Message,
+    tenant_id: str,
+    org_unit_id: str,
+    aggregate_id: str,
+    aggregate_version: int,
+    occurred_at: dt.datetime,
+    actor_id: str,
+    namespace: str = "",
+) -> Envelope:
+    """Record an event in the outbox inside the caller's transaction (never commits)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    envelope = Envelope(
+        id=str(uuid.uuid4()),
+        type=event_type(service, event_name),
+        tenant_id=tenant_id,
+        org_unit_id=org_unit_id,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        occurred_at=timestamp_of(occurred_at),
+        traceparent=carrier.get("traceparent", ""),
+        tracestate=carrier.get("tracestate", ""),
+        actor_id=actor_id,
+    )
+    envelope.payload.Pack(message)
+    await session.execute(
+        tables.outbox.insert().values(
+            event_id=envelope.id,
+            subject=subject_for(service, event_name, namespace),
+            envelope=envelope.SerializeToString(),
+            created_at=utcnow(),
+            attempts=0,
+        )
+    )
+    return envelope

@@ -1,0 +1,134 @@
+"""Outbox relay: publishes committed outbox rows to JetStream, marks them on the broker's ack."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from nats.js import JetStreamContext
+from sqlalchemy import func, select, update
+
+from crmkit.clock import Clock, as_utc, utcnow
+from crmkit.db import SessionFactory
+from crmkit.events import EventTables
+from crmkit.metrics import OUTBOX_FAILURES, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED, OUTBOX_UNPUBLISHED
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Never drops a row: a row leaves the unpublished set only when JetStream acked it.
+
+    Several replicas may run at once: on PostgreSQL rows are claimed with SKIP LOCKED, and the
+    event id doubles as Nats-Msg-Id so a row published twice is stored once by the broker.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: SessionFactory,
+        tables: EventTables,
+        js: JetStreamContext,
+        batch_size: int = 200,
+        idle_interval: float = 0.1,
+        max_backoff: float = 30.0,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._service = service
+        self._sessions = sessions
+        self._tables = tables
+        self._js = js
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self._max_backoff = max_backoff
+        self._clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Publish now rather than at the next poll (called after a commit that wrote events)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                await self.refresh_gauges()
+                backoff = 0.5
+                if published:
+                    continue
+                delay = self._idle_interval
+            except Exception:
+                OUTBOX_FAILURES.labels(self._service).inc()
+                log.exception("outbox relay failed; retrying in %.1fs", backoff)
+                delay = backoff
+                backoff = min(backoff * 2, self._max_backoff)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            if stop.is_set():
+                break
+
+    async def publish_pending(self) -> int:
+        """Publish one batch in order; returns how many rows JetStream acknowledged."""
+        outbox = self._tables.outbox
+        published = 0
+        async with self._sessions() as session, session.begin():
+            query = (
+                select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.envelope)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.seq)
+                .limit(self._batch_size)
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            done: list[int] = []
+            failure: tuple[int, str] | None = None
+            for row in rows:
+                try:
+                    await self._js.publish(
+                        row.subject, row.envelope, headers={"Nats-Msg-Id": row.event_id}
+                    )
+                except Exception as exc:
+                    failure = (row.seq, f"{type(exc).__name__}: {exc}")
+                    break
+                done.append(row.seq)
+            now = self._clock()
+            if done:
+                await session.execute(
+                    update(outbox).where(outbox.c.seq.in_(done)).values(published_at=now)
+                )
+                published = len(done)
+                OUTBOX_PUBLISHED.labels(self._service).inc(published)
+            if failure is not None:
+                # Keep order: stop at the first failure and raise so run() backs off.
+                await session.execute(
+                    update(outbox)
+                    .where(outbox.c.seq == failure[0])
+                    .values(attempts=outbox.c.attempts + 1, last_error=failure[1][:2000])
+                )
+        if failure is not None:
+            raise RuntimeError(f"publishing outbox row {failure[0]} failed: {failure[1]}")
+        return published
+
+    async def refresh_gauges(self) -> None:
+        outbox = self._tables.outbox
+        async with self._sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(
+                        outbox.c.published_at.is_(None)
+                    )
+                )
+            ).one()
+        OUTBOX_UNPUBLISHED.labels(self._service).set(count)
+        OUTBOX_OLDEST_AGE.labels(self._service).set(oldest_age(oldest, self._clock()))
+
+
+def oldest_age(oldest: dt.datetime | None, now: dt.datetime) -> float:
+    return 0.0 if oldest is None else max((now - as_utc(oldest)).total_seconds(), 0.0)

@@ -1,0 +1,132 @@
+"""The life of one service process: migrate, connect, serve gRPC, run relay and consumers, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crmkit import bus
+from crmkit.db import SessionFactory, create_engine, session_factory, upgrade_database
+from crmkit.events import EventTables
+from crmkit.grpc_server import GrpcServer, Registrar
+from crmkit.identity import IdentityVerifier
+from crmkit.metrics import serve_metrics
+from crmkit.relay import OutboxRelay
+from crmkit.settings import ServiceSettings
+from crmkit.telemetry import setup_logging, setup_tracing
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """What a running service holds. Built by `start_runtime`, closed by `close`."""
+
+    name: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    nats: NATS
+    js: JetStreamContext
+    tables: EventTables
+    namespace: str
+    relay: OutboxRelay
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def spawn(self, task: BackgroundTask) -> None:
+        self.tasks.append(asyncio.create_task(task(self.stop)))
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.nats.drain()
+        await self.engine.dispose()
+
+
+async def start_runtime(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    database_url: str,
+    migrations_dir: Path,
+    tables: EventTables,
+    namespace: str = "",
+    migrate: bool = True,
+) -> ServiceRuntime:
+    if migrate:
+        await upgrade_database(migrations_dir, database_url)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    nc = await bus.connect(settings.nats_url, name=f"crm-{name}")
+    js = nc.jetstream()
+    await bus.ensure_stream(js, name, namespace=namespace, replicas=settings.stream_replicas)
+    relay = OutboxRelay(service=name, sessions=sessions, tables=tables, js=js)
+    runtime = ServiceRuntime(
+        name=name,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        nats=nc,
+        js=js,
+        tables=tables,
+        namespace=namespace,
+        relay=relay,
+    )
+    runtime.spawn(relay.run)
+    return runtime
+
+
+def load_verifier(settings: ServiceSettings) -> IdentityVerifier:
+    path = settings.identity_public_key_file
+    if not path.exists():
+        raise SystemExit(
+            f"identity public key {path} not found: set CRM_IDENTITY_PUBLIC_KEY_FILE "
+            "(make run generates one under .crm/keys)"
+        )
+    return IdentityVerifier.from_file(path)
+
+
+async def serve_forever(
+    runtime: ServiceRuntime,
+    *,
+    registrars: Sequence[Registrar],
+    service_names: Sequence[str],
+    grace: float = 10.0,
+) -> None:
+    """Serve gRPC until SIGINT/SIGTERM, then drain calls and background work."""
+    settings = runtime.settings
+    server = GrpcServer(
+        service=runtime.name,
+        verifier=load_verifier(settings),
+        registrars=registrars,
+        service_names=service_names,
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+    )
+    await server.start()
+    log.info("crm-%s serving gRPC on %s:%d", runtime.name, settings.grpc_host, server.port)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runtime.stop.set)
+    await runtime.stop.wait()
+    log.info("crm-%s stopping", runtime.name)
+    await server.stop(grace)
+    await runtime.close()
+
+
+def prepare_process(settings: ServiceSettings, name: str) -> None:
+    setup_logging(f"crm-{name}", json_logs=settings.log_json, level=settings.log_level)
+    setup_tracing(f"crm-{name}")
+    serve_metrics(settings.metrics_port)

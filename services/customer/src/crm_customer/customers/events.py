@@ -1,0 +1,75 @@
+"""Customer events: what is published, under which name, for every change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.customer.v1 import events_pb2
+from crmkit.events import EventTables, add_event
+from crm_customer.customers.models import Customer, customer_to_proto
+
+SERVICE = "customer"
+CUSTOMER_CREATED = "customer_created"
+CUSTOMER_UPDATED = "customer_updated"
+CUSTOMER_OWNER_CHANGED = "customer_owner_changed"
+CUSTOMER_ARCHIVED = "customer_archived"
+
+
+@dataclass(frozen=True)
+class CustomerEvents:
+    """Writes customer events into the outbox of the caller's transaction."""
+
+    tables: EventTables
+    namespace: str = ""
+
+    async def _emit(
+        self, session: AsyncSession, name: str, message: Message, customer: Customer, actor_id: str, at: dt.datetime
+    ) -> None:
+        await add_event(
+            session,
+            self.tables,
+            service=SERVICE,
+            event_name=name,
+            message=message,
+            tenant_id=customer.tenant_id,
+            org_unit_id=customer.org_unit_id,
+            aggregate_id=customer.id,
+            aggregate_version=customer.version,
+            occurred_at=at,
+            actor_id=actor_id,
+            namespace=self.namespace,
+        )
+
+    async def created(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
+        message = events_pb2.CustomerCreated(customer=customer_to_proto(customer))
+        await self._emit(session, CUSTOMER_CREATED, message, customer, actor_id, at)
+
+    async def updated(
+        self, session: AsyncSession, customer: Customer, changed: list[str], actor_id: str, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerUpdated(customer=customer_to_proto(customer), changed_fields=changed)
+        await self._emit(session, CUSTOMER_UPDATED, message, customer, actor_id, at)
+
+    async def owner_changed(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        previous_owner_id: str,
+        previous_org_unit_id: str,
+        actor_id: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.CustomerOwnerChanged(
+            customer=customer_to_proto(customer),
+            previous_owner_id=previous_owner_id,
+            previous_org_unit_id=previous_org_unit_id,
+        )
+        await self._emit(session, CUSTOMER_OWNER_CHANGED, message, customer, actor_id, at)
+
+    async def archived(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
+        message = events_pb2.CustomerArchived(customer=customer_to_proto(customer))
+        await self._emit(session, CUSTOMER_ARCHIVED, message, customer, actor_id, at)

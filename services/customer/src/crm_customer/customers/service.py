@@ -1,0 +1,521 @@
+"""Customer business rules. Functions take the session and never commit: the caller does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initials, search_terms, verify_candidate
+from crmkit.clock import as_utc
+from crmkit.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from crmkit.identity import DataScope, Identity, Role
+from crmkit.paging import decode_token, encode_token
+from crm_customer.customers.events import CustomerEvents
+from crm_customer.customers.models import (
+    DEFAULT_CUSTOMER_TYPES,
+    Contact,
+    CreateRequest,
+    Customer,
+    CustomerType,
+    SearchTerm,
+)
+from crm_customer.customers.validation import ContactInput, CustomerInput, contract_dates
+
+WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
+# Searching deeper than this is a sign the query should be narrower, not a reason to scan.
+MAX_SEARCH_OFFSET = 1000
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    lifecycle_stage: str | None = None
+    type: str | None = None
+    owner_id: str | None = None
+    org_unit_id: str | None = None
+    tag: str | None = None
+    include_archived: bool = False
+
+
+def scope_condition(identity: Identity) -> ColumnElement[bool]:
+    """The data scope as SQL: the same rule as Identity.can_see, applied in the database."""
+    tenant = Customer.tenant_id == identity.tenant_id
+    if identity.scope is DataScope.TENANT:
+        return tenant
+    if identity.scope is DataScope.SUBTREE:
+        return and_(tenant, Customer.org_path.startswith(identity.org_path, autoescape=True))
+    return and_(tenant, Customer.owner_id == identity.principal_id)
+
+
+def visible(identity: Identity, customer: Customer) -> bool:
+    return customer.tenant_id == identity.tenant_id and identity.can_see(
+        owner_id=customer.owner_id, org_path=customer.org_path
+    )
+
+
+async def get_customer(session: AsyncSession, *, identity: Identity, customer_id: str, for_update: bool = False) -> Customer:
+    query = select(Customer).where(Customer.id == customer_id, scope_condition(identity))
+    if for_update:
+        query = query.with_for_update()
+    customer = await session.scalar(query)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+async def customer_types(session: AsyncSession, *, tenant_id: str) -> list[str]:
+    rows = (
+        await session.scalars(
+            select(CustomerType.name).where(CustomerType.tenant_id == tenant_id).order_by(CustomerType.position)
+        )
+    ).all()
+    return list(rows) or list(DEFAULT_CUSTOMER_TYPES)
+
+
+async def _check_type(session: AsyncSession, tenant_id: str, value: str) -> None:
+    if value and value not in await customer_types(session, tenant_id=tenant_id):
+        raise InvalidArgument("customer.type", f"unknown customer type {value!r} / 未知的客户类型")
+
+
+def _placement(identity: Identity, data: CustomerInput) -> tuple[str, str, str]:
+    """Owner, org unit and org path of a new customer; sales reps always own what they create."""
+    if identity.role is Role.SALES or not data.owner_id:
+        return identity.principal_id, identity.org_unit_id, identity.org_path
+    if not data.org_unit_id or not data.org_path:
+        raise InvalidArgument("customer.org_unit_id", "required with owner_id / 指定负责人时须指定组织")
+    _check_placement(identity, data.org_unit_id, data.org_path)
+    return data.owner_id, data.org_unit_id, data.org_path
+
+
+def _check_placement(identity: Identity, org_unit_id: str, org_path: str) -> None:
+    if not org_path.endswith(f"/{org_unit_id}/"):
+        raise InvalidArgument("customer.org_path", "does not end with org_unit_id / 组织路径与组织不符")
+    if identity.scope is DataScope.SUBTREE and not org_path.startswith(identity.org_path):
+        raise PermissionDenied("cannot place a customer outside your org unit / 不能分配到本组织以外")
+
+
+async def _refuse_duplicates(
+    session: AsyncSession,
+    identity: Identity,
+    *,
+    credit_code: str | None,
+    mobiles: Sequence[str],
+    wechat_ids: Sequence[str],
+    exclude_customer_id: str | None = None,
+    exclude_contact_id: str | None = None,
+) -> None:
+    """A customer is one profile: a credit code, mobile or WeChat id belongs to one customer."""
+    checks: list[tuple[str, Select[tuple[Customer]]]] = []
+    tenant = identity.tenant_id
+    if credit_code:
+        checks.append(
+            ("credit_code", select(Customer).where(Customer.tenant_id == tenant, Customer.credit_code == credit_code))
+        )
+    for field_name, column, values in (("mobile", Contact.mobile, mobiles), ("wechat_id", Contact.wechat_id, wechat_ids)):
+        wanted = [v for v in values if v]
+        if wanted:
+            query = (
+                select(Customer)
+                .join(Contact, Contact.customer_id == Customer.id)
+                .where(Contact.tenant_id == tenant, column.in_(wanted))
+            )
+            if exclude_contact_id:
+                query = query.where(Contact.id != exclude_contact_id)
+            checks.append((field_name, query))
+    for field_name, query in checks:
+        if exclude_customer_id and field_name == "credit_code":
+            query = query.where(Customer.id != exclude_customer_id)
+        existing = (await session.scalars(query.limit(1))).first()
+        if existing is None:
+            continue
+        label = {"credit_code": "统一社会信用代码", "mobile": "手机号", "wechat_id": "微信号"}[field_name]
+        if visible(identity, existing):
+            raise AlreadyExists(
+                f"{label}已被客户“{existing.name}”使用（负责人 {existing.owner_id}） / "
+                f"{field_name} already belongs to customer {existing.name!r} (owner {existing.owner_id})",
+                field=field_name,
+                existing_id=existing.id,
+            )
+        raise AlreadyExists(
+            f"{label}已被客户“{existing.name}”使用，该客户由其他同事负责 / "
+            f"{field_name} already belongs to customer {existing.name!r}, owned by a colleague",
+            field=field_name,
+        )
+
+
+async def _index_for_search(session: AsyncSession, customer: Customer, mobiles: Sequence[str]) -> None:
+    await session.execute(delete(SearchTerm).where(SearchTerm.customer_id == customer.id))
+    terms = search_terms(customer.name, customer.short_name, mobiles, customer.credit_code or "")
+    if terms:
+        await session.execute(
+            SearchTerm.__table__.insert(),
+            [
+                {"tenant_id": customer.tenant_id, "term": term, "rank": rank, "customer_id": customer.id}
+                for term, rank in terms.items()
+            ],
+        )
+    customer.pinyin_full = pinyin_full(customer.name)[:600]
+    customer.pinyin_initials = pinyin_initials(customer.name)[:200]
+
+
+def _new_contact(tenant_id: str, customer_id: str, data: ContactInput, now: dt.datetime) -> Contact:
+    return Contact(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant_id,
+        customer_id=customer_id,
+        name=data.name,
+        mobile=data.mobile,
+        wechat_id=data.wechat_id,
+        email=data.email,
+        decision_role=data.decision_role,
+        title=data.title,
+        is_primary=data.primary,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _refuse_repeats_within(contacts: Sequence[ContactInput]) -> None:
+    for attribute in ("mobile", "wechat_id"):
+        seen: set[str] = set()
+        for index, contact in enumerate(contacts):
+            value = getattr(contact, attribute)
+            if value and value in seen:
+                raise AlreadyExists(
+                    f"联系人重复 / customer.contacts[{index}].{attribute} is repeated",
+                    field=f"customer.contacts[{index}].{attribute}",
+                )
+            if value:
+                seen.add(value)
+
+
+async def create_customer(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    data: CustomerInput,
+    request_id: str,
+    events: CustomerEvents,
+    now: dt.datetime,
+) -> Customer:
+    identity.require_role(*WRITER_ROLES)
+    if request_id:
+        earlier = await session.get(CreateRequest, (identity.tenant_id, request_id))
+        if earlier is not None:
+            return await get_customer(session, identity=identity, customer_id=earlier.resource_id)
+    await _check_type(session, identity.tenant_id, data.type)
+    _refuse_repeats_within(data.contacts)
+    mobiles = [c.mobile for c in data.contacts if c.mobile]
+    await _refuse_duplicates(
+        session,
+        identity,
+        credit_code=data.credit_code,
+        mobiles=mobiles,
+        wechat_ids=[c.wechat_id for c in data.contacts if c.wechat_id],
+    )
+    owner_id, org_unit_id, org_path = _placement(identity, data)
+    customer = Customer(
+        id=str(uuid.uuid4()),
+        tenant_id=identity.tenant_id,
+        org_unit_id=org_unit_id,
+        org_path=org_path,
+        owner_id=owner_id,
+        name=data.name,
+        short_name=data.short_name,
+        type=data.type,
+        credit_code=data.credit_code,
+        addresses=data.addresses,
+        contract_start=data.contract_start,
+        contract_end=data.contract_end,
+        tags=data.tags,
+        custom_fields=data.custom_fields,
+        lifecycle_stage=data.lifecycle_stage,
+        archived=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    customer.contacts = [_new_contact(identity.tenant_id, customer.id, c, now) for c in data.contacts]
+    session.add(customer)
+    await session.flush()
+    await _index_for_search(session, customer, mobiles)
+    if request_id:
+        session.add(CreateRequest(tenant_id=identity.tenant_id, request_id=request_id, resource_id=customer.id, created_at=now))
+    await events.created(session, customer, identity.principal_id, now)
+    return customer
+
+
+def _check_version(customer: Customer, expected_version: int) -> None:
+    if expected_version and customer.version != expected_version:
+        raise Aborted(
+            f"customer was changed by someone else (version {customer.version}) / 客户已被他人修改，请刷新后重试"
+        )
+
+
+async def update_customer(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    customer_id: str,
+    changes: dict[str, Any],
+    expected_version: int,
+    events: CustomerEvents,
+    now: dt.datetime,
+) -> Customer:
+    identity.require_role(*WRITER_ROLES)
+    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    _check_version(customer, expected_version)
+    if customer.archived:
+        raise InvalidArgument("customer.id", "customer is archived / 客户已归档")
+    if "type" in changes:
+        await _check_type(session, identity.tenant_id, changes["type"])
+    if changes.get("credit_code"):
+        await _refuse_duplicates(
+            session, identity, credit_code=changes["credit_code"], mobiles=(), wechat_ids=(), exclude_customer_id=customer.id
+        )
+    contract_dates(
+        changes.get("contract_start", customer.contract_start), changes.get("contract_end", customer.contract_end)
+    )
+    previous_owner, previous_org_unit = customer.owner_id, customer.org_unit_id
+    owner_moves = "owner_id" in changes and (
+        changes["owner_id"] != customer.owner_id or changes["org_unit_id"] != customer.org_unit_id
+    )
+    if "owner_id" in changes:
+        if owner_moves:
+            if identity.role is Role.SALES:
+                raise PermissionDenied("sales reps cannot transfer customers / 销售不能转移客户")
+            _check_placement(identity, changes["org_unit_id"], changes["org_path"])
+        else:
+            for key in ("owner_id", "org_unit_id", "org_path"):
+                changes.pop(key)
+    changed = [key for key, value in changes.items() if getattr(customer, key) != value]
+    if not changed:
+        return customer
+    for key in changed:
+        setattr(customer, key, changes[key])
+    customer.version += 1
+    customer.updated_at = now
+    if {"name", "short_name", "credit_code"} & set(changed):
+        await _index_for_search(session, customer, [c.mobile for c in customer.contacts if c.mobile])
+    other = [key for key in changed if key not in ("owner_id", "org_unit_id", "org_path")]
+    if other:
+        await events.updated(session, customer, other, identity.principal_id, now)
+    if owner_moves:
+        await events.owner_changed(session, customer, previous_owner, previous_org_unit, identity.principal_id, now)
+    return customer
+
+
+async def archive_customer(
+    session: AsyncSession, *, identity: Identity, customer_id: str, events: CustomerEvents, now: dt.datetime
+) -> Customer:
+    identity.require_role(Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
+    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    if customer.archived:
+        return customer
+    customer.archived = True
+    customer.version += 1
+    customer.updated_at = now
+    await events.archived(session, customer, identity.principal_id, now)
+    return customer
+
+
+async def list_customers(
+    session: AsyncSession, *, identity: Identity, filters: ListFilter, page_size: int, page_token: str
+) -> tuple[list[Customer], str]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    query = select(Customer).where(scope_condition(identity))
+    if not filters.include_archived:
+        query = query.where(Customer.archived.is_(False))
+    if filters.lifecycle_stage:
+        query = query.where(Customer.lifecycle_stage == filters.lifecycle_stage)
+    if filters.type:
+        query = query.where(Customer.type == filters.type)
+    if filters.owner_id:
+        query = query.where(Customer.owner_id == filters.owner_id)
+    if filters.org_unit_id:
+        query = query.where(Customer.org_path.contains(f"/{filters.org_unit_id}/", autoescape=True))
+    after = decode_token(page_token, length=2)
+    if after:
+        try:
+            created = dt.datetime.fromisoformat(str(after[0]))
+        except ValueError as exc:
+            raise InvalidArgument("page_token", "malformed page token / 分页标记无效") from exc
+        query = query.where(
+            or_(Customer.created_at < created, and_(Customer.created_at == created, Customer.id < str(after[1])))
+        )
+    if filters.tag:
+        # Tags live in a JSON list; filter in Python over a bounded over-fetch to stay portable.
+        rows = [c for c in (await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()))).all() if filters.tag in (c.tags or [])]
+        page = rows[: page_size + 1]
+    else:
+        page = list(
+            (await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(page_size + 1))).all()
+        )
+    token = ""
+    if len(page) > page_size:
+        page = page[:page_size]
+        last = page[-1]
+        token = encode_token([as_utc(last.created_at).isoformat(), last.id])
+    return page, token
+
+
+def _term_range(prefix: str) -> ColumnElement[bool]:
+    return and_(SearchTerm.term >= prefix, SearchTerm.term < prefix + "\U0010ffff")
+
+
+async def search_customers(
+    session: AsyncSession, *, identity: Identity, query_text: str, page_size: int, page_token: str
+) -> tuple[list[Customer], str]:
+    """Ranked search over our own term index; every branch is an index lookup, never a scan."""
+    try:
+        query: SearchQuery = parse_search_query(query_text)
+    except ValueError as exc:
+        raise InvalidArgument("query", str(exc)) from exc
+    offset_values = decode_token(page_token, length=1)
+    offset = int(offset_values[0]) if offset_values and str(offset_values[0]).isdigit() else 0
+    if page_token and not offset_values:
+        raise InvalidArgument("page_token", "malformed page token / 分页标记无效")
+    if offset > MAX_SEARCH_OFFSET:
+        raise InvalidArgument("page_token", "search too deep; narrow the query / 结果过多，请缩小搜索范围")
+
+    statement = _search_statement(identity, query)
+    if not query.needs_verify:
+        rows = list((await session.scalars(statement.offset(offset).limit(page_size + 1))).all())
+    else:
+        # The terms are necessary, not sufficient: check the real substring, page in Python.
+        matched: list[Customer] = []
+        batch_offset = 0
+        while len(matched) < offset + page_size + 1:
+            batch = list((await session.scalars(statement.offset(batch_offset).limit(500))).all())
+            matched.extend(c for c in batch if verify_candidate(query, c.name, c.short_name))
+            if len(batch) < 500:
+                break
+            batch_offset += 500
+        rows = matched[offset : offset + page_size + 1]
+    token = ""
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        token = encode_token([offset + page_size])
+    return rows, token
+
+
+def _search_statement(identity: Identity, query: SearchQuery) -> Select[tuple[Customer]]:
+    """Customers matching the query, best rank first.
+
+    One term: the (tenant, term, rank, customer) primary key yields rows already in order, so
+    a page costs a short index range even when the term matches half the tenant. Further
+    terms are checked per candidate through the (customer_id, term) index.
+    """
+    tenant = identity.tenant_id
+    if query.prefix is not None:
+        ranked = (
+            select(SearchTerm.customer_id.label("customer_id"), func.min(SearchTerm.rank).label("rank"))
+            .where(SearchTerm.tenant_id == tenant, _term_range(query.prefix))
+            .group_by(SearchTerm.customer_id)
+            .subquery()
+        )
+        matches = select(Customer).join(ranked, ranked.c.customer_id == Customer.id)
+        order = (ranked.c.rank, Customer.id)
+    else:
+        driver = aliased(SearchTerm)
+        matches = select(Customer).join(driver, driver.customer_id == Customer.id).where(
+            driver.tenant_id == tenant, driver.term == query.terms[0]
+        )
+        for extra in query.terms[1:]:
+            other = aliased(SearchTerm)
+            matches = matches.where(
+                select(other.customer_id)
+                .where(other.customer_id == driver.customer_id, other.term == extra)
+                .exists()
+            )
+        order = (driver.rank, driver.customer_id)
+    return matches.where(scope_condition(identity), Customer.archived.is_(False)).order_by(*order)
+
+
+async def list_contacts(session: AsyncSession, *, identity: Identity, customer_id: str) -> list[Contact]:
+    customer = await get_customer(session, identity=identity, customer_id=customer_id)
+    return list(customer.contacts)
+
+
+async def _contact_in_scope(session: AsyncSession, identity: Identity, customer_id: str, contact_id: str) -> tuple[Customer, Contact]:
+    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    for contact in customer.contacts:
+        if contact.id == contact_id:
+            return customer, contact
+    raise NotFound("contact", contact_id)
+
+
+async def _touch(session: AsyncSession, customer: Customer, identity: Identity, events: CustomerEvents, now: dt.datetime) -> None:
+    customer.version += 1
+    customer.updated_at = now
+    await session.flush()
+    await session.refresh(customer, attribute_names=["contacts"])
+    await _index_for_search(session, customer, [c.mobile for c in customer.contacts if c.mobile])
+    await events.updated(session, customer, ["contacts"], identity.principal_id, now)
+
+
+async def create_contact(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    customer_id: str,
+    data: ContactInput,
+    events: CustomerEvents,
+    now: dt.datetime,
+) -> Contact:
+    identity.require_role(*WRITER_ROLES)
+    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    await _refuse_duplicates(
+        session,
+        identity,
+        credit_code=None,
+        mobiles=[data.mobile] if data.mobile else [],
+        wechat_ids=[data.wechat_id] if data.wechat_id else [],
+    )
+    contact = _new_contact(identity.tenant_id, customer.id, data, now)
+    session.add(contact)
+    await _touch(session, customer, identity, events, now)
+    return contact
+
+
+async def update_contact(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    customer_id: str,
+    contact_id: str,
+    changes: dict[str, Any],
+    events: CustomerEvents,
+    now: dt.datetime,
+) -> Contact:
+    identity.require_role(*WRITER_ROLES)
+    customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id)
+    await _refuse_duplicates(
+        session,
+        identity,
+        credit_code=None,
+        mobiles=[changes["mobile"]] if changes.get("mobile") else [],
+        wechat_ids=[changes["wechat_id"]] if changes.get("wechat_id") else [],
+        exclude_contact_id=contact.id,
+    )
+    for key, value in changes.items():
+        setattr(contact, key, value)
+    contact.updated_at = now
+    await _touch(session, customer, identity, events, now)
+    return contact
+
+
+async def delete_contact(
+    session: AsyncSession, *, identity: Identity, customer_id: str, contact_id: str, events: CustomerEvents, now: dt.datetime
+) -> None:
+    identity.require_role(*WRITER_ROLES)
+    customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id)
+    await session.delete(contact)
+    await _touch(session, customer, identity, events, now)
+

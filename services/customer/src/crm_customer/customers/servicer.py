@@ -1,0 +1,188 @@
+"""gRPC edge of crm.customer.v1.CustomerService: validate, call the service, commit, map."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import grpc
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.customer.v1 import customer_pb2 as pb
+from crm.customer.v1 import customer_pb2_grpc
+from crmkit.clock import Clock, utcnow
+from crmkit.db import SessionFactory
+from crmkit.errors import AlreadyExists
+from crmkit.identity import current_identity
+from crmkit.paging import page_size
+from crmkit.relay import OutboxRelay
+from crm_customer.customers import service, validation
+from crm_customer.customers.events import CustomerEvents
+from crm_customer.customers.models import contact_to_proto, customer_to_proto
+
+
+class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
+    def __init__(
+        self, *, sessions: SessionFactory, events: CustomerEvents, relay: OutboxRelay | None, clock: Clock = utcnow
+    ) -> None:
+        self._sessions = sessions
+        self._events = events
+        self._relay = relay
+        self._clock = clock
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """One transaction per write RPC; the relay is nudged once the events are committed."""
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            # Two concurrent writes raced past the duplicate check; the unique index caught it.
+            raise AlreadyExists("duplicate customer data / 客户信息重复") from exc
+        if self._relay is not None:
+            self._relay.wake()
+
+    async def GetCustomer(self, request: pb.GetCustomerRequest, context: grpc.aio.ServicerContext) -> pb.GetCustomerResponse:
+        customer_id = validation.identifier(request.id, "id")
+        async with self._sessions() as session:
+            customer = await service.get_customer(session, identity=current_identity(), customer_id=customer_id)
+            return pb.GetCustomerResponse(customer=customer_to_proto(customer))
+
+    async def ListCustomers(
+        self, request: pb.ListCustomersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCustomersResponse:
+        size = page_size(request.page_size)
+        filters = service.ListFilter(
+            lifecycle_stage=validation.lifecycle_stage(request.lifecycle_stage, default="") or None,
+            type=validation.text(request.type, "type", max_len=30) or None,
+            owner_id=validation.identifier(request.owner_id, "owner_id", required=False) or None,
+            org_unit_id=validation.identifier(request.org_unit_id, "org_unit_id", required=False) or None,
+            tag=validation.text(request.tag, "tag", max_len=20) or None,
+            include_archived=request.include_archived,
+        )
+        async with self._sessions() as session:
+            customers, token = await service.list_customers(
+                session, identity=current_identity(), filters=filters, page_size=size, page_token=request.page_token
+            )
+            return pb.ListCustomersResponse(customers=[customer_to_proto(c) for c in customers], next_page_token=token)
+
+    async def SearchCustomers(
+        self, request: pb.SearchCustomersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SearchCustomersResponse:
+        size = page_size(request.page_size, default=20)
+        async with self._sessions() as session:
+            customers, token = await service.search_customers(
+                session,
+                identity=current_identity(),
+                query_text=request.query,
+                page_size=size,
+                page_token=request.page_token,
+            )
+            return pb.SearchCustomersResponse(customers=[customer_to_proto(c) for c in customers], next_page_token=token)
+
+    async def CreateCustomer(
+        self, request: pb.CreateCustomerRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateCustomerResponse:
+        request_id = validation.text(request.request_id, "request_id", max_len=64)
+        data = validation.customer_input(request.customer)
+        async with self._write() as session:
+            customer = await service.create_customer(
+                session,
+                identity=current_identity(),
+                data=data,
+                request_id=request_id,
+                events=self._events,
+                now=self._clock(),
+            )
+            response = pb.CreateCustomerResponse(customer=customer_to_proto(customer))
+        return response
+
+    async def UpdateCustomer(
+        self, request: pb.UpdateCustomerRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateCustomerResponse:
+        customer_id = validation.identifier(request.customer.id, "customer.id")
+        changes = validation.customer_changes(request.customer, list(request.update_mask.paths))
+        async with self._write() as session:
+            customer = await service.update_customer(
+                session,
+                identity=current_identity(),
+                customer_id=customer_id,
+                changes=changes,
+                expected_version=request.expected_version,
+                events=self._events,
+                now=self._clock(),
+            )
+            response = pb.UpdateCustomerResponse(customer=customer_to_proto(customer))
+        return response
+
+    async def ArchiveCustomer(
+        self, request: pb.ArchiveCustomerRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ArchiveCustomerResponse:
+        customer_id = validation.identifier(request.id, "id")
+        async with self._write() as session:
+            customer = await service.archive_customer(
+                session, identity=current_identity(), customer_id=customer_id, events=self._events, now=self._clock()
+            )
+            response = pb.ArchiveCustomerResponse(customer=customer_to_proto(customer))
+        return response
+
+    async def ListContacts(self, request: pb.ListContactsRequest, context: grpc.aio.ServicerContext) -> pb.ListContactsResponse:
+        customer_id = validation.identifier(request.customer_id, "customer_id")
+        async with self._sessions() as session:
+            contacts = await service.list_contacts(session, identity=current_identity(), customer_id=customer_id)
+            return pb.ListContactsResponse(contacts=[contact_to_proto(c) for c in contacts])
+
+    async def CreateContact(
+        self, request: pb.CreateContactRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CreateContactResponse:
+        customer_id = validation.identifier(request.customer_id, "customer_id")
+        data = validation.contact_input(request.contact, "contact")
+        async with self._write() as session:
+            contact = await service.create_contact(
+                session, identity=current_identity(), customer_id=customer_id, data=data, events=self._events, now=self._clock()
+            )
+            response = pb.CreateContactResponse(contact=contact_to_proto(contact))
+        return response
+
+    async def UpdateContact(
+        self, request: pb.UpdateContactRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UpdateContactResponse:
+        customer_id = validation.identifier(request.contact.customer_id, "contact.customer_id")
+        contact_id = validation.identifier(request.contact.id, "contact.id")
+        changes = validation.contact_changes(request.contact, list(request.update_mask.paths))
+        async with self._write() as session:
+            contact = await service.update_contact(
+                session,
+                identity=current_identity(),
+                customer_id=customer_id,
+                contact_id=contact_id,
+                changes=changes,
+                events=self._events,
+                now=self._clock(),
+            )
+            response = pb.UpdateContactResponse(contact=contact_to_proto(contact))
+        return response
+
+    async def DeleteContact(
+        self, request: pb.DeleteContactRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteContactResponse:
+        customer_id = validation.identifier(request.customer_id, "customer_id")
+        contact_id = validation.identifier(request.contact_id, "contact_id")
+        async with self._write() as session:
+            await service.delete_contact(
+                session,
+                identity=current_identity(),
+                customer_id=customer_id,
+                contact_id=contact_id,
+                events=self._events,
+                now=self._clock(),
+            )
+        return pb.DeleteContactResponse()
+
+    async def ListCustomerTypes(
+        self, request: pb.ListCustomerTypesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCustomerTypesResponse:
+        async with self._sessions() as session:
+            types = await service.customer_types(session, tenant_id=current_identity().tenant_id)
+            return pb.ListCustomerTypesResponse(types=types)
