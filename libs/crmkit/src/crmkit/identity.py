@@ -103,6 +103,10 @@ class IdentitySigner:
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._key = private_key
 
+    @property
+    def private_key(self) -> Ed25519PrivateKey:
+        return self._key
+
     @classmethod
     def from_file(cls, path: Path) -> IdentitySigner:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)

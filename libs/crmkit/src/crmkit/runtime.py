@@ -130,3 +130,23 @@ def prepare_process(settings: ServiceSettings, name: str) -> None:
     setup_logging(f"crm-{name}", json_logs=settings.log_json, level=settings.log_level)
     setup_tracing(f"crm-{name}")
     serve_metrics(settings.metrics_port)
+
+
+def run_cli(
+    name: str,
+    *,
+    settings: ServiceSettings,
+    database_url: str,
+    migrations_dir: Path,
+    serve: Callable[[], Awaitable[None]],
+    argv: Sequence[str],
+) -> None:
+    """`python -m crm_<name> [serve|migrate]`: migrate is what the Kubernetes Job runs."""
+    command = argv[0] if argv else "serve"
+    if command == "migrate":
+        asyncio.run(upgrade_database(migrations_dir, database_url))
+        return
+    if command != "serve":
+        raise SystemExit(f"usage: crm-{name} [serve|migrate]")
+    prepare_process(settings, name)
+    asyncio.run(serve())

@@ -1,0 +1,37 @@
+"""`python -m crm_gateway [serve|migrate]`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import uvicorn
+
+from crmkit.db import upgrade_database
+from crmkit.telemetry import setup_logging, setup_tracing
+from crm_gateway.app import MIGRATIONS, create_app
+from crm_gateway.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    if command == "migrate":
+        asyncio.run(upgrade_database(MIGRATIONS, settings.resolved_database_url()))
+        return
+    if command != "serve":
+        raise SystemExit("usage: crm-gateway [serve|migrate]")
+    setup_logging("crm-gateway", json_logs=settings.log_json, level=settings.log_level)
+    setup_tracing("crm-gateway")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""The FastAPI application: lifespan wiring, health, metrics and the routers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
+from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
+from crmkit.clock import Clock, utcnow
+from crmkit.db import create_engine, session_factory, upgrade_database
+from crmkit.grpc_client import open_channel
+from crmkit.identity import IdentitySigner
+from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from crm_gateway import problems
+from crm_gateway.analytics.router import router as analytics_router
+from crm_gateway.auth.router import router as auth_router
+from crm_gateway.auth.service import AccessTokens
+from crm_gateway.customers.router import router as customers_router
+from crm_gateway.directory.router import router as directory_router
+from crm_gateway.directory.service import bootstrap
+from crm_gateway.settings import GatewaySettings
+from crm_gateway.web import GatewayState, IdentityMetadata
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("crm_gateway")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+CUSTOMER_READS = [
+    ("crm.customer.v1.CustomerService", m)
+    for m in ("GetCustomer", "ListCustomers", "SearchCustomers", "ListContacts", "ListCustomerTypes")
+]
+ANALYTICS_READS = [("crm.analytics.v1.AnalyticsService", "GetCustomerSummary")]
+
+
+async def _bootstrap_admin(state: GatewayState) -> None:
+    settings = state.settings
+    password = settings.bootstrap_admin_password or secrets.token_urlsafe(12)
+    async with state.sessions() as session, session.begin():
+        admin = await bootstrap(
+            session,
+            tenant_name=settings.bootstrap_tenant_name,
+            hq_name=settings.bootstrap_hq_name,
+            admin_password=password,
+            now=state.now(),
+        )
+    if admin is not None and not settings.bootstrap_admin_password:
+        # Shown once, on the first start only; it is not stored anywhere in clear.
+        print(f"\n  管理员 admin 初始密码 / initial admin password: {password}\n", file=sys.stderr, flush=True)
+
+
+def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        if migrate:
+            await upgrade_database(MIGRATIONS, url)
+        engine = create_engine(url)
+        signer = IdentitySigner.from_file(settings.identity_private_key_file)
+        customer_channel = open_channel(
+            settings.customer_addr, idempotent_methods=CUSTOMER_READS, default_deadline=settings.grpc_deadline
+        )
+        analytics_channel = open_channel(
+            settings.analytics_addr, idempotent_methods=ANALYTICS_READS, default_deadline=settings.grpc_deadline
+        )
+        state = GatewayState(
+            settings=settings,
+            sessions=session_factory(engine),
+            tokens=AccessTokens(signer.private_key, dt.timedelta(minutes=settings.access_token_minutes)),
+            signer=signer,
+            customers=CustomerServiceStub(customer_channel),
+            analytics=AnalyticsServiceStub(analytics_channel),
+            clock=clock,
+            identity_metadata=IdentityMetadata(signer, clock),
+        )
+        app.state.gateway = state
+        app.state.health_channels = {"customer": customer_channel, "analytics": analytics_channel}
+        await _bootstrap_admin(state)
+        yield
+        await customer_channel.close()
+        await analytics_channel.close()
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Keyuan 客源 CRM API",
+        version="1.0.0",
+        description="客户管理系统接口 / Customer-management API for B2B distributors. "
+        "Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <access_token>`. "
+        "Errors are application/problem+json with a stable `code`; send `Accept-Language: en` for English.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        with tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        state: GatewayState = request.app.state.gateway
+        try:
+            async with state.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        channels: dict[str, Any] = request.app.state.health_channels
+        for name, channel in channels.items():
+            try:
+                reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                checks[name] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
+            except Exception as exc:
+                checks[name] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(auth_router)
+    app.include_router(directory_router)
+    app.include_router(customers_router)
+    app.include_router(analytics_router)
+    return app

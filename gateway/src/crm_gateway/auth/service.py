@@ -1,0 +1,199 @@
+"""Passwords (argon2id), short-lived access tokens and rotating refresh tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crmkit.clock import as_utc
+from crmkit.errors import Unauthenticated
+from crmkit.identity import Identity, Role
+from crm_gateway.auth.models import RefreshToken
+from crm_gateway.directory.models import OrgUnit, User
+
+ACCESS_AUDIENCE = "crm-web"
+ACCESS_ISSUER = "crm-gateway"
+PII_ROLES = frozenset({Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES})
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def permissions_for(role: Role) -> frozenset[str]:
+    return frozenset({"pii"}) if role in PII_ROLES else frozenset()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class AccessTokens:
+    """Signs and checks the bearer tokens web and mobile clients send."""
+
+    def __init__(self, key: Ed25519PrivateKey, ttl: dt.timedelta) -> None:
+        self._key = key
+        self._public = key.public_key()
+        self.ttl = ttl
+
+    def issue(self, identity: Identity, now: dt.datetime) -> str:
+        claims = {
+            "iss": ACCESS_ISSUER,
+            "aud": ACCESS_AUDIENCE,
+            "sub": identity.principal_id,
+            "tid": identity.tenant_id,
+            "org": identity.org_unit_id,
+            "path": identity.org_path,
+            "role": identity.role.value,
+            "name": identity.display_name,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA")
+
+    def identity_of(self, token: str) -> Identity:
+        try:
+            claims = jwt.decode(
+                token, self._public, algorithms=["EdDSA"], audience=ACCESS_AUDIENCE, issuer=ACCESS_ISSUER
+            )
+            role = Role(claims["role"])
+            return Identity(
+                principal_id=str(claims["sub"]),
+                tenant_id=str(claims["tid"]),
+                org_unit_id=str(claims["org"]),
+                org_path=str(claims["path"]),
+                role=role,
+                display_name=str(claims.get("name", "")),
+                permissions=permissions_for(role),
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("access token expired / 登录已过期") from exc
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Unauthenticated("invalid access token / 访问令牌无效") from exc
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def identity_for_user(session: AsyncSession, user: User) -> Identity:
+    unit = await session.get(OrgUnit, user.org_unit_id)
+    if unit is None:
+        raise Unauthenticated("user has no org unit / 用户未分配组织")
+    role = Role(user.role)
+    return Identity(
+        principal_id=user.id,
+        tenant_id=user.tenant_id,
+        org_unit_id=unit.id,
+        org_path=unit.path,
+        role=role,
+        display_name=user.display_name,
+        permissions=permissions_for(role),
+    )
+
+
+async def authenticate(session: AsyncSession, *, username: str, password: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        password_matches(_DUMMY_HASH, password)
+        raise Unauthenticated("wrong username or password / 用户名或密码错误")
+    if not password_matches(user.password_hash, password) or not user.active:
+        raise Unauthenticated("wrong username or password / 用户名或密码错误")
+    return user
+
+
+async def _issue_refresh(
+    session: AsyncSession, *, user_id: str, family_id: str, now: dt.datetime, ttl: dt.timedelta
+) -> str:
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            id=str(uuid.uuid4()),
+            family_id=family_id,
+            user_id=user_id,
+            token_hash=_digest(raw),
+            issued_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return raw
+
+
+async def start_session(
+    session: AsyncSession, *, user: User, tokens: AccessTokens, refresh_ttl: dt.timedelta, now: dt.datetime
+) -> TokenPair:
+    identity = await identity_for_user(session, user)
+    refresh = await _issue_refresh(session, user_id=user.id, family_id=str(uuid.uuid4()), now=now, ttl=refresh_ttl)
+    return TokenPair(tokens.issue(identity, now), refresh, int(tokens.ttl.total_seconds()))
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, *, raw: str, tokens: AccessTokens, refresh_ttl: dt.timedelta, now: dt.datetime
+) -> TokenPair:
+    """Trade a refresh token for a new pair. Presenting a used token revokes its family.
+
+    Returns normally only on success; a reuse is recorded (family revoked) and then reported
+    by raising after the caller commits, see `RefreshTokenReused`.
+    """
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(raw)))
+    if stored is None or stored.revoked_at is not None:
+        raise Unauthenticated("invalid refresh token / 刷新令牌无效")
+    if stored.used_at is not None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        raise RefreshTokenReused(stored.family_id)
+    if as_utc(stored.expires_at) <= now:
+        raise Unauthenticated("refresh token expired / 刷新令牌已过期")
+    user = await session.get(User, stored.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("invalid refresh token / 刷新令牌无效")
+    stored.used_at = now
+    identity = await identity_for_user(session, user)
+    refresh = await _issue_refresh(session, user_id=user.id, family_id=stored.family_id, now=now, ttl=refresh_ttl)
+    return TokenPair(tokens.issue(identity, now), refresh, int(tokens.ttl.total_seconds()))
+
+
+async def revoke_family_of(session: AsyncSession, *, raw: str, now: dt.datetime) -> None:
+    stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(raw)))
+    if stored is not None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+class RefreshTokenReused(Unauthenticated):
+    """A refresh token came back after it was rotated: someone else may hold the family."""
+
+    def __init__(self, family_id: str) -> None:
+        super().__init__("refresh token reused; all sessions of this login revoked / 刷新令牌被重复使用，已注销")
+        self.family_id = family_id

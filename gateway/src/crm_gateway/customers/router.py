@@ -1,0 +1,198 @@
+"""/api/v1/customers: CRUD, search, contacts — each call forwarded to the customer service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from crm.customer.v1 import customer_pb2 as pb
+from crmkit.errors import InvalidArgument, PermissionDenied
+from crmkit.identity import Identity, Role
+from crm_gateway.customers.schemas import (
+    ContactIn,
+    ContactPatch,
+    CustomerIn,
+    CustomerPatch,
+    Stage,
+    contact_out,
+    contact_to_proto,
+    customer_out,
+    fields_to_proto,
+    stage_value,
+)
+from crm_gateway.customers.views import apply_contact_view, apply_customer_view
+from crm_gateway.directory.service import display_names, user_in_tenant
+from crm_gateway.web import Caller, DbSession, GatewayState, State
+
+router = APIRouter(prefix="/api/v1", tags=["customers"])
+
+
+def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str], ...]:
+    metadata: tuple[tuple[str, str], ...] = state.identity_metadata.for_caller(identity)
+    return metadata
+
+
+async def _render(
+    session: DbSession, identity: Identity, customers: list[pb.Customer]
+) -> list[dict[str, Any]]:
+    names = await display_names(session, tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers})
+    return [apply_customer_view(identity, customer_out(c, names)) for c in customers]
+
+
+def _check_id(value: str, field: str) -> str:
+    if not value or len(value) > 64:
+        raise InvalidArgument(field, "is not a valid id / 编号无效")
+    return value
+
+
+@router.get("/customers", summary="List or search customers 客户列表/搜索")
+async def list_customers(
+    state: State,
+    identity: Caller,
+    session: DbSession,
+    q: Annotated[str | None, Query(max_length=64, description="名称、拼音、拼音首字母、手机号或信用代码")] = None,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str, Query(max_length=500)] = "",
+    lifecycle_stage: Stage | None = None,
+    type: Annotated[str | None, Query(max_length=30)] = None,
+    owner_id: Annotated[str | None, Query(max_length=64)] = None,
+    org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
+    tag: Annotated[str | None, Query(max_length=20)] = None,
+    include_archived: bool = False,
+) -> dict[str, Any]:
+    metadata = _metadata(state, identity)
+    if q is not None and q.strip():
+        found = await state.customers.SearchCustomers(
+            pb.SearchCustomersRequest(query=q, page_size=page_size, page_token=page_token), metadata=metadata
+        )
+        customers, token = list(found.customers), found.next_page_token
+    else:
+        listed = await state.customers.ListCustomers(
+            pb.ListCustomersRequest(
+                page_size=page_size,
+                page_token=page_token,
+                lifecycle_stage=stage_value(lifecycle_stage) if lifecycle_stage else pb.LIFECYCLE_STAGE_UNSPECIFIED,
+                type=type or "",
+                owner_id=owner_id or "",
+                org_unit_id=org_unit_id or "",
+                tag=tag or "",
+                include_archived=include_archived,
+            ),
+            metadata=metadata,
+        )
+        customers, token = list(listed.customers), listed.next_page_token
+    return {"items": await _render(session, identity, customers), "next_page_token": token or None}
+
+
+@router.post("/customers", status_code=201, summary="Create a customer 新建客户")
+async def create_customer(body: CustomerIn, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
+    customer = pb.Customer()
+    values = body.model_dump(exclude={"contacts", "request_id", "owner_id"})
+    fields_to_proto(values, customer)
+    customer.contacts.extend(contact_to_proto(c) for c in body.contacts)
+    if body.owner_id:
+        if identity.role is Role.SALES and body.owner_id != identity.principal_id:
+            raise PermissionDenied("sales reps create customers for themselves / 销售只能为自己建客户")
+        owner, unit = await user_in_tenant(session, identity=identity, user_id=body.owner_id, field="owner_id")
+        customer.owner_id, customer.org_unit_id, customer.org_path = owner.id, unit.id, unit.path
+    created = await state.customers.CreateCustomer(
+        pb.CreateCustomerRequest(request_id=body.request_id or str(uuid.uuid4()), customer=customer),
+        metadata=_metadata(state, identity),
+    )
+    return (await _render(session, identity, [created.customer]))[0]
+
+
+@router.get("/customers/{customer_id}", summary="Get a customer 客户详情")
+async def get_customer(customer_id: str, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
+    found = await state.customers.GetCustomer(
+        pb.GetCustomerRequest(id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
+    )
+    return (await _render(session, identity, [found.customer]))[0]
+
+
+@router.patch("/customers/{customer_id}", summary="Change a customer 修改客户")
+async def update_customer(
+    customer_id: str, body: CustomerPatch, state: State, identity: Caller, session: DbSession
+) -> dict[str, Any]:
+    present = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    if not present:
+        raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
+    for required in ("name", "lifecycle_stage", "owner_id"):
+        if required in present and present[required] is None:
+            raise InvalidArgument(required, "cannot be null / 不能为空")
+    customer = pb.Customer(id=_check_id(customer_id, "customer_id"))
+    fields_to_proto(present, customer)
+    if "owner_id" in present:
+        owner, unit = await user_in_tenant(session, identity=identity, user_id=present["owner_id"], field="owner_id")
+        customer.org_unit_id, customer.org_path = unit.id, unit.path
+    updated = await state.customers.UpdateCustomer(
+        pb.UpdateCustomerRequest(
+            customer=customer,
+            update_mask=FieldMask(paths=sorted(present)),
+            expected_version=body.expected_version or 0,
+        ),
+        metadata=_metadata(state, identity),
+    )
+    return (await _render(session, identity, [updated.customer]))[0]
+
+
+@router.delete("/customers/{customer_id}", summary="Archive a customer 归档客户")
+async def archive_customer(customer_id: str, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
+    archived = await state.customers.ArchiveCustomer(
+        pb.ArchiveCustomerRequest(id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
+    )
+    return (await _render(session, identity, [archived.customer]))[0]
+
+
+@router.get("/customers/{customer_id}/contacts", summary="Contacts of a customer 联系人")
+async def list_contacts(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
+    found = await state.customers.ListContacts(
+        pb.ListContactsRequest(customer_id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
+    )
+    return {"items": [apply_contact_view(identity, contact_out(c)) for c in found.contacts]}
+
+
+@router.post("/customers/{customer_id}/contacts", status_code=201, summary="Add a contact 新增联系人")
+async def create_contact(customer_id: str, body: ContactIn, state: State, identity: Caller) -> dict[str, Any]:
+    created = await state.customers.CreateContact(
+        pb.CreateContactRequest(customer_id=_check_id(customer_id, "customer_id"), contact=contact_to_proto(body)),
+        metadata=_metadata(state, identity),
+    )
+    return apply_contact_view(identity, contact_out(created.contact))
+
+
+@router.patch("/customers/{customer_id}/contacts/{contact_id}", summary="Change a contact 修改联系人")
+async def update_contact(
+    customer_id: str, contact_id: str, body: ContactPatch, state: State, identity: Caller
+) -> dict[str, Any]:
+    present = body.model_dump(exclude_unset=True)
+    if not present:
+        raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
+    contact = contact_to_proto(body)
+    contact.id = _check_id(contact_id, "contact_id")
+    contact.customer_id = _check_id(customer_id, "customer_id")
+    updated = await state.customers.UpdateContact(
+        pb.UpdateContactRequest(contact=contact, update_mask=FieldMask(paths=sorted(present))),
+        metadata=_metadata(state, identity),
+    )
+    return apply_contact_view(identity, contact_out(updated.contact))
+
+
+@router.delete("/customers/{customer_id}/contacts/{contact_id}", status_code=204, summary="Remove a contact 删除联系人")
+async def delete_contact(customer_id: str, contact_id: str, state: State, identity: Caller) -> Response:
+    await state.customers.DeleteContact(
+        pb.DeleteContactRequest(
+            customer_id=_check_id(customer_id, "customer_id"), contact_id=_check_id(contact_id, "contact_id")
+        ),
+        metadata=_metadata(state, identity),
+    )
+    return Response(status_code=204)
+
+
+@router.get("/customer-types", summary="Customer types of the tenant 客户类型")
+async def customer_types(state: State, identity: Caller) -> dict[str, Any]:
+    found = await state.customers.ListCustomerTypes(pb.ListCustomerTypesRequest(), metadata=_metadata(state, identity))
+    return {"items": list(found.types)}

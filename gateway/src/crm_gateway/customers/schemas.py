@@ -1,0 +1,194 @@
+"""REST shapes of customers and contacts, validated before anything reaches a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from google.protobuf import json_format
+from google.protobuf.struct_pb2 import Struct
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from crm.customer.v1 import customer_pb2 as pb
+from crmkit.clock import SHANGHAI
+from crmkit.cn import normalize_credit_code, normalize_mobile
+
+Stage = Literal["lead", "prospect", "signed", "dormant", "lost"]
+# Empty strings are accepted for optional fields and mean "none".
+EMAIL_PATTERN = r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$"
+DecisionRole = Literal["decision_maker", "purchaser", "user", "payer"]
+
+
+def _credit_code(value: str | None) -> str | None:
+    return normalize_credit_code(value) if value else value
+
+
+def _mobile(value: str | None) -> str | None:
+    return normalize_mobile(value) if value else value
+
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+CreditCode = Annotated[str | None, AfterValidator(_credit_code)]
+Mobile = Annotated[str | None, AfterValidator(_mobile)]
+WechatId = Annotated[str | None, StringConstraints(pattern=r"^([A-Za-z][-_A-Za-z0-9]{5,19})?$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AddressIn(Strict):
+    label: str = Field("", max_length=20)
+    province: str = Field("", max_length=20)
+    city: str = Field("", max_length=30)
+    district: str = Field("", max_length=30)
+    detail: str = Field("", max_length=200)
+
+
+class ContactIn(Strict):
+    name: str = Field(min_length=1, max_length=50)
+    mobile: Mobile = None
+    wechat_id: WechatId = None
+    email: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
+    decision_role: DecisionRole | None = None
+    title: str = Field("", max_length=50)
+    primary: bool = False
+
+
+class ContactPatch(Strict):
+    name: str | None = Field(None, min_length=1, max_length=50)
+    mobile: Mobile = None
+    wechat_id: WechatId = None
+    email: str | None = Field(None, max_length=254, pattern=EMAIL_PATTERN)
+    decision_role: DecisionRole | None = None
+    title: str | None = Field(None, max_length=50)
+    primary: bool | None = None
+
+
+class CustomerFields(Strict):
+    short_name: Short = ""
+    type: str = Field("", max_length=30)
+    credit_code: CreditCode = None
+    addresses: list[AddressIn] = Field(default_factory=list, max_length=10)
+    contract_start: dt.date | None = None
+    contract_end: dt.date | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=50)
+    lifecycle_stage: Stage = "lead"
+
+    @model_validator(mode="after")
+    def _contract_in_order(self) -> CustomerFields:
+        if self.contract_start and self.contract_end and self.contract_end < self.contract_start:
+            raise ValueError("contract_end is before contract_start / 合同结束日期早于开始日期")
+        return self
+
+
+class CustomerIn(CustomerFields):
+    name: str = Field(min_length=1, max_length=200)
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=30)
+    owner_id: str | None = Field(None, max_length=64, description="Assign to this user (not for sales reps)")
+    request_id: str | None = Field(None, max_length=64, description="Idempotency key: a retry returns the first result")
+
+
+class CustomerPatch(Strict):
+    """Only the fields present change (JSON merge semantics)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    short_name: Short | None = None
+    type: str | None = Field(None, max_length=30)
+    credit_code: CreditCode = None
+    addresses: list[AddressIn] | None = Field(None, max_length=10)
+    contract_start: dt.date | None = None
+    contract_end: dt.date | None = None
+    tags: list[Tag] | None = Field(None, max_length=20)
+    custom_fields: dict[str, Any] | None = Field(None, max_length=50)
+    lifecycle_stage: Stage | None = None
+    owner_id: str | None = Field(None, max_length=64)
+    expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
+
+
+def contact_to_proto(contact: ContactIn | ContactPatch) -> pb.Contact:
+    role = getattr(contact, "decision_role", None)
+    return pb.Contact(
+        name=contact.name or "",
+        mobile=contact.mobile or "",
+        wechat_id=contact.wechat_id or "",
+        email=contact.email or "",
+        decision_role=pb.DecisionRole.Value(f"DECISION_ROLE_{role.upper()}") if role else pb.DECISION_ROLE_UNSPECIFIED,
+        title=contact.title or "",
+        primary=bool(contact.primary),
+    )
+
+
+def stage_value(stage: str) -> pb.LifecycleStage.ValueType:
+    return pb.LifecycleStage.Value(f"LIFECYCLE_STAGE_{stage.upper()}")
+
+
+def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
+    """Copy the REST field values present in `values` onto a proto Customer."""
+    simple = ("name", "short_name", "type", "credit_code", "owner_id")
+    for key in simple:
+        if key in values:
+            setattr(customer, key, values[key] or "")
+    if "addresses" in values:
+        del customer.addresses[:]
+        customer.addresses.extend(pb.Address(**a) for a in values["addresses"] or [])
+    for key in ("contract_start", "contract_end"):
+        if key in values:
+            setattr(customer, key, values[key].isoformat() if values[key] else "")
+    if "tags" in values:
+        del customer.tags[:]
+        customer.tags.extend(values["tags"] or [])
+    if "custom_fields" in values:
+        custom = Struct()
+        custom.update(values["custom_fields"] or {})
+        customer.custom_fields.CopyFrom(custom)
+    if values.get("lifecycle_stage"):
+        customer.lifecycle_stage = stage_value(values["lifecycle_stage"])
+
+
+def _shanghai(stamp: Any) -> str:
+    return str(stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI).isoformat())
+
+
+def contact_out(contact: pb.Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "customer_id": contact.customer_id,
+        "name": contact.name,
+        "mobile": contact.mobile,
+        "wechat_id": contact.wechat_id,
+        "email": contact.email,
+        "decision_role": pb.DecisionRole.Name(contact.decision_role).removeprefix("DECISION_ROLE_").lower()
+        if contact.decision_role
+        else None,
+        "title": contact.title,
+        "primary": contact.primary,
+        "created_at": _shanghai(contact.create_time),
+        "updated_at": _shanghai(contact.update_time),
+    }
+
+
+def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "short_name": customer.short_name,
+        "type": customer.type,
+        "credit_code": customer.credit_code or None,
+        "addresses": [json_format.MessageToDict(a, preserving_proto_field_name=True) for a in customer.addresses],
+        "contacts": [contact_out(c) for c in customer.contacts],
+        "contract_start": customer.contract_start or None,
+        "contract_end": customer.contract_end or None,
+        "tags": list(customer.tags),
+        "custom_fields": json_format.MessageToDict(customer.custom_fields),
+        "lifecycle_stage": pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower(),
+        "owner_id": customer.owner_id,
+        "owner_name": owner_names.get(customer.owner_id, ""),
+        "org_unit_id": customer.org_unit_id,
+        "archived": customer.archived,
+        "version": customer.version,
+        "created_at": _shanghai(customer.create_time),
+        "updated_at": _shanghai(customer.update_time),
+    }

@@ -1,0 +1,75 @@
+"""Role views: which customer fields a caller sees, from one policy table applied in one place."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from crmkit.cn import mask_mobile
+from crmkit.identity import Identity, Role
+
+
+class Visibility(enum.StrEnum):
+    FULL = "full"
+    MASKED = "masked"
+    HIDDEN = "hidden"
+
+
+# role → field path → what that role sees. Fields not listed are shown in full to anyone who
+# may see the record at all (the services decide that).
+PII_FIELDS = ("contacts.mobile", "contacts.wechat_id", "contacts.email")
+
+POLICY: Mapping[Role, Mapping[str, Visibility]] = {
+    Role.ADMIN: {f: Visibility.FULL for f in PII_FIELDS},
+    Role.BOSS: {f: Visibility.FULL for f in PII_FIELDS},
+    Role.SUPERVISOR: {f: Visibility.FULL for f in PII_FIELDS},
+    Role.SALES: {f: Visibility.FULL for f in PII_FIELDS},
+    Role.SERVICE: {
+        "contacts.mobile": Visibility.MASKED,
+        "contacts.wechat_id": Visibility.HIDDEN,
+        "contacts.email": Visibility.MASKED,
+    },
+    Role.FINANCE: {
+        "contacts.mobile": Visibility.MASKED,
+        "contacts.wechat_id": Visibility.HIDDEN,
+        "contacts.email": Visibility.MASKED,
+    },
+}
+
+
+def visibility(identity: Identity, field: str) -> Visibility:
+    rule = POLICY.get(identity.role, {}).get(field, Visibility.FULL)
+    # Without the personal-information permission a PII field is never shown in full.
+    if field in PII_FIELDS and "pii" not in identity.permissions and rule is Visibility.FULL:
+        return Visibility.MASKED
+    return rule
+
+
+def _mask(field: str, value: str) -> str:
+    if not value:
+        return value
+    if field == "contacts.mobile":
+        return mask_mobile(value)
+    if field == "contacts.email" and "@" in value:
+        local, domain = value.split("@", 1)
+        return f"{local[:1]}***@{domain}"
+    return "***"
+
+
+def apply_contact_view(identity: Identity, contact: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(contact)
+    for field in PII_FIELDS:
+        key = field.split(".", 1)[1]
+        rule = visibility(identity, field)
+        if rule is Visibility.HIDDEN:
+            shown.pop(key, None)
+        elif rule is Visibility.MASKED:
+            shown[key] = _mask(field, str(shown.get(key) or ""))
+    return shown
+
+
+def apply_customer_view(identity: Identity, customer: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(customer)
+    shown["contacts"] = [apply_contact_view(identity, c) for c in customer.get("contacts", [])]
+    return shown

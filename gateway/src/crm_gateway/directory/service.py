@@ -1,0 +1,183 @@
+"""Org tree and user administration. Functions take the session and never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
+from crmkit.identity import DataScope, Identity, Role, org_path_of
+from crm_gateway.auth.service import hash_password
+from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
+
+CHILD_KIND = {"hq": "subsidiary", "subsidiary": "shop"}
+
+
+async def bootstrap(
+    session: AsyncSession, *, tenant_name: str, hq_name: str, admin_password: str, now: dt.datetime
+) -> User | None:
+    """On an empty database: one tenant, its head office and the `admin` user."""
+    if await session.scalar(select(func.count()).select_from(User)):
+        return None
+    tenant = Tenant(id=str(uuid.uuid4()), name=tenant_name, created_at=now)
+    hq_id = str(uuid.uuid4())
+    hq = OrgUnit(
+        id=hq_id, tenant_id=tenant.id, parent_id=None, name=hq_name, kind="hq", path=org_path_of([hq_id]), created_at=now
+    )
+    admin = User(
+        id=str(uuid.uuid4()),
+        tenant_id=tenant.id,
+        org_unit_id=hq.id,
+        username="admin",
+        display_name="系统管理员",
+        role=Role.ADMIN.value,
+        password_hash=hash_password(admin_password),
+        active=True,
+        created_at=now,
+    )
+    session.add_all([tenant])
+    await session.flush()
+    session.add(hq)
+    await session.flush()
+    session.add(admin)
+    return admin
+
+
+def audit(session: AsyncSession, identity: Identity, action: str, target_id: str, detail: str, now: dt.datetime) -> None:
+    session.add(
+        AuditEntry(
+            id=str(uuid.uuid4()),
+            tenant_id=identity.tenant_id,
+            actor_id=identity.principal_id,
+            action=action,
+            target_id=target_id,
+            detail=detail[:500],
+            at=now,
+        )
+    )
+
+
+async def list_org_units(session: AsyncSession, *, identity: Identity) -> list[OrgUnit]:
+    return list(
+        (
+            await session.scalars(
+                select(OrgUnit).where(OrgUnit.tenant_id == identity.tenant_id).order_by(OrgUnit.path)
+            )
+        ).all()
+    )
+
+
+async def get_org_unit(session: AsyncSession, *, identity: Identity, org_unit_id: str, field: str) -> OrgUnit:
+    unit = await session.get(OrgUnit, org_unit_id)
+    if unit is None or unit.tenant_id != identity.tenant_id:
+        raise InvalidArgument(field, "unknown org unit / 组织不存在")
+    return unit
+
+
+async def create_org_unit(
+    session: AsyncSession, *, identity: Identity, name: str, parent_id: str, now: dt.datetime
+) -> OrgUnit:
+    identity.require_role(Role.ADMIN)
+    parent = await get_org_unit(session, identity=identity, org_unit_id=parent_id, field="parent_id")
+    kind = CHILD_KIND.get(parent.kind)
+    if kind is None:
+        raise InvalidArgument("parent_id", "a shop cannot have sub-units / 门店下不能再建组织")
+    unit_id = str(uuid.uuid4())
+    unit = OrgUnit(
+        id=unit_id,
+        tenant_id=identity.tenant_id,
+        parent_id=parent.id,
+        name=name,
+        kind=kind,
+        path=f"{parent.path}{unit_id}/",
+        created_at=now,
+    )
+    session.add(unit)
+    audit(session, identity, "org_unit.create", unit_id, name, now)
+    return unit
+
+
+def _user_scope(identity: Identity) -> list[object]:
+    conditions: list[object] = [User.tenant_id == identity.tenant_id]
+    if identity.scope is DataScope.SUBTREE:
+        conditions.append(OrgUnit.path.startswith(identity.org_path, autoescape=True))
+    elif identity.scope is DataScope.OWN:
+        conditions.append(User.id == identity.principal_id)
+    return conditions
+
+
+async def list_users(session: AsyncSession, *, identity: Identity) -> list[tuple[User, OrgUnit]]:
+    rows = await session.execute(
+        select(User, OrgUnit).join(OrgUnit, OrgUnit.id == User.org_unit_id).where(*_user_scope(identity)).order_by(OrgUnit.path, User.username)  # type: ignore[arg-type]
+    )
+    return [(user, unit) for user, unit in rows.all()]
+
+
+async def get_user(session: AsyncSession, *, identity: Identity, user_id: str) -> tuple[User, OrgUnit]:
+    row = (
+        await session.execute(
+            select(User, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(User.id == user_id, *_user_scope(identity))  # type: ignore[arg-type]
+        )
+    ).first()
+    if row is None:
+        raise NotFound("user", user_id)
+    return row[0], row[1]
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role,
+    org_unit_id: str,
+    now: dt.datetime,
+) -> tuple[User, OrgUnit]:
+    identity.require_role(Role.ADMIN)
+    unit = await get_org_unit(session, identity=identity, org_unit_id=org_unit_id, field="org_unit_id")
+    if await session.scalar(select(User.id).where(User.username == username)):
+        raise AlreadyExists(f"username {username!r} is taken / 用户名已被使用", field="username")
+    user = User(
+        id=str(uuid.uuid4()),
+        tenant_id=identity.tenant_id,
+        org_unit_id=unit.id,
+        username=username,
+        display_name=display_name,
+        role=role.value,
+        password_hash=hash_password(password),
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    audit(session, identity, "user.create", user.id, f"{username} {role.value}", now)
+    return user, unit
+
+
+async def user_in_tenant(session: AsyncSession, *, identity: Identity, user_id: str, field: str) -> tuple[User, OrgUnit]:
+    """A user the caller may assign work to: same tenant, active; else a field error."""
+    row = (
+        await session.execute(
+            select(User, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .where(User.id == user_id, User.tenant_id == identity.tenant_id, User.active.is_(True))
+        )
+    ).first()
+    if row is None:
+        raise InvalidArgument(field, "unknown user / 用户不存在")
+    return row[0], row[1]
+
+
+async def display_names(session: AsyncSession, *, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.display_name).where(User.tenant_id == tenant_id, User.id.in_(user_ids))
+    )
+    return {user_id: name for user_id, name in rows.all()}

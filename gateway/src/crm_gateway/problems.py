@@ -1,0 +1,175 @@
+"""Every error leaves the gateway as application/problem+json with a stable `code`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crmkit.errors import (
+    Aborted,
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_EXISTING_KEY, ERROR_FIELD_KEY
+from crmkit.telemetry import current_trace_id
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+HTTP_STATUS: dict[type[DomainError], int] = {
+    InvalidArgument: 400,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    AlreadyExists: 409,
+    Aborted: 409,
+    FailedPrecondition: 412,
+}
+GRPC_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_argument"),
+    grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated"),
+    grpc.StatusCode.PERMISSION_DENIED: (403, "permission_denied"),
+    grpc.StatusCode.NOT_FOUND: (404, "not_found"),
+    grpc.StatusCode.ALREADY_EXISTS: (409, "already_exists"),
+    grpc.StatusCode.ABORTED: (409, "aborted"),
+    grpc.StatusCode.FAILED_PRECONDITION: (412, "failed_precondition"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "resource_exhausted"),
+    grpc.StatusCode.UNAVAILABLE: (503, "service_unavailable"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "deadline_exceeded"),
+}
+TITLES = {
+    400: ("请求参数有误", "Invalid request"),
+    401: ("未认证", "Unauthenticated"),
+    403: ("无权限", "Forbidden"),
+    404: ("未找到", "Not found"),
+    405: ("方法不允许", "Method not allowed"),
+    409: ("冲突", "Conflict"),
+    412: ("前置条件不满足", "Precondition failed"),
+    413: ("请求过大", "Request too large"),
+    422: ("请求参数有误", "Invalid request"),
+    429: ("请求过多", "Too many requests"),
+    500: ("内部错误", "Internal error"),
+    502: ("上游服务错误", "Bad gateway"),
+    503: ("服务暂不可用", "Service unavailable"),
+    504: ("上游服务超时", "Gateway timeout"),
+}
+
+
+def wants_english(request: Request) -> bool:
+    return request.headers.get("accept-language", "zh").lower().startswith("en")
+
+
+def localize(message: str, english: bool) -> str:
+    """Our messages are "English / 中文" or "中文 / English": pick the reader's half."""
+    parts = [p.strip() for p in message.split(" / ")]
+    if len(parts) < 2:
+        return message
+    chinese = [p for p in parts if _HAN.search(p)]
+    other = [p for p in parts if not _HAN.search(p)]
+    chosen = other if english else chinese
+    return " / ".join(chosen) if chosen else message
+
+
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    english = wants_english(request)
+    zh_title, en_title = TITLES.get(status, ("错误", "Error"))
+    body: dict[str, Any] = {
+        "type": f"https://keyuan.dev/problems/{code}",
+        "title": en_title if english else zh_title,
+        "status": status,
+        "code": code,
+        "detail": localize(detail, english),
+    }
+    if field:
+        body["field"] = field
+    trace_id = current_trace_id()
+    if trace_id:
+        body["trace_id"] = trace_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if part.isdigit() else (f".{part}" if name else part)
+    return name or ".".join(str(p) for p in location)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, error: DomainError) -> JSONResponse:
+        status = next((HTTP_STATUS[c] for c in type(error).__mro__ if c in HTTP_STATUS), 400)  # type: ignore[index]
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem(request, status, error.code, error.message, field=error.field, headers=headers)
+
+    @app.exception_handler(grpc.aio.AioRpcError)
+    async def _rpc(request: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
+        trailers = {k: v for k, v in (error.trailing_metadata() or ())}
+        status, code = GRPC_HTTP.get(error.code(), (502, "upstream_error"))
+        if status >= 500:
+            log.warning("upstream %s: %s", error.code(), error.details())
+        extra = {}
+        if trailers.get(ERROR_EXISTING_KEY):
+            extra["existing_id"] = str(trailers[ERROR_EXISTING_KEY])
+        detail = error.details() or code
+        if status == 502:
+            detail = "upstream service error / 上游服务错误"
+        return problem(
+            request,
+            status,
+            str(trailers.get(ERROR_CODE_KEY, code)),
+            detail,
+            field=str(trailers[ERROR_FIELD_KEY]) if trailers.get(ERROR_FIELD_KEY) else None,
+            extra=extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "message": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in error.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "message": "invalid"}
+        return problem(
+            request,
+            422,
+            "validation_failed",
+            f"{first['field']}: {first['message']}",
+            field=first["field"] or None,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(error.status_code, "http_error")
+        return problem(request, error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(request, 500, "internal", "internal error / 内部错误")

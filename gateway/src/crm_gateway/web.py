@@ -1,0 +1,86 @@
+"""What every route needs: the app state, the authenticated caller and the gRPC metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
+from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
+from crmkit.clock import Clock
+from crmkit.db import SessionFactory
+from crmkit.errors import Unauthenticated
+from crmkit.identity import METADATA_KEY, Identity, IdentitySigner
+from crm_gateway.auth.service import AccessTokens
+from crm_gateway.settings import GatewaySettings
+
+
+@dataclass
+class GatewayState:
+    settings: GatewaySettings
+    sessions: SessionFactory
+    tokens: AccessTokens
+    signer: IdentitySigner
+    customers: CustomerServiceStub
+    analytics: AnalyticsServiceStub
+    clock: Clock
+    identity_metadata: IdentityMetadata
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+def state(request: Request) -> GatewayState:
+    value: GatewayState = request.app.state.gateway
+    return value
+
+
+State = Annotated[GatewayState, Depends(state)]
+_bearer = HTTPBearer(auto_error=False)
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Identity:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("missing bearer token / 缺少访问令牌")
+    identity = state(request).tokens.identity_of(credentials.credentials)
+    request.state.identity = identity
+    return identity
+
+
+Caller = Annotated[Identity, Depends(caller)]
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with state(request).sessions() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(db_session)]
+
+
+class IdentityMetadata:
+    """Signs the caller's identity for services, reusing a token while it is fresh."""
+
+    def __init__(self, signer: IdentitySigner, clock: Clock) -> None:
+        self._signer = signer
+        self._clock = clock
+        self._cache: dict[Identity, tuple[dt.datetime, str]] = {}
+
+    def for_caller(self, identity: Identity) -> tuple[tuple[str, str], ...]:
+        now = self._clock()
+        cached = self._cache.get(identity)
+        if cached is None or now - cached[0] > dt.timedelta(minutes=2):
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            cached = (now, self._signer.sign(identity, now=now))
+            self._cache[identity] = cached
+        return ((METADATA_KEY, cached[1]),)

@@ -1,0 +1,1 @@
+"""Test support for Keyuan services: real infrastructure fixtures (see `crmkit.testing.infra`)."""

@@ -1,0 +1,25 @@
+"""`python -m crm_analytics [serve|migrate]`."""
+
+from __future__ import annotations
+
+import sys
+
+from crmkit.runtime import run_cli
+from crm_analytics.server import MIGRATIONS, serve
+from crm_analytics.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    run_cli(
+        "analytics",
+        settings=settings,
+        database_url=settings.resolved_database_url(),
+        migrations_dir=MIGRATIONS,
+        serve=lambda: serve(settings),
+        argv=sys.argv[1:],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,678 @@
+"""Deterministic demo tenant for `make run`: a Shanghai food distributor and its customers."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from crmkit.cn import CREDIT_CODE_CHARSET, make_credit_code, pinyin_full
+
+__all__ = [
+    "CUSTOMER_TYPES",
+    "DEMO_TODAY",
+    "LIFECYCLE_STAGES",
+    "ROLES",
+    "TENANT_NAME",
+    "AddressSeed",
+    "ContactSeed",
+    "CustomerSeed",
+    "DemoTenant",
+    "OrgUnitSeed",
+    "UserSeed",
+    "demo_tenant",
+]
+
+TENANT_NAME = "鲜达食品供应链有限公司"
+ROLES = ("admin", "boss", "supervisor", "sales", "service", "finance")
+LIFECYCLE_STAGES = ("lead", "prospect", "signed", "dormant", "lost")
+CUSTOMER_TYPES = (
+    "中餐",
+    "西餐",
+    "团膳",
+    "学校食堂",
+    "企业食堂",
+    "连锁酒店",
+    "养殖场",
+    "经销商",
+    "网店客户",
+)
+# Dates are spread backwards from this day. Fixed so a seed always gives the same tenant;
+# the loader passes the real date so a fresh `make run` does not show two-year-old data.
+DEMO_TODAY = date(2026, 11, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnitSeed:
+    """A node of the org tree: headquarters -> subsidiary -> shop/branch."""
+
+    key: str
+    name: str
+    parent_key: str | None
+    kind: str  # "hq", "subsidiary" or "shop"
+
+
+@dataclass(frozen=True, slots=True)
+class UserSeed:
+    """A staff login; the demo password is the loader's business."""
+
+    username: str
+    display_name: str
+    role: str
+    org_unit_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSeed:
+    """A person at the customer, with their part in the purchase decision."""
+
+    name: str
+    mobile: str
+    wechat_id: str
+    email: str
+    decision_role: str  # "decision_maker", "purchaser", "user" or "payer"
+    title: str = ""
+    primary: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AddressSeed:
+    """A postal address; label is e.g. 收货地址 or 注册地址."""
+
+    label: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSeed:
+    """A customer organisation as the demo loader creates it."""
+
+    name: str
+    short_name: str
+    type: str
+    credit_code: str
+    addresses: list[AddressSeed]
+    contacts: list[ContactSeed]
+    contract_start: str  # ISO date, "" before signing
+    contract_end: str
+    tags: list[str]
+    lifecycle_stage: str
+    owner_username: str
+    created_on: str
+    # The owner's org unit: customers sit where the rep who serves them sits.
+    org_unit_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTenant:
+    """Everything `make run` loads into a fresh stack."""
+
+    tenant_name: str
+    org_units: list[OrgUnitSeed]
+    users: list[UserSeed]
+    customers: list[CustomerSeed]
+    customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
+
+
+# --- geography ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _District:
+    province: str
+    city: str
+    city_short: str
+    name: str
+    region_code: str
+    roads: tuple[str, ...]
+
+
+def _districts(
+    province: str, city: str, city_short: str, rows: list[tuple[str, str, str]]
+) -> tuple[_District, ...]:
+    return tuple(
+        _District(province, city, city_short, name, code, tuple(roads.split()))
+        for name, code, roads in rows
+    )
+
+
+_HANGZHOU_WEST = _districts(
+    "浙江省",
+    "杭州市",
+    "杭州",
+    [
+        ("西湖区", "330106", "文三路 文二路 天目山路 教工路 古墩路"),
+        ("上城区", "330102", "解放路 延安路 庆春路 建国南路 秋涛路"),
+        ("拱墅区", "330105", "莫干山路 湖墅南路 上塘路 登云路"),
+    ],
+)
+_HANGZHOU_EAST = _districts(
+    "浙江省",
+    "杭州市",
+    "杭州",
+    [
+        ("滨江区", "330108", "江南大道 滨盛路 江陵路 长河路"),
+        ("萧山区", "330109", "市心路 金城路 通惠路 人民路"),
+        ("余杭区", "330110", "文一西路 五常大道 良睦路 荆长大道"),
+    ],
+)
+_SUZHOU_SIP = _districts(
+    "江苏省",
+    "苏州市",
+    "苏州",
+    [
+        ("苏州工业园区", "320571", "星湖街 现代大道 金鸡湖大道 星海街 苏州大道东"),
+        ("吴中区", "320506", "东吴北路 宝带西路 吴中大道"),
+        ("相城区", "320507", "相城大道 华元路 富元路"),
+    ],
+)
+_SUZHOU_OLD_TOWN = _districts(
+    "江苏省",
+    "苏州市",
+    "苏州",
+    [
+        ("姑苏区", "320508", "人民路 干将西路 十全街 凤凰街"),
+        ("虎丘区", "320505", "长江路 狮山路 竹园路 金山路"),
+        ("吴江区", "320509", "中山南路 鲈乡北路 开平路"),
+    ],
+)
+_SHANGHAI = _districts(
+    "上海市",
+    "上海市",
+    "上海",
+    [
+        ("黄浦区", "310101", "南京东路 西藏中路 淮海中路"),
+        ("徐汇区", "310104", "漕溪北路 衡山路 虹桥路 田林路"),
+        ("长宁区", "310105", "延安西路 天山路 仙霞路"),
+        ("静安区", "310106", "南京西路 延平路 共和新路"),
+        ("普陀区", "310107", "长寿路 真北路 曹杨路"),
+        ("虹口区", "310109", "四川北路 曲阳路 大连路"),
+        ("杨浦区", "310110", "国定路 控江路 黄兴路"),
+        ("闵行区", "310112", "七莘路 都市路 虹井路"),
+        ("宝山区", "310113", "牡丹江路 友谊路 淞滨路"),
+        ("嘉定区", "310114", "博乐路 塔城路 洪德路"),
+        ("浦东新区", "310115", "世纪大道 张杨路 川沙路 张江路"),
+        ("松江区", "310117", "人民北路 荣乐东路 广富林路"),
+        ("青浦区", "310118", "公园路 盈港东路"),
+    ],
+)
+_CITY_REGION_CODES = {"杭州": "330100", "苏州": "320500", "上海": "310000"}
+
+
+# --- organisation ------------------------------------------------------------------------
+
+_ORG_UNITS = [
+    OrgUnitSeed("hq", "上海总部", None, "hq"),
+    OrgUnitSeed("hangzhou", "杭州分公司", "hq", "subsidiary"),
+    OrgUnitSeed("hz-xihu", "杭州西湖营业部", "hangzhou", "shop"),
+    OrgUnitSeed("hz-binjiang", "杭州滨江营业部", "hangzhou", "shop"),
+    OrgUnitSeed("suzhou", "苏州分公司", "hq", "subsidiary"),
+    OrgUnitSeed("sz-yuanqu", "苏州园区营业部", "suzhou", "shop"),
+    OrgUnitSeed("sz-gusu", "苏州姑苏营业部", "suzhou", "shop"),
+]
+
+# Which districts each unit's reps serve; a subsidiary's own reps take key accounts
+# anywhere in their city.
+_TERRITORIES: dict[str, tuple[_District, ...]] = {
+    "hq": _SHANGHAI,
+    "hangzhou": _HANGZHOU_WEST + _HANGZHOU_EAST,
+    "hz-xihu": _HANGZHOU_WEST,
+    "hz-binjiang": _HANGZHOU_EAST,
+    "suzhou": _SUZHOU_SIP + _SUZHOU_OLD_TOWN,
+    "sz-yuanqu": _SUZHOU_SIP,
+    "sz-gusu": _SUZHOU_OLD_TOWN,
+}
+
+_USERS = [
+    UserSeed("admin", "系统管理员", "admin", "hq"),
+    UserSeed("chen.jianguo", "陈建国", "boss", "hq"),
+    UserSeed("zhou.min", "周敏", "finance", "hq"),
+    UserSeed("gu.haiyan", "顾海燕", "sales", "hq"),
+    UserSeed("shen.jie", "沈杰", "sales", "hq"),
+    UserSeed("wang.lei", "王磊", "supervisor", "hangzhou"),
+    UserSeed("sun.li", "孙丽", "service", "hangzhou"),
+    UserSeed("fang.yu", "方宇", "sales", "hangzhou"),
+    UserSeed("zhang.wei", "张伟", "sales", "hz-xihu"),
+    UserSeed("li.na", "李娜", "sales", "hz-xihu"),
+    UserSeed("he.tao", "何涛", "sales", "hz-binjiang"),
+    UserSeed("xu.jing", "徐静", "sales", "hz-binjiang"),
+    UserSeed("liu.yang", "刘洋", "supervisor", "suzhou"),
+    UserSeed("ma.jing", "马静", "service", "suzhou"),
+    UserSeed("lu.qiang", "陆强", "sales", "suzhou"),
+    UserSeed("zhu.yan", "朱艳", "sales", "sz-yuanqu"),
+    UserSeed("wu.chao", "吴超", "sales", "sz-yuanqu"),
+    UserSeed("qian.ming", "钱明", "sales", "sz-gusu"),
+    UserSeed("jiang.fang", "蒋芳", "sales", "sz-gusu"),
+]
+
+
+# --- word lists --------------------------------------------------------------------------
+
+_BRAND_FIRST = "聚福鑫和悦德锦华金盛嘉瑞祥恒润荣顺兴泰美佳鸿新宏永"
+_BRAND_SECOND = "丰源泰隆和顺福味香满园轩阁鼎记缘"
+_CHINESE_CUISINES = ("酒楼", "菜馆", "饭店", "大酒店", "小厨", "食府", "面馆", "土菜馆")
+_CHINESE_STYLES = ("杭帮菜", "本帮菜", "苏帮菜", "湘菜", "川菜", "粤菜", "徽菜", "")
+_WESTERN_BRANDS = (
+    "蓝湾", "橡树", "圣塔", "米兰", "波尔多", "托斯卡", "枫丹", "塞纳", "维也纳",
+    "普罗旺斯", "海德堡", "里斯本", "巴塞罗", "卡萨", "奥斯汀",
+)  # fmt: skip
+_WESTERN_KINDS = ("西餐厅", "牛排馆", "意式餐厅", "法式餐厅", "披萨坊", "咖啡西餐厅")
+_SCHOOL_PLACES = (
+    "文晖", "翠苑", "星洲", "金沙", "东湖", "莲花", "青枫", "湖滨", "新民", "育才",
+    "明德", "博文", "启航", "崇文", "春晖", "凤凰", "朝阳", "振华", "胜利", "城南",
+)  # fmt: skip
+_SCHOOL_KINDS = (
+    "小学", "实验小学", "中学", "初级中学", "实验学校", "外国语学校", "高级中学",
+    "职业高级中学", "幼儿园",
+)  # fmt: skip
+_COLLEGE_WORDS = ("经贸", "信息", "交通", "艺术", "工商", "科技", "旅游", "建设")
+_COMPANY_WORDS = (
+    "星辰", "远航", "华创", "博远", "中科", "汇通", "天成", "新锐", "卓越", "明泰",
+    "瑞达", "恒信", "凯博", "同创", "万象", "立德", "银河", "长风",
+)  # fmt: skip
+_INDUSTRIES = (
+    "科技", "电子", "精密机械", "新材料", "生物医药", "物流", "纺织", "汽车零部件",
+    "光电", "智能装备",
+)  # fmt: skip
+_HOTEL_BRANDS = ("锦程", "悦途", "云栖", "逸居", "华庭", "旅悦", "橙果", "青禾", "栖舍")
+_FARM_KINDS = ("生态养殖场", "生猪养殖场", "家禽养殖场", "水产养殖场", "奶牛场")
+_DEALER_KINDS = ("食品商行", "副食品经营部", "粮油批发部", "冻品商行", "调味品经营部")
+_SHOP_KINDS = ("生鲜旗舰店", "食品专营店", "烘焙原料店", "干货专卖店")
+
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+    "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江"
+    "尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔汤"
+)
+_GIVEN_NAMES = (
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰",
+    "涛", "明", "超", "秀英", "桂英", "建华", "建国", "志强", "海燕", "晓东", "晓燕",
+    "丽娟", "红梅", "文杰", "子涵", "浩然", "宇轩", "雪梅", "春华", "玉兰", "国强",
+    "建平", "小龙", "振华", "佳怡", "欣怡", "俊杰", "思远", "嘉豪", "婷婷", "慧敏",
+    "立新", "卫东", "永刚", "少华", "美玲", "志刚",
+)  # fmt: skip
+# Prefixes of the three carriers' number blocks in common use.
+_MOBILE_PREFIXES = (
+    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151",
+    "152", "153", "155", "156", "157", "158", "159", "166", "173", "176", "177",
+    "178", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191",
+    "198", "199",
+)  # fmt: skip
+_EMAIL_DOMAINS = ("163.com", "126.com", "qq.com", "sina.com", "139.com")
+
+# Per type: relative frequency, who is usually in the decision chain, and fitting tags.
+_TYPE_WEIGHTS = {
+    "中餐": 22,
+    "西餐": 8,
+    "团膳": 12,
+    "学校食堂": 18,
+    "企业食堂": 16,
+    "连锁酒店": 10,
+    "养殖场": 3,
+    "经销商": 6,
+    "网店客户": 5,
+}
+_CONTACT_TITLES: dict[str, list[tuple[str, str]]] = {
+    "canteen": [
+        ("decision_maker", "后勤主任"),
+        ("purchaser", "食堂采购"),
+        ("user", "厨师长"),
+        ("payer", "财务"),
+    ],
+    "restaurant": [
+        ("decision_maker", "老板"),
+        ("purchaser", "采购经理"),
+        ("user", "厨师长"),
+        ("payer", "出纳"),
+    ],
+    "company": [
+        ("decision_maker", "总经理"),
+        ("purchaser", "采购主管"),
+        ("user", "仓库主管"),
+        ("payer", "财务经理"),
+    ],
+}
+_TYPE_CONTACT_KIND = {
+    "中餐": "restaurant",
+    "西餐": "restaurant",
+    "团膳": "company",
+    "学校食堂": "canteen",
+    "企业食堂": "canteen",
+    "连锁酒店": "restaurant",
+    "养殖场": "company",
+    "经销商": "company",
+    "网店客户": "company",
+}
+_COMMON_TAGS = ("月结", "现结", "需开专票", "需开普票", "价格敏感", "重点客户")
+_TYPE_TAGS = {
+    "中餐": ("每日配送", "早市配送", "海鲜需求大"),
+    "西餐": ("进口冻品", "冷链", "乳制品需求大"),
+    "团膳": ("团餐大单", "每日配送", "账期60天"),
+    "学校食堂": ("寒暑假停送", "食安资料齐全", "账期60天"),
+    "企业食堂": ("节假日停送", "每日配送", "账期30天"),
+    "连锁酒店": ("多门店配送", "早餐配送", "账期30天"),
+    "养殖场": ("整车配送", "季节性采购"),
+    "经销商": ("整件批发", "账期30天"),
+    "网店客户": ("小批量多批次", "代发"),
+}
+_STAGE_WEIGHTS = {"lead": 10, "prospect": 12, "signed": 60, "dormant": 12, "lost": 6}
+
+_WECHAT_RE = re.compile(r"[a-zA-Z][-_a-zA-Z0-9]{5,19}")
+# A seed must never loop forever hunting for an unused value when word lists run dry.
+_MAX_ATTEMPTS = 200
+
+
+# --- generation --------------------------------------------------------------------------
+
+
+def _brand(rng: random.Random) -> str:
+    first = rng.choice(_BRAND_FIRST)
+    second = rng.choice(_BRAND_SECOND.replace(first, ""))
+    return first + second
+
+
+def _district_short(district: _District) -> str:
+    # Shop names drop the administrative suffix: 西湖区 -> 西湖店, 苏州工业园区 -> 园区店.
+    if district.name == "苏州工业园区":
+        return "园区"
+    if district.name == "浦东新区":
+        return "浦东"
+    return district.name.removesuffix("区")
+
+
+def _customer_names(
+    rng: random.Random, type_: str, district: _District
+) -> tuple[str, str]:
+    """Return (legal or commonly used name, short name) for a customer of this type."""
+    city = district.city_short
+    area = _district_short(district)
+    if type_ == "中餐":
+        brand = _brand(rng)
+        kind = rng.choice(_CHINESE_CUISINES)
+        style = rng.choice(_CHINESE_STYLES)
+        if rng.random() < 0.5:
+            return f"{city}{brand}餐饮管理有限公司", f"{brand}{kind}"
+        return f"{brand}{style}{kind}（{area}店）", f"{brand}{kind}"
+    if type_ == "西餐":
+        brand = rng.choice(_WESTERN_BRANDS)
+        kind = rng.choice(_WESTERN_KINDS)
+        if rng.random() < 0.4:
+            return f"{city}{brand}餐饮有限公司", f"{brand}{kind}"
+        return f"{brand}{kind}（{area}店）", f"{brand}{kind}"
+    if type_ == "团膳":
+        brand = _brand(rng)
+        suffix = rng.choice(
+            ("团膳管理有限公司", "餐饮服务有限公司", "膳食管理有限公司")
+        )
+        return f"{city}{brand}{suffix}", f"{brand}团膳"
+    if type_ == "学校食堂":
+        if rng.random() < 0.15:
+            word = rng.choice(_COLLEGE_WORDS)
+            canteen = rng.choice(("第一食堂", "第二食堂", "第三食堂", "教工食堂"))
+            college = f"{city}{word}职业技术学院"
+            return f"{college}{canteen}", f"{word}学院{canteen}"
+        place = rng.choice(_SCHOOL_PLACES) if rng.random() < 0.85 else ""
+        school = rng.choice(_SCHOOL_KINDS)
+        return (
+            f"{district.city}{district.name}{place}{school}食堂",
+            f"{place or area}{school}",
+        )
+    if type_ == "企业食堂":
+        company = rng.choice(_COMPANY_WORDS)
+        industry = rng.choice(_INDUSTRIES)
+        location = district.name if district.name == "苏州工业园区" else city
+        return (
+            f"{location}{company}{industry}有限公司员工食堂",
+            f"{company}{industry}食堂",
+        )
+    if type_ == "连锁酒店":
+        brand = rng.choice(_HOTEL_BRANDS)
+        road = rng.choice(district.roads)
+        kind = rng.choice(("酒店", "精选酒店", "商务酒店", "公寓酒店"))
+        return f"{brand}{kind}（{city}{area}{road}店）", f"{brand}{area}{road}店"
+    if type_ == "养殖场":
+        owner = rng.choice(_SURNAMES)
+        return f"{city}{area}{owner}氏{rng.choice(_FARM_KINDS)}", f"{owner}氏养殖场"
+    if type_ == "经销商":
+        brand = _brand(rng)
+        return f"{city}{area}{brand}{rng.choice(_DEALER_KINDS)}", f"{brand}商行"
+    brand = _brand(rng)
+    kind = rng.choice(_SHOP_KINDS)
+    return f"{brand}{kind}", f"{brand}网店"
+
+
+def _org_code_check(body8: str) -> str:
+    # GB 11714: the embedded organisation code carries its own check digit, so a code
+    # generated without it would look fake to anyone who knows the format.
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(ch, 36) * w for ch, w in zip(body8, weights, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def _credit_code(rng: random.Random, type_: str, district: _District) -> str:
+    if type_ == "学校食堂":
+        # Public schools are 事业单位 registered by the staffing office: 12 + numeric code.
+        prefix = "12"
+        body8 = f"{rng.randrange(10**8):08d}"
+    else:
+        # Small restaurants and farms are often 个体工商户 (92); the rest are companies (91).
+        sole_trader = type_ in ("中餐", "养殖场", "经销商") and rng.random() < 0.3
+        prefix = "92" if sole_trader else "91"
+        # Drawn from the credit-code charset so the result stays a valid credit code.
+        body8 = "MA" + "".join(rng.choice(CREDIT_CODE_CHARSET) for _ in range(6))
+    check = _org_code_check(body8)
+    region = (
+        _CITY_REGION_CODES[district.city_short]
+        if rng.random() < 0.3
+        else district.region_code
+    )
+    return make_credit_code(prefix + region + body8 + check)
+
+
+class _Uniques:
+    """Draws values a tenant may hold only once (names, codes, mobiles, WeChat ids)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.codes: set[str] = set()
+        self.mobiles: set[str] = set()
+        self.wechat_ids: set[str] = set()
+
+    def mobile(self, rng: random.Random) -> str:
+        for _ in range(_MAX_ATTEMPTS):
+            mobile = rng.choice(_MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            if mobile not in self.mobiles:
+                self.mobiles.add(mobile)
+                return mobile
+        raise RuntimeError("demo data ran out of mobile numbers")
+
+    def wechat_id(self, rng: random.Random, person_name: str, mobile: str) -> str:
+        spelled = pinyin_full(person_name)
+        for _ in range(_MAX_ATTEMPTS):
+            style = rng.randrange(4)
+            if style == 0:
+                candidate = f"{spelled}{rng.randrange(10, 10000)}"
+            elif style == 1:
+                candidate = f"wx_{spelled}{rng.randrange(60, 100)}"
+            elif style == 2:
+                candidate = f"{spelled}_{mobile[-4:]}"
+            else:
+                candidate = f"{spelled}{rng.randrange(1965, 2001)}"
+            if _WECHAT_RE.fullmatch(candidate) and candidate not in self.wechat_ids:
+                self.wechat_ids.add(candidate)
+                return candidate
+        raise RuntimeError("demo data ran out of WeChat ids")
+
+
+def _person_name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + rng.choice(_GIVEN_NAMES)
+
+
+def _email(rng: random.Random, person_name: str, mobile: str) -> str:
+    domain = rng.choice(_EMAIL_DOMAINS)
+    if domain == "qq.com":
+        return f"{rng.randrange(10**7, 10**10)}@qq.com"
+    if domain == "139.com":
+        # China Mobile's mailbox is addressed by the subscriber's own number.
+        return f"{mobile}@139.com"
+    return f"{pinyin_full(person_name)}{rng.randrange(10, 100)}@{domain}"
+
+
+def _contacts(rng: random.Random, type_: str, uniques: _Uniques) -> list[ContactSeed]:
+    chain = _CONTACT_TITLES[_TYPE_CONTACT_KIND[type_]]
+    count = rng.choices((1, 2, 3), weights=(35, 40, 25))[0]
+    # Someone who can decide or who places orders is always reachable first.
+    roles = [chain[rng.randrange(2)], *rng.sample(chain, k=len(chain))]
+    picked: list[tuple[str, str]] = []
+    for role in roles:
+        if role not in picked:
+            picked.append(role)
+        if len(picked) == count:
+            break
+    contacts = []
+    for i, (decision_role, title) in enumerate(picked):
+        name = _person_name(rng)
+        mobile = uniques.mobile(rng)
+        email = _email(rng, name, mobile) if rng.random() < 0.4 else ""
+        contacts.append(
+            ContactSeed(
+                name=name,
+                mobile=mobile,
+                wechat_id=uniques.wechat_id(rng, name, mobile),
+                email=email,
+                decision_role=decision_role,
+                title=title,
+                primary=i == 0,
+            )
+        )
+    return contacts
+
+
+def _addresses(
+    rng: random.Random, type_: str, district: _District
+) -> list[AddressSeed]:
+    def detail() -> str:
+        road = rng.choice(district.roads)
+        number = rng.randrange(1, 900)
+        extra = {
+            "学校食堂": "食堂后门",
+            "企业食堂": f"{rng.randrange(1, 9)}号楼食堂",
+            "连锁酒店": "地下一层后厨收货口",
+            "养殖场": "",
+        }.get(type_, rng.choice(("", "一楼", "后门收货")))
+        return f"{road}{number}号{extra}"
+
+    delivery = AddressSeed(
+        "收货地址", district.province, district.city, district.name, detail()
+    )
+    if rng.random() < 0.5:
+        return [delivery]
+    registered = AddressSeed(
+        "注册地址", district.province, district.city, district.name, detail()
+    )
+    return [delivery, registered]
+
+
+def _add_years(day: date, years: int) -> date:
+    if day.month == 2 and day.day == 29:
+        day = day.replace(day=28)
+    return day.replace(year=day.year + years)
+
+
+def _lifecycle(rng: random.Random, today: date) -> tuple[str, date, str, str]:
+    """Return (stage, created_on, contract_start, contract_end) consistent with each other."""
+    stage = rng.choices(list(_STAGE_WEIGHTS), weights=list(_STAGE_WEIGHTS.values()))[0]
+    if stage == "lead":
+        return stage, today - timedelta(days=rng.randrange(0, 120)), "", ""
+    if stage == "prospect":
+        return stage, today - timedelta(days=rng.randrange(15, 300)), "", ""
+    # Lost customers are old enough that their contract ran at least a few months.
+    created = today - timedelta(
+        days=rng.randrange(400 if stage == "lost" else 200, 730)
+    )
+    start = created + timedelta(days=rng.randrange(7, 90))
+    term = rng.choice((1, 1, 2))
+    end = _add_years(start, term) - timedelta(days=1)
+    if stage == "lost":
+        # Contract ended, or was cut short, some time ago.
+        end = min(end, today - timedelta(days=rng.randrange(20, 150)))
+    else:
+        # Signed and dormant customers renew, so their current contract covers today.
+        while end < today:
+            start = end + timedelta(days=1)
+            end = _add_years(start, 1) - timedelta(days=1)
+    return stage, created, start.isoformat(), end.isoformat()
+
+
+def _tags(rng: random.Random, type_: str, stage: str) -> list[str]:
+    pool = list(_TYPE_TAGS[type_]) + list(_COMMON_TAGS)
+    tags = rng.sample(pool, k=rng.choices((0, 1, 2, 3), weights=(20, 35, 30, 15))[0])
+    if "月结" in tags and "现结" in tags:
+        tags.remove("现结")
+    if stage == "lead" and rng.random() < 0.5:
+        tags.append("展会线索")
+    return tags
+
+
+def demo_tenant(
+    seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
+) -> DemoTenant:
+    """Build the demo tenant; the same seed, count and date always give the same data."""
+    if customers < 0:
+        raise ValueError("customers must not be negative")
+    rng = random.Random(seed)
+    uniques = _Uniques()
+    sales = [user for user in _USERS if user.role == "sales"]
+    types = list(_TYPE_WEIGHTS)
+    type_weights = list(_TYPE_WEIGHTS.values())
+
+    seeds: list[CustomerSeed] = []
+    for _ in range(customers):
+        owner = rng.choice(sales)
+        type_ = rng.choices(types, weights=type_weights)[0]
+        for _attempt in range(_MAX_ATTEMPTS):
+            district = rng.choice(_TERRITORIES[owner.org_unit_key])
+            name, short_name = _customer_names(rng, type_, district)
+            if name not in uniques.names:
+                uniques.names.add(name)
+                break
+        else:
+            raise RuntimeError(f"demo data ran out of {type_} names; lower customers")
+        for _attempt in range(_MAX_ATTEMPTS):
+            code = _credit_code(rng, type_, district)
+            if code not in uniques.codes:
+                uniques.codes.add(code)
+                break
+        else:
+            raise RuntimeError("demo data ran out of credit codes")
+        stage, created, contract_start, contract_end = _lifecycle(rng, today)
+        seeds.append(
+            CustomerSeed(
+                name=name,
+                short_name=short_name,
+                type=type_,
+                credit_code=code,
+                addresses=_addresses(rng, type_, district),
+                contacts=_contacts(rng, type_, uniques),
+                contract_start=contract_start,
+                contract_end=contract_end,
+                tags=_tags(rng, type_, stage),
+                lifecycle_stage=stage,
+                owner_username=owner.username,
+                created_on=created.isoformat(),
+                org_unit_key=owner.org_unit_key,
+            )
+        )
+    # Loading in creation order makes ids, events and "new this month" charts read naturally.
+    seeds.sort(key=lambda c: (c.created_on, c.name))
+    return DemoTenant(
+        tenant_name=TENANT_NAME,
+        org_units=list(_ORG_UNITS),
+        users=list(_USERS),
+        customers=seeds,
+    )

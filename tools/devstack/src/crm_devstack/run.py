@@ -1,0 +1,95 @@
+"""`make run`: the whole stack on this machine, demo data on first start, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+
+from crm_devstack.demo_data import TENANT_NAME
+from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
+from crm_devstack.stack import Stack, StackConfig
+
+DEMO_MARKER = "demo-loaded"
+
+
+def main() -> None:
+    state_dir = Path(os.environ.get("CRM_STATE_DIR", ".crm")).resolve()
+    first_start = not (state_dir / DEMO_MARKER).exists()
+    admin_password = os.environ.get("CRM_BOOTSTRAP_ADMIN_PASSWORD", "")
+    generated = False
+    if first_start and not admin_password:
+        admin_password = secrets.token_urlsafe(12)
+        generated = True
+    database_urls = {
+        component: os.environ[f"CRM_{component.upper()}_DATABASE_URL"]
+        for component in ("customer", "analytics", "gateway")
+        if os.environ.get(f"CRM_{component.upper()}_DATABASE_URL")
+    }
+    stack = Stack(
+        StackConfig(
+            state_dir=state_dir,
+            http_port=int(os.environ.get("CRM_GATEWAY_HTTP_PORT", "8000")),
+            customer_port=int(os.environ.get("CRM_CUSTOMER_GRPC_PORT", "50051")),
+            analytics_port=int(os.environ.get("CRM_ANALYTICS_GRPC_PORT", "50052")),
+            nats_url=os.environ.get("CRM_NATS_URL", ""),
+            database_urls=database_urls,
+            admin_password=admin_password,
+            tenant_name=TENANT_NAME,
+            log_dir=state_dir / "logs",
+        )
+    )
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        print("启动中 / starting NATS, customer, analytics, gateway …", flush=True)
+        stack.start()
+        if first_start:
+            print("首次启动，正在载入演示数据 / loading demo data (about 500 customers) …", flush=True)
+            started = time.monotonic()
+            asyncio.run(load_demo(stack.gateway_url, admin_password))
+            (state_dir / DEMO_MARKER).write_text("loaded\n")
+            print(f"演示数据已载入 / demo data loaded in {time.monotonic() - started:.1f}s", flush=True)
+        print(
+            f"""
+  客源 Keyuan CRM is running
+  Gateway  {stack.gateway_url}
+  API docs {stack.gateway_url}/docs
+  NATS     {stack.config.nats_url}
+  Logs     {state_dir / 'logs'}
+  登录 / log in: POST {stack.gateway_url}/api/v1/auth/login {{"username": "admin", "password": …}}""",
+            flush=True,
+        )
+        if generated:
+            print(f"  admin 初始密码 / initial password (shown once): {admin_password}", flush=True)
+        elif first_start:
+            print("  admin password: the value of CRM_BOOTSTRAP_ADMIN_PASSWORD", flush=True)
+        else:
+            print("  admin password: as set on first start", flush=True)
+        if first_start:
+            print(f"  演示用户密码 / demo users' password: {DEMO_USER_PASSWORD} (e.g. wang.lei, see /api/v1/users)")
+        print("  Ctrl-C 停止 / stops everything\n", flush=True)
+        while not stopping:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    print(f"{name} exited with {process.returncode}; see {state_dir / 'logs' / (name + '.log')}", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("正在停止 / stopping …", flush=True)
+        stack.stop()
+        print("已停止 / stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

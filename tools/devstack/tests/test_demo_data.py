@@ -1,0 +1,214 @@
+"""Unit tests for the demo tenant that `make run` loads."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+
+import pytest
+from crm_devstack.demo_data import (
+    CUSTOMER_TYPES,
+    LIFECYCLE_STAGES,
+    ROLES,
+    DemoTenant,
+    demo_tenant,
+)
+from crmkit.cn import (
+    normalize_credit_code,
+    normalize_mobile,
+    parse_search_query,
+    search_terms,
+)
+
+
+@pytest.fixture(scope="module")
+def tenant() -> DemoTenant:
+    return demo_tenant()
+
+
+def _all_contacts(tenant: DemoTenant) -> list[tuple[str, str]]:
+    return [
+        (contact.mobile, contact.wechat_id)
+        for customer in tenant.customers
+        for contact in customer.contacts
+    ]
+
+
+def test_same_seed_gives_identical_tenant(tenant: DemoTenant) -> None:
+    assert demo_tenant(seed=7) == tenant
+
+
+def test_different_seed_gives_different_customers(tenant: DemoTenant) -> None:
+    assert demo_tenant(seed=8).customers != tenant.customers
+
+
+def test_default_tenant_has_500_customers(tenant: DemoTenant) -> None:
+    assert len(tenant.customers) == 500
+
+
+def test_tenant_is_a_food_distributor_with_a_chinese_name(tenant: DemoTenant) -> None:
+    assert tenant.tenant_name == "鲜达食品供应链有限公司"
+
+
+def test_customer_names_are_unique(tenant: DemoTenant) -> None:
+    names = [customer.name for customer in tenant.customers]
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 7, 42])
+def test_credit_codes_are_unique_and_valid_for_any_seed(seed: int) -> None:
+    codes = [customer.credit_code for customer in demo_tenant(seed=seed).customers]
+    assert len(set(codes)) == len(codes)
+    for code in codes:
+        assert normalize_credit_code(code) == code
+
+
+def test_no_two_contacts_share_a_mobile_or_wechat_id(tenant: DemoTenant) -> None:
+    pairs = _all_contacts(tenant)
+    mobiles = [mobile for mobile, _ in pairs]
+    wechat_ids = [wechat_id for _, wechat_id in pairs]
+    assert len(set(mobiles)) == len(mobiles)
+    assert len(set(wechat_ids)) == len(wechat_ids)
+
+
+def test_every_mobile_is_a_normalised_mainland_mobile(tenant: DemoTenant) -> None:
+    for mobile, _ in _all_contacts(tenant):
+        assert normalize_mobile(mobile) == mobile
+
+
+def test_wechat_ids_follow_wechat_rules(tenant: DemoTenant) -> None:
+    for _, wechat_id in _all_contacts(tenant):
+        assert re.fullmatch(r"[a-zA-Z][-_a-zA-Z0-9]{5,19}", wechat_id), wechat_id
+
+
+def test_every_customer_has_one_to_three_contacts_with_one_primary(
+    tenant: DemoTenant,
+) -> None:
+    for customer in tenant.customers:
+        assert 1 <= len(customer.contacts) <= 3
+        assert [c.primary for c in customer.contacts].count(True) == 1
+        roles = [c.decision_role for c in customer.contacts]
+        assert len(set(roles)) == len(roles)
+        assert set(roles) <= {"decision_maker", "purchaser", "user", "payer"}
+
+
+def test_every_role_is_present(tenant: DemoTenant) -> None:
+    assert {user.role for user in tenant.users} == set(ROLES)
+
+
+def test_admin_user_sits_at_headquarters(tenant: DemoTenant) -> None:
+    admin = next(user for user in tenant.users if user.username == "admin")
+    assert admin.role == "admin"
+    hq = next(unit for unit in tenant.org_units if unit.kind == "hq")
+    assert admin.org_unit_key == hq.key
+
+
+def test_usernames_are_unique_ascii_and_display_names_chinese(
+    tenant: DemoTenant,
+) -> None:
+    usernames = [user.username for user in tenant.users]
+    assert len(set(usernames)) == len(usernames)
+    for user in tenant.users:
+        assert re.fullmatch(r"[a-z]+(\.[a-z]+)?", user.username)
+        assert not user.display_name.isascii()
+
+
+def test_org_tree_is_hq_two_subsidiaries_with_two_shops_each(
+    tenant: DemoTenant,
+) -> None:
+    units = {unit.key: unit for unit in tenant.org_units}
+    kinds = Counter(unit.kind for unit in tenant.org_units)
+    assert kinds == {"hq": 1, "subsidiary": 2, "shop": 4}
+    for unit in tenant.org_units:
+        if unit.kind == "hq":
+            assert unit.parent_key is None
+        else:
+            assert unit.parent_key in units
+            parent_kind = units[unit.parent_key].kind
+            assert parent_kind == ("hq" if unit.kind == "subsidiary" else "subsidiary")
+
+
+def test_every_subsidiary_has_a_supervisor_and_a_service_user(
+    tenant: DemoTenant,
+) -> None:
+    for unit in tenant.org_units:
+        if unit.kind == "subsidiary":
+            roles = {u.role for u in tenant.users if u.org_unit_key == unit.key}
+            assert {"supervisor", "service"} <= roles
+
+
+def test_every_owner_is_a_sales_user_in_the_customers_org_unit(
+    tenant: DemoTenant,
+) -> None:
+    users = {user.username: user for user in tenant.users}
+    for customer in tenant.customers:
+        owner = users[customer.owner_username]
+        assert owner.role == "sales"
+        assert customer.org_unit_key == owner.org_unit_key
+
+
+def test_customers_are_spread_over_all_sales_reps(tenant: DemoTenant) -> None:
+    reps = {user.username for user in tenant.users if user.role == "sales"}
+    assert {customer.owner_username for customer in tenant.customers} == reps
+
+
+def test_customer_types_come_from_the_tenant_list_and_food_dominates(
+    tenant: DemoTenant,
+) -> None:
+    types = Counter(customer.type for customer in tenant.customers)
+    assert set(types) <= set(CUSTOMER_TYPES)
+    assert types["养殖场"] + types["经销商"] + types["网店客户"] < 0.25 * 500
+
+
+def test_most_customers_are_signed(tenant: DemoTenant) -> None:
+    stages = Counter(customer.lifecycle_stage for customer in tenant.customers)
+    assert set(stages) <= set(LIFECYCLE_STAGES)
+    assert stages.most_common(1)[0][0] == "signed"
+
+
+def test_created_dates_span_about_two_years_before_today() -> None:
+    today = date(2027, 3, 15)
+    created = [
+        date.fromisoformat(c.created_on) for c in demo_tenant(today=today).customers
+    ]
+    assert min(created) >= date(2025, 3, 1)
+    assert max(created) <= today
+    assert (max(created) - min(created)).days > 600
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 7, 42])
+def test_contracts_match_the_lifecycle_stage_for_any_seed(seed: int) -> None:
+    today = date(2026, 11, 1)
+    for customer in demo_tenant(seed=seed, today=today).customers:
+        if customer.lifecycle_stage in ("lead", "prospect"):
+            assert customer.contract_start == customer.contract_end == ""
+            continue
+        start = date.fromisoformat(customer.contract_start)
+        end = date.fromisoformat(customer.contract_end)
+        assert date.fromisoformat(customer.created_on) <= start < end
+        if customer.lifecycle_stage == "lost":
+            assert end < today
+        else:
+            assert start <= today <= end
+
+
+def test_addresses_are_in_zhejiang_jiangsu_or_shanghai(tenant: DemoTenant) -> None:
+    for customer in tenant.customers:
+        assert customer.addresses[0].label == "收货地址"
+        for address in customer.addresses:
+            assert address.province in {"浙江省", "江苏省", "上海市"}
+            assert address.district and address.detail
+
+
+def test_every_customer_is_found_by_its_own_name_and_mobiles(
+    tenant: DemoTenant,
+) -> None:
+    for customer in tenant.customers:
+        mobiles = [contact.mobile for contact in customer.contacts]
+        index = search_terms(
+            customer.name, customer.short_name, mobiles, customer.credit_code
+        )
+        for typed in (customer.name, customer.short_name, *mobiles):
+            query = parse_search_query(typed[:64])
+            assert all(term in index for term in query.terms), typed
