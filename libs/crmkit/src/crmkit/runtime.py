@@ -51,7 +51,9 @@ class ServiceRuntime:
         self.stop.set()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.nats.drain()
+        # The relay and consumers have finished their last message, so nothing is in flight;
+        # drain() would wait out its timeout on the idle pull subscriptions.
+        await self.nats.close()
         await self.engine.dispose()
 
 

@@ -21,6 +21,11 @@ SERVICE = "analytics"
 SERVICE_NAME = analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"].full_name
 
 
+def consumer_name(namespace: str) -> str:
+    """Durable consumer name; namespaced like the streams so environments can share a NATS."""
+    return f"{namespace.replace('.', '-')}{CONSUMER_NAME}"
+
+
 async def start(settings: AnalyticsSettings, *, migrate: bool = True) -> ServiceRuntime:
     runtime = await start_runtime(
         name=SERVICE,
@@ -36,7 +41,7 @@ async def start(settings: AnalyticsSettings, *, migrate: bool = True) -> Service
         runtime.js, "customer", namespace=runtime.namespace, replicas=settings.stream_replicas
     )
     consumer = EventConsumer(
-        name=f"{runtime.namespace.replace('.', '-')}{CONSUMER_NAME}",
+        name=consumer_name(runtime.namespace),
         js=runtime.js,
         stream=customer_stream,
         filter_subject=subject_for("customer", ">", runtime.namespace),

@@ -1,0 +1,63 @@
+# Keyuan 客源 CRM — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help install uv proto lint format test test-unit test-e2e run bench lock clean
+
+help:
+	@echo "make run      start NATS, services and gateway with demo data (http://127.0.0.1:8000)"
+	@echo "make test     install everything and run the whole test suite"
+	@echo "make lint     ruff, mypy and buf lint"
+	@echo "make proto    regenerate Python code from proto/"
+	@echo "make bench    load benchmark against a local stack on PostgreSQL"
+	@echo "make lock     re-pin requirements/dev.txt from requirements/dev.in"
+
+uv:
+	@if [ ! -x "$(UV)" ]; then \
+		echo "installing uv $(UV_VERSION)"; \
+		$(PYTHON) -m pip install --user --quiet "uv==$(UV_VERSION)"; \
+	fi
+
+install: uv
+	@[ -x $(PY) ] || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	@$(UV) pip sync --quiet --python $(PY) requirements/dev.txt
+	@[ -x node_modules/.bin/buf ] || npm ci --silent --no-audit --no-fund
+
+proto: install
+	$(PY) scripts/gen_proto.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/crmkit/src services/customer/src services/analytics/src gateway/src tools/devstack/src
+	node_modules/.bin/buf lint
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+test-unit: install
+	$(VENV)/bin/pytest -q -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: install
+	$(VENV)/bin/pytest -q -m e2e tests/e2e $(PYTEST_ARGS)
+
+run: install
+	$(PY) -m crm_devstack.run
+
+bench: install
+	$(PY) bench/load.py $(BENCH_ARGS)
+
+lock: uv
+	$(UV) pip compile --quiet requirements/dev.in --generate-hashes --python-version 3.11 -o requirements/dev.txt
+
+clean:
+	rm -rf .crm .pytest_cache .mypy_cache .ruff_cache

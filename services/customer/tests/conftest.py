@@ -1,0 +1,136 @@
+"""Fixtures: a real customer service (PostgreSQL + JetStream) served in-process over gRPC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+
+from crm.customer.v1 import customer_pb2 as pb
+from crm.customer.v1 import customer_pb2_grpc
+from crm.events.v1.envelope_pb2 import Envelope
+from crm_customer import server
+from crm_customer.customers.models import Customer
+from crm_customer.settings import CustomerSettings
+from crmkit.identity import Identity
+from crmkit.runtime import ServiceRuntime
+from crmkit.testing.harness import OrgTree, TestKeys, channel_to, make_keys, start_grpc
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a caller sees of a failed RPC: status, message and the machine-readable trailers."""
+
+    code: grpc.StatusCode
+    message: str
+    trailers: dict[str, str]
+
+    @property
+    def field(self) -> str | None:
+        return self.trailers.get("crm-error-field")
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    subject: str
+    envelope: Envelope
+    published_at: dt.datetime | None
+
+
+@dataclass
+class CustomerHarness:
+    runtime: ServiceRuntime
+    stub: customer_pb2_grpc.CustomerServiceStub
+    keys: TestKeys
+    org: OrgTree
+    namespace: str
+
+    def metadata(self, identity: Identity) -> tuple[tuple[str, str], ...]:
+        return self.keys.metadata(identity)
+
+    async def create(self, identity: Identity, request_id: str = "", **fields: Any) -> pb.Customer:
+        """Create a customer as `identity`; `fields` are pb.Customer fields."""
+        request = pb.CreateCustomerRequest(request_id=request_id or str(uuid.uuid4()), customer=pb.Customer(**fields))
+        response = await self.stub.CreateCustomer(request, metadata=self.metadata(identity))
+        return response.customer
+
+    async def search(self, identity: Identity, query: str, page_size: int = 0) -> list[str]:
+        """Names of the first page of search results, best match first."""
+        response = await self.stub.SearchCustomers(
+            pb.SearchCustomersRequest(query=query, page_size=page_size), metadata=self.metadata(identity)
+        )
+        return [c.name for c in response.customers]
+
+    async def list_names(self, identity: Identity, **filters: Any) -> list[str]:
+        response = await self.stub.ListCustomers(pb.ListCustomersRequest(**filters), metadata=self.metadata(identity))
+        return [c.name for c in response.customers]
+
+    async def outbox(self) -> list[OutboxRow]:
+        """Every event written so far, in the order the relay publishes them."""
+        table = self.runtime.tables.outbox
+        async with self.runtime.sessions() as session:
+            rows = (await session.execute(select(table).order_by(table.c.seq))).all()
+        return [OutboxRow(row.subject, Envelope.FromString(row.envelope), row.published_at) for row in rows]
+
+    async def event_types(self) -> list[str]:
+        return [row.envelope.type for row in await self.outbox()]
+
+    async def refusal(self, call: Awaitable[Any]) -> Refusal:
+        """Await an RPC that must fail and return what the caller saw."""
+        try:
+            await call
+        except grpc.aio.AioRpcError as error:
+            trailers = {key: value for key, value in error.trailing_metadata() or () if isinstance(value, str)}
+            return Refusal(error.code(), error.details() or "", trailers)
+        raise AssertionError("the call succeeded but was expected to be refused")
+
+    async def customer_count(self) -> int:
+        async with self.runtime.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(Customer)) or 0)
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> TestKeys:
+    return make_keys(tmp_path)
+
+
+@pytest_asyncio.fixture
+async def customer_service(
+    pg_database_url: str, nats_url: str, stream_prefix: str, keys: TestKeys
+) -> AsyncIterator[CustomerHarness]:
+    settings = CustomerSettings(
+        database_url=pg_database_url,
+        nats_url=nats_url,
+        event_namespace=f"{stream_prefix}.",
+        identity_public_key_file=keys.public_path,
+    )
+    runtime = await server.start(settings)
+    servicer = server.servicer_for(runtime)
+
+    def register(grpc_server: grpc.aio.Server) -> None:
+        customer_pb2_grpc.add_CustomerServiceServicer_to_server(servicer, grpc_server)
+
+    grpc_server = await start_grpc(
+        service="customer", verifier=keys.verifier, registrars=[register], service_names=[server.SERVICE_NAME]
+    )
+    channel = channel_to(grpc_server)
+    try:
+        yield CustomerHarness(
+            runtime=runtime,
+            stub=customer_pb2_grpc.CustomerServiceStub(channel),
+            keys=keys,
+            org=OrgTree.create(),
+            namespace=settings.event_namespace,
+        )
+    finally:
+        await channel.close()
+        await grpc_server.stop(grace=1)
+        await runtime.close()

@@ -1,0 +1,142 @@
+"""A distributor's first day, only through the gateway: users, customers, search, scope, analytics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from crm_devstack.stack import Stack
+
+from .conftest import ADMIN_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    reply = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def summary_total(client: httpx.Client, headers: dict[str, str]) -> int:
+    reply = client.get("/api/v1/analytics/customer-summary", headers=headers)
+    assert reply.status_code == 200, reply.text
+    total: int = reply.json()["total"]
+    return total
+
+
+def wait_for_total(client: httpx.Client, headers: dict[str, str], expected: int, timeout: float = 30.0) -> int:
+    deadline = time.monotonic() + timeout
+    total = -1
+    while time.monotonic() < deadline:
+        total = summary_total(client, headers)
+        if total == expected:
+            return total
+        time.sleep(0.2)
+    return total
+
+
+def new_customer(name: str, mobile: str, credit_code: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": name,
+        "type": "学校食堂",
+        "addresses": [{"label": "收货地址", "province": "北京市", "city": "北京市", "district": "海淀区", "detail": "中关村大街1号"}],
+        "contacts": [{"name": "王芳", "mobile": mobile, "decision_role": "purchaser"}],
+    }
+    if credit_code:
+        body["credit_code"] = credit_code
+    return body
+
+
+@pytest.fixture(scope="module")
+def client(stack: Stack) -> httpx.Client:
+    return httpx.Client(base_url=stack.gateway_url, timeout=15.0)
+
+
+@pytest.fixture(scope="module")
+def team(client: httpx.Client) -> dict[str, dict[str, str]]:
+    """Admin builds a subsidiary with a shop and hires two sales reps there."""
+    admin = login(client, "admin", ADMIN_PASSWORD)
+    units = client.get("/api/v1/org-units", headers=admin).json()["items"]
+    hq = next(u for u in units if u["kind"] == "hq")
+    subsidiary = client.post("/api/v1/org-units", headers=admin, json={"name": "北京分公司", "parent_id": hq["id"]})
+    assert subsidiary.status_code == 201, subsidiary.text
+    shop = client.post("/api/v1/org-units", headers=admin, json={"name": "海淀门店", "parent_id": subsidiary.json()["id"]})
+    assert shop.status_code == 201, shop.text
+    for username, name in (("li.na", "李娜"), ("zhao.qiang", "赵强")):
+        created = client.post(
+            "/api/v1/users",
+            headers=admin,
+            json={
+                "username": username,
+                "display_name": name,
+                "password": "sales-pass-2026",
+                "role": "sales",
+                "org_unit_id": shop.json()["id"],
+            },
+        )
+        assert created.status_code == 201, created.text
+    return {
+        "admin": admin,
+        "rep_a": login(client, "li.na", "sales-pass-2026"),
+        "rep_b": login(client, "zhao.qiang", "sales-pass-2026"),
+    }
+
+
+def test_a_reps_customer_is_theirs_alone_and_counted_once(
+    stack: Stack, client: httpx.Client, team: dict[str, dict[str, str]]
+) -> None:
+    admin, rep_a, rep_b = team["admin"], team["rep_a"], team["rep_b"]
+
+    created = client.post(
+        "/api/v1/customers", headers=rep_a, json=new_customer("北京实验小学食堂", "13800138000", "91350100M000100Y43")
+    )
+    assert created.status_code == 201, created.text
+    customer = created.json()
+    assert customer["owner_name"] == "李娜"
+
+    found = client.get("/api/v1/customers", headers=rep_a, params={"q": "bjsy"}).json()["items"]
+    assert [c["id"] for c in found] == [customer["id"]]
+
+    duplicate = client.post("/api/v1/customers", headers=rep_a, json=new_customer("另一家食堂", "138 0013 8000"))
+    assert duplicate.status_code == 409
+    assert duplicate.headers["content-type"].startswith("application/problem+json")
+    assert duplicate.json()["field"] == "mobile"
+    assert "北京实验小学食堂" in duplicate.json()["detail"]
+
+    hidden = client.get(f"/api/v1/customers/{customer['id']}", headers=rep_b)
+    missing = client.get("/api/v1/customers/00000000-0000-0000-0000-000000000000", headers=rep_b)
+    assert hidden.status_code == missing.status_code == 404
+    assert {k: v for k, v in hidden.json().items() if k not in ("trace_id", "detail")} == {
+        k: v for k, v in missing.json().items() if k not in ("trace_id", "detail")
+    }
+    assert client.get("/api/v1/customers", headers=rep_b).json()["items"] == []
+    assert client.get("/api/v1/customers", headers=rep_b, params={"q": "bjsy"}).json()["items"] == []
+    assert client.get("/api/v1/customers", headers=rep_b, params={"q": "食堂"}).json()["items"] == []
+
+    assert wait_for_total(client, admin, 1) == 1
+    assert summary_total(client, rep_b) == 0
+
+
+def test_analytics_killed_and_restarted_loses_and_double_counts_nothing(
+    stack: Stack, client: httpx.Client, team: dict[str, dict[str, str]]
+) -> None:
+    admin, rep_b = team["admin"], team["rep_b"]
+    before = wait_for_total(client, admin, 1)
+
+    stack.stop_component("analytics", kill=True)
+    for index in range(5):
+        reply = client.post(
+            "/api/v1/customers", headers=rep_b, json=new_customer(f"海淀区第{index + 1}中学食堂", f"1390000000{index}")
+        )
+        assert reply.status_code == 201, reply.text
+    stack.start_component("analytics", timeout=60)
+
+    assert wait_for_total(client, admin, before + 5) == before + 5
+    # Settled: nothing more arrives later (a double count would show up as a larger total).
+    time.sleep(1.0)
+    assert summary_total(client, admin) == before + 5
+    assert summary_total(client, rep_b) == 5
