@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help install uv proto lint format test test-unit test-e2e run bench lock clean
+.PHONY: help install uv buf proto lint format test test-unit test-e2e run bench lock clean
 
 help:
 	@echo "make run      start NATS, services and gateway with demo data (http://127.0.0.1:8000)"
@@ -26,12 +26,14 @@ uv:
 install: uv
 	@[ -x $(PY) ] || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	@$(UV) pip sync --quiet --python $(PY) requirements/dev.txt
+
+buf:
 	@[ -x node_modules/.bin/buf ] || npm ci --silent --no-audit --no-fund
 
 proto: install
 	$(PY) scripts/gen_proto.py
 
-lint: install
+lint: install buf
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy libs/crmkit/src services/customer/src services/analytics/src gateway/src tools/devstack/src

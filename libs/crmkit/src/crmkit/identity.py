@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import enum
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,10 +134,17 @@ class IdentitySigner:
 
 
 class IdentityVerifier:
-    """Checks identity tokens with the public key; cannot mint them."""
+    """Checks identity tokens with the public key; cannot mint them.
+
+    The gateway reuses a caller's token for a couple of minutes, so a verified token is kept
+    (until its own expiry) and the signature check is not repeated on every call.
+    """
+
+    CACHE_SIZE = 10_000
 
     def __init__(self, public_key: Ed25519PublicKey) -> None:
         self._key = public_key
+        self._verified: dict[str, tuple[float, Identity]] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> IdentityVerifier:
@@ -146,11 +154,21 @@ class IdentityVerifier:
         return cls(key)
 
     def verify(self, token: str) -> Identity:
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > time.time():
+            return cached[1]
+        identity, expires = self._verify_signature(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (expires, identity)
+        return identity
+
+    def _verify_signature(self, token: str) -> tuple[Identity, float]:
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER, leeway=10
             )
-            return Identity(
+            identity = Identity(
                 principal_id=str(claims["sub"]),
                 tenant_id=str(claims["tid"]),
                 org_unit_id=str(claims["org"]),
@@ -159,6 +177,7 @@ class IdentityVerifier:
                 display_name=str(claims.get("name", "")),
                 permissions=frozenset(str(p) for p in claims.get("perm", [])),
             )
+            return identity, float(claims["exp"])
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise Unauthenticated(f"invalid identity token: {exc}") from exc
 

@@ -36,6 +36,8 @@ class ServiceRuntime:
     settings: ServiceSettings
     engine: AsyncEngine
     sessions: SessionFactory
+    # Autocommit sessions for read-only RPCs: no BEGIN/ROLLBACK round trips around one SELECT.
+    read_sessions: SessionFactory
     nats: NATS
     js: JetStreamContext
     tables: EventTables
@@ -80,6 +82,7 @@ async def start_runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
+        read_sessions=session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
         nats=nc,
         js=js,
         tables=tables,

@@ -55,7 +55,7 @@ async def start(settings: AnalyticsSettings, *, migrate: bool = True) -> Service
 
 async def serve(settings: AnalyticsSettings) -> None:
     runtime = await start(settings)
-    servicer = AnalyticsServicer(sessions=runtime.sessions)
+    servicer = AnalyticsServicer(sessions=runtime.read_sessions)
 
     def register(server: grpc.aio.Server) -> None:
         analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(servicer, server)

@@ -671,3 +671,37 @@ async def nats_cleanup(nats_url: str, stream_prefix: str) -> AsyncIterator[None]
     """Delete this test's streams (names containing `stream_prefix`) as soon as the test ends."""
     yield
     await _delete_streams(nats_url, [stream_prefix])
+
+
+# --------------------------------------------------------------------------- outside pytest
+
+
+@contextlib.contextmanager
+def provisioned_postgres() -> Iterator[PostgresServer]:
+    """For benchmarks and scripts: CRM_TEST_DATABASE_URL, else a throwaway server."""
+    url = os.environ.get(ENV_DATABASE_URL, "").strip()
+    stop: Callable[[], None] | None = None
+    if not url:
+        url, stop = _provision("PostgreSQL", _docker_postgres, _local_postgres)
+    server = PostgresServer(url)
+    try:
+        yield server
+    finally:
+        if stop is not None:
+            stop()
+        else:
+            _run_coroutine(server.drop_databases)
+
+
+@contextlib.contextmanager
+def provisioned_nats() -> Iterator[NatsServer]:
+    """For benchmarks and scripts: CRM_TEST_NATS_URL, else a throwaway JetStream server."""
+    url = os.environ.get(ENV_NATS_URL, "").strip()
+    stop: Callable[[], None] | None = None
+    if not url:
+        url, stop = _provision("NATS", _docker_nats, _local_nats)
+    try:
+        yield NatsServer(url)
+    finally:
+        if stop is not None:
+            stop()
