@@ -35,7 +35,11 @@ class PermanentEventError(Exception):
 
 def retry_delay(deliveries: int, *, base: float = 0.5, cap: float = 60.0) -> float:
     """Exponential backoff for a nak, by how often the broker has delivered the message."""
-    return float(min(cap, base * (2 ** max(deliveries - 1, 0))))
+    try:
+        return float(min(cap, base * (2 ** max(deliveries - 1, 0))))
+    except OverflowError:
+        # A consumer left to redeliver long enough grows past what a float holds: that is the cap.
+        return float(cap)
 
 
 class EventConsumer:
@@ -101,6 +105,10 @@ class EventConsumer:
             envelope = Envelope.FromString(message.data)
         except DecodeError as exc:
             await self._dead_letter(message, None, f"undecodable envelope: {exc}", deliveries)
+            return
+        if not envelope.id or not envelope.type:
+            # An empty body (or one of only unknown fields) decodes cleanly; it is still not an event.
+            await self._dead_letter(message, None, "undecodable envelope: no id or type", deliveries)
             return
         handler = self._handlers.get(envelope.type)
         if handler is None:

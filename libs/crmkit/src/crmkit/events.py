@@ -88,7 +88,7 @@ def event_type(service: str, event_name: str) -> str:
 
 
 def stream_name(service: str, namespace: str = "") -> str:
-    prefix = namespace.rstrip(".").replace(".", "_").upper()
+    prefix = namespace.rstrip(".").replace(".", "_")
     return f"{prefix + '_' if prefix else ''}CRM_{service.upper()}"
 
 
