@@ -9,6 +9,7 @@ import logging
 from nats.js import JetStreamContext
 from sqlalchemy import func, select, update
 
+from crm.events.v1.envelope_pb2 import Envelope
 from crmkit.clock import Clock, as_utc, utcnow
 from crmkit.db import SessionFactory
 from crmkit.events import EventTables
@@ -91,9 +92,7 @@ class OutboxRelay:
             failure: tuple[int, str] | None = None
             for row in rows:
                 try:
-                    await self._js.publish(
-                        row.subject, row.envelope, headers={"Nats-Msg-Id": row.event_id}
-                    )
+                    await self._js.publish(row.subject, row.envelope, headers=_headers(row.event_id, row.envelope))
                 except Exception as exc:
                     failure = (row.seq, f"{type(exc).__name__}: {exc}")
                     break
@@ -128,6 +127,17 @@ class OutboxRelay:
             ).one()
         OUTBOX_UNPUBLISHED.labels(self._service).set(count)
         OUTBOX_OLDEST_AGE.labels(self._service).set(oldest_age(oldest, self._clock()))
+
+
+def _headers(event_id: str, serialized: bytes) -> dict[str, str]:
+    """Broker de-duplication by event id, and W3C trace context for consumers that read headers."""
+    headers = {"Nats-Msg-Id": event_id}
+    envelope = Envelope.FromString(serialized)
+    if envelope.traceparent:
+        headers["traceparent"] = envelope.traceparent
+        if envelope.tracestate:
+            headers["tracestate"] = envelope.tracestate
+    return headers
 
 
 def oldest_age(oldest: dt.datetime | None, now: dt.datetime) -> float:

@@ -134,7 +134,7 @@ async def serve_forever(
 def prepare_process(settings: ServiceSettings, name: str) -> None:
     setup_logging(f"crm-{name}", json_logs=settings.log_json, level=settings.log_level)
     setup_tracing(f"crm-{name}")
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, host=settings.grpc_host)
 
 
 def run_cli(

@@ -36,6 +36,8 @@ def main() -> None:
             http_port=int(os.environ.get("CRM_GATEWAY_HTTP_PORT", "8000")),
             customer_port=int(os.environ.get("CRM_CUSTOMER_GRPC_PORT", "50051")),
             analytics_port=int(os.environ.get("CRM_ANALYTICS_GRPC_PORT", "50052")),
+            customer_metrics_port=int(os.environ.get("CRM_CUSTOMER_METRICS_PORT", "9101")),
+            analytics_metrics_port=int(os.environ.get("CRM_ANALYTICS_METRICS_PORT", "9102")),
             nats_url=os.environ.get("CRM_NATS_URL", ""),
             database_urls=database_urls,
             admin_password=admin_password,
@@ -66,6 +68,8 @@ def main() -> None:
   Gateway  {stack.gateway_url}
   API docs {stack.gateway_url}/docs
   NATS     {stack.config.nats_url}
+  Metrics  {stack.gateway_url}/metrics, http://127.0.0.1:{stack.config.customer_metrics_port}/metrics (customer), \
+http://127.0.0.1:{stack.config.analytics_metrics_port}/metrics (analytics)
   Logs     {state_dir / 'logs'}
   登录 / log in: POST {stack.gateway_url}/api/v1/auth/login {{"username": "admin", "password": …}}""",
             flush=True,

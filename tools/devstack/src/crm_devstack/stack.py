@@ -56,6 +56,8 @@ class StackConfig:
     http_port: int = 8000
     customer_port: int = 0
     analytics_port: int = 0
+    customer_metrics_port: int = 0
+    analytics_metrics_port: int = 0
     nats_url: str = ""
     database_urls: dict[str, str] = field(default_factory=dict)
     event_namespace: str = ""
@@ -89,9 +91,9 @@ class Stack:
                 "CRM_IDENTITY_PRIVATE_KEY_FILE": str(keys / "identity_private.pem"),
                 "CRM_LOG_JSON": "1" if cfg.json_logs else "0",
                 "CRM_CUSTOMER_GRPC_PORT": str(cfg.customer_port),
-                "CRM_CUSTOMER_METRICS_PORT": "0",
+                "CRM_CUSTOMER_METRICS_PORT": str(cfg.customer_metrics_port),
                 "CRM_ANALYTICS_GRPC_PORT": str(cfg.analytics_port),
-                "CRM_ANALYTICS_METRICS_PORT": "0",
+                "CRM_ANALYTICS_METRICS_PORT": str(cfg.analytics_metrics_port),
                 "CRM_GATEWAY_HTTP_PORT": str(cfg.http_port),
                 "CRM_GATEWAY_CUSTOMER_ADDR": f"127.0.0.1:{cfg.customer_port}",
                 "CRM_GATEWAY_ANALYTICS_ADDR": f"127.0.0.1:{cfg.analytics_port}",
@@ -122,6 +124,8 @@ class Stack:
         generate_keypair(keys / "identity_private.pem", keys / "identity_public.pem")
         cfg.customer_port = cfg.customer_port or free_port()
         cfg.analytics_port = cfg.analytics_port or free_port()
+        cfg.customer_metrics_port = cfg.customer_metrics_port or free_port()
+        cfg.analytics_metrics_port = cfg.analytics_metrics_port or free_port()
         if not cfg.nats_url:
             port = free_port()
             cfg.nats_url = f"nats://127.0.0.1:{port}"
