@@ -31,7 +31,9 @@ async def start(settings: CustomerSettings, *, migrate: bool = True) -> ServiceR
 
 def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
     events = CustomerEvents(tables=EVENT_TABLES, namespace=runtime.namespace)
-    return CustomerServicer(sessions=runtime.sessions, events=events, relay=runtime.relay)
+    return CustomerServicer(
+        sessions=runtime.sessions, read_sessions=runtime.read_sessions, events=events, relay=runtime.relay
+    )
 
 
 async def serve(settings: CustomerSettings) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initials, search_terms, verify_candidate
 from crmkit.clock import as_utc
@@ -63,6 +63,9 @@ async def get_customer(session: AsyncSession, *, identity: Identity, customer_id
     query = select(Customer).where(Customer.id == customer_id, scope_condition(identity))
     if for_update:
         query = query.with_for_update()
+    else:
+        # One round trip for the customer and its contacts instead of two.
+        query = query.options(joinedload(Customer.contacts))
     customer = await session.scalar(query)
     if customer is None:
         raise NotFound("customer", customer_id)
@@ -195,6 +198,14 @@ def _refuse_repeats_within(contacts: Sequence[ContactInput]) -> None:
                 seen.add(value)
 
 
+async def customer_created_by_request(session: AsyncSession, *, identity: Identity, request_id: str) -> Customer | None:
+    """The customer an earlier create with this request id made, if there was one."""
+    earlier = await session.get(CreateRequest, (identity.tenant_id, request_id))
+    if earlier is None:
+        return None
+    return await get_customer(session, identity=identity, customer_id=earlier.resource_id)
+
+
 async def create_customer(
     session: AsyncSession,
     *,
@@ -206,9 +217,9 @@ async def create_customer(
 ) -> Customer:
     identity.require_role(*WRITER_ROLES)
     if request_id:
-        earlier = await session.get(CreateRequest, (identity.tenant_id, request_id))
+        earlier = await customer_created_by_request(session, identity=identity, request_id=request_id)
         if earlier is not None:
-            return await get_customer(session, identity=identity, customer_id=earlier.resource_id)
+            return earlier
     await _check_type(session, identity.tenant_id, data.type)
     _refuse_repeats_within(data.contacts)
     mobiles = [c.mobile for c in data.contacts if c.mobile]
@@ -343,8 +354,9 @@ async def list_customers(
     after = decode_token(page_token, length=2)
     if after:
         try:
-            created = dt.datetime.fromisoformat(str(after[0]))
-        except ValueError as exc:
+            # Tokens carry UTC; normalising here also rejects times that cannot be stored.
+            created = as_utc(dt.datetime.fromisoformat(str(after[0])))
+        except (ValueError, OverflowError) as exc:
             raise InvalidArgument("page_token", "malformed page token / 分页标记无效") from exc
         query = query.where(
             or_(Customer.created_at < created, and_(Customer.created_at == created, Customer.id < str(after[1])))
@@ -377,10 +389,12 @@ async def search_customers(
         query: SearchQuery = parse_search_query(query_text)
     except ValueError as exc:
         raise InvalidArgument("query", str(exc)) from exc
-    offset_values = decode_token(page_token, length=1)
-    offset = int(offset_values[0]) if offset_values and str(offset_values[0]).isdigit() else 0
-    if page_token and not offset_values:
-        raise InvalidArgument("page_token", "malformed page token / 分页标记无效")
+    offset = 0
+    if page_token:
+        (offset,) = decode_token(page_token, length=1)
+        # A token that silently meant "start again" would make a client page in circles.
+        if type(offset) is not int or offset < 0:
+            raise InvalidArgument("page_token", "malformed page token / 分页标记无效")
     if offset > MAX_SEARCH_OFFSET:
         raise InvalidArgument("page_token", "search too deep; narrow the query / 结果过多，请缩小搜索范围")
 

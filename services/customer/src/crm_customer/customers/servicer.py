@@ -24,9 +24,16 @@ from crm_customer.customers.models import contact_to_proto, customer_to_proto
 
 class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
     def __init__(
-        self, *, sessions: SessionFactory, events: CustomerEvents, relay: OutboxRelay | None, clock: Clock = utcnow
+        self,
+        *,
+        sessions: SessionFactory,
+        events: CustomerEvents,
+        relay: OutboxRelay | None,
+        read_sessions: SessionFactory | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self._sessions = sessions
+        self._reads = read_sessions or sessions
         self._events = events
         self._relay = relay
         self._clock = clock
@@ -45,7 +52,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
 
     async def GetCustomer(self, request: pb.GetCustomerRequest, context: grpc.aio.ServicerContext) -> pb.GetCustomerResponse:
         customer_id = validation.identifier(request.id, "id")
-        async with self._sessions() as session:
+        async with self._reads() as session:
             customer = await service.get_customer(session, identity=current_identity(), customer_id=customer_id)
             return pb.GetCustomerResponse(customer=customer_to_proto(customer))
 
@@ -61,7 +68,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
             tag=validation.text(request.tag, "tag", max_len=20) or None,
             include_archived=request.include_archived,
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             customers, token = await service.list_customers(
                 session, identity=current_identity(), filters=filters, page_size=size, page_token=request.page_token
             )
@@ -71,7 +78,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         self, request: pb.SearchCustomersRequest, context: grpc.aio.ServicerContext
     ) -> pb.SearchCustomersResponse:
         size = page_size(request.page_size, default=20)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             customers, token = await service.search_customers(
                 session,
                 identity=current_identity(),
@@ -86,16 +93,28 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
     ) -> pb.CreateCustomerResponse:
         request_id = validation.text(request.request_id, "request_id", max_len=64)
         data = validation.customer_input(request.customer)
-        async with self._write() as session:
-            customer = await service.create_customer(
-                session,
-                identity=current_identity(),
-                data=data,
-                request_id=request_id,
-                events=self._events,
-                now=self._clock(),
-            )
-            response = pb.CreateCustomerResponse(customer=customer_to_proto(customer))
+        identity = current_identity()
+        try:
+            async with self._write() as session:
+                customer = await service.create_customer(
+                    session,
+                    identity=identity,
+                    data=data,
+                    request_id=request_id,
+                    events=self._events,
+                    now=self._clock(),
+                )
+                response = pb.CreateCustomerResponse(customer=customer_to_proto(customer))
+        except AlreadyExists as refusal:
+            # A retry that overlapped the first attempt loses the race on the unique indexes once
+            # the first commits; the client asked for one customer, so answer with that one.
+            if not request_id or not isinstance(refusal.__cause__, IntegrityError):
+                raise
+            async with self._reads() as session:
+                earlier = await service.customer_created_by_request(session, identity=identity, request_id=request_id)
+                if earlier is None:
+                    raise
+                response = pb.CreateCustomerResponse(customer=customer_to_proto(earlier))
         return response
 
     async def UpdateCustomer(
@@ -129,7 +148,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
 
     async def ListContacts(self, request: pb.ListContactsRequest, context: grpc.aio.ServicerContext) -> pb.ListContactsResponse:
         customer_id = validation.identifier(request.customer_id, "customer_id")
-        async with self._sessions() as session:
+        async with self._reads() as session:
             contacts = await service.list_contacts(session, identity=current_identity(), customer_id=customer_id)
             return pb.ListContactsResponse(contacts=[contact_to_proto(c) for c in contacts])
 
@@ -183,6 +202,6 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
     async def ListCustomerTypes(
         self, request: pb.ListCustomerTypesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCustomerTypesResponse:
-        async with self._sessions() as session:
+        async with self._reads() as session:
             types = await service.customer_types(session, tenant_id=current_identity().tenant_id)
             return pb.ListCustomerTypesResponse(types=types)

@@ -19,7 +19,8 @@ MAX_ADDRESSES = 10
 MAX_CONTACTS = 30
 MAX_TAGS = 20
 MAX_CUSTOM_FIELDS_BYTES = 8192
-ID_MAX = 64
+# Ids are UUIDs kept in 36-character columns; a longer one could only fail in the database.
+ID_MAX = 36
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""Customer events: written to the outbox with the change, then published to JetStream by the relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+
+from crm.customer.v1 import customer_pb2 as pb
+from crm.customer.v1 import events_pb2
+from crm.events.v1.envelope_pb2 import Envelope
+from crmkit.identity import Role
+
+PUBLISH_DEADLINE_SECONDS = 10.0
+
+
+async def _wait_until_published(customer_service) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PUBLISH_DEADLINE_SECONDS
+    while True:
+        rows = await customer_service.outbox()
+        if rows and all(row.published_at is not None for row in rows):
+            return
+        assert loop.time() < deadline, f"outbox not published within {PUBLISH_DEADLINE_SECONDS}s: {rows}"
+        await asyncio.sleep(0.05)
+
+
+async def test_created_customer_is_published_to_jetstream_as_customer_created(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    subject = f"{customer_service.namespace}crm.customer.v1.customer_created"
+    subscription = await customer_service.runtime.js.subscribe(subject, ordered_consumer=True)
+
+    created = await customer_service.create(
+        rep, name="太原迎泽区食堂", contacts=[pb.Contact(name="郭", mobile="13500135000")]
+    )
+    await _wait_until_published(customer_service)
+    message = await subscription.next_msg(timeout=5)
+    await subscription.unsubscribe()
+
+    envelope = Envelope.FromString(message.data)
+    assert message.subject == subject
+    assert envelope.type == "crm.customer.v1.customer_created"
+    assert message.headers is not None and message.headers["Nats-Msg-Id"] == envelope.id
+    assert (envelope.aggregate_id, envelope.aggregate_version) == (created.id, 1)
+    assert (envelope.tenant_id, envelope.org_unit_id, envelope.actor_id) == (
+        org.tenant_id,
+        org.shop_a,
+        rep.principal_id,
+    )
+    payload = events_pb2.CustomerCreated()
+    assert envelope.payload.Unpack(payload)
+    assert payload.customer == created
+
+
+async def test_one_customers_events_reach_jetstream_in_the_order_they_happened(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    md = customer_service.metadata(rep)
+    subscription = await customer_service.runtime.js.subscribe(
+        f"{customer_service.namespace}crm.customer.v1.>", ordered_consumer=True
+    )
+
+    customer = await customer_service.create(rep, name="太原迎泽区食堂")
+    await customer_service.stub.CreateContact(
+        pb.CreateContactRequest(customer_id=customer.id, contact=pb.Contact(name="郭", mobile="13500135000")),
+        metadata=md,
+    )
+    await customer_service.stub.ArchiveCustomer(pb.ArchiveCustomerRequest(id=customer.id), metadata=md)
+    await _wait_until_published(customer_service)
+    received = [Envelope.FromString((await subscription.next_msg(timeout=5)).data) for _ in range(3)]
+    await subscription.unsubscribe()
+
+    assert [(e.type, e.aggregate_version) for e in received] == [
+        ("crm.customer.v1.customer_created", 1),
+        ("crm.customer.v1.customer_updated", 2),
+        ("crm.customer.v1.customer_archived", 3),
+    ]
+
+
+async def test_create_refused_for_bad_input_writes_no_customer_and_no_event(customer_service) -> None:
+    org = customer_service.org
+
+    refusal = await customer_service.refusal(
+        customer_service.create(org.person(Role.SALES, org.shop_a), name="太原迎泽区食堂", contract_start="2025-13-01")
+    )
+
+    assert refusal.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert await customer_service.customer_count() == 0
+    assert await customer_service.outbox() == []
+
+
+async def test_create_refused_inside_the_transaction_leaves_no_event_behind(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    await customer_service.create(rep, name="太原迎泽区食堂", credit_code="91350100M000100Y43")
+
+    unknown_type = await customer_service.refusal(customer_service.create(rep, name="太原小店区食堂", type="外星餐厅"))
+    duplicate = await customer_service.refusal(
+        customer_service.create(rep, name="太原小店区食堂", credit_code="91350100M000100Y43")
+    )
+
+    assert unknown_type.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert duplicate.code == grpc.StatusCode.ALREADY_EXISTS
+    assert await customer_service.customer_count() == 1
+    assert await customer_service.event_types() == ["crm.customer.v1.customer_created"]

@@ -1,0 +1,64 @@
+"""Listing customers: newest first, filtered, paged; and the customer types a tenant offers."""
+
+from __future__ import annotations
+
+from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.customers.models import DEFAULT_CUSTOMER_TYPES
+from crmkit.identity import Role
+
+
+async def test_list_pages_run_newest_first_and_together_hold_every_customer(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    names = [f"呼和浩特第{n}中学食堂" for n in "一二三四五"]
+    for name in names:
+        await customer_service.create(rep, name=name)
+
+    seen: list[str] = []
+    token = ""
+    for _ in range(len(names)):
+        response = await customer_service.stub.ListCustomers(
+            pb.ListCustomersRequest(page_size=2, page_token=token), metadata=customer_service.metadata(rep)
+        )
+        seen.extend(c.name for c in response.customers)
+        token = response.next_page_token
+        if not token:
+            break
+
+    assert seen == list(reversed(names))
+    assert token == ""
+
+
+async def test_list_filtered_by_tag_returns_only_customers_carrying_it(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    await customer_service.create(rep, name="兰州城关区食堂", tags=["重点客户", "月结"])
+    await customer_service.create(rep, name="兰州七里河区食堂", tags=["月结"])
+    await customer_service.create(rep, name="兰州安宁区食堂")
+
+    assert await customer_service.list_names(rep, tag="重点客户") == ["兰州城关区食堂"]
+    assert await customer_service.list_names(rep, tag="月结") == ["兰州七里河区食堂", "兰州城关区食堂"]
+
+
+async def test_list_filtered_by_stage_and_org_unit_returns_only_matching_customers(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    await customer_service.create(
+        org.person(Role.SALES, org.shop_a), name="银川兴庆区食堂", lifecycle_stage=pb.LIFECYCLE_STAGE_SIGNED
+    )
+    await customer_service.create(org.person(Role.SALES, org.shop_a), name="银川金凤区食堂")
+    await customer_service.create(
+        org.person(Role.SALES, org.shop_b), name="银川西夏区食堂", lifecycle_stage=pb.LIFECYCLE_STAGE_SIGNED
+    )
+
+    assert await customer_service.list_names(
+        admin, lifecycle_stage=pb.LIFECYCLE_STAGE_SIGNED, org_unit_id=org.sub_a
+    ) == ["银川兴庆区食堂"]
+
+
+async def test_tenant_without_its_own_customer_types_is_offered_the_defaults(customer_service) -> None:
+    org = customer_service.org
+    response = await customer_service.stub.ListCustomerTypes(
+        pb.ListCustomerTypesRequest(), metadata=customer_service.metadata(org.person(Role.SALES, org.shop_a))
+    )
+    assert list(response.types) == list(DEFAULT_CUSTOMER_TYPES)

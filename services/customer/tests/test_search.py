@@ -1,0 +1,204 @@
+"""Searching customers by name, pinyin, mobile and credit code over the service's own term index."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+
+from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.customers.service import _search_statement
+from crmkit.cn import parse_search_query, search_terms
+from crmkit.identity import Role
+
+SCHOOL = "北京实验小学食堂"
+SCHOOL_MOBILE = "13800138000"
+SCHOOL_CREDIT_CODE = "91350100M000100Y43"
+
+
+async def _school_and_neighbours(customer_service, searcher) -> None:
+    await customer_service.create(
+        searcher,
+        name=SCHOOL,
+        credit_code=SCHOOL_CREDIT_CODE,
+        contacts=[pb.Contact(name="王主任", mobile=SCHOOL_MOBILE)],
+    )
+    await customer_service.create(
+        searcher, name="上海浦东机场餐饮公司", contacts=[pb.Contact(name="孙", mobile="13911112222")]
+    )
+    await customer_service.create(searcher, name="广州白云区养殖场")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("bjsy", id="pinyin initials"),
+        pytest.param("beijing", id="full pinyin"),
+        pytest.param("shiyan", id="two syllables inside the name"),
+        pytest.param("食堂", id="two characters"),
+        pytest.param("实验小学", id="phrase"),
+        pytest.param(SCHOOL_MOBILE, id="contact mobile"),
+        pytest.param("138-0013-8000", id="formatted mobile"),
+        pytest.param("8000", id="last four digits of mobile"),
+        pytest.param(SCHOOL_CREDIT_CODE, id="credit code"),
+        pytest.param(SCHOOL_CREDIT_CODE.lower(), id="lowercase credit code"),
+    ],
+)
+async def test_search_finds_the_school_canteen(customer_service, query: str) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    await _school_and_neighbours(customer_service, rep)
+
+    assert await customer_service.search(rep, query) == [SCHOOL]
+
+
+async def test_phrase_search_skips_names_that_hold_its_pieces_but_not_the_phrase(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    await customer_service.create(rep, name=SCHOOL)
+    # Holds 实验, 验小 and 小学, but never 实验小学 in a row.
+    await customer_service.create(rep, name="实验田验小麦小学")
+
+    assert await customer_service.search(rep, "实验小学") == [SCHOOL]
+
+
+async def test_name_starting_with_the_query_ranks_before_a_name_containing_it(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    for name in ("北京实验小学食堂", "海淀区第一中学食堂", "食堂管理服务中心", "朝阳区食堂"):
+        await customer_service.create(rep, name=name)
+
+    found = await customer_service.search(rep, "食堂")
+
+    assert found[0] == "食堂管理服务中心"
+    assert sorted(found[1:]) == sorted(["北京实验小学食堂", "海淀区第一中学食堂", "朝阳区食堂"])
+
+
+@pytest.mark.parametrize("query", ["食堂", "实验小学"], ids=["indexed term", "verified phrase"])
+async def test_search_pages_are_disjoint_and_together_hold_every_match(customer_service, query: str) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    names = [f"{city}实验小学食堂" for city in ("北京", "上海", "天津", "重庆", "南京")]
+    for name in names:
+        await customer_service.create(rep, name=name)
+    await customer_service.create(rep, name="广州白云区养殖场")
+
+    pages: list[list[str]] = []
+    token = ""
+    while True:
+        response = await customer_service.stub.SearchCustomers(
+            pb.SearchCustomersRequest(query=query, page_size=2, page_token=token),
+            metadata=customer_service.metadata(rep),
+        )
+        pages.append([c.name for c in response.customers])
+        token = response.next_page_token
+        if not token:
+            break
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert sorted(name for page in pages for name in page) == sorted(names)
+
+
+async def test_archived_customer_is_not_found_by_search(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    customer = await customer_service.create(rep, name=SCHOOL)
+    await customer_service.stub.ArchiveCustomer(
+        pb.ArchiveCustomerRequest(id=customer.id), metadata=customer_service.metadata(rep)
+    )
+
+    assert await customer_service.search(rep, "食堂") == []
+
+
+async def test_renamed_customer_is_found_by_its_new_name_only(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    customer = await customer_service.create(rep, name="杭州西湖酒店")
+    await customer_service.stub.UpdateCustomer(
+        pb.UpdateCustomerRequest(
+            customer=pb.Customer(id=customer.id, name="杭州滨江酒店"), update_mask=FieldMask(paths=["name"])
+        ),
+        metadata=customer_service.metadata(rep),
+    )
+
+    assert await customer_service.search(rep, "滨江") == ["杭州滨江酒店"]
+    assert await customer_service.search(rep, "西湖") == []
+
+
+async def test_query_that_matches_nothing_returns_no_customers(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    await _school_and_neighbours(customer_service, rep)
+
+    response = await customer_service.stub.SearchCustomers(
+        pb.SearchCustomersRequest(query="火锅"), metadata=customer_service.metadata(rep)
+    )
+
+    assert list(response.customers) == []
+    assert response.next_page_token == ""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("", id="empty"),
+        pytest.param(" ，。 ", id="only punctuation"),
+        pytest.param("食" * 65, id="too long"),
+    ],
+)
+async def test_empty_or_overlong_query_is_refused_naming_the_query(customer_service, query: str) -> None:
+    org = customer_service.org
+    refusal = await customer_service.refusal(
+        customer_service.stub.SearchCustomers(
+            pb.SearchCustomersRequest(query=query),
+            metadata=customer_service.metadata(org.person(Role.SALES, org.shop_a)),
+        )
+    )
+    assert refusal.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert refusal.field == "query"
+
+
+CITIES = ("北京", "上海", "广州", "深圳", "杭州", "南京", "成都", "武汉", "西安", "苏州")
+KINDS = ("实验小学", "第一中学", "人民医院", "大酒店", "物流园", "养殖场", "农贸市场", "科技公司")
+
+
+CUSTOMER_COLUMNS = (
+    *("id", "tenant_id", "org_unit_id", "org_path", "owner_id", "name", "short_name", "type", "addresses", "tags"),
+    *("custom_fields", "lifecycle_stage", "archived", "version", "pinyin_full", "pinyin_initials"),
+    *("created_at", "updated_at"),
+)
+TERM_COLUMNS = ("tenant_id", "term", "rank", "customer_id")
+
+
+async def test_two_character_search_reads_the_term_index_not_the_whole_table(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    now = dt.datetime.now(dt.UTC)
+    customers: list[tuple[object, ...]] = []
+    terms: list[tuple[object, ...]] = []
+    for i in range(2000):
+        # One customer in forty is a canteen: "食堂" is a selective term, as it is in a real tenant.
+        name = f"{CITIES[i % 10]}{KINDS[i % 8]}{i}号" + ("食堂" if i % 40 == 0 else "")
+        customer_id = str(uuid.uuid4())
+        placed = (customer_id, org.tenant_id, org.shop_a, org.path(org.shop_a), admin.principal_id, name)
+        customers.append((*placed, "", "", "[]", "[]", "{}", "lead", False, 1, "", "", now, now))
+        terms.extend((org.tenant_id, term, rank, customer_id) for term, rank in search_terms(name).items())
+    async with customer_service.runtime.sessions() as session, session.begin():
+        # COPY rather than INSERT: tens of thousands of term rows in a fraction of a second.
+        connection = (await (await session.connection()).get_raw_connection()).driver_connection
+        await connection.copy_records_to_table("customers", records=customers, columns=CUSTOMER_COLUMNS)
+        await connection.copy_records_to_table("customer_search_terms", records=terms, columns=TERM_COLUMNS)
+    async with customer_service.runtime.sessions() as session:
+        await session.execute(text("ANALYZE customers"))
+        await session.execute(text("ANALYZE customer_search_terms"))
+        statement = _search_statement(admin, parse_search_query("食堂")).limit(21)
+        sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        plan = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
+
+    assert "Seq Scan on customer_search_terms" not in plan, plan
+    assert any("Index" in line and "customer_search_terms" in line for line in plan.splitlines()), plan
