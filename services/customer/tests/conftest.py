@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,14 +103,14 @@ def keys(tmp_path: Path) -> TestKeys:
     return make_keys(tmp_path)
 
 
-@pytest_asyncio.fixture
-async def customer_service(
-    pg_database_url: str, nats_url: str, stream_prefix: str, keys: TestKeys
+@asynccontextmanager
+async def serve_customer_service(
+    database_url: str, nats_url: str, namespace: str, keys: TestKeys
 ) -> AsyncIterator[CustomerHarness]:
     settings = CustomerSettings(
-        database_url=pg_database_url,
+        database_url=database_url,
         nats_url=nats_url,
-        event_namespace=f"{stream_prefix}.",
+        event_namespace=namespace,
         identity_public_key_file=keys.public_path,
     )
     runtime = await server.start(settings)
@@ -134,3 +135,22 @@ async def customer_service(
         await channel.close()
         await grpc_server.stop(grace=1)
         await runtime.close()
+
+
+@pytest_asyncio.fixture
+async def customer_service(
+    pg_database_url: str, nats_url: str, stream_prefix: str, keys: TestKeys
+) -> AsyncIterator[CustomerHarness]:
+    """The service on PostgreSQL (production)."""
+    async with serve_customer_service(pg_database_url, nats_url, f"{stream_prefix}.", keys) as harness:
+        yield harness
+
+
+@pytest_asyncio.fixture
+async def customer_service_sqlite(
+    tmp_path: Path, nats_url: str, stream_prefix: str, keys: TestKeys
+) -> AsyncIterator[CustomerHarness]:
+    """The service on SQLite (the embedded default of `make run`)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'customer.db'}"
+    async with serve_customer_service(url, nats_url, f"{stream_prefix}.", keys) as harness:
+        yield harness

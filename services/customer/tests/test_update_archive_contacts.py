@@ -200,7 +200,7 @@ async def test_archived_customer_cannot_be_edited(customer_service) -> None:
         )
     )
 
-    assert refusal.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert refusal.code == grpc.StatusCode.FAILED_PRECONDITION
     fetched = await customer_service.stub.GetCustomer(
         pb.GetCustomerRequest(id=customer.id), metadata=customer_service.metadata(rep)
     )
@@ -310,3 +310,21 @@ async def test_contact_of_a_colleagues_customer_cannot_be_deleted(customer_servi
     )
 
     assert refusal.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_contacts_of_an_archived_customer_cannot_be_added(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    customer = await customer_service.create(rep, name="昆明官渡区食堂")
+    await customer_service.stub.ArchiveCustomer(
+        pb.ArchiveCustomerRequest(id=customer.id), metadata=customer_service.metadata(rep)
+    )
+
+    refusal = await customer_service.refusal(
+        customer_service.stub.CreateContact(
+            pb.CreateContactRequest(customer_id=customer.id, contact=pb.Contact(name="赵敏", mobile="13700001111")),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+
+    assert refusal.code == grpc.StatusCode.FAILED_PRECONDITION

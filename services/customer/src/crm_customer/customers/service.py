@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
 from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initials, search_terms, verify_candidate
 from crmkit.clock import as_utc
-from crmkit.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import decode_token, encode_token
 from crm_customer.customers.events import CustomerEvents
@@ -262,6 +263,11 @@ async def create_customer(
     return customer
 
 
+def _refuse_if_archived(customer: Customer) -> None:
+    if customer.archived:
+        raise FailedPrecondition("customer is archived / 客户已归档，不能修改")
+
+
 def _check_version(customer: Customer, expected_version: int) -> None:
     if expected_version and customer.version != expected_version:
         raise Aborted(
@@ -282,8 +288,7 @@ async def update_customer(
     identity.require_role(*WRITER_ROLES)
     customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
     _check_version(customer, expected_version)
-    if customer.archived:
-        raise InvalidArgument("customer.id", "customer is archived / 客户已归档")
+    _refuse_if_archived(customer)
     if "type" in changes:
         await _check_type(session, identity.tenant_id, changes["type"])
     if changes.get("credit_code"):
@@ -362,13 +367,12 @@ async def list_customers(
             or_(Customer.created_at < created, and_(Customer.created_at == created, Customer.id < str(after[1])))
         )
     if filters.tag:
-        # Tags live in a JSON list; filter in Python over a bounded over-fetch to stay portable.
-        rows = [c for c in (await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()))).all() if filters.tag in (c.tags or [])]
-        page = rows[: page_size + 1]
-    else:
-        page = list(
-            (await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(page_size + 1))).all()
-        )
+        # Tags are a JSON list; its text holds the tag exactly as json.dumps writes it (the JSON
+        # column serialises with ASCII escapes on both backends), quotes included.
+        query = query.where(cast(Customer.tags, Text).contains(json.dumps(filters.tag), autoescape=True))
+    page = list(
+        (await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(page_size + 1))).all()
+    )
     token = ""
     if len(page) > page_size:
         page = page[:page_size]
@@ -459,6 +463,7 @@ async def list_contacts(session: AsyncSession, *, identity: Identity, customer_i
 
 async def _contact_in_scope(session: AsyncSession, identity: Identity, customer_id: str, contact_id: str) -> tuple[Customer, Contact]:
     customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    _refuse_if_archived(customer)
     for contact in customer.contacts:
         if contact.id == contact_id:
             return customer, contact
@@ -485,6 +490,7 @@ async def create_contact(
 ) -> Contact:
     identity.require_role(*WRITER_ROLES)
     customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    _refuse_if_archived(customer)
     await _refuse_duplicates(
         session,
         identity,

@@ -1,0 +1,79 @@
+"""The embedded default: the same rules hold when the customer service runs on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+
+from crm.customer.v1 import customer_pb2 as pb
+from crmkit.identity import Role
+
+
+async def test_on_sqlite_search_finds_by_pinyin_initials_bigram_and_mobile(customer_service_sqlite) -> None:
+    service = customer_service_sqlite
+    rep = service.org.person(Role.SALES, service.org.shop_a)
+    await service.create(
+        rep, name="北京实验小学食堂", contacts=[pb.Contact(name="王芳", mobile="13800138000")]
+    )
+    await service.create(rep, name="上海锦江大酒店")
+
+    assert await service.search(rep, "bjsy") == ["北京实验小学食堂"]
+    assert await service.search(rep, "食堂") == ["北京实验小学食堂"]
+    assert await service.search(rep, "实验小学") == ["北京实验小学食堂"]
+    assert await service.search(rep, "13800138000") == ["北京实验小学食堂"]
+    assert await service.search(rep, "jiudian") == ["上海锦江大酒店"]
+
+
+async def test_on_sqlite_a_rep_cannot_see_a_colleagues_customer(customer_service_sqlite) -> None:
+    service = customer_service_sqlite
+    rep_a = service.org.person(Role.SALES, service.org.shop_a)
+    rep_b = service.org.person(Role.SALES, service.org.shop_a)
+    customer = await service.create(rep_a, name="杭州市西湖区实验小学食堂")
+
+    refusal = await service.refusal(
+        service.stub.GetCustomer(pb.GetCustomerRequest(id=customer.id), metadata=service.metadata(rep_b))
+    )
+
+    assert refusal.code == grpc.StatusCode.NOT_FOUND
+    assert await service.search(rep_b, "食堂") == []
+    assert await service.list_names(rep_b) == []
+    supervisor = service.org.person(Role.SUPERVISOR, service.org.sub_a)
+    assert await service.list_names(supervisor) == ["杭州市西湖区实验小学食堂"]
+
+
+async def test_on_sqlite_duplicate_mobile_and_tag_filter_work(customer_service_sqlite) -> None:
+    service = customer_service_sqlite
+    rep = service.org.person(Role.SALES, service.org.shop_a)
+    await service.create(
+        rep, name="兰州城关区食堂", tags=["重点客户"], contacts=[pb.Contact(name="李雷", mobile="13900001111")]
+    )
+
+    refusal = await service.refusal(
+        service.stub.CreateCustomer(
+            pb.CreateCustomerRequest(
+                customer=pb.Customer(name="另一家", contacts=[pb.Contact(name="韩梅梅", mobile="139 0000 1111")])
+            ),
+            metadata=service.metadata(rep),
+        )
+    )
+
+    assert refusal.code == grpc.StatusCode.ALREADY_EXISTS
+    assert "兰州城关区食堂" in refusal.message
+    assert await service.list_names(rep, tag="重点客户") == ["兰州城关区食堂"]
+    assert await service.list_names(rep, tag="重点") == []
+
+
+async def test_on_sqlite_events_are_published_from_the_outbox(customer_service_sqlite) -> None:
+    service = customer_service_sqlite
+    rep = service.org.person(Role.SALES, service.org.shop_a)
+    await service.create(rep, name="苏州工业园区员工食堂")
+
+    for _ in range(200):
+        rows = await service.outbox()
+        if rows and all(row.published_at is not None for row in rows):
+            break
+        await asyncio.sleep(0.05)
+
+    assert [row.envelope.type for row in rows] == ["crm.customer.v1.customer_created"]
+    assert rows[0].published_at is not None
