@@ -16,7 +16,6 @@ import itertools
 import json
 import multiprocessing
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -32,10 +31,10 @@ import httpx
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
+from crm_devstack.stack import Stack, StackConfig, free_port, wait_for_port
 from crmkit.cn import make_credit_code, pinyin_full, pinyin_initials, search_terms
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
-from crm_devstack.stack import Stack, StackConfig, free_port, wait_for_port
 
 HERE = Path(__file__).resolve().parent
 ADMIN_PASSWORD = "bench-admin-2026"
@@ -107,17 +106,27 @@ def spawn(args: list[str], port: int) -> subprocess.Popen[bytes]:
 async def seed(stack: Stack, customers: int) -> tuple[Identity, str, list[str]]:
     """Admin hires a rep; the rep creates customers through the gateway. Returns rep identity."""
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        admin_tokens = (await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})).json()
+        admin_tokens = (
+            await client.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        ).json()
         admin = {"Authorization": f"Bearer {admin_tokens['access_token']}"}
         hq = (await client.get("/api/v1/org-units", headers=admin)).json()["items"][0]
         user = (
             await client.post(
                 "/api/v1/users",
                 headers=admin,
-                json={"username": "bench.rep", "display_name": "压测销售", "password": REP_PASSWORD, "role": "sales", "org_unit_id": hq["id"]},
+                json={
+                    "username": "bench.rep",
+                    "display_name": "压测销售",
+                    "password": REP_PASSWORD,
+                    "role": "sales",
+                    "org_unit_id": hq["id"],
+                },
             )
         ).json()
-        tokens = (await client.post("/api/v1/auth/login", json={"username": "bench.rep", "password": REP_PASSWORD})).json()
+        tokens = (
+            await client.post("/api/v1/auth/login", json={"username": "bench.rep", "password": REP_PASSWORD})
+        ).json()
         rep = {"Authorization": f"Bearer {tokens['access_token']}"}
         me = (await client.get("/api/v1/auth/me", headers=rep)).json()
         gate = asyncio.Semaphore(16)
@@ -146,14 +155,44 @@ async def seed(stack: Stack, customers: int) -> tuple[Identity, str, list[str]]:
 
 # ------------------------------------------------------------------ synthetic search corpus
 
-CITIES = [("上海市", ["浦东新区", "徐汇区", "静安区", "闵行区"]), ("杭州市", ["西湖区", "拱墅区", "滨江区"]),
-          ("苏州市", ["姑苏区", "吴中区", "工业园区"]), ("北京市", ["海淀区", "朝阳区", "东城区"])]
-BRANDS = ["鲜达", "明德", "实验", "育才", "锦江", "如家", "海底", "绿源", "金桥", "新民", "华联", "百味", "福满", "同心"]
-KINDS = [("小学食堂", "学校食堂"), ("中学食堂", "学校食堂"), ("员工食堂", "企业食堂"), ("大酒店", "连锁酒店"),
-         ("餐饮管理有限公司", "团膳"), ("川菜馆", "中餐"), ("西餐厅", "西餐"), ("养殖场", "养殖场"), ("食品经销部", "经销商")]
+CITIES = [
+    ("上海市", ["浦东新区", "徐汇区", "静安区", "闵行区"]),
+    ("杭州市", ["西湖区", "拱墅区", "滨江区"]),
+    ("苏州市", ["姑苏区", "吴中区", "工业园区"]),
+    ("北京市", ["海淀区", "朝阳区", "东城区"]),
+]
+BRANDS = [
+    "鲜达",
+    "明德",
+    "实验",
+    "育才",
+    "锦江",
+    "如家",
+    "海底",
+    "绿源",
+    "金桥",
+    "新民",
+    "华联",
+    "百味",
+    "福满",
+    "同心",
+]
+KINDS = [
+    ("小学食堂", "学校食堂"),
+    ("中学食堂", "学校食堂"),
+    ("员工食堂", "企业食堂"),
+    ("大酒店", "连锁酒店"),
+    ("餐饮管理有限公司", "团膳"),
+    ("川菜馆", "中餐"),
+    ("西餐厅", "西餐"),
+    ("养殖场", "养殖场"),
+    ("食品经销部", "经销商"),
+]
 
 
-def synthetic_rows(args: tuple[int, int, str, str, str, list[str]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def synthetic_rows(
+    args: tuple[int, int, str, str, str, list[str]],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     start, count, tenant_id, org_unit_id, org_path, owners = args
     rng = random.Random(start)
     customers: list[tuple[Any, ...]] = []
@@ -169,8 +208,29 @@ def synthetic_rows(args: tuple[int, int, str, str, str, list[str]]) -> tuple[lis
         mobile = f"13{index:09d}"
         code = make_credit_code(f"91310000{index:09d}")
         customers.append(
-            (customer_id, tenant_id, org_unit_id, org_path, owners[index % len(owners)], name, "", type_, code,
-             "[]", None, None, "[]", "{}", "signed", False, 1, pinyin_full(name)[:600], pinyin_initials(name)[:200], now, now)
+            (
+                customer_id,
+                tenant_id,
+                org_unit_id,
+                org_path,
+                owners[index % len(owners)],
+                name,
+                "",
+                type_,
+                code,
+                "[]",
+                None,
+                None,
+                "[]",
+                "{}",
+                "signed",
+                False,
+                1,
+                pinyin_full(name)[:600],
+                pinyin_initials(name)[:200],
+                now,
+                now,
+            )
         )
         for term, rank in search_terms(name, "", [mobile], code).items():
             terms.append((tenant_id, term, rank, customer_id))
@@ -180,12 +240,34 @@ def synthetic_rows(args: tuple[int, int, str, str, str, list[str]]) -> tuple[lis
 async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
     owners = [identity.principal_id] + [str(uuid.uuid4()) for _ in range(49)]
     chunk = 5000
-    jobs = [(s, min(chunk, total - s), identity.tenant_id, identity.org_unit_id, identity.org_path, owners)
-            for s in range(0, total, chunk)]
+    jobs = [
+        (s, min(chunk, total - s), identity.tenant_id, identity.org_unit_id, identity.org_path, owners)
+        for s in range(0, total, chunk)
+    ]
     connection = await asyncpg.connect(dsn)
-    columns = ["id", "tenant_id", "org_unit_id", "org_path", "owner_id", "name", "short_name", "type", "credit_code",
-               "addresses", "contract_start", "contract_end", "tags", "custom_fields", "lifecycle_stage", "archived",
-               "version", "pinyin_full", "pinyin_initials", "created_at", "updated_at"]
+    columns = [
+        "id",
+        "tenant_id",
+        "org_unit_id",
+        "org_path",
+        "owner_id",
+        "name",
+        "short_name",
+        "type",
+        "credit_code",
+        "addresses",
+        "contract_start",
+        "contract_end",
+        "tags",
+        "custom_fields",
+        "lifecycle_stage",
+        "archived",
+        "version",
+        "pinyin_full",
+        "pinyin_initials",
+        "created_at",
+        "updated_at",
+    ]
     began = time.perf_counter()
     loaded = 0
     with multiprocessing.Pool(2) as pool:
@@ -233,9 +315,12 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
         await stub.GetCustomer(pb.GetCustomerRequest(id=pick()), metadata=metadata, timeout=5)
 
     floor_grpc_port, floor_http_port = free_port(), free_port()
-    floor_grpc = spawn([sys.executable, str(HERE / "floors.py"), "grpc", str(floor_grpc_port), plain_dsn(customer_db)], floor_grpc_port)
+    floor_grpc = spawn(
+        [sys.executable, str(HERE / "floors.py"), "grpc", str(floor_grpc_port), plain_dsn(customer_db)], floor_grpc_port
+    )
     floor_http = spawn(
-        [sys.executable, str(HERE / "floors.py"), "http", str(floor_http_port), f"127.0.0.1:{floor_grpc_port}"], floor_http_port
+        [sys.executable, str(HERE / "floors.py"), "http", str(floor_http_port), f"127.0.0.1:{floor_grpc_port}"],
+        floor_http_port,
     )
     try:
         bare = grpc.aio.insecure_channel(f"127.0.0.1:{floor_grpc_port}")
@@ -252,9 +337,15 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
         results.append((ours_a, floor_a))
 
         limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{floor_http_port}", limits=limits, timeout=10) as bare_http, \
-                httpx.AsyncClient(base_url=stack.gateway_url, limits=limits, timeout=10,
-                                  headers={"Authorization": f"Bearer {access_token}"}) as gateway:
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{floor_http_port}", limits=limits, timeout=10) as bare_http,
+            httpx.AsyncClient(
+                base_url=stack.gateway_url,
+                limits=limits,
+                timeout=10,
+                headers={"Authorization": f"Bearer {access_token}"},
+            ) as gateway,
+        ):
 
             async def bare_rest() -> None:
                 (await bare_http.get(f"/customers/{pick()}")).raise_for_status()
@@ -274,20 +365,29 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
 
     print("\nratios (ours / floor, same run, same machine and database):")
     for ours_r, floor_r in results:
-        print(f"  {ours_r.name:<44} throughput {ours_r.throughput / floor_r.throughput:6.0%}   "
-              f"p99 {ours_r.pct(99):.1f} ms vs {floor_r.pct(99):.1f} ms")
+        print(
+            f"  {ours_r.name:<44} throughput {ours_r.throughput / floor_r.throughput:6.0%}   "
+            f"p99 {ours_r.pct(99):.1f} ms vs {floor_r.pct(99):.1f} ms"
+        )
 
     if args.search_customers:
         print(f"\n(c) search on {args.search_customers} customers (PostgreSQL, LC_CTYPE=C database)")
         await load_search_corpus(plain_dsn(customer_db), identity, args.search_customers)
-        admin = Identity(principal_id="bench-admin", tenant_id=identity.tenant_id, org_unit_id=identity.org_unit_id,
-                         org_path=identity.org_path, role=Role.ADMIN)
+        admin = Identity(
+            principal_id="bench-admin",
+            tenant_id=identity.tenant_id,
+            org_unit_id=identity.org_unit_id,
+            org_path=identity.org_path,
+            role=Role.ADMIN,
+        )
         shapes = {
             "2-char Chinese (食堂)": ["食堂", "酒店", "浦东", "实验", "西湖"],
             "4-char Chinese (实验小学)": ["实验小学", "员工食堂", "西湖明德", "餐饮管理"],
             "pinyin initials (shxx)": ["shxx", "hzsxh", "bjs", "szs"],
             "full pinyin (shitang)": ["shitang", "shanghai", "jiudian", "xihu"],
-            "mobile number": [f"13{i:09d}" for i in range(0, args.search_customers, max(1, args.search_customers // 50))],
+            "mobile number": [
+                f"13{i:09d}" for i in range(0, args.search_customers, max(1, args.search_customers // 50))
+            ],
         }
         for who, caller in (("admin (whole tenant)", admin), ("sales rep (own customers)", identity)):
             md = ((METADATA_KEY, signer.sign(caller)),)
@@ -295,10 +395,16 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
                 next_query = itertools.cycle(queries).__next__
 
                 async def search(md: Any = md, next_query: Callable[[], str] = next_query) -> None:
-                    await stub.SearchCustomers(pb.SearchCustomersRequest(query=next_query(), page_size=20), metadata=md, timeout=10)
+                    await stub.SearchCustomers(
+                        pb.SearchCustomersRequest(query=next_query(), page_size=20), metadata=md, timeout=10
+                    )
 
-                result = await drive(f"search {shape}, {who}", search, concurrency=args.search_concurrency,
-                                     duration=max(3.0, args.duration / 2))
+                result = await drive(
+                    f"search {shape}, {who}",
+                    search,
+                    concurrency=args.search_concurrency,
+                    duration=max(3.0, args.duration / 2),
+                )
                 print(result.line(), flush=True)
         print("\n  plan of the 2-character query 食堂 (admin scope):")
         print(await explain(plain_dsn(customer_db), identity.tenant_id, "食堂"))
@@ -314,13 +420,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--search-concurrency", type=int, default=16)
     args = parser.parse_args(argv)
     with provisioned_postgres() as postgres, provisioned_nats() as nats_server:
-        databases = {c: asyncio.run(postgres.create_database(f"bench_{c}")) for c in ("customer", "analytics", "gateway")}
+        databases = {
+            c: asyncio.run(postgres.create_database(f"bench_{c}")) for c in ("customer", "analytics", "gateway")
+        }
         state_dir = Path(f"/tmp/keyuan-bench-{uuid.uuid4().hex[:8]}")
-        stack = Stack(StackConfig(state_dir=state_dir, http_port=free_port(), nats_url=nats_server.url,
-                                  database_urls=databases, event_namespace=f"bench{free_port()}.",
-                                  admin_password=ADMIN_PASSWORD, log_dir=state_dir / "logs"))
-        print(json.dumps({"postgres": postgres.admin_url, "nats": nats_server.url, "concurrency": args.concurrency,
-                          "duration_s": args.duration, "cpus": multiprocessing.cpu_count()}))
+        stack = Stack(
+            StackConfig(
+                state_dir=state_dir,
+                http_port=free_port(),
+                nats_url=nats_server.url,
+                database_urls=databases,
+                event_namespace=f"bench{free_port()}.",
+                admin_password=ADMIN_PASSWORD,
+                log_dir=state_dir / "logs",
+            )
+        )
+        print(
+            json.dumps(
+                {
+                    "postgres": postgres.admin_url,
+                    "nats": nats_server.url,
+                    "concurrency": args.concurrency,
+                    "duration_s": args.duration,
+                    "cpus": multiprocessing.cpu_count(),
+                }
+            )
+        )
         try:
             stack.start(timeout=90)
             asyncio.run(benchmark(stack, databases["customer"], args))

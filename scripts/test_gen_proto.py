@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_proto import OUT_DIR, generate  # noqa: E402
+from gen_proto import OUT_DIR, generate
 
 
 def _differences(left: Path, right: Path) -> list[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crmkit.testing.infra import NatsServer, PostgresServer
 from crm_devstack.stack import Stack, StackConfig, free_port
+from crmkit.testing.infra import NatsServer, PostgresServer
 
 ADMIN_PASSWORD = "e2e-admin-密码-2026"
 

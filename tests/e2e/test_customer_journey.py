@@ -43,7 +43,15 @@ def new_customer(name: str, mobile: str, credit_code: str = "") -> dict[str, Any
     body: dict[str, Any] = {
         "name": name,
         "type": "学校食堂",
-        "addresses": [{"label": "收货地址", "province": "北京市", "city": "北京市", "district": "海淀区", "detail": "中关村大街1号"}],
+        "addresses": [
+            {
+                "label": "收货地址",
+                "province": "北京市",
+                "city": "北京市",
+                "district": "海淀区",
+                "detail": "中关村大街1号",
+            }
+        ],
         "contacts": [{"name": "王芳", "mobile": mobile, "decision_role": "purchaser"}],
     }
     if credit_code:
@@ -64,7 +72,9 @@ def team(client: httpx.Client) -> dict[str, dict[str, str]]:
     hq = next(u for u in units if u["kind"] == "hq")
     subsidiary = client.post("/api/v1/org-units", headers=admin, json={"name": "北京分公司", "parent_id": hq["id"]})
     assert subsidiary.status_code == 201, subsidiary.text
-    shop = client.post("/api/v1/org-units", headers=admin, json={"name": "海淀门店", "parent_id": subsidiary.json()["id"]})
+    shop = client.post(
+        "/api/v1/org-units", headers=admin, json={"name": "海淀门店", "parent_id": subsidiary.json()["id"]}
+    )
     assert shop.status_code == 201, shop.text
     for username, name in (("li.na", "李娜"), ("zhao.qiang", "赵强")):
         created = client.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from crmkit.cn import (
     RANK_EXACT,
     RANK_MOBILE_TAIL,
@@ -34,9 +35,7 @@ REAL_LOOKING_CODES = [
 ]
 
 
-def _finds(
-    query: SearchQuery, index: dict[str, int], name: str, short: str = ""
-) -> bool:
+def _finds(query: SearchQuery, index: dict[str, int], name: str, short: str = "") -> bool:
     """Mimic the repository lookup against one customer's index."""
     if query.prefix is not None:
         hit = any(term.startswith(query.prefix) for term in index)
@@ -58,10 +57,7 @@ def test_credit_code_is_uppercased_and_spaces_removed() -> None:
 
 
 def test_full_width_credit_code_typed_with_chinese_ime_is_accepted() -> None:
-    assert (
-        normalize_credit_code("９１３５０１００Ｍ０００１００Ｙ４３")
-        == "91350100M000100Y43"
-    )
+    assert normalize_credit_code("９１３５０１００Ｍ０００１００Ｙ４３") == "91350100M000100Y43"
 
 
 def test_credit_code_with_wrong_check_character_is_rejected() -> None:
@@ -334,9 +330,7 @@ CUSTOMERS = [
 
 
 @pytest.mark.parametrize(("name", "short"), CUSTOMERS)
-def test_customer_is_found_by_every_piece_of_its_own_name(
-    name: str, short: str
-) -> None:
+def test_customer_is_found_by_every_piece_of_its_own_name(name: str, short: str) -> None:
     index = search_terms(name, short)
     for text in filter(None, (name, short)):
         chars = compact(text)
@@ -352,9 +346,7 @@ def test_customer_is_found_by_every_piece_of_its_own_name(
 
 
 @pytest.mark.parametrize(("name", "short"), CUSTOMERS)
-def test_customer_is_found_by_pinyin_prefixes_and_syllable_pairs(
-    name: str, short: str
-) -> None:
+def test_customer_is_found_by_pinyin_prefixes_and_syllable_pairs(name: str, short: str) -> None:
     index = search_terms(name, short)
     for text in filter(None, (name, short)):
         syllables = pinyin_syllables(text)
@@ -371,9 +363,7 @@ def test_customer_is_found_by_pinyin_prefixes_and_syllable_pairs(
 
 def test_customer_is_found_by_mobile_last_four_and_credit_code() -> None:
     name = "杭州市西湖区实验小学食堂"
-    index = search_terms(
-        name, mobiles=["138 0013 8000"], credit_code="91350100M000100Y43"
-    )
+    index = search_terms(name, mobiles=["138 0013 8000"], credit_code="91350100M000100Y43")
     for typed in ["+86 138-0013-8000", "13800138000", "8000", "91350100m000100y43"]:
         assert _finds(parse_search_query(typed), index, name), typed
 

@@ -6,11 +6,12 @@ import socket
 
 import nats
 import pytest
-from crmkit.testing.infra import DB_PREFIX, PostgresServer, free_port
 from nats.js.api import ConsumerConfig
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from crmkit.testing.infra import DB_PREFIX, PostgresServer, free_port
 
 CHINESE = "科远客户关系管理：北京市海淀区中关村大街１号 🏢"
 
@@ -36,9 +37,7 @@ async def test_database_is_utf8_with_c_ctype(pg_database_url: str) -> None:
             # Characters, not bytes: the server really decodes UTF-8 despite the C ctype.
             length = (await conn.execute(text("SELECT length(body) FROM note"))).scalar_one()
             assert length == len(CHINESE)
-            hits = await conn.execute(
-                text("SELECT count(*) FROM note WHERE body LIKE :q"), {"q": "%客户关系%"}
-            )
+            hits = await conn.execute(text("SELECT count(*) FROM note WHERE body LIKE :q"), {"q": "%客户关系%"})
             assert hits.scalar_one() == 1
     finally:
         await engine.dispose()
@@ -88,9 +87,7 @@ def test_stream_prefix_is_a_plain_token(stream_prefix: str) -> None:
     assert stream_prefix.isalnum()
 
 
-async def test_jetstream_publish_and_ack(
-    nats_url: str, stream_prefix: str, nats_cleanup: None
-) -> None:
+async def test_jetstream_publish_and_ack(nats_url: str, stream_prefix: str, nats_cleanup: None) -> None:
     stream = f"{stream_prefix}_ORDERS"
     subject = f"{stream_prefix}.orders.created"
     nc = await nats.connect(nats_url, connect_timeout=5, allow_reconnect=False)
@@ -101,9 +98,7 @@ async def test_jetstream_publish_and_ack(
         assert ack.stream == stream
         assert ack.seq == 1
 
-        sub = await js.pull_subscribe(
-            subject, durable="reader", stream=stream, config=ConsumerConfig(ack_wait=5)
-        )
+        sub = await js.pull_subscribe(subject, durable="reader", stream=stream, config=ConsumerConfig(ack_wait=5))
         [msg] = await sub.fetch(1, timeout=5)
         assert msg.data.decode() == CHINESE
         await msg.ack_sync()

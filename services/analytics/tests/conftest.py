@@ -16,13 +16,13 @@ from nats.aio.client import Client as NATS
 from crm.customer.v1 import customer_pb2 as cpb
 from crm.customer.v1 import events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
+from crm_analytics import server
+from crm_analytics.settings import AnalyticsSettings
 from crmkit.bus import ensure_stream
 from crmkit.events import event_type, subject_for, timestamp_of
 from crmkit.runtime import ServiceRuntime
 from crmkit.testing.harness import OrgTree, TestKeys, make_keys
 from crmkit.testing.infra import PostgresServer
-from crm_analytics import server
-from crm_analytics.settings import AnalyticsSettings
 
 StartAnalytics = Callable[[str], Awaitable[ServiceRuntime]]
 
@@ -33,9 +33,7 @@ def keys(tmp_path: Path) -> TestKeys:
 
 
 @pytest_asyncio.fixture
-async def start_analytics(
-    nats_url: str, stream_prefix: str, keys: TestKeys
-) -> AsyncIterator[StartAnalytics]:
+async def start_analytics(nats_url: str, stream_prefix: str, keys: TestKeys) -> AsyncIterator[StartAnalytics]:
     """Start an analytics runtime on a given database; everything started is closed at the end."""
     started: list[ServiceRuntime] = []
 

@@ -8,13 +8,13 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from crm.customer.v1 import customer_pb2 as cpb
+from crm_analytics.customer_summary.models import CustomerFact
+from crm_analytics.customer_summary.service import CustomerSummary, customer_summary
+from crm_analytics.database import EVENT_TABLES
+from crm_analytics.server import consumer_name
 from crmkit.events import stream_name
 from crmkit.identity import Identity, Role
 from crmkit.runtime import ServiceRuntime
-from crm_analytics.customer_summary.models import CustomerFact
-from crm_analytics.server import consumer_name
-from crm_analytics.customer_summary.service import CustomerSummary, customer_summary
-from crm_analytics.database import EVENT_TABLES
 
 FROM, TO = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 
@@ -26,9 +26,9 @@ async def summary_for(runtime: ServiceRuntime, identity: Identity) -> CustomerSu
         )
 
 
-async def wait_for_inbox(runtime: ServiceRuntime, count: int, timeout: float = 15.0) -> None:
+async def wait_for_inbox(runtime: ServiceRuntime, count: int, within: float = 15.0) -> None:
     """Poll until the consumer has taken `count` events (bounded; no fixed sleeps)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     seen = -1
     while asyncio.get_running_loop().time() < deadline:
         async with runtime.sessions() as session:
@@ -36,7 +36,7 @@ async def wait_for_inbox(runtime: ServiceRuntime, count: int, timeout: float = 1
         if seen >= count:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"consumer took {seen} of {count} events in {timeout}s")
+    raise AssertionError(f"consumer took {seen} of {count} events in {within}s")
 
 
 def cells(summary: CustomerSummary) -> set[tuple[str, str, str, str, int]]:
@@ -64,12 +64,18 @@ async def test_summary_counts_customers_per_owner_stage_and_type(start_analytics
     }
 
 
-async def test_new_customers_per_day_use_the_shanghai_calendar_day_of_creation(start_analytics, events, pg_database_url) -> None:  # type: ignore[no-untyped-def]
+async def test_new_customers_per_day_use_the_shanghai_calendar_day_of_creation(
+    start_analytics, events, pg_database_url
+) -> None:  # type: ignore[no-untyped-def]
     org = events.org
     runtime = await start_analytics(pg_database_url)
     # 2026-11-20 17:30 UTC is 2026-11-21 01:30 in Shanghai.
-    late = events.customer(owner_id="rep-a", unit=org.shop_a, created_at=dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.UTC))
-    early = events.customer(owner_id="rep-a", unit=org.shop_a, created_at=dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC))
+    late = events.customer(
+        owner_id="rep-a", unit=org.shop_a, created_at=dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.UTC)
+    )
+    early = events.customer(
+        owner_id="rep-a", unit=org.shop_a, created_at=dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)
+    )
     await events.publish(events.envelope("customer_created", late))
     await events.publish(events.envelope("customer_created", early))
     await wait_for_inbox(runtime, 2)
@@ -119,7 +125,9 @@ async def test_stage_change_owner_change_and_archive_move_the_counts(start_analy
     assert cells(summary) == {(org.shop_b, "rep-c", "signed", "学校食堂", 1)}
 
 
-async def test_an_older_event_arriving_late_does_not_overwrite_a_newer_state(start_analytics, events, pg_database_url) -> None:  # type: ignore[no-untyped-def]
+async def test_an_older_event_arriving_late_does_not_overwrite_a_newer_state(
+    start_analytics, events, pg_database_url
+) -> None:  # type: ignore[no-untyped-def]
     org = events.org
     runtime = await start_analytics(pg_database_url)
     customer = events.customer(owner_id="rep-a", unit=org.shop_a)

@@ -13,9 +13,7 @@ from crmkit.identity import Role
 async def test_on_sqlite_search_finds_by_pinyin_initials_bigram_and_mobile(customer_service_sqlite) -> None:
     service = customer_service_sqlite
     rep = service.org.person(Role.SALES, service.org.shop_a)
-    await service.create(
-        rep, name="北京实验小学食堂", contacts=[pb.Contact(name="王芳", mobile="13800138000")]
-    )
+    await service.create(rep, name="北京实验小学食堂", contacts=[pb.Contact(name="王芳", mobile="13800138000")])
     await service.create(rep, name="上海锦江大酒店")
 
     assert await service.search(rep, "bjsy") == ["北京实验小学食堂"]

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+
 from crm_devstack.demo_data import (
     CUSTOMER_TYPES,
     LIFECYCLE_STAGES,
@@ -28,11 +29,7 @@ def tenant() -> DemoTenant:
 
 
 def _all_contacts(tenant: DemoTenant) -> list[tuple[str, str]]:
-    return [
-        (contact.mobile, contact.wechat_id)
-        for customer in tenant.customers
-        for contact in customer.contacts
-    ]
+    return [(contact.mobile, contact.wechat_id) for customer in tenant.customers for contact in customer.contacts]
 
 
 def test_same_seed_gives_identical_tenant(tenant: DemoTenant) -> None:
@@ -169,9 +166,7 @@ def test_most_customers_are_signed(tenant: DemoTenant) -> None:
 
 def test_created_dates_span_about_two_years_before_today() -> None:
     today = date(2027, 3, 15)
-    created = [
-        date.fromisoformat(c.created_on) for c in demo_tenant(today=today).customers
-    ]
+    created = [date.fromisoformat(c.created_on) for c in demo_tenant(today=today).customers]
     assert min(created) >= date(2025, 3, 1)
     assert max(created) <= today
     assert (max(created) - min(created)).days > 600
@@ -206,9 +201,7 @@ def test_every_customer_is_found_by_its_own_name_and_mobiles(
 ) -> None:
     for customer in tenant.customers:
         mobiles = [contact.mobile for contact in customer.contacts]
-        index = search_terms(
-            customer.name, customer.short_name, mobiles, customer.credit_code
-        )
+        index = search_terms(customer.name, customer.short_name, mobiles, customer.credit_code)
         for typed in (customer.name, customer.short_name, *mobiles):
             query = parse_search_query(typed[:64])
             assert all(term in index for term in query.terms), typed

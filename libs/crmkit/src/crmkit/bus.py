@@ -33,9 +33,7 @@ async def connect(url: str, *, name: str) -> NATS:
     )
 
 
-async def ensure_stream(
-    js: JetStreamContext, service: str, *, namespace: str = "", replicas: int = 1
-) -> str:
+async def ensure_stream(js: JetStreamContext, service: str, *, namespace: str = "", replicas: int = 1) -> str:
     """Create (or leave alone) the stream holding crm.<service>.v1.* events."""
     name = stream_name(service, namespace)
     config = StreamConfig(

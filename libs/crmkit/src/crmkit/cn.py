@@ -46,9 +46,7 @@ _CREDIT_CODE_LENGTH = 18
 # Query-side shape test: the same charset lowercased, positions 3-8 numeric. The check
 # character is deliberately not verified here, so a typo still reaches the exact lookup
 # (and simply finds nothing) instead of being misread as a pinyin query.
-_CREDIT_CODE_QUERY_RE = re.compile(
-    r"[0-9a-hj-np-rtuwxy]{2}[0-9]{6}[0-9a-hj-np-rtuwxy]{10}"
-)
+_CREDIT_CODE_QUERY_RE = re.compile(r"[0-9a-hj-np-rtuwxy]{2}[0-9]{6}[0-9a-hj-np-rtuwxy]{10}")
 
 _MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 _MOBILE_SEPARATORS_RE = re.compile(r"[\s\-()]")
@@ -74,23 +72,17 @@ _ASCII_ALNUM_RE = re.compile(r"[a-z0-9]+")
 _PINYIN_SYLLABLE_RE = re.compile(r"[a-z]+")
 
 _MSG_CODE_LENGTH = "统一社会信用代码应为18位 / credit code must be 18 characters"
-_MSG_CODE_BODY_LENGTH = (
-    "统一社会信用代码主体应为17位 / credit code body must be 17 characters"
-)
+_MSG_CODE_BODY_LENGTH = "统一社会信用代码主体应为17位 / credit code body must be 17 characters"
 _MSG_CODE_CHARSET = (
     "统一社会信用代码含有非法字符（不使用 I、O、Z、S、V）"
     " / credit code contains invalid characters (I, O, Z, S, V are never used)"
 )
-_MSG_CODE_REGION = (
-    "统一社会信用代码第3-8位应为行政区划码数字"
-    " / credit code positions 3-8 must be a numeric region code"
-)
+_MSG_CODE_REGION = "统一社会信用代码第3-8位应为行政区划码数字 / credit code positions 3-8 must be a numeric region code"
 _MSG_CODE_CHECK = "统一社会信用代码校验位错误 / credit code check character is wrong"
 _MSG_MOBILE = "手机号码格式不正确 / not a valid mainland mobile number"
 _MSG_QUERY_EMPTY = "搜索内容不能为空 / search query is empty"
 _MSG_QUERY_LONG = (
-    f"搜索内容不能超过{MAX_QUERY_LENGTH}个字符"
-    f" / search query must be at most {MAX_QUERY_LENGTH} characters"
+    f"搜索内容不能超过{MAX_QUERY_LENGTH}个字符 / search query must be at most {MAX_QUERY_LENGTH} characters"
 )
 
 
@@ -108,10 +100,7 @@ def _check_credit_body(body: str) -> None:
 
 def credit_code_check_char(body17: str) -> str:
     """Return the GB 32100 check character for an already normalised 17-character body."""
-    total = sum(
-        _CREDIT_CODE_VALUES[ch] * weight
-        for ch, weight in zip(body17, _CREDIT_CODE_WEIGHTS, strict=True)
-    )
+    total = sum(_CREDIT_CODE_VALUES[ch] * weight for ch, weight in zip(body17, _CREDIT_CODE_WEIGHTS, strict=True))
     return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
 
 
@@ -216,9 +205,7 @@ def pinyin_syllables(text: str) -> list[str]:
     for is_han, run in _han_runs(_nfkc(text).lower()):
         if is_han:
             syllables.extend(
-                s
-                for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
-                if _PINYIN_SYLLABLE_RE.fullmatch(s)
+                s for s in lazy_pinyin(run, style=Style.NORMAL, errors="ignore") if _PINYIN_SYLLABLE_RE.fullmatch(s)
             )
         else:
             syllables.extend(_ASCII_ALNUM_RE.findall(run))
@@ -288,9 +275,7 @@ def search_terms(
     return terms
 
 
-QueryKind = Literal[
-    "mobile", "mobile_tail", "credit_code", "pinyin", "name", "prefix", "mixed"
-]
+QueryKind = Literal["mobile", "mobile_tail", "credit_code", "pinyin", "name", "prefix", "mixed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,9 +338,7 @@ def parse_search_query(q: str) -> SearchQuery:
             needs_verify=len(text) > 2,
             kind="name",
         )
-    return SearchQuery(
-        text=text, terms=_unique(_bigrams(text)), needs_verify=True, kind="mixed"
-    )
+    return SearchQuery(text=text, terms=_unique(_bigrams(text)), needs_verify=True, kind="mixed")
 
 
 def verify_candidate(query: SearchQuery, name: str, short_name: str = "") -> bool:
@@ -367,9 +350,5 @@ def verify_candidate(query: SearchQuery, name: str, short_name: str = "") -> boo
         return True
     names = [n for n in (name, short_name) if n]
     if query.kind == "pinyin":
-        return any(
-            key.startswith(query.text)
-            for n in names
-            for key in (pinyin_full(n), pinyin_initials(n))
-        )
+        return any(key.startswith(query.text) for n in names for key in (pinyin_full(n), pinyin_initials(n)))
     return any(query.text in compact(n) for n in names)

@@ -116,9 +116,7 @@ class EventConsumer:
             await message.ack()
             return
         parent = propagate.extract({"traceparent": envelope.traceparent, "tracestate": envelope.tracestate})
-        with tracer.start_as_current_span(
-            f"consume {envelope.type}", context=parent, kind=trace.SpanKind.CONSUMER
-        ):
+        with tracer.start_as_current_span(f"consume {envelope.type}", context=parent, kind=trace.SpanKind.CONSUMER):
             try:
                 outcome = await self._apply(envelope, message.subject, handler)
             except PermanentEventError as exc:
@@ -131,7 +129,10 @@ class EventConsumer:
                 delay = retry_delay(deliveries)
                 log.warning(
                     "event %s failed (delivery %d), retrying in %.1fs: %s",
-                    envelope.id, deliveries, delay, exc,
+                    envelope.id,
+                    deliveries,
+                    delay,
+                    exc,
                 )
                 CONSUMER_EVENTS.labels(self.name, "retried").inc()
                 await message.nak(delay=delay)
@@ -146,9 +147,7 @@ class EventConsumer:
             try:
                 async with self._sessions() as session, session.begin():
                     seen = await session.scalar(
-                        select(inbox.c.event_id).where(
-                            inbox.c.consumer == self.name, inbox.c.event_id == envelope.id
-                        )
+                        select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == envelope.id)
                     )
                     if seen is not None:
                         return "duplicate"

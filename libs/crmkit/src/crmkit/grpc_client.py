@@ -34,7 +34,7 @@ def retry_service_config(idempotent_methods: Sequence[tuple[str, str]]) -> str:
     )
 
 
-class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
     """Adds the W3C trace context and a default deadline to every outgoing call."""
 
     def __init__(self, default_deadline: float) -> None:
@@ -70,5 +70,5 @@ def open_channel(
             ("grpc.enable_retries", 1),
             ("grpc.keepalive_time_ms", 30000),
         ],
-        interceptors=[_ContextInterceptor(default_deadline)],
+        interceptors=[_ContextInterceptor(default_deadline)],  # type: ignore[list-item]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -44,17 +44,22 @@ ERROR_CODE_KEY = "crm-error-code"
 ERROR_FIELD_KEY = "crm-error-field"
 ERROR_EXISTING_KEY = "crm-error-existing-id"
 
+if TYPE_CHECKING:
+    RpcContext = grpc.aio.ServicerContext[Any, Any]
+else:
+    RpcContext = grpc.aio.ServicerContext
+
 UNAUTHENTICATED_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
 def status_for(error: DomainError) -> grpc.StatusCode:
     for cls in type(error).__mro__:
         if cls in STATUS_OF:
-            return STATUS_OF[cls]  # type: ignore[index]
+            return STATUS_OF[cls]
     return grpc.StatusCode.UNKNOWN
 
 
-class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Identity check, error → status mapping, RED metrics and a server span, for unary RPCs."""
 
     def __init__(self, service: str, verifier: IdentityVerifier) -> None:
@@ -63,16 +68,16 @@ class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(details)
         method: str = details.method
         if handler is None or handler.unary_unary is None or method.startswith(UNAUTHENTICATED_METHODS):
             return handler
         inner = handler.unary_unary
 
-        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def guarded(request: Any, context: RpcContext) -> Any:
             metadata = {key: value for key, value in context.invocation_metadata() or ()}
             started = time.perf_counter()
             code = grpc.StatusCode.OK
@@ -84,7 +89,7 @@ class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                     if not isinstance(raw, str) or not raw:
                         raise Unauthenticated("missing caller identity / 缺少调用者身份")
                     token = set_current_identity(self._verifier.verify(raw))
-                    return await inner(request, context)
+                    return await inner(request, context)  # type: ignore[arg-type]
                 except DomainError as error:
                     code = status_for(error)
                     trailers = [(ERROR_CODE_KEY, error.code)]
@@ -137,7 +142,7 @@ class GrpcServer:
         )
         for register in registrars:
             register(self.server)
-        self.health = health.aio.HealthServicer()
+        self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._service_names = list(service_names)
         reflection.enable_server_reflection(

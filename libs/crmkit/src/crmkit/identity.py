@@ -165,9 +165,7 @@ class IdentityVerifier:
 
     def _verify_signature(self, token: str) -> tuple[Identity, float]:
         try:
-            claims = jwt.decode(
-                token, self._key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER, leeway=10
-            )
+            claims = jwt.decode(token, self._key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER, leeway=10)
             identity = Identity(
                 principal_id=str(claims["sub"]),
                 tenant_id=str(claims["tid"]),
@@ -197,7 +195,5 @@ def generate_keypair(private_path: Path, public_path: Path) -> None:
     )
     private_path.chmod(0o600)
     public_path.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )

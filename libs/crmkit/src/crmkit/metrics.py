@@ -4,36 +4,28 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-GRPC_REQUESTS = Counter(
-    "crm_grpc_requests_total", "gRPC requests handled", ["service", "method", "code"]
-)
+GRPC_REQUESTS = Counter("crm_grpc_requests_total", "gRPC requests handled", ["service", "method", "code"])
 GRPC_LATENCY = Histogram(
     "crm_grpc_request_duration_seconds",
     "gRPC handling time",
     ["service", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-HTTP_REQUESTS = Counter(
-    "crm_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("crm_http_requests_total", "HTTP requests handled", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "crm_http_request_duration_seconds",
     "HTTP handling time",
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-OUTBOX_UNPUBLISHED = Gauge(
-    "crm_outbox_unpublished_rows", "Outbox rows not yet acknowledged by JetStream", ["service"]
-)
+OUTBOX_UNPUBLISHED = Gauge("crm_outbox_unpublished_rows", "Outbox rows not yet acknowledged by JetStream", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "crm_outbox_oldest_unpublished_age_seconds",
     "Age of the oldest outbox row not yet acknowledged by JetStream",
     ["service"],
 )
 OUTBOX_PUBLISHED = Counter("crm_outbox_published_total", "Outbox rows published", ["service"])
-OUTBOX_FAILURES = Counter(
-    "crm_outbox_publish_failures_total", "Failed attempts to publish an outbox row", ["service"]
-)
+OUTBOX_FAILURES = Counter("crm_outbox_publish_failures_total", "Failed attempts to publish an outbox row", ["service"])
 CONSUMER_EVENTS = Counter(
     "crm_consumer_events_total",
     "Events seen by a consumer, by outcome (handled, duplicate, ignored, retried, dead_lettered)",

@@ -66,13 +66,19 @@ class OutboxRelay:
                 log.exception("outbox relay failed; retrying in %.1fs", backoff)
                 delay = backoff
                 backoff = min(backoff * 2, self._max_backoff)
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+            await self._pause(stop, delay)
             if stop.is_set():
                 break
+
+    async def _pause(self, stop: asyncio.Event, delay: float) -> None:
+        """Sleep until the delay passes, a commit wakes us, or the process stops (even mid-backoff)."""
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     async def publish_pending(self) -> int:
         """Publish one batch in order; returns how many rows JetStream acknowledged."""
@@ -85,7 +91,7 @@ class OutboxRelay:
                 .order_by(outbox.c.seq)
                 .limit(self._batch_size)
             )
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
             done: list[int] = []
@@ -99,9 +105,7 @@ class OutboxRelay:
                 done.append(row.seq)
             now = self._clock()
             if done:
-                await session.execute(
-                    update(outbox).where(outbox.c.seq.in_(done)).values(published_at=now)
-                )
+                await session.execute(update(outbox).where(outbox.c.seq.in_(done)).values(published_at=now))
                 published = len(done)
                 OUTBOX_PUBLISHED.labels(self._service).inc(published)
             if failure is not None:
@@ -120,9 +124,7 @@ class OutboxRelay:
         async with self._sessions() as session:
             count, oldest = (
                 await session.execute(
-                    select(func.count(), func.min(outbox.c.created_at)).where(
-                        outbox.c.published_at.is_(None)
-                    )
+                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
                 )
             ).one()
         OUTBOX_UNPUBLISHED.labels(self._service).set(count)

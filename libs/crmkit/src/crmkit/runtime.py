@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -25,7 +26,7 @@ from crmkit.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
 
-BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
+BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -143,7 +144,7 @@ def run_cli(
     settings: ServiceSettings,
     database_url: str,
     migrations_dir: Path,
-    serve: Callable[[], Awaitable[None]],
+    serve: Callable[[], Coroutine[Any, Any, None]],
     argv: Sequence[str],
 ) -> None:
     """`python -m crm_<name> [serve|migrate]`: migrate is what the Kubernetes Job runs."""

@@ -41,17 +41,11 @@ class ServiceSettings(BaseSettings):
     )
     log_json: bool = Field(default=True, validation_alias=AliasChoices("CRM_LOG_JSON"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("CRM_LOG_LEVEL"))
-    otlp_endpoint: str = Field(
-        default="", validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
-    )
+    otlp_endpoint: str = Field(default="", validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT"))
     # Prefix for subjects and stream names, so test runs and environments can share one NATS.
-    event_namespace: str = Field(
-        default="", validation_alias=AliasChoices("CRM_EVENT_NAMESPACE")
-    )
+    event_namespace: str = Field(default="", validation_alias=AliasChoices("CRM_EVENT_NAMESPACE"))
     # Stream replicas: 1 for make run, 3 on a NATS cluster.
-    stream_replicas: int = Field(
-        default=1, validation_alias=AliasChoices("CRM_STREAM_REPLICAS")
-    )
+    stream_replicas: int = Field(default=1, validation_alias=AliasChoices("CRM_STREAM_REPLICAS"))
 
     def sqlite_default(self, name: str) -> str:
         return f"sqlite+aiosqlite:///{state_dir() / (name + '.db')}"

@@ -7,14 +7,14 @@ from pathlib import Path
 import grpc
 
 from crm.analytics.v1 import analytics_pb2, analytics_pb2_grpc
-from crmkit.bus import ensure_stream
-from crmkit.consumer import EventConsumer
-from crmkit.events import subject_for
-from crmkit.runtime import ServiceRuntime, serve_forever, start_runtime
 from crm_analytics.customer_summary.events import CONSUMER_NAME, HANDLERS
 from crm_analytics.customer_summary.servicer import AnalyticsServicer
 from crm_analytics.database import EVENT_TABLES
 from crm_analytics.settings import AnalyticsSettings
+from crmkit.bus import ensure_stream
+from crmkit.consumer import EventConsumer
+from crmkit.events import subject_for
+from crmkit.runtime import ServiceRuntime, serve_forever, start_runtime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SERVICE = "analytics"

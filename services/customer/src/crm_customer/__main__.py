@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from crmkit.runtime import run_cli
 from crm_customer.server import MIGRATIONS, serve
 from crm_customer.settings import get_settings
+from crmkit.runtime import run_cli
 
 
 def main() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 import grpc
 
 from crm.customer.v1 import customer_pb2, customer_pb2_grpc
-from crmkit.runtime import ServiceRuntime, serve_forever, start_runtime
 from crm_customer.customers.events import SERVICE, CustomerEvents
 from crm_customer.customers.servicer import CustomerServicer
 from crm_customer.database import EVENT_TABLES
 from crm_customer.settings import CustomerSettings
+from crmkit.runtime import ServiceRuntime, serve_forever, start_runtime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SERVICE_NAME = customer_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name

@@ -131,13 +131,8 @@ class _District:
     roads: tuple[str, ...]
 
 
-def _districts(
-    province: str, city: str, city_short: str, rows: list[tuple[str, str, str]]
-) -> tuple[_District, ...]:
-    return tuple(
-        _District(province, city, city_short, name, code, tuple(roads.split()))
-        for name, code, roads in rows
-    )
+def _districts(province: str, city: str, city_short: str, rows: list[tuple[str, str, str]]) -> tuple[_District, ...]:
+    return tuple(_District(province, city, city_short, name, code, tuple(roads.split())) for name, code, roads in rows)
 
 
 _HANGZHOU_WEST = _districts(
@@ -384,9 +379,7 @@ def _district_short(district: _District) -> str:
     return district.name.removesuffix("区")
 
 
-def _customer_names(
-    rng: random.Random, type_: str, district: _District
-) -> tuple[str, str]:
+def _customer_names(rng: random.Random, type_: str, district: _District) -> tuple[str, str]:
     """Return (legal or commonly used name, short name) for a customer of this type."""
     city = district.city_short
     area = _district_short(district)
@@ -405,9 +398,7 @@ def _customer_names(
         return f"{brand}{kind}（{area}店）", f"{brand}{kind}"
     if type_ == "团膳":
         brand = _brand(rng)
-        suffix = rng.choice(
-            ("团膳管理有限公司", "餐饮服务有限公司", "膳食管理有限公司")
-        )
+        suffix = rng.choice(("团膳管理有限公司", "餐饮服务有限公司", "膳食管理有限公司"))
         return f"{city}{brand}{suffix}", f"{brand}团膳"
     if type_ == "学校食堂":
         if rng.random() < 0.15:
@@ -466,11 +457,7 @@ def _credit_code(rng: random.Random, type_: str, district: _District) -> str:
         # Drawn from the credit-code charset so the result stays a valid credit code.
         body8 = "MA" + "".join(rng.choice(CREDIT_CODE_CHARSET) for _ in range(6))
     check = _org_code_check(body8)
-    region = (
-        _CITY_REGION_CODES[district.city_short]
-        if rng.random() < 0.3
-        else district.region_code
-    )
+    region = _CITY_REGION_CODES[district.city_short] if rng.random() < 0.3 else district.region_code
     return make_credit_code(prefix + region + body8 + check)
 
 
@@ -553,9 +540,7 @@ def _contacts(rng: random.Random, type_: str, uniques: _Uniques) -> list[Contact
     return contacts
 
 
-def _addresses(
-    rng: random.Random, type_: str, district: _District
-) -> list[AddressSeed]:
+def _addresses(rng: random.Random, type_: str, district: _District) -> list[AddressSeed]:
     def detail() -> str:
         road = rng.choice(district.roads)
         number = rng.randrange(1, 900)
@@ -567,14 +552,10 @@ def _addresses(
         }.get(type_, rng.choice(("", "一楼", "后门收货")))
         return f"{road}{number}号{extra}"
 
-    delivery = AddressSeed(
-        "收货地址", district.province, district.city, district.name, detail()
-    )
+    delivery = AddressSeed("收货地址", district.province, district.city, district.name, detail())
     if rng.random() < 0.5:
         return [delivery]
-    registered = AddressSeed(
-        "注册地址", district.province, district.city, district.name, detail()
-    )
+    registered = AddressSeed("注册地址", district.province, district.city, district.name, detail())
     return [delivery, registered]
 
 
@@ -592,9 +573,7 @@ def _lifecycle(rng: random.Random, today: date) -> tuple[str, date, str, str]:
     if stage == "prospect":
         return stage, today - timedelta(days=rng.randrange(15, 300)), "", ""
     # Lost customers are old enough that their contract ran at least a few months.
-    created = today - timedelta(
-        days=rng.randrange(400 if stage == "lost" else 200, 730)
-    )
+    created = today - timedelta(days=rng.randrange(400 if stage == "lost" else 200, 730))
     start = created + timedelta(days=rng.randrange(7, 90))
     term = rng.choice((1, 1, 2))
     end = _add_years(start, term) - timedelta(days=1)
@@ -619,9 +598,7 @@ def _tags(rng: random.Random, type_: str, stage: str) -> list[str]:
     return tags
 
 
-def demo_tenant(
-    seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
-) -> DemoTenant:
+def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY) -> DemoTenant:
     """Build the demo tenant; the same seed, count and date always give the same data."""
     if customers < 0:
         raise ValueError("customers must not be negative")

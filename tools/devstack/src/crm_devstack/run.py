@@ -70,7 +70,7 @@ def main() -> None:
   NATS     {stack.config.nats_url}
   Metrics  {stack.gateway_url}/metrics, http://127.0.0.1:{stack.config.customer_metrics_port}/metrics (customer), \
 http://127.0.0.1:{stack.config.analytics_metrics_port}/metrics (analytics)
-  Logs     {state_dir / 'logs'}
+  Logs     {state_dir / "logs"}
   登录 / log in: POST {stack.gateway_url}/api/v1/auth/login {{"username": "admin", "password": …}}""",
             flush=True,
         )
@@ -86,7 +86,10 @@ http://127.0.0.1:{stack.config.analytics_metrics_port}/metrics (analytics)
         while not stopping:
             for name, process in list(stack.processes.items()):
                 if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; see {state_dir / 'logs' / (name + '.log')}", file=sys.stderr)
+                    print(
+                        f"{name} exited with {process.returncode}; see {state_dir / 'logs' / (name + '.log')}",
+                        file=sys.stderr,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:

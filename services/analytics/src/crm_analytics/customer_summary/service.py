@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmkit.identity import DataScope, Identity
 from crm_analytics.customer_summary.models import CustomerFact
+from crmkit.identity import DataScope, Identity
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,7 @@ async def customer_summary(
                 count,
             )
             .where(*where, CustomerFact.archived.is_(False))
-            .group_by(
-                CustomerFact.org_unit_id, CustomerFact.owner_id, CustomerFact.lifecycle_stage, CustomerFact.type
-            )
+            .group_by(CustomerFact.org_unit_id, CustomerFact.owner_id, CustomerFact.lifecycle_stage, CustomerFact.type)
             .order_by(CustomerFact.org_unit_id, CustomerFact.owner_id, CustomerFact.lifecycle_stage, CustomerFact.type)
         )
     ).all()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import grpc
-
 from crm.analytics.v1 import analytics_pb2 as pb
 from crm.analytics.v1 import analytics_pb2_grpc
+from crm_analytics.customer_summary.service import customer_summary
 from crmkit.clock import SHANGHAI, Clock, utcnow
 from crmkit.db import SessionFactory
 from crmkit.errors import InvalidArgument
+from crmkit.grpc_server import RpcContext
 from crmkit.identity import current_identity
-from crm_analytics.customer_summary.service import customer_summary
 
 MAX_RANGE_DAYS = 366
 
@@ -38,7 +37,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         self._clock = clock
 
     async def GetCustomerSummary(
-        self, request: pb.GetCustomerSummaryRequest, context: grpc.aio.ServicerContext
+        self, request: pb.GetCustomerSummaryRequest, context: RpcContext
     ) -> pb.GetCustomerSummaryResponse:
         today = self._clock().astimezone(SHANGHAI).date()
         to_date = _date(request.to_date, "to_date") or today

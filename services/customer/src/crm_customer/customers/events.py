@@ -9,8 +9,8 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2
-from crmkit.events import EventTables, add_event
 from crm_customer.customers.models import Customer, customer_to_proto
+from crmkit.events import EventTables, add_event
 
 SERVICE = "customer"
 CUSTOMER_CREATED = "customer_created"

@@ -11,9 +11,9 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.database import Base
 from crmkit.clock import as_utc
 from crmkit.events import timestamp_of
-from crm_customer.database import Base
 
 STAGES = ("lead", "prospect", "signed", "dormant", "lost")
 DECISION_ROLES = ("decision_maker", "purchaser", "user", "payer")

@@ -9,15 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
-from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initials, search_terms, verify_candidate
-from crmkit.clock import as_utc
-from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from crmkit.identity import DataScope, Identity, Role
-from crmkit.paging import decode_token, encode_token
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import (
     DEFAULT_CUSTOMER_TYPES,
@@ -28,6 +23,11 @@ from crm_customer.customers.models import (
     SearchTerm,
 )
 from crm_customer.customers.validation import ContactInput, CustomerInput, contract_dates
+from crmkit.clock import as_utc
+from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initials, search_terms, verify_candidate
+from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from crmkit.identity import DataScope, Identity, Role
+from crmkit.paging import decode_token, encode_token
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 # Searching deeper than this is a sign the query should be narrower, not a reason to scan.
@@ -60,13 +60,12 @@ def visible(identity: Identity, customer: Customer) -> bool:
     )
 
 
-async def get_customer(session: AsyncSession, *, identity: Identity, customer_id: str, for_update: bool = False) -> Customer:
+async def get_customer(
+    session: AsyncSession, *, identity: Identity, customer_id: str, for_update: bool = False
+) -> Customer:
     query = select(Customer).where(Customer.id == customer_id, scope_condition(identity))
-    if for_update:
-        query = query.with_for_update()
-    else:
-        # One round trip for the customer and its contacts instead of two.
-        query = query.options(joinedload(Customer.contacts))
+    # Reads load the contacts in the same round trip; writes lock the row (contacts load after).
+    query = query.with_for_update() if for_update else query.options(joinedload(Customer.contacts))
     customer = await session.scalar(query)
     if customer is None:
         raise NotFound("customer", customer_id)
@@ -115,13 +114,16 @@ async def _refuse_duplicates(
     exclude_contact_id: str | None = None,
 ) -> None:
     """A customer is one profile: a credit code, mobile or WeChat id belongs to one customer."""
-    checks: list[tuple[str, Select[tuple[Customer]]]] = []
+    checks: list[tuple[str, Select[Customer]]] = []
     tenant = identity.tenant_id
     if credit_code:
         checks.append(
             ("credit_code", select(Customer).where(Customer.tenant_id == tenant, Customer.credit_code == credit_code))
         )
-    for field_name, column, values in (("mobile", Contact.mobile, mobiles), ("wechat_id", Contact.wechat_id, wechat_ids)):
+    for field_name, column, values in (
+        ("mobile", Contact.mobile, mobiles),
+        ("wechat_id", Contact.wechat_id, wechat_ids),
+    ):
         wanted = [v for v in values if v]
         if wanted:
             query = (
@@ -158,7 +160,7 @@ async def _index_for_search(session: AsyncSession, customer: Customer, mobiles: 
     terms = search_terms(customer.name, customer.short_name, mobiles, customer.credit_code or "")
     if terms:
         await session.execute(
-            SearchTerm.__table__.insert(),
+            insert(SearchTerm),
             [
                 {"tenant_id": customer.tenant_id, "term": term, "rank": rank, "customer_id": customer.id}
                 for term, rank in terms.items()
@@ -258,7 +260,9 @@ async def create_customer(
     await session.flush()
     await _index_for_search(session, customer, mobiles)
     if request_id:
-        session.add(CreateRequest(tenant_id=identity.tenant_id, request_id=request_id, resource_id=customer.id, created_at=now))
+        session.add(
+            CreateRequest(tenant_id=identity.tenant_id, request_id=request_id, resource_id=customer.id, created_at=now)
+        )
     await events.created(session, customer, identity.principal_id, now)
     return customer
 
@@ -293,7 +297,12 @@ async def update_customer(
         await _check_type(session, identity.tenant_id, changes["type"])
     if changes.get("credit_code"):
         await _refuse_duplicates(
-            session, identity, credit_code=changes["credit_code"], mobiles=(), wechat_ids=(), exclude_customer_id=customer.id
+            session,
+            identity,
+            credit_code=changes["credit_code"],
+            mobiles=(),
+            wechat_ids=(),
+            exclude_customer_id=customer.id,
         )
     contract_dates(
         changes.get("contract_start", customer.contract_start), changes.get("contract_end", customer.contract_end)
@@ -371,7 +380,9 @@ async def list_customers(
         # column serialises with ASCII escapes on both backends), quotes included.
         query = query.where(cast(Customer.tags, Text).contains(json.dumps(filters.tag), autoescape=True))
     page = list(
-        (await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(page_size + 1))).all()
+        (
+            await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(page_size + 1))
+        ).all()
     )
     token = ""
     if len(page) > page_size:
@@ -423,7 +434,7 @@ async def search_customers(
     return rows, token
 
 
-def _search_statement(identity: Identity, query: SearchQuery) -> Select[tuple[Customer]]:
+def _search_statement(identity: Identity, query: SearchQuery) -> Select[Customer]:
     """Customers matching the query, best rank first.
 
     One term: the (tenant, term, rank, customer) primary key yields rows already in order, so
@@ -439,18 +450,18 @@ def _search_statement(identity: Identity, query: SearchQuery) -> Select[tuple[Cu
             .subquery()
         )
         matches = select(Customer).join(ranked, ranked.c.customer_id == Customer.id)
-        order = (ranked.c.rank, Customer.id)
+        order: tuple[Any, ...] = (ranked.c.rank, Customer.id)
     else:
         driver = aliased(SearchTerm)
-        matches = select(Customer).join(driver, driver.customer_id == Customer.id).where(
-            driver.tenant_id == tenant, driver.term == query.terms[0]
+        matches = (
+            select(Customer)
+            .join(driver, driver.customer_id == Customer.id)
+            .where(driver.tenant_id == tenant, driver.term == query.terms[0])
         )
         for extra in query.terms[1:]:
             other = aliased(SearchTerm)
             matches = matches.where(
-                select(other.customer_id)
-                .where(other.customer_id == driver.customer_id, other.term == extra)
-                .exists()
+                select(other.customer_id).where(other.customer_id == driver.customer_id, other.term == extra).exists()
             )
         order = (driver.rank, driver.customer_id)
     return matches.where(scope_condition(identity), Customer.archived.is_(False)).order_by(*order)
@@ -461,7 +472,9 @@ async def list_contacts(session: AsyncSession, *, identity: Identity, customer_i
     return list(customer.contacts)
 
 
-async def _contact_in_scope(session: AsyncSession, identity: Identity, customer_id: str, contact_id: str) -> tuple[Customer, Contact]:
+async def _contact_in_scope(
+    session: AsyncSession, identity: Identity, customer_id: str, contact_id: str
+) -> tuple[Customer, Contact]:
     customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
     _refuse_if_archived(customer)
     for contact in customer.contacts:
@@ -470,7 +483,9 @@ async def _contact_in_scope(session: AsyncSession, identity: Identity, customer_
     raise NotFound("contact", contact_id)
 
 
-async def _touch(session: AsyncSession, customer: Customer, identity: Identity, events: CustomerEvents, now: dt.datetime) -> None:
+async def _touch(
+    session: AsyncSession, customer: Customer, identity: Identity, events: CustomerEvents, now: dt.datetime
+) -> None:
     customer.version += 1
     customer.updated_at = now
     await session.flush()
@@ -532,10 +547,15 @@ async def update_contact(
 
 
 async def delete_contact(
-    session: AsyncSession, *, identity: Identity, customer_id: str, contact_id: str, events: CustomerEvents, now: dt.datetime
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    customer_id: str,
+    contact_id: str,
+    events: CustomerEvents,
+    now: dt.datetime,
 ) -> None:
     identity.require_role(*WRITER_ROLES)
     customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id)
     await session.delete(contact)
     await _touch(session, customer, identity, events, now)
-

@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import grpc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
-from crmkit.clock import Clock, utcnow
-from crmkit.db import SessionFactory
-from crmkit.errors import AlreadyExists
-from crmkit.identity import current_identity
-from crmkit.paging import page_size
-from crmkit.relay import OutboxRelay
 from crm_customer.customers import service, validation
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import contact_to_proto, customer_to_proto
+from crmkit.clock import Clock, utcnow
+from crmkit.db import SessionFactory
+from crmkit.errors import AlreadyExists
+from crmkit.grpc_server import RpcContext
+from crmkit.identity import current_identity
+from crmkit.paging import page_size
+from crmkit.relay import OutboxRelay
 
 
 class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
@@ -50,15 +50,13 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         if self._relay is not None:
             self._relay.wake()
 
-    async def GetCustomer(self, request: pb.GetCustomerRequest, context: grpc.aio.ServicerContext) -> pb.GetCustomerResponse:
+    async def GetCustomer(self, request: pb.GetCustomerRequest, context: RpcContext) -> pb.GetCustomerResponse:
         customer_id = validation.identifier(request.id, "id")
         async with self._reads() as session:
             customer = await service.get_customer(session, identity=current_identity(), customer_id=customer_id)
             return pb.GetCustomerResponse(customer=customer_to_proto(customer))
 
-    async def ListCustomers(
-        self, request: pb.ListCustomersRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListCustomersResponse:
+    async def ListCustomers(self, request: pb.ListCustomersRequest, context: RpcContext) -> pb.ListCustomersResponse:
         size = page_size(request.page_size)
         filters = service.ListFilter(
             lifecycle_stage=validation.lifecycle_stage(request.lifecycle_stage, default="") or None,
@@ -75,7 +73,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
             return pb.ListCustomersResponse(customers=[customer_to_proto(c) for c in customers], next_page_token=token)
 
     async def SearchCustomers(
-        self, request: pb.SearchCustomersRequest, context: grpc.aio.ServicerContext
+        self, request: pb.SearchCustomersRequest, context: RpcContext
     ) -> pb.SearchCustomersResponse:
         size = page_size(request.page_size, default=20)
         async with self._reads() as session:
@@ -86,11 +84,11 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
                 page_size=size,
                 page_token=request.page_token,
             )
-            return pb.SearchCustomersResponse(customers=[customer_to_proto(c) for c in customers], next_page_token=token)
+            return pb.SearchCustomersResponse(
+                customers=[customer_to_proto(c) for c in customers], next_page_token=token
+            )
 
-    async def CreateCustomer(
-        self, request: pb.CreateCustomerRequest, context: grpc.aio.ServicerContext
-    ) -> pb.CreateCustomerResponse:
+    async def CreateCustomer(self, request: pb.CreateCustomerRequest, context: RpcContext) -> pb.CreateCustomerResponse:
         request_id = validation.text(request.request_id, "request_id", max_len=64)
         data = validation.customer_input(request.customer)
         identity = current_identity()
@@ -117,9 +115,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
                 response = pb.CreateCustomerResponse(customer=customer_to_proto(earlier))
         return response
 
-    async def UpdateCustomer(
-        self, request: pb.UpdateCustomerRequest, context: grpc.aio.ServicerContext
-    ) -> pb.UpdateCustomerResponse:
+    async def UpdateCustomer(self, request: pb.UpdateCustomerRequest, context: RpcContext) -> pb.UpdateCustomerResponse:
         customer_id = validation.identifier(request.customer.id, "customer.id")
         changes = validation.customer_changes(request.customer, list(request.update_mask.paths))
         async with self._write() as session:
@@ -136,7 +132,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         return response
 
     async def ArchiveCustomer(
-        self, request: pb.ArchiveCustomerRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ArchiveCustomerRequest, context: RpcContext
     ) -> pb.ArchiveCustomerResponse:
         customer_id = validation.identifier(request.id, "id")
         async with self._write() as session:
@@ -146,27 +142,28 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
             response = pb.ArchiveCustomerResponse(customer=customer_to_proto(customer))
         return response
 
-    async def ListContacts(self, request: pb.ListContactsRequest, context: grpc.aio.ServicerContext) -> pb.ListContactsResponse:
+    async def ListContacts(self, request: pb.ListContactsRequest, context: RpcContext) -> pb.ListContactsResponse:
         customer_id = validation.identifier(request.customer_id, "customer_id")
         async with self._reads() as session:
             contacts = await service.list_contacts(session, identity=current_identity(), customer_id=customer_id)
             return pb.ListContactsResponse(contacts=[contact_to_proto(c) for c in contacts])
 
-    async def CreateContact(
-        self, request: pb.CreateContactRequest, context: grpc.aio.ServicerContext
-    ) -> pb.CreateContactResponse:
+    async def CreateContact(self, request: pb.CreateContactRequest, context: RpcContext) -> pb.CreateContactResponse:
         customer_id = validation.identifier(request.customer_id, "customer_id")
         data = validation.contact_input(request.contact, "contact")
         async with self._write() as session:
             contact = await service.create_contact(
-                session, identity=current_identity(), customer_id=customer_id, data=data, events=self._events, now=self._clock()
+                session,
+                identity=current_identity(),
+                customer_id=customer_id,
+                data=data,
+                events=self._events,
+                now=self._clock(),
             )
             response = pb.CreateContactResponse(contact=contact_to_proto(contact))
         return response
 
-    async def UpdateContact(
-        self, request: pb.UpdateContactRequest, context: grpc.aio.ServicerContext
-    ) -> pb.UpdateContactResponse:
+    async def UpdateContact(self, request: pb.UpdateContactRequest, context: RpcContext) -> pb.UpdateContactResponse:
         customer_id = validation.identifier(request.contact.customer_id, "contact.customer_id")
         contact_id = validation.identifier(request.contact.id, "contact.id")
         changes = validation.contact_changes(request.contact, list(request.update_mask.paths))
@@ -183,9 +180,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
             response = pb.UpdateContactResponse(contact=contact_to_proto(contact))
         return response
 
-    async def DeleteContact(
-        self, request: pb.DeleteContactRequest, context: grpc.aio.ServicerContext
-    ) -> pb.DeleteContactResponse:
+    async def DeleteContact(self, request: pb.DeleteContactRequest, context: RpcContext) -> pb.DeleteContactResponse:
         customer_id = validation.identifier(request.customer_id, "customer_id")
         contact_id = validation.identifier(request.contact_id, "contact_id")
         async with self._write() as session:
@@ -200,7 +195,7 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         return pb.DeleteContactResponse()
 
     async def ListCustomerTypes(
-        self, request: pb.ListCustomerTypesRequest, context: grpc.aio.ServicerContext
+        self, request: pb.ListCustomerTypesRequest, context: RpcContext
     ) -> pb.ListCustomerTypesResponse:
         async with self._reads() as session:
             types = await service.customer_types(session, tenant_id=current_identity().tenant_id)

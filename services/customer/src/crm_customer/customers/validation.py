@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.customers.models import DECISION_ROLES, role_from_proto, stage_from_proto, struct_to_dict
 from crmkit.cn import normalize_credit_code, normalize_mobile
 from crmkit.errors import InvalidArgument
-from crm_customer.customers.models import DECISION_ROLES, role_from_proto, stage_from_proto, struct_to_dict
 
 WECHAT_ID = re.compile(r"^[A-Za-z][-_A-Za-z0-9]{5,19}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
