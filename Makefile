@@ -27,8 +27,10 @@ install: uv
 	@[ -x $(PY) ] || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	@$(UV) pip sync --quiet --python $(PY) requirements/dev.txt
 
+# `npm install` with the committed lock, not `npm ci`: npm 11 drops other platforms' optional
+# binaries from the lock and `npm ci` then refuses it as out of sync.
 buf:
-	@[ -x node_modules/.bin/buf ] || npm ci --silent --no-audit --no-fund
+	@[ -x node_modules/.bin/buf ] || npm install --silent --no-audit --no-fund
 
 proto: install
 	$(PY) scripts/gen_proto.py
