@@ -72,11 +72,24 @@ def wants_english(request: Request) -> bool:
     return request.headers.get("accept-language", "zh").lower().startswith("en")
 
 
+def _han_share(text: str) -> float:
+    han = len(_HAN.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return han / (han + latin) if han + latin else 0.0
+
+
 def localize(message: str, english: bool) -> str:
     """Our messages are "English / 中文" or "中文 / English": pick the reader's half."""
     parts = [p.strip() for p in message.split(" / ")]
     if len(parts) < 2:
         return message
+    if len(parts) == 2:
+        # The English half may quote a Chinese name ("customer '杭州食堂'"), so "contains Han"
+        # does not tell the halves apart; the half that is more Chinese is the Chinese one.
+        zh, en = sorted(parts, key=_han_share, reverse=True)
+        if _han_share(zh) == _han_share(en):
+            return message
+        return en if english else zh
     chinese = [p for p in parts if _HAN.search(p)]
     other = [p for p in parts if not _HAN.search(p)]
     chosen = other if english else chinese
@@ -112,12 +125,38 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_name(location: tuple[Any, ...]) -> str:
+def _field_name(location: tuple[Any, ...], error_type: str = "") -> str:
+    if error_type == "json_invalid":
+        # Its location ends in a character offset into the body, not in a field.
+        return "body"
     parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
     name = ""
     for part in parts:
         name += f"[{part}]" if part.isdigit() else (f".{part}" if name else part)
     return name or ".".join(str(p) for p in location)
+
+
+# Services name a field by its path in the gRPC request ("customer.contacts[0].mobile"). A REST
+# body is the resource itself, and a few parameters are spelled differently at the edge.
+UPSTREAM_FIELD_NAMES = {
+    "customer.id": "customer_id",
+    "contact.id": "contact_id",
+    "contact.customer_id": "customer_id",
+    "query": "q",
+    "from_date": "from",
+    "to_date": "to",
+}
+UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.")
+
+
+def rest_field(upstream: str) -> str:
+    """The name a REST client knows for a field a service reported."""
+    if upstream in UPSTREAM_FIELD_NAMES:
+        return UPSTREAM_FIELD_NAMES[upstream]
+    for prefix in UPSTREAM_FIELD_PREFIXES:
+        if upstream.startswith(prefix):
+            return upstream.removeprefix(prefix)
+    return upstream
 
 
 def install(app: FastAPI) -> None:
@@ -139,19 +178,22 @@ def install(app: FastAPI) -> None:
         detail = error.details() or code
         if status == 502:
             detail = "upstream service error / 上游服务错误"
-        return problem(
-            request,
-            status,
-            str(trailers.get(ERROR_CODE_KEY, code)),
-            detail,
-            field=str(trailers[ERROR_FIELD_KEY]) if trailers.get(ERROR_FIELD_KEY) else None,
-            extra=extra,
-        )
+        field = None
+        if trailers.get(ERROR_FIELD_KEY):
+            upstream_field = str(trailers[ERROR_FIELD_KEY])
+            field = rest_field(upstream_field)
+            if detail.startswith(f"{upstream_field}: "):
+                detail = f"{field}: {detail.removeprefix(f'{upstream_field}: ')}"
+        return problem(request, status, str(trailers.get(ERROR_CODE_KEY, code)), detail, field=field, extra=extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_name(tuple(e.get("loc", ()))), "message": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            {
+                "field": _field_name(tuple(e.get("loc", ())), str(e.get("type", ""))),
+                "message": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             for e in error.errors()
         ]
         first = errors[0] if errors else {"field": "", "message": "invalid"}
@@ -166,7 +208,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(error.status_code, "http_error")
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+        code = codes.get(error.status_code, "http_error")
         return problem(request, error.status_code, code, str(error.detail), headers=getattr(error, "headers", None))
 
     @app.exception_handler(Exception)

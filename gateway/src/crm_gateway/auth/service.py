@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_gateway.auth.models import RefreshToken
+from crm_gateway.directory.models import OrgUnit, User
 from crmkit.clock import as_utc
 from crmkit.errors import Unauthenticated
 from crmkit.identity import Identity, Role
-from crm_gateway.auth.models import RefreshToken
-from crm_gateway.directory.models import OrgUnit, User
 
 ACCESS_AUDIENCE = "crm-web"
 ACCESS_ISSUER = "crm-gateway"
@@ -164,31 +164,41 @@ async def rotate_refresh_token(
     if stored is None or stored.revoked_at is not None:
         raise Unauthenticated("invalid refresh token / 刷新令牌无效")
     if stored.used_at is not None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await _revoke_family(session, stored.family_id, now)
         raise RefreshTokenReused(stored.family_id)
     if as_utc(stored.expires_at) <= now:
         raise Unauthenticated("refresh token expired / 刷新令牌已过期")
     user = await session.get(User, stored.user_id)
     if user is None or not user.active:
         raise Unauthenticated("invalid refresh token / 刷新令牌无效")
-    stored.used_at = now
+    # Claim the token with a conditional update: two requests presenting it at once both read
+    # it as unused, but only one can claim it; the other is a replay like any other.
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await _revoke_family(session, stored.family_id, now)
+        raise RefreshTokenReused(stored.family_id)
     identity = await identity_for_user(session, user)
     refresh = await _issue_refresh(session, user_id=user.id, family_id=stored.family_id, now=now, ttl=refresh_ttl)
     return TokenPair(tokens.issue(identity, now), refresh, int(tokens.ttl.total_seconds()))
 
 
+async def _revoke_family(session: AsyncSession, family_id: str, now: dt.datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
 async def revoke_family_of(session: AsyncSession, *, raw: str, now: dt.datetime) -> None:
     stored = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(raw)))
     if stored is not None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await _revoke_family(session, stored.family_id, now)
 
 
 class RefreshTokenReused(Unauthenticated):

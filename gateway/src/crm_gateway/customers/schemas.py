@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from crm.customer.v1 import customer_pb2 as pb
 from crmkit.clock import SHANGHAI
@@ -77,11 +77,14 @@ class CustomerFields(Strict):
     custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=50)
     lifecycle_stage: Stage = "lead"
 
-    @model_validator(mode="after")
-    def _contract_in_order(self) -> CustomerFields:
-        if self.contract_start and self.contract_end and self.contract_end < self.contract_start:
+    @field_validator("contract_end")
+    @classmethod
+    def _contract_in_order(cls, contract_end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        # A field validator, not a model one, so the error names contract_end.
+        start = info.data.get("contract_start")
+        if start and contract_end and contract_end < start:
             raise ValueError("contract_end is before contract_start / 合同结束日期早于开始日期")
-        return self
+        return contract_end
 
 
 class CustomerIn(CustomerFields):

@@ -1,0 +1,40 @@
+"""Health, readiness, metrics and API docs: what operators and client developers rely on."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ready_when_database_and_both_services_answer(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "customer": "ok", "analytics": "ok"},
+    }
+
+
+async def test_metrics_count_http_requests_by_route(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert 'crm_http_requests_total{method="GET",route="/healthz",status="200"}' in response.text
+
+
+async def test_openapi_document_lists_the_customer_api(client: httpx.AsyncClient) -> None:
+    response = await client.get("/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/customers"])
+    assert "/api/v1/auth/login" in paths
