@@ -7,10 +7,10 @@ import sys
 
 import uvicorn
 
-from crmkit.db import upgrade_database
-from crmkit.telemetry import setup_logging, setup_tracing
 from crm_gateway.app import MIGRATIONS, create_app
 from crm_gateway.settings import get_settings
+from crmkit.db import upgrade_database
+from crmkit.telemetry import setup_logging, setup_tracing
 
 
 def main() -> None:

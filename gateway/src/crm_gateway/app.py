@@ -21,20 +21,20 @@ from sqlalchemy import text
 
 from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
-from crmkit.clock import Clock, utcnow
-from crmkit.db import create_engine, session_factory, upgrade_database
-from crmkit.grpc_client import open_channel
-from crmkit.identity import IdentitySigner
-from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from crm_gateway import problems
 from crm_gateway.analytics.router import router as analytics_router
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.customers.router import router as customers_router
 from crm_gateway.directory.router import router as directory_router
-from crm_gateway.directory.service import bootstrap
+from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.web import GatewayState, IdentityMetadata
+from crmkit.clock import Clock, utcnow
+from crmkit.db import create_engine, session_factory, upgrade_database
+from crmkit.grpc_client import open_channel
+from crmkit.identity import IdentitySigner
+from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crm_gateway")
@@ -86,13 +86,14 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             analytics=AnalyticsServiceStub(analytics_channel),
             clock=clock,
             identity_metadata=IdentityMetadata(signer, clock),
+            display_names=DisplayNames(),
         )
         app.state.gateway = state
         app.state.health_channels = {"customer": customer_channel, "analytics": analytics_channel}
         await _bootstrap_admin(state)
         yield
-        await customer_channel.close()
-        await analytics_channel.close()
+        await customer_channel.close(grace=None)
+        await analytics_channel.close(grace=None)
         await engine.dispose()
 
     app = FastAPI(
@@ -138,7 +139,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             except Exception as exc:
                 checks[name] = f"error: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

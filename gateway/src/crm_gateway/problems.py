@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from fastapi import FastAPI, Request
@@ -162,13 +162,14 @@ def rest_field(upstream: str) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        status = next((HTTP_STATUS[c] for c in type(error).__mro__ if c in HTTP_STATUS), 400)  # type: ignore[index]
+        status = next((HTTP_STATUS[c] for c in type(error).__mro__ if c in HTTP_STATUS), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return problem(request, status, error.code, error.message, field=error.field, headers=headers)
 
     @app.exception_handler(grpc.aio.AioRpcError)
     async def _rpc(request: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
-        trailers = {k: v for k, v in (error.trailing_metadata() or ())}
+        # grpc.aio yields (key, value) pairs; the stubs describe the sync API's objects.
+        trailers: dict[str, Any] = dict(cast(Any, error.trailing_metadata() or ()))
         status, code = GRPC_HTTP.get(error.code(), (502, "upstream_error"))
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())

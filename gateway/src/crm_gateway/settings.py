@@ -24,12 +24,8 @@ class GatewaySettings(ServiceSettings):
     )
     access_token_minutes: int = 15
     refresh_token_days: int = 30
-    bootstrap_admin_password: str = Field(
-        default="", validation_alias=AliasChoices("CRM_BOOTSTRAP_ADMIN_PASSWORD")
-    )
-    bootstrap_tenant_name: str = Field(
-        default="演示公司", validation_alias=AliasChoices("CRM_BOOTSTRAP_TENANT_NAME")
-    )
+    bootstrap_admin_password: str = Field(default="", validation_alias=AliasChoices("CRM_BOOTSTRAP_ADMIN_PASSWORD"))
+    bootstrap_tenant_name: str = Field(default="演示公司", validation_alias=AliasChoices("CRM_BOOTSTRAP_TENANT_NAME"))
     bootstrap_hq_name: str = Field(default="总部", validation_alias=AliasChoices("CRM_BOOTSTRAP_HQ_NAME"))
     # Deadline for calls to services, seconds.
     grpc_deadline: float = 5.0

@@ -5,20 +5,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
-from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
+from crm_gateway.auth.service import AccessTokens
+from crm_gateway.directory.service import DisplayNames
+from crm_gateway.settings import GatewaySettings
 from crmkit.clock import Clock
 from crmkit.db import SessionFactory
 from crmkit.errors import Unauthenticated
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner
-from crm_gateway.auth.service import AccessTokens
-from crm_gateway.settings import GatewaySettings
+
+if TYPE_CHECKING:
+    # The async stub types exist only in the generated .pyi files.
+    from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceAsyncStub
+    from crm.customer.v1.customer_pb2_grpc import CustomerServiceAsyncStub
 
 
 @dataclass
@@ -27,10 +31,11 @@ class GatewayState:
     sessions: SessionFactory
     tokens: AccessTokens
     signer: IdentitySigner
-    customers: CustomerServiceStub
-    analytics: AnalyticsServiceStub
+    customers: CustomerServiceAsyncStub
+    analytics: AnalyticsServiceAsyncStub
     clock: Clock
     identity_metadata: IdentityMetadata
+    display_names: DisplayNames
 
     def now(self) -> dt.datetime:
         return self.clock()

@@ -65,7 +65,11 @@ async def refresh(body: RefreshIn, state: State) -> TokensOut:
         async with session.begin():
             try:
                 pair = await rotate_refresh_token(
-                    session, raw=body.refresh_token, tokens=state.tokens, refresh_ttl=_refresh_ttl(state), now=state.now()
+                    session,
+                    raw=body.refresh_token,
+                    tokens=state.tokens,
+                    refresh_ttl=_refresh_ttl(state),
+                    now=state.now(),
                 )
             except RefreshTokenReused as error:
                 # Keep the family revocation: commit, then report.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -27,14 +30,23 @@ PII_ROLES = frozenset({Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES})
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not-a-real-password")
 
 
-def password_matches(stored_hash: str, password: str) -> bool:
+async def hash_password(password: str) -> str:
+    """argon2id in a worker thread: a hash takes ~0.1 s of CPU and must not stall the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+async def password_matches(stored_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(_verify, stored_hash, password)
+
+
+def _verify(stored_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -55,10 +67,14 @@ class TokenPair:
 class AccessTokens:
     """Signs and checks the bearer tokens web and mobile clients send."""
 
+    CACHE_SIZE = 10_000
+
     def __init__(self, key: Ed25519PrivateKey, ttl: dt.timedelta) -> None:
         self._key = key
         self._public = key.public_key()
         self.ttl = ttl
+        # A client sends the same token for minutes; check its signature once, until it expires.
+        self._verified: dict[str, tuple[float, Identity]] = {}
 
     def issue(self, identity: Identity, now: dt.datetime) -> str:
         claims = {
@@ -77,12 +93,22 @@ class AccessTokens:
         return jwt.encode(claims, self._key, algorithm="EdDSA")
 
     def identity_of(self, token: str) -> Identity:
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > time.time():
+            return cached[1]
+        identity, expires = self._decode(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (expires, identity)
+        return identity
+
+    def _decode(self, token: str) -> tuple[Identity, float]:
         try:
             claims = jwt.decode(
                 token, self._public, algorithms=["EdDSA"], audience=ACCESS_AUDIENCE, issuer=ACCESS_ISSUER
             )
             role = Role(claims["role"])
-            return Identity(
+            identity = Identity(
                 principal_id=str(claims["sub"]),
                 tenant_id=str(claims["tid"]),
                 org_unit_id=str(claims["org"]),
@@ -91,6 +117,7 @@ class AccessTokens:
                 display_name=str(claims.get("name", "")),
                 permissions=permissions_for(role),
             )
+            return identity, float(claims["exp"])
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("access token expired / 登录已过期") from exc
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
@@ -120,9 +147,9 @@ async def identity_for_user(session: AsyncSession, user: User) -> Identity:
 async def authenticate(session: AsyncSession, *, username: str, password: str) -> User:
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        password_matches(_DUMMY_HASH, password)
+        await password_matches(_dummy_hash(), password)
         raise Unauthenticated("wrong username or password / 用户名或密码错误")
-    if not password_matches(user.password_hash, password) or not user.active:
+    if not await password_matches(user.password_hash, password) or not user.active:
         raise Unauthenticated("wrong username or password / 用户名或密码错误")
     return user
 

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, Response
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from crm.customer.v1 import customer_pb2 as pb
-from crmkit.errors import InvalidArgument, PermissionDenied
-from crmkit.identity import Identity, Role
 from crm_gateway.customers.schemas import (
     ContactIn,
     ContactPatch,
@@ -24,8 +22,10 @@ from crm_gateway.customers.schemas import (
     stage_value,
 )
 from crm_gateway.customers.views import apply_contact_view, apply_customer_view
-from crm_gateway.directory.service import display_names, user_in_tenant
+from crm_gateway.directory.service import user_in_tenant
 from crm_gateway.web import Caller, DbSession, GatewayState, State
+from crmkit.errors import InvalidArgument, PermissionDenied
+from crmkit.identity import Identity, Role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -36,9 +36,11 @@ def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str],
 
 
 async def _render(
-    session: DbSession, identity: Identity, customers: list[pb.Customer]
+    state: GatewayState, session: DbSession, identity: Identity, customers: list[pb.Customer]
 ) -> list[dict[str, Any]]:
-    names = await display_names(session, tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers})
+    names = await state.display_names.lookup(
+        session, tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers}
+    )
     return [apply_customer_view(identity, customer_out(c, names)) for c in customers]
 
 
@@ -84,7 +86,7 @@ async def list_customers(
             metadata=metadata,
         )
         customers, token = list(listed.customers), listed.next_page_token
-    return {"items": await _render(session, identity, customers), "next_page_token": token or None}
+    return {"items": await _render(state, session, identity, customers), "next_page_token": token or None}
 
 
 @router.post("/customers", status_code=201, summary="Create a customer 新建客户")
@@ -102,7 +104,7 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
         pb.CreateCustomerRequest(request_id=body.request_id or str(uuid.uuid4()), customer=customer),
         metadata=_metadata(state, identity),
     )
-    return (await _render(session, identity, [created.customer]))[0]
+    return (await _render(state, session, identity, [created.customer]))[0]
 
 
 @router.get("/customers/{customer_id}", summary="Get a customer 客户详情")
@@ -110,7 +112,7 @@ async def get_customer(customer_id: str, state: State, identity: Caller, session
     found = await state.customers.GetCustomer(
         pb.GetCustomerRequest(id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
-    return (await _render(session, identity, [found.customer]))[0]
+    return (await _render(state, session, identity, [found.customer]))[0]
 
 
 @router.patch("/customers/{customer_id}", summary="Change a customer 修改客户")
@@ -126,7 +128,7 @@ async def update_customer(
     customer = pb.Customer(id=_check_id(customer_id, "customer_id"))
     fields_to_proto(present, customer)
     if "owner_id" in present:
-        owner, unit = await user_in_tenant(session, identity=identity, user_id=present["owner_id"], field="owner_id")
+        _owner, unit = await user_in_tenant(session, identity=identity, user_id=present["owner_id"], field="owner_id")
         customer.org_unit_id, customer.org_path = unit.id, unit.path
     updated = await state.customers.UpdateCustomer(
         pb.UpdateCustomerRequest(
@@ -136,7 +138,7 @@ async def update_customer(
         ),
         metadata=_metadata(state, identity),
     )
-    return (await _render(session, identity, [updated.customer]))[0]
+    return (await _render(state, session, identity, [updated.customer]))[0]
 
 
 @router.delete("/customers/{customer_id}", summary="Archive a customer 归档客户")
@@ -144,7 +146,7 @@ async def archive_customer(customer_id: str, state: State, identity: Caller, ses
     archived = await state.customers.ArchiveCustomer(
         pb.ArchiveCustomerRequest(id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
-    return (await _render(session, identity, [archived.customer]))[0]
+    return (await _render(state, session, identity, [archived.customer]))[0]
 
 
 @router.get("/customers/{customer_id}/contacts", summary="Contacts of a customer 联系人")

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from crmkit.identity import Role
 from crm_gateway.directory import service
 from crm_gateway.directory.models import OrgUnit, User
 from crm_gateway.web import Caller, DbSession, State
+from crmkit.identity import Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
-from crmkit.identity import DataScope, Identity, Role, org_path_of
 from crm_gateway.auth.service import hash_password
 from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
+from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
+from crmkit.identity import DataScope, Identity, Role, org_path_of
 
 CHILD_KIND = {"hq": "subsidiary", "subsidiary": "shop"}
 
@@ -25,7 +26,13 @@ async def bootstrap(
     tenant = Tenant(id=str(uuid.uuid4()), name=tenant_name, created_at=now)
     hq_id = str(uuid.uuid4())
     hq = OrgUnit(
-        id=hq_id, tenant_id=tenant.id, parent_id=None, name=hq_name, kind="hq", path=org_path_of([hq_id]), created_at=now
+        id=hq_id,
+        tenant_id=tenant.id,
+        parent_id=None,
+        name=hq_name,
+        kind="hq",
+        path=org_path_of([hq_id]),
+        created_at=now,
     )
     admin = User(
         id=str(uuid.uuid4()),
@@ -34,7 +41,7 @@ async def bootstrap(
         username="admin",
         display_name="系统管理员",
         role=Role.ADMIN.value,
-        password_hash=hash_password(admin_password),
+        password_hash=await hash_password(admin_password),
         active=True,
         created_at=now,
     )
@@ -46,7 +53,9 @@ async def bootstrap(
     return admin
 
 
-def audit(session: AsyncSession, identity: Identity, action: str, target_id: str, detail: str, now: dt.datetime) -> None:
+def audit(
+    session: AsyncSession, identity: Identity, action: str, target_id: str, detail: str, now: dt.datetime
+) -> None:
     session.add(
         AuditEntry(
             id=str(uuid.uuid4()),
@@ -63,9 +72,7 @@ def audit(session: AsyncSession, identity: Identity, action: str, target_id: str
 async def list_org_units(session: AsyncSession, *, identity: Identity) -> list[OrgUnit]:
     return list(
         (
-            await session.scalars(
-                select(OrgUnit).where(OrgUnit.tenant_id == identity.tenant_id).order_by(OrgUnit.path)
-            )
+            await session.scalars(select(OrgUnit).where(OrgUnit.tenant_id == identity.tenant_id).order_by(OrgUnit.path))
         ).all()
     )
 
@@ -100,8 +107,8 @@ async def create_org_unit(
     return unit
 
 
-def _user_scope(identity: Identity) -> list[object]:
-    conditions: list[object] = [User.tenant_id == identity.tenant_id]
+def _user_scope(identity: Identity) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [User.tenant_id == identity.tenant_id]
     if identity.scope is DataScope.SUBTREE:
         conditions.append(OrgUnit.path.startswith(identity.org_path, autoescape=True))
     elif identity.scope is DataScope.OWN:
@@ -111,7 +118,10 @@ def _user_scope(identity: Identity) -> list[object]:
 
 async def list_users(session: AsyncSession, *, identity: Identity) -> list[tuple[User, OrgUnit]]:
     rows = await session.execute(
-        select(User, OrgUnit).join(OrgUnit, OrgUnit.id == User.org_unit_id).where(*_user_scope(identity)).order_by(OrgUnit.path, User.username)  # type: ignore[arg-type]
+        select(User, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(*_user_scope(identity))
+        .order_by(OrgUnit.path, User.username)
     )
     return [(user, unit) for user, unit in rows.all()]
 
@@ -121,7 +131,7 @@ async def get_user(session: AsyncSession, *, identity: Identity, user_id: str) -
         await session.execute(
             select(User, OrgUnit)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-            .where(User.id == user_id, *_user_scope(identity))  # type: ignore[arg-type]
+            .where(User.id == user_id, *_user_scope(identity))
         )
     ).first()
     if row is None:
@@ -151,7 +161,7 @@ async def create_user(
         username=username,
         display_name=display_name,
         role=role.value,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         active=True,
         created_at=now,
     )
@@ -160,7 +170,9 @@ async def create_user(
     return user, unit
 
 
-async def user_in_tenant(session: AsyncSession, *, identity: Identity, user_id: str, field: str) -> tuple[User, OrgUnit]:
+async def user_in_tenant(
+    session: AsyncSession, *, identity: Identity, user_id: str, field: str
+) -> tuple[User, OrgUnit]:
     """A user the caller may assign work to: same tenant, active; else a field error."""
     row = (
         await session.execute(
@@ -181,3 +193,31 @@ async def display_names(session: AsyncSession, *, tenant_id: str, user_ids: set[
         select(User.id, User.display_name).where(User.tenant_id == tenant_id, User.id.in_(user_ids))
     )
     return {user_id: name for user_id, name in rows.all()}
+
+
+class DisplayNames:
+    """Users' display names for rendering owners, kept for a minute: renames show up soon enough."""
+
+    def __init__(self, ttl_seconds: float = 60.0) -> None:
+        self._ttl = ttl_seconds
+        self._names: dict[tuple[str, str], tuple[float, str]] = {}
+
+    async def lookup(self, session: AsyncSession, *, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
+        now = time.monotonic()
+        found: dict[str, str] = {}
+        missing: set[str] = set()
+        for user_id in user_ids:
+            cached = self._names.get((tenant_id, user_id))
+            if cached is not None and now - cached[0] < self._ttl:
+                found[user_id] = cached[1]
+            else:
+                missing.add(user_id)
+        if missing:
+            fresh = await display_names(session, tenant_id=tenant_id, user_ids=missing)
+            if len(self._names) > 50_000:
+                self._names.clear()
+            for user_id in missing:
+                name = fresh.get(user_id, "")
+                self._names[(tenant_id, user_id)] = (now, name)
+                found[user_id] = name
+        return found
