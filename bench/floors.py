@@ -11,7 +11,7 @@ import asyncio
 import sys
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import grpc
 import uvicorn
 from fastapi import FastAPI, HTTPException

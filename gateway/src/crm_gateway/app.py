@@ -7,7 +7,7 @@ import logging
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
@@ -63,6 +64,36 @@ async def _bootstrap_admin(state: GatewayState) -> None:
         print(f"\n  管理员 admin 初始密码 / initial admin password: {password}\n", file=sys.stderr, flush=True)
 
 
+class ObserveRequests:
+    """RED metrics and a server span per request, as plain ASGI (Starlette's BaseHTTPMiddleware
+    costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        method = scope["method"]
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            with tracer.start_as_current_span(f"{method} {scope['path']}", kind=trace.SpanKind.SERVER):
+                await self.app(scope, receive, record_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(method, path, str(status)).inc()
+            HTTP_LATENCY.labels(method, path).observe(time.perf_counter() - started)
+
+
 def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,16 +137,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     )
     problems.install(app)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        with tracer.start_as_current_span(f"{request.method} {request.url.path}", kind=trace.SpanKind.SERVER):
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(ObserveRequests)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
