@@ -418,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--customers", type=int, default=300, help="customers created through the API for (a)/(b)")
     parser.add_argument("--search-customers", type=int, default=100_000, help="synthetic corpus for (c); 0 skips")
-    parser.add_argument("--search-concurrency", type=int, default=16)
+    parser.add_argument("--search-concurrency", type=int, default=4)
     args = parser.parse_args(argv)
     with provisioned_postgres() as postgres, provisioned_nats() as nats_server:
         databases = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -413,6 +414,8 @@ async def search_customers(
     if offset > MAX_SEARCH_OFFSET:
         raise InvalidArgument("page_token", "search too deep; narrow the query / 结果过多，请缩小搜索范围")
 
+    if len(query.terms) > 1:
+        query = dataclasses.replace(query, terms=await _rarest_first(session, identity.tenant_id, query.terms))
     statement = _search_statement(identity, query)
     if not query.needs_verify:
         rows = list((await session.scalars(statement.offset(offset).limit(page_size + 1))).all())
@@ -432,6 +435,27 @@ async def search_customers(
         rows = rows[:page_size]
         token = encode_token([offset + page_size])
     return rows, token
+
+
+RARITY_PROBE_CAP = 2000
+
+
+async def _rarest_first(session: AsyncSession, tenant_id: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Order terms so the rarest drives the lookup (`实验小学`: 小学 may be rarer than 实验).
+
+    Each count is an index-only range capped at RARITY_PROBE_CAP rows, so probing stays cheap
+    even for a term half the tenant has.
+    """
+    counts: dict[str, int] = {}
+    for term in terms:
+        capped = (
+            select(SearchTerm.customer_id)
+            .where(SearchTerm.tenant_id == tenant_id, SearchTerm.term == term)
+            .limit(RARITY_PROBE_CAP)
+            .subquery()
+        )
+        counts[term] = int(await session.scalar(select(func.count()).select_from(capped)) or 0)
+    return tuple(sorted(terms, key=lambda term: counts[term]))
 
 
 def _search_statement(identity: Identity, query: SearchQuery) -> Select[Customer]:
