@@ -200,7 +200,9 @@ async def test_duplicate_contact_mobile_is_409_naming_the_existing_customer(clie
 
     problem = api.problem(response, 409, code="already_exists", field="mobile")
     assert "绍兴柯桥轻纺城大酒店" in problem["detail"]
+    assert "负责人：张三" in problem["detail"]
     assert problem["existing_id"] == existing["id"]
+    assert problem["existing_owner"]["name"] == "张三"
 
 
 async def test_duplicate_mobile_of_a_colleagues_customer_does_not_reveal_its_id(client, org, api) -> None:  # type: ignore[no-untyped-def]
@@ -215,6 +217,8 @@ async def test_duplicate_mobile_of_a_colleagues_customer_does_not_reveal_its_id(
 
     problem = api.problem(response, 409, code="already_exists", field="mobile")
     assert "existing_id" not in problem
+    assert "existing_owner" not in problem
+    assert "张三" not in problem["detail"]
 
 
 async def test_patch_changes_only_the_fields_sent(client, org, api) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from crmkit.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_EXISTING_KEY, ERROR_FIELD_KEY
+from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_EXISTING_KEY, ERROR_EXISTING_OWNER_KEY, ERROR_FIELD_KEY
 from crmkit.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,27 @@ def rest_field(upstream: str) -> str:
     return upstream
 
 
+async def _owner_name(request: Request, owner_id: str) -> str:
+    """Display name of a duplicate's owner, for the caller's tenant (the caller may see it)."""
+    identity = getattr(request.state, "identity", None)
+    state = getattr(request.app.state, "gateway", None)
+    if identity is None or state is None:
+        return ""
+    async with state.sessions() as session:
+        names: dict[str, str] = await state.display_names.lookup(
+            session, tenant_id=identity.tenant_id, user_ids={owner_id}
+        )
+    return names.get(owner_id, "")
+
+
+def _with_owner(detail: str, owner: str) -> str:
+    """Add the owner to both halves of a bilingual "中文 / English" message."""
+    halves = detail.split(" / ", 1)
+    if len(halves) != 2:
+        return f"{detail}（负责人：{owner}）"
+    return f"{halves[0]}（负责人：{owner}） / {halves[1]} (owner: {owner})"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
@@ -173,10 +194,15 @@ def install(app: FastAPI) -> None:
         status, code = GRPC_HTTP.get(error.code(), (502, "upstream_error"))
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())
-        extra = {}
+        extra: dict[str, Any] = {}
         if trailers.get(ERROR_EXISTING_KEY):
             extra["existing_id"] = str(trailers[ERROR_EXISTING_KEY])
         detail = error.details() or code
+        owner_id = str(trailers.get(ERROR_EXISTING_OWNER_KEY) or "")
+        if owner_id:
+            owner = await _owner_name(request, owner_id)
+            extra["existing_owner"] = {"id": owner_id, "name": owner}
+            detail = _with_owner(detail, owner or owner_id)
         if status == 502:
             detail = "upstream service error / 上游服务错误"
         field = None

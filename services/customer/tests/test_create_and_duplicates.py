@@ -166,6 +166,7 @@ async def test_second_customer_with_the_same_credit_code_is_refused_naming_the_f
     assert refusal.trailers["crm-error-code"] == "already_exists"
     assert refusal.field == "credit_code"
     assert refusal.trailers["crm-error-existing-id"] == first.id
+    assert refusal.trailers["crm-error-existing-owner-id"] == rep.principal_id
     assert await customer_service.customer_count() == 1
 
 
@@ -231,6 +232,7 @@ async def test_rep_who_cannot_see_the_existing_customer_is_not_given_its_id(cust
     assert "武汉光谷软件园食堂" in refusal.message
     assert refusal.field == "credit_code"
     assert "crm-error-existing-id" not in refusal.trailers
+    assert "crm-error-existing-owner-id" not in refusal.trailers
 
 
 async def test_same_mobile_twice_in_one_new_customer_is_refused(customer_service) -> None:

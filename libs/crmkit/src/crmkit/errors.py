@@ -36,9 +36,13 @@ class NotFound(DomainError):
 class AlreadyExists(DomainError):
     code = "already_exists"
 
-    def __init__(self, message: str, *, field: str | None = None, existing_id: str = "") -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, existing_id: str = "", existing_owner_id: str = ""
+    ) -> None:
         super().__init__(message, field=field)
         self.existing_id = existing_id
+        # Set only when the caller may see the existing record; the gateway shows the owner's name.
+        self.existing_owner_id = existing_owner_id
 
 
 class PermissionDenied(DomainError):

@@ -43,6 +43,7 @@ STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
 ERROR_CODE_KEY = "crm-error-code"
 ERROR_FIELD_KEY = "crm-error-field"
 ERROR_EXISTING_KEY = "crm-error-existing-id"
+ERROR_EXISTING_OWNER_KEY = "crm-error-existing-owner-id"
 
 if TYPE_CHECKING:
     RpcContext = grpc.aio.ServicerContext[Any, Any]
@@ -97,6 +98,8 @@ class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg
                         trailers.append((ERROR_FIELD_KEY, error.field))
                     if isinstance(error, AlreadyExists) and error.existing_id:
                         trailers.append((ERROR_EXISTING_KEY, error.existing_id))
+                    if isinstance(error, AlreadyExists) and error.existing_owner_id:
+                        trailers.append((ERROR_EXISTING_OWNER_KEY, error.existing_owner_id))
                     context.set_trailing_metadata(tuple(trailers))
                     await context.abort(code, error.message)
                 except grpc.aio.AbortError:

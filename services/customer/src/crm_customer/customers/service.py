@@ -144,10 +144,10 @@ async def _refuse_duplicates(
         label = {"credit_code": "统一社会信用代码", "mobile": "手机号", "wechat_id": "微信号"}[field_name]
         if visible(identity, existing):
             raise AlreadyExists(
-                f"{label}已被客户“{existing.name}”使用（负责人 {existing.owner_id}） / "
-                f"{field_name} already belongs to customer {existing.name!r} (owner {existing.owner_id})",
+                f"{label}已被客户“{existing.name}”使用 / {field_name} already belongs to customer {existing.name!r}",
                 field=field_name,
                 existing_id=existing.id,
+                existing_owner_id=existing.owner_id,
             )
         raise AlreadyExists(
             f"{label}已被客户“{existing.name}”使用，该客户由其他同事负责 / "
