@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 
-import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,10 +21,9 @@ from crm_gateway.auth.models import RefreshToken
 from crm_gateway.directory.models import OrgUnit, User
 from crmkit.clock import as_utc
 from crmkit.errors import Unauthenticated
-from crmkit.identity import Identity, Role
+from crmkit.identity import Identity, IdentityTokens, Role, TokenExpired
 
 ACCESS_AUDIENCE = "crm-web"
-ACCESS_ISSUER = "crm-gateway"
 PII_ROLES = frozenset({Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES})
 
 _hasher = PasswordHasher()
@@ -65,63 +63,34 @@ class TokenPair:
 
 
 class AccessTokens:
-    """Signs and checks the bearer tokens web and mobile clients send."""
+    """Signs and checks the bearer tokens web and mobile clients send (audience crm-web).
 
-    CACHE_SIZE = 10_000
+    Permissions are not trusted from the token: they follow from the role, so changing the
+    policy takes effect without waiting for tokens to expire.
+    """
 
     def __init__(self, key: Ed25519PrivateKey, ttl: dt.timedelta) -> None:
-        self._key = key
-        self._public = key.public_key()
         self.ttl = ttl
-        # A client sends the same token for minutes; check its signature once, until it expires.
-        self._verified: dict[str, tuple[float, Identity]] = {}
+        self._tokens = IdentityTokens(
+            audience=ACCESS_AUDIENCE,
+            ttl=ttl,
+            public_key=key.public_key(),
+            private_key=key,
+            leeway=0,
+            label="access token",
+        )
 
     def issue(self, identity: Identity, now: dt.datetime) -> str:
-        claims = {
-            "iss": ACCESS_ISSUER,
-            "aud": ACCESS_AUDIENCE,
-            "sub": identity.principal_id,
-            "tid": identity.tenant_id,
-            "org": identity.org_unit_id,
-            "path": identity.org_path,
-            "role": identity.role.value,
-            "name": identity.display_name,
-            "iat": int(now.timestamp()),
-            "exp": int((now + self.ttl).timestamp()),
-            "jti": uuid.uuid4().hex,
-        }
-        return jwt.encode(claims, self._key, algorithm="EdDSA")
+        return self._tokens.sign(identity, now=now)
 
     def identity_of(self, token: str) -> Identity:
-        cached = self._verified.get(token)
-        if cached is not None and cached[0] > time.time():
-            return cached[1]
-        identity, expires = self._decode(token)
-        if len(self._verified) >= self.CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (expires, identity)
-        return identity
-
-    def _decode(self, token: str) -> tuple[Identity, float]:
         try:
-            claims = jwt.decode(
-                token, self._public, algorithms=["EdDSA"], audience=ACCESS_AUDIENCE, issuer=ACCESS_ISSUER
-            )
-            role = Role(claims["role"])
-            identity = Identity(
-                principal_id=str(claims["sub"]),
-                tenant_id=str(claims["tid"]),
-                org_unit_id=str(claims["org"]),
-                org_path=str(claims["path"]),
-                role=role,
-                display_name=str(claims.get("name", "")),
-                permissions=permissions_for(role),
-            )
-            return identity, float(claims["exp"])
-        except jwt.ExpiredSignatureError as exc:
+            identity = self._tokens.verify(token)
+        except TokenExpired as exc:
             raise Unauthenticated("access token expired / 登录已过期") from exc
-        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        except Unauthenticated as exc:
             raise Unauthenticated("invalid access token / 访问令牌无效") from exc
+        return dataclasses.replace(identity, permissions=permissions_for(identity.role))
 
 
 def _digest(raw: str) -> str:

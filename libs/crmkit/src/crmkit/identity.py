@@ -6,8 +6,10 @@ import contextvars
 import datetime as dt
 import enum
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -98,11 +100,108 @@ def reset_current_identity(token: contextvars.Token[Identity | None]) -> None:
     _current.reset(token)
 
 
+def claims_of(identity: Identity) -> dict[str, object]:
+    return {
+        "sub": identity.principal_id,
+        "tid": identity.tenant_id,
+        "org": identity.org_unit_id,
+        "path": identity.org_path,
+        "role": identity.role.value,
+        "name": identity.display_name,
+        "perm": sorted(identity.permissions),
+    }
+
+
+def identity_from(claims: dict[str, Any]) -> Identity:
+    return Identity(
+        principal_id=str(claims["sub"]),
+        tenant_id=str(claims["tid"]),
+        org_unit_id=str(claims["org"]),
+        org_path=str(claims["path"]),
+        role=Role(claims["role"]),
+        display_name=str(claims.get("name", "")),
+        permissions=frozenset(str(p) for p in claims.get("perm", [])),
+    )
+
+
+class IdentityTokens:
+    """Ed25519 JWTs carrying an Identity for one audience.
+
+    Verified tokens are kept until their own expiry: callers resend the same token for minutes,
+    and the signature check is the most expensive part of an authenticated call.
+    """
+
+    CACHE_SIZE = 10_000
+
+    def __init__(
+        self,
+        *,
+        audience: str,
+        ttl: dt.timedelta,
+        public_key: Ed25519PublicKey,
+        private_key: Ed25519PrivateKey | None = None,
+        leeway: int = 10,
+        label: str = "identity token",
+    ) -> None:
+        self.audience = audience
+        self.ttl = ttl
+        self._public = public_key
+        self._private = private_key
+        self._leeway = leeway
+        self._label = label
+        self._verified: dict[str, tuple[float, Identity]] = {}
+
+    def sign(self, identity: Identity, *, now: dt.datetime | None = None) -> str:
+        if self._private is None:
+            raise RuntimeError("this process holds no private key and cannot mint tokens")
+        issued = now or dt.datetime.now(dt.UTC)
+        claims = {
+            "iss": ISSUER,
+            "aud": self.audience,
+            **claims_of(identity),
+            "iat": int(issued.timestamp()),
+            "exp": int((issued + self.ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._private, algorithm="EdDSA")
+
+    def verify(self, token: str) -> Identity:
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] > time.time():
+            return cached[1]
+        try:
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=["EdDSA"],
+                audience=self.audience,
+                issuer=ISSUER,
+                leeway=self._leeway,
+                options={"require": ["exp", "sub"]},
+            )
+            identity, expires = identity_from(claims), float(claims["exp"])
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired(f"{self._label} expired / 令牌已过期") from exc
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            raise Unauthenticated(f"invalid {self._label} / 令牌无效: {exc}") from exc
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (expires, identity)
+        return identity
+
+
+class TokenExpired(Unauthenticated):
+    pass
+
+
 class IdentitySigner:
-    """Mints identity tokens; only the gateway holds the private key."""
+    """Mints identity tokens for services; only the gateway holds the private key."""
 
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._key = private_key
+        self._tokens = IdentityTokens(
+            audience=AUDIENCE, ttl=TOKEN_TTL, public_key=private_key.public_key(), private_key=private_key
+        )
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
@@ -116,35 +215,14 @@ class IdentitySigner:
         return cls(key)
 
     def sign(self, identity: Identity, *, now: dt.datetime | None = None) -> str:
-        issued = now or dt.datetime.now(dt.UTC)
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": identity.principal_id,
-            "tid": identity.tenant_id,
-            "org": identity.org_unit_id,
-            "path": identity.org_path,
-            "role": identity.role.value,
-            "name": identity.display_name,
-            "perm": sorted(identity.permissions),
-            "iat": int(issued.timestamp()),
-            "exp": int((issued + TOKEN_TTL).timestamp()),
-        }
-        return jwt.encode(claims, self._key, algorithm="EdDSA")
+        return self._tokens.sign(identity, now=now)
 
 
 class IdentityVerifier:
-    """Checks identity tokens with the public key; cannot mint them.
-
-    The gateway reuses a caller's token for a couple of minutes, so a verified token is kept
-    (until its own expiry) and the signature check is not repeated on every call.
-    """
-
-    CACHE_SIZE = 10_000
+    """Checks identity tokens with the public key; cannot mint them."""
 
     def __init__(self, public_key: Ed25519PublicKey) -> None:
-        self._key = public_key
-        self._verified: dict[str, tuple[float, Identity]] = {}
+        self._tokens = IdentityTokens(audience=AUDIENCE, ttl=TOKEN_TTL, public_key=public_key)
 
     @classmethod
     def from_file(cls, path: Path) -> IdentityVerifier:
@@ -154,30 +232,7 @@ class IdentityVerifier:
         return cls(key)
 
     def verify(self, token: str) -> Identity:
-        cached = self._verified.get(token)
-        if cached is not None and cached[0] > time.time():
-            return cached[1]
-        identity, expires = self._verify_signature(token)
-        if len(self._verified) >= self.CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (expires, identity)
-        return identity
-
-    def _verify_signature(self, token: str) -> tuple[Identity, float]:
-        try:
-            claims = jwt.decode(token, self._key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER, leeway=10)
-            identity = Identity(
-                principal_id=str(claims["sub"]),
-                tenant_id=str(claims["tid"]),
-                org_unit_id=str(claims["org"]),
-                org_path=str(claims["path"]),
-                role=Role(claims["role"]),
-                display_name=str(claims.get("name", "")),
-                permissions=frozenset(str(p) for p in claims.get("perm", [])),
-            )
-            return identity, float(claims["exp"])
-        except (jwt.PyJWTError, KeyError, ValueError) as exc:
-            raise Unauthenticated(f"invalid identity token: {exc}") from exc
+        return self._tokens.verify(token)
 
 
 def generate_keypair(private_path: Path, public_path: Path) -> None:
