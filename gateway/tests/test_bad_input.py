@@ -51,6 +51,9 @@ async def customer(stack, org) -> dict[str, Any]:  # type: ignore[no-untyped-def
             {"contacts": [{"name": "张", "decision_role": "king"}]}, 422, "contacts[0].decision_role", id="role"
         ),
         pytest.param({"owner_id": "no-such-user"}, 400, "owner_id", id="unknown owner"),
+        pytest.param({"name": "南京\x00食堂"}, 422, "name", id="NUL in name"),
+        pytest.param({"custom_fields": {"erp_id": 10**20}}, 422, "custom_fields", id="integer beyond 2^53"),
+        pytest.param({"custom_fields": {"x": {"y": "a\x00"}}}, 422, "custom_fields", id="NUL in custom field"),
     ],
 )
 async def test_invalid_customer_is_rejected_naming_the_field(  # type: ignore[no-untyped-def]
@@ -233,3 +236,30 @@ async def test_wrong_method_is_a_405_problem(client, api) -> None:  # type: igno
     response = await client.put("/api/v1/auth/login", json={})
 
     api.problem(response, 405, code="method_not_allowed")
+
+
+async def test_non_finite_number_in_custom_fields_is_422(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post(
+        CUSTOMERS,
+        content=b'{"name": "\xe5\x8d\x97\xe4\xba\xac\xe9\xa3\x9f\xe5\xa0\x82", "custom_fields": {"x": NaN}}',
+        headers={**org.admin.headers, "Content-Type": "application/json"},
+    )
+
+    api.problem(response, 422, field="custom_fields")
+
+
+async def test_control_characters_in_login_and_user_ids_are_rejected(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    login = await client.post("/api/v1/auth/login", json={"username": "adm\x00in", "password": "x"})
+    api.problem(login, 422, field="username")
+
+    user = await client.get("/api/v1/users/abc%00def", headers=org.admin.headers)
+    api.problem(user, 400, field="user_id")
+
+
+async def test_summary_range_reaching_before_year_one_is_not_a_server_error(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get(
+        "/api/v1/analytics/customer-summary", params={"to": "0001-01-10"}, headers=org.admin.headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["new_per_day"] == []

@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerInfo
 from nats.js.errors import NotFoundError
 from prometheus_client import REGISTRY
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.events.v1.envelope_pb2 import Envelope
@@ -285,3 +285,42 @@ async def test_event_type_without_a_handler_is_acknowledged_and_ignored(ledger: 
     await eventually(lambda: ledger.settled(name))
     assert events_counted(name, "ignored") == 1
     assert payment.type == PAYMENT_RECORDED
+
+
+async def test_consumer_keeps_running_when_settling_a_message_fails_and_settles_it_later(ledger: Ledger) -> None:
+    name = ledger.name("sturdy")
+    async with ledger.db.sessions() as session, session.begin():
+        await session.execute(text("ALTER TABLE dead_letters RENAME TO dead_letters_away"))
+    await ledger.publish_raw(b"not an envelope")  # its dead-letter insert will fail
+    (payment,) = await ledger.publish_payments("66.00")
+    consumer = EventConsumer(
+        name=name,
+        js=ledger.bus.js,
+        stream=ledger.stream,
+        filter_subject=ledger.filter_subject,
+        sessions=ledger.db.sessions,
+        tables=ledger.db.tables,
+        handlers={PAYMENT_RECORDED: ledger.recording_handler(name)},
+        ack_wait=1.0,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        # The loop survived the failure: the next event is still handled.
+        await eventually(lambda: _seen_payment(ledger, name, payment.id))
+        async with ledger.db.sessions() as session, session.begin():
+            await session.execute(text("ALTER TABLE dead_letters_away RENAME TO dead_letters"))
+        # Unacknowledged, the broken message comes back and now reaches the dead-letter table.
+        await eventually(lambda: _has_dead_letter(ledger, name))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert not task.done() or task.exception() is None
+
+
+async def _seen_payment(ledger: Ledger, consumer: str, event_id: str) -> bool:
+    return (event_id, "66.00") in await ledger.seen(consumer)
+
+
+async def _has_dead_letter(ledger: Ledger, consumer: str) -> bool:
+    return len(await ledger.dead_letters(consumer)) == 1

@@ -265,3 +265,31 @@ async def test_concurrent_creates_with_one_credit_code_leave_a_single_customer(c
     assert refused[0].code() == grpc.StatusCode.ALREADY_EXISTS
     assert await customer_service.customer_count() == 1
     assert await customer_service.event_types() == ["crm.customer.v1.customer_created"]
+
+
+async def test_another_users_request_id_neither_returns_their_customer_nor_blocks_a_create(customer_service) -> None:
+    org = customer_service.org
+    rep_a = org.person(Role.SALES, org.shop_a)
+    rep_b = org.person(Role.SALES, org.shop_a)
+    first = await customer_service.create(rep_a, request_id="import-row-1", name="宁波海曙区第一食堂")
+
+    second = await customer_service.create(rep_b, request_id="import-row-1", name="宁波江北区第二食堂")
+
+    assert second.id != first.id
+    assert (second.name, second.owner_id) == ("宁波江北区第二食堂", rep_b.principal_id)
+
+
+async def test_custom_field_number_that_is_not_finite_is_invalid_argument(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    customer = pb.Customer(name="宁波鄞州区食堂")
+    customer.custom_fields["score"] = float("nan")
+
+    refusal = await customer_service.refusal(
+        customer_service.stub.CreateCustomer(
+            pb.CreateCustomerRequest(customer=customer), metadata=customer_service.metadata(rep)
+        )
+    )
+
+    assert refusal.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert refusal.field == "customer.custom_fields"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from crm.customer.v1 import customer_pb2 as pb
 from crmkit.identity import Role
@@ -75,3 +76,30 @@ async def test_on_sqlite_events_are_published_from_the_outbox(customer_service_s
 
     assert [row.envelope.type for row in rows] == ["crm.customer.v1.customer_created"]
     assert rows[0].published_at is not None
+
+
+async def test_on_sqlite_two_concurrent_edits_of_one_version_cannot_both_win(customer_service_sqlite) -> None:
+    service = customer_service_sqlite
+    rep = service.org.person(Role.SALES, service.org.shop_a)
+    customer = await service.create(rep, name="厦门思明区实验小学食堂")
+
+    def edit(stage: int) -> pb.UpdateCustomerRequest:
+        return pb.UpdateCustomerRequest(
+            customer=pb.Customer(id=customer.id, lifecycle_stage=stage),
+            update_mask=FieldMask(paths=["lifecycle_stage"]),
+            expected_version=1,
+        )
+
+    outcomes = await asyncio.gather(
+        service.stub.UpdateCustomer(edit(pb.LIFECYCLE_STAGE_SIGNED), metadata=service.metadata(rep)),
+        service.stub.UpdateCustomer(edit(pb.LIFECYCLE_STAGE_LOST), metadata=service.metadata(rep)),
+        return_exceptions=True,
+    )
+
+    won = [o for o in outcomes if isinstance(o, pb.UpdateCustomerResponse)]
+    lost = [o for o in outcomes if isinstance(o, grpc.aio.AioRpcError)]
+    assert len(won) == 1 and len(lost) == 1
+    assert lost[0].code() == grpc.StatusCode.ABORTED
+    stored = await service.stub.GetCustomer(pb.GetCustomerRequest(id=customer.id), metadata=service.metadata(rep))
+    assert (stored.customer.version, stored.customer.lifecycle_stage) == (2, won[0].customer.lifecycle_stage)
+    assert (await service.event_types()).count("crm.customer.v1.customer_updated") == 1

@@ -17,18 +17,19 @@ from crm_gateway.auth.service import (
     start_session,
 )
 from crm_gateway.directory.service import get_user
+from crm_gateway.inputs import ApiModel
 from crm_gateway.web import Caller, State
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
     refresh_token: str = Field(min_length=1, max_length=256)
 

@@ -23,6 +23,7 @@ from crm_gateway.customers.schemas import (
 )
 from crm_gateway.customers.views import apply_contact_view, apply_customer_view
 from crm_gateway.directory.service import user_in_tenant
+from crm_gateway.inputs import path_id
 from crm_gateway.web import Caller, DbSession, GatewayState, State
 from crmkit.errors import InvalidArgument, PermissionDenied
 from crmkit.identity import Identity, Role
@@ -42,12 +43,6 @@ async def _render(
         session, tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers}
     )
     return [apply_customer_view(identity, customer_out(c, names)) for c in customers]
-
-
-def _check_id(value: str, field: str) -> str:
-    if not value or len(value) > 64:
-        raise InvalidArgument(field, "is not a valid id / 编号无效")
-    return value
 
 
 @router.get("/customers", summary="List or search customers 客户列表/搜索")
@@ -110,7 +105,7 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
 @router.get("/customers/{customer_id}", summary="Get a customer 客户详情")
 async def get_customer(customer_id: str, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
     found = await state.customers.GetCustomer(
-        pb.GetCustomerRequest(id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
+        pb.GetCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
     return (await _render(state, session, identity, [found.customer]))[0]
 
@@ -125,7 +120,7 @@ async def update_customer(
     for required in ("name", "lifecycle_stage", "owner_id"):
         if required in present and present[required] is None:
             raise InvalidArgument(required, "cannot be null / 不能为空")
-    customer = pb.Customer(id=_check_id(customer_id, "customer_id"))
+    customer = pb.Customer(id=path_id(customer_id, "customer_id"))
     fields_to_proto(present, customer)
     if "owner_id" in present:
         _owner, unit = await user_in_tenant(session, identity=identity, user_id=present["owner_id"], field="owner_id")
@@ -144,7 +139,7 @@ async def update_customer(
 @router.delete("/customers/{customer_id}", summary="Archive a customer 归档客户")
 async def archive_customer(customer_id: str, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
     archived = await state.customers.ArchiveCustomer(
-        pb.ArchiveCustomerRequest(id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
+        pb.ArchiveCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
     return (await _render(state, session, identity, [archived.customer]))[0]
 
@@ -152,7 +147,7 @@ async def archive_customer(customer_id: str, state: State, identity: Caller, ses
 @router.get("/customers/{customer_id}/contacts", summary="Contacts of a customer 联系人")
 async def list_contacts(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
     found = await state.customers.ListContacts(
-        pb.ListContactsRequest(customer_id=_check_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
+        pb.ListContactsRequest(customer_id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
     return {"items": [apply_contact_view(identity, contact_out(c)) for c in found.contacts]}
 
@@ -160,7 +155,7 @@ async def list_contacts(customer_id: str, state: State, identity: Caller) -> dic
 @router.post("/customers/{customer_id}/contacts", status_code=201, summary="Add a contact 新增联系人")
 async def create_contact(customer_id: str, body: ContactIn, state: State, identity: Caller) -> dict[str, Any]:
     created = await state.customers.CreateContact(
-        pb.CreateContactRequest(customer_id=_check_id(customer_id, "customer_id"), contact=contact_to_proto(body)),
+        pb.CreateContactRequest(customer_id=path_id(customer_id, "customer_id"), contact=contact_to_proto(body)),
         metadata=_metadata(state, identity),
     )
     return apply_contact_view(identity, contact_out(created.contact))
@@ -174,8 +169,8 @@ async def update_contact(
     if not present:
         raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
     contact = contact_to_proto(body)
-    contact.id = _check_id(contact_id, "contact_id")
-    contact.customer_id = _check_id(customer_id, "customer_id")
+    contact.id = path_id(contact_id, "contact_id")
+    contact.customer_id = path_id(customer_id, "customer_id")
     updated = await state.customers.UpdateContact(
         pb.UpdateContactRequest(contact=contact, update_mask=FieldMask(paths=sorted(present))),
         metadata=_metadata(state, identity),
@@ -187,7 +182,7 @@ async def update_contact(
 async def delete_contact(customer_id: str, contact_id: str, state: State, identity: Caller) -> Response:
     await state.customers.DeleteContact(
         pb.DeleteContactRequest(
-            customer_id=_check_id(customer_id, "customer_id"), contact_id=_check_id(contact_id, "contact_id")
+            customer_id=path_id(customer_id, "customer_id"), contact_id=path_id(contact_id, "contact_id")
         ),
         metadata=_metadata(state, identity),
     )

@@ -7,9 +7,10 @@ from typing import Annotated, Any, Literal
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_gateway.inputs import ApiModel, json_safe
 from crmkit.clock import SHANGHAI
 from crmkit.cn import normalize_credit_code, normalize_mobile
 
@@ -34,7 +35,7 @@ WechatId = Annotated[str | None, StringConstraints(pattern=r"^([A-Za-z][-_A-Za-z
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 
-class Strict(BaseModel):
+class Strict(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -74,7 +75,7 @@ class CustomerFields(Strict):
     contract_start: dt.date | None = None
     contract_end: dt.date | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    custom_fields: dict[str, Any] = Field(default_factory=dict, max_length=50)
+    custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] = Field(default_factory=dict, max_length=50)
     lifecycle_stage: Stage = "lead"
 
     @field_validator("contract_end")
@@ -105,7 +106,7 @@ class CustomerPatch(Strict):
     contract_start: dt.date | None = None
     contract_end: dt.date | None = None
     tags: list[Tag] | None = Field(None, max_length=20)
-    custom_fields: dict[str, Any] | None = Field(None, max_length=50)
+    custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] | None = Field(None, max_length=50)
     lifecycle_stage: Stage | None = None
     owner_id: str | None = Field(None, max_length=64)
     expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")

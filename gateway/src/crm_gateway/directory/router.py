@@ -5,23 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from crm_gateway.directory import service
 from crm_gateway.directory.models import OrgUnit, User
+from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, State
 from crmkit.identity import Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
 
-class OrgUnitIn(BaseModel):
+class OrgUnitIn(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
     parent_id: str = Field(min_length=1, max_length=64)
 
 
-class UserIn(BaseModel):
+class UserIn(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-z][a-z0-9._-]{2,63}$")
     display_name: str = Field(min_length=1, max_length=50)
@@ -67,7 +68,7 @@ async def list_users(identity: Caller, session: DbSession) -> dict[str, Any]:
 
 @router.get("/users/{user_id}", summary="One user 用户详情")
 async def get_user(user_id: str, identity: Caller, session: DbSession) -> dict[str, Any]:
-    user, unit = await service.get_user(session, identity=identity, user_id=user_id[:64])
+    user, unit = await service.get_user(session, identity=identity, user_id=path_id(user_id, "user_id"))
     return user_out(user, unit)
 
 

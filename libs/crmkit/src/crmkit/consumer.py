@@ -97,7 +97,13 @@ class EventConsumer:
                 await asyncio.sleep(1.0)
                 continue
             for message in messages:
-                await self.handle_message(message)
+                try:
+                    await self.handle_message(message)
+                except Exception:
+                    # Acking, nak-ing or dead-lettering failed (broker or database away): the
+                    # message stays unacknowledged and is redelivered after ack_wait.
+                    log.exception("consumer %s could not settle a message; it will be redelivered", self.name)
+                    await asyncio.sleep(1.0)
 
     async def handle_message(self, message: Msg) -> None:
         deliveries = message.metadata.num_delivered or 1

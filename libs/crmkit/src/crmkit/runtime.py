@@ -48,7 +48,17 @@ class ServiceRuntime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def spawn(self, task: BackgroundTask) -> None:
-        self.tasks.append(asyncio.create_task(task(self.stop)))
+        running = asyncio.create_task(task(self.stop))
+        running.add_done_callback(self._report_crash)
+        self.tasks.append(running)
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        """A background loop (relay, consumer) must not die silently: log it and stop the process,
+        so the supervisor (Kubernetes, `make run`) restarts it."""
+        if task.cancelled() or task.exception() is None or self.stop.is_set():
+            return
+        log.error("background task of crm-%s crashed; stopping", self.name, exc_info=task.exception())
+        self.stop.set()
 
     async def close(self) -> None:
         self.stop.set()

@@ -28,6 +28,8 @@ def _date(value: str, field: str) -> dt.date | None:
 def _short_id(value: str, field: str) -> str:
     if len(value) > 64:
         raise InvalidArgument(field, "longer than 64 characters / 超过64个字符")
+    if any(ord(ch) < 32 for ch in value):
+        raise InvalidArgument(field, "contains control characters / 含有控制字符")
     return value
 
 
@@ -41,7 +43,10 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     ) -> pb.GetCustomerSummaryResponse:
         today = self._clock().astimezone(SHANGHAI).date()
         to_date = _date(request.to_date, "to_date") or today
-        from_date = _date(request.from_date, "from_date") or to_date - dt.timedelta(days=29)
+        # Clamped so a "to" in the first days of year 1 cannot underflow the calendar.
+        from_date = _date(request.from_date, "from_date") or to_date - dt.timedelta(
+            days=min(29, (to_date - dt.date.min).days)
+        )
         if from_date > to_date:
             raise InvalidArgument("from_date", "is after to_date / 开始日期晚于结束日期")
         if (to_date - from_date).days >= MAX_RANGE_DAYS:

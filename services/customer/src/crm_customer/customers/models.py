@@ -66,6 +66,10 @@ class Customer(Base):
         back_populates="customer", order_by="Contact.created_at", lazy="selectin"
     )
 
+    # Every UPDATE carries "AND version = <read version>": on SQLite, where FOR UPDATE is a no-op,
+    # two concurrent edits cannot both win; the loser gets ABORTED. We bump `version` ourselves.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012  (SQLAlchemy reads it once)
+
     __table_args__ = (
         Index("ix_customers_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_customers_tenant_owner", "tenant_id", "owner_id", "created_at"),
@@ -119,6 +123,8 @@ class CreateRequest(Base):
     __tablename__ = "create_requests"
 
     tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Per caller: another user's request id must neither return their customer nor block ours.
+    principal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     resource_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

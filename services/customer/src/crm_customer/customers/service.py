@@ -204,7 +204,7 @@ def _refuse_repeats_within(contacts: Sequence[ContactInput]) -> None:
 
 async def customer_created_by_request(session: AsyncSession, *, identity: Identity, request_id: str) -> Customer | None:
     """The customer an earlier create with this request id made, if there was one."""
-    earlier = await session.get(CreateRequest, (identity.tenant_id, request_id))
+    earlier = await session.get(CreateRequest, (identity.tenant_id, identity.principal_id, request_id))
     if earlier is None:
         return None
     return await get_customer(session, identity=identity, customer_id=earlier.resource_id)
@@ -262,7 +262,13 @@ async def create_customer(
     await _index_for_search(session, customer, mobiles)
     if request_id:
         session.add(
-            CreateRequest(tenant_id=identity.tenant_id, request_id=request_id, resource_id=customer.id, created_at=now)
+            CreateRequest(
+                tenant_id=identity.tenant_id,
+                principal_id=identity.principal_id,
+                request_id=request_id,
+                resource_id=customer.id,
+                created_at=now,
+            )
         )
     await events.created(session, customer, identity.principal_id, now)
     return customer

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
@@ -15,7 +16,7 @@ from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import contact_to_proto, customer_to_proto
 from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
-from crmkit.errors import AlreadyExists
+from crmkit.errors import Aborted, AlreadyExists
 from crmkit.grpc_server import RpcContext
 from crmkit.identity import current_identity
 from crmkit.paging import page_size
@@ -47,6 +48,8 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         except IntegrityError as exc:
             # Two concurrent writes raced past the duplicate check; the unique index caught it.
             raise AlreadyExists("duplicate customer data / 客户信息重复") from exc
+        except StaleDataError as exc:
+            raise Aborted("customer was changed by someone else / 客户已被他人修改，请刷新后重试") from exc
         if self._relay is not None:
             self._relay.wake()
 

@@ -154,7 +154,10 @@ def tags(values: list[str]) -> list[str]:
 
 
 def custom_fields(customer: pb.Customer) -> dict[str, Any]:
-    values = struct_to_dict(customer.custom_fields)
+    try:
+        values = struct_to_dict(customer.custom_fields)
+    except ValueError as exc:
+        raise InvalidArgument("customer.custom_fields", "numbers must be finite / 数值无效") from exc
     if len(json.dumps(values, ensure_ascii=False).encode()) > MAX_CUSTOM_FIELDS_BYTES:
         raise InvalidArgument("customer.custom_fields", f"larger than {MAX_CUSTOM_FIELDS_BYTES} bytes / 自定义字段过大")
     return values

@@ -22,10 +22,11 @@ def upgrade() -> None:
     op.create_table(
         "create_requests",
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
+        sa.Column("principal_id", sa.String(length=36), nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=False),
         sa.Column("resource_id", sa.String(length=36), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "request_id"),
+        sa.PrimaryKeyConstraint("tenant_id", "principal_id", "request_id"),
     )
     op.create_table(
         "customer_search_terms",
