@@ -234,7 +234,7 @@ def synthetic_rows(
             )
         )
         for term, rank in search_terms(name, "", [mobile], code).items():
-            terms.append((tenant_id, term, rank, customer_id))
+            terms.append((tenant_id, term, rank, customer_id, owners[index % len(owners)]))
     return customers, terms
 
 
@@ -275,7 +275,7 @@ async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
         for customers, terms in pool.imap_unordered(synthetic_rows, jobs):
             await connection.copy_records_to_table("customers", records=customers, columns=columns)
             await connection.copy_records_to_table(
-                "customer_search_terms", records=terms, columns=["tenant_id", "term", "rank", "customer_id"]
+                "customer_search_terms", records=terms, columns=["tenant_id", "term", "rank", "customer_id", "owner_id"]
             )
             loaded += len(customers)
             if loaded % 100000 < chunk:

@@ -172,12 +172,14 @@ CUSTOMER_COLUMNS = (
     *("custom_fields", "lifecycle_stage", "archived", "version", "pinyin_full", "pinyin_initials"),
     *("created_at", "updated_at"),
 )
-TERM_COLUMNS = ("tenant_id", "term", "rank", "customer_id")
+TERM_COLUMNS = ("tenant_id", "term", "rank", "customer_id", "owner_id")
 
 
 async def test_two_character_search_reads_the_term_index_not_the_whole_table(customer_service) -> None:
     org = customer_service.org
     admin = org.person(Role.ADMIN, org.hq)
+    rep = org.person(Role.SALES, org.shop_a)
+    colleagues = [str(uuid.uuid4()) for _ in range(19)]
     now = dt.datetime.now(dt.UTC)
     customers: list[tuple[object, ...]] = []
     terms: list[tuple[object, ...]] = []
@@ -185,20 +187,27 @@ async def test_two_character_search_reads_the_term_index_not_the_whole_table(cus
         # One customer in forty is a canteen: "食堂" is a selective term, as it is in a real tenant.
         name = f"{CITIES[i % 10]}{KINDS[i % 8]}{i}号" + ("食堂" if i % 40 == 0 else "")
         customer_id = str(uuid.uuid4())
-        placed = (customer_id, org.tenant_id, org.shop_a, org.path(org.shop_a), admin.principal_id, name)
+        # The rep owns one customer in twenty, like a rep in a team of twenty.
+        owner = rep.principal_id if i % 20 == 0 else colleagues[i % 19]
+        placed = (customer_id, org.tenant_id, org.shop_a, org.path(org.shop_a), owner, name)
         customers.append((*placed, "", "", "[]", "[]", "{}", "lead", False, 1, "", "", now, now))
-        terms.extend((org.tenant_id, term, rank, customer_id) for term, rank in search_terms(name).items())
+        terms.extend((org.tenant_id, term, rank, customer_id, owner) for term, rank in search_terms(name).items())
     async with customer_service.runtime.sessions() as session, session.begin():
         # COPY rather than INSERT: tens of thousands of term rows in a fraction of a second.
         connection = (await (await session.connection()).get_raw_connection()).driver_connection
         await connection.copy_records_to_table("customers", records=customers, columns=CUSTOMER_COLUMNS)
         await connection.copy_records_to_table("customer_search_terms", records=terms, columns=TERM_COLUMNS)
+    plans = {}
     async with customer_service.runtime.sessions() as session:
         await session.execute(text("ANALYZE customers"))
         await session.execute(text("ANALYZE customer_search_terms"))
-        statement = _search_statement(admin, parse_search_query("食堂")).limit(21)
-        sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-        plan = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
+        for who, caller in (("admin", admin), ("rep", rep)):
+            statement = _search_statement(caller, parse_search_query("食堂")).limit(21)
+            sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+            plans[who] = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
 
-    assert "Seq Scan on customer_search_terms" not in plan, plan
-    assert any("Index" in line and "customer_search_terms" in line for line in plan.splitlines()), plan
+    for plan in plans.values():
+        assert "Seq Scan on customer_search_terms" not in plan, plan
+        assert any("Index" in line and "customer_search_terms" in line for line in plan.splitlines()), plan
+    # A rep's search walks only the rep's own terms.
+    assert "ix_search_terms_owner" in plans["rep"], plans["rep"]

@@ -113,8 +113,14 @@ class SearchTerm(Base):
     # Lower is a better match; part of the key so one index both finds and orders.
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The customer's owner, copied here so a sales rep's search (the common case) is one ordered
+    # range of the owner index instead of probing the rep's whole book against the term.
+    owner_id: Mapped[str] = mapped_column(String(36))
 
-    __table_args__ = (Index("ix_search_terms_customer", "customer_id", "term"),)
+    __table_args__ = (
+        Index("ix_search_terms_customer", "customer_id", "term"),
+        Index("ix_search_terms_owner", "tenant_id", "owner_id", "term", "rank", "customer_id"),
+    )
 
 
 class CreateRequest(Base):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -163,7 +163,13 @@ async def _index_for_search(session: AsyncSession, customer: Customer, mobiles: 
         await session.execute(
             insert(SearchTerm),
             [
-                {"tenant_id": customer.tenant_id, "term": term, "rank": rank, "customer_id": customer.id}
+                {
+                    "tenant_id": customer.tenant_id,
+                    "term": term,
+                    "rank": rank,
+                    "customer_id": customer.id,
+                    "owner_id": customer.owner_id,
+                }
                 for term, rank in terms.items()
             ],
         )
@@ -335,6 +341,10 @@ async def update_customer(
     customer.updated_at = now
     if {"name", "short_name", "credit_code"} & set(changed):
         await _index_for_search(session, customer, [c.mobile for c in customer.contacts if c.mobile])
+    elif owner_moves:
+        await session.execute(
+            update(SearchTerm).where(SearchTerm.customer_id == customer.id).values(owner_id=customer.owner_id)
+        )
     other = [key for key in changed if key not in ("owner_id", "org_unit_id", "org_path")]
     if other:
         await events.updated(session, customer, other, identity.principal_id, now)
@@ -443,6 +453,11 @@ async def search_customers(
     return rows, token
 
 
+def _own_terms(identity: Identity, terms: type[SearchTerm] | Any = SearchTerm) -> list[ColumnElement[bool]]:
+    """For sales scope, stay inside the rep's own terms (served by ix_search_terms_owner)."""
+    return [terms.owner_id == identity.principal_id] if identity.scope is DataScope.OWN else []
+
+
 RARITY_PROBE_CAP = 2000
 
 
@@ -475,7 +490,7 @@ def _search_statement(identity: Identity, query: SearchQuery) -> Select[Customer
     if query.prefix is not None:
         ranked = (
             select(SearchTerm.customer_id.label("customer_id"), func.min(SearchTerm.rank).label("rank"))
-            .where(SearchTerm.tenant_id == tenant, _term_range(query.prefix))
+            .where(SearchTerm.tenant_id == tenant, _term_range(query.prefix), *_own_terms(identity))
             .group_by(SearchTerm.customer_id)
             .subquery()
         )
@@ -488,6 +503,7 @@ def _search_statement(identity: Identity, query: SearchQuery) -> Select[Customer
             .join(driver, driver.customer_id == Customer.id)
             .where(driver.tenant_id == tenant, driver.term == query.terms[0])
         )
+        matches = matches.where(*_own_terms(identity, driver))
         for extra in query.terms[1:]:
             other = aliased(SearchTerm)
             matches = matches.where(

@@ -36,10 +36,14 @@ def upgrade() -> None:
         ),
         sa.Column("rank", sa.SmallInteger(), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
+        sa.Column("owner_id", sa.String(length=36), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "term", "rank", "customer_id"),
     )
     with op.batch_alter_table("customer_search_terms", schema=None) as batch_op:
         batch_op.create_index("ix_search_terms_customer", ["customer_id", "term"], unique=False)
+        batch_op.create_index(
+            "ix_search_terms_owner", ["tenant_id", "owner_id", "term", "rank", "customer_id"], unique=False
+        )
 
     op.create_table(
         "customer_types",
@@ -180,6 +184,7 @@ def downgrade() -> None:
     op.drop_table("customers")
     op.drop_table("customer_types")
     with op.batch_alter_table("customer_search_terms", schema=None) as batch_op:
+        batch_op.drop_index("ix_search_terms_owner")
         batch_op.drop_index("ix_search_terms_customer")
 
     op.drop_table("customer_search_terms")
