@@ -113,6 +113,10 @@ async def test_supervisor_transfers_a_customer_to_another_rep_and_the_change_is_
     assert (response.customer.owner_id, response.customer.org_unit_id) == (taking_over.principal_id, org.sub_a)
     assert await customer_service.list_names(taking_over) == ["济南历下区食堂"]
     assert await customer_service.list_names(leaving) == []
+    # Search follows the transfer too (the term index carries the owner).
+    assert await customer_service.search(taking_over, "食堂") == ["济南历下区食堂"]
+    assert await customer_service.search(taking_over, "jnlx") == ["济南历下区食堂"]
+    assert await customer_service.search(leaving, "食堂") == []
     last = (await customer_service.outbox())[-1].envelope
     changed = events_pb2.CustomerOwnerChanged()
     assert last.type == "crm.customer.v1.customer_owner_changed"
