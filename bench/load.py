@@ -16,6 +16,7 @@ import itertools
 import json
 import multiprocessing
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -420,6 +421,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--search-customers", type=int, default=100_000, help="synthetic corpus for (c); 0 skips")
     parser.add_argument("--search-concurrency", type=int, default=4)
     args = parser.parse_args(argv)
+    # SIGTERM (timeout, kill) must still run the finally blocks that stop the stack and servers.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     with provisioned_postgres() as postgres, provisioned_nats() as nats_server:
         databases = {
             c: asyncio.run(postgres.create_database(f"bench_{c}")) for c in ("customer", "analytics", "gateway")
