@@ -4,7 +4,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 VENV := .venv
 PY := $(VENV)/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else the copy pip installs for $(PYTHON) (run as a module: no PATH assumptions).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
 
 .PHONY: help install uv buf proto lint format test test-unit test-e2e run bench lock clean
@@ -18,9 +19,10 @@ help:
 	@echo "make lock     re-pin requirements/dev.txt from requirements/dev.in"
 
 uv:
-	@if [ ! -x "$(UV)" ]; then \
+	@if ! $(UV) --version >/dev/null 2>&1; then \
 		echo "installing uv $(UV_VERSION)"; \
-		$(PYTHON) -m pip install --user --quiet "uv==$(UV_VERSION)"; \
+		$(PYTHON) -m pip install --user --quiet "uv==$(UV_VERSION)" \
+		|| $(PYTHON) -m pip install --user --quiet --break-system-packages "uv==$(UV_VERSION)"; \
 	fi
 
 install: uv
