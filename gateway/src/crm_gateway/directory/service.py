@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_gateway.auth.service import hash_password
 from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
 from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
-from crmkit.identity import DataScope, Identity, Role, org_path_of
+from crmkit.identity import Identity, Role, org_path_of
+from crmkit.scope import scope_clause
 
 CHILD_KIND = {"hq": "subsidiary", "subsidiary": "shop"}
 
@@ -108,12 +109,8 @@ async def create_org_unit(
 
 
 def _user_scope(identity: Identity) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [User.tenant_id == identity.tenant_id]
-    if identity.scope is DataScope.SUBTREE:
-        conditions.append(OrgUnit.path.startswith(identity.org_path, autoescape=True))
-    elif identity.scope is DataScope.OWN:
-        conditions.append(User.id == identity.principal_id)
-    return conditions
+    # A user "owns" their own record: sales reps see themselves, supervisors their subtree.
+    return [scope_clause(identity, tenant=User.tenant_id, org_path=OrgUnit.path, owner=User.id)]
 
 
 async def list_users(session: AsyncSession, *, identity: Identity) -> list[tuple[User, OrgUnit]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_analytics.customer_summary.models import CustomerFact
-from crmkit.identity import DataScope, Identity
+from crmkit.identity import Identity
+from crmkit.scope import scope_clause
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,9 @@ class CustomerSummary:
 
 
 def scope_condition(identity: Identity) -> ColumnElement[bool]:
-    tenant = CustomerFact.tenant_id == identity.tenant_id
-    if identity.scope is DataScope.TENANT:
-        return tenant
-    if identity.scope is DataScope.SUBTREE:
-        return and_(tenant, CustomerFact.org_path.startswith(identity.org_path, autoescape=True))
-    return and_(tenant, CustomerFact.owner_id == identity.principal_id)
+    return scope_clause(
+        identity, tenant=CustomerFact.tenant_id, org_path=CustomerFact.org_path, owner=CustomerFact.owner_id
+    )
 
 
 async def customer_summary(

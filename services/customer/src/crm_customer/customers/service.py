@@ -29,6 +29,7 @@ from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initi
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import decode_token, encode_token
+from crmkit.scope import scope_clause
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 # Searching deeper than this is a sign the query should be narrower, not a reason to scan.
@@ -46,13 +47,7 @@ class ListFilter:
 
 
 def scope_condition(identity: Identity) -> ColumnElement[bool]:
-    """The data scope as SQL: the same rule as Identity.can_see, applied in the database."""
-    tenant = Customer.tenant_id == identity.tenant_id
-    if identity.scope is DataScope.TENANT:
-        return tenant
-    if identity.scope is DataScope.SUBTREE:
-        return and_(tenant, Customer.org_path.startswith(identity.org_path, autoescape=True))
-    return and_(tenant, Customer.owner_id == identity.principal_id)
+    return scope_clause(identity, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
 
 
 def visible(identity: Identity, customer: Customer) -> bool:
