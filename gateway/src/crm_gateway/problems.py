@@ -156,6 +156,9 @@ def rest_field(upstream: str) -> str:
     for prefix in UPSTREAM_FIELD_PREFIXES:
         if upstream.startswith(prefix):
             return upstream.removeprefix(prefix)
+    if upstream.startswith("types["):
+        # SetCustomerTypes' list is the `items` of PUT /api/v1/customer-types.
+        return "items" + upstream.removeprefix("types")
     return upstream
 
 

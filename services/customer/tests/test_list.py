@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import grpc
+
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.customers.models import DEFAULT_CUSTOMER_TYPES
 from crmkit.identity import Role
@@ -62,3 +64,50 @@ async def test_tenant_without_its_own_customer_types_is_offered_the_defaults(cus
         pb.ListCustomerTypesRequest(), metadata=customer_service.metadata(org.person(Role.SALES, org.shop_a))
     )
     assert list(response.types) == list(DEFAULT_CUSTOMER_TYPES)
+
+
+async def test_admin_replaces_the_customer_types_and_new_customers_must_use_them(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rep = org.person(Role.SALES, org.shop_a)
+    legacy = await customer_service.create(rep, name="佛山顺德区鱼塘", type="养殖场")
+
+    saved = await customer_service.stub.SetCustomerTypes(
+        pb.SetCustomerTypesRequest(types=["水产养殖", "农贸批发"]), metadata=customer_service.metadata(admin)
+    )
+    listed = await customer_service.stub.ListCustomerTypes(
+        pb.ListCustomerTypesRequest(), metadata=customer_service.metadata(rep)
+    )
+
+    assert list(saved.types) == list(listed.types) == ["水产养殖", "农贸批发"]
+    assert (await customer_service.create(rep, name="佛山南海区鱼塘", type="水产养殖")).type == "水产养殖"
+    refusal = await customer_service.refusal(customer_service.create(rep, name="佛山三水区鱼塘", type="养殖场"))
+    assert (refusal.code, refusal.field) == (grpc.StatusCode.INVALID_ARGUMENT, "customer.type")
+    kept = await customer_service.stub.GetCustomer(
+        pb.GetCustomerRequest(id=legacy.id), metadata=customer_service.metadata(rep)
+    )
+    assert kept.customer.type == "养殖场"
+
+
+async def test_only_admin_or_boss_set_customer_types_and_the_list_is_validated(customer_service) -> None:
+    org = customer_service.org
+    supervisor = org.person(Role.SUPERVISOR, org.sub_a)
+    admin = org.person(Role.ADMIN, org.hq)
+
+    denied = await customer_service.refusal(
+        customer_service.stub.SetCustomerTypes(
+            pb.SetCustomerTypesRequest(types=["中餐"]), metadata=customer_service.metadata(supervisor)
+        )
+    )
+    repeated = await customer_service.refusal(
+        customer_service.stub.SetCustomerTypes(
+            pb.SetCustomerTypesRequest(types=["中餐", "中餐"]), metadata=customer_service.metadata(admin)
+        )
+    )
+    empty = await customer_service.refusal(
+        customer_service.stub.SetCustomerTypes(pb.SetCustomerTypesRequest(), metadata=customer_service.metadata(admin))
+    )
+
+    assert denied.code == grpc.StatusCode.PERMISSION_DENIED
+    assert (repeated.code, repeated.field) == (grpc.StatusCode.INVALID_ARGUMENT, "types[1]")
+    assert (empty.code, empty.field) == (grpc.StatusCode.INVALID_ARGUMENT, "types")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from google.protobuf.field_mask_pb2 import FieldMask
+from pydantic import Field
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_gateway.customers.schemas import (
@@ -23,7 +24,7 @@ from crm_gateway.customers.schemas import (
 )
 from crm_gateway.customers.views import apply_contact_view, apply_customer_view
 from crm_gateway.directory.service import user_in_tenant
-from crm_gateway.inputs import path_id
+from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, GatewayState, State
 from crmkit.errors import InvalidArgument, PermissionDenied
 from crmkit.identity import Identity, Role
@@ -193,3 +194,15 @@ async def delete_contact(customer_id: str, contact_id: str, state: State, identi
 async def customer_types(state: State, identity: Caller) -> dict[str, Any]:
     found = await state.customers.ListCustomerTypes(pb.ListCustomerTypesRequest(), metadata=_metadata(state, identity))
     return {"items": list(found.types)}
+
+
+class CustomerTypesIn(ApiModel):
+    items: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(min_length=1, max_length=50)
+
+
+@router.put("/customer-types", summary="Replace the tenant's customer types (admin, boss) 设置客户类型")
+async def set_customer_types(body: CustomerTypesIn, state: State, identity: Caller) -> dict[str, Any]:
+    saved = await state.customers.SetCustomerTypes(
+        pb.SetCustomerTypesRequest(types=body.items), metadata=_metadata(state, identity)
+    )
+    return {"items": list(saved.types)}

@@ -77,6 +77,16 @@ async def customer_types(session: AsyncSession, *, tenant_id: str) -> list[str]:
     return list(rows) or list(DEFAULT_CUSTOMER_TYPES)
 
 
+async def set_customer_types(session: AsyncSession, *, identity: Identity, types: Sequence[str]) -> list[str]:
+    """Replace the tenant's list of customer types; existing customers keep theirs."""
+    identity.require_role(Role.ADMIN, Role.BOSS)
+    await session.execute(delete(CustomerType).where(CustomerType.tenant_id == identity.tenant_id))
+    session.add_all(
+        CustomerType(tenant_id=identity.tenant_id, name=name, position=index) for index, name in enumerate(types)
+    )
+    return list(types)
+
+
 async def _check_type(session: AsyncSession, tenant_id: str, value: str) -> None:
     if value and value not in await customer_types(session, tenant_id=tenant_id):
         raise InvalidArgument("customer.type", f"unknown customer type {value!r} / 未知的客户类型")

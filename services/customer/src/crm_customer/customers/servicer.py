@@ -203,3 +203,11 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         async with self._reads() as session:
             types = await service.customer_types(session, tenant_id=current_identity().tenant_id)
             return pb.ListCustomerTypesResponse(types=types)
+
+    async def SetCustomerTypes(
+        self, request: pb.SetCustomerTypesRequest, context: RpcContext
+    ) -> pb.SetCustomerTypesResponse:
+        names = validation.customer_type_names(list(request.types))
+        async with self._write() as session:
+            types = await service.set_customer_types(session, identity=current_identity(), types=names)
+        return pb.SetCustomerTypesResponse(types=types)

@@ -286,3 +286,18 @@ def contact_changes(contact: pb.Contact, paths: list[str]) -> dict[str, Any]:
         "primary": full.primary,
     }
     return {("is_primary" if p == "primary" else p): mapping[p] for p in paths}
+
+
+MAX_CUSTOMER_TYPES = 50
+
+
+def customer_type_names(values: list[str]) -> list[str]:
+    if not values or len(values) > MAX_CUSTOMER_TYPES:
+        raise InvalidArgument("types", f"give 1 to {MAX_CUSTOMER_TYPES} types / 客户类型须为1到{MAX_CUSTOMER_TYPES}个")
+    cleaned: list[str] = []
+    for index, value in enumerate(values):
+        name = text(value, f"types[{index}]", max_len=30, required=True)
+        if name in cleaned:
+            raise InvalidArgument(f"types[{index}]", f"{name!r} is listed twice / 客户类型重复")
+        cleaned.append(name)
+    return cleaned

@@ -89,6 +89,11 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomerTypesRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomerTypesResponse.FromString,
                 _registered_method=True)
+        self.SetCustomerTypes = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetCustomerTypes',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerServiceServicer:
@@ -160,6 +165,13 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetCustomerTypes(self, request, context):
+        """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -217,6 +229,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListCustomerTypes,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomerTypesRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomerTypesResponse.SerializeToString,
+            ),
+            'SetCustomerTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomerTypes,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -516,6 +533,33 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListCustomerTypes',
             crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomerTypesRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomerTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomerTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetCustomerTypes',
+            crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,8 @@ class CustomerServiceStub:
     UpdateContact: _grpc.UnaryUnaryMultiCallable[_customer_pb2.UpdateContactRequest, _customer_pb2.UpdateContactResponse]
     DeleteContact: _grpc.UnaryUnaryMultiCallable[_customer_pb2.DeleteContactRequest, _customer_pb2.DeleteContactResponse]
     ListCustomerTypes: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListCustomerTypesRequest, _customer_pb2.ListCustomerTypesResponse]
+    SetCustomerTypes: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetCustomerTypesRequest, _customer_pb2.SetCustomerTypesResponse]
+    """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -57,6 +59,8 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     UpdateContact: _aio.UnaryUnaryMultiCallable[_customer_pb2.UpdateContactRequest, _customer_pb2.UpdateContactResponse]  # type: ignore[assignment]
     DeleteContact: _aio.UnaryUnaryMultiCallable[_customer_pb2.DeleteContactRequest, _customer_pb2.DeleteContactResponse]  # type: ignore[assignment]
     ListCustomerTypes: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomerTypesRequest, _customer_pb2.ListCustomerTypesResponse]  # type: ignore[assignment]
+    SetCustomerTypes: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetCustomerTypesRequest, _customer_pb2.SetCustomerTypesResponse]  # type: ignore[assignment]
+    """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -135,5 +139,13 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _customer_pb2.ListCustomerTypesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_customer_pb2.ListCustomerTypesResponse, _abc.Awaitable[_customer_pb2.ListCustomerTypesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetCustomerTypes(
+        self,
+        request: _customer_pb2.SetCustomerTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.SetCustomerTypesResponse, _abc.Awaitable[_customer_pb2.SetCustomerTypesResponse]]:
+        """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
