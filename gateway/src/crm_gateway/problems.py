@@ -147,6 +147,8 @@ UPSTREAM_FIELD_NAMES = {
     "to_date": "to",
 }
 UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.")
+# Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
+UPSTREAM_LIST_NAMES = {"types": "items"}
 
 
 def rest_field(upstream: str) -> str:
@@ -156,10 +158,10 @@ def rest_field(upstream: str) -> str:
     for prefix in UPSTREAM_FIELD_PREFIXES:
         if upstream.startswith(prefix):
             return upstream.removeprefix(prefix)
-    if upstream.startswith("types["):
-        # SetCustomerTypes' list is the `items` of PUT /api/v1/customer-types.
-        return "items" + upstream.removeprefix("types")
-    return upstream
+    head, bracket, rest = upstream.partition("[")
+    if bracket and head in UPSTREAM_LIST_NAMES:
+        return f"{UPSTREAM_LIST_NAMES[head]}[{rest}"
+    return UPSTREAM_LIST_NAMES.get(upstream, upstream)
 
 
 async def _owner_name(request: Request, owner_id: str) -> str:

@@ -13,7 +13,6 @@ from crmkit.settings import ServiceSettings, state_dir
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_GATEWAY_")
 
-    service_name: str = "gateway"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     customer_addr: str = "127.0.0.1:50051"

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm_gateway.database import Base
 
 BYTEWISE_400 = String(400, collation="C").with_variant(String(400), "sqlite")
-ORG_KINDS = ("hq", "subsidiary", "shop")
 
 
 class Tenant(Base):

@@ -35,6 +35,7 @@ class OutboxRelay:
         batch_size: int = 200,
         idle_interval: float = 0.1,
         max_backoff: float = 30.0,
+        gauge_interval: float = 5.0,
         clock: Clock = utcnow,
     ) -> None:
         self._service = service
@@ -46,6 +47,10 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._clock = clock
         self._wake = asyncio.Event()
+        # The gauges cost a COUNT over the outbox; Prometheus scrapes every ~15 s, so refreshing
+        # them on every 100 ms poll would be wasted queries.
+        self._gauge_interval = gauge_interval
+        self._gauges_due = 0.0
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit that wrote events)."""
@@ -54,21 +59,19 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
         while not stop.is_set():
+            delay = 0.0
             try:
-                published = await self.publish_pending()
-                await self.refresh_gauges()
+                if not await self.publish_pending():
+                    delay = self._idle_interval
                 backoff = 0.5
-                if published:
-                    continue
-                delay = self._idle_interval
             except Exception:
                 OUTBOX_FAILURES.labels(self._service).inc()
                 log.exception("outbox relay failed; retrying in %.1fs", backoff)
                 delay = backoff
                 backoff = min(backoff * 2, self._max_backoff)
-            await self._pause(stop, delay)
-            if stop.is_set():
-                break
+            await self._refresh_gauges_when_due()
+            if delay:
+                await self._pause(stop, delay)
 
     async def _pause(self, stop: asyncio.Event, delay: float) -> None:
         """Sleep until the delay passes, a commit wakes us, or the process stops (even mid-backoff)."""
@@ -118,6 +121,16 @@ class OutboxRelay:
         if failure is not None:
             raise RuntimeError(f"publishing outbox row {failure[0]} failed: {failure[1]}")
         return published
+
+    async def _refresh_gauges_when_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now < self._gauges_due:
+            return
+        self._gauges_due = now + self._gauge_interval
+        try:
+            await self.refresh_gauges()
+        except Exception:
+            log.exception("could not refresh outbox gauges")
 
     async def refresh_gauges(self) -> None:
         outbox = self._tables.outbox

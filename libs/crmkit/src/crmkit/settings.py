@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -12,21 +13,18 @@ DEFAULT_STATE_DIR = Path(".crm")
 
 def state_dir() -> Path:
     """Where `make run` keeps SQLite files, keys and NATS data (env CRM_STATE_DIR)."""
-    import os
-
     return Path(os.environ.get("CRM_STATE_DIR", str(DEFAULT_STATE_DIR)))
 
 
 class ServiceSettings(BaseSettings):
     """Common knobs. Subclasses set `model_config = SettingsConfigDict(env_prefix="CRM_X_")`.
 
-    NATS, identity keys and log format are shared by every process, so they are read from
-    un-prefixed variables (CRM_NATS_URL, ...) as well as prefixed ones.
+    NATS, identity keys, log format and the event namespace are shared by every process, so they
+    are read from un-prefixed variables (CRM_NATS_URL, ...) only.
     """
 
     model_config = SettingsConfigDict(env_prefix="CRM_", extra="ignore", populate_by_name=True)
 
-    service_name: str = "crm"
     database_url: str = ""
     nats_url: str = Field(
         default="nats://127.0.0.1:4222",
@@ -41,7 +39,6 @@ class ServiceSettings(BaseSettings):
     )
     log_json: bool = Field(default=True, validation_alias=AliasChoices("CRM_LOG_JSON"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("CRM_LOG_LEVEL"))
-    otlp_endpoint: str = Field(default="", validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT"))
     # Prefix for subjects and stream names, so test runs and environments can share one NATS.
     event_namespace: str = Field(default="", validation_alias=AliasChoices("CRM_EVENT_NAMESPACE"))
     # Stream replicas: 1 for make run, 3 on a NATS cluster.

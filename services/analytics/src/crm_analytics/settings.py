@@ -10,7 +10,6 @@ from crmkit.settings import ServiceSettings
 class AnalyticsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_ANALYTICS_")
 
-    service_name: str = "analytics"
     grpc_port: int = 50052
     metrics_port: int = 9102
 

@@ -10,7 +10,6 @@ from crmkit.settings import ServiceSettings
 class CustomerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CRM_CUSTOMER_")
 
-    service_name: str = "customer"
     grpc_port: int = 50051
     metrics_port: int = 9101
 

