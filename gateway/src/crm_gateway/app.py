@@ -134,6 +134,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         "Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <access_token>`. "
         "Errors are application/problem+json with a stable `code`; send `Accept-Language: en` for English.",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry layer would add a second server span and a span per
+        # dependency to every request; ObserveRequests records the one span and the RED metrics.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     problems.install(app)
 

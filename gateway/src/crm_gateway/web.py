@@ -41,22 +41,28 @@ class GatewayState:
         return self.clock()
 
 
-def state(request: Request) -> GatewayState:
+def gateway_state(request: Request) -> GatewayState:
     value: GatewayState = request.app.state.gateway
     return value
+
+
+# Dependencies are coroutines on purpose: FastAPI runs a plain `def` dependency in a worker
+# thread, a thread hop per request for a dictionary lookup.
+async def state(request: Request) -> GatewayState:
+    return gateway_state(request)
 
 
 State = Annotated[GatewayState, Depends(state)]
 _bearer = HTTPBearer(auto_error=False)
 
 
-def caller(
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Identity:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("missing bearer token / 缺少访问令牌")
-    identity = state(request).tokens.identity_of(credentials.credentials)
+    identity = gateway_state(request).tokens.identity_of(credentials.credentials)
     request.state.identity = identity
     return identity
 
@@ -65,7 +71,7 @@ Caller = Annotated[Identity, Depends(caller)]
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with state(request).sessions() as session:
+    async with gateway_state(request).sessions() as session:
         yield session
 
 
