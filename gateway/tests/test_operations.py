@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+
 import httpx
+
+from crm_gateway import web
 
 
 async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
@@ -38,3 +42,10 @@ async def test_openapi_document_lists_the_customer_api(client: httpx.AsyncClient
     paths = response.json()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/customers"])
     assert "/api/v1/auth/login" in paths
+
+
+def test_shared_dependencies_run_on_the_event_loop() -> None:
+    """FastAPI runs a plain-`def` dependency in a worker thread; every route uses these two, and
+    the thread hop halved the gateway's throughput (docs/performance.md)."""
+    assert inspect.iscoroutinefunction(web.state)
+    assert inspect.iscoroutinefunction(web.caller)
