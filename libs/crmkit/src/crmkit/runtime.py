@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ class ServiceRuntime:
     relay: OutboxRelay
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Extra resources a service opened (e.g. a driver pool); closed before the engine.
+    on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def spawn(self, task: BackgroundTask) -> None:
         running = asyncio.create_task(task(self.stop))
@@ -67,6 +69,8 @@ class ServiceRuntime:
         # The relay and consumers have finished their last message, so nothing is in flight;
         # drain() would wait out its timeout on the idle pull subscriptions.
         await self.nats.close()
+        for close in self.on_close:
+            await close()
         await self.engine.dispose()
 
 

@@ -8,6 +8,7 @@ import grpc
 
 from crm.customer.v1 import customer_pb2, customer_pb2_grpc
 from crm_customer.customers.events import SERVICE, CustomerEvents
+from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.customers.servicer import CustomerServicer
 from crm_customer.database import EVENT_TABLES
 from crm_customer.settings import CustomerSettings
@@ -31,8 +32,16 @@ async def start(settings: CustomerSettings, *, migrate: bool = True) -> ServiceR
 
 def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
     events = CustomerEvents(tables=EVENT_TABLES, namespace=runtime.namespace)
+    fast_reads = None
+    if runtime.engine.url.get_backend_name() == "postgresql":
+        fast_reads = FastCustomerReads(runtime.engine.url)
+        runtime.on_close.append(fast_reads.close)
     return CustomerServicer(
-        sessions=runtime.sessions, read_sessions=runtime.read_sessions, events=events, relay=runtime.relay
+        sessions=runtime.sessions,
+        read_sessions=runtime.read_sessions,
+        events=events,
+        relay=runtime.relay,
+        fast_reads=fast_reads,
     )
 
 

@@ -13,6 +13,7 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.customers import service, validation
 from crm_customer.customers.events import CustomerEvents
+from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.customers.models import contact_to_proto, customer_to_proto
 from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
@@ -31,8 +32,10 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         events: CustomerEvents,
         relay: OutboxRelay | None,
         read_sessions: SessionFactory | None = None,
+        fast_reads: FastCustomerReads | None = None,
         clock: Clock = utcnow,
     ) -> None:
+        self._fast_reads = fast_reads
         self._sessions = sessions
         self._reads = read_sessions or sessions
         self._events = events
@@ -55,6 +58,8 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
 
     async def GetCustomer(self, request: pb.GetCustomerRequest, context: RpcContext) -> pb.GetCustomerResponse:
         customer_id = validation.identifier(request.id, "id")
+        if self._fast_reads is not None:
+            return pb.GetCustomerResponse(customer=await self._fast_reads.get(current_identity(), customer_id))
         async with self._reads() as session:
             customer = await service.get_customer(session, identity=current_identity(), customer_id=customer_id)
             return pb.GetCustomerResponse(customer=customer_to_proto(customer))
