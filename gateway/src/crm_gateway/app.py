@@ -108,16 +108,17 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         analytics_channel = open_channel(
             settings.analytics_addr, idempotent_methods=ANALYTICS_READS, default_deadline=settings.grpc_deadline
         )
+        sessions = session_factory(engine)
         state = GatewayState(
             settings=settings,
-            sessions=session_factory(engine),
+            sessions=sessions,
             tokens=AccessTokens(signer.private_key, dt.timedelta(minutes=settings.access_token_minutes)),
             signer=signer,
             customers=CustomerServiceStub(customer_channel),
             analytics=AnalyticsServiceStub(analytics_channel),
             clock=clock,
             identity_metadata=IdentityMetadata(signer, clock),
-            display_names=DisplayNames(),
+            display_names=DisplayNames(sessions),
         )
         app.state.gateway = state
         app.state.health_channels = {"customer": customer_channel, "analytics": analytics_channel}

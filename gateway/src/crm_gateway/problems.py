@@ -170,10 +170,7 @@ async def _owner_name(request: Request, owner_id: str) -> str:
     state = getattr(request.app.state, "gateway", None)
     if identity is None or state is None:
         return ""
-    async with state.sessions() as session:
-        names: dict[str, str] = await state.display_names.lookup(
-            session, tenant_id=identity.tenant_id, user_ids={owner_id}
-        )
+    names: dict[str, str] = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={owner_id})
     return names.get(owner_id, "")
 
 

@@ -37,12 +37,8 @@ def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str],
     return metadata
 
 
-async def _render(
-    state: GatewayState, session: DbSession, identity: Identity, customers: list[pb.Customer]
-) -> list[dict[str, Any]]:
-    names = await state.display_names.lookup(
-        session, tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers}
-    )
+async def _render(state: GatewayState, identity: Identity, customers: list[pb.Customer]) -> list[dict[str, Any]]:
+    names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers})
     return [apply_customer_view(identity, customer_out(c, names)) for c in customers]
 
 
@@ -50,7 +46,6 @@ async def _render(
 async def list_customers(
     state: State,
     identity: Caller,
-    session: DbSession,
     q: Annotated[str | None, Query(max_length=64, description="名称、拼音、拼音首字母、手机号或信用代码")] = None,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str, Query(max_length=500)] = "",
@@ -82,7 +77,7 @@ async def list_customers(
             metadata=metadata,
         )
         customers, token = list(listed.customers), listed.next_page_token
-    return {"items": await _render(state, session, identity, customers), "next_page_token": token or None}
+    return {"items": await _render(state, identity, customers), "next_page_token": token or None}
 
 
 @router.post("/customers", status_code=201, summary="Create a customer 新建客户")
@@ -100,15 +95,15 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
         pb.CreateCustomerRequest(request_id=body.request_id or str(uuid.uuid4()), customer=customer),
         metadata=_metadata(state, identity),
     )
-    return (await _render(state, session, identity, [created.customer]))[0]
+    return (await _render(state, identity, [created.customer]))[0]
 
 
 @router.get("/customers/{customer_id}", summary="Get a customer 客户详情")
-async def get_customer(customer_id: str, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
+async def get_customer(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
     found = await state.customers.GetCustomer(
         pb.GetCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
-    return (await _render(state, session, identity, [found.customer]))[0]
+    return (await _render(state, identity, [found.customer]))[0]
 
 
 @router.patch("/customers/{customer_id}", summary="Change a customer 修改客户")
@@ -134,15 +129,15 @@ async def update_customer(
         ),
         metadata=_metadata(state, identity),
     )
-    return (await _render(state, session, identity, [updated.customer]))[0]
+    return (await _render(state, identity, [updated.customer]))[0]
 
 
 @router.delete("/customers/{customer_id}", summary="Archive a customer 归档客户")
-async def archive_customer(customer_id: str, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
+async def archive_customer(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
     archived = await state.customers.ArchiveCustomer(
         pb.ArchiveCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
-    return (await _render(state, session, identity, [archived.customer]))[0]
+    return (await _render(state, identity, [archived.customer]))[0]
 
 
 @router.get("/customers/{customer_id}/contacts", summary="Contacts of a customer 联系人")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.auth.service import hash_password
 from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
+from crmkit.db import SessionFactory
 from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
 from crmkit.identity import Identity, Role, org_path_of
 from crmkit.scope import scope_clause
@@ -195,11 +196,13 @@ async def display_names(session: AsyncSession, *, tenant_id: str, user_ids: set[
 class DisplayNames:
     """Users' display names for rendering owners, kept for a minute: renames show up soon enough."""
 
-    def __init__(self, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, sessions: SessionFactory, ttl_seconds: float = 60.0) -> None:
+        self._sessions = sessions
         self._ttl = ttl_seconds
         self._names: dict[tuple[str, str], tuple[float, str]] = {}
 
-    async def lookup(self, session: AsyncSession, *, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
+    async def lookup(self, *, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
+        """Names by user id; a database session is opened only when some name is not cached."""
         now = time.monotonic()
         found: dict[str, str] = {}
         missing: set[str] = set()
@@ -210,7 +213,8 @@ class DisplayNames:
             else:
                 missing.add(user_id)
         if missing:
-            fresh = await display_names(session, tenant_id=tenant_id, user_ids=missing)
+            async with self._sessions() as session:
+                fresh = await display_names(session, tenant_id=tenant_id, user_ids=missing)
             if len(self._names) > 50_000:
                 self._names.clear()
             for user_id in missing:
