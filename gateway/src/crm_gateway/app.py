@@ -34,6 +34,7 @@ from crm_gateway.web import GatewayState, IdentityMetadata
 from crmkit.clock import Clock, utcnow
 from crmkit.db import create_engine, session_factory, upgrade_database
 from crmkit.grpc_client import open_channel
+from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentitySigner
 from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -123,6 +124,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         app.state.gateway = state
         app.state.health_channels = {"customer": customer_channel, "analytics": analytics_channel}
         await _bootstrap_admin(state)
+        freeze_startup_heap()
         yield
         await customer_channel.close(grace=None)
         await analytics_channel.close(grace=None)

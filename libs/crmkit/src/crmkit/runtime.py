@@ -18,6 +18,7 @@ from crmkit import bus
 from crmkit.db import SessionFactory, create_engine, session_factory, upgrade_database
 from crmkit.events import EventTables
 from crmkit.grpc_server import GrpcServer, Registrar
+from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentityVerifier
 from crmkit.metrics import serve_metrics
 from crmkit.relay import OutboxRelay
@@ -136,6 +137,7 @@ async def serve_forever(
         port=settings.grpc_port,
     )
     await server.start()
+    freeze_startup_heap()
     log.info("crm-%s serving gRPC on %s:%d", runtime.name, settings.grpc_host, server.port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
