@@ -104,6 +104,32 @@ async def test_search_pages_are_disjoint_and_together_hold_every_match(customer_
     assert sorted(name for page in pages for name in page) == sorted(names)
 
 
+async def test_phrase_search_pages_past_many_look_alikes_ranked_first(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    # Each look-alike starts with 实验 (ranked first) and holds 验小 and 小学 but not 实验小学:
+    # more of them than the first verification batch, so paging must fetch further batches.
+    for n in range(45):
+        await customer_service.create(rep, name=f"实验田验小麦小学{n}号")
+    names = [f"{city}实验小学食堂" for city in ("北京", "上海", "天津")]
+    for name in names:
+        await customer_service.create(rep, name=name)
+
+    found: list[str] = []
+    token = ""
+    while True:
+        response = await customer_service.stub.SearchCustomers(
+            pb.SearchCustomersRequest(query="实验小学", page_size=2, page_token=token),
+            metadata=customer_service.metadata(rep),
+        )
+        found.extend(c.name for c in response.customers)
+        token = response.next_page_token
+        if not token:
+            break
+
+    assert sorted(found) == sorted(names)
+
+
 async def test_archived_customer_is_not_found_by_search(customer_service) -> None:
     org = customer_service.org
     rep = org.person(Role.SALES, org.shop_a)

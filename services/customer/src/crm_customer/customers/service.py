@@ -34,6 +34,8 @@ from crmkit.scope import scope_clause
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 # Searching deeper than this is a sign the query should be narrower, not a reason to scan.
 MAX_SEARCH_OFFSET = 1000
+VERIFY_FIRST_BATCH = 20
+VERIFY_MAX_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -442,15 +444,20 @@ async def search_customers(
         rows = list((await session.scalars(statement.offset(offset).limit(page_size + 1))).all())
     else:
         # The terms are necessary, not sufficient: check the real substring, page in Python.
+        # Almost every candidate passes (a name rarely holds all the bigrams apart), so the
+        # first batch asks for little more than the page and later ones double: a fixed batch
+        # of 500 made every phrase search probe thousands of index entries for 20 rows.
+        wanted = offset + page_size + 1
         matched: list[Customer] = []
-        batch_offset = 0
-        while len(matched) < offset + page_size + 1:
-            batch = list((await session.scalars(statement.offset(batch_offset).limit(500))).all())
+        batch_offset, batch_size = 0, max(2 * wanted, VERIFY_FIRST_BATCH)
+        while len(matched) < wanted:
+            batch = list((await session.scalars(statement.offset(batch_offset).limit(batch_size))).all())
             matched.extend(c for c in batch if verify_candidate(query, c.name, c.short_name))
-            if len(batch) < 500:
+            if len(batch) < batch_size:
                 break
-            batch_offset += 500
-        rows = matched[offset : offset + page_size + 1]
+            batch_offset += batch_size
+            batch_size = min(2 * batch_size, VERIFY_MAX_BATCH)
+        rows = matched[offset:wanted]
     token = ""
     if len(rows) > page_size:
         rows = rows[:page_size]
