@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -171,4 +172,6 @@ def run_cli(
     if command != "serve":
         raise SystemExit(f"usage: crm-{name} [serve|migrate]")
     prepare_process(settings, name)
-    asyncio.run(serve())
+    # uvloop, as uvicorn gives the gateway: asyncpg's socket writes on the default loop were
+    # a sixth of the customer service's time under load.
+    uvloop.run(serve())
