@@ -44,6 +44,20 @@ async def test_openapi_document_lists_the_customer_api(client: httpx.AsyncClient
     assert "/api/v1/auth/login" in paths
 
 
+async def test_openapi_document_asks_for_a_bearer_token_on_signed_in_operations_only(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    paths = document["paths"]
+    assert paths["/api/v1/customers/{customer_id}"]["get"]["security"] == [{"bearer": []}]
+    assert paths["/api/v1/customers"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in paths["/api/v1/auth/login"]["post"]
+
+
 def test_shared_dependencies_run_on_the_event_loop() -> None:
     """FastAPI runs a plain-`def` dependency in a worker thread; every route uses these two, and
     the thread hop halved the gateway's throughput (docs/performance.md)."""

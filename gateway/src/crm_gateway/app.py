@@ -30,7 +30,7 @@ from crm_gateway.customers.router import router as customers_router
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.settings import GatewaySettings
-from crm_gateway.web import GatewayState, IdentityMetadata
+from crm_gateway.web import GatewayState, IdentityMetadata, document_bearer_auth
 from crmkit.clock import Clock, utcnow
 from crmkit.db import create_engine, session_factory, upgrade_database
 from crmkit.grpc_client import open_channel
@@ -175,8 +175,8 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(auth_router)
-    app.include_router(directory_router)
-    app.include_router(customers_router)
-    app.include_router(analytics_router)
+    routers = [auth_router, directory_router, customers_router, analytics_router]
+    for router in routers:
+        app.include_router(router)
+    document_bearer_auth(app, routers)
     return app

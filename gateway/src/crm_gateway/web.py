@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.auth.service import AccessTokens
@@ -53,18 +54,48 @@ async def state(request: Request) -> GatewayState:
 
 
 State = Annotated[GatewayState, Depends(state)]
-_bearer = HTTPBearer(auto_error=False)
+BEARER_SCHEME = "bearer"
 
 
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Identity:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+# The header is read here rather than through fastapi.security.HTTPBearer: a security
+# dependency makes FastAPI work out OAuth scopes for the dependency tree on every request
+# (~5% of the gateway's time). The scheme is documented in OpenAPI by `document_bearer_auth`.
+async def caller(request: Request) -> Identity:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != BEARER_SCHEME or not token.strip():
         raise Unauthenticated("missing bearer token / 缺少访问令牌")
-    identity = gateway_state(request).tokens.identity_of(credentials.credentials)
+    identity = gateway_state(request).tokens.identity_of(token.strip())
     request.state.identity = identity
     return identity
+
+
+def _depends_on_caller(dependant: Dependant) -> bool:
+    return any(sub.call is caller or _depends_on_caller(sub) for sub in dependant.dependencies)
+
+
+def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Mark every operation of `routers` that needs a signed-in caller with the bearer scheme
+    in OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER_SCHEME] = {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+            }
+            routes = [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+            for route in routes:
+                if _depends_on_caller(route.dependant):
+                    operations = schema["paths"].get(route.path_format, {})
+                    for method in route.methods or ():
+                        if method.lower() in operations:
+                            operations[method.lower()]["security"] = [{BEARER_SCHEME: []}]
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 Caller = Annotated[Identity, Depends(caller)]
