@@ -239,6 +239,31 @@ def synthetic_rows(
     return customers, terms
 
 
+async def _drop_indexes(connection: asyncpg.Connection[Any], tables: Sequence[str]) -> list[str]:
+    """Drop the tables' keys and indexes for the bulk load; returns the statements that rebuild
+    them exactly as the migrations made them. Building an index once after COPY is several
+    times faster than maintaining three indexes over 67 M term rows row by row. (Only for
+    tables no foreign key points at.)"""
+    constraints = await connection.fetch(
+        "SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS definition "
+        "FROM pg_constraint WHERE conrelid = ANY($1::regclass[]) AND contype IN ('p', 'u')",
+        list(tables),
+    )
+    indexes = await connection.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY($1::text[]) "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
+        list(tables),
+    )
+    for index in indexes:
+        await connection.execute(f'DROP INDEX "{index["indexname"]}"')
+    for constraint in constraints:
+        await connection.execute(f'ALTER TABLE {constraint["tbl"]} DROP CONSTRAINT "{constraint["conname"]}"')
+    return [
+        *(f'ALTER TABLE {c["tbl"]} ADD CONSTRAINT "{c["conname"]}" {c["definition"]}' for c in constraints),
+        *(index["indexdef"] for index in indexes),
+    ]
+
+
 async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
     owners = [identity.principal_id] + [str(uuid.uuid4()) for _ in range(49)]
     chunk = 5000
@@ -272,6 +297,7 @@ async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
     ]
     began = time.perf_counter()
     loaded = 0
+    rebuild = await _drop_indexes(connection, ("customer_search_terms",))
     with multiprocessing.Pool(2) as pool:
         for customers, terms in pool.imap_unordered(synthetic_rows, jobs):
             await connection.copy_records_to_table("customers", records=customers, columns=columns)
@@ -281,6 +307,10 @@ async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
             loaded += len(customers)
             if loaded % 100000 < chunk:
                 print(f"  loaded {loaded} customers ({time.perf_counter() - began:.0f}s)", flush=True)
+    print(f"  copied in {time.perf_counter() - began:.0f}s; rebuilding {len(rebuild)} indexes", flush=True)
+    await connection.execute("SET maintenance_work_mem = '1GB'")
+    for statement in rebuild:
+        await connection.execute(statement)
     await connection.execute("ANALYZE customers; ANALYZE customer_search_terms")
     rows = await connection.fetchval("SELECT count(*) FROM customer_search_terms")
     print(f"  corpus: {total} customers, {rows} search terms, loaded in {time.perf_counter() - began:.0f}s")
