@@ -22,7 +22,13 @@ from crmkit.errors import (
     PermissionDenied,
     Unauthenticated,
 )
-from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_EXISTING_KEY, ERROR_EXISTING_OWNER_KEY, ERROR_FIELD_KEY
+from crmkit.grpc_server import (
+    ERROR_CODE_KEY,
+    ERROR_EXISTING_KEY,
+    ERROR_EXISTING_OWNER_KEY,
+    ERROR_FIELD_KEY,
+    decode_field,
+)
 from crmkit.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -148,7 +154,7 @@ UPSTREAM_FIELD_NAMES = {
 }
 UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.")
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
-UPSTREAM_LIST_NAMES = {"types": "items"}
+UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items"}
 
 
 def rest_field(upstream: str) -> str:
@@ -209,7 +215,7 @@ def install(app: FastAPI) -> None:
             detail = "upstream service error / 上游服务错误"
         field = None
         if trailers.get(ERROR_FIELD_KEY):
-            upstream_field = str(trailers[ERROR_FIELD_KEY])
+            upstream_field = decode_field(str(trailers[ERROR_FIELD_KEY]))
             field = rest_field(upstream_field)
             if detail.startswith(f"{upstream_field}: "):
                 detail = f"{field}: {detail.removeprefix(f'{upstream_field}: ')}"

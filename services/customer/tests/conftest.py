@@ -21,6 +21,7 @@ from crm.events.v1.envelope_pb2 import Envelope
 from crm_customer import server
 from crm_customer.customers.models import Customer
 from crm_customer.settings import CustomerSettings
+from crmkit.grpc_server import ERROR_FIELD_KEY, decode_field
 from crmkit.identity import Identity
 from crmkit.runtime import ServiceRuntime
 from crmkit.testing.harness import OrgTree, TestKeys, channel_to, make_keys, start_grpc
@@ -36,7 +37,8 @@ class Refusal:
 
     @property
     def field(self) -> str | None:
-        return self.trailers.get("crm-error-field")
+        value = self.trailers.get(ERROR_FIELD_KEY)
+        return decode_field(value) if value is not None else None
 
 
 @dataclass(frozen=True)

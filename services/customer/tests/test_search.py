@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import uuid
 
 import grpc
@@ -12,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_customer.customers.service import _search_statement
+from crm_customer.customers.service import _rarest_first, _search_statement
 from crmkit.cn import parse_search_query, search_terms
 from crmkit.identity import Role
 
@@ -237,3 +238,25 @@ async def test_two_character_search_reads_the_term_index_not_the_whole_table(cus
         assert any("Index" in line and "customer_search_terms" in line for line in plan.splitlines()), plan
     # A rep's search walks only the rep's own terms.
     assert "ix_search_terms_owner" in plans["rep"], plans["rep"]
+
+
+async def test_the_rarest_bigram_of_a_phrase_drives_even_when_every_bigram_is_common(customer_service) -> None:
+    org = customer_service.org
+    # 实验 and 小学 each name 5,000 customers, 验小 2,500: past every exact count's cap, so only
+    # the sample of the (random) id space can tell which is rarer.
+    ids = random.Random(7)
+    rows: list[tuple[object, ...]] = []
+    for term, customers in (("实验", 5000), ("小学", 5000), ("验小", 2500)):
+        for _ in range(customers):
+            rows.append((org.tenant_id, term, 2, str(uuid.UUID(int=ids.getrandbits(128))), "someone"))
+    async with customer_service.runtime.sessions() as session, session.begin():
+        connection = (await (await session.connection()).get_raw_connection()).driver_connection
+        await connection.copy_records_to_table("customer_search_terms", records=rows, columns=TERM_COLUMNS)
+
+    async with customer_service.runtime.sessions() as session:
+        ordered = await _rarest_first(session, org.tenant_id, ("实验", "验小", "小学"))
+        few = await _rarest_first(session, org.tenant_id, ("实验", "小学", "验小学"))
+
+    assert ordered[0] == "验小"
+    # A term nobody has is rarer still, however the others compare.
+    assert few[0] == "验小学"

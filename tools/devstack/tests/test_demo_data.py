@@ -205,3 +205,13 @@ def test_every_customer_is_found_by_its_own_name_and_mobiles(
         for typed in (customer.name, customer.short_name, *mobiles):
             query = parse_search_query(typed[:64])
             assert all(term in index for term in query.terms), typed
+
+
+def test_every_customer_fills_in_the_tenants_required_custom_fields(tenant: DemoTenant) -> None:
+    keys = {f["key"] for f in tenant.custom_fields}
+    required = {f["key"] for f in tenant.custom_fields if f["required"]}
+    settlement = next(f for f in tenant.custom_fields if f["key"] == "settlement")
+
+    for customer in tenant.customers:
+        assert required <= set(customer.custom_fields) <= keys, customer.name
+        assert customer.custom_fields["settlement"] in settlement["options"]

@@ -15,9 +15,12 @@ from crm_gateway.customers.schemas import (
     ContactPatch,
     CustomerIn,
     CustomerPatch,
+    CustomFieldsIn,
     Stage,
     contact_out,
     contact_to_proto,
+    custom_field_out,
+    custom_field_to_proto,
     customer_out,
     fields_to_proto,
     stage_value,
@@ -201,3 +204,25 @@ async def set_customer_types(body: CustomerTypesIn, state: State, identity: Call
         pb.SetCustomerTypesRequest(types=body.items), metadata=_metadata(state, identity)
     )
     return {"items": list(saved.types)}
+
+
+@router.get("/custom-fields", summary="Custom fields of the tenant's customers 自定义字段")
+async def custom_fields(state: State, identity: Caller) -> dict[str, Any]:
+    found = await state.customers.ListCustomFieldDefinitions(
+        pb.ListCustomFieldDefinitionsRequest(), metadata=_metadata(state, identity)
+    )
+    return {"items": [custom_field_out(d) for d in found.definitions]}
+
+
+@router.put(
+    "/custom-fields",
+    summary="Replace the tenant's custom fields (admin, boss) 设置自定义字段",
+    description="Once any are defined, customers' `custom_fields` must use these keys and kinds of value "
+    "when a customer is created or its custom fields are changed; an empty list makes them free-form again.",
+)
+async def set_custom_fields(body: CustomFieldsIn, state: State, identity: Caller) -> dict[str, Any]:
+    saved = await state.customers.SetCustomFieldDefinitions(
+        pb.SetCustomFieldDefinitionsRequest(definitions=[custom_field_to_proto(f) for f in body.items]),
+        metadata=_metadata(state, identity),
+    )
+    return {"items": [custom_field_out(d) for d in saved.definitions]}

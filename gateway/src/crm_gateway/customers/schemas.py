@@ -112,6 +112,43 @@ class CustomerPatch(Strict):
     expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
 
 
+CustomFieldType = Literal["text", "number", "date", "boolean", "choice"]
+
+
+class CustomFieldIn(Strict):
+    key: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$", description="Key in custom_fields, e.g. settlement")
+    label: str = Field(min_length=1, max_length=30, description="Shown to users, e.g. 结算方式")
+    type: CustomFieldType
+    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]] = Field(
+        default_factory=list, max_length=50, description="Choices of a choice field, in display order"
+    )
+    required: bool = False
+
+
+class CustomFieldsIn(Strict):
+    items: list[CustomFieldIn] = Field(max_length=50)
+
+
+def custom_field_to_proto(field: CustomFieldIn) -> pb.CustomFieldDefinition:
+    return pb.CustomFieldDefinition(
+        key=field.key,
+        label=field.label,
+        type=pb.CustomFieldType.Value(f"CUSTOM_FIELD_TYPE_{field.type.upper()}"),
+        options=field.options,
+        required=field.required,
+    )
+
+
+def custom_field_out(definition: pb.CustomFieldDefinition) -> dict[str, Any]:
+    return {
+        "key": definition.key,
+        "label": definition.label,
+        "type": pb.CustomFieldType.Name(definition.type).removeprefix("CUSTOM_FIELD_TYPE_").lower(),
+        "options": list(definition.options),
+        "required": definition.required,
+    }
+
+
 def contact_to_proto(contact: ContactIn | ContactPatch) -> pb.Contact:
     role = getattr(contact, "decision_role", None)
     return pb.Contact(

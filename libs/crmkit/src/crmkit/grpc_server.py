@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -44,6 +45,17 @@ ERROR_CODE_KEY = "crm-error-code"
 ERROR_FIELD_KEY = "crm-error-field"
 ERROR_EXISTING_KEY = "crm-error-existing-id"
 ERROR_EXISTING_OWNER_KEY = "crm-error-existing-owner-id"
+
+
+# Metadata values must be ASCII, and a field can be named by a tenant's own key
+# ("customer.custom_fields.结算方式"): it travels percent-encoded, plain ASCII names unchanged.
+def encode_field(field: str) -> str:
+    return quote(field, safe="[]")
+
+
+def decode_field(value: str) -> str:
+    return unquote(value)
+
 
 if TYPE_CHECKING:
     RpcContext = grpc.aio.ServicerContext[Any, Any]
@@ -95,7 +107,7 @@ class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg
                     code = status_for(error)
                     trailers = [(ERROR_CODE_KEY, error.code)]
                     if error.field:
-                        trailers.append((ERROR_FIELD_KEY, error.field))
+                        trailers.append((ERROR_FIELD_KEY, encode_field(error.field)))
                     if isinstance(error, AlreadyExists) and error.existing_id:
                         trailers.append((ERROR_EXISTING_KEY, error.existing_id))
                     if isinstance(error, AlreadyExists) and error.existing_owner_id:

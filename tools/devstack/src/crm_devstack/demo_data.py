@@ -6,6 +6,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from crmkit.cn import CREDIT_CODE_CHARSET, make_credit_code, pinyin_full
 
@@ -105,6 +106,8 @@ class CustomerSeed:
     created_on: str
     # The owner's org unit: customers sit where the rep who serves them sits.
     org_unit_key: str = ""
+    # Values of the tenant's custom fields (CUSTOM_FIELDS), by key.
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,7 @@ class DemoTenant:
     users: list[UserSeed]
     customers: list[CustomerSeed]
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
+    custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -598,11 +602,38 @@ def _tags(rng: random.Random, type_: str, stage: str) -> list[str]:
     return tags
 
 
+# The fields a food distributor keeps on every customer beyond the standard profile.
+CUSTOM_FIELDS: tuple[dict[str, Any], ...] = (
+    {
+        "key": "settlement",
+        "label": "结算方式",
+        "type": "choice",
+        "options": ["月结", "半月结", "现结"],
+        "required": True,
+    },
+    {"key": "delivery_window", "label": "送货时段", "type": "text", "options": [], "required": False},
+    {"key": "daily_meals", "label": "日供餐人数", "type": "number", "options": [], "required": False},
+)
+_CANTEENS = ("学校食堂", "企业食堂", "团膳")
+_DELIVERY_WINDOWS = ("05:30-07:00", "06:00-08:00", "09:00-10:30", "14:00-16:00")
+
+
+def _custom_fields(rng: random.Random, type_: str, stage: str) -> dict[str, Any]:
+    values: dict[str, Any] = {"settlement": "现结" if stage in ("lead", "prospect") else rng.choice(["月结", "半月结"])}
+    if stage not in ("lead", "lost"):
+        values["delivery_window"] = rng.choice(_DELIVERY_WINDOWS)
+    if type_ in _CANTEENS:
+        values["daily_meals"] = rng.randrange(200, 3000, 50)
+    return values
+
+
 def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY) -> DemoTenant:
     """Build the demo tenant; the same seed, count and date always give the same data."""
     if customers < 0:
         raise ValueError("customers must not be negative")
     rng = random.Random(seed)
+    # Custom-field values draw from their own generator, so adding fields leaves the rest as it was.
+    field_rng = random.Random(seed + 1)
     uniques = _Uniques()
     sales = [user for user in _USERS if user.role == "sales"]
     types = list(_TYPE_WEIGHTS)
@@ -643,6 +674,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
                 owner_username=owner.username,
                 created_on=created.isoformat(),
                 org_unit_key=owner.org_unit_key,
+                custom_fields=_custom_fields(field_rng, type_, stage),
             )
         )
     # Loading in creation order makes ids, events and "new this month" charts read naturally.

@@ -53,6 +53,7 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
         "contract_end": seed.contract_end or None,
         "tags": seed.tags,
         "lifecycle_stage": seed.lifecycle_stage,
+        "custom_fields": seed.custom_fields,
         "request_id": f"demo-{seed.credit_code}",
     }
 
@@ -92,6 +93,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                     },
                 )
             )
+        _ok(await client.put("/api/v1/custom-fields", headers=admin, json={"items": tenant.custom_fields}))
         headers = {
             username: await login(client, username, DEMO_USER_PASSWORD)
             for username in sorted({c.owner_username for c in tenant.customers})

@@ -1,9 +1,9 @@
-"""Customer, contact, search-term and idempotency tables, and their proto mapping."""
+"""Customer, contact, search-term, custom-field and idempotency tables, and their proto mapping."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.customers.custom_fields import FieldDefinition, FieldType
 from crm_customer.database import Base
 from crmkit.clock import as_utc
 from crmkit.events import timestamp_of
@@ -133,6 +134,34 @@ class CreateRequest(Base):
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     resource_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CustomFieldDefinitionRow(Base):
+    """One of a tenant's custom fields (see custom_fields.py for what values it accepts)."""
+
+    __tablename__ = "custom_field_definitions"
+
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(30))
+    type: Mapped[str] = mapped_column(String(10))
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def definition_of(row: CustomFieldDefinitionRow) -> FieldDefinition:
+    return FieldDefinition(row.key, row.label, cast(FieldType, row.type), tuple(row.options), row.required)
+
+
+def definition_to_proto(definition: FieldDefinition) -> pb.CustomFieldDefinition:
+    return pb.CustomFieldDefinition(
+        key=definition.key,
+        label=definition.label,
+        type=pb.CustomFieldType.Value(f"CUSTOM_FIELD_TYPE_{definition.type.upper()}"),
+        options=definition.options,
+        required=definition.required,
+    )
 
 
 class CustomerType(Base):

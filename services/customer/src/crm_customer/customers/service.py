@@ -10,10 +10,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
+from crm_customer.customers.custom_fields import FieldDefinition, check_values
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import (
     DEFAULT_CUSTOMER_TYPES,
@@ -21,11 +37,22 @@ from crm_customer.customers.models import (
     CreateRequest,
     Customer,
     CustomerType,
+    CustomFieldDefinitionRow,
     SearchTerm,
+    definition_of,
 )
 from crm_customer.customers.validation import ContactInput, CustomerInput, contract_dates
 from crmkit.clock import as_utc
-from crmkit.cn import SearchQuery, parse_search_query, pinyin_full, pinyin_initials, search_terms, verify_candidate
+from crmkit.cn import (
+    RANK_EXACT,
+    RANK_MOBILE_TAIL,
+    SearchQuery,
+    parse_search_query,
+    pinyin_full,
+    pinyin_initials,
+    search_terms,
+    verify_candidate,
+)
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import decode_token, encode_token
@@ -87,6 +114,44 @@ async def set_customer_types(session: AsyncSession, *, identity: Identity, types
         CustomerType(tenant_id=identity.tenant_id, name=name, position=index) for index, name in enumerate(types)
     )
     return list(types)
+
+
+async def custom_field_definitions(session: AsyncSession, *, tenant_id: str) -> list[FieldDefinition]:
+    rows = (
+        await session.scalars(
+            select(CustomFieldDefinitionRow)
+            .where(CustomFieldDefinitionRow.tenant_id == tenant_id)
+            .order_by(CustomFieldDefinitionRow.position)
+        )
+    ).all()
+    return [definition_of(row) for row in rows]
+
+
+async def set_custom_field_definitions(
+    session: AsyncSession, *, identity: Identity, definitions: Sequence[FieldDefinition]
+) -> list[FieldDefinition]:
+    """Replace the tenant's custom fields; stored values are checked when next set."""
+    identity.require_role(Role.ADMIN, Role.BOSS)
+    await session.execute(
+        delete(CustomFieldDefinitionRow).where(CustomFieldDefinitionRow.tenant_id == identity.tenant_id)
+    )
+    session.add_all(
+        CustomFieldDefinitionRow(
+            tenant_id=identity.tenant_id,
+            key=d.key,
+            label=d.label,
+            type=d.type,
+            options=list(d.options),
+            required=d.required,
+            position=index,
+        )
+        for index, d in enumerate(definitions)
+    )
+    return list(definitions)
+
+
+async def _checked_custom_fields(session: AsyncSession, tenant_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    return check_values(await custom_field_definitions(session, tenant_id=tenant_id), values)
 
 
 async def _check_type(session: AsyncSession, tenant_id: str, value: str) -> None:
@@ -238,6 +303,7 @@ async def create_customer(
         if earlier is not None:
             return earlier
     await _check_type(session, identity.tenant_id, data.type)
+    custom_fields = await _checked_custom_fields(session, identity.tenant_id, data.custom_fields)
     _refuse_repeats_within(data.contacts)
     mobiles = [c.mobile for c in data.contacts if c.mobile]
     await _refuse_duplicates(
@@ -262,7 +328,7 @@ async def create_customer(
         contract_start=data.contract_start,
         contract_end=data.contract_end,
         tags=data.tags,
-        custom_fields=data.custom_fields,
+        custom_fields=custom_fields,
         lifecycle_stage=data.lifecycle_stage,
         archived=False,
         version=1,
@@ -315,6 +381,8 @@ async def update_customer(
     _refuse_if_archived(customer)
     if "type" in changes:
         await _check_type(session, identity.tenant_id, changes["type"])
+    if "custom_fields" in changes:
+        changes["custom_fields"] = await _checked_custom_fields(session, identity.tenant_id, changes["custom_fields"])
     if changes.get("credit_code"):
         await _refuse_duplicates(
             session,
@@ -448,16 +516,20 @@ async def search_customers(
         # first batch asks for little more than the page and later ones double: a fixed batch
         # of 500 made every phrase search probe thousands of index entries for 20 rows.
         wanted = offset + page_size + 1
-        matched: list[Customer] = []
-        batch_offset, batch_size = 0, max(2 * wanted, VERIFY_FIRST_BATCH)
+        candidates = statement.with_only_columns(Customer.id, Customer.name, Customer.short_name)
+        matched: list[str] = []
+        batch_offset, batch_size = 0, max(wanted + wanted // 2, VERIFY_FIRST_BATCH)
         while len(matched) < wanted:
-            batch = list((await session.scalars(statement.offset(batch_offset).limit(batch_size))).all())
-            matched.extend(c for c in batch if verify_candidate(query, c.name, c.short_name))
+            batch = (await session.execute(candidates.offset(batch_offset).limit(batch_size))).all()
+            matched.extend(row.id for row in batch if verify_candidate(query, row.name, row.short_name))
             if len(batch) < batch_size:
                 break
             batch_offset += batch_size
             batch_size = min(2 * batch_size, VERIFY_MAX_BATCH)
-        rows = matched[offset:wanted]
+        # Only the page itself is loaded whole (with its contacts), in the order found.
+        page_ids = matched[offset:wanted]
+        loaded = {c.id: c for c in (await session.scalars(select(Customer).where(Customer.id.in_(page_ids)))).all()}
+        rows = [loaded[customer_id] for customer_id in page_ids]
     token = ""
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -470,25 +542,40 @@ def _own_terms(identity: Identity, terms: type[SearchTerm] | Any = SearchTerm) -
     return [terms.owner_id == identity.principal_id] if identity.scope is DataScope.OWN else []
 
 
-RARITY_PROBE_CAP = 2000
+# Rarity is estimated in one round trip from two capped index-only counts per term: a sample
+# (customer ids are random UUIDs, so the entries whose id sorts below "04" are 1 in 64 of
+# them) tells apart common terms of up to 64 × the cap customers, where an exact count of 实验
+# on a million customers would read 71,000 entries; a small exact count orders the rare ones.
+RARITY_SAMPLE_BELOW = "04"
+RARITY_SAMPLE_CAP = 2000
+RARITY_EXACT_CAP = 200
+TERM_RANKS = tuple(range(RANK_EXACT, RANK_MOBILE_TAIL + 1))
+
+
+def _capped_count(tenant_id: str, term: str, cap: int, *extra: ColumnElement[bool]) -> ScalarSelect[int]:
+    entries = (
+        select(SearchTerm.customer_id)
+        .where(SearchTerm.tenant_id == tenant_id, SearchTerm.term == term, *extra)
+        .limit(cap)
+        .subquery()
+    )
+    return select(func.count()).select_from(entries).scalar_subquery()
 
 
 async def _rarest_first(session: AsyncSession, tenant_id: str, terms: tuple[str, ...]) -> tuple[str, ...]:
-    """Order terms so the rarest drives the lookup (`实验小学`: 小学 may be rarer than 实验).
-
-    Each count is an index-only range capped at RARITY_PROBE_CAP rows, so probing stays cheap
-    even for a term half the tenant has.
-    """
-    counts: dict[str, int] = {}
-    for term in terms:
-        capped = (
-            select(SearchTerm.customer_id)
-            .where(SearchTerm.tenant_id == tenant_id, SearchTerm.term == term)
-            .limit(RARITY_PROBE_CAP)
-            .subquery()
+    """Order terms so the rarest drives the lookup (`实验小学`: 验小 is far rarer than 实验 or 小学)."""
+    # rank = ANY(...) lets the (tenant, term, rank, customer) key seek the id range per rank.
+    in_sample = (SearchTerm.rank.in_(TERM_RANKS), SearchTerm.customer_id < RARITY_SAMPLE_BELOW)
+    probes = [
+        select(
+            literal(index).label("term_index"),
+            _capped_count(tenant_id, term, RARITY_SAMPLE_CAP, *in_sample).label("sampled"),
+            _capped_count(tenant_id, term, RARITY_EXACT_CAP).label("exact"),
         )
-        counts[term] = int(await session.scalar(select(func.count()).select_from(capped)) or 0)
-    return tuple(sorted(terms, key=lambda term: counts[term]))
+        for index, term in enumerate(terms)
+    ]
+    counts = {row.term_index: (row.sampled, row.exact) for row in (await session.execute(union_all(*probes))).all()}
+    return tuple(term for index, term in sorted(enumerate(terms), key=lambda item: counts[item[0]]))
 
 
 def _search_statement(identity: Identity, query: SearchQuery) -> Select[Customer]:

@@ -14,7 +14,7 @@ from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.customers import service, validation
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
-from crm_customer.customers.models import contact_to_proto, customer_to_proto
+from crm_customer.customers.models import contact_to_proto, customer_to_proto, definition_to_proto
 from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
 from crmkit.errors import Aborted, AlreadyExists
@@ -216,3 +216,20 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         async with self._write() as session:
             types = await service.set_customer_types(session, identity=current_identity(), types=names)
         return pb.SetCustomerTypesResponse(types=types)
+
+    async def ListCustomFieldDefinitions(
+        self, request: pb.ListCustomFieldDefinitionsRequest, context: RpcContext
+    ) -> pb.ListCustomFieldDefinitionsResponse:
+        async with self._reads() as session:
+            found = await service.custom_field_definitions(session, tenant_id=current_identity().tenant_id)
+            return pb.ListCustomFieldDefinitionsResponse(definitions=[definition_to_proto(d) for d in found])
+
+    async def SetCustomFieldDefinitions(
+        self, request: pb.SetCustomFieldDefinitionsRequest, context: RpcContext
+    ) -> pb.SetCustomFieldDefinitionsResponse:
+        definitions = validation.custom_field_definitions(request.definitions)
+        async with self._write() as session:
+            saved = await service.set_custom_field_definitions(
+                session, identity=current_identity(), definitions=definitions
+            )
+        return pb.SetCustomFieldDefinitionsResponse(definitions=[definition_to_proto(d) for d in saved])

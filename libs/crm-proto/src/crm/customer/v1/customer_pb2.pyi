@@ -67,6 +67,79 @@ DECISION_ROLE_USER: DecisionRole.ValueType  # 3
 DECISION_ROLE_PAYER: DecisionRole.ValueType  # 4
 Global___DecisionRole: _TypeAlias = DecisionRole  # noqa: Y015
 
+class _CustomFieldType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CustomFieldTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CustomFieldType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CUSTOM_FIELD_TYPE_UNSPECIFIED: _CustomFieldType.ValueType  # 0
+    CUSTOM_FIELD_TYPE_TEXT: _CustomFieldType.ValueType  # 1
+    """Free text, at most 500 characters."""
+    CUSTOM_FIELD_TYPE_NUMBER: _CustomFieldType.ValueType  # 2
+    """A finite JSON number."""
+    CUSTOM_FIELD_TYPE_DATE: _CustomFieldType.ValueType  # 3
+    """An ISO date, "YYYY-MM-DD"."""
+    CUSTOM_FIELD_TYPE_BOOLEAN: _CustomFieldType.ValueType  # 4
+    CUSTOM_FIELD_TYPE_CHOICE: _CustomFieldType.ValueType  # 5
+    """One of the definition's options."""
+
+class CustomFieldType(_CustomFieldType, metaclass=_CustomFieldTypeEnumTypeWrapper):
+    """What a tenant-defined custom field holds."""
+
+CUSTOM_FIELD_TYPE_UNSPECIFIED: CustomFieldType.ValueType  # 0
+CUSTOM_FIELD_TYPE_TEXT: CustomFieldType.ValueType  # 1
+"""Free text, at most 500 characters."""
+CUSTOM_FIELD_TYPE_NUMBER: CustomFieldType.ValueType  # 2
+"""A finite JSON number."""
+CUSTOM_FIELD_TYPE_DATE: CustomFieldType.ValueType  # 3
+"""An ISO date, "YYYY-MM-DD"."""
+CUSTOM_FIELD_TYPE_BOOLEAN: CustomFieldType.ValueType  # 4
+CUSTOM_FIELD_TYPE_CHOICE: CustomFieldType.ValueType  # 5
+"""One of the definition's options."""
+Global___CustomFieldType: _TypeAlias = CustomFieldType  # noqa: Y015
+
+@_typing.final
+class CustomFieldDefinition(_message.Message):
+    """One custom field of a tenant's customers, e.g. key "settlement", label "结算方式", a choice
+    of "月结" / "现结".
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    REQUIRED_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key in Customer.custom_fields: a letter, then letters, digits or "_"; at most 40."""
+    label: _builtins.str
+    """Shown to users, at most 30 characters."""
+    type: Global___CustomFieldType.ValueType
+    required: _builtins.bool
+    """New and changed customers must carry a value."""
+    @_builtins.property
+    def options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """For CHOICE only: 1 to 50 distinct options of at most 30 characters, in display order."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        label: _builtins.str = ...,
+        type: Global___CustomFieldType.ValueType = ...,
+        options: _abc.Iterable[_builtins.str] | None = ...,
+        required: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "label", b"label", "options", b"options", "required", b"required", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomFieldDefinition: _TypeAlias = CustomFieldDefinition  # noqa: Y015
+
 @_typing.final
 class Address(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -203,7 +276,11 @@ class Customer(_message.Message):
     @_builtins.property
     def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
-    def custom_fields(self) -> _struct_pb2.Struct: ...
+    def custom_fields(self) -> _struct_pb2.Struct:
+        """Values of the tenant's custom fields (see ListCustomFieldDefinitions) by key. A tenant that
+        has defined none may store any JSON object here (at most 8 KB).
+        """
+
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -769,3 +846,80 @@ class SetCustomerTypesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetCustomerTypesResponse: _TypeAlias = SetCustomerTypesResponse  # noqa: Y015
+
+@_typing.final
+class ListCustomFieldDefinitionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCustomFieldDefinitionsRequest: _TypeAlias = ListCustomFieldDefinitionsRequest  # noqa: Y015
+
+@_typing.final
+class ListCustomFieldDefinitionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEFINITIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def definitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomFieldDefinition]: ...
+    def __init__(
+        self,
+        *,
+        definitions: _abc.Iterable[Global___CustomFieldDefinition] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["definitions", b"definitions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCustomFieldDefinitionsResponse: _TypeAlias = ListCustomFieldDefinitionsResponse  # noqa: Y015
+
+@_typing.final
+class SetCustomFieldDefinitionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEFINITIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def definitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomFieldDefinition]:
+        """In display order; at most 50, keys distinct. Empty removes every definition."""
+
+    def __init__(
+        self,
+        *,
+        definitions: _abc.Iterable[Global___CustomFieldDefinition] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["definitions", b"definitions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCustomFieldDefinitionsRequest: _TypeAlias = SetCustomFieldDefinitionsRequest  # noqa: Y015
+
+@_typing.final
+class SetCustomFieldDefinitionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEFINITIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def definitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomFieldDefinition]: ...
+    def __init__(
+        self,
+        *,
+        definitions: _abc.Iterable[Global___CustomFieldDefinition] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["definitions", b"definitions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCustomFieldDefinitionsResponse: _TypeAlias = SetCustomFieldDefinitionsResponse  # noqa: Y015

@@ -94,6 +94,16 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.FromString,
                 _registered_method=True)
+        self.ListCustomFieldDefinitions = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCustomFieldDefinitions',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsResponse.FromString,
+                _registered_method=True)
+        self.SetCustomFieldDefinitions = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetCustomFieldDefinitions',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerServiceServicer:
@@ -172,6 +182,21 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCustomFieldDefinitions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCustomFieldDefinitions(self, request, context):
+        """Replaces the tenant's definitions (admin and boss only). From then on customers' custom
+        fields are checked against them when a customer is created or its custom fields change;
+        stored values of a removed field stay until the customer's custom fields are next set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -234,6 +259,16 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.SetCustomerTypes,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.SerializeToString,
+            ),
+            'ListCustomFieldDefinitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomFieldDefinitions,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsResponse.SerializeToString,
+            ),
+            'SetCustomFieldDefinitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomFieldDefinitions,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -560,6 +595,60 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/SetCustomerTypes',
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomFieldDefinitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCustomFieldDefinitions',
+            crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomFieldDefinitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetCustomFieldDefinitions',
+            crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,6 +44,12 @@ class CustomerServiceStub:
     ListCustomerTypes: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListCustomerTypesRequest, _customer_pb2.ListCustomerTypesResponse]
     SetCustomerTypes: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetCustomerTypesRequest, _customer_pb2.SetCustomerTypesResponse]
     """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
+    ListCustomFieldDefinitions: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListCustomFieldDefinitionsRequest, _customer_pb2.ListCustomFieldDefinitionsResponse]
+    SetCustomFieldDefinitions: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetCustomFieldDefinitionsRequest, _customer_pb2.SetCustomFieldDefinitionsResponse]
+    """Replaces the tenant's definitions (admin and boss only). From then on customers' custom
+    fields are checked against them when a customer is created or its custom fields change;
+    stored values of a removed field stay until the customer's custom fields are next set.
+    """
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -61,6 +67,12 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     ListCustomerTypes: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomerTypesRequest, _customer_pb2.ListCustomerTypesResponse]  # type: ignore[assignment]
     SetCustomerTypes: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetCustomerTypesRequest, _customer_pb2.SetCustomerTypesResponse]  # type: ignore[assignment]
     """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
+    ListCustomFieldDefinitions: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomFieldDefinitionsRequest, _customer_pb2.ListCustomFieldDefinitionsResponse]  # type: ignore[assignment]
+    SetCustomFieldDefinitions: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetCustomFieldDefinitionsRequest, _customer_pb2.SetCustomFieldDefinitionsResponse]  # type: ignore[assignment]
+    """Replaces the tenant's definitions (admin and boss only). From then on customers' custom
+    fields are checked against them when a customer is created or its custom fields change;
+    stored values of a removed field stay until the customer's custom fields are next set.
+    """
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -147,5 +159,23 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_customer_pb2.SetCustomerTypesResponse, _abc.Awaitable[_customer_pb2.SetCustomerTypesResponse]]:
         """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
+
+    @_abc_1.abstractmethod
+    def ListCustomFieldDefinitions(
+        self,
+        request: _customer_pb2.ListCustomFieldDefinitionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.ListCustomFieldDefinitionsResponse, _abc.Awaitable[_customer_pb2.ListCustomFieldDefinitionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetCustomFieldDefinitions(
+        self,
+        request: _customer_pb2.SetCustomFieldDefinitionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.SetCustomFieldDefinitionsResponse, _abc.Awaitable[_customer_pb2.SetCustomFieldDefinitionsResponse]]:
+        """Replaces the tenant's definitions (admin and boss only). From then on customers' custom
+        fields are checked against them when a customer is created or its custom fields change;
+        stored values of a removed field stay until the customer's custom fields are next set.
+        """
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,48 @@
+"""What `make run` loads on a first start, loaded the same way into a real stack and read back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
+from crm_devstack.stack import Stack
+from crmkit.cn import pinyin_initials
+
+from .conftest import ADMIN_PASSWORD
+
+pytestmark = pytest.mark.e2e
+CUSTOMERS = 40
+
+
+def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    reply = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) -> None:
+    tenant = asyncio.run(load_demo(stack.gateway_url, ADMIN_PASSWORD, customers=CUSTOMERS))
+
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+        admin = login(client, "admin", ADMIN_PASSWORD)
+        listed = client.get("/api/v1/customers", params={"page_size": 200}, headers=admin).json()["items"]
+        fields = client.get("/api/v1/custom-fields", headers=admin).json()["items"]
+        rep = tenant.customers[0].owner_username
+        initials = pinyin_initials(tenant.customers[0].name)[:6]
+        found = client.get("/api/v1/customers", params={"q": initials}, headers=login(client, rep, DEMO_USER_PASSWORD))
+        total = -1
+        deadline = time.monotonic() + 30
+        while total != CUSTOMERS and time.monotonic() < deadline:
+            total = client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"]
+            time.sleep(0.2)
+
+    assert sorted(c["name"] for c in listed) == sorted(c.name for c in tenant.customers)
+    assert [f["key"] for f in fields] == ["settlement", "delivery_window", "daily_meals"]
+    by_name = {c.name: c for c in tenant.customers}
+    assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
+    assert tenant.customers[0].name in [c["name"] for c in found.json()["items"]]
+    assert total == CUSTOMERS
