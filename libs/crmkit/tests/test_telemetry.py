@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import grpc
+import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 
-from crmkit.telemetry import JsonFormatter, current_trace_id
+from crmkit.telemetry import JsonFormatter, current_trace_id, tracer_provider
 
 
 def record(message: str) -> logging.LogRecord:
@@ -39,3 +45,52 @@ def test_log_line_keeps_the_exception_text() -> None:
         entry = logging.LogRecord("crm.test", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
     line = json.loads(JsonFormatter("crm-credit").format(entry))
     assert "ValueError: boom" in line["exc"]
+
+
+class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
+    """A stand-in OTLP collector: keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[trace_service_pb2.ExportTraceServiceRequest] = []
+
+    def Export(self, request: Any, context: Any) -> trace_service_pb2.ExportTraceServiceResponse:
+        self.requests.append(request)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[_Collector, int]]:
+    received = _Collector()
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(received, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield received, port
+    finally:
+        server.stop(None)
+
+
+def test_spans_are_exported_to_the_otlp_endpoint_from_the_environment(
+    collector: tuple[_Collector, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received, port = collector
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+    provider = tracer_provider("crm-credit")
+
+    with provider.get_tracer("test").start_as_current_span("reserve_credit"):
+        pass
+    assert provider.force_flush(timeout_millis=10_000)
+    provider.shutdown()
+
+    spans = [
+        (resource.resource, span.name)
+        for request in received.requests
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    ]
+    assert [name for _, name in spans] == ["reserve_credit"]
+    attributes = {a.key: a.value.string_value for a in spans[0][0].attributes}
+    assert attributes["service.name"] == "crm-credit"

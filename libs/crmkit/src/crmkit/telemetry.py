@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -53,15 +55,29 @@ def setup_logging(service: str, *, json_logs: bool = True, level: str = "INFO") 
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def setup_tracing(service: str, *, console: bool = False) -> None:
-    """Install a tracer provider so spans exist and trace ids flow into logs and events.
+# The standard variables of the OTLP exporter; the Helm chart sets the first from `otlpEndpoint`.
+OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
-    An exporter is added only when asked for; production wiring to a collector goes through the
-    standard OTEL_* environment variables of an exporter package installed into the image.
+
+def tracer_provider(service: str, *, console: bool = False) -> TracerProvider:
+    """A provider whose spans go to the OTLP collector named by the environment, if any.
+
+    Without an endpoint spans still exist (trace ids flow into logs, gRPC metadata and events)
+    but are not exported. With one, they are batched to it over OTLP/gRPC; the exporter reads
+    the rest of its settings (headers, TLS, timeout) from the standard OTEL_* variables.
     """
-    if isinstance(trace.get_tracer_provider(), TracerProvider):
-        return
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or service})
+    )
+    if any(os.environ.get(name) for name in OTLP_ENDPOINT_VARIABLES):
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     if console:
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    trace.set_tracer_provider(provider)
+    return provider
+
+
+def setup_tracing(service: str, *, console: bool = False) -> None:
+    """Install the process's tracer provider once (see tracer_provider)."""
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    trace.set_tracer_provider(tracer_provider(service, console=console))
