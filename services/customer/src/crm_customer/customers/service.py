@@ -488,10 +488,12 @@ def _term_range(prefix: str) -> ColumnElement[bool]:
     return and_(SearchTerm.term >= prefix, SearchTerm.term < prefix + "\U0010ffff")
 
 
-async def search_customers(
+async def search_customer_ids(
     session: AsyncSession, *, identity: Identity, query_text: str, page_size: int, page_token: str
-) -> tuple[list[Customer], str]:
-    """Ranked search over our own term index; every branch is an index lookup, never a scan."""
+) -> tuple[list[str], str]:
+    """Ids of one page of a ranked search over our own term index, best first, and the next
+    page's token. Every branch is an index lookup, never a scan; the caller loads the page
+    (`customers_in_order`, or the PostgreSQL fast path)."""
     try:
         query: SearchQuery = parse_search_query(query_text)
     except ValueError as exc:
@@ -509,7 +511,8 @@ async def search_customers(
         query = dataclasses.replace(query, terms=await _rarest_first(session, identity.tenant_id, query.terms))
     statement = _search_statement(identity, query)
     if not query.needs_verify:
-        rows = list((await session.scalars(statement.offset(offset).limit(page_size + 1))).all())
+        found = statement.with_only_columns(Customer.id).offset(offset).limit(page_size + 1)
+        ids = list((await session.scalars(found)).all())
     else:
         # The terms are necessary, not sufficient: check the real substring, page in Python.
         # Almost every candidate passes (a name rarely holds all the bigrams apart), so the
@@ -526,15 +529,24 @@ async def search_customers(
                 break
             batch_offset += batch_size
             batch_size = min(2 * batch_size, VERIFY_MAX_BATCH)
-        # Only the page itself is loaded whole (with its contacts), in the order found.
-        page_ids = matched[offset:wanted]
-        loaded = {c.id: c for c in (await session.scalars(select(Customer).where(Customer.id.in_(page_ids)))).all()}
-        rows = [loaded[customer_id] for customer_id in page_ids]
+        ids = matched[offset:wanted]
     token = ""
-    if len(rows) > page_size:
-        rows = rows[:page_size]
+    if len(ids) > page_size:
+        ids = ids[:page_size]
         token = encode_token([offset + page_size])
-    return rows, token
+    return ids, token
+
+
+async def customers_in_order(
+    session: AsyncSession, *, identity: Identity, customer_ids: Sequence[str]
+) -> list[Customer]:
+    """The caller's unarchived customers among these ids, in the given order. The scope is
+    applied again: a customer transferred or archived since the ids were found must not show."""
+    query = select(Customer).where(
+        Customer.id.in_(customer_ids), scope_condition(identity), Customer.archived.is_(False)
+    )
+    loaded = {c.id: c for c in (await session.scalars(query)).all()}
+    return [loaded[customer_id] for customer_id in customer_ids if customer_id in loaded]
 
 
 def _own_terms(identity: Identity, terms: type[SearchTerm] | Any = SearchTerm) -> list[ColumnElement[bool]]:

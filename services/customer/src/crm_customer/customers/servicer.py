@@ -84,17 +84,17 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         self, request: pb.SearchCustomersRequest, context: RpcContext
     ) -> pb.SearchCustomersResponse:
         size = page_size(request.page_size, default=20)
+        identity = current_identity()
         async with self._reads() as session:
-            customers, token = await service.search_customers(
-                session,
-                identity=current_identity(),
-                query_text=request.query,
-                page_size=size,
-                page_token=request.page_token,
+            ids, token = await service.search_customer_ids(
+                session, identity=identity, query_text=request.query, page_size=size, page_token=request.page_token
             )
-            return pb.SearchCustomersResponse(
-                customers=[customer_to_proto(c) for c in customers], next_page_token=token
-            )
+            if self._fast_reads is not None:
+                customers = await self._fast_reads.get_many(identity, ids)
+            else:
+                found = await service.customers_in_order(session, identity=identity, customer_ids=ids)
+                customers = [customer_to_proto(c) for c in found]
+            return pb.SearchCustomersResponse(customers=customers, next_page_token=token)
 
     async def CreateCustomer(self, request: pb.CreateCustomerRequest, context: RpcContext) -> pb.CreateCustomerResponse:
         request_id = validation.text(request.request_id, "request_id", max_len=64)
