@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -11,11 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    CompoundSelect,
     ScalarSelect,
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -564,7 +568,7 @@ RARITY_EXACT_CAP = 200
 TERM_RANKS = tuple(range(RANK_EXACT, RANK_MOBILE_TAIL + 1))
 
 
-def _capped_count(tenant_id: str, term: str, cap: int, *extra: ColumnElement[bool]) -> ScalarSelect[int]:
+def _capped_count(tenant_id: Any, term: Any, cap: int, *extra: ColumnElement[bool]) -> ScalarSelect[int]:
     entries = (
         select(SearchTerm.customer_id)
         .where(SearchTerm.tenant_id == tenant_id, SearchTerm.term == term, *extra)
@@ -574,19 +578,30 @@ def _capped_count(tenant_id: str, term: str, cap: int, *extra: ColumnElement[boo
     return select(func.count()).select_from(entries).scalar_subquery()
 
 
-async def _rarest_first(session: AsyncSession, tenant_id: str, terms: tuple[str, ...]) -> tuple[str, ...]:
-    """Order terms so the rarest drives the lookup (`实验小学`: 验小 is far rarer than 实验 or 小学)."""
+@functools.cache
+def _rarity_probe(term_count: int) -> CompoundSelect[Any]:
+    """The probe for `term_count` terms, built once: a reused statement also reuses its cache
+    key, which otherwise cost as much Python time as the probe's round trip."""
+    tenant_id: BindParameter[str] = bindparam("tenant_id")
     # rank = ANY(...) lets the (tenant, term, rank, customer) key seek the id range per rank.
     in_sample = (SearchTerm.rank.in_(TERM_RANKS), SearchTerm.customer_id < RARITY_SAMPLE_BELOW)
-    probes = [
-        select(
-            literal(index).label("term_index"),
-            _capped_count(tenant_id, term, RARITY_SAMPLE_CAP, *in_sample).label("sampled"),
-            _capped_count(tenant_id, term, RARITY_EXACT_CAP).label("exact"),
+    return union_all(
+        *(
+            select(
+                literal(index).label("term_index"),
+                _capped_count(tenant_id, bindparam(f"term_{index}"), RARITY_SAMPLE_CAP, *in_sample).label("sampled"),
+                _capped_count(tenant_id, bindparam(f"term_{index}"), RARITY_EXACT_CAP).label("exact"),
+            )
+            for index in range(term_count)
         )
-        for index, term in enumerate(terms)
-    ]
-    counts = {row.term_index: (row.sampled, row.exact) for row in (await session.execute(union_all(*probes))).all()}
+    )
+
+
+async def _rarest_first(session: AsyncSession, tenant_id: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Order terms so the rarest drives the lookup (`实验小学`: 验小 is far rarer than 实验 or 小学)."""
+    values = {"tenant_id": tenant_id, **{f"term_{index}": term for index, term in enumerate(terms)}}
+    rows = (await session.execute(_rarity_probe(len(terms)), values)).all()
+    counts = {row.term_index: (row.sampled, row.exact) for row in rows}
     return tuple(term for index, term in sorted(enumerate(terms), key=lambda item: counts[item[0]]))
 
 
