@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
-from crm_devstack.stack import Stack
+from crm_devstack.stack import Stack, StackConfig, free_port
 from crmkit.cn import pinyin_initials
+from crmkit.testing.infra import NatsServer
 
 from .conftest import ADMIN_PASSWORD
 
@@ -46,3 +48,45 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
     assert tenant.customers[0].name in [c["name"] for c in found.json()["items"]]
     assert total == CUSTOMERS
+
+
+@pytest.fixture(scope="module")
+def embedded_stack(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack as `make run` starts it by default: a SQLite file per service."""
+    state_dir = tmp_path_factory.mktemp("embedded")
+    running = Stack(
+        StackConfig(
+            state_dir=state_dir,
+            http_port=free_port(),
+            nats_url=nats_server.url,
+            event_namespace=f"embedded{free_port()}.",
+            admin_password=ADMIN_PASSWORD,
+            log_dir=state_dir / "logs",
+        )
+    )
+    try:
+        running.start(timeout=90)
+        yield running
+    finally:
+        running.stop()
+
+
+def test_demo_tenant_loads_on_the_embedded_sqlite_defaults(embedded_stack: Stack) -> None:
+    """All 500, as `make run` loads them: uvloop with aiosqlite once stalled this past the deadline."""
+    tenant = asyncio.run(load_demo(embedded_stack.gateway_url, ADMIN_PASSWORD))
+
+    names: list[str] = []
+    with httpx.Client(base_url=embedded_stack.gateway_url, timeout=10) as client:
+        admin = login(client, "admin", ADMIN_PASSWORD)
+        token = ""
+        while True:
+            params = {"page_size": 200, **({"page_token": token} if token else {})}
+            page = client.get("/api/v1/customers", params=params, headers=admin).json()
+            names.extend(c["name"] for c in page["items"])
+            token = page["next_page_token"]
+            if not token:
+                break
+
+    assert embedded_stack.config.database_urls == {}
+    assert len(tenant.customers) == 500
+    assert sorted(names) == sorted(c.name for c in tenant.customers)
