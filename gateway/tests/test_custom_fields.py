@@ -22,6 +22,7 @@ async def test_admin_defines_fields_and_a_rep_fills_them_in(client, org, api) ->
     assert saved.json()["items"] == listed.json()["items"] == DEFINITIONS
     assert created.status_code == 201, created.text
     assert created.json()["custom_fields"] == {"settlement": "月结", "daily_meals": 620}
+    assert type(created.json()["custom_fields"]["daily_meals"]) is int  # not 620.0
 
 
 async def test_a_value_that_does_not_fit_is_400_naming_the_custom_field(client, org, api) -> None:  # type: ignore[no-untyped-def]

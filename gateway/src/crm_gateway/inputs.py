@@ -37,6 +37,18 @@ class ApiModel(BaseModel):
         return value
 
 
+def whole_numbers(value: Any) -> Any:
+    """Undo what a protobuf Struct does to integers (620 comes back as 620.0): every number in
+    a Struct is a double, and integers up to 2^53 are exactly representable."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
+    if isinstance(value, list):
+        return [whole_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {key: whole_numbers(item) for key, item in value.items()}
+    return value
+
+
 def json_safe(value: Any, depth: int = 0) -> Any:
     """Free-form JSON (custom fields) that survives a protobuf Struct unchanged."""
     if depth > 8:

@@ -10,7 +10,7 @@ from google.protobuf.struct_pb2 import Struct
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_gateway.inputs import ApiModel, json_safe
+from crm_gateway.inputs import ApiModel, json_safe, whole_numbers
 from crmkit.clock import SHANGHAI
 from crmkit.cn import normalize_credit_code, normalize_mobile
 
@@ -223,7 +223,7 @@ def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> dict[str
         "contract_start": customer.contract_start or None,
         "contract_end": customer.contract_end or None,
         "tags": list(customer.tags),
-        "custom_fields": json_format.MessageToDict(customer.custom_fields),
+        "custom_fields": whole_numbers(json_format.MessageToDict(customer.custom_fields)),
         "lifecycle_stage": pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower(),
         "owner_id": customer.owner_id,
         "owner_name": owner_names.get(customer.owner_id, ""),
