@@ -14,20 +14,14 @@ from crmkit.testing.infra import NatsServer, PostgresServer
 ADMIN_PASSWORD = "e2e-admin-密码-2026"
 
 
-@pytest.fixture(scope="module")
-def stack(
-    postgres_server: PostgresServer, nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    state_dir: Path = tmp_path_factory.mktemp("stack")
-    databases = {
-        component: asyncio.run(postgres_server.create_database(f"e2e_{component}"))
-        for component in ("customer", "analytics", "gateway")
-    }
+def running_stack(state_dir: Path, nats_url: str, databases: dict[str, str]) -> Iterator[Stack]:
+    """Start the stack as processes, yield it, stop it and show any traceback in its logs.
+    Without `databases` every service uses its SQLite default, as `make run` does."""
     running = Stack(
         StackConfig(
             state_dir=state_dir,
             http_port=free_port(),
-            nats_url=nats_server.url,
+            nats_url=nats_url,
             database_urls=databases,
             event_namespace=f"e2e{free_port()}.",
             admin_password=ADMIN_PASSWORD,
@@ -43,3 +37,14 @@ def stack(
             text = log.read_text(errors="replace")
             if "Traceback" in text:
                 print(f"--- {log.name} ---\n{text[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def stack(
+    postgres_server: PostgresServer, nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    databases = {
+        component: asyncio.run(postgres_server.create_database(f"e2e_{component}"))
+        for component in ("customer", "analytics", "gateway")
+    }
+    yield from running_stack(tmp_path_factory.mktemp("stack"), nats_server.url, databases)

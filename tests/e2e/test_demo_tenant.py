@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
-from crm_devstack.stack import Stack, StackConfig, free_port
+from crm_devstack.stack import Stack
 from crmkit.cn import pinyin_initials
 from crmkit.testing.infra import NatsServer
 
-from .conftest import ADMIN_PASSWORD
+from .conftest import ADMIN_PASSWORD, running_stack
 
 pytestmark = pytest.mark.e2e
 CUSTOMERS = 40
@@ -53,22 +53,7 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
 @pytest.fixture(scope="module")
 def embedded_stack(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The stack as `make run` starts it by default: a SQLite file per service."""
-    state_dir = tmp_path_factory.mktemp("embedded")
-    running = Stack(
-        StackConfig(
-            state_dir=state_dir,
-            http_port=free_port(),
-            nats_url=nats_server.url,
-            event_namespace=f"embedded{free_port()}.",
-            admin_password=ADMIN_PASSWORD,
-            log_dir=state_dir / "logs",
-        )
-    )
-    try:
-        running.start(timeout=90)
-        yield running
-    finally:
-        running.stop()
+    yield from running_stack(tmp_path_factory.mktemp("embedded"), nats_server.url, {})
 
 
 def test_demo_tenant_loads_on_the_embedded_sqlite_defaults(embedded_stack: Stack) -> None:

@@ -18,6 +18,10 @@ class SeedError(RuntimeError):
     pass
 
 
+CREATE_ATTEMPTS = 4
+RETRYABLE = {503, 504}
+
+
 def _ok(reply: httpx.Response) -> dict[str, Any]:
     if reply.status_code >= 400:
         raise SeedError(f"{reply.request.method} {reply.request.url.path}: {reply.status_code} {reply.text}")
@@ -102,11 +106,17 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
 
         async def create(seed: CustomerSeed) -> None:
             async with gate:
-                _ok(
-                    await client.post(
+                for attempt in range(CREATE_ATTEMPTS):
+                    reply = await client.post(
                         "/api/v1/customers", headers=headers[seed.owner_username], json=customer_body(seed)
                     )
-                )
+                    # A busy machine can hold SQLite's single writer past the call's deadline. The
+                    # body carries a request_id, so a retry returns the customer if the first try
+                    # committed after all, and never creates it twice.
+                    if reply.status_code not in RETRYABLE or attempt == CREATE_ATTEMPTS - 1:
+                        _ok(reply)
+                        return
+                    await asyncio.sleep(0.5 * (attempt + 1))
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
     return tenant
