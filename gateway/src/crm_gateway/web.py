@@ -79,8 +79,9 @@ def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
+        first_build = app.openapi_schema is None
+        schema = build()  # FastAPI's own, cached on the app after the first call
+        if first_build:
             schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER_SCHEME] = {
                 "type": "http",
                 "scheme": "bearer",
@@ -93,7 +94,7 @@ def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
                     for method in route.methods or ():
                         if method.lower() in operations:
                             operations[method.lower()]["security"] = [{BEARER_SCHEME: []}]
-        return app.openapi_schema or build()
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
