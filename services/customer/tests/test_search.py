@@ -14,8 +14,10 @@ from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.customers.service import _rarest_first, _search_statement
-from crmkit.cn import parse_search_query, search_terms
+from crmkit.cn import search_terms
+from crmkit.direct_reads import SessionReader
 from crmkit.identity import Role
+from crmkit.scope import scope_values
 
 SCHOOL = "北京实验小学食堂"
 SCHOOL_MOBILE = "13800138000"
@@ -229,7 +231,8 @@ async def test_two_character_search_reads_the_term_index_not_the_whole_table(cus
         await session.execute(text("ANALYZE customers"))
         await session.execute(text("ANALYZE customer_search_terms"))
         for who, caller in (("admin", admin), ("rep", rep)):
-            statement = _search_statement(caller, parse_search_query("食堂")).limit(21)
+            values = {"tenant_id": org.tenant_id, "term_0": "食堂", "offset": 0, "limit": 21, **scope_values(caller)}
+            statement = _search_statement(caller.scope, 1).params(values)
             sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plans[who] = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
 
@@ -254,8 +257,9 @@ async def test_the_rarest_bigram_of_a_phrase_drives_even_when_every_bigram_is_co
         await connection.copy_records_to_table("customer_search_terms", records=rows, columns=TERM_COLUMNS)
 
     async with customer_service.runtime.sessions() as session:
-        ordered = await _rarest_first(session, org.tenant_id, ("实验", "验小", "小学"))
-        few = await _rarest_first(session, org.tenant_id, ("实验", "小学", "验小学"))
+        reader = SessionReader(session)
+        ordered = await _rarest_first(reader, org.tenant_id, ("实验", "验小", "小学"))
+        few = await _rarest_first(reader, org.tenant_id, ("实验", "小学", "验小学"))
 
     assert ordered[0] == "验小"
     # A term nobody has is rarer still, however the others compare.

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,7 +118,7 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start(self, *, timeout: float = 60.0) -> None:
+    def start(self, *, timeout: float = 60.0, components: Sequence[str] = COMPONENTS) -> None:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         keys = cfg.state_dir / "keys"
@@ -134,7 +135,7 @@ class Stack:
                 [nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(cfg.state_dir / "nats")],
             )
             wait_for_port(port, timeout=15, process=nats)
-        for component in COMPONENTS:
+        for component in components:
             self.start_component(component, timeout=timeout)
 
     def start_component(self, component: str, *, timeout: float = 60.0) -> None:

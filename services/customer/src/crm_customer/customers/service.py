@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import json
@@ -17,6 +16,7 @@ from sqlalchemy import (
     CompoundSelect,
     ScalarSelect,
     Select,
+    Integer,
     Text,
     and_,
     bindparam,
@@ -24,7 +24,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -57,10 +57,11 @@ from crmkit.cn import (
     search_terms,
     verify_candidate,
 )
+from crmkit.direct_reads import StatementReader
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import decode_token, encode_token
-from crmkit.scope import scope_clause
+from crmkit.scope import bound_scope_clause, scope_clause, scope_values
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 # Searching deeper than this is a sign the query should be narrower, not a reason to scan.
@@ -488,16 +489,17 @@ async def list_customers(
     return page, token
 
 
-def _term_range(prefix: str) -> ColumnElement[bool]:
-    return and_(SearchTerm.term >= prefix, SearchTerm.term < prefix + "\U0010ffff")
+def _prefix_upper_bound(prefix: str) -> str:
+    return prefix + "\U0010ffff"
 
 
 async def search_customer_ids(
-    session: AsyncSession, *, identity: Identity, query_text: str, page_size: int, page_token: str
+    reader: StatementReader, *, identity: Identity, query_text: str, page_size: int, page_token: str
 ) -> tuple[list[str], str]:
     """Ids of one page of a ranked search over our own term index, best first, and the next
     page's token. Every branch is an index lookup, never a scan; the caller loads the page
-    (`customers_in_order`, or the PostgreSQL fast path)."""
+    (`customers_in_order`, or the PostgreSQL fast path). The statements are built once per
+    shape and scope, so `reader` may run them straight on asyncpg."""
     try:
         query: SearchQuery = parse_search_query(query_text)
     except ValueError as exc:
@@ -511,24 +513,28 @@ async def search_customer_ids(
     if offset > MAX_SEARCH_OFFSET:
         raise InvalidArgument("page_token", "search too deep; narrow the query / 结果过多，请缩小搜索范围")
 
-    if len(query.terms) > 1:
-        query = dataclasses.replace(query, terms=await _rarest_first(session, identity.tenant_id, query.terms))
-    statement = _search_statement(identity, query)
+    terms = query.terms
+    if len(terms) > 1:
+        terms = await _rarest_first(reader, identity.tenant_id, terms)
+    statement = _search_statement(identity.scope, len(terms))
+    values: dict[str, Any] = {"tenant_id": identity.tenant_id, **scope_values(identity)}
+    if query.prefix is not None:
+        values.update(prefix=query.prefix, prefix_upper=_prefix_upper_bound(query.prefix))
+    values.update((f"term_{index}", term) for index, term in enumerate(terms))
     if not query.needs_verify:
-        found = statement.with_only_columns(Customer.id).offset(offset).limit(page_size + 1)
-        ids = list((await session.scalars(found)).all())
+        rows = await reader.fetch(statement, {**values, "offset": offset, "limit": page_size + 1})
+        ids = [row[0] for row in rows]
     else:
         # The terms are necessary, not sufficient: check the real substring, page in Python.
         # Almost every candidate passes (a name rarely holds all the bigrams apart), so the
         # first batch asks for little more than the page and later ones double: a fixed batch
         # of 500 made every phrase search probe thousands of index entries for 20 rows.
         wanted = offset + page_size + 1
-        candidates = statement.with_only_columns(Customer.id, Customer.name, Customer.short_name)
         matched: list[str] = []
         batch_offset, batch_size = 0, max(wanted + wanted // 2, VERIFY_FIRST_BATCH)
         while len(matched) < wanted:
-            batch = (await session.execute(candidates.offset(batch_offset).limit(batch_size))).all()
-            matched.extend(row.id for row in batch if verify_candidate(query, row.name, row.short_name))
+            batch = await reader.fetch(statement, {**values, "offset": batch_offset, "limit": batch_size})
+            matched.extend(row[0] for row in batch if verify_candidate(query, row[1], row[2]))
             if len(batch) < batch_size:
                 break
             batch_offset += batch_size
@@ -553,9 +559,9 @@ async def customers_in_order(
     return [loaded[customer_id] for customer_id in customer_ids if customer_id in loaded]
 
 
-def _own_terms(identity: Identity, terms: type[SearchTerm] | Any = SearchTerm) -> list[ColumnElement[bool]]:
+def _own_terms(scope: DataScope, terms: type[SearchTerm] | Any = SearchTerm) -> list[ColumnElement[bool]]:
     """For sales scope, stay inside the rep's own terms (served by ix_search_terms_owner)."""
-    return [terms.owner_id == identity.principal_id] if identity.scope is DataScope.OWN else []
+    return [terms.owner_id == bindparam("scope_principal_id")] if scope is DataScope.OWN else []
 
 
 # Rarity is estimated in one round trip from two capped index-only counts per term: a sample
@@ -565,7 +571,9 @@ def _own_terms(identity: Identity, terms: type[SearchTerm] | Any = SearchTerm) -
 RARITY_SAMPLE_BELOW = "04"
 RARITY_SAMPLE_CAP = 2000
 RARITY_EXACT_CAP = 200
-TERM_RANKS = tuple(range(RANK_EXACT, RANK_MOBILE_TAIL + 1))
+# Written out rather than bound: `rank IN (0, ..., 5)` lets the (tenant, term, rank, customer)
+# key seek the sampled id range rank by rank, and a literal list needs no execution-time expansion.
+TERM_RANKS: list[ColumnElement[int]] = [literal_column(str(rank)) for rank in range(RANK_EXACT, RANK_MOBILE_TAIL + 1)]
 
 
 def _capped_count(tenant_id: Any, term: Any, cap: int, *extra: ColumnElement[bool]) -> ScalarSelect[int]:
@@ -580,15 +588,13 @@ def _capped_count(tenant_id: Any, term: Any, cap: int, *extra: ColumnElement[boo
 
 @functools.cache
 def _rarity_probe(term_count: int) -> CompoundSelect[Any]:
-    """The probe for `term_count` terms, built once: a reused statement also reuses its cache
-    key, which otherwise cost as much Python time as the probe's round trip."""
+    """The probe for `term_count` terms, built once: rows of (term index, sampled, exact)."""
     tenant_id: BindParameter[str] = bindparam("tenant_id")
-    # rank = ANY(...) lets the (tenant, term, rank, customer) key seek the id range per rank.
     in_sample = (SearchTerm.rank.in_(TERM_RANKS), SearchTerm.customer_id < RARITY_SAMPLE_BELOW)
     return union_all(
         *(
             select(
-                literal(index).label("term_index"),
+                literal_column(str(index)).label("term_index"),
                 _capped_count(tenant_id, bindparam(f"term_{index}"), RARITY_SAMPLE_CAP, *in_sample).label("sampled"),
                 _capped_count(tenant_id, bindparam(f"term_{index}"), RARITY_EXACT_CAP).label("exact"),
             )
@@ -597,46 +603,62 @@ def _rarity_probe(term_count: int) -> CompoundSelect[Any]:
     )
 
 
-async def _rarest_first(session: AsyncSession, tenant_id: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+async def _rarest_first(reader: StatementReader, tenant_id: str, terms: tuple[str, ...]) -> tuple[str, ...]:
     """Order terms so the rarest drives the lookup (`实验小学`: 验小 is far rarer than 实验 or 小学)."""
     values = {"tenant_id": tenant_id, **{f"term_{index}": term for index, term in enumerate(terms)}}
-    rows = (await session.execute(_rarity_probe(len(terms)), values)).all()
-    counts = {row.term_index: (row.sampled, row.exact) for row in rows}
+    rows = await reader.fetch(_rarity_probe(len(terms)), values)
+    counts = {int(row[0]): (row[1], row[2]) for row in rows}
     return tuple(term for index, term in sorted(enumerate(terms), key=lambda item: counts[item[0]]))
 
 
-def _search_statement(identity: Identity, query: SearchQuery) -> Select[Customer]:
-    """Customers matching the query, best rank first.
+@functools.cache
+def _search_statement(scope: DataScope, term_count: int) -> Select[str, str, str]:
+    """(id, name, short name) of the customers matching `term_count` terms (none: a prefix),
+    best rank first, a page at :offset of :limit rows; built once per scope and term count.
 
     One term: the (tenant, term, rank, customer) primary key yields rows already in order, so
     a page costs a short index range even when the term matches half the tenant. Further
     terms are checked per candidate through the (customer_id, term) index.
     """
-    tenant = identity.tenant_id
-    if query.prefix is not None:
+    tenant: BindParameter[str] = bindparam("tenant_id")
+    if term_count == 0:
         ranked = (
             select(SearchTerm.customer_id.label("customer_id"), func.min(SearchTerm.rank).label("rank"))
-            .where(SearchTerm.tenant_id == tenant, _term_range(query.prefix), *_own_terms(identity))
+            .where(
+                SearchTerm.tenant_id == tenant,
+                SearchTerm.term >= bindparam("prefix"),
+                SearchTerm.term < bindparam("prefix_upper"),
+                *_own_terms(scope),
+            )
             .group_by(SearchTerm.customer_id)
             .subquery()
         )
-        matches = select(Customer).join(ranked, ranked.c.customer_id == Customer.id)
+        matches = select(Customer.id, Customer.name, Customer.short_name).join(
+            ranked, ranked.c.customer_id == Customer.id
+        )
         order: tuple[Any, ...] = (ranked.c.rank, Customer.id)
     else:
         driver = aliased(SearchTerm)
         matches = (
-            select(Customer)
+            select(Customer.id, Customer.name, Customer.short_name)
             .join(driver, driver.customer_id == Customer.id)
-            .where(driver.tenant_id == tenant, driver.term == query.terms[0])
+            .where(driver.tenant_id == tenant, driver.term == bindparam("term_0"), *_own_terms(scope, driver))
         )
-        matches = matches.where(*_own_terms(identity, driver))
-        for extra in query.terms[1:]:
+        for index in range(1, term_count):
             other = aliased(SearchTerm)
             matches = matches.where(
-                select(other.customer_id).where(other.customer_id == driver.customer_id, other.term == extra).exists()
+                select(other.customer_id)
+                .where(other.customer_id == driver.customer_id, other.term == bindparam(f"term_{index}"))
+                .exists()
             )
         order = (driver.rank, driver.customer_id)
-    return matches.where(scope_condition(identity), Customer.archived.is_(False)).order_by(*order)
+    in_scope = bound_scope_clause(scope, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
+    return (
+        matches.where(in_scope, Customer.archived.is_(False))
+        .order_by(*order)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
 
 
 async def list_contacts(session: AsyncSession, *, identity: Identity, customer_id: str) -> list[Contact]:

@@ -17,6 +17,7 @@ from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.customers.models import contact_to_proto, customer_to_proto, definition_to_proto
 from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
+from crmkit.direct_reads import SessionReader
 from crmkit.errors import Aborted, AlreadyExists
 from crmkit.grpc_server import RpcContext
 from crmkit.identity import current_identity
@@ -85,16 +86,26 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
     ) -> pb.SearchCustomersResponse:
         size = page_size(request.page_size, default=20)
         identity = current_identity()
+        if self._fast_reads is not None:
+            ids, token = await service.search_customer_ids(
+                self._fast_reads.direct,
+                identity=identity,
+                query_text=request.query,
+                page_size=size,
+                page_token=request.page_token,
+            )
+            customers = await self._fast_reads.get_many(identity, ids)
+            return pb.SearchCustomersResponse(customers=customers, next_page_token=token)
         async with self._reads() as session:
             ids, token = await service.search_customer_ids(
-                session, identity=identity, query_text=request.query, page_size=size, page_token=request.page_token
+                SessionReader(session),
+                identity=identity,
+                query_text=request.query,
+                page_size=size,
+                page_token=request.page_token,
             )
-            if self._fast_reads is not None:
-                customers = await self._fast_reads.get_many(identity, ids)
-            else:
-                found = await service.customers_in_order(session, identity=identity, customer_ids=ids)
-                customers = [customer_to_proto(c) for c in found]
-            return pb.SearchCustomersResponse(customers=customers, next_page_token=token)
+            found = await service.customers_in_order(session, identity=identity, customer_ids=ids)
+            return pb.SearchCustomersResponse(customers=[customer_to_proto(c) for c in found], next_page_token=token)
 
     async def CreateCustomer(self, request: pb.CreateCustomerRequest, context: RpcContext) -> pb.CreateCustomerResponse:
         request_id = validation.text(request.request_id, "request_id", max_len=64)
