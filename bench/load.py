@@ -126,9 +126,14 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
             await bare_stub.GetCustomer(pb.GetCustomerRequest(id=pick()), timeout=5)
 
         c, d = args.concurrency, args.duration
-        floor_a = await drive("floor: bare grpc.aio + asyncpg", bare_get, concurrency=c, duration=d)
+        pids = {name: process.pid for name, process in stack.processes.items()}
+        floor_a = await drive(
+            "floor: bare grpc.aio + asyncpg", bare_get, concurrency=c, duration=d, processes={"grpc": floor_grpc.pid}
+        )
         print(floor_a.line(), flush=True)
-        ours_a = await drive("(a) GetCustomer over gRPC", our_get, concurrency=c, duration=d)
+        ours_a = await drive(
+            "(a) GetCustomer over gRPC", our_get, concurrency=c, duration=d, processes={"customer": pids["customer"]}
+        )
         print(ours_a.line(), flush=True)
         results.append((ours_a, floor_a))
 
@@ -149,9 +154,21 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
                     reply.raise_for_status()
                     await reply.read()
 
-            floor_b = await drive("floor: bare FastAPI → grpc.aio → asyncpg", bare_rest, concurrency=c, duration=d)
+            floor_b = await drive(
+                "floor: bare FastAPI → grpc.aio → asyncpg",
+                bare_rest,
+                concurrency=c,
+                duration=d,
+                processes={"http": floor_http.pid, "grpc": floor_grpc.pid},
+            )
             print(floor_b.line(), flush=True)
-            ours_b = await drive("(b) GET /api/v1/customers/{id} via gateway", our_rest, concurrency=c, duration=d)
+            ours_b = await drive(
+                "(b) GET /api/v1/customers/{id} via gateway",
+                our_rest,
+                concurrency=c,
+                duration=d,
+                processes={"gateway": pids["gateway"], "customer": pids["customer"]},
+            )
             print(ours_b.line(), flush=True)
             results.append((ours_b, floor_b))
         await bare.close()

@@ -18,14 +18,15 @@ import asyncio
 import datetime as dt
 import itertools
 import multiprocessing
+import os
 import random
 import signal
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Result:
     name: str
@@ -48,6 +55,9 @@ class Result:
     errors: int
     seconds: float
     latencies: list[float]
+    # CPU milliseconds per request of each process watched: steadier than throughput on a
+    # machine whose speed moves between runs, so changes can be compared across runs.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
@@ -60,14 +70,23 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
     def line(self) -> str:
+        cpu = "  ".join(f"{name} {ms:.2f}" for name, ms in self.cpu_ms.items())
         return (
             f"{self.name:<44} {self.throughput:>8.0f} req/s  p50 {self.pct(50):>7.1f} ms  "
-            f"p99 {self.pct(99):>7.1f} ms  errors {self.errors}"
+            f"p99 {self.pct(99):>7.1f} ms  errors {self.errors}" + (f"  cpu ms/req: {cpu}" if cpu else "")
         )
 
 
-async def drive(name: str, call: Callable[[], Awaitable[None]], *, concurrency: int, duration: float) -> Result:
-    """`concurrency` workers calling back-to-back for `duration` seconds (after a short warm-up)."""
+async def drive(
+    name: str,
+    call: Callable[[], Awaitable[None]],
+    *,
+    concurrency: int,
+    duration: float,
+    processes: Mapping[str, int] | None = None,
+) -> Result:
+    """`concurrency` workers calling back-to-back for `duration` seconds (after a short warm-up),
+    with the CPU time per request of `processes` (name → pid) over the measured part."""
     latencies: list[float] = []
     errors = 0
     stop_at = 0.0
@@ -87,10 +106,17 @@ async def drive(name: str, call: Callable[[], Awaitable[None]], *, concurrency: 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     latencies.clear()
     errors = 0
+    watched = dict(processes or {})
+    cpu_before = {who: cpu_seconds(pid) for who, pid in watched.items()}
     began = time.perf_counter()
     stop_at = began + duration
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Result(name, len(latencies), errors, time.perf_counter() - began, latencies)
+    result = Result(name, len(latencies), errors, time.perf_counter() - began, latencies)
+    if result.requests:
+        result.cpu_ms = {
+            who: 1000 * (cpu_seconds(pid) - cpu_before[who]) / result.requests for who, pid in watched.items()
+        }
+    return result
 
 
 def plain_dsn(url: str) -> str:

@@ -94,3 +94,20 @@ def test_spans_are_exported_to_the_otlp_endpoint_from_the_environment(
     assert [name for _, name in spans] == ["reserve_credit"]
     attributes = {a.key: a.value.string_value for a in spans[0][0].attributes}
     assert attributes["service.name"] == "crm-credit"
+
+
+def test_without_an_exporter_spans_are_not_recorded_but_still_carry_trace_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    tracer = tracer_provider("crm-credit").get_tracer("test")
+
+    with tracer.start_as_current_span("reserve_credit") as span:
+        context = span.get_span_context()
+        line = json.loads(JsonFormatter("crm-credit").format(record("额度已预留")))
+        with tracer.start_as_current_span("write_outbox") as child:
+            child_trace = child.get_span_context().trace_id
+
+    assert not span.is_recording()
+    assert context.is_valid
+    assert line["trace_id"] == format(context.trace_id, "032x")
+    assert child_trace == context.trace_id

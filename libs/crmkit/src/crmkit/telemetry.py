@@ -13,6 +13,7 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,14 +63,18 @@ OTLP_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TR
 def tracer_provider(service: str, *, console: bool = False) -> TracerProvider:
     """A provider whose spans go to the OTLP collector named by the environment, if any.
 
-    Without an endpoint spans still exist (trace ids flow into logs, gRPC metadata and events)
-    but are not exported. With one, they are batched to it over OTLP/gRPC; the exporter reads
-    the rest of its settings (headers, TLS, timeout) from the standard OTEL_* variables.
+    With an endpoint, spans are batched to it over OTLP/gRPC; the exporter reads the rest of
+    its settings (headers, TLS, timeout, sampler) from the standard OTEL_* variables. Without
+    one, nothing would ever read a recorded span, so none is recorded: spans are then
+    non-recording but still get trace ids, which flow into logs, error replies, gRPC metadata
+    and events as before. Recording them cost ~4% of the gateway's time under load.
     """
+    exporting = any(os.environ.get(name) for name in OTLP_ENDPOINT_VARIABLES)
     provider = TracerProvider(
-        resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or service})
+        resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or service}),
+        sampler=None if exporting or console else ALWAYS_OFF,
     )
-    if any(os.environ.get(name) for name in OTLP_ENDPOINT_VARIABLES):
+    if exporting:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     if console:
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
