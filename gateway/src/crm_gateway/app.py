@@ -137,6 +137,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         "Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <access_token>`. "
         "Errors are application/problem+json with a stable `code`; send `Accept-Language: en` for English.",
         lifespan=lifespan,
+        openapi_tags=[{"name": name} for name in ("auth", "directory", "customers", "analytics")],
         # FastAPI's own OpenTelemetry layer would add a second server span and a span per
         # dependency to every request; ObserveRequests records the one span and the RED metrics.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -175,7 +176,10 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    routers = [auth_router, directory_router, customers_router, analytics_router]
+    # Routes are matched in order, one regex each, and most requests are customer reads: their
+    # router goes first (matching cost ~3.5% of the gateway's time with it third). The docs
+    # keep their own order through `openapi_tags`.
+    routers = [customers_router, auth_router, directory_router, analytics_router]
     for router in routers:
         app.include_router(router)
     document_bearer_auth(app, routers)
