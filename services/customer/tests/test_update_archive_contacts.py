@@ -332,3 +332,53 @@ async def test_contacts_of_an_archived_customer_cannot_be_added(customer_service
     )
 
     assert refusal.code == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def _contacts_entered_edited_and_added(service) -> tuple[list[str], list[list[str]]]:
+    """Three contacts entered together (one created_at), the first edited, a fourth added: the
+    names the create reply shows, and then what GetCustomer, ListContacts and search show."""
+    org = service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    md = service.metadata(rep)
+    entered = ["赵采购", "钱财务", "孙厨师长"]
+    customer = await service.create(
+        rep,
+        name="昆明五华区实验小学食堂",
+        contacts=[pb.Contact(name=name, mobile=f"1390871000{index}") for index, name in enumerate(entered)],
+    )
+    # On PostgreSQL, changing an indexed column writes the row anew behind the others, so the
+    # physical order (what ties on created_at fell back to) moves.
+    await service.stub.UpdateContact(
+        pb.UpdateContactRequest(
+            contact=pb.Contact(id=customer.contacts[0].id, customer_id=customer.id, mobile="13908710008"),
+            update_mask=FieldMask(paths=["mobile"]),
+        ),
+        metadata=md,
+    )
+    await service.stub.CreateContact(
+        pb.CreateContactRequest(customer_id=customer.id, contact=pb.Contact(name="李经理", mobile="13908710009")),
+        metadata=md,
+    )
+    fetched = await service.stub.GetCustomer(pb.GetCustomerRequest(id=customer.id), metadata=md)
+    listed = await service.stub.ListContacts(pb.ListContactsRequest(customer_id=customer.id), metadata=md)
+    found = await service.stub.SearchCustomers(pb.SearchCustomersRequest(query="五华"), metadata=md)
+    shown = [
+        [c.name for c in fetched.customer.contacts],
+        [c.name for c in listed.contacts],
+        [c.name for c in found.customers[0].contacts],
+    ]
+    return [c.name for c in customer.contacts], shown
+
+
+async def test_contacts_keep_the_order_they_were_entered_in(customer_service) -> None:
+    created, shown = await _contacts_entered_edited_and_added(customer_service)
+
+    assert created == ["赵采购", "钱财务", "孙厨师长"]
+    assert shown == [["赵采购", "钱财务", "孙厨师长", "李经理"]] * 3
+
+
+async def test_on_sqlite_contacts_keep_the_order_they_were_entered_in(customer_service_sqlite) -> None:
+    created, shown = await _contacts_entered_edited_and_added(customer_service_sqlite)
+
+    assert created == ["赵采购", "钱财务", "孙厨师长"]
+    assert shown == [["赵采购", "钱财务", "孙厨师长", "李经理"]] * 3

@@ -58,6 +58,7 @@ def alembic_config(migrations_dir: Path, url: str) -> Config:
     return config
 
 
-async def upgrade_database(migrations_dir: Path, url: str) -> None:
-    """Apply every migration. Alembic's env runs its own event loop, so give it a thread."""
-    await asyncio.to_thread(command.upgrade, alembic_config(migrations_dir, url), "head")
+async def upgrade_database(migrations_dir: Path, url: str, revision: str = "head") -> None:
+    """Apply every migration (or those up to `revision`). Alembic's env runs its own event loop,
+    so give it a thread."""
+    await asyncio.to_thread(command.upgrade, alembic_config(migrations_dir, url), revision)

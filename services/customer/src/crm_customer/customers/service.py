@@ -14,9 +14,9 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     CompoundSelect,
+    Integer,
     ScalarSelect,
     Select,
-    Integer,
     Text,
     and_,
     bindparam,
@@ -254,7 +254,7 @@ async def _index_for_search(session: AsyncSession, customer: Customer, mobiles: 
     customer.pinyin_initials = pinyin_initials(customer.name)[:200]
 
 
-def _new_contact(tenant_id: str, customer_id: str, data: ContactInput, now: dt.datetime) -> Contact:
+def _new_contact(tenant_id: str, customer_id: str, data: ContactInput, now: dt.datetime, position: int) -> Contact:
     return Contact(
         id=str(uuid.uuid4()),
         tenant_id=tenant_id,
@@ -266,6 +266,7 @@ def _new_contact(tenant_id: str, customer_id: str, data: ContactInput, now: dt.d
         decision_role=data.decision_role,
         title=data.title,
         is_primary=data.primary,
+        position=position,
         created_at=now,
         updated_at=now,
     )
@@ -340,7 +341,9 @@ async def create_customer(
         created_at=now,
         updated_at=now,
     )
-    customer.contacts = [_new_contact(identity.tenant_id, customer.id, c, now) for c in data.contacts]
+    customer.contacts = [
+        _new_contact(identity.tenant_id, customer.id, c, now, position) for position, c in enumerate(data.contacts)
+    ]
     session.add(customer)
     await session.flush()
     await _index_for_search(session, customer, mobiles)
@@ -707,7 +710,9 @@ async def create_contact(
         mobiles=[data.mobile] if data.mobile else [],
         wechat_ids=[data.wechat_id] if data.wechat_id else [],
     )
-    contact = _new_contact(identity.tenant_id, customer.id, data, now)
+    # The customer row is locked, so no concurrent add can take the same place at the end.
+    last = await session.scalar(select(func.max(Contact.position)).where(Contact.customer_id == customer.id))
+    contact = _new_contact(identity.tenant_id, customer.id, data, now, position=0 if last is None else last + 1)
     session.add(contact)
     await _touch(session, customer, identity, events, now)
     return contact
