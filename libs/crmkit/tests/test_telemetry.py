@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 import pytest
+from opentelemetry import propagate
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -111,3 +112,18 @@ def test_without_an_exporter_spans_are_not_recorded_but_still_carry_trace_ids(mo
     assert context.is_valid
     assert line["trace_id"] == format(context.trace_id, "032x")
     assert child_trace == context.trace_id
+
+
+def test_without_an_exporter_a_trace_the_caller_sampled_stays_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    tracer = tracer_provider("crm-customer").get_tracer("test")
+    incoming = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+
+    with tracer.start_as_current_span("GetCustomer", context=propagate.extract(incoming)):
+        outgoing: dict[str, str] = {}
+        propagate.inject(outgoing)
+
+    # Passed on still sampled, so a service further on that exports keeps the whole trace.
+    assert outgoing["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+    assert outgoing["traceparent"].endswith("-01")

@@ -34,8 +34,9 @@ async def test_contacts_entered_before_positions_existed_keep_the_order_they_wer
     await upgrade_database(MIGRATIONS, url, "0002")
     engine = create_engine(url)
     entered = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
-    # Shown by created_at, ties by id: 甲 first, then 乙 and 丙 (entered together), then 丁.
-    contacts = [("c3", "丁", entered + dt.timedelta(hours=1)), ("c2", "丙", entered), ("c1", "乙", entered)]
+    # Shown by created_at: 甲 first, then 乙 and 丙, entered together (one created_at) in that
+    # order though their random ids sort the other way, then 丁.
+    contacts = [("c3", "丁", entered + dt.timedelta(hours=1)), ("c2", "乙", entered), ("c1", "丙", entered)]
     contacts.append(("c0", "甲", entered - dt.timedelta(days=3)))
     try:
         async with engine.begin() as connection:

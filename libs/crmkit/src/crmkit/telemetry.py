@@ -13,7 +13,7 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
 
 class JsonFormatter(logging.Formatter):
@@ -65,14 +65,16 @@ def tracer_provider(service: str, *, console: bool = False) -> TracerProvider:
 
     With an endpoint, spans are batched to it over OTLP/gRPC; the exporter reads the rest of
     its settings (headers, TLS, timeout, sampler) from the standard OTEL_* variables. Without
-    one, nothing would ever read a recorded span, so none is recorded: spans are then
-    non-recording but still get trace ids, which flow into logs, error replies, gRPC metadata
-    and events as before. Recording them cost ~4% of the gateway's time under load.
+    one, the traces this process starts are not recorded (nothing would read them; recording
+    cost ~4% of the gateway's time under load): spans are non-recording but still get trace
+    ids, which flow into logs, error replies, gRPC metadata and events. A trace a caller
+    sampled stays sampled through this process, so processes further on that do export keep
+    the whole trace.
     """
     exporting = any(os.environ.get(name) for name in OTLP_ENDPOINT_VARIABLES)
     provider = TracerProvider(
         resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or service}),
-        sampler=None if exporting or console else ALWAYS_OFF,
+        sampler=None if exporting or console else ParentBased(root=ALWAYS_OFF),
     )
     if exporting:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))

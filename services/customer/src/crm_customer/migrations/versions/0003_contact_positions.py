@@ -19,15 +19,18 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("contacts") as batch:
         batch.add_column(sa.Column("position", sa.Integer(), server_default="0", nullable=False))
-    # Existing contacts keep the order they were shown in: by creation, ties by id.
+    # Existing contacts keep the order they were shown in: by creation, and contacts entered
+    # together (one created_at, random ids) in the order their rows were written, which is what
+    # reads fell back to: the rowid on SQLite, the row's place in the table on PostgreSQL.
+    written = "ctid" if op.get_bind().dialect.name == "postgresql" else "rowid"
     op.execute(
-        """
-        UPDATE contacts SET position = (
-            SELECT count(*) FROM contacts AS earlier
-            WHERE earlier.customer_id = contacts.customer_id
-              AND (earlier.created_at < contacts.created_at
-                   OR (earlier.created_at = contacts.created_at AND earlier.id < contacts.id))
-        )
+        f"""
+        UPDATE contacts SET position = ranked.position
+        FROM (
+            SELECT id, row_number() OVER (PARTITION BY customer_id ORDER BY created_at, {written}) - 1 AS position
+            FROM contacts
+        ) AS ranked
+        WHERE contacts.id = ranked.id
         """
     )
 
