@@ -124,7 +124,7 @@ def trailers_of(error: grpc.aio.AioRpcError) -> dict[str, str]:
     return {str(key): str(value) for key, value in error.trailing_metadata() or ()}
 
 
-# --------------------------------------------------------------------------- server interceptor
+# --------------------------------------------------------------------------- server call guard
 
 
 async def test_handler_sees_the_verified_caller(
@@ -237,3 +237,48 @@ async def test_client_call_carries_the_callers_trace_context(
         with tracer.start_as_current_span("gateway request") as span:
             traceparent = await call(channel, "EchoTraceparent")(b"", metadata=keys.metadata(caller))
     assert format(span.get_span_context().trace_id, "032x") in traceparent.decode()
+
+
+GENERATED = "crm.test.v1.GeneratedStyleService"
+
+
+async def test_methods_registered_the_way_generated_code_does_are_guarded(
+    keys: harness.TestKeys, caller: Identity
+) -> None:
+    # Generated add_*Servicer_to_server registers both a generic handler and registered methods;
+    # grpc serves registered methods without asking the generic handler, so both must be guarded.
+    async def whoami(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return current_identity().principal_id.encode()
+
+    def register(server: grpc.aio.Server) -> None:
+        handlers = {"WhoAmI": grpc.unary_unary_rpc_method_handler(whoami)}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(GENERATED, handlers),))
+        server.add_registered_method_handlers(GENERATED, handlers)
+
+    server = await harness.start_grpc(
+        service="generated", verifier=keys.verifier, registrars=[register], service_names=[GENERATED]
+    )
+    try:
+        async with harness.channel_to(server) as channel:
+            method = channel.unary_unary(f"/{GENERATED}/WhoAmI", _registered_method=True)
+            anonymous = await rpc_error(method(b""))
+            answer = await method(b"", metadata=keys.metadata(caller))
+    finally:
+        await server.stop(grace=0)
+
+    assert anonymous.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert answer == b"rep-7"
+
+
+async def test_a_streaming_method_cannot_be_registered_unguarded(keys: harness.TestKeys) -> None:
+    async def feed(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        yield b"tick"
+
+    def register(server: grpc.aio.Server) -> None:
+        handlers = {"Feed": grpc.unary_stream_rpc_method_handler(feed)}
+        server.add_registered_method_handlers(GENERATED, handlers)
+
+    with pytest.raises(TypeError, match="only unary"):
+        await harness.start_grpc(
+            service="generated", verifier=keys.verifier, registrars=[register], service_names=[GENERATED]
+        )

@@ -1,4 +1,4 @@
-"""Domain errors every service raises; one interceptor maps them to gRPC status codes."""
+"""Domain errors every service raises; one call guard maps them to gRPC status codes."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""grpc.aio server with health, reflection, graceful shutdown and the one CRM interceptor."""
+"""grpc.aio server with health, reflection, graceful shutdown and the one CRM call guard."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, unquote
 
 import grpc
@@ -62,8 +62,6 @@ if TYPE_CHECKING:
 else:
     RpcContext = grpc.aio.ServicerContext
 
-UNAUTHENTICATED_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
-
 
 def status_for(error: DomainError) -> grpc.StatusCode:
     for cls in type(error).__mro__:
@@ -72,23 +70,27 @@ def status_for(error: DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
-class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Identity check, error → status mapping, RED metrics and a server span, for unary RPCs."""
+if TYPE_CHECKING:
+    Handler = grpc.RpcMethodHandler[Any, Any]
+else:
+    Handler = grpc.RpcMethodHandler
+
+
+class CallGuard:
+    """Identity check, error → status mapping, RED metrics and a server span around each RPC of
+    our services. It wraps their handlers once, when they are registered (`GuardedServer`),
+    rather than as a grpc.aio server interceptor, which runs an interceptor coroutine and builds
+    a new handler on every call."""
 
     def __init__(self, service: str, verifier: IdentityVerifier) -> None:
         self._service = service
         self._verifier = verifier
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
-        handler = await continuation(details)
-        method: str = details.method
-        if handler is None or handler.unary_unary is None or method.startswith(UNAUTHENTICATED_METHODS):
-            return handler
+    def wrap(self, method: str, handler: Handler) -> Handler:
         inner = handler.unary_unary
+        if inner is None:
+            # A streaming method would otherwise be served with no identity check at all.
+            raise TypeError(f"{method}: only unary RPCs can be guarded")
 
         async def guarded(request: Any, context: RpcContext) -> Any:
             metadata = {key: value for key, value in context.invocation_metadata() or ()}
@@ -135,6 +137,40 @@ class CrmServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg
         )
 
 
+class _GuardedGenericHandler(grpc.GenericRpcHandler):  # type: ignore[type-arg]
+    """A generic handler whose method handlers are guarded, each wrapped on its first call."""
+
+    def __init__(self, inner: grpc.GenericRpcHandler[Any, Any], guard: CallGuard) -> None:
+        self._inner = inner
+        self._guard = guard
+        self._wrapped: dict[str, Handler | None] = {}
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
+        method: str = handler_call_details.method
+        if method not in self._wrapped:
+            handler = self._inner.service(handler_call_details)
+            self._wrapped[method] = None if handler is None else self._guard.wrap(method, handler)
+        return self._wrapped[method]
+
+
+class GuardedServer:
+    """What a servicer registers with: the server, with every handler guarded on the way in.
+    Health and reflection register on the server itself and stay open to anyone."""
+
+    def __init__(self, server: grpc.aio.Server, guard: CallGuard) -> None:
+        self._server = server
+        self._guard = guard
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Sequence[grpc.GenericRpcHandler[Any, Any]]) -> None:
+        self._server.add_generic_rpc_handlers([_GuardedGenericHandler(h, self._guard) for h in generic_rpc_handlers])
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: dict[str, Handler]) -> None:
+        wrapped = {
+            name: self._guard.wrap(f"/{service_name}/{name}", handler) for name, handler in method_handlers.items()
+        }
+        self._server.add_registered_method_handlers(service_name, wrapped)  # type: ignore[attr-defined]
+
+
 Registrar = Callable[[grpc.aio.Server], None]
 
 
@@ -151,12 +187,10 @@ class GrpcServer:
         host: str,
         port: int,
     ) -> None:
-        self.server = grpc.aio.server(
-            interceptors=[CrmServerInterceptor(service, verifier)],
-            options=[("grpc.so_reuseport", 0)],
-        )
+        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        guarded = GuardedServer(self.server, CallGuard(service, verifier))
         for register in registrars:
-            register(self.server)
+            register(cast(grpc.aio.Server, guarded))
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._service_names = list(service_names)
