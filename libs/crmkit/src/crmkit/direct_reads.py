@@ -4,6 +4,11 @@ The queries stay written once, in SQLAlchemy Core: SQLite runs them through a se
 (`SessionReader`), PostgreSQL through `DirectReads`, which compiles each statement for asyncpg
 once and afterwards only binds values. On a phrase search the execution layer (cache key,
 parameter processing, result wrapping) cost more Python time than asyncpg's whole round trip.
+
+What that layer did is then the caller's: values are bound as given and results come back as
+asyncpg returns them, with no type conversion (fine for strings, integers, booleans and
+timestamps; a TypeDecorator, Enum or JSON parameter would need converting by hand). Statements
+must be built once and reused (`functools.cache`), since each new one is compiled and kept.
 """
 
 from __future__ import annotations
