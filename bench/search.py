@@ -313,6 +313,7 @@ async def explain(dsn: str, tenant_id: str, term: str) -> str:
 
 def query_shapes(total: int) -> dict[str, list[str]]:
     return {
+        "1-char Chinese (食)": ["食", "北", "店", "学"],
         "2-char Chinese (食堂)": ["食堂", "酒店", "浦东", "实验", "西湖"],
         "4-char Chinese (实验小学)": ["实验小学", "员工食堂", "西湖明德", "餐饮管理"],
         "pinyin initials (shxx)": ["shxx", "hzsxh", "bjs", "szs"],

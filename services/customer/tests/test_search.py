@@ -107,6 +107,30 @@ async def test_search_pages_are_disjoint_and_together_hold_every_match(customer_
     assert sorted(name for page in pages for name in page) == sorted(names)
 
 
+async def test_one_character_search_lists_each_customer_once_across_pages(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    # 食品食堂配送中心 has two terms starting with 食 (食品, 食堂) and must still come once.
+    names = ["食品食堂配送中心", "北京实验小学食堂", "上海食品厂"]
+    for name in [*names, "广州白云区养殖场"]:
+        await customer_service.create(rep, name=name)
+
+    pages: list[list[str]] = []
+    token = ""
+    while True:
+        response = await customer_service.stub.SearchCustomers(
+            pb.SearchCustomersRequest(query="食", page_size=1, page_token=token),
+            metadata=customer_service.metadata(rep),
+        )
+        pages.append([c.name for c in response.customers])
+        token = response.next_page_token
+        if not token:
+            break
+
+    assert [len(page) for page in pages] == [1, 1, 1]
+    assert sorted(name for page in pages for name in page) == sorted(names)
+
+
 async def test_phrase_search_pages_past_many_look_alikes_ranked_first(customer_service) -> None:
     org = customer_service.org
     rep = org.person(Role.SALES, org.shop_a)
