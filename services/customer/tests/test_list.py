@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import grpc
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.customers.models import DEFAULT_CUSTOMER_TYPES
+from crm_customer.customers.service import ListFilter, _list_statement
 from crmkit.identity import Role
 
 
@@ -111,3 +117,35 @@ async def test_only_admin_or_boss_set_customer_types_and_the_list_is_validated(c
     assert denied.code == grpc.StatusCode.PERMISSION_DENIED
     assert (repeated.code, repeated.field) == (grpc.StatusCode.INVALID_ARGUMENT, "types[1]")
     assert (empty.code, empty.field) == (grpc.StatusCode.INVALID_ARGUMENT, "types")
+
+
+async def test_listing_by_a_rare_stage_or_type_reads_an_index_not_the_whole_tenant(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    now = dt.datetime.now(dt.UTC)
+    columns = ("id", "tenant_id", "org_unit_id", "org_path", "owner_id", "name", "short_name", "type")
+    columns += ("addresses", "tags", "custom_fields", "lifecycle_stage", "archived", "version")
+    columns += ("pinyin_full", "pinyin_initials", "created_at", "updated_at")
+    rows = []
+    for i in range(20_000):
+        # One customer in a thousand is lost, one in a thousand a farm: rare values of each filter.
+        stage, kind = ("lost" if i % 1000 == 0 else "signed"), ("养殖场" if i % 1000 == 1 else "中餐")
+        placed = (str(uuid.uuid4()), org.tenant_id, org.shop_a, org.path(org.shop_a), "rep", f"第{i}号餐厅", "")
+        rows.append((*placed, kind, "[]", "[]", "{}", stage, False, 1, "", "", now - dt.timedelta(minutes=i), now))
+    async with customer_service.runtime.sessions() as session, session.begin():
+        connection = (await (await session.connection()).get_raw_connection()).driver_connection
+        await connection.copy_records_to_table("customers", records=rows, columns=columns)
+    plans = {}
+    async with customer_service.runtime.sessions() as session:
+        await session.execute(text("ANALYZE customers"))
+        for name, filters in (("stage", ListFilter(lifecycle_stage="lost")), ("type", ListFilter(type="养殖场"))):
+            statement = _list_statement(admin, filters, []).limit(51)
+            sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+            plans[name] = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
+    listed = await customer_service.stub.ListCustomers(
+        pb.ListCustomersRequest(lifecycle_stage=pb.LIFECYCLE_STAGE_LOST), metadata=customer_service.metadata(admin)
+    )
+
+    assert "ix_customers_tenant_stage" in plans["stage"], plans["stage"]
+    assert "ix_customers_tenant_type" in plans["type"], plans["type"]
+    assert [c.name for c in listed.customers] == [f"第{i}号餐厅" for i in range(0, 20_000, 1000)]

@@ -74,6 +74,8 @@ class Customer(Base):
         Index("ix_customers_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_customers_tenant_owner", "tenant_id", "owner_id", "created_at"),
         Index("ix_customers_tenant_org_path", "tenant_id", "org_path"),
+        Index("ix_customers_tenant_stage", "tenant_id", "lifecycle_stage", "created_at", "id"),
+        Index("ix_customers_tenant_type", "tenant_id", "type", "created_at", "id"),
         Index("uq_customers_tenant_credit_code", "tenant_id", "credit_code", unique=True),
     )
 

@@ -454,6 +454,20 @@ async def list_customers(
     session: AsyncSession, *, identity: Identity, filters: ListFilter, page_size: int, page_token: str
 ) -> tuple[list[Customer], str]:
     """Newest first, keyset-paginated on (created_at, id)."""
+    query = _list_statement(identity, filters, decode_token(page_token, length=2))
+    page = list((await session.scalars(query.limit(page_size + 1))).all())
+    token = ""
+    if len(page) > page_size:
+        page = page[:page_size]
+        last = page[-1]
+        token = encode_token([as_utc(last.created_at).isoformat(), last.id])
+    return page, token
+
+
+def _list_statement(identity: Identity, filters: ListFilter, after: Sequence[Any]) -> Select[Customer]:
+    """The caller's customers matching the filters, newest first, after the keyset `after`.
+    A filter on stage or type has its own (tenant, value, created_at, id) index, so a rare value
+    is a short range rather than a walk through the whole tenant."""
     query = select(Customer).where(scope_condition(identity))
     if not filters.include_archived:
         query = query.where(Customer.archived.is_(False))
@@ -465,7 +479,6 @@ async def list_customers(
         query = query.where(Customer.owner_id == filters.owner_id)
     if filters.org_unit_id:
         query = query.where(Customer.org_path.contains(f"/{filters.org_unit_id}/", autoescape=True))
-    after = decode_token(page_token, length=2)
     if after:
         try:
             # Tokens carry UTC; normalising here also rejects times that cannot be stored.
@@ -479,17 +492,7 @@ async def list_customers(
         # Tags are a JSON list; its text holds the tag exactly as json.dumps writes it (the JSON
         # column serialises with ASCII escapes on both backends), quotes included.
         query = query.where(cast(Customer.tags, Text).contains(json.dumps(filters.tag), autoescape=True))
-    page = list(
-        (
-            await session.scalars(query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(page_size + 1))
-        ).all()
-    )
-    token = ""
-    if len(page) > page_size:
-        page = page[:page_size]
-        last = page[-1]
-        token = encode_token([as_utc(last.created_at).isoformat(), last.id])
-    return page, token
+    return query.order_by(Customer.created_at.desc(), Customer.id.desc())
 
 
 def _prefix_upper_bound(prefix: str) -> str:
