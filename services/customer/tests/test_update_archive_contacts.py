@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
+from sqlalchemy import text
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
@@ -382,3 +386,29 @@ async def test_on_sqlite_contacts_keep_the_order_they_were_entered_in(customer_s
 
     assert created == ["赵采购", "钱财务", "孙厨师长"]
     assert shown == [["赵采购", "钱财务", "孙厨师长", "李经理"]] * 3
+
+
+async def test_contact_added_by_a_replica_that_predates_positions_is_still_listed_last(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    md = customer_service.metadata(rep)
+    customer = await customer_service.create(
+        rep,
+        name="西宁城西区食堂",
+        contacts=[pb.Contact(name="赵采购", mobile="13909710001"), pb.Contact(name="钱财务", mobile="13909710002")],
+    )
+    # What an older replica writes during a rolling upgrade: no position, so the column default 0.
+    async with customer_service.runtime.sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO contacts (id, tenant_id, customer_id, name, email, decision_role, title, is_primary,"
+                " created_at, updated_at) VALUES (:id, :tenant, :customer, '孙厨师长', '', '', '', false, :at, :at)"
+            ),
+            {"id": str(uuid.uuid4()), "tenant": org.tenant_id, "customer": customer.id, "at": dt.datetime.now(dt.UTC)},
+        )
+
+    fetched = await customer_service.stub.GetCustomer(pb.GetCustomerRequest(id=customer.id), metadata=md)
+    listed = await customer_service.stub.ListContacts(pb.ListContactsRequest(customer_id=customer.id), metadata=md)
+
+    assert [c.name for c in fetched.customer.contacts] == ["赵采购", "钱财务", "孙厨师长"]
+    assert [c.name for c in listed.contacts] == ["赵采购", "钱财务", "孙厨师长"]

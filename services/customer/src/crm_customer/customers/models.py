@@ -63,7 +63,7 @@ class Customer(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     contacts: Mapped[list[Contact]] = relationship(
-        back_populates="customer", order_by=lambda: (Contact.position, Contact.id), lazy="selectin"
+        back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
     )
 
     # Every UPDATE carries "AND version = <read version>": on SQLite, where FOR UPDATE is a no-op,
@@ -94,8 +94,10 @@ class Contact(Base):
     decision_role: Mapped[str] = mapped_column(String(20), default="")
     title: Mapped[str] = mapped_column(String(50), default="")
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Where the contact stands in the customer's list: the order they were entered in, kept
-    # when a contact is edited (contacts created together share their created_at).
+    # Contacts are listed by (created_at, position, id): in the order they were entered, which
+    # edits never change. Contacts entered together share their created_at, and position keeps
+    # their order. Time leads, so a contact written by a replica that predates this column
+    # (position 0, during a rolling upgrade) still goes last rather than first.
     position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
