@@ -7,7 +7,7 @@ few concurrent requests (latency, not saturation), as an admin and as the sales 
 
 `bench/load.py` runs this as its part (c) on a fresh corpus. Run alone, `--keep` leaves the corpus
 in a database named after its size (`keyuan_bench_search_<N>`) on the server, and later runs with
-`--keep` reuse it: a million customers take ~15 minutes to load on the 2-core machine.
+`--keep` reuse it: a million customers took 1,044 s to load on the 2-core machine.
 Usage: python bench/search.py [--customers 1000000] [--keep] [--duration 5] [--concurrency 4]
 """
 
