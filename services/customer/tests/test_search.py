@@ -16,7 +16,7 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.customers.service import _rarest_first, _search_statement
 from crmkit.cn import search_terms
 from crmkit.direct_reads import SessionReader
-from crmkit.identity import Role
+from crmkit.identity import Identity, Role
 from crmkit.scope import scope_values
 
 SCHOOL = "北京实验小学食堂"
@@ -82,6 +82,21 @@ async def test_name_starting_with_the_query_ranks_before_a_name_containing_it(cu
     assert sorted(found[1:]) == sorted(["北京实验小学食堂", "海淀区第一中学食堂", "朝阳区食堂"])
 
 
+async def _every_page(customer_service, caller: Identity, query: str, *, page_size: int) -> list[list[str]]:
+    """The names on each page of a search, following the page tokens to the end."""
+    pages: list[list[str]] = []
+    token = ""
+    while True:
+        response = await customer_service.stub.SearchCustomers(
+            pb.SearchCustomersRequest(query=query, page_size=page_size, page_token=token),
+            metadata=customer_service.metadata(caller),
+        )
+        pages.append([c.name for c in response.customers])
+        token = response.next_page_token
+        if not token:
+            return pages
+
+
 @pytest.mark.parametrize("query", ["食堂", "实验小学"], ids=["indexed term", "verified phrase"])
 async def test_search_pages_are_disjoint_and_together_hold_every_match(customer_service, query: str) -> None:
     org = customer_service.org
@@ -91,17 +106,7 @@ async def test_search_pages_are_disjoint_and_together_hold_every_match(customer_
         await customer_service.create(rep, name=name)
     await customer_service.create(rep, name="广州白云区养殖场")
 
-    pages: list[list[str]] = []
-    token = ""
-    while True:
-        response = await customer_service.stub.SearchCustomers(
-            pb.SearchCustomersRequest(query=query, page_size=2, page_token=token),
-            metadata=customer_service.metadata(rep),
-        )
-        pages.append([c.name for c in response.customers])
-        token = response.next_page_token
-        if not token:
-            break
+    pages = await _every_page(customer_service, rep, query, page_size=2)
 
     assert [len(page) for page in pages] == [2, 2, 1]
     assert sorted(name for page in pages for name in page) == sorted(names)
@@ -115,17 +120,7 @@ async def test_one_character_search_lists_each_customer_once_across_pages(custom
     for name in [*names, "广州白云区养殖场"]:
         await customer_service.create(rep, name=name)
 
-    pages: list[list[str]] = []
-    token = ""
-    while True:
-        response = await customer_service.stub.SearchCustomers(
-            pb.SearchCustomersRequest(query="食", page_size=1, page_token=token),
-            metadata=customer_service.metadata(rep),
-        )
-        pages.append([c.name for c in response.customers])
-        token = response.next_page_token
-        if not token:
-            break
+    pages = await _every_page(customer_service, rep, "食", page_size=1)
 
     assert [len(page) for page in pages] == [1, 1, 1]
     assert sorted(name for page in pages for name in page) == sorted(names)
