@@ -61,7 +61,7 @@ from crmkit.direct_reads import StatementReader
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import decode_token, encode_token
-from crmkit.scope import bound_scope_clause, scope_clause, scope_values
+from crmkit.scope import PRINCIPAL_PARAM, bound_scope_clause, scope_clause, scope_values
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 # Searching deeper than this is a sign the query should be narrower, not a reason to scan.
@@ -570,9 +570,9 @@ async def customers_in_order(
     return [loaded[customer_id] for customer_id in customer_ids if customer_id in loaded]
 
 
-def _own_terms(scope: DataScope, terms: type[SearchTerm] | Any = SearchTerm) -> list[ColumnElement[bool]]:
+def _own_terms(scope: DataScope, terms: Any) -> list[ColumnElement[bool]]:
     """For sales scope, stay inside the rep's own terms (served by ix_search_terms_owner)."""
-    return [terms.owner_id == bindparam("scope_principal_id")] if scope is DataScope.OWN else []
+    return [terms.owner_id == bindparam(PRINCIPAL_PARAM)] if scope is DataScope.OWN else []
 
 
 # Rarity is estimated in one round trip from two capped index-only counts per term: a sample
