@@ -1,0 +1,106 @@
+"""The registry of deployable components (components.toml beside this module), read once.
+
+`python -m crmkit.components <what>` prints one list for the Makefile and the Dockerfile:
+`names`, `paths`, `src-dirs`, `packages`, or `path <name>` / `package <name>`.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Literal
+
+Kind = Literal["grpc", "http"]
+REGISTRY_FILE = "components.toml"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    package: str
+    path: str
+    kind: Kind
+    grpc_port: int = 0
+    metrics_port: int = 0
+    http_port: int = 0
+    calls: tuple[str, ...] = ()
+
+    @property
+    def env_prefix(self) -> str:
+        return f"CRM_{self.name.upper()}_"
+
+    @property
+    def src_dir(self) -> str:
+        return f"{self.path}/src"
+
+
+def parse_registry(text: str) -> dict[str, Component]:
+    """Components by name, checked: a typo here would otherwise surface as a process that
+    never starts."""
+    raw = tomllib.loads(text).get("components", {})
+    found: dict[str, Component] = {}
+    for name, entry in raw.items():
+        unknown = set(entry) - {"package", "path", "kind", "grpc_port", "metrics_port", "http_port", "calls"}
+        if unknown:
+            raise ValueError(f"component {name}: unknown keys {sorted(unknown)}")
+        kind = entry.get("kind")
+        if kind not in ("grpc", "http"):
+            raise ValueError(f"component {name}: kind must be grpc or http, not {kind!r}")
+        if kind == "grpc" and not entry.get("grpc_port"):
+            raise ValueError(f"component {name}: a grpc component needs grpc_port")
+        if kind == "http" and not entry.get("http_port"):
+            raise ValueError(f"component {name}: an http component needs http_port")
+        found[name] = Component(
+            name=name,
+            package=entry["package"],
+            path=entry["path"],
+            kind=kind,
+            grpc_port=int(entry.get("grpc_port", 0)),
+            metrics_port=int(entry.get("metrics_port", 0)),
+            http_port=int(entry.get("http_port", 0)),
+            calls=tuple(entry.get("calls", ())),
+        )
+    for component in found.values():
+        missing = [callee for callee in component.calls if found.get(callee) is None or found[callee].kind != "grpc"]
+        if missing:
+            raise ValueError(f"component {component.name} calls {missing}, which are not gRPC components")
+    return found
+
+
+@functools.cache
+def registry() -> dict[str, Component]:
+    return parse_registry(resources.files("crmkit").joinpath(REGISTRY_FILE).read_text(encoding="utf-8"))
+
+
+def component(name: str) -> Component:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the component registry ({REGISTRY_FILE})") from None
+
+
+def grpc_components() -> list[Component]:
+    return [c for c in registry().values() if c.kind == "grpc"]
+
+
+def main(argv: list[str]) -> None:
+    components = list(registry().values())
+    listings = {
+        "names": [c.name for c in components],
+        "paths": [c.path for c in components],
+        "src-dirs": [c.src_dir for c in components],
+        "packages": [c.package for c in components],
+    }
+    if len(argv) == 2 and argv[0] in ("path", "package"):
+        print(getattr(component(argv[1]), argv[0]))
+    elif len(argv) == 1 and argv[0] in listings:
+        print(" ".join(listings[argv[0]]))
+    else:
+        raise SystemExit(f"usage: python -m crmkit.components {{{'|'.join(listings)}}} | path NAME | package NAME")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
