@@ -30,6 +30,7 @@ from search import Result, drive, explain, load_search_corpus, measure_search, p
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
 from crm_devstack.stack import Stack, StackConfig, free_port, wait_for_port
+from crmkit.components import registry
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
 
@@ -104,7 +105,7 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
     pick = itertools.cycle(ids).__next__
     results: list[tuple[Result, Result]] = []
 
-    ours = grpc.aio.insecure_channel(f"127.0.0.1:{stack.config.customer_port}")
+    ours = grpc.aio.insecure_channel(f"127.0.0.1:{stack.port('customer')}")
     stub = customer_pb2_grpc.CustomerServiceStub(ours)
 
     async def our_get() -> None:
@@ -187,7 +188,7 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
         print(f"\n(c) search on {args.search_customers} customers (PostgreSQL, LC_CTYPE=C database)")
         await load_search_corpus(plain_dsn(customer_db), identity, args.search_customers)
         await measure_search(
-            f"127.0.0.1:{stack.config.customer_port}",
+            f"127.0.0.1:{stack.port('customer')}",
             signer,
             identity,
             total=args.search_customers,
@@ -210,14 +211,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # SIGTERM (timeout, kill) must still run the finally blocks that stop the stack and servers.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     with provisioned_postgres() as postgres, provisioned_nats() as nats_server:
-        databases = {
-            c: asyncio.run(postgres.create_database(f"bench_{c}")) for c in ("customer", "analytics", "gateway")
-        }
+        databases = {c: asyncio.run(postgres.create_database(f"bench_{c}")) for c in registry()}
         state_dir = Path(f"/tmp/keyuan-bench-{uuid.uuid4().hex[:8]}")
         stack = Stack(
             StackConfig(
                 state_dir=state_dir,
-                http_port=free_port(),
+                ports={"gateway": free_port()},
                 nats_url=nats_server.url,
                 database_urls=databases,
                 event_namespace=f"bench{free_port()}.",

@@ -444,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"\nsearch on {args.customers} customers, {args.concurrency} concurrent, page of 20", flush=True)
             asyncio.run(
                 measure_search(
-                    f"127.0.0.1:{stack.config.customer_port}",
+                    f"127.0.0.1:{stack.port('customer')}",
                     signer,
                     rep,
                     total=args.customers,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import grpc
 import httpx
 import nats
 import pytest
@@ -26,20 +25,16 @@ from fastapi import FastAPI
 from pytest_asyncio import is_async_test
 from sqlalchemy.engine import make_url
 
-from crm.analytics.v1 import analytics_pb2_grpc
-from crm.customer.v1 import customer_pb2_grpc
-from crm_analytics import server as analytics_server
-from crm_analytics.customer_summary.servicer import AnalyticsServicer
-from crm_analytics.settings import AnalyticsSettings
-from crm_customer import server as customer_server
-from crm_customer.settings import CustomerSettings
+from crm_analytics.spec import SPEC as ANALYTICS
+from crm_customer.server import SPEC as CUSTOMER
 from crm_gateway.app import create_app
-from crm_gateway.settings import GatewaySettings
+from crm_gateway.settings import get_settings
 from crmkit.cn import make_credit_code
-from crmkit.runtime import ServiceRuntime
+from crmkit.service import ServiceSpec
 from crmkit.telemetry import setup_tracing
-from crmkit.testing.harness import TestKeys, make_keys, start_grpc
+from crmkit.testing.harness import TestKeys, make_keys
 from crmkit.testing.infra import NatsServer, PostgresServer
+from crmkit.testing.services import start_test_service
 
 ADMIN_PASSWORD = "admin-Passw0rd-测试"
 USER_PASSWORD = "user-Passw0rd-2026"
@@ -110,18 +105,13 @@ async def _database(postgres_server: PostgresServer, exits: AsyncExitStack, hint
 
 
 async def _serve(
-    exits: AsyncExitStack,
-    *,
-    name: str,
-    runtime: ServiceRuntime,
-    keys: TestKeys,
-    register: Callable[[grpc.aio.Server], None],
-    service_name: str,
+    exits: AsyncExitStack, spec: ServiceSpec, *, database_url: str, nats_url: str, namespace: str, keys: TestKeys
 ) -> str:
-    exits.push_async_callback(runtime.close)
-    server = await start_grpc(service=name, verifier=keys.verifier, registrars=[register], service_names=[service_name])
-    exits.push_async_callback(server.stop, 1)
-    return f"127.0.0.1:{server.port}"
+    running = await start_test_service(
+        spec, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys
+    )
+    exits.push_async_callback(running.stop, 1)
+    return f"127.0.0.1:{running.port}"
 
 
 async def _refuse_server_errors(response: httpx.Response) -> None:
@@ -148,47 +138,24 @@ async def stack(
     async with AsyncExitStack() as exits:
         exits.push_async_callback(_delete_streams_named, nats_server.url, prefix)
 
-        customer_settings = CustomerSettings(
-            database_url=await _database(postgres_server, exits, f"gw_customer_{module}"),
-            nats_url=nats_server.url,
-            event_namespace=namespace,
-            identity_public_key_file=keys.public_path,
-        )
-        customer_runtime = await customer_server.start(customer_settings)
-        customer_servicer = customer_server.servicer_for(customer_runtime)
-        customer_addr = await _serve(
-            exits,
-            name="customer",
-            runtime=customer_runtime,
-            keys=keys,
-            register=lambda s: customer_pb2_grpc.add_CustomerServiceServicer_to_server(customer_servicer, s),
-            service_name=customer_server.SERVICE_NAME,
-        )
-
-        analytics_settings = AnalyticsSettings(
-            database_url=await _database(postgres_server, exits, f"gw_analytics_{module}"),
-            nats_url=nats_server.url,
-            event_namespace=namespace,
-            identity_public_key_file=keys.public_path,
-        )
-        analytics_runtime = await analytics_server.start(analytics_settings)
-        analytics_servicer = AnalyticsServicer(sessions=analytics_runtime.sessions)
-        analytics_addr = await _serve(
-            exits,
-            name="analytics",
-            runtime=analytics_runtime,
-            keys=keys,
-            register=lambda s: analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(analytics_servicer, s),
-            service_name=analytics_server.SERVICE_NAME,
-        )
+        upstreams = {
+            spec.name: await _serve(
+                exits,
+                spec,
+                database_url=await _database(postgres_server, exits, f"gw_{spec.name}_{module}"),
+                nats_url=nats_server.url,
+                namespace=namespace,
+                keys=keys,
+            )
+            for spec in (CUSTOMER, ANALYTICS)
+        }
 
         gateway_database_url = await _database(postgres_server, exits, f"gw_gateway_{module}")
         clock = GatewayClock()
         app = create_app(
-            GatewaySettings(
+            get_settings(
                 database_url=gateway_database_url,
-                customer_addr=customer_addr,
-                analytics_addr=analytics_addr,
+                upstreams=upstreams,
                 identity_private_key_file=keys.private_path,
                 bootstrap_admin_password=ADMIN_PASSWORD,
             ),

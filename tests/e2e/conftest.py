@@ -20,7 +20,7 @@ def running_stack(state_dir: Path, nats_url: str, databases: dict[str, str]) -> 
     running = Stack(
         StackConfig(
             state_dir=state_dir,
-            http_port=free_port(),
+            ports={"gateway": free_port()},
             nats_url=nats_url,
             database_urls=databases,
             event_namespace=f"e2e{free_port()}.",

@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from crm_gateway.app import MIGRATIONS, create_app
+from crm_gateway.database import Base
 from crm_gateway.settings import get_settings
 from crmkit.db import upgrade_database
 from crmkit.telemetry import setup_logging, setup_tracing
@@ -17,7 +18,7 @@ def main() -> None:
     settings = get_settings()
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     if command == "migrate":
-        asyncio.run(upgrade_database(MIGRATIONS, settings.resolved_database_url()))
+        asyncio.run(upgrade_database(MIGRATIONS, settings.database_url, Base.metadata))
         return
     if command != "serve":
         raise SystemExit("usage: crm-gateway [serve|migrate]")

@@ -10,7 +10,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -20,33 +19,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
-from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
 from crm_gateway import problems
 from crm_gateway.analytics.router import router as analytics_router
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.customers.router import router as customers_router
+from crm_gateway.database import Base
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.web import GatewayState, IdentityMetadata, document_bearer_auth
 from crmkit.clock import Clock, utcnow
 from crmkit.db import create_engine, session_factory, upgrade_database
-from crmkit.grpc_client import open_channel
+from crmkit.grpc_client import open_component_channel
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentitySigner
 from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crm_gateway")
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-CUSTOMER_READS = [
-    ("crm.customer.v1.CustomerService", m)
-    for m in ("GetCustomer", "ListCustomers", "SearchCustomers", "ListContacts", "ListCustomerTypes")
-]
-ANALYTICS_READS = [("crm.analytics.v1.AnalyticsService", "GetCustomerSummary")]
+MIGRATIONS = Path(__file__).resolve().parent / "migrations" / "versions"
 
 
 async def _bootstrap_admin(state: GatewayState) -> None:
@@ -98,36 +90,32 @@ class ObserveRequests:
 def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url()
+        url = settings.database_url
         if migrate:
-            await upgrade_database(MIGRATIONS, url)
+            await upgrade_database(MIGRATIONS, url, Base.metadata)
         engine = create_engine(url)
         signer = IdentitySigner.from_file(settings.identity_private_key_file)
-        customer_channel = open_channel(
-            settings.customer_addr, idempotent_methods=CUSTOMER_READS, default_deadline=settings.grpc_deadline
-        )
-        analytics_channel = open_channel(
-            settings.analytics_addr, idempotent_methods=ANALYTICS_READS, default_deadline=settings.grpc_deadline
-        )
+        channels = {
+            name: open_component_channel(name, address, default_deadline=settings.grpc_deadline)
+            for name, address in settings.upstreams.items()
+        }
         sessions = session_factory(engine)
         state = GatewayState(
             settings=settings,
             sessions=sessions,
             tokens=AccessTokens(signer.private_key, dt.timedelta(minutes=settings.access_token_minutes)),
             signer=signer,
-            customers=CustomerServiceStub(customer_channel),
-            analytics=AnalyticsServiceStub(analytics_channel),
+            channels=dict(channels),
             clock=clock,
             identity_metadata=IdentityMetadata(signer, clock),
             display_names=DisplayNames(sessions),
         )
         app.state.gateway = state
-        app.state.health_channels = {"customer": customer_channel, "analytics": analytics_channel}
         await _bootstrap_admin(state)
         freeze_startup_heap()
         yield
-        await customer_channel.close(grace=None)
-        await analytics_channel.close(grace=None)
+        for channel in channels.values():
+            await channel.close(grace=None)
         await engine.dispose()
 
     app = FastAPI(
@@ -152,6 +140,10 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
+        """Ready means this process can do its own work: its database answers. The services it
+        calls are reported, not required: with one of them down the gateway still serves every
+        route that does not need it, and the others answer 503 (taking the whole API out of the
+        load balancer for one missing service would be worse)."""
         checks: dict[str, str] = {}
         state: GatewayState = request.app.state.gateway
         try:
@@ -160,14 +152,13 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
-        channels: dict[str, Any] = request.app.state.health_channels
-        for name, channel in channels.items():
+        for name, channel in state.channels.items():
             try:
                 reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
                 checks[name] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
             except Exception as exc:
                 checks[name] = f"error: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
+        ready = checks["database"] == "ok"
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
@@ -15,8 +16,6 @@ class GatewaySettings(ServiceSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    customer_addr: str = "127.0.0.1:50051"
-    analytics_addr: str = "127.0.0.1:50052"
     identity_private_key_file: Path = Field(
         default_factory=lambda: state_dir() / "keys" / "identity_private.pem",
         validation_alias=AliasChoices("CRM_IDENTITY_PRIVATE_KEY_FILE"),
@@ -29,9 +28,8 @@ class GatewaySettings(ServiceSettings):
     # Deadline for calls to services, seconds.
     grpc_deadline: float = 5.0
 
-    def resolved_database_url(self) -> str:
-        return self.database_url or self.sqlite_default("gateway")
 
-
-def get_settings() -> GatewaySettings:
-    return GatewaySettings()
+def get_settings(**values: Any) -> GatewaySettings:
+    """The gateway's settings: the registry's ports and upstreams (CRM_GATEWAY_<SERVICE>_ADDR),
+    then the environment, then `values`."""
+    return GatewaySettings.load("gateway", **values)

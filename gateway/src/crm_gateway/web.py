@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import grpc
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
+from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.directory.service import DisplayNames
 from crm_gateway.settings import GatewaySettings
@@ -26,20 +29,40 @@ if TYPE_CHECKING:
     from crm.customer.v1.customer_pb2_grpc import CustomerServiceAsyncStub
 
 
+Stub = TypeVar("Stub")
+
+
 @dataclass
 class GatewayState:
     settings: GatewaySettings
     sessions: SessionFactory
     tokens: AccessTokens
     signer: IdentitySigner
-    customers: CustomerServiceAsyncStub
-    analytics: AnalyticsServiceAsyncStub
+    # One channel per component the registry says the gateway calls, by component name.
+    channels: dict[str, grpc.aio.Channel]
     clock: Clock
     identity_metadata: IdentityMetadata
     display_names: DisplayNames
+    _stubs: dict[tuple[object, str], object] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    def stub(self, make: Callable[[grpc.aio.Channel], Stub], component: str) -> Stub:
+        """The client of `component` built by the generated stub class `make`, made once."""
+        key = (make, component)
+        found = self._stubs.get(key)
+        if found is None:
+            found = self._stubs[key] = make(self.channels[component])
+        return found  # type: ignore[return-value]
+
+    @property
+    def customers(self) -> CustomerServiceAsyncStub:
+        return self.stub(CustomerServiceStub, "customer")
+
+    @property
+    def analytics(self) -> AnalyticsServiceAsyncStub:
+        return self.stub(AnalyticsServiceStub, "analytics")
 
 
 def gateway_state(request: Request) -> GatewayState:

@@ -11,18 +11,21 @@ from pathlib import Path
 import nats
 import pytest
 import pytest_asyncio
+from google.protobuf.message import Message
 from nats.aio.client import Client as NATS
 
 from crm.customer.v1 import customer_pb2 as cpb
 from crm.customer.v1 import events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
-from crm_analytics import server
-from crm_analytics.settings import AnalyticsSettings
+from crm_analytics.customer_summary.events import CustomerEvent
+from crm_analytics.spec import SPEC
 from crmkit.bus import ensure_stream
-from crmkit.events import event_type, subject_for, timestamp_of
+from crmkit.events import event_type_of, subject_for, timestamp_of
 from crmkit.runtime import ServiceRuntime
+from crmkit.service import RunningService
 from crmkit.testing.harness import OrgTree, TestKeys, make_keys
 from crmkit.testing.infra import PostgresServer
+from crmkit.testing.services import start_test_service
 
 StartAnalytics = Callable[[str], Awaitable[ServiceRuntime]]
 
@@ -35,23 +38,20 @@ def keys(tmp_path: Path) -> TestKeys:
 @pytest_asyncio.fixture
 async def start_analytics(nats_url: str, stream_prefix: str, keys: TestKeys) -> AsyncIterator[StartAnalytics]:
     """Start an analytics runtime on a given database; everything started is closed at the end."""
-    started: list[ServiceRuntime] = []
+    started: list[RunningService] = []
 
     async def _start(database_url: str) -> ServiceRuntime:
-        settings = AnalyticsSettings(
-            database_url=database_url,
-            nats_url=nats_url,
-            event_namespace=f"{stream_prefix}.",
-            identity_public_key_file=keys.public_path,
+        running = await start_test_service(
+            SPEC, database_url=database_url, nats_url=nats_url, namespace=f"{stream_prefix}.", keys=keys
         )
-        runtime = await server.start(settings)
-        started.append(runtime)
-        return runtime
+        started.append(running)
+        return running.runtime
 
     yield _start
-    for runtime in started:
-        if not runtime.stop.is_set():
-            await runtime.close()
+    for running in started:
+        await running.server.stop(0)
+        if not running.runtime.stop.is_set():
+            await running.runtime.close()
 
 
 @dataclass
@@ -88,19 +88,16 @@ class CustomerEventSource:
             update_time=timestamp_of(created),
         )
 
-    def envelope(self, name: str, customer: cpb.Customer, *, version: int | None = None) -> Envelope:
+    def envelope(self, event: type[CustomerEvent], customer: cpb.Customer, *, version: int | None = None) -> Envelope:
         version = version or self.versions.get(customer.id, 0) + 1
         self.versions[customer.id] = max(version, self.versions.get(customer.id, 0))
         customer.version = version
-        message = {
-            "customer_created": events_pb2.CustomerCreated(customer=customer),
-            "customer_updated": events_pb2.CustomerUpdated(customer=customer, changed_fields=["lifecycle_stage"]),
-            "customer_owner_changed": events_pb2.CustomerOwnerChanged(customer=customer),
-            "customer_archived": events_pb2.CustomerArchived(customer=customer),
-        }[name]
+        message: Message = event(customer=customer)
+        if isinstance(message, events_pb2.CustomerUpdated):
+            message.changed_fields.append("lifecycle_stage")
         envelope = Envelope(
             id=str(uuid.uuid4()),
-            type=event_type("customer", name),
+            type=event_type_of(event),
             tenant_id=customer.tenant_id,
             org_unit_id=customer.org_unit_id,
             aggregate_id=customer.id,

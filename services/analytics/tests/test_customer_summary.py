@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from sqlalchemy import func, select
 
 from crm.customer.v1 import customer_pb2 as cpb
+from crm.customer.v1.events_pb2 import CustomerArchived, CustomerCreated, CustomerOwnerChanged, CustomerUpdated
+from crm_analytics.customer_summary.events import CUSTOMER_SUMMARY
 from crm_analytics.customer_summary.models import CustomerFact
 from crm_analytics.customer_summary.service import CustomerSummary, customer_summary
-from crm_analytics.database import EVENT_TABLES
-from crm_analytics.server import consumer_name
 from crmkit.events import stream_name
 from crmkit.identity import Identity, Role
 from crmkit.runtime import ServiceRuntime
+from crmkit.testing.events import eventually
 
 FROM, TO = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 
@@ -26,17 +26,15 @@ async def summary_for(runtime: ServiceRuntime, identity: Identity) -> CustomerSu
         )
 
 
-async def wait_for_inbox(runtime: ServiceRuntime, count: int, within: float = 15.0) -> None:
-    """Poll until the consumer has taken `count` events (bounded; no fixed sleeps)."""
-    deadline = asyncio.get_running_loop().time() + within
-    seen = -1
-    while asyncio.get_running_loop().time() < deadline:
+async def wait_for_inbox(runtime: ServiceRuntime, count: int) -> None:
+    """Until the consumer has taken `count` events (bounded; no fixed sleeps)."""
+
+    async def taken() -> bool:
         async with runtime.sessions() as session:
-            seen = await session.scalar(select(func.count()).select_from(EVENT_TABLES.inbox)) or 0
-        if seen >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"consumer took {seen} of {count} events in {within}s")
+            seen = await session.scalar(select(func.count()).select_from(runtime.tables.inbox)) or 0
+        return seen >= count
+
+    await eventually(taken, attempts=300)
 
 
 def cells(summary: CustomerSummary) -> set[tuple[str, str, str, str, int]]:
@@ -50,7 +48,7 @@ async def test_summary_counts_customers_per_owner_stage_and_type(start_analytics
     second = events.customer(owner_id="rep-a", unit=org.shop_a, stage=cpb.LIFECYCLE_STAGE_SIGNED)
     third = events.customer(owner_id="rep-c", unit=org.shop_b, type_="中餐")
     for customer in (first, second, third):
-        await events.publish(events.envelope("customer_created", customer))
+        await events.publish(events.envelope(CustomerCreated, customer))
     await wait_for_inbox(runtime, 3)
 
     boss = org.person(Role.BOSS, org.hq)
@@ -76,8 +74,8 @@ async def test_new_customers_per_day_use_the_shanghai_calendar_day_of_creation(
     early = events.customer(
         owner_id="rep-a", unit=org.shop_a, created_at=dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)
     )
-    await events.publish(events.envelope("customer_created", late))
-    await events.publish(events.envelope("customer_created", early))
+    await events.publish(events.envelope(CustomerCreated, late))
+    await events.publish(events.envelope(CustomerCreated, early))
     await wait_for_inbox(runtime, 2)
 
     summary = await summary_for(runtime, org.person(Role.ADMIN, org.hq))
@@ -88,11 +86,11 @@ async def test_new_customers_per_day_use_the_shanghai_calendar_day_of_creation(
 async def test_a_redelivered_event_is_not_counted_twice(start_analytics, events, pg_database_url) -> None:  # type: ignore[no-untyped-def]
     org = events.org
     runtime = await start_analytics(pg_database_url)
-    envelope = events.envelope("customer_created", events.customer(owner_id="rep-a", unit=org.shop_a))
+    envelope = events.envelope(CustomerCreated, events.customer(owner_id="rep-a", unit=org.shop_a))
     # A different Nats-Msg-Id gets past the broker's de-duplication: only the inbox stands guard.
     await events.publish(envelope, msg_id="first-delivery")
     await events.publish(envelope, msg_id="second-delivery")
-    marker = events.envelope("customer_created", events.customer(owner_id="rep-b", unit=org.shop_a))
+    marker = events.envelope(CustomerCreated, events.customer(owner_id="rep-b", unit=org.shop_a))
     await events.publish(marker)
     await wait_for_inbox(runtime, 2)
     # The marker was published last, so by the time it is in, the duplicate has been seen too.
@@ -101,7 +99,7 @@ async def test_a_redelivered_event_is_not_counted_twice(start_analytics, events,
 
     assert summary.total == 2
     async with runtime.sessions() as session:
-        inbox_rows = await session.scalar(select(func.count()).select_from(EVENT_TABLES.inbox))
+        inbox_rows = await session.scalar(select(func.count()).select_from(runtime.tables.inbox))
     assert inbox_rows == 2
 
 
@@ -110,14 +108,14 @@ async def test_stage_change_owner_change_and_archive_move_the_counts(start_analy
     runtime = await start_analytics(pg_database_url)
     moved = events.customer(owner_id="rep-a", unit=org.shop_a)
     archived = events.customer(owner_id="rep-a", unit=org.shop_a)
-    await events.publish(events.envelope("customer_created", moved))
-    await events.publish(events.envelope("customer_created", archived))
+    await events.publish(events.envelope(CustomerCreated, moved))
+    await events.publish(events.envelope(CustomerCreated, archived))
     moved.lifecycle_stage = cpb.LIFECYCLE_STAGE_SIGNED
-    await events.publish(events.envelope("customer_updated", moved))
+    await events.publish(events.envelope(CustomerUpdated, moved))
     moved.owner_id, moved.org_unit_id, moved.org_path = "rep-c", org.shop_b, org.path(org.shop_b)
-    await events.publish(events.envelope("customer_owner_changed", moved))
+    await events.publish(events.envelope(CustomerOwnerChanged, moved))
     archived.archived = True
-    await events.publish(events.envelope("customer_archived", archived))
+    await events.publish(events.envelope(CustomerArchived, archived))
     await wait_for_inbox(runtime, 5)
 
     summary = await summary_for(runtime, org.person(Role.ADMIN, org.hq))
@@ -131,11 +129,11 @@ async def test_an_older_event_arriving_late_does_not_overwrite_a_newer_state(
     org = events.org
     runtime = await start_analytics(pg_database_url)
     customer = events.customer(owner_id="rep-a", unit=org.shop_a)
-    created = events.envelope("customer_created", customer, version=1)
+    created = events.envelope(CustomerCreated, customer, version=1)
     customer.lifecycle_stage = cpb.LIFECYCLE_STAGE_SIGNED
-    signed = events.envelope("customer_updated", customer, version=3)
+    signed = events.envelope(CustomerUpdated, customer, version=3)
     customer.lifecycle_stage = cpb.LIFECYCLE_STAGE_PROSPECT
-    stale = events.envelope("customer_updated", customer, version=2)
+    stale = events.envelope(CustomerUpdated, customer, version=2)
     for envelope in (created, signed, stale):
         await events.publish(envelope)
     await wait_for_inbox(runtime, 3)
@@ -150,7 +148,7 @@ async def test_each_role_sees_only_its_scope_in_the_summary(start_analytics, eve
     runtime = await start_analytics(pg_database_url)
     rep_a = org.person(Role.SALES, org.shop_a)
     for owner, unit in ((rep_a.principal_id, org.shop_a), ("rep-b", org.shop_a), ("rep-c", org.shop_b)):
-        await events.publish(events.envelope("customer_created", events.customer(owner_id=owner, unit=unit)))
+        await events.publish(events.envelope(CustomerCreated, events.customer(owner_id=owner, unit=unit)))
     await wait_for_inbox(runtime, 3)
 
     assert (await summary_for(runtime, rep_a)).total == 1
@@ -172,11 +170,11 @@ async def test_replaying_the_stream_into_an_empty_database_gives_the_same_number
             unit=org.shop_a if index % 2 else org.shop_b,
             created_at=dt.datetime(2026, 11, 1 + index, 3, 0, tzinfo=dt.UTC),
         )
-        await events.publish(events.envelope("customer_created", customer))
+        await events.publish(events.envelope(CustomerCreated, customer))
         published += 1
         if index % 4 == 0:
             customer.lifecycle_stage = cpb.LIFECYCLE_STAGE_SIGNED
-            await events.publish(events.envelope("customer_updated", customer))
+            await events.publish(events.envelope(CustomerUpdated, customer))
             published += 1
     await wait_for_inbox(runtime, published)
     admin = org.person(Role.ADMIN, org.hq)
@@ -184,7 +182,7 @@ async def test_replaying_the_stream_into_an_empty_database_gives_the_same_number
     await runtime.close()
     # Replay from the start: drop the durable consumer so a fresh one delivers everything again.
     await events.nc.jetstream().delete_consumer(
-        stream_name("customer", events.namespace), consumer_name(events.namespace)
+        stream_name("customer", events.namespace), CUSTOMER_SUMMARY.durable_name("analytics", events.namespace)
     )
 
     replayed = await start_analytics(second_database)

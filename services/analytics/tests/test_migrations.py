@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from crm_analytics.customer_summary import models  # noqa: F401  (registers the tables)
-from crm_analytics.database import Base
-from crm_analytics.server import MIGRATIONS
+from crm_analytics.spec import SPEC
 from crmkit.testing.migrations import schema_drift
 
 
 async def test_migrations_produce_the_schema_of_the_models(pg_database_url: str) -> None:
-    assert await schema_drift(pg_database_url, MIGRATIONS, Base.metadata) == []
+    assert await schema_drift(pg_database_url, SPEC.migrations, SPEC.metadata) == []

@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
 from crm.events.v1.envelope_pb2 import Envelope
-from crm_customer import server
 from crm_customer.customers.models import Customer
-from crm_customer.settings import CustomerSettings
+from crm_customer.server import SPEC
 from crmkit.grpc_server import ERROR_FIELD_KEY, decode_field
 from crmkit.identity import Identity
 from crmkit.runtime import ServiceRuntime
-from crmkit.testing.harness import OrgTree, TestKeys, channel_to, make_keys, start_grpc
+from crmkit.testing.harness import OrgTree, TestKeys, make_keys
+from crmkit.testing.services import running_service
 
 
 @dataclass(frozen=True)
@@ -109,34 +109,17 @@ def keys(tmp_path: Path) -> TestKeys:
 async def serve_customer_service(
     database_url: str, nats_url: str, namespace: str, keys: TestKeys
 ) -> AsyncIterator[CustomerHarness]:
-    settings = CustomerSettings(
-        database_url=database_url,
-        nats_url=nats_url,
-        event_namespace=namespace,
-        identity_public_key_file=keys.public_path,
-    )
-    runtime = await server.start(settings)
-    servicer = server.servicer_for(runtime)
-
-    def register(grpc_server: grpc.aio.Server) -> None:
-        customer_pb2_grpc.add_CustomerServiceServicer_to_server(servicer, grpc_server)
-
-    grpc_server = await start_grpc(
-        service="customer", verifier=keys.verifier, registrars=[register], service_names=[server.SERVICE_NAME]
-    )
-    channel = channel_to(grpc_server)
-    try:
+    async with running_service(SPEC, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys) as (
+        running,
+        channel,
+    ):
         yield CustomerHarness(
-            runtime=runtime,
+            runtime=running.runtime,
             stub=customer_pb2_grpc.CustomerServiceStub(channel),
             keys=keys,
             org=OrgTree.create(),
-            namespace=settings.event_namespace,
+            namespace=namespace,
         )
-    finally:
-        await channel.close()
-        await grpc_server.stop(grace=1)
-        await runtime.close()
 
 
 @pytest_asyncio.fixture

@@ -8,15 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crm_customer.customers import models  # noqa: F401  (registers the tables)
-from crm_customer.database import Base
-from crm_customer.server import MIGRATIONS
+from crm_customer.server import SPEC
 from crmkit.db import create_engine, upgrade_database
 from crmkit.testing.migrations import schema_drift
 
 
 async def test_migrations_produce_the_schema_of_the_models(pg_database_url: str) -> None:
-    assert await schema_drift(pg_database_url, MIGRATIONS, Base.metadata) == []
+    assert await schema_drift(pg_database_url, SPEC.migrations, SPEC.metadata) == []
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -31,7 +29,7 @@ async def test_contacts_entered_before_positions_existed_keep_the_order_they_wer
     empty_database_url: str,
 ) -> None:
     url = empty_database_url
-    await upgrade_database(MIGRATIONS, url, "0002")
+    await upgrade_database(SPEC.migrations, url, SPEC.metadata, "0002")
     engine = create_engine(url)
     entered = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
     # Shown by created_at: 甲 first, then 乙 and 丙, entered together (one created_at) in that
@@ -57,7 +55,7 @@ async def test_contacts_entered_before_positions_existed_keep_the_order_they_wer
                     ),
                     {"id": contact_id, "name": name, "created": created},
                 )
-        await upgrade_database(MIGRATIONS, url)
+        await upgrade_database(SPEC.migrations, url, SPEC.metadata)
         async with engine.connect() as connection:
             rows = (await connection.execute(text("SELECT name, position FROM contacts ORDER BY position"))).all()
     finally:

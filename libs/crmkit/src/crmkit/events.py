@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -35,7 +36,14 @@ class EventTables:
 
 
 def event_tables(metadata: MetaData) -> EventTables:
-    """Declare the outbox, inbox and dead-letter tables in a service's own metadata."""
+    """Declare the outbox, inbox and dead-letter tables in a service's own metadata (once: a
+    second call returns the tables already declared)."""
+    if "outbox" in metadata.tables:
+        return EventTables(
+            outbox=metadata.tables["outbox"],
+            inbox=metadata.tables["inbox"],
+            dead_letters=metadata.tables["dead_letters"],
+        )
     outbox = Table(
         "outbox",
         metadata,
@@ -78,6 +86,29 @@ def event_tables(metadata: MetaData) -> EventTables:
     return EventTables(outbox=outbox, inbox=inbox, dead_letters=dead_letters)
 
 
+# An event's name, its producer and its subject all come from its protobuf message, so they are
+# written once: `crm.customer.v1.CustomerCreated` is event `customer_created` of `customer`.
+_PACKAGE = re.compile(r"^crm\.([a-z][a-z0-9_]*)\.v[0-9]+$")
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def event_name_of(message_type: type[Message]) -> str:
+    return _WORD_START.sub("_", message_type.DESCRIPTOR.name).lower()
+
+
+def producer_of(message_type: type[Message]) -> str:
+    """The service that publishes this event: the `<service>` of its `crm.<service>.v1` package."""
+    package = message_type.DESCRIPTOR.file.package
+    found = _PACKAGE.match(package)
+    if found is None:
+        raise ValueError(f"{message_type.DESCRIPTOR.full_name} is not in a crm.<service>.v1 package")
+    return found.group(1)
+
+
+def event_type_of(message_type: type[Message]) -> str:
+    return event_type(producer_of(message_type), event_name_of(message_type))
+
+
 def subject_for(service: str, event_name: str, namespace: str = "") -> str:
     """crm.<service>.v1.<event_name>, optionally under a namespace (isolated test runs)."""
     return f"{namespace}crm.{service}.v1.{event_name}"
@@ -102,8 +133,6 @@ async def add_event(
     session: AsyncSession,
     tables: EventTables,
     *,
-    service: str,
-    event_name: str,
     message: Message,
     tenant_id: str,
     org_unit_id: str,
@@ -112,8 +141,13 @@ async def add_event(
     occurred_at: dt.datetime,
     actor_id: str,
     namespace: str = "",
+    service: str | None = None,
+    event_name: str | None = None,
 ) -> Envelope:
-    """Record an event in the outbox inside the caller's transaction (never commits)."""
+    """Record an event in the outbox inside the caller's transaction (never commits). Its
+    service and name come from the message's type unless given (tests publish wrapper types)."""
+    service = service or producer_of(type(message))
+    event_name = event_name or event_name_of(type(message))
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     envelope = Envelope(

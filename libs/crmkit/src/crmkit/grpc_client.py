@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import grpc
+from google.protobuf.descriptor_pb2 import MethodOptions
 from opentelemetry import propagate
 
 DEFAULT_DEADLINE = 5.0
@@ -32,6 +34,22 @@ def retry_service_config(idempotent_methods: Sequence[tuple[str, str]]) -> str:
         if idempotent_methods
         else {}
     )
+
+
+# A method declares whether it may be repeated once, in its proto (`option idempotency_level`).
+RETRYABLE_LEVELS = (MethodOptions.NO_SIDE_EFFECTS, MethodOptions.IDEMPOTENT)
+
+
+def retryable_methods(component: str) -> list[tuple[str, str]]:
+    """(service, method) pairs of a component's API (`crm/<name>/v1/<name>.proto`) that are safe
+    to repeat, as their protos declare."""
+    module = importlib.import_module(f"crm.{component}.v1.{component}_pb2")
+    return [
+        (service.full_name, method.name)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+        if method.GetOptions().idempotency_level in RETRYABLE_LEVELS
+    ]
 
 
 class _TracedUnaryUnary(grpc.aio.UnaryUnaryMultiCallable):  # type: ignore[type-arg]
@@ -121,3 +139,10 @@ def open_channel(
         ],
     )
     return ServiceChannel(channel, default_deadline)
+
+
+def open_component_channel(
+    component: str, target: str, *, default_deadline: float = DEFAULT_DEADLINE
+) -> ServiceChannel:
+    """A channel to a registry component, retrying the reads its protos mark."""
+    return open_channel(target, idempotent_methods=retryable_methods(component), default_deadline=default_deadline)

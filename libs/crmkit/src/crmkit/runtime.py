@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvloop
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crmkit import bus
+from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory, create_engine, session_factory, upgrade_database
 from crmkit.events import EventTables
-from crmkit.grpc_server import GrpcServer, Registrar
-from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentityVerifier
 from crmkit.metrics import serve_metrics
 from crmkit.relay import OutboxRelay
@@ -47,6 +43,7 @@ class ServiceRuntime:
     tables: EventTables
     namespace: str
     relay: OutboxRelay
+    clock: Clock = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # Extra resources a service opened (e.g. a driver pool); closed before the engine.
@@ -86,9 +83,12 @@ async def start_runtime(
     tables: EventTables,
     namespace: str = "",
     migrate: bool = True,
+    clock: Clock = utcnow,
 ) -> ServiceRuntime:
+    """`migrations_dir` is the service's folder of revisions; its tables are the metadata the
+    event tables were declared in."""
     if migrate:
-        await upgrade_database(migrations_dir, database_url)
+        await upgrade_database(migrations_dir, database_url, tables.outbox.metadata)
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     nc = await bus.connect(settings.nats_url, name=f"crm-{name}")
@@ -106,6 +106,7 @@ async def start_runtime(
         tables=tables,
         namespace=namespace,
         relay=relay,
+        clock=clock,
     )
     runtime.spawn(relay.run)
     return runtime
@@ -121,63 +122,7 @@ def load_verifier(settings: ServiceSettings) -> IdentityVerifier:
     return IdentityVerifier.from_file(path)
 
 
-async def serve_forever(
-    runtime: ServiceRuntime,
-    *,
-    registrars: Sequence[Registrar],
-    service_names: Sequence[str],
-    grace: float = 10.0,
-) -> None:
-    """Serve gRPC until SIGINT/SIGTERM, then drain calls and background work."""
-    settings = runtime.settings
-    server = GrpcServer(
-        service=runtime.name,
-        verifier=load_verifier(settings),
-        registrars=registrars,
-        service_names=service_names,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-    )
-    await server.start()
-    freeze_startup_heap()
-    log.info("crm-%s serving gRPC on %s:%d", runtime.name, settings.grpc_host, server.port)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runtime.stop.set)
-    await runtime.stop.wait()
-    log.info("crm-%s stopping", runtime.name)
-    await server.stop(grace)
-    await runtime.close()
-
-
 def prepare_process(settings: ServiceSettings, name: str) -> None:
     setup_logging(f"crm-{name}", json_logs=settings.log_json, level=settings.log_level)
     setup_tracing(f"crm-{name}")
     serve_metrics(settings.metrics_port, host=settings.grpc_host)
-
-
-def run_cli(
-    name: str,
-    *,
-    settings: ServiceSettings,
-    database_url: str,
-    migrations_dir: Path,
-    serve: Callable[[], Coroutine[Any, Any, None]],
-    argv: Sequence[str],
-) -> None:
-    """`python -m crm_<name> [serve|migrate]`: migrate is what the Kubernetes Job runs."""
-    command = argv[0] if argv else "serve"
-    if command == "migrate":
-        asyncio.run(upgrade_database(migrations_dir, database_url))
-        return
-    if command != "serve":
-        raise SystemExit(f"usage: crm-{name} [serve|migrate]")
-    prepare_process(settings, name)
-    if make_url(database_url).get_backend_name() == "postgresql":
-        # uvloop, as uvicorn gives the gateway: asyncpg's socket writes on the default loop
-        # were a sixth of the customer service's time under load.
-        uvloop.run(serve())
-    else:
-        # On the embedded SQLite default, uvloop with aiosqlite's worker thread stalled the
-        # demo load (creates ran past their deadline); the standard loop serves it well.
-        asyncio.run(serve())

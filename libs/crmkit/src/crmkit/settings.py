@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Self
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crmkit.components import component
 
 DEFAULT_STATE_DIR = Path(".crm")
 
@@ -43,6 +46,31 @@ class ServiceSettings(BaseSettings):
     event_namespace: str = Field(default="", validation_alias=AliasChoices("CRM_EVENT_NAMESPACE"))
     # Stream replicas: 1 for make run, 3 on a NATS cluster.
     stream_replicas: int = Field(default=1, validation_alias=AliasChoices("CRM_STREAM_REPLICAS"))
+    # Where the components this one calls listen, by name (CRM_<NAME>_<CALLEE>_ADDR each).
+    upstreams: dict[str, str] = Field(default_factory=dict)
 
     def sqlite_default(self, name: str) -> str:
         return f"sqlite+aiosqlite:///{state_dir() / (name + '.db')}"
+
+    @classmethod
+    def load(cls, name: str, **values: Any) -> Self:
+        """Settings of registry component `name`: environment variables prefixed CRM_<NAME>_
+        (the shared ones unprefixed), then `values`; what neither sets comes from the registry
+        (ports) or the embedded default (a SQLite file under the state directory)."""
+        entry = component(name)
+        settings = cls(_env_prefix=entry.env_prefix, **values)
+        defaults: dict[str, Any] = {
+            "grpc_port": entry.grpc_port,
+            "metrics_port": entry.metrics_port,
+            "database_url": settings.sqlite_default(name),
+        }
+        unset = {key: value for key, value in defaults.items() if key not in settings.model_fields_set}
+        if not settings.database_url:
+            unset["database_url"] = defaults["database_url"]
+        unset["upstreams"] = {
+            callee: settings.upstreams.get(callee)
+            or os.environ.get(f"{entry.env_prefix}{callee.upper()}_ADDR")
+            or f"127.0.0.1:{component(callee).grpc_port}"
+            for callee in entry.calls
+        }
+        return settings.model_copy(update=unset)

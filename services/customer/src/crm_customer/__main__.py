@@ -1,25 +1,12 @@
-"""`python -m crm_customer [serve|migrate]`."""
+"""`python -m crm_customer [serve|migrate|revision MESSAGE]`."""
 
-from __future__ import annotations
-
-import sys
-
-from crm_customer.server import MIGRATIONS, serve
-from crm_customer.settings import get_settings
-from crmkit.runtime import run_cli
+from crm_customer.server import SPEC
+from crmkit.service import main
 
 
-def main() -> None:
-    settings = get_settings()
-    run_cli(
-        "customer",
-        settings=settings,
-        database_url=settings.resolved_database_url(),
-        migrations_dir=MIGRATIONS,
-        serve=lambda: serve(settings),
-        argv=sys.argv[1:],
-    )
+def run() -> None:
+    main(SPEC)
 
 
 if __name__ == "__main__":
-    main()
+    run()

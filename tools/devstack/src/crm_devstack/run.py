@@ -12,7 +12,8 @@ from pathlib import Path
 
 from crm_devstack.demo_data import TENANT_NAME
 from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
-from crm_devstack.stack import Stack, StackConfig
+from crm_devstack.stack import Stack, StackConfig, start_order
+from crmkit.components import registry
 
 DEMO_MARKER = "demo-loaded"
 
@@ -25,19 +26,29 @@ def main() -> None:
     if first_start and not admin_password:
         admin_password = secrets.token_urlsafe(12)
         generated = True
+    components = registry().values()
     database_urls = {
-        component: os.environ[f"CRM_{component.upper()}_DATABASE_URL"]
-        for component in ("customer", "analytics", "gateway")
-        if os.environ.get(f"CRM_{component.upper()}_DATABASE_URL")
+        c.name: os.environ[f"{c.env_prefix}DATABASE_URL"]
+        for c in components
+        if os.environ.get(f"{c.env_prefix}DATABASE_URL")
+    }
+    # The registry's ports, each overridable by the component's own variable.
+    ports = {
+        c.name: int(os.environ.get(f"{c.env_prefix}HTTP_PORT", c.http_port))
+        if c.kind == "http"
+        else int(os.environ.get(f"{c.env_prefix}GRPC_PORT", c.grpc_port))
+        for c in components
+    }
+    metrics_ports = {
+        c.name: int(os.environ.get(f"{c.env_prefix}METRICS_PORT", c.metrics_port))
+        for c in components
+        if c.kind == "grpc"
     }
     stack = Stack(
         StackConfig(
             state_dir=state_dir,
-            http_port=int(os.environ.get("CRM_GATEWAY_HTTP_PORT", "8000")),
-            customer_port=int(os.environ.get("CRM_CUSTOMER_GRPC_PORT", "50051")),
-            analytics_port=int(os.environ.get("CRM_ANALYTICS_GRPC_PORT", "50052")),
-            customer_metrics_port=int(os.environ.get("CRM_CUSTOMER_METRICS_PORT", "9101")),
-            analytics_metrics_port=int(os.environ.get("CRM_ANALYTICS_METRICS_PORT", "9102")),
+            ports=ports,
+            metrics_ports=metrics_ports,
             nats_url=os.environ.get("CRM_NATS_URL", ""),
             database_urls=database_urls,
             admin_password=admin_password,
@@ -54,7 +65,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        print("启动中 / starting NATS, customer, analytics, gateway …", flush=True)
+        print(f"启动中 / starting NATS, {', '.join(c.name for c in start_order())} …", flush=True)
         stack.start()
         if first_start:
             print("首次启动，正在载入演示数据 / loading demo data (about 500 customers) …", flush=True)
@@ -62,14 +73,16 @@ def main() -> None:
             asyncio.run(load_demo(stack.gateway_url, admin_password))
             (state_dir / DEMO_MARKER).write_text("loaded\n")
             print(f"演示数据已载入 / demo data loaded in {time.monotonic() - started:.1f}s", flush=True)
+        metrics_urls = ", ".join(
+            f"http://127.0.0.1:{port}/metrics ({name})" for name, port in stack.config.metrics_ports.items()
+        )
         print(
             f"""
   客源 Keyuan CRM is running
   Gateway  {stack.gateway_url}
   API docs {stack.gateway_url}/docs
   NATS     {stack.config.nats_url}
-  Metrics  {stack.gateway_url}/metrics, http://127.0.0.1:{stack.config.customer_metrics_port}/metrics (customer), \
-http://127.0.0.1:{stack.config.analytics_metrics_port}/metrics (analytics)
+  Metrics  {stack.gateway_url}/metrics, {metrics_urls}
   Logs     {state_dir / "logs"}
   登录 / log in: POST {stack.gateway_url}/api/v1/auth/login {{"username": "admin", "password": …}}""",
             flush=True,

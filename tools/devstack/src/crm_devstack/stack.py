@@ -15,9 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from crmkit.components import Component, registry
 from crmkit.identity import generate_keypair
-
-COMPONENTS = ("customer", "analytics", "gateway")
 
 
 def free_port() -> int:
@@ -51,14 +50,34 @@ def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes]
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def start_order() -> list[Component]:
+    """Every component after the ones it calls."""
+    ordered: list[Component] = []
+
+    def visit(component: Component) -> None:
+        if component in ordered:
+            return
+        for callee in component.calls:
+            visit(registry()[callee])
+        ordered.append(component)
+
+    for component in registry().values():
+        visit(component)
+    return ordered
+
+
+# The repository's checkout, when this runs from one: its components' sources go on the
+# children's PYTHONPATH, so a component added to the registry runs before it is installed.
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
 @dataclass
 class StackConfig:
     state_dir: Path
-    http_port: int = 8000
-    customer_port: int = 0
-    analytics_port: int = 0
-    customer_metrics_port: int = 0
-    analytics_metrics_port: int = 0
+    # Each component's own port (gRPC, or HTTP for the gateway) and each gRPC component's
+    # metrics port, by component name; a component left out gets a free port.
+    ports: dict[str, int] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     nats_url: str = ""
     database_urls: dict[str, str] = field(default_factory=dict)
     event_namespace: str = ""
@@ -75,9 +94,13 @@ class Stack:
     config: StackConfig
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def port(self, component: str) -> int:
+        return self.config.ports[component]
+
     @property
     def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.http_port}"
+        http = next(c for c in registry().values() if c.kind == "http")
+        return f"http://127.0.0.1:{self.port(http.name)}"
 
     def _env(self) -> dict[str, str]:
         cfg = self.config
@@ -91,20 +114,24 @@ class Stack:
                 "CRM_IDENTITY_PUBLIC_KEY_FILE": str(keys / "identity_public.pem"),
                 "CRM_IDENTITY_PRIVATE_KEY_FILE": str(keys / "identity_private.pem"),
                 "CRM_LOG_JSON": "1" if cfg.json_logs else "0",
-                "CRM_CUSTOMER_GRPC_PORT": str(cfg.customer_port),
-                "CRM_CUSTOMER_METRICS_PORT": str(cfg.customer_metrics_port),
-                "CRM_ANALYTICS_GRPC_PORT": str(cfg.analytics_port),
-                "CRM_ANALYTICS_METRICS_PORT": str(cfg.analytics_metrics_port),
-                "CRM_GATEWAY_HTTP_PORT": str(cfg.http_port),
-                "CRM_GATEWAY_CUSTOMER_ADDR": f"127.0.0.1:{cfg.customer_port}",
-                "CRM_GATEWAY_ANALYTICS_ADDR": f"127.0.0.1:{cfg.analytics_port}",
                 "CRM_BOOTSTRAP_TENANT_NAME": cfg.tenant_name,
             }
         )
+        for component in registry().values():
+            prefix = component.env_prefix
+            if component.kind == "http":
+                env[f"{prefix}HTTP_PORT"] = str(cfg.ports[component.name])
+            else:
+                env[f"{prefix}GRPC_PORT"] = str(cfg.ports[component.name])
+                env[f"{prefix}METRICS_PORT"] = str(cfg.metrics_ports[component.name])
+            for callee in component.calls:
+                env[f"{prefix}{callee.upper()}_ADDR"] = f"127.0.0.1:{cfg.ports[callee]}"
         if cfg.admin_password:
             env["CRM_BOOTSTRAP_ADMIN_PASSWORD"] = cfg.admin_password
-        for component, url in cfg.database_urls.items():
-            env[f"CRM_{component.upper()}_DATABASE_URL"] = url
+        for name, url in cfg.database_urls.items():
+            env[f"{registry()[name].env_prefix}DATABASE_URL"] = url
+        sources = [str(REPO_ROOT / c.src_dir) for c in registry().values() if (REPO_ROOT / c.src_dir).is_dir()]
+        env["PYTHONPATH"] = os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])
         return env
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
@@ -118,15 +145,17 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start(self, *, timeout: float = 60.0, components: Sequence[str] = COMPONENTS) -> None:
+    def start(self, *, timeout: float = 60.0, components: Sequence[str] | None = None) -> None:
+        """NATS (unless the config names one), then the components (all of them by default),
+        each after the ones it calls."""
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         keys = cfg.state_dir / "keys"
         generate_keypair(keys / "identity_private.pem", keys / "identity_public.pem")
-        cfg.customer_port = cfg.customer_port or free_port()
-        cfg.analytics_port = cfg.analytics_port or free_port()
-        cfg.customer_metrics_port = cfg.customer_metrics_port or free_port()
-        cfg.analytics_metrics_port = cfg.analytics_metrics_port or free_port()
+        for component in registry().values():
+            cfg.ports[component.name] = cfg.ports.get(component.name) or free_port()
+            if component.kind == "grpc":
+                cfg.metrics_ports[component.name] = cfg.metrics_ports.get(component.name) or free_port()
         if not cfg.nats_url:
             port = free_port()
             cfg.nats_url = f"nats://127.0.0.1:{port}"
@@ -135,18 +164,16 @@ class Stack:
                 [nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(cfg.state_dir / "nats")],
             )
             wait_for_port(port, timeout=15, process=nats)
-        for component in components:
-            self.start_component(component, timeout=timeout)
+        wanted = set(components) if components is not None else set(registry())
+        for component in start_order():
+            if component.name in wanted:
+                self.start_component(component.name, timeout=timeout)
 
-    def start_component(self, component: str, *, timeout: float = 60.0) -> None:
-        process = self._spawn(component, [sys.executable, "-m", f"crm_{component}"])
-        port = {
-            "customer": self.config.customer_port,
-            "analytics": self.config.analytics_port,
-            "gateway": self.config.http_port,
-        }[component]
-        wait_for_port(port, timeout=timeout, process=process)
-        if component == "gateway":
+    def start_component(self, name: str, *, timeout: float = 60.0) -> None:
+        component = registry()[name]
+        process = self._spawn(name, [sys.executable, "-m", component.package])
+        wait_for_port(self.port(name), timeout=timeout, process=process)
+        if component.kind == "http":
             self.wait_ready(timeout=timeout)
 
     def wait_ready(self, *, timeout: float = 60.0) -> None:
@@ -175,5 +202,6 @@ class Stack:
             process.wait()
 
     def stop(self) -> None:
-        for component in ("gateway", "analytics", "customer", "nats"):
-            self.stop_component(component)
+        for component in reversed(start_order()):
+            self.stop_component(component.name)
+        self.stop_component("nats")

@@ -15,7 +15,7 @@ from crmkit.db import create_engine, upgrade_database
 
 async def schema_drift(database_url: str, migrations_dir: Path, metadata: MetaData) -> list[Any]:
     """Differences Alembic would autogenerate after applying every migration (empty = in step)."""
-    await upgrade_database(migrations_dir, database_url)
+    await upgrade_database(migrations_dir, database_url, metadata)
     engine = create_engine(database_url)
 
     def compare(connection: Connection) -> list[Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,26 +10,20 @@ from crm.customer.v1 import customer_pb2, events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm_analytics.customer_summary.models import CustomerFact
 from crmkit.clock import shanghai_date
-from crmkit.consumer import EventHandler, PermanentEventError
-from crmkit.events import event_type
+from crmkit.consumer import PermanentEventError
+from crmkit.enums import ProtoEnum
+from crmkit.service import Subscription
 
-CONSUMER_NAME = "analytics-customer-summary"
-_STAGES = {
-    customer_pb2.LIFECYCLE_STAGE_LEAD: "lead",
-    customer_pb2.LIFECYCLE_STAGE_PROSPECT: "prospect",
-    customer_pb2.LIFECYCLE_STAGE_SIGNED: "signed",
-    customer_pb2.LIFECYCLE_STAGE_DORMANT: "dormant",
-    customer_pb2.LIFECYCLE_STAGE_LOST: "lost",
-}
+STAGES = ProtoEnum(customer_pb2.LifecycleStage)
 
 
 async def apply_snapshot(session: AsyncSession, envelope: Envelope, customer: customer_pb2.Customer) -> None:
     """Apply the customer as it was after the event, unless a newer version is already in."""
     if not customer.id or customer.tenant_id != envelope.tenant_id:
         raise PermanentEventError(f"event {envelope.id} carries no customer of tenant {envelope.tenant_id}")
-    stage = _STAGES.get(customer.lifecycle_stage)
-    if stage is None:
+    if customer.lifecycle_stage == 0 or customer.lifecycle_stage not in customer_pb2.LifecycleStage.values():
         raise PermanentEventError(f"event {envelope.id} has unknown lifecycle stage {customer.lifecycle_stage}")
+    stage = STAGES.from_proto(customer.lifecycle_stage)
     version = envelope.aggregate_version or customer.version
     fact = await session.get(CustomerFact, (customer.tenant_id, customer.id))
     if fact is not None and fact.version >= version:
@@ -52,38 +45,25 @@ async def apply_snapshot(session: AsyncSession, envelope: Envelope, customer: cu
             setattr(fact, key, value)
 
 
-def _unpack(
-    envelope: Envelope,
-    message_type: type[events_pb2.CustomerCreated]
-    | type[events_pb2.CustomerUpdated]
-    | type[events_pb2.CustomerOwnerChanged]
-    | type[events_pb2.CustomerArchived],
-) -> customer_pb2.Customer:
-    message = message_type()
-    if not envelope.payload.Unpack(message):
-        raise PermanentEventError(f"event {envelope.id} payload is not {message_type.DESCRIPTOR.full_name}")
-    return message.customer
+CustomerEvent = (
+    events_pb2.CustomerCreated
+    | events_pb2.CustomerUpdated
+    | events_pb2.CustomerOwnerChanged
+    | events_pb2.CustomerArchived
+)
 
 
-async def on_customer_created(session: AsyncSession, envelope: Envelope) -> None:
-    await apply_snapshot(session, envelope, _unpack(envelope, events_pb2.CustomerCreated))
+async def on_customer_event(session: AsyncSession, event: CustomerEvent, envelope: Envelope) -> None:
+    """Every customer event carries the customer as it was after it."""
+    await apply_snapshot(session, envelope, event.customer)
 
 
-async def on_customer_updated(session: AsyncSession, envelope: Envelope) -> None:
-    await apply_snapshot(session, envelope, _unpack(envelope, events_pb2.CustomerUpdated))
-
-
-async def on_customer_owner_changed(session: AsyncSession, envelope: Envelope) -> None:
-    await apply_snapshot(session, envelope, _unpack(envelope, events_pb2.CustomerOwnerChanged))
-
-
-async def on_customer_archived(session: AsyncSession, envelope: Envelope) -> None:
-    await apply_snapshot(session, envelope, _unpack(envelope, events_pb2.CustomerArchived))
-
-
-HANDLERS: Mapping[str, EventHandler] = {
-    event_type("customer", "customer_created"): on_customer_created,
-    event_type("customer", "customer_updated"): on_customer_updated,
-    event_type("customer", "customer_owner_changed"): on_customer_owner_changed,
-    event_type("customer", "customer_archived"): on_customer_archived,
-}
+CUSTOMER_SUMMARY = Subscription(
+    "customer-summary",
+    {
+        events_pb2.CustomerCreated: on_customer_event,
+        events_pb2.CustomerUpdated: on_customer_event,
+        events_pb2.CustomerOwnerChanged: on_customer_event,
+        events_pb2.CustomerArchived: on_customer_event,
+    },
+)

@@ -7,9 +7,8 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_analytics.database import Base
-
-BYTEWISE_400 = String(400, collation="C").with_variant(String(400), "sqlite")
+from crm_analytics import Base
+from crmkit.db import bytewise
 
 
 class CustomerFact(Base):
@@ -20,7 +19,7 @@ class CustomerFact(Base):
     tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_unit_id: Mapped[str] = mapped_column(String(36))
-    org_path: Mapped[str] = mapped_column(BYTEWISE_400)
+    org_path: Mapped[str] = mapped_column(bytewise(400))
     owner_id: Mapped[str] = mapped_column(String(36))
     lifecycle_stage: Mapped[str] = mapped_column(String(16))
     type: Mapped[str] = mapped_column(String(30))

@@ -12,25 +12,15 @@ from crmkit.db import SessionFactory
 from crmkit.errors import InvalidArgument
 from crmkit.grpc_server import RpcContext
 from crmkit.identity import current_identity
+from crmkit.validate import identifier, iso_date
 
 MAX_RANGE_DAYS = 366
+# Filters name org units and users; longer than any id, shorter than anything harmful.
+FILTER_ID_MAX = 64
 
 
-def _date(value: str, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidArgument(field, "must be a date YYYY-MM-DD / 日期格式应为YYYY-MM-DD") from exc
-
-
-def _short_id(value: str, field: str) -> str:
-    if len(value) > 64:
-        raise InvalidArgument(field, "longer than 64 characters / 超过64个字符")
-    if any(ord(ch) < 32 for ch in value):
-        raise InvalidArgument(field, "contains control characters / 含有控制字符")
-    return value
+def _filter_id(value: str, field_name: str) -> str | None:
+    return identifier(value, field_name, required=False, max_len=FILTER_ID_MAX) or None
 
 
 class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
@@ -42,9 +32,9 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         self, request: pb.GetCustomerSummaryRequest, context: RpcContext
     ) -> pb.GetCustomerSummaryResponse:
         today = self._clock().astimezone(SHANGHAI).date()
-        to_date = _date(request.to_date, "to_date") or today
+        to_date = iso_date(request.to_date, "to_date") or today
         # Clamped so a "to" in the first days of year 1 cannot underflow the calendar.
-        from_date = _date(request.from_date, "from_date") or to_date - dt.timedelta(
+        from_date = iso_date(request.from_date, "from_date") or to_date - dt.timedelta(
             days=min(29, (to_date - dt.date.min).days)
         )
         if from_date > to_date:
@@ -55,8 +45,9 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             summary = await customer_summary(
                 session,
                 identity=current_identity(),
-                org_unit_id=_short_id(request.org_unit_id, "org_unit_id") or None,
-                owner_id=_short_id(request.owner_id, "owner_id") or None,
+                org_unit_id=identifier(request.org_unit_id, "org_unit_id", required=False, max_len=FILTER_ID_MAX)
+                or None,
+                owner_id=identifier(request.owner_id, "owner_id", required=False, max_len=FILTER_ID_MAX) or None,
                 from_date=from_date,
                 to_date=to_date,
             )

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class AnalyticsServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -42,7 +44,9 @@ class AnalyticsServiceStub:
 
 
 class AnalyticsServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
 
     def GetCustomerSummary(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -67,7 +71,9 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AnalyticsService:
-    """Missing associated documentation comment in .proto file."""
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
 
     @staticmethod
     def GetCustomerSummary(request,

@@ -27,6 +27,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class AnalyticsServiceStub:
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -35,10 +39,18 @@ class AnalyticsServiceStub:
 
 @_typing.type_check_only
 class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetCustomerSummary: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetCustomerSummaryRequest, _analytics_pb2.GetCustomerSummaryResponse]  # type: ignore[assignment]
 
 class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
+
     @_abc_1.abstractmethod
     def GetCustomerSummary(
         self,

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class CustomerServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -107,7 +109,9 @@ class CustomerServiceStub:
 
 
 class CustomerServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
 
     def GetCustomer(self, request, context):
         """Missing associated documentation comment in .proto file."""
@@ -279,7 +283,9 @@ def add_CustomerServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CustomerService:
-    """Missing associated documentation comment in .proto file."""
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
 
     @staticmethod
     def GetCustomer(request,

@@ -27,6 +27,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class CustomerServiceStub:
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
@@ -53,6 +57,10 @@ class CustomerServiceStub:
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetCustomer: _aio.UnaryUnaryMultiCallable[_customer_pb2.GetCustomerRequest, _customer_pb2.GetCustomerResponse]  # type: ignore[assignment]
     ListCustomers: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomersRequest, _customer_pb2.ListCustomersResponse]  # type: ignore[assignment]
@@ -75,6 +83,10 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
+    """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
+    exactly those when the service is briefly unavailable, and never a write.
+    """
+
     @_abc_1.abstractmethod
     def GetCustomer(
         self,

@@ -1,0 +1,55 @@
+"""Request validators every servicer shares: clean values out, or INVALID_ARGUMENT naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crmkit.cn import normalize_credit_code, normalize_mobile
+from crmkit.errors import InvalidArgument
+
+# Ids are UUIDs kept in 36-character columns; a longer one could only fail in the database.
+ID_MAX = 36
+
+
+def text(value: str, field_name: str, *, max_len: int, required: bool = False) -> str:
+    cleaned = value.strip()
+    if required and not cleaned:
+        raise InvalidArgument(field_name, "is required / 必填")
+    if len(cleaned) > max_len:
+        raise InvalidArgument(field_name, f"longer than {max_len} characters / 超过{max_len}个字符")
+    if any(ord(ch) < 32 for ch in cleaned):
+        raise InvalidArgument(field_name, "contains control characters / 含有控制字符")
+    return cleaned
+
+
+def identifier(value: str, field_name: str, *, required: bool = True, max_len: int = ID_MAX) -> str:
+    return text(value, field_name, max_len=max_len, required=required)
+
+
+def iso_date(value: str, field_name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidArgument(field_name, "must be a date YYYY-MM-DD / 日期格式应为YYYY-MM-DD") from exc
+
+
+def credit_code(value: str, field_name: str) -> str | None:
+    """A unified social credit code, normalised, or None when empty."""
+    if not value.strip():
+        return None
+    try:
+        return normalize_credit_code(value)
+    except ValueError as exc:
+        raise InvalidArgument(field_name, str(exc)) from exc
+
+
+def mobile(value: str, field_name: str) -> str | None:
+    """A mainland mobile number, normalised, or None when empty."""
+    if not value.strip():
+        return None
+    try:
+        return normalize_mobile(value)
+    except ValueError as exc:
+        raise InvalidArgument(field_name, str(exc)) from exc
