@@ -7,6 +7,10 @@ PY := $(VENV)/bin/python
 # uv from PATH, else the copy pip installs for $(PYTHON) (run as a module: no PATH assumptions).
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 PYTEST_ARGS ?=
+REGISTRY := libs/crmkit/src/crmkit/components.toml
+# The components' folders, read from the registry with the machine's python (no venv needed).
+COMPONENT_PATHS = $(shell $(PYTHON) -c 'import sys, tomllib; \
+	print(" ".join(c["path"] for c in tomllib.load(open(sys.argv[1], "rb"))["components"].values()))' $(REGISTRY))
 
 .PHONY: help install uv buf proto lint format test test-unit test-e2e run bench lock clean
 
@@ -16,7 +20,7 @@ help:
 	@echo "make lint     ruff, mypy and buf lint"
 	@echo "make proto    regenerate Python code from proto/"
 	@echo "make bench    load benchmark against a local stack on PostgreSQL"
-	@echo "make lock     re-pin requirements/dev.txt from requirements/dev.in"
+	@echo "make lock     re-pin requirements/dev.txt from requirements/dev.in and the components' pyproject.toml"
 
 uv:
 	@if ! $(UV) --version >/dev/null 2>&1; then \
@@ -25,9 +29,13 @@ uv:
 		|| $(PYTHON) -m pip install --user --quiet --break-system-packages "uv==$(UV_VERSION)"; \
 	fi
 
+# Third-party packages and the shared libraries from the lock, then every registry component
+# (editable, no dependencies: theirs are in the lock, which `make lock` compiles from their
+# pyproject.toml files).
 install: uv
 	@[ -x $(PY) ] || $(UV) venv --quiet --python $(PYTHON) $(VENV)
 	@$(UV) pip sync --quiet --python $(PY) requirements/dev.txt
+	@$(UV) pip install --quiet --python $(PY) --no-deps $(addprefix -e ./,$(COMPONENT_PATHS))
 
 # `npm install` with the committed lock, not `npm ci`: npm 11 drops other platforms' optional
 # binaries from the lock and `npm ci` then refuses it as out of sync.
@@ -40,7 +48,9 @@ proto: install
 lint: install buf
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/crmkit/src services/customer/src services/analytics/src gateway/src tools/devstack/src
+	@# The components' folders come from the registry (libs/crmkit/src/crmkit/components.toml).
+	MYPYPATH="$$($(PY) -m crmkit.components src-dirs | tr ' ' ':')" \
+		$(VENV)/bin/mypy libs/crmkit/src $$($(PY) -m crmkit.components src-dirs) tools/devstack/src
 	node_modules/.bin/buf lint
 
 format: install
@@ -63,7 +73,8 @@ bench: install
 	$(PY) bench/load.py $(BENCH_ARGS)
 
 lock: uv
-	$(UV) pip compile --quiet requirements/dev.in --generate-hashes --python-version 3.11 -o requirements/dev.txt
+	$(UV) pip compile --quiet requirements/dev.in $(addsuffix /pyproject.toml,$(COMPONENT_PATHS)) \
+		--generate-hashes --python-version 3.11 -o requirements/dev.txt
 
 clean:
 	rm -rf .crm .pytest_cache .mypy_cache .ruff_cache
