@@ -32,9 +32,7 @@ class Rendered:
 
     def __init__(self, manifests: dict[str, str]) -> None:
         self.notes = manifests.pop(f"{CHART.name}/templates/NOTES.txt", "")
-        self.docs: Docs = [
-            doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc is not None
-        ]
+        self.docs: Docs = [doc for text in manifests.values() for doc in yaml.safe_load_all(text) if doc is not None]
 
     def of_kind(self, kind: str) -> Docs:
         return [doc for doc in self.docs if doc["kind"] == kind]
@@ -48,9 +46,7 @@ class Rendered:
 
     def test_pods(self) -> Docs:
         return [
-            pod
-            for pod in self.of_kind("Pod")
-            if pod["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"
+            pod for pod in self.of_kind("Pod") if pod["metadata"].get("annotations", {}).get("helm.sh/hook") == "test"
         ]
 
 
@@ -71,6 +67,7 @@ def name_of(component: str) -> str:
 
 
 def assert_valid_kubernetes(rendered: Rendered) -> None:
+    problems = []
     for doc in rendered.docs:
         if doc["kind"] in CRD_KINDS:
             assert doc["apiVersion"] == "monitoring.coreos.com/v1"
@@ -81,7 +78,10 @@ def assert_valid_kubernetes(rendered: Rendered) -> None:
                 kubernetes_validate.validate(doc, version, strict=True)
             except kubernetes_validate.ValidationError as exc:
                 where = ".".join(str(p) for p in exc.path)
-                pytest.fail(f"{doc['kind']}/{doc['metadata']['name']} (Kubernetes {version}): {where}: {exc.message}")
+                problems.append(
+                    f"{doc['kind']}/{doc['metadata']['name']} (Kubernetes {version}) {where}: {exc.message}"
+                )
+    assert problems == []
 
 
 # --- Variants, each rendered once --------------------------------------------------------------
@@ -183,7 +183,7 @@ def test_disabling_a_service_the_gateway_calls_is_refused(chart: helm.Chart) -> 
 
 
 def test_deleting_a_service_the_gateway_calls_is_refused(chart: helm.Chart) -> None:
-    with pytest.raises(helm.HelmRenderError, match='there is no services.customer'):
+    with pytest.raises(helm.HelmRenderError, match=r"there is no services\.customer"):
         render(chart, {"services": {"customer": None}})
 
 
@@ -228,7 +228,9 @@ def test_grpc_services_accept_calls_only_from_their_callers(default: Rendered) -
 
 
 def container(rendered: Rendered, component: str) -> dict[str, Any]:
-    [main] = rendered.one("Deployment", name_of(component))["spec"]["template"]["spec"]["containers"]
+    pod_spec = rendered.one("Deployment", name_of(component))["spec"]["template"]["spec"]
+    containers: list[dict[str, Any]] = pod_spec["containers"]
+    [main] = containers
     return main
 
 
