@@ -224,6 +224,15 @@ def test_grpc_services_accept_calls_only_from_their_callers(default: Rendered) -
         assert admitted == [*callers, "helm-test"]
 
 
+def test_the_gateway_listens_on_its_service_port(chart: helm.Chart) -> None:
+    rendered = render(chart, {"services": {"gateway": {"ports": {"http": 8080}}}})
+    env = rendered.one("ConfigMap", name_of("gateway"))["data"]
+    assert (env["CRM_GATEWAY_HTTP_HOST"], env["CRM_GATEWAY_HTTP_PORT"]) == ("0.0.0.0", "8080")
+    [port] = rendered.one("Service", name_of("gateway"))["spec"]["ports"]
+    assert (port["port"], port["targetPort"]) == (8080, "http")
+    assert container(rendered, "gateway")["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+
+
 # --- Probes and replicas -----------------------------------------------------------------------
 
 
