@@ -152,6 +152,12 @@ def test_helm_lint_finds_nothing_above_info() -> None:
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
 
 
+def test_helm_show_readme_has_the_chart_readme(chart: helm.Chart) -> None:
+    readme = {f["name"]: f["data"] for f in chart.files}["README.md"]
+    assert "## Values" in readme
+    assert "## helm test" in readme
+
+
 @pytest.mark.parametrize(
     ("values", "misspelt"),
     [
