@@ -63,12 +63,22 @@ app.kubernetes.io/component: {{ .name }}
 {{- printf "CRM_%s_" (.name | replace "-" "_" | upper) }}
 {{- end }}
 
+{{/*
+<repository>:<tag>, or <repository>@<digest> when a digest is pinned (the service's own, else
+image.digest; the tag is then only informative and left out so that nothing but the digest
+decides what runs).
+*/}}
 {{- define "keyuan.image" -}}
 {{- $root := .root }}
 {{- $img := .svc.image | default dict }}
 {{- $repo := $img.repository | default (printf "%s/%s" (trimSuffix "/" $root.Values.image.registry) .name) }}
+{{- $digest := $img.digest | default $root.Values.image.digest }}
+{{- if $digest }}
+{{- printf "%s@%s" $repo $digest }}
+{{- else }}
 {{- $tag := $img.tag | default $root.Values.image.tag | default $root.Chart.AppVersion }}
 {{- printf "%s:%s" $repo (toString $tag) }}
+{{- end }}
 {{- end }}
 
 {{/* Name and port of the port Prometheus scrapes: `metrics` if defined, else `http`. */}}
@@ -110,16 +120,15 @@ inline env of its migration Job (a pre-install hook runs before the ConfigMap ex
 {{- if $svc.ports.metrics }}
 {{- $_ := set $data (printf "%sMETRICS_PORT" $prefix) (toString $svc.ports.metrics) }}
 {{- end }}
+{{- else }}
+{{- /* From ports.http, so that the process listens where the Service and probes point. */}}
+{{- $_ := set $data (printf "%sHTTP_HOST" $prefix) (toString $root.Values.httpBindHost) }}
+{{- $_ := set $data (printf "%sHTTP_PORT" $prefix) (toString $svc.ports.http) }}
 {{- end }}
 {{- range $peer := $svc.upstreams | default list }}
+{{- /* A missing, disabled or non-gRPC upstream fails the render in keyuan.validate. */}}
 {{- $peerSvc := get $root.Values.services $peer }}
-{{- if not $peerSvc }}
-{{- fail (printf "services.%s.upstreams: unknown service %q" $name $peer) }}
-{{- end }}
-{{- if ne $peerSvc.type "grpc" }}
-{{- fail (printf "services.%s.upstreams: %q is not a gRPC service" $name $peer) }}
-{{- end }}
-{{- if $peerSvc.enabled }}
+{{- if and $peerSvc $peerSvc.enabled (eq $peerSvc.type "grpc") }}
 {{- $addr := printf "%s:%v" (include "keyuan.componentName" (dict "root" $root "name" $peer)) $peerSvc.ports.grpc }}
 {{- $_ := set $data (printf "%s%s_ADDR" $prefix ($peer | replace "-" "_" | upper)) $addr }}
 {{- end }}
@@ -201,4 +210,95 @@ priorityClassName: {{ . }}
             - key: {{ $root.Values.identity.privateKeyKey }}
               path: {{ $root.Values.identity.privateKeyKey }}
       {{- end }}
+{{- end }}
+
+{{/*
+Checks across values that values.schema.json cannot express. Rendered once (validate.yaml);
+a failure stops `helm install/upgrade/template` with the message.
+*/}}
+{{- define "keyuan.validate" -}}
+{{- $root := . }}
+{{- $services := .Values.services | default dict }}
+{{- $digestRepos := dict }}
+{{- range $name, $svc := $services }}
+{{- if $svc.enabled }}
+{{- range $peer := $svc.upstreams | default list }}
+{{- $peerSvc := get $services $peer }}
+{{- if not $peerSvc }}
+{{- fail (printf "services.%s.upstreams lists %q, but there is no services.%s: add it, or remove %q from services.%s.upstreams" $name $peer $peer $peer $name) }}
+{{- end }}
+{{- if ne $peerSvc.type "grpc" }}
+{{- fail (printf "services.%s.upstreams lists %q, which is not a gRPC service (type %q)" $name $peer $peerSvc.type) }}
+{{- end }}
+{{- if not $peerSvc.enabled }}
+{{- fail (printf "services.%s.enabled is false, but services.%s.upstreams lists %q: %s would have no address for it. Enable %s, or remove %q from services.%s.upstreams (%s then answers 503 on the routes that need it)" $peer $name $peer $name $peer $peer $name $name) }}
+{{- end }}
+{{- end }}
+{{- $as := $svc.autoscaling | default dict }}
+{{- if $as.enabled }}
+{{- $min := include "keyuan.minReplicas" (dict "svc" $svc) | int }}
+{{- if lt $min 1 }}
+{{- fail (printf "services.%s: autoscaling needs a minimum of at least 1 replica (services.%s.replicas or autoscaling.minReplicas)" $name $name) }}
+{{- end }}
+{{- if gt $min (int $as.maxReplicas) }}
+{{- fail (printf "services.%s: the autoscaling minimum (%d, from %s) is above autoscaling.maxReplicas (%d)" $name $min (ternary "autoscaling.minReplicas" "replicas" (hasKey $as "minReplicas")) (int $as.maxReplicas)) }}
+{{- end }}
+{{- end }}
+{{- $img := $svc.image | default dict }}
+{{- if and $root.Values.image.digest (not $img.digest) }}
+{{- $repo := $img.repository | default (printf "%s/%s" (trimSuffix "/" $root.Values.image.registry) $name) }}
+{{- $_ := set $digestRepos $repo $name }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if gt (len $digestRepos) 1 }}
+{{- fail (printf "image.digest pins one image, but it would apply to %d different repositories (%s): each service has its own image, so set services.<name>.image.digest instead" (len $digestRepos) (keys $digestRepos | sortAlpha | join ", ")) }}
+{{- end }}
+{{- $egress := .Values.networkPolicy.egress }}
+{{- if and .Values.networkPolicy.enabled $egress.restrict .Values.otlpEndpoint }}
+{{- $endpointPort := regexFind ":[0-9]+(/|$)" (toString .Values.otlpEndpoint) | trimAll ":/" }}
+{{- if and $endpointPort (ne (int $endpointPort) (int $egress.otlp.port)) }}
+{{- fail (printf "otlpEndpoint uses port %s but networkPolicy.egress.otlp.port is %d: with networkPolicy.egress.restrict the traces would be dropped. Set networkPolicy.egress.otlp.port to %s" $endpointPort (int $egress.otlp.port) $endpointPort) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The HPA's minimum: autoscaling.minReplicas when given, else the service's `replicas` (so that
+`replicas` keeps meaning "at least this many" when the HPA owns the replica count).
+*/}}
+{{- define "keyuan.minReplicas" -}}
+{{- $as := .svc.autoscaling | default dict }}
+{{- if hasKey $as "minReplicas" }}{{ $as.minReplicas }}{{ else if hasKey .svc "replicas" }}{{ .svc.replicas }}{{ else }}1{{ end }}
+{{- end }}
+
+{{/*
+Labels of the `helm test` pods. They carry the release's selector labels, so the release's
+egress policy covers them, and component "helm-test", which the services' ingress policies
+admit (networkpolicy.yaml).
+*/}}
+{{- define "keyuan.testComponent" -}}helm-test{{- end }}
+
+{{/* periodSeconds, failureThreshold, timeoutSeconds of one probe, with the given defaults. */}}
+{{- define "keyuan.probeTiming" -}}
+{{- $p := .probe | default dict -}}
+periodSeconds: {{ $p.periodSeconds | default .period }}
+failureThreshold: {{ $p.failureThreshold | default .failures }}
+timeoutSeconds: {{ $p.timeoutSeconds | default 2 }}
+{{- end }}
+
+{{/*
+Startup/liveness check of a gRPC service: the process accepts connections on its gRPC port, or,
+with probes.liveness.grpcService, the grpc.health.v1 status of that service name (one that the
+process keeps SERVING for as long as it runs, whatever its dependencies do).
+*/}}
+{{- define "keyuan.grpcAliveCheck" -}}
+{{- with .liveness.grpcService -}}
+grpc:
+  port: {{ $.svc.ports.grpc }}
+  service: {{ . | quote }}
+{{- else -}}
+tcpSocket:
+  port: grpc
+{{- end }}
 {{- end }}
