@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from typing import Literal
 
 Kind = Literal["grpc", "http"]
 REGISTRY_FILE = "components.toml"
+# Another registry file for this process and its children (a test's throwaway service).
+REGISTRY_ENV = "CRM_COMPONENTS_FILE"
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,15 @@ def parse_registry(text: str) -> dict[str, Component]:
     return found
 
 
-@functools.cache
 def registry() -> dict[str, Component]:
+    return _load(os.environ.get(REGISTRY_ENV, ""))
+
+
+@functools.cache
+def _load(path: str) -> dict[str, Component]:
+    if path:
+        with open(path, encoding="utf-8") as file:
+            return parse_registry(file.read())
     return parse_registry(resources.files("crmkit").joinpath(REGISTRY_FILE).read_text(encoding="utf-8"))
 
 

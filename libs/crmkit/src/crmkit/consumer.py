@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crmkit.consumer")
 
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+OUTCOMES = ("handled", "duplicate", "ignored", "retried", "dead_lettered")
 
 
 class PermanentEventError(Exception):
@@ -71,6 +72,11 @@ class EventConsumer:
         self._batch_size = batch_size
         self._ack_wait = ack_wait
         self._clock = clock
+        # Series an alert or panel reads exist from the start at 0, so increase() sees the
+        # first dead letter (a series born at 1 has no earlier sample to increase from).
+        CONSUMER_DEAD_LETTERS.labels(name)
+        for outcome in OUTCOMES:
+            CONSUMER_EVENTS.labels(name, outcome)
 
     async def run(self, stop: asyncio.Event) -> None:
         subscription = await self._js.pull_subscribe(

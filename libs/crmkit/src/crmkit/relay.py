@@ -51,6 +51,11 @@ class OutboxRelay:
         # them on every 100 ms poll would be wasted queries.
         self._gauge_interval = gauge_interval
         self._gauges_due = 0.0
+        # Present from the start (at 0), so alerts and panels have a series before any event.
+        OUTBOX_PUBLISHED.labels(service)
+        OUTBOX_FAILURES.labels(service)
+        OUTBOX_UNPUBLISHED.labels(service).set(0)
+        OUTBOX_OLDEST_AGE.labels(service).set(0)
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit that wrote events)."""
