@@ -12,50 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crmkit.errors import (
-    Aborted,
-    AlreadyExists,
-    DomainError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    Unauthenticated,
-)
-from crmkit.grpc_server import (
-    ERROR_CODE_KEY,
-    ERROR_EXISTING_KEY,
-    ERROR_EXISTING_OWNER_KEY,
-    ERROR_FIELD_KEY,
-    decode_field,
-)
+from crmkit.errors import DomainError, kind_of_status
+from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_FIELD_KEY, decode_field, error_details
 from crmkit.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
-HTTP_STATUS: dict[type[DomainError], int] = {
-    InvalidArgument: 400,
-    Unauthenticated: 401,
-    PermissionDenied: 403,
-    NotFound: 404,
-    AlreadyExists: 409,
-    Aborted: 409,
-    FailedPrecondition: 412,
-}
-GRPC_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
-    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_argument"),
-    grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated"),
-    grpc.StatusCode.PERMISSION_DENIED: (403, "permission_denied"),
-    grpc.StatusCode.NOT_FOUND: (404, "not_found"),
-    grpc.StatusCode.ALREADY_EXISTS: (409, "already_exists"),
-    grpc.StatusCode.ABORTED: (409, "aborted"),
-    grpc.StatusCode.FAILED_PRECONDITION: (412, "failed_precondition"),
-    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "resource_exhausted"),
-    grpc.StatusCode.UNAVAILABLE: (503, "service_unavailable"),
-    grpc.StatusCode.DEADLINE_EXCEEDED: (504, "deadline_exceeded"),
-}
 TITLES = {
     400: ("请求参数有误", "Invalid request"),
     401: ("未认证", "Unauthenticated"),
@@ -191,7 +155,7 @@ def _with_owner(detail: str, owner: str) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        status = next((HTTP_STATUS[c] for c in type(error).__mro__ if c in HTTP_STATUS), 400)
+        status = error.http_status
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return problem(request, status, error.code, error.message, field=error.field, headers=headers)
 
@@ -199,14 +163,18 @@ def install(app: FastAPI) -> None:
     async def _rpc(request: Request, error: grpc.aio.AioRpcError) -> JSONResponse:
         # grpc.aio yields (key, value) pairs; the stubs describe the sync API's objects.
         trailers: dict[str, Any] = dict(cast(Any, error.trailing_metadata() or ()))
-        status, code = GRPC_HTTP.get(error.code(), (502, "upstream_error"))
+        # The service's error comes back as the kind it raised; a status no kind declares
+        # (UNKNOWN, INTERNAL, ...) is the upstream's failure, not the caller's.
+        kind = kind_of_status(error.code())
+        status, code = (kind.http_status, kind.code) if kind is not None else (502, "upstream_error")
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())
         extra: dict[str, Any] = {}
-        if trailers.get(ERROR_EXISTING_KEY):
-            extra["existing_id"] = str(trailers[ERROR_EXISTING_KEY])
+        details = error_details({str(k): str(v) for k, v in trailers.items()})
+        if details.get("existing-id"):
+            extra["existing_id"] = details["existing-id"]
         detail = error.details() or code
-        owner_id = str(trailers.get(ERROR_EXISTING_OWNER_KEY) or "")
+        owner_id = details.get("existing-owner-id", "")
         if owner_id:
             owner = await _owner_name(request, owner_id)
             extra["existing_owner"] = {"id": owner_id, "name": owner}

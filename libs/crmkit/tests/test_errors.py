@@ -53,10 +53,31 @@ def test_subclass_of_a_domain_error_inherits_its_status() -> None:
         (errors.InvalidArgument("phone", "bad"), grpc.StatusCode.INVALID_ARGUMENT),
         (errors.PermissionDenied("no"), grpc.StatusCode.PERMISSION_DENIED),
         (errors.Unauthenticated("no"), grpc.StatusCode.UNAUTHENTICATED),
-        (errors.AlreadyExists("dup", existing_id="c-1"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.AlreadyExists("dup", details={"existing-id": "c-1"}), grpc.StatusCode.ALREADY_EXISTS),
         (errors.FailedPrecondition("closed"), grpc.StatusCode.FAILED_PRECONDITION),
         (errors.Aborted("stale version"), grpc.StatusCode.ABORTED),
     ],
 )
 def test_domain_error_status_is_the_expected_one(error: errors.DomainError, status: grpc.StatusCode) -> None:
     assert status_for(error) is status
+
+
+@pytest.mark.parametrize("cls", errors.TAXONOMY, ids=lambda cls: cls.__name__)
+def test_each_kind_comes_back_from_its_own_status(cls: type[errors.DomainError]) -> None:
+    assert errors.kind_of_status(cls.grpc_status) is cls
+    assert 400 <= cls.http_status < 600
+
+
+def test_every_kind_of_the_module_is_in_the_taxonomy() -> None:
+    assert set(errors.TAXONOMY) == set(domain_error_classes())
+
+
+def test_details_travel_as_trailers_and_come_back_unchanged() -> None:
+    from crmkit.grpc_server import error_details, error_trailers
+
+    refusal = errors.AlreadyExists("dup", field="customer.custom_fields.结算方式", details={"existing-id": "客户-1"})
+    trailers = dict(error_trailers(refusal))
+
+    assert all(value.isascii() for value in trailers.values())
+    assert trailers["crm-error-code"] == "already_exists"
+    assert error_details(trailers) == {"existing-id": "客户-1"}

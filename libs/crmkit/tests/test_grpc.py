@@ -42,7 +42,7 @@ class Probe:
         failures: dict[bytes, Exception] = {
             b"NotFound": NotFound("customer", "c-404"),
             b"InvalidArgument": InvalidArgument("phone", "not a mobile number / 手机号格式不正确"),
-            b"AlreadyExists": AlreadyExists("duplicate customer", field="name", existing_id="c-1"),
+            b"AlreadyExists": AlreadyExists("duplicate customer", field="name", details={"existing-id": "c-1"}),
             b"RuntimeError": RuntimeError("database exploded"),
         }
         raise failures[request]

@@ -13,16 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import propagate, trace
 
-from crmkit.errors import (
-    Aborted,
-    AlreadyExists,
-    DomainError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    Unauthenticated,
-)
+from crmkit.errors import TAXONOMY, DomainError, Unauthenticated
 from crmkit.identity import METADATA_KEY, IdentityVerifier, reset_current_identity, set_current_identity
 from crmkit.metrics import GRPC_LATENCY, GRPC_REQUESTS
 from crmkit.telemetry import current_trace_id
@@ -30,21 +21,31 @@ from crmkit.telemetry import current_trace_id
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crmkit.grpc")
 
-STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {
-    InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
-    NotFound: grpc.StatusCode.NOT_FOUND,
-    AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
-    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
-    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
-    FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
-    Aborted: grpc.StatusCode.ABORTED,
-}
+# Each kind's status is declared on the kind itself (crmkit.errors).
+STATUS_OF: dict[type[DomainError], grpc.StatusCode] = {kind: kind.grpc_status for kind in TAXONOMY}
 
-# Trailing metadata keys that carry the machine-readable part of an error to the gateway.
-ERROR_CODE_KEY = "crm-error-code"
-ERROR_FIELD_KEY = "crm-error-field"
-ERROR_EXISTING_KEY = "crm-error-existing-id"
-ERROR_EXISTING_OWNER_KEY = "crm-error-existing-owner-id"
+# Trailing metadata that carries the machine-readable part of an error to the gateway: the
+# code, the field, and each of the error's details as `crm-error-<key>`.
+ERROR_PREFIX = "crm-error-"
+ERROR_CODE_KEY = f"{ERROR_PREFIX}code"
+ERROR_FIELD_KEY = f"{ERROR_PREFIX}field"
+
+
+def error_trailers(error: DomainError) -> tuple[tuple[str, str], ...]:
+    trailers = [(ERROR_CODE_KEY, error.code)]
+    if error.field:
+        trailers.append((ERROR_FIELD_KEY, encode_field(error.field)))
+    trailers.extend((f"{ERROR_PREFIX}{key}", encode_field(value)) for key, value in error.details.items() if value)
+    return tuple(trailers)
+
+
+def error_details(trailers: dict[str, str]) -> dict[str, str]:
+    """The details of an error as the caller received them (the inverse of `error_trailers`)."""
+    return {
+        key.removeprefix(ERROR_PREFIX): decode_field(value)
+        for key, value in trailers.items()
+        if key.startswith(ERROR_PREFIX) and key not in (ERROR_CODE_KEY, ERROR_FIELD_KEY)
+    }
 
 
 # Metadata values must be ASCII, and a field can be named by a tenant's own key
@@ -64,10 +65,7 @@ else:
 
 
 def status_for(error: DomainError) -> grpc.StatusCode:
-    for cls in type(error).__mro__:
-        if cls in STATUS_OF:
-            return STATUS_OF[cls]
-    return grpc.StatusCode.UNKNOWN
+    return error.grpc_status
 
 
 if TYPE_CHECKING:
@@ -106,15 +104,8 @@ class CallGuard:
                     token = set_current_identity(self._verifier.verify(raw))
                     return await inner(request, context)  # type: ignore[arg-type]
                 except DomainError as error:
-                    code = status_for(error)
-                    trailers = [(ERROR_CODE_KEY, error.code)]
-                    if error.field:
-                        trailers.append((ERROR_FIELD_KEY, encode_field(error.field)))
-                    if isinstance(error, AlreadyExists) and error.existing_id:
-                        trailers.append((ERROR_EXISTING_KEY, error.existing_id))
-                    if isinstance(error, AlreadyExists) and error.existing_owner_id:
-                        trailers.append((ERROR_EXISTING_OWNER_KEY, error.existing_owner_id))
-                    context.set_trailing_metadata(tuple(trailers))
+                    code = error.grpc_status
+                    context.set_trailing_metadata(error_trailers(error))
                     await context.abort(code, error.message)
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN

@@ -223,8 +223,7 @@ async def _refuse_duplicates(
             raise AlreadyExists(
                 f"{label}已被客户“{existing.name}”使用 / {field_name} already belongs to customer {existing.name!r}",
                 field=field_name,
-                existing_id=existing.id,
-                existing_owner_id=existing.owner_id,
+                details={"existing-id": existing.id, "existing-owner-id": existing.owner_id},
             )
         raise AlreadyExists(
             f"{label}已被客户“{existing.name}”使用，该客户由其他同事负责 / "
