@@ -67,27 +67,12 @@ if __name__ == "__main__":
     main(SPEC)
 """,
     "src/crm_probe/spec.py": """
-from pathlib import Path
-
 from crm_probe import Base
 from crm_probe.pings.events import PONGS
 from crm_probe.pings.servicer import ProbeServicer
-from crmkit.service import GrpcService, ServiceSpec
-from probe_api.v1 import probe_pb2, probe_pb2_grpc
+from crmkit.service import ServiceSpec
 
-SPEC = ServiceSpec(
-    name="probe",
-    metadata=Base.metadata,
-    migrations=Path(__file__).resolve().parent / "migrations" / "versions",
-    grpc=[
-        GrpcService(
-            descriptor=probe_pb2.DESCRIPTOR.services_by_name["ProbeService"],
-            add_to_server=probe_pb2_grpc.add_ProbeServiceServicer_to_server,
-            build=ProbeServicer,
-        )
-    ],
-    subscriptions=[PONGS],
-)
+SPEC = ServiceSpec(name="probe", metadata=Base.metadata, servicers=[ProbeServicer], subscriptions=[PONGS])
 """,
     "src/crm_probe/pings/models.py": """
 from sqlalchemy import String

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import importlib
+import importlib.util
 import logging
 import signal
 import sys
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.events.v1.envelope_pb2 import Envelope
 from crmkit.bus import ensure_stream
+from crmkit.components import component
 from crmkit.consumer import EventConsumer, EventHandler, PermanentEventError
 from crmkit.db import new_revision, upgrade_database
 from crmkit.events import EventTables, event_tables, event_type_of, producer_of, subject_for
@@ -97,26 +100,49 @@ class PeriodicJob:
 
 
 @dataclass(frozen=True)
-class GrpcService:
-    """One gRPC service a process serves: its descriptor, the generated `add_*_to_server` and
-    how to build its servicer from the running service."""
+class GeneratedService:
+    """What the generated code says of the gRPC service a servicer implements."""
 
     descriptor: ServiceDescriptor
     add_to_server: Callable[[Any, grpc.aio.Server], None]
-    build: Callable[[ServiceRuntime], object]
+
+
+def generated_service(servicer: object) -> GeneratedService:
+    """The service a servicer serves, from the generated `<Name>Servicer` base it subclasses
+    (in `<x>_pb2_grpc`, beside `<x>_pb2` which holds the descriptor)."""
+    for base in type(servicer).__mro__:
+        module_name = base.__module__
+        if module_name.endswith("_pb2_grpc") and base.__name__.endswith("Servicer"):
+            service_name = base.__name__.removesuffix("Servicer")
+            messages = importlib.import_module(module_name.removesuffix("_grpc"))
+            return GeneratedService(
+                descriptor=messages.DESCRIPTOR.services_by_name[service_name],
+                add_to_server=getattr(importlib.import_module(module_name), f"add_{base.__name__}_to_server"),
+            )
+    raise TypeError(f"{type(servicer).__name__} does not subclass a generated gRPC servicer")
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """A service: `name` (its registry entry), its tables, and how to build each of its gRPC
+    servicers from the running service; optionally the events it consumes and its periodic
+    jobs. Its migrations are the revisions in `<package>/migrations/versions`."""
+
     name: str
     # The service's tables; the kit adds the event tables (and the request-id table) to them.
     metadata: MetaData
-    # The folder of its Alembic revisions; the environment is the kit's.
-    migrations: Path
-    grpc: Sequence[GrpcService]
+    servicers: Sequence[Callable[[ServiceRuntime], object]]
     subscriptions: Sequence[Subscription] = ()
     jobs: Sequence[PeriodicJob] = ()
     settings: type[ServiceSettings] = ServiceSettings
+
+    @property
+    def migrations(self) -> Path:
+        """The folder of its Alembic revisions; the environment is the kit's."""
+        package = importlib.util.find_spec(component(self.name).package)
+        if package is None or not package.submodule_search_locations:
+            raise RuntimeError(f"package of {self.name} not found")
+        return Path(next(iter(package.submodule_search_locations))) / "migrations" / "versions"
 
     @property
     def tables(self) -> EventTables:
@@ -169,15 +195,16 @@ async def start_service(
             await _start_consumer(runtime, spec.name, subscription)
         for job in spec.jobs:
             runtime.spawn(_job_loop(runtime, job))
-        servicers = [service.build(runtime) for service in spec.grpc]
+        servicers = [build(runtime) for build in spec.servicers]
+        services = [generated_service(servicer) for servicer in servicers]
         registrars = [
-            _registrar(service.add_to_server, servicer) for service, servicer in zip(spec.grpc, servicers, strict=True)
+            _registrar(service.add_to_server, servicer) for service, servicer in zip(services, servicers, strict=True)
         ]
         server = GrpcServer(
             service=spec.name,
             verifier=verifier or load_verifier(settings),
             registrars=registrars,
-            service_names=[service.descriptor.full_name for service in spec.grpc],
+            service_names=[service.descriptor.full_name for service in services],
             host=settings.grpc_host,
             port=settings.grpc_port,
         )

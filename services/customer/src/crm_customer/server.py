@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from crm.customer.v1 import customer_pb2, customer_pb2_grpc
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.customers.servicer import CustomerServicer
 from crm_customer.database import EVENT_TABLES, Base
 from crmkit.runtime import ServiceRuntime
-from crmkit.service import GrpcService, ServiceSpec
+from crmkit.service import ServiceSpec
 
 
 def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
@@ -29,15 +26,4 @@ def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
     )
 
 
-SPEC = ServiceSpec(
-    name="customer",
-    metadata=Base.metadata,
-    migrations=Path(__file__).resolve().parent / "migrations" / "versions",
-    grpc=[
-        GrpcService(
-            descriptor=customer_pb2.DESCRIPTOR.services_by_name["CustomerService"],
-            add_to_server=customer_pb2_grpc.add_CustomerServiceServicer_to_server,
-            build=servicer_for,
-        )
-    ],
-)
+SPEC = ServiceSpec(name="customer", metadata=Base.metadata, servicers=[servicer_for])
