@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_customer.customers.models import DEFAULT_CUSTOMER_TYPES
 from crm_customer.customers.service import ListFilter, _list_statement
+from crm_customer.tenant_settings.models import DEFAULT_CUSTOMER_TYPES
 from crmkit.identity import Role
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crm_customer.customers import models  # noqa: F401  (registers the tables)
+from crm_customer import models  # noqa: F401  (registers every feature's tables)
 from crm_customer.database import Base
 from crm_customer.server import MIGRATIONS
 from crmkit.db import create_engine, upgrade_database

@@ -9,8 +9,8 @@ import grpc
 from crm.customer.v1 import customer_pb2, customer_pb2_grpc
 from crm_customer.customers.events import SERVICE, CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
-from crm_customer.customers.servicer import CustomerServicer
 from crm_customer.database import EVENT_TABLES
+from crm_customer.servicer import CustomerServicer
 from crm_customer.settings import CustomerSettings
 from crmkit.runtime import ServiceRuntime, serve_forever, start_runtime
 
