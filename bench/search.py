@@ -37,8 +37,9 @@ from sqlalchemy.engine import make_url
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
+from crm_customer.search.terms import search_terms
 from crm_devstack.stack import Stack, StackConfig
-from crmkit.cn import make_credit_code, pinyin_full, pinyin_initials, search_terms
+from crmkit.cn import make_credit_code, pinyin_full, pinyin_initials
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
 

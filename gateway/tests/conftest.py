@@ -8,10 +8,9 @@ loop, because the stack's channels and pools belong to the loop that created the
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +25,13 @@ from pytest_asyncio import is_async_test
 from sqlalchemy.engine import make_url
 
 from crm_analytics.spec import SPEC as ANALYTICS
-from crm_customer.server import SPEC as CUSTOMER
+from crm_customer.spec import SPEC as CUSTOMER
 from crm_gateway.app import create_app
 from crm_gateway.settings import get_settings
 from crmkit.cn import make_credit_code
 from crmkit.service import ServiceSpec
 from crmkit.telemetry import setup_tracing
+from crmkit.testing.events import eventually
 from crmkit.testing.harness import TestKeys, make_keys
 from crmkit.testing.infra import NatsServer, PostgresServer
 from crmkit.testing.services import start_test_service
@@ -320,21 +320,6 @@ def assert_problem(
     if field is not None:
         assert body.get("field") == field, body
     return body
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], *, within: float = 10.0, interval: float = 0.05
-) -> T:
-    """Poll `probe` until `done` holds for its result; fail with the last result after `within` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = await probe()
-        if done(result):
-            return result
-        if loop.time() >= deadline:
-            raise AssertionError(f"condition not met within {within}s; last result: {result!r}")
-        await asyncio.sleep(interval)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from typing import Any
 
 import httpx
+import nats
 import pytest
 
+from crm_analytics.customer_summary.events import CUSTOMER_SUMMARY
 from crm_devstack.stack import Stack
+from crmkit.events import stream_name
+from crmkit.testing.events import eventually_sync
 
 from .conftest import ADMIN_PASSWORD
 
@@ -29,14 +33,27 @@ def summary_total(client: httpx.Client, headers: dict[str, str]) -> int:
 
 
 def wait_for_total(client: httpx.Client, headers: dict[str, str], expected: int, timeout: float = 30.0) -> int:
-    deadline = time.monotonic() + timeout
-    total = -1
-    while time.monotonic() < deadline:
-        total = summary_total(client, headers)
-        if total == expected:
-            return total
-        time.sleep(0.2)
-    return total
+    return eventually_sync(
+        lambda: summary_total(client, headers), lambda total: total == expected, within=timeout, interval=0.2
+    )
+
+
+def analytics_events_in_flight(stack: Stack) -> int:
+    """Customer events JetStream has not yet delivered to analytics' consumer, or has delivered
+    and not had acknowledged (analytics acknowledges an event once it is applied and committed)."""
+
+    async def in_flight() -> int:
+        connection = await nats.connect(stack.config.nats_url)
+        try:
+            namespace = stack.config.event_namespace
+            info = await connection.jetstream().consumer_info(
+                stream_name("customer", namespace), CUSTOMER_SUMMARY.durable_name("analytics", namespace)
+            )
+        finally:
+            await connection.close()
+        return (info.num_pending or 0) + (info.num_ack_pending or 0)
+
+    return asyncio.run(in_flight())
 
 
 def new_customer(name: str, mobile: str, credit_code: str = "") -> dict[str, Any]:
@@ -146,7 +163,9 @@ def test_analytics_killed_and_restarted_loses_and_double_counts_nothing(
     stack.start_component("analytics", timeout=60)
 
     assert wait_for_total(client, admin, before + 5) == before + 5
-    # Settled: nothing more arrives later (a double count would show up as a larger total).
-    time.sleep(1.0)
+    # Settled: every event is applied and acknowledged, so nothing is redelivered later (a double
+    # count would show up as a larger total). One the killed process took but never acknowledged
+    # comes back only after the consumer's ack_wait (30 s), hence the longer bound.
+    eventually_sync(lambda: analytics_events_in_flight(stack), lambda count: count == 0, within=60.0, interval=0.2)
     assert summary_total(client, admin) == before + 5
     assert summary_total(client, rep_b) == 5

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
 from crm_devstack.stack import Stack
 from crmkit.cn import pinyin_initials
+from crmkit.testing.events import eventually_sync
 from crmkit.testing.infra import NatsServer
 
 from .conftest import ADMIN_PASSWORD, running_stack
@@ -36,11 +36,12 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         rep = tenant.customers[0].owner_username
         initials = pinyin_initials(tenant.customers[0].name)[:6]
         found = client.get("/api/v1/customers", params={"q": initials}, headers=login(client, rep, DEMO_USER_PASSWORD))
-        total = -1
-        deadline = time.monotonic() + 30
-        while total != CUSTOMERS and time.monotonic() < deadline:
-            total = client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"]
-            time.sleep(0.2)
+        total = eventually_sync(
+            lambda: client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"],
+            lambda total: total == CUSTOMERS,
+            within=30.0,
+            interval=0.2,
+        )
 
     assert sorted(c["name"] for c in listed) == sorted(c.name for c in tenant.customers)
     assert [f["key"] for f in fields] == ["settlement", "delivery_window", "daily_meals"]

@@ -14,7 +14,7 @@ from crm_analytics.customer_summary.service import CustomerSummary, customer_sum
 from crmkit.events import stream_name
 from crmkit.identity import Identity, Role
 from crmkit.runtime import ServiceRuntime
-from crmkit.testing.events import eventually
+from crmkit.testing.events import eventually, row_count
 
 FROM, TO = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 
@@ -28,13 +28,7 @@ async def summary_for(runtime: ServiceRuntime, identity: Identity) -> CustomerSu
 
 async def wait_for_inbox(runtime: ServiceRuntime, count: int) -> None:
     """Until the consumer has taken `count` events (bounded; no fixed sleeps)."""
-
-    async def taken() -> bool:
-        async with runtime.sessions() as session:
-            seen = await session.scalar(select(func.count()).select_from(runtime.tables.inbox)) or 0
-        return seen >= count
-
-    await eventually(taken, attempts=300)
+    await eventually(lambda: row_count(runtime.sessions, runtime.tables.inbox), lambda n: n >= count, within=15.0)
 
 
 def cells(summary: CustomerSummary) -> set[tuple[str, str, str, str, int]]:

@@ -2,50 +2,27 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
-from crm.events.v1.envelope_pb2 import Envelope
 from crm_customer.customers.models import Customer
-from crm_customer.server import SPEC
-from crmkit.grpc_server import ERROR_FIELD_KEY, decode_field
+from crm_customer.spec import SPEC
 from crmkit.identity import Identity
 from crmkit.runtime import ServiceRuntime
+from crmkit.testing.events import OutboxRow, all_published, eventually, outbox_rows
 from crmkit.testing.harness import OrgTree, TestKeys, make_keys
+from crmkit.testing.rpc import refusal
 from crmkit.testing.services import running_service
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """What a caller sees of a failed RPC: status, message and the machine-readable trailers."""
-
-    code: grpc.StatusCode
-    message: str
-    trailers: dict[str, str]
-
-    @property
-    def field(self) -> str | None:
-        value = self.trailers.get(ERROR_FIELD_KEY)
-        return decode_field(value) if value is not None else None
-
-
-@dataclass(frozen=True)
-class OutboxRow:
-    subject: str
-    envelope: Envelope
-    published_at: dt.datetime | None
 
 
 @dataclass
@@ -78,22 +55,16 @@ class CustomerHarness:
 
     async def outbox(self) -> list[OutboxRow]:
         """Every event written so far, in the order the relay publishes them."""
-        table = self.runtime.tables.outbox
-        async with self.runtime.sessions() as session:
-            rows = (await session.execute(select(table).order_by(table.c.seq))).all()
-        return [OutboxRow(row.subject, Envelope.FromString(row.envelope), row.published_at) for row in rows]
+        return await outbox_rows(self.runtime.sessions, self.runtime.tables)
+
+    async def published_outbox(self, within: float = 10.0) -> list[OutboxRow]:
+        """Every event written so far, once the relay has published them all."""
+        return await eventually(self.outbox, all_published, within=within)
 
     async def event_types(self) -> list[str]:
         return [row.envelope.type for row in await self.outbox()]
 
-    async def refusal(self, call: Awaitable[Any]) -> Refusal:
-        """Await an RPC that must fail and return what the caller saw."""
-        try:
-            await call
-        except grpc.aio.AioRpcError as error:
-            trailers = {key: value for key, value in error.trailing_metadata() or () if isinstance(value, str)}
-            return Refusal(error.code(), error.details() or "", trailers)
-        raise AssertionError("the call succeeded but was expected to be refused")
+    refusal = staticmethod(refusal)
 
     async def customer_count(self) -> int:
         async with self.runtime.sessions() as session:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 
 from crm.customer.v1 import customer_pb2 as pb
@@ -12,17 +10,6 @@ from crm.events.v1.envelope_pb2 import Envelope
 from crmkit.identity import Role
 
 PUBLISH_DEADLINE_SECONDS = 10.0
-
-
-async def _wait_until_published(customer_service) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PUBLISH_DEADLINE_SECONDS
-    while True:
-        rows = await customer_service.outbox()
-        if rows and all(row.published_at is not None for row in rows):
-            return
-        assert loop.time() < deadline, f"outbox not published within {PUBLISH_DEADLINE_SECONDS}s: {rows}"
-        await asyncio.sleep(0.05)
 
 
 async def test_created_customer_is_published_to_jetstream_as_customer_created(customer_service) -> None:
@@ -34,7 +21,7 @@ async def test_created_customer_is_published_to_jetstream_as_customer_created(cu
     created = await customer_service.create(
         rep, name="太原迎泽区食堂", contacts=[pb.Contact(name="郭", mobile="13500135000")]
     )
-    await _wait_until_published(customer_service)
+    await customer_service.published_outbox(within=PUBLISH_DEADLINE_SECONDS)
     message = await subscription.next_msg(timeout=5)
     await subscription.unsubscribe()
 
@@ -67,7 +54,7 @@ async def test_one_customers_events_reach_jetstream_in_the_order_they_happened(c
         metadata=md,
     )
     await customer_service.stub.ArchiveCustomer(pb.ArchiveCustomerRequest(id=customer.id), metadata=md)
-    await _wait_until_published(customer_service)
+    await customer_service.published_outbox(within=PUBLISH_DEADLINE_SECONDS)
     received = [Envelope.FromString((await subscription.next_msg(timeout=5)).data) for _ in range(3)]
     await subscription.unsubscribe()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crm_customer.server import SPEC
+from crm_customer.spec import SPEC
 from crmkit.db import create_engine, upgrade_database
 from crmkit.testing.migrations import schema_drift
 

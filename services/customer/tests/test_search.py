@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_customer.customers.service import _rarest_first, _search_statement
-from crmkit.cn import search_terms
+from crm_customer.search.service import _rarest_first, _search_statement
+from crm_customer.search.terms import search_terms
 from crmkit.direct_reads import SessionReader
 from crmkit.identity import Identity, Role
 from crmkit.scope import scope_values

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from crm_customer.search.terms import parse_search_query, search_terms
 from crm_devstack.demo_data import (
     CUSTOMER_TYPES,
     LIFECYCLE_STAGES,
@@ -15,12 +16,7 @@ from crm_devstack.demo_data import (
     DemoTenant,
     demo_tenant,
 )
-from crmkit.cn import (
-    normalize_credit_code,
-    normalize_mobile,
-    parse_search_query,
-    search_terms,
-)
+from crmkit.cn import normalize_credit_code, normalize_mobile
 
 
 @pytest.fixture(scope="module")

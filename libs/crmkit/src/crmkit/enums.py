@@ -28,12 +28,14 @@ class ProtoEnum:
             return ""
         return str(self._wrapper.Name(value)).removeprefix(self.prefix).lower()
 
-    def parse(self, value: int, field_name: str, *, default: str | None = None) -> str:
+    def parse(
+        self, value: int, field_name: str, *, default: str | None = None, unknown: str = "unknown value / 未知的取值"
+    ) -> str:
         """A request's value as a word; unset gives `default` (None: the field is required)."""
         if value == 0:
             if default is None:
                 raise InvalidArgument(field_name, "is required / 必填")
             return default
         if value not in self._wrapper.values():
-            raise InvalidArgument(field_name, "unknown value / 未知的取值")
+            raise InvalidArgument(field_name, unknown)
         return self.from_proto(value)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from crmkit.clock import as_utc
 from crmkit.errors import InvalidArgument
@@ -45,7 +46,11 @@ def decode_token(token: str, *, length: int) -> list[Any]:
 
 
 def newest_first(
-    query: Select[Any], *, created: ColumnElement[dt.datetime], key: ColumnElement[str], page_token: str
+    query: Select[Any],
+    *,
+    created: ColumnElement[dt.datetime] | InstrumentedAttribute[dt.datetime],
+    key: ColumnElement[str] | InstrumentedAttribute[str],
+    page_token: str,
 ) -> Select[Any]:
     """`query` newest first by (created, key), after the keyset in `page_token`."""
     after = decode_token(page_token, length=2)

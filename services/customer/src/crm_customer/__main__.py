@@ -1,6 +1,6 @@
 """`python -m crm_customer [serve|migrate|revision MESSAGE]`."""
 
-from crm_customer.server import SPEC
+from crm_customer.spec import SPEC
 from crmkit.service import main
 
 

@@ -1,14 +1,9 @@
-"""The customer service's metadata: its own tables plus the shared event tables."""
+"""The customer service's tables (each feature declares its own on this base)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase
 
-from crmkit.events import event_tables
-
 
 class Base(DeclarativeBase):
     pass
-
-
-EVENT_TABLES = event_tables(Base.metadata)

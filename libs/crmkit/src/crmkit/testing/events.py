@@ -1,13 +1,16 @@
-"""Helpers for tests of event flows: event tables on a scratch database, and bounded polling."""
+"""Helpers for tests of event flows: event tables on a scratch database, a service's outbox as the
+relay sees it, and bounded polling (async and, for end-to-end tests, synchronous)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from google.protobuf.message import Message
 from google.protobuf.wrappers_pb2 import StringValue
@@ -21,6 +24,7 @@ from crmkit.db import SessionFactory, create_engine, session_factory
 from crmkit.events import EventTables, add_event, event_tables
 
 OCCURRED_AT = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,8 +37,7 @@ class EventDb:
     metadata: MetaData
 
     async def count(self, table: Table) -> int:
-        async with self.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+        return await row_count(self.sessions, table)
 
     async def commit_event(
         self,
@@ -86,10 +89,67 @@ async def event_db(url: str, metadata: MetaData | None = None) -> AsyncIterator[
         await engine.dispose()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, attempts: int = 200, pause: float = 0.05) -> None:
-    """Poll `check` until it holds; fail after a bounded number of attempts instead of hanging."""
-    for _ in range(attempts):
-        if await check():
-            return
-        await asyncio.sleep(pause)
-    raise AssertionError(f"condition still false after {attempts} checks")
+async def row_count(sessions: SessionFactory, table: Table) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One event in a service's outbox: its subject, its envelope, and when the relay published it."""
+
+    subject: str
+    envelope: Envelope
+    published_at: dt.datetime | None
+
+
+async def outbox_rows(sessions: SessionFactory, tables: EventTables) -> list[OutboxRow]:
+    """Every event in the outbox so far, in the order the relay publishes them (`seq`). Pass a
+    runtime's or an `EventDb`'s `sessions` and `tables`."""
+    outbox = tables.outbox
+    async with sessions() as session:
+        rows = (await session.execute(select(outbox).order_by(outbox.c.seq))).all()
+    return [OutboxRow(row.subject, Envelope.FromString(row.envelope), row.published_at) for row in rows]
+
+
+def all_published(rows: Sequence[OutboxRow]) -> bool:
+    """There are events and the relay has published every one."""
+    return bool(rows) and all(row.published_at is not None for row in rows)
+
+
+def _give_up_after(within: float) -> Callable[[object], None]:
+    """A check that fails, naming the last result seen, once `within` seconds have passed."""
+    ends = time.monotonic() + within
+
+    def give_up(last: object) -> None:
+        if time.monotonic() >= ends:
+            raise AssertionError(f"condition not met within {within}s; last result: {last!r}")
+
+    return give_up
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    until: Callable[[T], bool] = bool,
+    *,
+    within: float = 10.0,
+    interval: float = 0.05,
+) -> T:
+    """Await `probe` until `until` holds for its result and return that result; fail with the last
+    one after `within` seconds instead of hanging. Without `until`, `probe` says whether it holds."""
+    give_up = _give_up_after(within)
+    while not until(result := await probe()):
+        give_up(result)
+        await asyncio.sleep(interval)
+    return result
+
+
+def eventually_sync(
+    probe: Callable[[], T], until: Callable[[T], bool] = bool, *, within: float = 10.0, interval: float = 0.05
+) -> T:
+    """`eventually` for synchronous tests (end-to-end ones speak HTTP with a blocking client)."""
+    give_up = _give_up_after(within)
+    while not until(result := probe()):
+        give_up(result)
+        time.sleep(interval)
+    return result

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
-from crm_customer.customers.servicer import CustomerServicer
-from crm_customer.database import EVENT_TABLES, Base
+from crm_customer.models import Base
+from crm_customer.servicer import CustomerServicer
 from crmkit.runtime import ServiceRuntime
 from crmkit.service import ServiceSpec
 
 
 def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
-    events = CustomerEvents(tables=EVENT_TABLES, namespace=runtime.namespace)
     fast_reads = None
     if runtime.engine.url.get_backend_name() == "postgresql":
+        # GetCustomer and search pages straight on asyncpg (customers/fast_reads.py).
         fast_reads = FastCustomerReads(runtime.engine.url)
         runtime.on_close.append(fast_reads.close)
     return CustomerServicer(
         sessions=runtime.sessions,
         read_sessions=runtime.read_sessions,
-        events=events,
+        events=CustomerEvents(tables=runtime.tables, namespace=runtime.namespace),
         relay=runtime.relay,
         fast_reads=fast_reads,
         clock=runtime.clock,

@@ -1,0 +1,24 @@
+"""Every feature's tables, imported together so the service's metadata holds its whole schema
+(migrations and the schema-drift test read it from here)."""
+
+from __future__ import annotations
+
+from crm_customer.contacts.models import Contact
+from crm_customer.customers.models import Customer
+from crm_customer.database import Base
+from crm_customer.search.models import SearchTerm
+from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow
+from crmkit.idempotency import request_table
+
+# Create request ids, remembered by the kit (crmkit.writes.Writes.create_once).
+CREATE_REQUESTS = request_table(Base.metadata)
+
+__all__ = [
+    "CREATE_REQUESTS",
+    "Base",
+    "Contact",
+    "CustomFieldDefinitionRow",
+    "Customer",
+    "CustomerType",
+    "SearchTerm",
+]

@@ -1,0 +1,39 @@
+"""What every feature's RPCs share: the service's sessions, events, clock and fast reads, and the
+kit's write transactions (`crmkit.writes.Writes`). Each feature's `servicer.py` holds a mixin of
+its RPCs on this base; `crm_customer.servicer.CustomerServicer` composes them into the one gRPC
+service."""
+
+from __future__ import annotations
+
+from crm_customer.customers.events import CustomerEvents
+from crm_customer.customers.fast_reads import FastCustomerReads
+from crm_customer.models import CREATE_REQUESTS
+from crmkit.clock import Clock, utcnow
+from crmkit.db import SessionFactory
+from crmkit.relay import OutboxRelay
+from crmkit.writes import Writes
+
+
+class CustomerServicerBase:
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        events: CustomerEvents,
+        relay: OutboxRelay | None,
+        read_sessions: SessionFactory | None = None,
+        fast_reads: FastCustomerReads | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._fast_reads = fast_reads
+        self._reads = read_sessions or sessions
+        self._events = events
+        self._clock = clock
+        self._writes = Writes(
+            sessions=sessions,
+            relay=relay,
+            noun=("customer", "客户"),
+            read_sessions=read_sessions,
+            requests=CREATE_REQUESTS,
+            clock=clock,
+        )
