@@ -160,7 +160,17 @@ def test_analytics_killed_and_restarted_loses_and_double_counts_nothing(
             "/api/v1/customers", headers=rep_b, json=new_customer(f"海淀区第{index + 1}中学食堂", f"1390000000{index}")
         )
         assert reply.status_code == 201, reply.text
+    # The gateway stays ready (it can do its own work); only the route that needs analytics fails.
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["analytics"] != "ok"
+    unavailable = client.get("/api/v1/analytics/customer-summary", headers=admin)
+    assert unavailable.status_code == 503
+    assert unavailable.json()["code"] == "service_unavailable"
     stack.start_component("analytics", timeout=60)
+    # Back within seconds: the gateway's channel retries a lost service every 2 s at the most.
+    summary = "/api/v1/analytics/customer-summary"
+    eventually_sync(lambda: client.get(summary, headers=admin).status_code, lambda status: status == 200, within=10.0)
 
     assert wait_for_total(client, admin, before + 5) == before + 5
     # Settled: every event is applied and acknowledged, so nothing is redelivered later (a double

@@ -136,6 +136,10 @@ def open_channel(
             ("grpc.service_config", retry_service_config(idempotent_methods)),
             ("grpc.enable_retries", 1),
             ("grpc.keepalive_time_ms", 30000),
+            # A service that was down is tried again within 2 s: gRPC's own reconnect backoff
+            # grows to 120 s, which kept routes answering 503 long after the service was back.
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 2000),
         ],
     )
     return ServiceChannel(channel, default_deadline)

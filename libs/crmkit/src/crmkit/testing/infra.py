@@ -121,6 +121,21 @@ class PostgresServer:
         with contextlib.suppress(ValueError):
             self._created.remove(name)
 
+    async def set_connections_allowed(self, name: str, allowed: bool) -> None:
+        """Open or shut one database to connections; shutting it also ends those already open,
+        which is a database outage as a service sees it."""
+        conn = await _admin_connect(self.admin_url)
+        try:
+            await conn.execute(f"ALTER DATABASE {_quote_ident(name)} WITH ALLOW_CONNECTIONS {str(allowed).lower()}")
+            if not allowed:
+                await conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    name,
+                )
+        finally:
+            await conn.close()
+
     async def drop_databases(self) -> None:
         """Drop every database this object created and has not dropped yet."""
         if not self._created:
