@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.events.v1.envelope_pb2 import Envelope
 from crmkit.bus import ensure_stream
+from crmkit.clock import Clock, utcnow
 from crmkit.components import component
 from crmkit.consumer import EventConsumer, EventHandler, PermanentEventError
 from crmkit.db import new_revision, upgrade_database
@@ -180,6 +181,7 @@ async def start_service(
     *,
     verifier: IdentityVerifier | None = None,
     migrate: bool = True,
+    clock: Clock = utcnow,
 ) -> RunningService:
     runtime = await start_runtime(
         name=spec.name,
@@ -189,6 +191,7 @@ async def start_service(
         tables=spec.tables,
         namespace=settings.event_namespace,
         migrate=migrate,
+        clock=clock,
     )
     try:
         for subscription in spec.subscriptions:

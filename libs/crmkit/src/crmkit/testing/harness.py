@@ -23,6 +23,8 @@ from crmkit.identity import (
 
 @dataclass(frozen=True)
 class TestKeys:
+    __test__ = False  # a fixture's value, not a test class pytest should collect
+
     private_path: Path
     public_path: Path
     signer: IdentitySigner

@@ -8,12 +8,20 @@ from typing import Any
 
 import grpc
 
+from crmkit.clock import Clock, utcnow
 from crmkit.service import RunningService, ServiceSpec, start_service
 from crmkit.testing.harness import TestKeys
 
 
 async def start_test_service(
-    spec: ServiceSpec, *, database_url: str, nats_url: str, namespace: str, keys: TestKeys, **settings: Any
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    nats_url: str,
+    namespace: str,
+    keys: TestKeys,
+    clock: Clock = utcnow,
+    **settings: Any,
 ) -> RunningService:
     """The service as `python -m` runs it, on loopback ports the OS picks, with the test's keys
     and event namespace. Stop it with `RunningService.stop`."""
@@ -27,16 +35,23 @@ async def start_test_service(
         metrics_port=0,
         **settings,
     )
-    return await start_service(spec, loaded, verifier=keys.verifier)
+    return await start_service(spec, loaded, verifier=keys.verifier, clock=clock)
 
 
 @asynccontextmanager
 async def running_service(
-    spec: ServiceSpec, *, database_url: str, nats_url: str, namespace: str, keys: TestKeys, **settings: Any
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    nats_url: str,
+    namespace: str,
+    keys: TestKeys,
+    clock: Clock = utcnow,
+    **settings: Any,
 ) -> AsyncIterator[tuple[RunningService, grpc.aio.Channel]]:
     """A started service and a channel to it, both closed at the end."""
     running = await start_test_service(
-        spec, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys, **settings
+        spec, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys, clock=clock, **settings
     )
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:

@@ -1,4 +1,5 @@
-"""Customer events: what is published, under which name, for every change."""
+"""Customer events: what is published for every change. Each event's name and subject come from
+its message (`CustomerCreated` is `crm.customer.v1.customer_created`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,6 @@ from crm.customer.v1 import events_pb2
 from crm_customer.customers.models import Customer, customer_to_proto
 from crmkit.events import EventTables, add_event
 
-SERVICE = "customer"
-CUSTOMER_CREATED = "customer_created"
-CUSTOMER_UPDATED = "customer_updated"
-CUSTOMER_OWNER_CHANGED = "customer_owner_changed"
-CUSTOMER_ARCHIVED = "customer_archived"
-
 
 @dataclass(frozen=True)
 class CustomerEvents:
@@ -27,13 +22,11 @@ class CustomerEvents:
     namespace: str = ""
 
     async def _emit(
-        self, session: AsyncSession, name: str, message: Message, customer: Customer, actor_id: str, at: dt.datetime
+        self, session: AsyncSession, message: Message, customer: Customer, actor_id: str, at: dt.datetime
     ) -> None:
         await add_event(
             session,
             self.tables,
-            service=SERVICE,
-            event_name=name,
             message=message,
             tenant_id=customer.tenant_id,
             org_unit_id=customer.org_unit_id,
@@ -46,13 +39,13 @@ class CustomerEvents:
 
     async def created(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
         message = events_pb2.CustomerCreated(customer=customer_to_proto(customer))
-        await self._emit(session, CUSTOMER_CREATED, message, customer, actor_id, at)
+        await self._emit(session, message, customer, actor_id, at)
 
     async def updated(
         self, session: AsyncSession, customer: Customer, changed: list[str], actor_id: str, at: dt.datetime
     ) -> None:
         message = events_pb2.CustomerUpdated(customer=customer_to_proto(customer), changed_fields=changed)
-        await self._emit(session, CUSTOMER_UPDATED, message, customer, actor_id, at)
+        await self._emit(session, message, customer, actor_id, at)
 
     async def owner_changed(
         self,
@@ -68,8 +61,8 @@ class CustomerEvents:
             previous_owner_id=previous_owner_id,
             previous_org_unit_id=previous_org_unit_id,
         )
-        await self._emit(session, CUSTOMER_OWNER_CHANGED, message, customer, actor_id, at)
+        await self._emit(session, message, customer, actor_id, at)
 
     async def archived(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
         message = events_pb2.CustomerArchived(customer=customer_to_proto(customer))
-        await self._emit(session, CUSTOMER_ARCHIVED, message, customer, actor_id, at)
+        await self._emit(session, message, customer, actor_id, at)
