@@ -18,7 +18,7 @@ class SeedError(RuntimeError):
     pass
 
 
-CREATE_ATTEMPTS = 4
+CREATE_ATTEMPTS = 6
 RETRYABLE = {503, 504}
 
 
