@@ -219,6 +219,7 @@ async def test_duplicate_mobile_of_a_colleagues_customer_does_not_reveal_its_id(
     assert "existing_id" not in problem
     assert "existing_owner" not in problem
     assert "张三" not in problem["detail"]
+    assert "嘉兴南湖粽子厂" not in problem["detail"]
 
 
 async def test_patch_changes_only_the_fields_sent(client, org, api) -> None:  # type: ignore[no-untyped-def]

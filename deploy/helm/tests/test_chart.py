@@ -234,9 +234,17 @@ def test_the_gateway_listens_on_its_service_port(chart: helm.Chart) -> None:
     rendered = render(chart, {"services": {"gateway": {"ports": {"http": 8080}}}})
     env = rendered.one("ConfigMap", name_of("gateway"))["data"]
     assert (env["CRM_GATEWAY_HTTP_HOST"], env["CRM_GATEWAY_HTTP_PORT"]) == ("0.0.0.0", "8080")
-    [port] = rendered.one("Service", name_of("gateway"))["spec"]["ports"]
-    assert (port["port"], port["targetPort"]) == (8080, "http")
-    assert container(rendered, "gateway")["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    ports = {port["name"]: port for port in rendered.one("Service", name_of("gateway"))["spec"]["ports"]}
+    assert (ports["http"]["port"], ports["http"]["targetPort"]) == (8080, "http")
+    assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container(rendered, "gateway")["ports"]
+
+
+def test_the_gateway_serves_metrics_on_its_own_port_and_no_api_docs(default: Rendered) -> None:
+    env = default.one("ConfigMap", name_of("gateway"))["data"]
+    assert env["CRM_GATEWAY_METRICS_PORT"] == "9464"
+    assert env["CRM_GATEWAY_API_DOCS"] == "false"
+    names = {port["name"] for port in default.one("Service", name_of("gateway"))["spec"]["ports"]}
+    assert names == {"http", "metrics"}
 
 
 # --- Probes and replicas -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from crm_gateway.app import MIGRATIONS, create_app
 from crm_gateway.database import Base
 from crm_gateway.settings import get_settings
 from crmkit.db import upgrade_database
+from crmkit.metrics import serve_metrics
 from crmkit.telemetry import setup_logging, setup_tracing
 
 
@@ -24,6 +25,8 @@ def main() -> None:
         raise SystemExit("usage: crm-gateway [serve|migrate]")
     setup_logging("crm-gateway", json_logs=settings.log_json, level=settings.log_level)
     setup_tracing("crm-gateway")
+    # Prometheus on its own port, never on the public one.
+    serve_metrics(settings.metrics_port, host=settings.http_host)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,
@@ -31,6 +34,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        server_header=False,
     )
 
 

@@ -38,6 +38,15 @@ TITLES = {
 }
 
 
+# What a caller is told when gRPC itself failed the call, by HTTP status.
+TRANSPORT_DETAILS = {
+    413: "request too large / 请求过大",
+    503: "service unavailable, try again shortly / 服务暂不可用，请稍后重试",
+    504: "the service did not answer in time / 服务响应超时",
+    502: "upstream service error / 上游服务错误",
+}
+
+
 def wants_english(request: Request) -> bool:
     return request.headers.get("accept-language", "zh").lower().startswith("en")
 
@@ -167,6 +176,13 @@ def install(app: FastAPI) -> None:
         # (UNKNOWN, INTERNAL, ...) is the upstream's failure, not the caller's.
         kind = kind_of_status(error.code())
         status, code = (kind.http_status, kind.code) if kind is not None else (502, "upstream_error")
+        if ERROR_CODE_KEY not in trailers:
+            # Not raised by a service but by gRPC itself (a message over the size limit, no
+            # connection, a deadline): its text is transport detail, for our logs only.
+            log.warning("upstream transport %s: %s", error.code(), error.details())
+            if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                status, code = 413, "payload_too_large"
+            return problem(request, status, code, TRANSPORT_DETAILS.get(status, TRANSPORT_DETAILS[502]))
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())
         extra: dict[str, Any] = {}

@@ -16,6 +16,12 @@ class GatewaySettings(ServiceSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # Request bodies over this are refused with 413 before they are read.
+    max_body_bytes: int = 1_048_576
+    # /docs, /redoc and /openapi.json (on for `make run`; the Helm chart turns them off).
+    api_docs: bool = True
+    # Strict-Transport-Security max-age, only where clients reach the gateway over https (0 = off).
+    hsts_seconds: int = 0
     identity_private_key_file: Path = Field(
         default_factory=lambda: state_dir() / "keys" / "identity_private.pem",
         validation_alias=AliasChoices("CRM_IDENTITY_PRIVATE_KEY_FILE"),

@@ -75,6 +75,15 @@ def test_garbage_token_is_unauthenticated(keys: harness.TestKeys) -> None:
         keys.verifier.verify("not-a-token")
 
 
+@pytest.mark.parametrize("token", ["not-a-token", "a.b.c", "eyJhbGciOiJub25lIn0.e30."])
+def test_a_refused_token_is_told_only_that_it_is_invalid_not_why(keys: harness.TestKeys, token: str) -> None:
+    with pytest.raises(Unauthenticated) as refused:
+        keys.verifier.verify(token)
+    # PyJWT's reasons ("Not enough segments", "Invalid header padding", ...) stay in the log.
+    assert refused.value.message.endswith("/ 令牌无效")
+    assert ":" not in refused.value.message
+
+
 def test_public_key_alone_cannot_sign(keys: harness.TestKeys) -> None:
     # The services get only the public key; loading it as a signer must fail loudly.
     with pytest.raises(ValueError):

@@ -218,7 +218,7 @@ async def test_another_tenant_may_register_the_same_credit_code(customer_service
     assert theirs.credit_code == CREDIT_CODE
 
 
-async def test_rep_who_cannot_see_the_existing_customer_is_not_given_its_id(customer_service) -> None:
+async def test_rep_who_cannot_see_the_existing_customer_learns_neither_its_id_nor_its_name(customer_service) -> None:
     org = customer_service.org
     owner = org.person(Role.SALES, org.shop_a)
     other_rep = org.person(Role.SALES, org.shop_b)
@@ -229,7 +229,9 @@ async def test_rep_who_cannot_see_the_existing_customer_is_not_given_its_id(cust
     )
 
     assert refusal.code == grpc.StatusCode.ALREADY_EXISTS
-    assert "武汉光谷软件园食堂" in refusal.message
+    # A credit code or a mobile must not be a way to look up whom the company serves.
+    assert "武汉光谷软件园食堂" not in refusal.message
+    assert "同事" in refusal.message
     assert refusal.field == "credit_code"
     assert "crm-error-existing-id" not in refusal.trailers
     assert "crm-error-existing-owner-id" not in refusal.trailers

@@ -117,13 +117,13 @@ inline env of its migration Job (a pre-install hook runs before the ConfigMap ex
 {{- if eq $svc.type "grpc" }}
 {{- $_ := set $data (printf "%sGRPC_HOST" $prefix) (toString $root.Values.grpcBindHost) }}
 {{- $_ := set $data (printf "%sGRPC_PORT" $prefix) (toString $svc.ports.grpc) }}
-{{- if $svc.ports.metrics }}
-{{- $_ := set $data (printf "%sMETRICS_PORT" $prefix) (toString $svc.ports.metrics) }}
-{{- end }}
 {{- else }}
 {{- /* From ports.http, so that the process listens where the Service and probes point. */}}
 {{- $_ := set $data (printf "%sHTTP_HOST" $prefix) (toString $root.Values.httpBindHost) }}
 {{- $_ := set $data (printf "%sHTTP_PORT" $prefix) (toString $svc.ports.http) }}
+{{- end }}
+{{- if $svc.ports.metrics }}
+{{- $_ := set $data (printf "%sMETRICS_PORT" $prefix) (toString $svc.ports.metrics) }}
 {{- end }}
 {{- range $peer := $svc.upstreams | default list }}
 {{- /* A missing, disabled or non-gRPC upstream fails the render in keyuan.validate. */}}

@@ -40,9 +40,7 @@ def main() -> None:
         for c in components
     }
     metrics_ports = {
-        c.name: int(os.environ.get(f"{c.env_prefix}METRICS_PORT", c.metrics_port))
-        for c in components
-        if c.kind == "grpc"
+        c.name: int(os.environ.get(f"{c.env_prefix}METRICS_PORT", c.metrics_port)) for c in components if c.metrics_port
     }
     stack = Stack(
         StackConfig(
@@ -82,7 +80,7 @@ def main() -> None:
   Gateway  {stack.gateway_url}
   API docs {stack.gateway_url}/docs
   NATS     {stack.config.nats_url}
-  Metrics  {stack.gateway_url}/metrics, {metrics_urls}
+  Metrics  {metrics_urls}
   Logs     {state_dir / "logs"}
   登录 / log in: POST {stack.gateway_url}/api/v1/auth/login {{"username": "admin", "password": …}}""",
             flush=True,

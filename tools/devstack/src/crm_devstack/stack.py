@@ -74,8 +74,8 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 @dataclass
 class StackConfig:
     state_dir: Path
-    # Each component's own port (gRPC, or HTTP for the gateway) and each gRPC component's
-    # metrics port, by component name; a component left out gets a free port.
+    # Each component's own port (gRPC, or HTTP for the gateway) and its metrics port, by
+    # component name; a component left out gets a free port.
     ports: dict[str, int] = field(default_factory=dict)
     metrics_ports: dict[str, int] = field(default_factory=dict)
     nats_url: str = ""
@@ -123,6 +123,7 @@ class Stack:
                 env[f"{prefix}HTTP_PORT"] = str(cfg.ports[component.name])
             else:
                 env[f"{prefix}GRPC_PORT"] = str(cfg.ports[component.name])
+            if component.name in cfg.metrics_ports:
                 env[f"{prefix}METRICS_PORT"] = str(cfg.metrics_ports[component.name])
             for callee in component.calls:
                 env[f"{prefix}{callee.upper()}_ADDR"] = f"127.0.0.1:{cfg.ports[callee]}"
@@ -154,7 +155,7 @@ class Stack:
         generate_keypair(keys / "identity_private.pem", keys / "identity_public.pem")
         for component in registry().values():
             cfg.ports[component.name] = cfg.ports.get(component.name) or free_port()
-            if component.kind == "grpc":
+            if component.metrics_port:
                 cfg.metrics_ports[component.name] = cfg.metrics_ports.get(component.name) or free_port()
         if not cfg.nats_url:
             port = free_port()

@@ -122,9 +122,10 @@ async def refuse_duplicates(
                 field=field_name,
                 details={"existing-id": existing.id, "existing-owner-id": existing.owner_id},
             )
+        # The caller may not open that customer, so its name is not theirs to learn: a mobile or a
+        # credit code must not be a way to look up who the company serves.
         raise AlreadyExists(
-            f"{label}已被客户“{existing.name}”使用，该客户由其他同事负责 / "
-            f"{field_name} already belongs to customer {existing.name!r}, owned by a colleague",
+            f"{label}已被同事负责的客户使用 / {field_name} already belongs to a customer a colleague serves",
             field=field_name,
         )
 
