@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from typing import Any
 
 import httpx
@@ -179,3 +181,32 @@ def test_analytics_killed_and_restarted_loses_and_double_counts_nothing(
     eventually_sync(lambda: analytics_events_in_flight(stack), lambda count: count == 0, within=60.0, interval=0.2)
     assert summary_total(client, admin) == before + 5
     assert summary_total(client, rep_b) == 5
+
+
+def test_the_stack_restarts_a_killed_service_and_loses_nothing_written_meanwhile(
+    stack: Stack, client: httpx.Client, team: dict[str, dict[str, str]]
+) -> None:
+    admin, rep_a = team["admin"], team["rep_a"]
+    eventually_sync(lambda: analytics_events_in_flight(stack), lambda count: count == 0, within=60.0, interval=0.2)
+    before = summary_total(client, admin)
+
+    os.kill(stack.processes["analytics"].pid, signal.SIGKILL)
+    for index in range(3):
+        reply = client.post(
+            "/api/v1/customers",
+            headers=rep_a,
+            json=new_customer(f"朝阳区第{index + 1}幼儿园食堂", f"1370000000{index}"),
+        )
+        assert reply.status_code == 201, reply.text
+    # What `make run` does every half second: the dead process is found and started again, and
+    # nothing else was stopped on its account.
+    restarted = eventually_sync(stack.supervise, lambda names: bool(names), within=15.0, interval=0.2)
+    assert [name for name, _ in restarted] == ["analytics"]
+    assert all(process.poll() is None for process in stack.processes.values())
+
+    eventually_sync(
+        lambda: client.get("/api/v1/analytics/customer-summary", headers=admin).status_code,
+        lambda status: status == 200,
+        within=10.0,
+    )
+    assert wait_for_total(client, admin, before + 3) == before + 3

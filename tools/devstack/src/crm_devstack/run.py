@@ -95,13 +95,12 @@ def main() -> None:
             print(f"  演示用户密码 / demo users' password: {DEMO_USER_PASSWORD} (e.g. wang.lei, see /api/v1/users)")
         print("  Ctrl-C 停止 / stops everything\n", flush=True)
         while not stopping:
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    print(
-                        f"{name} exited with {process.returncode}; see {state_dir / 'logs' / (name + '.log')}",
-                        file=sys.stderr,
-                    )
-                    stopping = True
+            for name, code in stack.supervise():
+                print(
+                    f"{name} exited with {code} and was restarted; see {state_dir / 'logs' / (name + '.log')}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             time.sleep(0.5)
     finally:
         print("正在停止 / stopping …", flush=True)

@@ -87,12 +87,29 @@ class StackConfig:
     json_logs: bool = False
 
 
+# A process that keeps dying is restarted after 1, 2, 4 ... at most 30 s; one that then stays up
+# for a minute starts again from 1 s.
+RESTART_BACKOFF_FIRST = 1.0
+RESTART_BACKOFF_MAX = 30.0
+STABLE_AFTER = 60.0
+
+
+@dataclass
+class Restarts:
+    count: int = 0
+    not_before: float = 0.0
+    started_at: float = 0.0
+
+
 @dataclass
 class Stack:
-    """Child processes of one local stack; `stop_component` and `start_component` restart one."""
+    """Child processes of one local stack; `stop_component` and `start_component` restart one,
+    `supervise` restarts whatever has died."""
 
     config: StackConfig
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    restarts: dict[str, Restarts] = field(default_factory=dict)
+    _nats_args: list[str] = field(default_factory=list)
 
     def port(self, component: str) -> int:
         return self.config.ports[component]
@@ -160,15 +177,55 @@ class Stack:
         if not cfg.nats_url:
             port = free_port()
             cfg.nats_url = f"nats://127.0.0.1:{port}"
-            nats = self._spawn(
-                "nats",
-                [nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(cfg.state_dir / "nats")],
-            )
-            wait_for_port(port, timeout=15, process=nats)
+            self._nats_args = [
+                nats_binary(),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-js",
+                "-sd",
+                str(cfg.state_dir / "nats"),
+            ]
+            self._start_nats()
         wanted = set(components) if components is not None else set(registry())
         for component in start_order():
             if component.name in wanted:
                 self.start_component(component.name, timeout=timeout)
+
+    def _start_nats(self) -> None:
+        nats = self._spawn("nats", self._nats_args)
+        wait_for_port(int(self.config.nats_url.rsplit(":", 1)[1]), timeout=15, process=nats)
+
+    def supervise(self, now: float | None = None) -> list[tuple[str, int | None]]:
+        """Restart each process that has exited (NATS included), with backoff; return the
+        (name, exit code) of those restarted. One process dying never stops the others:
+        services reconnect to NATS and their database, and the gateway answers 503 for a
+        service that is away until it is back."""
+        now = time.monotonic() if now is None else now
+        restarted: list[tuple[str, int | None]] = []
+        for name, process in list(self.processes.items()):
+            code = process.poll()
+            if code is None:
+                continue
+            state = self.restarts.setdefault(name, Restarts())
+            if now < state.not_before:
+                continue
+            if state.started_at and now - state.started_at > STABLE_AFTER:
+                state.count = 0
+            state.count += 1
+            state.not_before = now + min(RESTART_BACKOFF_FIRST * 2 ** (state.count - 1), RESTART_BACKOFF_MAX)
+            state.started_at = now
+            try:
+                if name == "nats":
+                    self._start_nats()
+                else:
+                    self.start_component(name)
+            except (RuntimeError, TimeoutError):
+                # It died again on the way up; the next round tries after the backoff.
+                continue
+            restarted.append((name, code))
+        return restarted
 
     def start_component(self, name: str, *, timeout: float = 60.0) -> None:
         component = registry()[name]
