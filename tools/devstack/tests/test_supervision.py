@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,6 @@ def test_a_dead_component_is_restarted_after_a_growing_pause_and_the_others_are_
     times = [at for name, at in started]
     assert {name for name, _ in started} == {"analytics"}
     assert stack.processes["customer"] is running
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert gaps[:5] == [1.0, 2.0, 4.0, 8.0, 16.0]
     assert max(gaps) == RESTART_BACKOFF_MAX
