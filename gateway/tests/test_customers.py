@@ -96,6 +96,24 @@ async def test_admin_creates_a_customer_for_a_rep_who_then_owns_it(client, org, 
     assert created["id"] not in await api.customer_ids(org.supervisor)
 
 
+@pytest.mark.parametrize("role", ["service", "finance"])
+async def test_a_customer_cannot_be_given_to_a_user_whose_role_may_not_change_customers(
+    client, org, api, role: str
+) -> None:  # type: ignore[no-untyped-def]
+    created = await api.create_customer(org.admin, name="常州天宁区纺织厂食堂")
+    holder = org.by_role(role)
+
+    on_create = await client.post(
+        CUSTOMERS, json=api.customer_body(name="常州钟楼区食堂", owner_id=holder.id), headers=org.admin.headers
+    )
+    on_transfer = await client.patch(
+        f"{CUSTOMERS}/{created['id']}", json={"owner_id": holder.id}, headers=org.admin.headers
+    )
+
+    api.problem(on_create, 400, code="invalid_argument", field="owner_id")
+    api.problem(on_transfer, 400, code="invalid_argument", field="owner_id")
+
+
 async def test_sales_rep_cannot_create_a_customer_for_a_colleague(client, org, api) -> None:  # type: ignore[no-untyped-def]
     body = api.customer_body(name="徐州云龙区面粉厂", owner_id=org.sales_b.id)
 

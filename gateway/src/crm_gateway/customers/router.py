@@ -33,6 +33,8 @@ from crmkit.errors import InvalidArgument, PermissionDenied
 from crmkit.identity import Identity, Role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
+# Who may own a customer: the roles that may change customers (service and finance read them).
+CUSTOMER_OWNER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 
 
 def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str], ...]:
@@ -54,8 +56,8 @@ async def list_customers(
     page_token: Annotated[str, Query(max_length=500)] = "",
     lifecycle_stage: Stage | None = None,
     type: Annotated[str | None, Query(max_length=30)] = None,
-    owner_id: Annotated[str | None, Query(max_length=64)] = None,
-    org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
+    owner_id: Annotated[str | None, Query(max_length=36)] = None,
+    org_unit_id: Annotated[str | None, Query(max_length=36)] = None,
     tag: Annotated[str | None, Query(max_length=20)] = None,
     include_archived: bool = False,
 ) -> dict[str, Any]:
@@ -92,7 +94,9 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
     if body.owner_id:
         if identity.role is Role.SALES and body.owner_id != identity.principal_id:
             raise PermissionDenied("sales reps create customers for themselves / 销售只能为自己建客户")
-        owner, unit = await user_in_tenant(session, identity=identity, user_id=body.owner_id, field="owner_id")
+        owner, unit = await user_in_tenant(
+            session, identity=identity, user_id=body.owner_id, field="owner_id", roles=CUSTOMER_OWNER_ROLES
+        )
         customer.owner_id, customer.org_unit_id, customer.org_path = owner.id, unit.id, unit.path
     created = await state.customers.CreateCustomer(
         pb.CreateCustomerRequest(request_id=body.request_id or str(uuid.uuid4()), customer=customer),
@@ -122,7 +126,9 @@ async def update_customer(
     customer = pb.Customer(id=path_id(customer_id, "customer_id"))
     fields_to_proto(present, customer)
     if "owner_id" in present:
-        _owner, unit = await user_in_tenant(session, identity=identity, user_id=present["owner_id"], field="owner_id")
+        _owner, unit = await user_in_tenant(
+            session, identity=identity, user_id=present["owner_id"], field="owner_id", roles=CUSTOMER_OWNER_ROLES
+        )
         customer.org_unit_id, customer.org_path = unit.id, unit.path
     updated = await state.customers.UpdateCustomer(
         pb.UpdateCustomerRequest(

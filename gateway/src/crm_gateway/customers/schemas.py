@@ -91,7 +91,7 @@ class CustomerFields(Strict):
 class CustomerIn(CustomerFields):
     name: str = Field(min_length=1, max_length=200)
     contacts: list[ContactIn] = Field(default_factory=list, max_length=30)
-    owner_id: str | None = Field(None, max_length=64, description="Assign to this user (not for sales reps)")
+    owner_id: str | None = Field(None, max_length=36, description="Assign to this user (not for sales reps)")
     request_id: str | None = Field(None, max_length=64, description="Idempotency key: a retry returns the first result")
 
 
@@ -108,7 +108,7 @@ class CustomerPatch(Strict):
     tags: list[Tag] | None = Field(None, max_length=20)
     custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] | None = Field(None, max_length=50)
     lifecycle_stage: Stage | None = None
-    owner_id: str | None = Field(None, max_length=64)
+    owner_id: str | None = Field(None, max_length=36)
     expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,9 +170,10 @@ async def create_user(
 
 
 async def user_in_tenant(
-    session: AsyncSession, *, identity: Identity, user_id: str, field: str
+    session: AsyncSession, *, identity: Identity, user_id: str, field: str, roles: Collection[Role] = ()
 ) -> tuple[User, OrgUnit]:
-    """A user the caller may assign work to: same tenant, active; else a field error."""
+    """A user the caller may assign work to: same tenant, active, and (if `roles` are given) in
+    one of them; else a field error."""
     row = (
         await session.execute(
             select(User, OrgUnit)
@@ -181,6 +183,8 @@ async def user_in_tenant(
     ).first()
     if row is None:
         raise InvalidArgument(field, "unknown user / 用户不存在")
+    if roles and Role(row[0].role) not in roles:
+        raise InvalidArgument(field, "this user's role cannot take this on / 该用户的角色不能负责此项")
     return row[0], row[1]
 
 
