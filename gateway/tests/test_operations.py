@@ -66,3 +66,17 @@ def test_shared_dependencies_run_on_the_event_loop() -> None:
     the thread hop halved the gateway's throughput (docs/performance.md)."""
     assert inspect.iscoroutinefunction(web.state)
     assert inspect.iscoroutinefunction(web.caller)
+
+
+async def test_every_operation_declares_each_error_it_may_answer_as_problem_json(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    assert operations
+    for operation in operations:
+        responses = operation["responses"]
+        for status in ("400", "401", "403", "404", "409", "413", "422", "429", "500", "503", "504"):
+            assert responses[status]["content"] == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }, (operation["operationId"], status)
+    assert {"code", "detail", "status"} <= set(document["components"]["schemas"]["Problem"]["properties"])

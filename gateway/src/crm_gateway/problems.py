@@ -10,6 +10,7 @@ import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crmkit.errors import DomainError, kind_of_status
@@ -45,6 +46,52 @@ TRANSPORT_DETAILS = {
     504: "the service did not answer in time / 服务响应超时",
     502: "upstream service error / 上游服务错误",
 }
+
+
+class Problem(BaseModel):
+    """An error, as every error leaves the gateway (RFC 9457 problem details)."""
+
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Stable, machine-readable: invalid_argument, not_found, account_locked, ...")
+    detail: str
+    field: str | None = Field(None, description="The request field at fault, as the client named it")
+    trace_id: str | None = None
+    errors: list[dict[str, str]] | None = Field(None, description="Every field error of a 422")
+
+
+# Every status an operation may answer with besides its success, with the problem body.
+ERROR_STATUSES = {
+    400: "Invalid request / 请求参数有误",
+    401: "Not signed in, or the token expired / 未认证",
+    403: "Not allowed for your role / 无权限",
+    404: "Not found, or not yours to see / 未找到",
+    409: "Conflict: a duplicate or a concurrent change / 冲突",
+    412: "Precondition failed / 前置条件不满足",
+    413: "Request too large / 请求过大",
+    422: "Invalid request body or parameters / 请求参数有误",
+    429: "Too many requests / 请求过多",
+    500: "Internal error / 内部错误",
+    502: "Upstream service error / 上游服务错误",
+    503: "A service is unavailable / 服务暂不可用",
+    504: "A service did not answer in time / 上游服务超时",
+}
+
+
+def document_problems(schema: dict[str, Any]) -> None:
+    """Declare on every operation of an OpenAPI document each error status it may answer, with
+    its application/problem+json body (FastAPI declares only the success and a plain-JSON 422)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    body = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_STATUSES.items():
+                responses[str(status)] = {"description": description, "content": body}
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
 
 
 def wants_english(request: Request) -> bool:

@@ -17,6 +17,7 @@ from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.directory.service import DisplayNames
+from crm_gateway.problems import document_problems
 from crm_gateway.settings import GatewaySettings
 from crmkit.clock import Clock
 from crmkit.db import SessionFactory
@@ -98,7 +99,7 @@ def _depends_on_caller(dependant: Dependant) -> bool:
 
 def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
     """Mark every operation of `routers` that needs a signed-in caller with the bearer scheme
-    in OpenAPI."""
+    in OpenAPI, and declare every operation's error answers (`problems.document_problems`)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -117,6 +118,7 @@ def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
                     for method in route.methods or ():
                         if method.lower() in operations:
                             operations[method.lower()]["security"] = [{BEARER_SCHEME: []}]
+            document_problems(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
