@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from nats.aio.client import Client as NATS
 
 from crm.customer.v1 import customer_pb2, events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm_devstack.stack import Stack
 from crmkit import bus
 from crmkit.events import event_type_of, stream_name, subject_for, timestamp_of
-from crmkit.natsauth import inbox_prefix
 
 from .conftest import ADMIN_PASSWORD, running_stack
 from .test_customer_journey import login, new_customer, wait_for_total
@@ -83,16 +83,21 @@ async def publish_without_credentials(stack: Stack, data: bytes) -> str:
     return "published"
 
 
-async def publish_as(stack: Stack, service: str, data: bytes) -> str:
-    namespace = stack.config.event_namespace
-    connection = await bus.connect(
+async def connect_as(stack: Stack, service: str) -> NATS:
+    """A connection with `service`'s own seed, which the devstack generated for it."""
+    return await bus.connect_service(
         stack.config.nats_url,
-        name=f"forger-as-{service}",
+        service,
+        namespace=stack.config.event_namespace,
         nkey_seed_file=stack.nats_seed_files[service],
-        inbox_prefix=inbox_prefix(service, namespace),
     )
+
+
+async def publish_as(stack: Stack, service: str, data: bytes) -> str:
+    connection = await connect_as(stack, service)
     try:
-        await connection.jetstream().publish(subject_for("customer", "customer_created", namespace), data, timeout=2.0)
+        subject = subject_for("customer", "customer_created", stack.config.event_namespace)
+        await connection.jetstream().publish(subject, data, timeout=2.0)
     except nats.errors.TimeoutError:
         return "no ack"
     finally:
@@ -102,15 +107,9 @@ async def publish_as(stack: Stack, service: str, data: bytes) -> str:
 
 async def customer_stream_messages(stack: Stack) -> int:
     """How many events the customer stream holds, read with the customer service's user."""
-    namespace = stack.config.event_namespace
-    connection = await bus.connect(
-        stack.config.nats_url,
-        name="stream-reader",
-        nkey_seed_file=stack.nats_seed_files["customer"],
-        inbox_prefix=inbox_prefix("customer", namespace),
-    )
+    connection = await connect_as(stack, "customer")
     try:
-        info = await connection.jetstream().stream_info(stream_name("customer", namespace))
+        info = await connection.jetstream().stream_info(stream_name("customer", stack.config.event_namespace))
     finally:
         await connection.close()
     return info.state.messages

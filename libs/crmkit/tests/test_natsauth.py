@@ -110,11 +110,8 @@ def test_the_operators_command_prints_a_block_nats_server_accepts(tmp_path: Path
 
 async def connect_as(server: SecuredNatsServer, service: str) -> NATS:
     """A connection with `service`'s own credentials and inbox, as its runtime opens one."""
-    return await bus.connect(
-        server.url,
-        name=f"test-as-{service}",
-        nkey_seed_file=server.seed_files[service],
-        inbox_prefix=natsauth.inbox_prefix(service, server.namespace),
+    return await bus.connect_service(
+        server.url, service, namespace=server.namespace, nkey_seed_file=server.seed_files[service]
     )
 
 

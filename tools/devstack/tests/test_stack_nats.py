@@ -13,7 +13,6 @@ import pytest
 
 from crm_devstack.stack import Stack, StackConfig
 from crmkit import bus
-from crmkit.natsauth import inbox_prefix
 
 NAMESPACE = "devstack."
 
@@ -53,11 +52,9 @@ def test_its_own_nats_refuses_a_connection_without_a_services_key(own_nats: Stac
     async def connect_anonymously_then_as_customer() -> bool:
         with pytest.raises(nats.errors.Error, match="Authorization Violation"):
             await nats.connect(own_nats.config.nats_url, allow_reconnect=False, connect_timeout=2)
-        customer = await bus.connect(
-            own_nats.config.nats_url,
-            name="devstack-test",
-            nkey_seed_file=own_nats.nats_seed_files["customer"],
-            inbox_prefix=inbox_prefix("customer", NAMESPACE),
+        seed = own_nats.nats_seed_files["customer"]
+        customer = await bus.connect_service(
+            own_nats.config.nats_url, "customer", namespace=NAMESPACE, nkey_seed_file=seed
         )
         try:
             stream = await bus.ensure_stream(customer.jetstream(), "customer", namespace=NAMESPACE)

@@ -12,6 +12,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
 from crmkit.events import stream_name, subject_for
+from crmkit.natsauth import inbox_prefix
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,24 @@ async def connect(
         nkeys_seed=str(nkey_seed_file) if nkey_seed_file is not None else None,
         user_credentials=str(creds_file) if creds_file is not None else None,
         inbox_prefix=inbox_prefix,
+    )
+
+
+async def connect_service(
+    url: str,
+    service: str,
+    *,
+    namespace: str = "",
+    nkey_seed_file: Path | None = None,
+    creds_file: Path | None = None,
+) -> NATS:
+    """Connect as service `service` does: its name, its NATS user and its own inbox prefix."""
+    return await connect(
+        url,
+        name=f"crm-{service}",
+        nkey_seed_file=nkey_seed_file,
+        creds_file=creds_file,
+        inbox_prefix=inbox_prefix(service, namespace),
     )
 
 

@@ -16,7 +16,7 @@ NATS and gets no user. The permissions, and why each is needed:
   subscribe _INBOX.<ns>crm-<svc>.>              replies: JetStream API answers, publish acks and
                                                  fetched messages arrive on the process's inbox
 
-The inbox prefix is the service's own (`bus.connect` sets it), so no service can read another's
+The inbox prefix is the service's own (`bus.connect_service` sets it), so no service can read another's
 replies. A pull consumer never subscribes to event subjects: what it may read is decided by the
 consumer requests above. The `*` in the consumer subjects is the durable name (one token, which
 NATS cannot match by prefix): a service may attach to any durable on a stream it consumes, never

@@ -19,7 +19,6 @@ from crmkit.db import SessionFactory, create_engine, session_factory, upgrade_da
 from crmkit.events import EventTables
 from crmkit.identity import IdentityVerifier
 from crmkit.metrics import serve_metrics
-from crmkit.natsauth import inbox_prefix
 from crmkit.relay import OutboxRelay
 from crmkit.settings import ServiceSettings
 from crmkit.telemetry import setup_logging, setup_tracing
@@ -92,12 +91,12 @@ async def start_runtime(
         await upgrade_database(migrations_dir, database_url, tables.outbox.metadata)
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    nc = await bus.connect(
+    nc = await bus.connect_service(
         settings.nats_url,
-        name=f"crm-{name}",
+        name,
+        namespace=namespace,
         nkey_seed_file=settings.nats_nkey_seed_file,
         creds_file=settings.nats_creds_file,
-        inbox_prefix=inbox_prefix(name, namespace),
     )
     js = nc.jetstream()
     await bus.ensure_stream(js, name, namespace=namespace, replicas=settings.stream_replicas)
