@@ -4,7 +4,8 @@ The test writes a throwaway service the way docs/architecture.md tells a newcome
 service"): a proto with one RPC and one event, a feature folder, a spec, a two-line
 `__main__.py` and a first migration that asks the kit for its event tables. It names the
 service in a copy of the registry and nowhere else, starts it under the devstack on PostgreSQL
-and NATS, calls it over gRPC and waits for the event it published to come back through its own
+and the devstack's own NATS (where it is a user of its own, with the permissions its entry
+gives), calls it over gRPC and waits for the event it published to come back through its own
 subscription.
 """
 
@@ -26,7 +27,7 @@ from grpc_tools import protoc
 from crm_devstack.stack import Stack, StackConfig
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
 from crmkit.testing.events import eventually
-from crmkit.testing.infra import NatsServer, PostgresServer
+from crmkit.testing.infra import PostgresServer
 
 pytestmark = pytest.mark.e2e
 
@@ -198,9 +199,7 @@ def write_service(root: Path) -> None:
 
 
 @pytest.fixture
-def probe_service(
-    tmp_path: Path, postgres_server: PostgresServer, nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Stack]:
+def probe_service(tmp_path: Path, postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     service_dir = tmp_path / "services" / "probe"
     write_service(service_dir)
     # The one registry entry; its path is absolute because the folder is not in this checkout.
@@ -215,6 +214,7 @@ kind = "grpc"
 grpc_port = 50099
 metrics_port = 9199
 calls = []
+consumes = ["probe"]
 """
     )
     monkeypatch.setenv("CRM_COMPONENTS_FILE", str(registry))
@@ -223,7 +223,8 @@ calls = []
     stack = Stack(
         StackConfig(
             state_dir=state_dir,
-            nats_url=nats_server.url,
+            # The devstack's own NATS: the probe's user may publish its events and read them
+            # back only because its entry says it consumes them.
             database_urls={"probe": asyncio.run(postgres_server.create_database("e2e_probe"))},
             event_namespace=f"probe{uuid.uuid4().hex[:8]}.",
             log_dir=state_dir / "logs",

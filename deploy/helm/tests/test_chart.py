@@ -13,6 +13,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from crmkit.components import registry
+from crmkit.natsauth import nats_users
 
 CHART = Path(__file__).resolve().parents[1] / "keyuan"
 RELEASE = "keyuan"
@@ -105,7 +106,7 @@ EVERYTHING_ON: dict[str, Any] = {
         },
     },
     "services": {
-        "customer": {"image": {"digest": DIGEST_A}},
+        "customer": {"image": {"digest": DIGEST_A}, "nats": {"secretKey": "customer-seed"}},
         "analytics": {"autoscaling": {"enabled": False}, "replicas": 3},
         "gateway": {"autoscaling": {"minReplicas": 3}, "probes": {"liveness": {"path": "/livez"}}},
     },
@@ -406,6 +407,70 @@ def test_network_policies_let_the_helm_test_pods_through(everything_on: Rendered
     assert any(labels.get("app.kubernetes.io/component") == "helm-test" for labels in selectors)
     test_egress = everything_on.one("NetworkPolicy", f"{RELEASE}-helm-test-egress")
     assert test_egress["spec"]["egress"][0]["ports"] == [{"port": 8000, "protocol": "TCP"}]
+
+
+# --- NATS users --------------------------------------------------------------------------------
+
+
+def pod_spec(rendered: Rendered, component: str) -> dict[str, Any]:
+    spec: dict[str, Any] = rendered.one("Deployment", name_of(component))["spec"]["template"]["spec"]
+    return spec
+
+
+def nats_credentials(rendered: Rendered, component: str) -> tuple[dict[str, str], Any, Any]:
+    """The NATS credential env, volume and mount of one Deployment (None when absent)."""
+    main = container(rendered, component)
+    env = {e["name"]: e["value"] for e in main["env"] if e["name"].startswith("CRM_NATS_")}
+    [volume] = [v for v in pod_spec(rendered, component)["volumes"] if v["name"] == "nats-credentials"] or [None]
+    [mount] = [m for m in main["volumeMounts"] if m["name"] == "nats-credentials"] or [None]
+    return env, volume, mount
+
+
+def test_each_service_that_uses_nats_mounts_only_its_own_seed_and_the_gateway_none(default: Rendered) -> None:
+    users = {entry.name for entry in nats_users()}
+    assert users == {name for name, c in registry().items() if c.kind == "grpc"}
+    for name in registry():
+        env, volume, mount = nats_credentials(default, name)
+        if name not in users:
+            assert (env, volume, mount) == ({}, None, None), name
+            continue
+        assert env == {"CRM_NATS_NKEY_SEED_FILE": f"/etc/keyuan/nats/{name}.nk"}
+        assert volume["secret"] == {
+            "secretName": "keyuan-nats",
+            "defaultMode": 0o440,
+            "items": [{"key": f"{name}.nk", "path": f"{name}.nk"}],
+        }
+        assert mount == {"name": "nats-credentials", "mountPath": "/etc/keyuan/nats", "readOnly": True}
+    # Migrations use no NATS.
+    for job in default.of_kind("Job"):
+        [main] = job["spec"]["template"]["spec"]["containers"]
+        assert not any(e["name"].endswith(("NKEY_SEED_FILE", "CREDS_FILE")) for e in main["env"])
+
+
+def test_a_service_can_name_its_key_in_the_nats_secret(everything_on: Rendered) -> None:
+    env, volume, _ = nats_credentials(everything_on, "customer")
+    assert env == {"CRM_NATS_NKEY_SEED_FILE": "/etc/keyuan/nats/customer-seed"}
+    assert volume["secret"]["items"] == [{"key": "customer-seed", "path": "customer-seed"}]
+
+
+def test_jwt_credentials_files_instead_of_nkey_seeds(chart: helm.Chart) -> None:
+    rendered = render(chart, {"nats": {"auth": {"existingSecret": "keyuan-nats-jwt", "type": "creds"}}})
+    assert_valid_kubernetes(rendered)
+    env, volume, _ = nats_credentials(rendered, "analytics")
+    assert env == {"CRM_NATS_CREDS_FILE": "/etc/keyuan/nats/analytics.creds"}
+    assert volume["secret"]["secretName"] == "keyuan-nats-jwt"
+    assert volume["secret"]["items"] == [{"key": "analytics.creds", "path": "analytics.creds"}]
+
+
+def test_without_a_nats_secret_services_connect_without_credentials(chart: helm.Chart) -> None:
+    rendered = render(chart, {"nats": {"auth": {"existingSecret": ""}}})
+    for name in registry():
+        assert nats_credentials(rendered, name) == ({}, None, None)
+
+
+def test_an_unknown_kind_of_nats_credential_is_refused(chart: helm.Chart) -> None:
+    with pytest.raises(helm.HelmValuesError, match="type"):
+        render(chart, {"nats": {"auth": {"type": "password"}}})
 
 
 # --- Registry and monitoring -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Mapping
 
 import pytest
@@ -16,8 +17,10 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.events.v1.envelope_pb2 import Envelope
+from crmkit import consumer as consumer_module
 from crmkit.bus import ensure_stream
 from crmkit.consumer import EventConsumer, EventHandler, PermanentEventError, retry_delay
+from crmkit.events import stream_name
 from crmkit.relay import OutboxRelay
 from crmkit.testing.events import EventBus, EventDb, eventually
 
@@ -74,6 +77,7 @@ class Ledger:
             js=self.bus.js,
             stream=self.stream,
             filter_subject=self.filter_subject,
+            namespace=self.bus.namespace,
             sessions=self.db.sessions,
             tables=self.db.tables,
             handlers=handlers,
@@ -167,6 +171,26 @@ async def run_until_settled(ledger: Ledger, *consumers: EventConsumer) -> None:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
 
 
+async def test_a_consumer_started_before_its_producers_stream_waits_for_it_then_consumes(
+    db: EventDb, nats_bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer_module, "STREAM_WAIT_SECONDS", 0.05)
+    # The stream is not there yet: only its producer creates it (its NATS user alone may).
+    ledger = Ledger(db, nats_bus, stream_name(SERVICE, nats_bus.namespace))
+    name = ledger.name("early")
+    stop = asyncio.Event()
+    task = asyncio.create_task(ledger.consumer(name, {PAYMENT_RECORDED: ledger.recording_handler(name)}).run(stop))
+    try:
+        await asyncio.sleep(0.2)
+        assert not task.done()
+        await ensure_stream(nats_bus.js, SERVICE, namespace=nats_bus.namespace)
+        (payment,) = await ledger.publish_payments("88.00")
+        await eventually(lambda: _seen_payment(ledger, name, payment.id, "88.00"))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+
+
 async def test_event_delivered_twice_is_handled_once_and_a_replay_gives_the_same_result(ledger: Ledger) -> None:
     first, second = await ledger.publish_payments("1280.00", "560.50")
     await ledger.publish_raw(first.SerializeToString())
@@ -251,6 +275,39 @@ async def test_message_that_is_not_an_envelope_is_dead_lettered(ledger: Ledger, 
     await eventually(lambda: ledger.settled(name))
 
 
+@pytest.mark.parametrize(
+    ("subject_event", "claimed_type"),
+    [
+        # Another service's event on this producer's subject: what a forger with publish rights
+        # on its own subjects only could still send.
+        ("customer_created", "crm.customer.v1.customer_created"),
+        # This producer's own event type, on the subject of another of its events.
+        ("credit_reserved", PAYMENT_RECORDED),
+    ],
+    ids=["another-producers-type", "another-event-of-the-producer"],
+)
+async def test_envelope_whose_type_does_not_match_its_subject_is_dead_lettered_unhandled(
+    ledger: Ledger, subject_event: str, claimed_type: str
+) -> None:
+    forged = Envelope(id=str(uuid.uuid4()), type=claimed_type, tenant_id="tenant-1")
+    forged.payload.Pack(StringValue(value="1000000.00"))
+    await ledger.publish_raw(forged.SerializeToString(), event_name=subject_event)
+    name = ledger.name("suspicious")
+    handled = ledger.recording_handler(name)
+    consumer = ledger.consumer(name, {PAYMENT_RECORDED: handled, "crm.customer.v1.customer_created": handled})
+
+    await consumer.handle_message(await ledger.fetch_one(name))
+
+    ((event_id, payload, error, _deliveries),) = await ledger.dead_letters(name)
+    assert event_id == forged.id
+    assert payload == forged.SerializeToString()
+    assert f"envelope of type {claimed_type} on subject {ledger.bus.namespace}crm.{SERVICE}.v1.{subject_event}" in error
+    assert await ledger.seen(name) == []
+    assert await ledger.inbox_ids(name) == []
+    await eventually(lambda: ledger.settled(name))
+    assert events_counted(name, "dead_lettered") == 1
+
+
 async def test_handler_still_failing_at_max_deliver_is_dead_lettered(ledger: Ledger) -> None:
     (payment,) = await ledger.publish_payments("1280.00")
     name = ledger.name("doomed")
@@ -298,6 +355,7 @@ async def test_consumer_keeps_running_when_settling_a_message_fails_and_settles_
         js=ledger.bus.js,
         stream=ledger.stream,
         filter_subject=ledger.filter_subject,
+        namespace=ledger.bus.namespace,
         sessions=ledger.db.sessions,
         tables=ledger.db.tables,
         handlers={PAYMENT_RECORDED: ledger.recording_handler(name)},
@@ -318,8 +376,8 @@ async def test_consumer_keeps_running_when_settling_a_message_fails_and_settles_
     assert not task.done() or task.exception() is None
 
 
-async def _seen_payment(ledger: Ledger, consumer: str, event_id: str) -> bool:
-    return (event_id, "66.00") in await ledger.seen(consumer)
+async def _seen_payment(ledger: Ledger, consumer: str, event_id: str, amount: str = "66.00") -> bool:
+    return (event_id, amount) in await ledger.seen(consumer)
 
 
 async def _has_dead_letter(ledger: Ledger, consumer: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib
 import tomllib
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from crmkit.errors import InvalidArgument
 from crmkit.events import event_name_of, event_type_of, producer_of
 from crmkit.grpc_client import retryable_methods
 from crmkit.paging import decode_token, encode_token, keyset_page
-from crmkit.service import Subscription
+from crmkit.service import ServiceSpec, Subscription
 from crmkit.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[3]
@@ -48,6 +49,40 @@ def test_registry_refuses_a_typo_and_an_unknown_callee() -> None:
         parse_registry(
             '[components.x]\npackage = "crm_x"\npath = "services/x"\nkind = "grpc"\ngrpc_port = 1\ncalls = ["y"]\n'
         )
+
+
+@pytest.mark.parametrize(
+    ("consumes", "refusal"),
+    [
+        ('["ledger"]', "consumes \\['ledger'\\], which are not gRPC components"),
+        ('["gateway"]', "consumes \\['gateway'\\], which are not gRPC components"),
+        ('"customer"', "consumes must be a list of component names"),
+    ],
+    ids=["unknown-producer", "the-gateway-publishes-nothing", "not-a-list"],
+)
+def test_registry_refuses_consuming_what_no_service_publishes(consumes: str, refusal: str) -> None:
+    text = (
+        '[components.customer]\npackage = "crm_customer"\npath = "services/customer"\nkind = "grpc"\n'
+        'grpc_port = 1\n[components.gateway]\npackage = "crm_gateway"\npath = "gateway"\nkind = "http"\n'
+        'http_port = 2\ncalls = ["customer"]\n'
+        f'[components.analytics]\npackage = "crm_analytics"\npath = "services/analytics"\nkind = "grpc"\n'
+        f"grpc_port = 3\nconsumes = {consumes}\n"
+    )
+    with pytest.raises(ValueError, match=refusal):
+        parse_registry(text)
+
+
+def test_each_service_consumes_exactly_the_producers_its_registry_entry_lists() -> None:
+    # The registry's `consumes` is what its NATS user may read (crmkit.natsauth); the spec's
+    # subscriptions are what it does read. The gateway has no spec and consumes nothing.
+    for component in registry().values():
+        if component.kind != "grpc":
+            assert component.consumes == (), component.name
+            continue
+        spec: ServiceSpec = importlib.import_module(f"{component.package}.spec").SPEC
+        assert spec.name == component.name
+        producers = {subscription.producer for subscription in spec.subscriptions}
+        assert producers == set(component.consumes), f"{component.name}: set consumes = {sorted(producers)}"
 
 
 def test_settings_take_ports_from_the_registry_unless_the_environment_sets_them(
@@ -157,6 +192,7 @@ def test_a_consumers_dead_letter_series_exists_before_its_first_dead_letter() ->
         js=None,  # type: ignore[arg-type]
         stream="S",
         filter_subject="s.>",
+        namespace="",
         sessions=None,  # type: ignore[arg-type]
         tables=None,  # type: ignore[arg-type]
         handlers={},

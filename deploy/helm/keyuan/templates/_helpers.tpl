@@ -213,6 +213,52 @@ priorityClassName: {{ . }}
 {{- end }}
 
 {{/*
+The service's own NATS user (crmkit.natsauth): a file from nats.auth.existingSecret, for the
+gRPC services only (they run the kit's relay and consumers; the gateway uses no NATS). Empty when
+NATS authentication is off. Returns the key in the Secret, which is also the file's name.
+*/}}
+{{- define "keyuan.natsCredentialKey" -}}
+{{- $auth := .root.Values.nats.auth }}
+{{- if and $auth.existingSecret (eq .svc.type "grpc") }}
+{{- $suffix := ternary "nk" "creds" (eq $auth.type "nkey") }}
+{{- (.svc.nats | default dict).secretKey | default (printf "%s.%s" .name $suffix) }}
+{{- end }}
+{{- end }}
+
+{{/* The env variable pointing at the credential file (Deployment only: migrations use no NATS). */}}
+{{- define "keyuan.natsEnv" -}}
+{{- $key := include "keyuan.natsCredentialKey" . }}
+{{- if $key -}}
+{{- $auth := .root.Values.nats.auth -}}
+- name: {{ ternary "CRM_NATS_NKEY_SEED_FILE" "CRM_NATS_CREDS_FILE" (eq $auth.type "nkey") }}
+  value: {{ printf "%s/%s" $auth.mountPath $key | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "keyuan.natsVolumeMount" -}}
+{{- if include "keyuan.natsCredentialKey" . -}}
+- name: nats-credentials
+  mountPath: {{ .root.Values.nats.auth.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Only this service's own key of the Secret: a pod never holds another service's NATS user. */}}
+{{- define "keyuan.natsVolume" -}}
+{{- $key := include "keyuan.natsCredentialKey" . }}
+{{- if $key -}}
+- name: nats-credentials
+  secret:
+    secretName: {{ .root.Values.nats.auth.existingSecret }}
+    # 0440 + fsGroup: readable by the non-root user only.
+    defaultMode: 0440
+    items:
+      - key: {{ $key }}
+        path: {{ $key }}
+{{- end }}
+{{- end }}
+
+{{/*
 Checks across values that values.schema.json cannot express. Rendered once (validate.yaml);
 a failure stops `helm install/upgrade/template` with the message.
 */}}

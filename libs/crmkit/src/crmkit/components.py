@@ -18,6 +18,7 @@ Kind = Literal["grpc", "http"]
 REGISTRY_FILE = "components.toml"
 # Another registry file for this process and its children (a test's throwaway service).
 REGISTRY_ENV = "CRM_COMPONENTS_FILE"
+ENTRY_KEYS = frozenset({"package", "path", "kind", "grpc_port", "metrics_port", "http_port", "calls", "consumes"})
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Component:
     metrics_port: int = 0
     http_port: int = 0
     calls: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()
 
     @property
     def env_prefix(self) -> str:
@@ -46,7 +48,7 @@ def parse_registry(text: str) -> dict[str, Component]:
     raw = tomllib.loads(text).get("components", {})
     found: dict[str, Component] = {}
     for name, entry in raw.items():
-        unknown = set(entry) - {"package", "path", "kind", "grpc_port", "metrics_port", "http_port", "calls"}
+        unknown = set(entry) - ENTRY_KEYS
         if unknown:
             raise ValueError(f"component {name}: unknown keys {sorted(unknown)}")
         kind = entry.get("kind")
@@ -64,13 +66,27 @@ def parse_registry(text: str) -> dict[str, Component]:
             grpc_port=int(entry.get("grpc_port", 0)),
             metrics_port=int(entry.get("metrics_port", 0)),
             http_port=int(entry.get("http_port", 0)),
-            calls=tuple(entry.get("calls", ())),
+            calls=_names(entry, name, "calls"),
+            consumes=_names(entry, name, "consumes"),
         )
     for component in found.values():
         missing = [callee for callee in component.calls if found.get(callee) is None or found[callee].kind != "grpc"]
         if missing:
             raise ValueError(f"component {component.name} calls {missing}, which are not gRPC components")
+        # Only gRPC components run the kit's relay, so only they publish events.
+        not_producers = [p for p in component.consumes if found.get(p) is None or found[p].kind != "grpc"]
+        if not_producers:
+            raise ValueError(f"component {component.name} consumes {not_producers}, which are not gRPC components")
+        if component.consumes and component.kind != "grpc":
+            raise ValueError(f"component {component.name} consumes events, but only a grpc component runs consumers")
     return found
+
+
+def _names(entry: dict[str, object], name: str, key: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"component {name}: {key} must be a list of component names, not {value!r}")
+    return tuple(value)
 
 
 def registry() -> dict[str, Component]:

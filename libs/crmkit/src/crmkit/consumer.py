@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -12,6 +13,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +30,8 @@ tracer = trace.get_tracer("crmkit.consumer")
 
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 OUTCOMES = ("handled", "duplicate", "ignored", "retried", "dead_lettered")
+# How often a consumer looks again for a stream that does not exist yet.
+STREAM_WAIT_SECONDS = 1.0
 
 
 class PermanentEventError(Exception):
@@ -53,6 +57,7 @@ class EventConsumer:
         js: JetStreamContext,
         stream: str,
         filter_subject: str,
+        namespace: str,
         sessions: SessionFactory,
         tables: EventTables,
         handlers: Mapping[str, EventHandler],
@@ -65,6 +70,7 @@ class EventConsumer:
         self._js = js
         self._stream = stream
         self._filter = filter_subject
+        self._namespace = namespace
         self._sessions = sessions
         self._tables = tables
         self._handlers = dict(handlers)
@@ -79,21 +85,8 @@ class EventConsumer:
             CONSUMER_EVENTS.labels(name, outcome)
 
     async def run(self, stop: asyncio.Event) -> None:
-        subscription = await self._js.pull_subscribe(
-            self._filter,
-            durable=self.name,
-            stream=self._stream,
-            config=ConsumerConfig(
-                durable_name=self.name,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self._ack_wait,
-                # The broker's own limit is a safety net; we dead-letter before reaching it.
-                max_deliver=self._max_deliver + 5,
-                filter_subject=self._filter,
-            ),
-        )
-        while not stop.is_set():
+        subscription = await self._subscribe(stop)
+        while subscription is not None and not stop.is_set():
             try:
                 messages = await subscription.fetch(self._batch_size, timeout=1.0)
             except (NatsTimeoutError, TimeoutError):
@@ -111,6 +104,34 @@ class EventConsumer:
                     log.exception("consumer %s could not settle a message; it will be redelivered", self.name)
                     await asyncio.sleep(1.0)
 
+    async def _subscribe(self, stop: asyncio.Event) -> JetStreamContext.PullSubscription | None:
+        """The durable on the producer's stream. Only the producer creates its stream (its NATS
+        user alone may), so until the producer has started once, wait for it."""
+        waiting = False
+        while not stop.is_set():
+            try:
+                return await self._js.pull_subscribe(
+                    self._filter,
+                    durable=self.name,
+                    stream=self._stream,
+                    config=ConsumerConfig(
+                        durable_name=self.name,
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=self._ack_wait,
+                        # The broker's own limit is a safety net; we dead-letter before reaching it.
+                        max_deliver=self._max_deliver + 5,
+                        filter_subject=self._filter,
+                    ),
+                )
+            except NotFoundError:
+                if not waiting:
+                    log.warning("consumer %s waits for stream %s, not created yet", self.name, self._stream)
+                    waiting = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=STREAM_WAIT_SECONDS)
+        return None
+
     async def handle_message(self, message: Msg) -> None:
         deliveries = message.metadata.num_delivered or 1
         try:
@@ -121,6 +142,12 @@ class EventConsumer:
         if not envelope.id or not envelope.type:
             # An empty body (or one of only unknown fields) decodes cleanly; it is still not an event.
             await self._dead_letter(message, None, "undecodable envelope: no id or type", deliveries)
+            return
+        if message.subject != f"{self._namespace}{envelope.type}":
+            # NATS lets a service publish on its own subjects only, so the subject names the
+            # producer; an envelope claiming another type (another service's event) is forged.
+            error = f"envelope of type {envelope.type} on subject {message.subject}: the type must match the subject"
+            await self._dead_letter(message, envelope.id, error, deliveries)
             return
         handler = self._handlers.get(envelope.type)
         if handler is None:

@@ -91,7 +91,13 @@ async def start_runtime(
         await upgrade_database(migrations_dir, database_url, tables.outbox.metadata)
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    nc = await bus.connect(settings.nats_url, name=f"crm-{name}")
+    nc = await bus.connect_service(
+        settings.nats_url,
+        name,
+        namespace=namespace,
+        nkey_seed_file=settings.nats_nkey_seed_file,
+        creds_file=settings.nats_creds_file,
+    )
     js = nc.jetstream()
     await bus.ensure_stream(js, name, namespace=namespace, replicas=settings.stream_replicas)
     relay = OutboxRelay(service=name, sessions=sessions, tables=tables, js=js)

@@ -30,12 +30,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.events.v1.envelope_pb2 import Envelope
-from crmkit.bus import ensure_stream
 from crmkit.clock import Clock, utcnow
 from crmkit.components import component
 from crmkit.consumer import EventConsumer, EventHandler, PermanentEventError
 from crmkit.db import new_revision, upgrade_database
-from crmkit.events import EventTables, event_tables, event_type_of, producer_of, subject_for
+from crmkit.events import EventTables, event_tables, event_type_of, producer_of, stream_name, subject_for
 from crmkit.grpc_server import GrpcServer
 from crmkit.heap import freeze_startup_heap
 from crmkit.idempotency import request_table
@@ -195,7 +194,7 @@ async def start_service(
     )
     try:
         for subscription in spec.subscriptions:
-            await _start_consumer(runtime, spec.name, subscription)
+            _start_consumer(runtime, spec.name, subscription)
         for job in spec.jobs:
             runtime.spawn(_job_loop(runtime, job))
         servicers = [build(runtime) for build in spec.servicers]
@@ -223,17 +222,16 @@ def _registrar(add_to_server: Callable[[Any, grpc.aio.Server], None], servicer: 
     return lambda server: add_to_server(servicer, server)
 
 
-async def _start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscription) -> None:
+def _start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscription) -> None:
     producer = subscription.producer
-    # The producer's stream may not exist yet if this service starts first; its config is shared.
-    stream = await ensure_stream(
-        runtime.js, producer, namespace=runtime.namespace, replicas=runtime.settings.stream_replicas
-    )
+    # The producer's stream is the producer's to create: the consumer waits for it if this
+    # service starts first (its NATS user may not create it).
     consumer = EventConsumer(
         name=subscription.durable_name(service, runtime.namespace),
         js=runtime.js,
-        stream=stream,
+        stream=stream_name(producer, runtime.namespace),
         filter_subject=subject_for(producer, ">", runtime.namespace),
+        namespace=runtime.namespace,
         sessions=runtime.sessions,
         tables=runtime.tables,
         handlers=subscription.envelope_handlers(),

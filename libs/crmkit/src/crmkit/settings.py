@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crmkit.components import component
@@ -33,6 +33,11 @@ class ServiceSettings(BaseSettings):
         default="nats://127.0.0.1:4222",
         validation_alias=AliasChoices("CRM_NATS_URL"),
     )
+    # This process's NATS user (crmkit.natsauth): an nkey seed file, or a JWT .creds file for a
+    # server run in operator mode. Neither: connect without credentials (an open NATS). Each
+    # process has its own, so CRM_<NAME>_NATS_NKEY_SEED_FILE is read too.
+    nats_nkey_seed_file: Path | None = Field(default=None, validation_alias=AliasChoices("CRM_NATS_NKEY_SEED_FILE"))
+    nats_creds_file: Path | None = Field(default=None, validation_alias=AliasChoices("CRM_NATS_CREDS_FILE"))
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
     metrics_port: int = 0
@@ -48,6 +53,18 @@ class ServiceSettings(BaseSettings):
     stream_replicas: int = Field(default=1, validation_alias=AliasChoices("CRM_STREAM_REPLICAS"))
     # Where the components this one calls listen, by name (CRM_<NAME>_<CALLEE>_ADDR each).
     upstreams: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("nats_nkey_seed_file", "nats_creds_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # An empty variable means "no file", not the current directory.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _one_kind_of_nats_credentials(self) -> Self:
+        if self.nats_nkey_seed_file is not None and self.nats_creds_file is not None:
+            raise ValueError("set CRM_NATS_NKEY_SEED_FILE or CRM_NATS_CREDS_FILE, not both")
+        return self
 
     def sqlite_default(self, name: str) -> str:
         return f"sqlite+aiosqlite:///{state_dir() / (name + '.db')}"

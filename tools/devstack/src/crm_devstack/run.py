@@ -71,6 +71,8 @@ def main() -> None:
             asyncio.run(load_demo(stack.gateway_url, admin_password))
             (state_dir / DEMO_MARKER).write_text("loaded\n")
             print(f"演示数据已载入 / demo data loaded in {time.monotonic() - started:.1f}s", flush=True)
+        # Our own NATS admits only the services' users; an external one is the operator's.
+        nats_users = f" (one user per service, seeds in {stack.nats_seeds_dir})" if stack.nats_seed_files else ""
         metrics_urls = ", ".join(
             f"http://127.0.0.1:{port}/metrics ({name})" for name, port in stack.config.metrics_ports.items()
         )
@@ -79,7 +81,7 @@ def main() -> None:
   客源 Keyuan CRM is running
   Gateway  {stack.gateway_url}
   API docs {stack.gateway_url}/docs
-  NATS     {stack.config.nats_url}
+  NATS     {stack.config.nats_url}{nats_users}
   Metrics  {metrics_urls}
   Logs     {state_dir / "logs"}
   登录 / log in: POST {stack.gateway_url}/api/v1/auth/login {{"username": "admin", "password": …}}""",

@@ -17,6 +17,7 @@ import httpx
 
 from crmkit.components import Component, registry
 from crmkit.identity import generate_keypair
+from crmkit.natsauth import authorization_block, ensure_seeds, nats_users, public_keys, server_config
 
 
 def free_port() -> int:
@@ -101,6 +102,10 @@ class Restarts:
     started_at: float = 0.0
 
 
+# The variables that carry a process's NATS credentials, shared and per component.
+NATS_CREDENTIAL_VARIABLES = ("NATS_NKEY_SEED_FILE", "NATS_CREDS_FILE")
+
+
 @dataclass
 class Stack:
     """Child processes of one local stack; `stop_component` and `start_component` restart one,
@@ -109,7 +114,8 @@ class Stack:
     config: StackConfig
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     restarts: dict[str, Restarts] = field(default_factory=dict)
-    _nats_args: list[str] = field(default_factory=list)
+    # Each service's seed file, when the stack runs its own NATS (empty with an external one).
+    nats_seed_files: dict[str, Path] = field(default_factory=dict)
 
     def port(self, component: str) -> int:
         return self.config.ports[component]
@@ -119,10 +125,28 @@ class Stack:
         http = next(c for c in registry().values() if c.kind == "http")
         return f"http://127.0.0.1:{self.port(http.name)}"
 
-    def _env(self) -> dict[str, str]:
+    @property
+    def nats_seeds_dir(self) -> Path:
+        return self.config.state_dir / "keys" / "nats"
+
+    @property
+    def nats_config_file(self) -> Path:
+        return self.config.state_dir / "nats.conf"
+
+    def child_env(self, name: str) -> dict[str, str]:
+        """The environment component `name` (or "nats") runs with."""
         cfg = self.config
         keys = cfg.state_dir / "keys"
         env = dict(os.environ)
+        if self.nats_seed_files:
+            # Our own NATS: each service is its own user, and credentials meant for another
+            # NATS in this environment must not reach the children.
+            for variable in NATS_CREDENTIAL_VARIABLES:
+                env.pop(f"CRM_{variable}", None)
+                for component in registry().values():
+                    env.pop(f"{component.env_prefix}{variable}", None)
+            if name in self.nats_seed_files:
+                env["CRM_NATS_NKEY_SEED_FILE"] = str(self.nats_seed_files[name])
         env.update(
             {
                 "CRM_STATE_DIR": str(cfg.state_dir),
@@ -157,9 +181,9 @@ class Stack:
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             out = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (lives as long as the child)
-            process = subprocess.Popen(args, env=self._env(), stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(args, env=self.child_env(name), stdout=out, stderr=subprocess.STDOUT)
         else:
-            process = subprocess.Popen(args, env=self._env())
+            process = subprocess.Popen(args, env=self.child_env(name))
         self.processes[name] = process
         return process
 
@@ -175,26 +199,30 @@ class Stack:
             if component.metrics_port:
                 cfg.metrics_ports[component.name] = cfg.metrics_ports.get(component.name) or free_port()
         if not cfg.nats_url:
-            port = free_port()
-            cfg.nats_url = f"nats://127.0.0.1:{port}"
-            self._nats_args = [
-                nats_binary(),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-js",
-                "-sd",
-                str(cfg.state_dir / "nats"),
-            ]
+            self._configure_nats()
             self._start_nats()
         wanted = set(components) if components is not None else set(registry())
         for component in start_order():
             if component.name in wanted:
                 self.start_component(component.name, timeout=timeout)
 
+    def _configure_nats(self) -> None:
+        """Our own NATS, admitting only the services' users (crmkit.natsauth): a seed per
+        service under keys/nats (kept across restarts), the server configuration beside them.
+        With an external NATS (CRM_NATS_URL) the children get whatever credentials the
+        environment gives them instead."""
+        cfg = self.config
+        port = free_port()
+        cfg.nats_url = f"nats://127.0.0.1:{port}"
+        self.nats_seed_files = ensure_seeds(self.nats_seeds_dir, [entry.name for entry in nats_users()])
+        authorization = authorization_block(public_keys(self.nats_seed_files), cfg.event_namespace)
+        self.nats_config_file.write_text(
+            server_config(host="127.0.0.1", port=port, store_dir=cfg.state_dir / "nats", authorization=authorization)
+        )
+
     def _start_nats(self) -> None:
-        nats = self._spawn("nats", self._nats_args)
+        """Start (or, after it died, restart) our own NATS on its configured port."""
+        nats = self._spawn("nats", [nats_binary(), "-c", str(self.nats_config_file)])
         wait_for_port(int(self.config.nats_url.rsplit(":", 1)[1]), timeout=15, process=nats)
 
     def supervise(self, now: float | None = None) -> list[tuple[str, int | None]]:

@@ -33,15 +33,19 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import make_url
 
+from crmkit.natsauth import authorization_block, ensure_seeds, nats_users, public_keys, server_config
+
 __all__ = [
     "NatsServer",
     "PostgresServer",
+    "SecuredNatsServer",
     "free_port",
     "nats_cleanup",
     "nats_server",
     "nats_url",
     "pg_database_url",
     "postgres_server",
+    "secured_nats",
     "stream_prefix",
 ]
 
@@ -154,6 +158,16 @@ class NatsServer:
     """A NATS server with JetStream enabled."""
 
     url: str
+
+
+@dataclass
+class SecuredNatsServer:
+    """A NATS server that admits only the services' own nkey users, each with the permissions
+    crmkit.natsauth derives from the registry for `namespace`; `seed_files` by component."""
+
+    url: str
+    namespace: str
+    seed_files: dict[str, Path]
 
 
 def _database_name(hint: str) -> str:
@@ -539,7 +553,9 @@ def _nats_ready(port: int) -> bool:
         return False
 
 
-def _local_nats() -> tuple[str, Callable[[], None]]:
+def _local_nats(authorization: str = "") -> tuple[str, Callable[[], None]]:
+    """A nats-server with JetStream; with an `authorization` block (crmkit.natsauth), it admits
+    only the users named there."""
     binary = _nats_binary()
     if binary is None:
         raise InfraUnavailable(
@@ -549,8 +565,15 @@ def _local_nats() -> tuple[str, Callable[[], None]]:
     try:
 
         def start(port: int) -> _OwnedProcess:
+            argv: list[str | Path] = [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", workdir / "js"]
+            if authorization:
+                config = workdir / "nats.conf"
+                config.write_text(
+                    server_config(host="127.0.0.1", port=port, store_dir=workdir / "js", authorization=authorization)
+                )
+                argv = [binary, "-c", config]
             return _spawn(
-                [binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", workdir / "js"],
+                argv,
                 label="nats-server",
                 cwd=workdir,
                 log_path=workdir / "nats.log",
@@ -611,6 +634,18 @@ def nats_server() -> Iterator[NatsServer]:
     with contextlib.ExitStack() as stack:
         try:
             server = stack.enter_context(provisioned_nats())
+        except InfraUnavailable as exc:
+            _unavailable(f"NATS unavailable: {exc}", ENV_REQUIRE_NATS)
+        yield server
+
+
+@pytest.fixture
+def secured_nats(stream_prefix: str, tmp_path: Path) -> Iterator[SecuredNatsServer]:
+    """A NATS of this test's own that admits only the services' users (namespace
+    `<stream_prefix>.`), for tests of who may publish and read what."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(provisioned_secured_nats(f"{stream_prefix}.", tmp_path / "nats-seeds"))
         except InfraUnavailable as exc:
             _unavailable(f"NATS unavailable: {exc}", ENV_REQUIRE_NATS)
         yield server
@@ -677,6 +712,19 @@ def provisioned_postgres() -> Iterator[PostgresServer]:
         finally:
             if shared:
                 _run_coroutine(server.drop_databases)
+
+
+@contextlib.contextmanager
+def provisioned_secured_nats(namespace: str, seeds_dir: Path) -> Iterator[SecuredNatsServer]:
+    """A throwaway JetStream server with the services' users (seeds written to `seeds_dir`),
+    always from the local binary: the shared server stays open, since tests publish forged
+    events on it on purpose."""
+    seed_files = ensure_seeds(seeds_dir, [entry.name for entry in nats_users()])
+    url, stop = _local_nats(authorization_block(public_keys(seed_files), namespace))
+    try:
+        yield SecuredNatsServer(url=url, namespace=namespace, seed_files=seed_files)
+    finally:
+        stop()
 
 
 @contextlib.contextmanager
