@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,13 +56,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class GatewayClock:
-    """The gateway's clock: real time, or shifted while a test needs tokens issued in the past."""
+    """The gateway's clock: real time, shifted while a test needs tokens issued in the past, or
+    frozen while a test steps through lock and refill times without sleeping."""
 
     def __init__(self) -> None:
         self._offset = dt.timedelta(0)
+        self._frozen_at: dt.datetime | None = None
 
     def __call__(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self._offset
+        base = self._frozen_at if self._frozen_at is not None else dt.datetime.now(dt.UTC)
+        return base + self._offset
 
     @contextmanager
     def shifted(self, offset: dt.timedelta) -> Iterator[None]:
@@ -71,6 +74,20 @@ class GatewayClock:
             yield
         finally:
             self._offset = dt.timedelta(0)
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Time stands still (and moves only by `advance`) until the block ends, then it is real
+        time again: tokens issued in the block's future would not verify afterwards."""
+        self._frozen_at = dt.datetime.now(dt.UTC)
+        try:
+            yield
+        finally:
+            self._frozen_at, self._offset = None, dt.timedelta(0)
+
+    def advance(self, delta: dt.timedelta) -> None:
+        assert self._frozen_at is not None, "advance the clock inside frozen()"
+        self._offset += delta
 
 
 # Test modules drive hundreds of requests a second from one user and one address: budgets a
@@ -194,6 +211,30 @@ async def stack(
 @pytest.fixture
 def client(stack: Stack) -> httpx.AsyncClient:
     return stack.client
+
+
+def client_for(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of `app` whose requests come from `address` (login protection and the auth
+    rate limit count per client address)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 50000)),
+        base_url="http://gw",
+        event_hooks={"response": [_refuse_server_errors]},
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def from_address(stack: Stack) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """`from_address("10.0.0.7")`: a client of the test stack's gateway at that address."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(address: str) -> httpx.AsyncClient:
+        clients.append(client_for(stack.app, address))
+        return clients[-1]
+
+    yield make
+    for made in clients:
+        await made.aclose()
 
 
 # --------------------------------------------------------------------------- people and org tree
@@ -347,8 +388,29 @@ class Api:
     mobile = staticmethod(unique_mobile)
     credit_code = staticmethod(unique_credit_code)
 
+    admin_password = ADMIN_PASSWORD
+    user_password = USER_PASSWORD
+
     async def login(self, username: str, password: str) -> dict[str, str]:
         return await login(self.client, username, password)
+
+    async def hire(self, admin: dict[str, str], username: str, role: str) -> dict[str, Any]:
+        """A new user (password `user_password`) at the admin's own org unit."""
+        me = (await self.client.get("/api/v1/auth/me", headers=admin)).json()
+        response = await self.client.post(
+            "/api/v1/users",
+            json={
+                "username": username,
+                "display_name": username,
+                "password": USER_PASSWORD,
+                "role": role,
+                "org_unit_id": me["org_unit"]["id"],
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
+        user: dict[str, Any] = response.json()
+        return user
 
     @staticmethod
     def customer_body(**overrides: Any) -> dict[str, Any]:

@@ -54,6 +54,11 @@ class PasswordHashing:
         self.most_at_once = 0  # the most verifications seen running together (tests, diagnosis)
         self._executor.submit(_dummy_hash)  # ready before the first unknown username arrives
 
+    @property
+    def running(self) -> int:
+        """Hashes being computed now."""
+        return self._running
+
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """One login's turn at a password check; the caller verifies inside it."""
