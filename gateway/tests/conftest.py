@@ -76,10 +76,11 @@ class GatewayClock:
             self._offset = dt.timedelta(0)
 
     @contextmanager
-    def frozen(self) -> Iterator[None]:
-        """Time stands still (and moves only by `advance`) until the block ends, then it is real
-        time again: tokens issued in the block's future would not verify afterwards."""
-        self._frozen_at = dt.datetime.now(dt.UTC)
+    def frozen(self, offset: dt.timedelta = dt.timedelta(0)) -> Iterator[None]:
+        """Time stands still at now + `offset` (and moves only by `advance`) until the block
+        ends, then it is real time again. Access tokens are checked against real time, so a test
+        that uses tokens issued after advancing starts in the past (a negative `offset`)."""
+        self._frozen_at, self._offset = dt.datetime.now(dt.UTC), offset
         try:
             yield
         finally:

@@ -128,7 +128,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
                 clock=clock,
                 enabled=settings.rate_limits_enabled,
             ),
-            mfa_tokens=MfaTokens(signer.private_key, dt.timedelta(minutes=settings.mfa_token_minutes)),
+            mfa_tokens=MfaTokens(signer.private_key, dt.timedelta(minutes=settings.mfa_token_minutes), clock),
             secret_box=SecretBox.from_key_file(settings.secret_key_file),
         )
         app.state.gateway = state

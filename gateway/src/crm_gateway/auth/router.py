@@ -13,7 +13,6 @@ from crm_gateway.auth.service import (
     RefreshTokenReused,
     TokenPair,
     authenticate,
-    identity_for_user,
     revoke_family_of,
     rotate_refresh_token,
     start_session,
@@ -104,9 +103,7 @@ async def complete_login(
     return _out(pair)
 
 
-async def _second_step(
-    session: AsyncSession, state: GatewayState, user: User, now: dt.datetime
-) -> SecondStepOut | None:
+async def _second_step(session: AsyncSession, state: GatewayState, user: User) -> SecondStepOut | None:
     enrolled = await is_enrolled(session, user.id)
     if not enrolled and not await must_enrol(session, user):
         return None
@@ -115,7 +112,7 @@ async def _second_step(
     return SecondStepOut(
         mfa_required=enrolled,
         mfa_enrolment_required=not enrolled,
-        mfa_token=state.mfa_tokens.issue(await identity_for_user(session, user), now),
+        mfa_token=state.mfa_tokens.issue(user.id),
         expires_in=int(state.mfa_tokens.ttl.total_seconds()),
     )
 
@@ -139,7 +136,7 @@ async def login(body: LoginIn, address: AnonymousClient, state: State) -> Tokens
             session, username=body.username, password=body.password, passwords=state.passwords
         )
         if passed and user is not None:
-            return await _second_step(session, state, user, now) or await complete_login(
+            return await _second_step(session, state, user) or await complete_login(
                 session, state, user=user, address=address, now=now
             )
         await record_login_failure(

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+import jwt
 import pyotp
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_gateway.directory.models import Tenant, User
 from crm_gateway.directory.service import record_audit
 from crm_gateway.two_factor.models import MfaEnrolment, RecoveryCode
+from crmkit.clock import Clock
 from crmkit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
-from crmkit.identity import Identity, IdentityTokens, Role, TokenExpired
+from crmkit.identity import ISSUER, Identity, Role
 from crmkit.secretbox import SecretBox
 
 MFA_AUDIENCE = "crm-mfa"
@@ -41,30 +43,43 @@ class MfaEnrolmentRequired(Unauthenticated):
 
 
 class MfaTokens:
-    """The short-lived token between a login's password step and its second step (audience
-    crm-mfa): it is no access token, so no other route accepts it."""
+    """The short-lived ticket between a login's password step and its second step (audience
+    crm-mfa, naming only the user): it is no access token, so no other route accepts it. Its
+    expiry is read on the gateway's clock, like the lock and the TOTP step it goes with."""
 
-    def __init__(self, key: Ed25519PrivateKey, ttl: dt.timedelta) -> None:
+    def __init__(self, key: Ed25519PrivateKey, ttl: dt.timedelta, clock: Clock) -> None:
         self.ttl = ttl
-        self._tokens = IdentityTokens(
-            audience=MFA_AUDIENCE,
-            ttl=ttl,
-            public_key=key.public_key(),
-            private_key=key,
-            leeway=0,
-            label="two-factor token",
-        )
+        self._private = key
+        self._public = key.public_key()
+        self._clock = clock
 
-    def issue(self, identity: Identity, now: dt.datetime) -> str:
-        return self._tokens.sign(identity, now=now)
+    def issue(self, user_id: str) -> str:
+        issued = self._clock()
+        claims = {
+            "iss": ISSUER,
+            "aud": MFA_AUDIENCE,
+            "sub": user_id,
+            "iat": int(issued.timestamp()),
+            "exp": int((issued + self.ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._private, algorithm="EdDSA")
 
     def user_id_of(self, token: str) -> str:
         try:
-            return self._tokens.verify(token).principal_id
-        except TokenExpired as exc:
-            raise Unauthenticated("two-factor step expired, log in again / 二次验证已过期，请重新登录") from exc
-        except Unauthenticated as exc:
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=["EdDSA"],
+                audience=MFA_AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid two-factor token / 二次验证令牌无效") from exc
+        if int(claims["exp"]) <= self._clock().timestamp():
+            raise Unauthenticated("two-factor step expired, log in again / 二次验证已过期，请重新登录")
+        return str(claims["sub"])
 
 
 @dataclass(frozen=True)
