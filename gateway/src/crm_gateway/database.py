@@ -16,5 +16,6 @@ class Base(DeclarativeBase):
 def insert_unless_present(dialect_name: str, table: Any, values: dict[str, Any]) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL or SQLite: the row is created once, by
     whichever replica gets there first, and nobody waits on an error."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    return sqlite.insert(table).values(**values).on_conflict_do_nothing()

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from crmkit.settings import ServiceSettings, state_dir
@@ -72,6 +72,12 @@ class GatewaySettings(ServiceSettings):
     rate_limits: dict[str, RateLimit] = Field(default_factory=_default_rate_limits)
     # Tokens a replica takes from the shared bucket at once (1: one UPDATE per request).
     rate_limit_lease: int = Field(default=10, ge=1)
+
+    @field_validator("rate_limits", mode="after")
+    @classmethod
+    def _keep_default_groups(cls, value: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        # CRM_GATEWAY_RATE_LIMITS='{"reads": {...}}' changes reads and keeps the other groups.
+        return {**_default_rate_limits(), **value}
 
     # Two-factor: the issuer shown in authenticator apps; how long the login's second step may take.
     mfa_issuer: str = "Keyuan 客源"

@@ -63,10 +63,12 @@ class LoginPolicy:
         free = threshold // 2
         if failures <= free or not self.max_delay:
             return dt.timedelta(0)
-        return min(dt.timedelta(seconds=2 ** min(failures - free - 1, 20)), self.max_delay)
+        delay = dt.timedelta(seconds=2 ** min(failures - free - 1, 20))
+        return min(delay, self.max_delay)
 
     def lock_for(self, locks: int) -> dt.timedelta:
-        return min(self.lock * 2 ** min(locks - 1, 20), self.max_lock)
+        lock: dt.timedelta = self.lock * 2 ** min(locks - 1, 20)
+        return min(lock, self.max_lock)
 
 
 def account_key(username: str) -> str:

@@ -97,7 +97,7 @@ class SharedBuckets:
                         {"key": key, "tokens": capacity - want, "refilled_at": now, "granted": want},
                     )
                 )
-                if created.rowcount == 1:  # type: ignore[attr-defined]
+                if created.rowcount == 1:
                     return Claim(want, 0.0)
                 # Another replica created it just now: draw from it.
         raise RuntimeError(f"rate bucket {key} could not be claimed")
