@@ -3,6 +3,7 @@ on the clock, one budget for every gateway replica on the same database."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from crm_gateway.app import create_app
 from crm_gateway.database import Base
 from crm_gateway.rate_limits.models import RateBucket
-from crm_gateway.rate_limits.service import RateLimited, RateLimiter, SharedBuckets
+from crm_gateway.rate_limits.service import Claim, RateLimited, RateLimiter, SharedBuckets
 from crm_gateway.settings import RateLimit
 from crmkit.db import create_engine
 from crmkit.testing.infra import PostgresServer
@@ -143,3 +144,26 @@ async def test_replicas_draw_slices_from_one_bucket_on_either_database(bucket_en
                 assert refused.retry_after == 1
                 assert round_ >= 2
     assert admitted == 10
+
+
+class CountedBuckets(SharedBuckets):
+    """The shared buckets, counting the claims (statements) that reach the database."""
+
+    claims = 0
+
+    async def claim(self, key: str, limit: RateLimit, *, want: int, now: float) -> Claim:
+        self.claims += 1
+        return await super().claim(key, limit, want=want, now=now)
+
+
+async def test_concurrent_requests_wait_for_one_claim_and_refusals_stay_local(bucket_engine: AsyncEngine) -> None:
+    now = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+    shared = CountedBuckets(bucket_engine)
+    limiter = RateLimiter(shared, limits={"reads": RateLimit(burst=20, per_minute=60)}, lease=5, clock=lambda: now)
+
+    outcomes = await asyncio.gather(*(limiter.admit("reads", "user:u-2") for _ in range(30)), return_exceptions=True)
+
+    assert sum(outcome is None for outcome in outcomes) == 20
+    assert all(isinstance(outcome, RateLimited) for outcome in outcomes if outcome is not None)
+    # Four slices of five, one refused claim; the other nine refusals cost no statement.
+    assert shared.claims == 5

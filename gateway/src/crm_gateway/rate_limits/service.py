@@ -11,7 +11,8 @@ allows; the price is that a slice one replica holds unspent is not available to 
 
 from __future__ import annotations
 
-import math
+import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,9 @@ LOCAL_KEYS_LIMIT = 100_000
 
 class RateLimited(RetryLater):
     code = "rate_limited"
+
+
+SLOW_DOWN = "too many requests, slow down / 请求过于频繁，请稍后再试"
 
 
 def route_group(method: str) -> str:
@@ -114,23 +118,48 @@ class RateLimiter:
         self._lease = lease
         self._clock = clock
         self._local: dict[str, int] = {}
+        # One claim at a time per key: requests that find the slice spent while a claim is out
+        # wait for it instead of all going to the row at once (32 concurrent requests of one
+        # user had queued on its row lock).
+        self._claiming: dict[str, asyncio.Lock] = {}
+        # A refused key is refused here until a token is due, without a statement per request.
+        self._refused_until: dict[str, dt.datetime] = {}
+
+    def _take_local(self, key: str) -> bool:
+        left = self._local.get(key, 0)
+        if left > 0:
+            self._local[key] = left - 1
+            return True
+        return False
+
+    def _refuse_if_refused(self, key: str) -> None:
+        refused_until = self._refused_until.get(key)
+        if refused_until is not None and (now := self._clock()) < refused_until:
+            raise RateLimited(SLOW_DOWN, retry_after=(refused_until - now).total_seconds())
 
     async def admit(self, group: str, subject: str) -> None:
         limit = self._limits.get(group)
         if limit is None:
             return
         key = f"{group}:{subject}"
-        left = self._local.get(key, 0)
-        if left > 0:
-            self._local[key] = left - 1
+        if self._take_local(key):
             return
-        claim = await self._shared.claim(key, limit, want=self._lease, now=self._clock().timestamp())
-        if not claim.granted:
-            raise RateLimited(
-                "too many requests, slow down / 请求过于频繁，请稍后再试", retry_after=math.ceil(claim.retry_after)
-            )
-        if len(self._local) >= LOCAL_KEYS_LIMIT:
-            # Unspent slices are dropped: callers lose a few requests, never gain any.
-            self._local.clear()
-        # Other requests for this key may have added slices while this one waited.
-        self._local[key] = self._local.get(key, 0) + claim.granted - 1
+        self._refuse_if_refused(key)
+        lock = self._claiming.get(key) or self._claiming.setdefault(key, asyncio.Lock())
+        async with lock:
+            # The claim this request waited for may have brought a slice, or a refusal.
+            if self._take_local(key):
+                return
+            self._refuse_if_refused(key)
+            now = self._clock()
+            claim = await self._shared.claim(key, limit, want=self._lease, now=now.timestamp())
+            if not claim.granted:
+                self._refused_until[key] = now + dt.timedelta(seconds=claim.retry_after)
+                raise RateLimited(SLOW_DOWN, retry_after=claim.retry_after)
+            if len(self._local) >= LOCAL_KEYS_LIMIT:
+                # Unspent slices are dropped: callers lose a few requests, never gain any.
+                self._local.clear()
+                self._refused_until.clear()
+                self._claiming = {key: lock}
+            self._refused_until.pop(key, None)
+            self._local[key] = self._local.get(key, 0) + claim.granted - 1
