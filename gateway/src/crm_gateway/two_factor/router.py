@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.auth.router import NOT_STORED, TokensOut, complete_login, not_stored
 from crm_gateway.directory.models import User
@@ -84,7 +85,7 @@ class SecurityPolicyOut(BaseModel):
     mfa_required: bool
 
 
-async def _enrolling_user(session: DbSession, who: Enrollee) -> User:
+async def _enrolling_user(session: AsyncSession, who: Enrollee) -> User:
     user = await session.get(User, who.user_id)
     if user is None or not user.active:
         raise Unauthenticated("invalid token / 令牌无效")
