@@ -18,7 +18,7 @@ from crm_gateway.auth.service import (
     start_session,
 )
 from crm_gateway.directory.models import User
-from crm_gateway.directory.service import get_user, record_audit
+from crm_gateway.directory.service import audit_own, get_user
 from crm_gateway.inputs import ApiModel
 from crm_gateway.login_protection.service import check_login_allowed, forget_account_failures, record_login_failure
 from crm_gateway.two_factor.service import is_enrolled, must_enrol, passes_second_factor
@@ -90,15 +90,7 @@ async def complete_login(
 ) -> TokensOut:
     """Every factor passed: clear the account's failures, audit, and hand out the tokens."""
     await forget_account_failures(session, username=user.username)
-    record_audit(
-        session,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        action="login.succeeded",
-        target_id=user.id,
-        client_address=address,
-        now=now,
-    )
+    audit_own(session, user, "login.succeeded", client_address=address, now=now)
     pair = await start_session(session, user=user, tokens=state.tokens, refresh_ttl=_refresh_ttl(state), now=now)
     return _out(pair)
 

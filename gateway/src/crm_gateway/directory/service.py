@@ -62,7 +62,14 @@ async def bootstrap(
 
 
 def audit(
-    session: AsyncSession, identity: Identity, action: str, target_id: str, detail: str, now: dt.datetime
+    session: AsyncSession,
+    identity: Identity,
+    action: str,
+    target_id: str,
+    detail: str,
+    now: dt.datetime,
+    *,
+    client_address: str = "",
 ) -> None:
     record_audit(
         session,
@@ -71,6 +78,23 @@ def audit(
         action=action,
         target_id=target_id,
         detail=detail,
+        client_address=client_address,
+        now=now,
+    )
+
+
+def audit_own(
+    session: AsyncSession, user: User, action: str, *, detail: str = "", client_address: str, now: dt.datetime
+) -> None:
+    """An event of a user's own account (their login, their two-factor setup)."""
+    record_audit(
+        session,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        action=action,
+        target_id=user.id,
+        detail=detail,
+        client_address=client_address,
         now=now,
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.database import insert_unless_present
 from crm_gateway.directory.models import User
-from crm_gateway.directory.service import get_user, record_audit
+from crm_gateway.directory.service import audit, get_user, record_audit
 from crm_gateway.login_protection.models import LoginThrottle
 from crm_gateway.problems import RetryLater
 from crm_gateway.settings import GatewaySettings
@@ -196,14 +196,5 @@ async def unlock_user(
     identity.require_role(Role.ADMIN)
     user, _unit = await get_user(session, identity=identity, user_id=user_id)
     await forget_account_failures(session, username=user.username)
-    record_audit(
-        session,
-        tenant_id=identity.tenant_id,
-        actor_id=identity.principal_id,
-        action="login.unlocked",
-        target_id=user.id,
-        detail=f"username={user.username}",
-        client_address=address,
-        now=now,
-    )
+    audit(session, identity, "login.unlocked", user.id, f"username={user.username}", now, client_address=address)
     return user

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.directory.models import Tenant, User
-from crm_gateway.directory.service import record_audit
+from crm_gateway.directory.service import audit, audit_own
 from crm_gateway.two_factor.models import MfaEnrolment, RecoveryCode
 from crmkit.clock import Clock
 from crmkit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
@@ -137,15 +137,7 @@ async def start_enrolment(
     else:
         existing.sealed_secret, existing.created_at, existing.last_used_step = sealed, now, 0
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
-    record_audit(
-        session,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        action="mfa.enrolment_started",
-        target_id=user.id,
-        client_address=address,
-        now=now,
-    )
+    audit_own(session, user, "mfa.enrolment_started", client_address=address, now=now)
     return EnrolmentStart(secret=secret, otpauth_uri=uri, qr_code=segno.make(uri, error="m").svg_data_uri(scale=4))
 
 
@@ -174,15 +166,7 @@ async def confirm_enrolment(
         raise InvalidArgument("code", "wrong code, check the app's clock / 验证码错误")
     enrolment.confirmed_at, enrolment.last_used_step = now, step
     codes = await _replace_recovery_codes(session, user_id=user.id, now=now)
-    record_audit(
-        session,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        action="mfa.enrolled",
-        target_id=user.id,
-        client_address=address,
-        now=now,
-    )
+    audit_own(session, user, "mfa.enrolled", client_address=address, now=now)
     return codes
 
 
@@ -229,16 +213,7 @@ async def passes_second_factor(
     left = await session.scalar(
         select(func.count()).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
-    record_audit(
-        session,
-        tenant_id=user.tenant_id,
-        actor_id=user.id,
-        action="mfa.recovery_code_used",
-        target_id=user.id,
-        detail=f"{left} left",
-        client_address=address,
-        now=now,
-    )
+    audit_own(session, user, "mfa.recovery_code_used", detail=f"{left} left", client_address=address, now=now)
     return True
 
 
@@ -264,15 +239,14 @@ async def set_policy(
         raise NotFound("tenant", identity.tenant_id)
     if tenant.mfa_required != mfa_required:
         tenant.mfa_required = mfa_required
-        record_audit(
+        audit(
             session,
-            tenant_id=identity.tenant_id,
-            actor_id=identity.principal_id,
-            action="mfa.policy_changed",
-            target_id=identity.tenant_id,
-            detail=f"mfa_required={mfa_required}",
+            identity,
+            "mfa.policy_changed",
+            identity.tenant_id,
+            f"mfa_required={mfa_required}",
+            now,
             client_address=address,
-            now=now,
         )
     return SecurityPolicy(mfa_required=tenant.mfa_required)
 
@@ -285,12 +259,4 @@ async def reset_enrolment(
     identity.require_role(*RESETTERS)
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     await session.execute(delete(MfaEnrolment).where(MfaEnrolment.user_id == user.id))
-    record_audit(
-        session,
-        tenant_id=identity.tenant_id,
-        actor_id=identity.principal_id,
-        action="mfa.reset",
-        target_id=user.id,
-        client_address=address,
-        now=now,
-    )
+    audit(session, identity, "mfa.reset", user.id, f"username={user.username}", now, client_address=address)
