@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import json
 import multiprocessing
+import os
 import signal
 import subprocess
 import sys
@@ -208,6 +209,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--search-customers", type=int, default=100_000, help="synthetic corpus for (c); 0 skips")
     parser.add_argument("--search-concurrency", type=int, default=4)
     args = parser.parse_args(argv)
+    # One rep drives thousands of requests a second here: budgets no person meets, so the rate
+    # limiter's path is measured (a slice of the shared bucket per `rate_limit_lease` requests)
+    # without a 429. CRM_GATEWAY_RATE_LIMITS_ENABLED=0 measures the gateway without it.
+    roomy = {"burst": 10_000_000, "per_minute": 600_000_000}
+    os.environ.setdefault("CRM_GATEWAY_RATE_LIMITS", json.dumps(dict.fromkeys(("auth", "reads", "writes"), roomy)))
     # SIGTERM (timeout, kill) must still run the finally blocks that stop the stack and servers.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     with provisioned_postgres() as postgres, provisioned_nats() as nats_server:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from crm_analytics.spec import SPEC as ANALYTICS
 from crm_customer.spec import SPEC as CUSTOMER
 from crm_gateway.app import create_app
-from crm_gateway.settings import get_settings
+from crm_gateway.settings import GatewaySettings, get_settings
 from crmkit.cn import make_credit_code
 from crmkit.service import ServiceSpec
 from crmkit.telemetry import setup_tracing
@@ -56,13 +56,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class GatewayClock:
-    """The gateway's clock: real time, or shifted while a test needs tokens issued in the past."""
+    """The gateway's clock: real time, shifted while a test needs tokens issued in the past, or
+    frozen while a test steps through lock and refill times without sleeping."""
 
     def __init__(self) -> None:
         self._offset = dt.timedelta(0)
+        self._frozen_at: dt.datetime | None = None
 
     def __call__(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC) + self._offset
+        base = self._frozen_at if self._frozen_at is not None else dt.datetime.now(dt.UTC)
+        return base + self._offset
 
     @contextmanager
     def shifted(self, offset: dt.timedelta) -> Iterator[None]:
@@ -72,6 +75,33 @@ class GatewayClock:
         finally:
             self._offset = dt.timedelta(0)
 
+    @contextmanager
+    def frozen(self, offset: dt.timedelta = dt.timedelta(0)) -> Iterator[None]:
+        """Time stands still at now + `offset` (and moves only by `advance`) until the block
+        ends, then it is real time again. Access tokens are checked against real time, so a test
+        that uses tokens issued after advancing starts in the past (a negative `offset`)."""
+        self._frozen_at, self._offset = dt.datetime.now(dt.UTC), offset
+        try:
+            yield
+        finally:
+            self._frozen_at, self._offset = None, dt.timedelta(0)
+
+    def advance(self, delta: dt.timedelta) -> None:
+        assert self._frozen_at is not None, "advance the clock inside frozen()"
+        self._offset += delta
+
+
+# Test modules drive hundreds of requests a second from one user and one address: budgets a
+# person never meets, so only the modules about limits (which set their own) see a 429.
+ROOMY_RATE_LIMITS = {group: {"burst": 100_000, "per_minute": 1_000_000} for group in ("auth", "reads", "writes")}
+
+
+def gateway_settings(**values: Any) -> GatewaySettings:
+    """The gateway's settings as the tests run it: the test admin password, roomy rate limits."""
+    return get_settings(
+        **{"bootstrap_admin_password": ADMIN_PASSWORD, "rate_limits": ROOMY_RATE_LIMITS, **values},
+    )
+
 
 @dataclass(frozen=True)
 class Stack:
@@ -79,6 +109,7 @@ class Stack:
     app: FastAPI
     clock: GatewayClock
     gateway_database_url: str
+    settings: GatewaySettings
 
 
 async def _delete_streams_named(nats_url: str, fragment: str) -> None:
@@ -152,15 +183,15 @@ async def stack(
 
         gateway_database_url = await _database(postgres_server, exits, f"gw_gateway_{module}")
         clock = GatewayClock()
-        app = create_app(
-            get_settings(
-                database_url=gateway_database_url,
-                upstreams=upstreams,
-                identity_private_key_file=keys.private_path,
-                bootstrap_admin_password=ADMIN_PASSWORD,
-            ),
-            clock=clock,
+        settings = gateway_settings(
+            database_url=gateway_database_url,
+            upstreams=upstreams,
+            identity_private_key_file=keys.private_path,
+            secret_key_file=keys.private_path.parent / "gateway_secrets.key",
+            # A module may set its own (tight rate limits, a small password queue, ...).
+            **getattr(request.module, "GATEWAY_SETTINGS", {}),
         )
+        app = create_app(settings, clock=clock)
         await exits.enter_async_context(app.router.lifespan_context(app))
         client = await exits.enter_async_context(
             httpx.AsyncClient(
@@ -174,12 +205,37 @@ async def stack(
             app=app,
             clock=clock,
             gateway_database_url=gateway_database_url,
+            settings=settings,
         )
 
 
 @pytest.fixture
 def client(stack: Stack) -> httpx.AsyncClient:
     return stack.client
+
+
+def client_for(app: FastAPI, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of `app` whose requests come from `address` (login protection and the auth
+    rate limit count per client address)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=(address, 50000)),
+        base_url="http://gw",
+        event_hooks={"response": [_refuse_server_errors]},
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def from_address(stack: Stack) -> AsyncIterator[Callable[[str], httpx.AsyncClient]]:
+    """`from_address("10.0.0.7")`: a client of the test stack's gateway at that address."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(address: str) -> httpx.AsyncClient:
+        clients.append(client_for(stack.app, address))
+        return clients[-1]
+
+    yield make
+    for made in clients:
+        await made.aclose()
 
 
 # --------------------------------------------------------------------------- people and org tree
@@ -333,8 +389,29 @@ class Api:
     mobile = staticmethod(unique_mobile)
     credit_code = staticmethod(unique_credit_code)
 
+    admin_password = ADMIN_PASSWORD
+    user_password = USER_PASSWORD
+
     async def login(self, username: str, password: str) -> dict[str, str]:
         return await login(self.client, username, password)
+
+    async def hire(self, admin: dict[str, str], username: str, role: str) -> dict[str, Any]:
+        """A new user (password `user_password`) at the admin's own org unit."""
+        me = (await self.client.get("/api/v1/auth/me", headers=admin)).json()
+        response = await self.client.post(
+            "/api/v1/users",
+            json={
+                "username": username,
+                "display_name": username,
+                "password": USER_PASSWORD,
+                "role": role,
+                "org_unit_id": me["org_unit"]["id"],
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
+        user: dict[str, Any] = response.json()
+        return user
 
     @staticmethod
     def customer_body(**overrides: Any) -> dict[str, Any]:

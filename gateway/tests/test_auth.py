@@ -188,3 +188,13 @@ async def test_passwords_are_stored_as_argon2id_hashes(stack, org) -> None:  # t
     for username, stored in hashes.items():
         assert stored.startswith("$argon2id$"), username
         assert "Passw0rd" not in stored
+
+
+async def test_token_responses_tell_caches_not_to_store_them(client, org) -> None:  # type: ignore[no-untyped-def]
+    login = await client.post(LOGIN, json={"username": "sales.a", "password": "user-Passw0rd-2026"})
+    refreshed = await client.post(REFRESH, json={"refresh_token": login.json()["refresh_token"]})
+    logout = await client.post(LOGOUT, json={"refresh_token": refreshed.json()["refresh_token"]})
+
+    assert (login.status_code, refreshed.status_code, logout.status_code) == (200, 200, 204)
+    for response in (login, refreshed, logout):
+        assert response.headers["cache-control"] == "no-store"

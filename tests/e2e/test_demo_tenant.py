@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -76,3 +77,30 @@ def test_demo_tenant_loads_on_the_embedded_sqlite_defaults(embedded_stack: Stack
     assert embedded_stack.config.database_urls == {}
     assert len(tenant.customers) == 500
     assert sorted(names) == sorted(c.name for c in tenant.customers)
+
+
+def test_guessing_a_demo_users_password_locks_the_account_until_the_admin_unlocks_it(embedded_stack: Stack) -> None:
+    """On the embedded (SQLite) stack, over HTTP, by a guesser who waits as long as it is told."""
+    with httpx.Client(base_url=embedded_stack.gateway_url, timeout=10) as client:
+        users = client.get("/api/v1/users", headers=login(client, "admin", ADMIN_PASSWORD)).json()["items"]
+    if "li.na" not in {u["username"] for u in users}:  # the demo test before this one loads the users
+        asyncio.run(load_demo(embedded_stack.gateway_url, ADMIN_PASSWORD, customers=0))
+    with httpx.Client(base_url=embedded_stack.gateway_url, timeout=10) as client:
+        answers: list[httpx.Response] = []
+        while not answers or answers[-1].status_code != 429 or answers[-1].json()["code"] != "account_locked":
+            reply = client.post("/api/v1/auth/login", json={"username": "li.na", "password": "guess-2026"})
+            if reply.status_code == 429 and reply.json()["code"] == "login_throttled":
+                time.sleep(int(reply.headers["retry-after"]))  # the progressive delay: 1, then 2 s
+                continue
+            answers.append(reply)
+            assert len(answers) <= 6, [a.text for a in answers]
+        right_password = client.post("/api/v1/auth/login", json={"username": "li.na", "password": DEMO_USER_PASSWORD})
+        admin = login(client, "admin", ADMIN_PASSWORD)
+        li_na = next(u for u in client.get("/api/v1/users", headers=admin).json()["items"] if u["username"] == "li.na")
+        unlocked = client.post(f"/api/v1/users/{li_na['id']}/unlock", headers=admin)
+        after = client.post("/api/v1/auth/login", json={"username": "li.na", "password": DEMO_USER_PASSWORD})
+
+    assert [a.status_code for a in answers] == [401] * 5 + [429]
+    assert right_password.status_code == 429 and int(right_password.headers["retry-after"]) > 14 * 60
+    assert unlocked.status_code == 204
+    assert after.status_code == 200, after.text

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_gateway import problems
 from crm_gateway.analytics.router import router as analytics_router
+from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.customers.router import router as customers_router
@@ -27,7 +28,12 @@ from crm_gateway.database import Base
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
+from crm_gateway.login_protection.router import router as login_protection_router
+from crm_gateway.login_protection.service import LoginPolicy
+from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
+from crm_gateway.two_factor.router import router as two_factor_router
+from crm_gateway.two_factor.service import MfaTokens
 from crm_gateway.web import GatewayState, IdentityMetadata, document_bearer_auth
 from crmkit.clock import Clock, utcnow
 from crmkit.db import create_engine, session_factory, upgrade_database
@@ -35,6 +41,7 @@ from crmkit.grpc_client import open_component_channel
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentitySigner
 from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from crmkit.secretbox import SecretBox
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crm_gateway")
@@ -50,6 +57,7 @@ async def _bootstrap_admin(state: GatewayState) -> None:
             tenant_name=settings.bootstrap_tenant_name,
             hq_name=settings.bootstrap_hq_name,
             admin_password=password,
+            passwords=state.passwords,
             now=state.now(),
         )
     if admin is not None and not settings.bootstrap_admin_password:
@@ -109,6 +117,19 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             clock=clock,
             identity_metadata=IdentityMetadata(signer, clock),
             display_names=DisplayNames(sessions),
+            passwords=PasswordHashing(
+                workers=settings.password_hash_concurrency, queue_limit=settings.password_queue_limit
+            ),
+            login_policy=LoginPolicy.from_settings(settings),
+            limiter=RateLimiter(
+                SharedBuckets(engine),
+                limits=settings.rate_limits,
+                lease=settings.rate_limit_lease,
+                clock=clock,
+                enabled=settings.rate_limits_enabled,
+            ),
+            mfa_tokens=MfaTokens(signer.private_key, dt.timedelta(minutes=settings.mfa_token_minutes), clock),
+            secret_box=SecretBox.from_key_file(settings.secret_key_file),
         )
         app.state.gateway = state
         await _bootstrap_admin(state)
@@ -116,6 +137,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         yield
         for channel in channels.values():
             await channel.close(grace=None)
+        state.passwords.close()
         await engine.dispose()
 
     docs = settings.api_docs
@@ -172,7 +194,14 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     # Routes are matched in order, one regex each, and most requests are customer reads: their
     # router goes first (matching cost ~3.5% of the gateway's time with it third). The docs
     # keep their own order through `openapi_tags`.
-    routers = [customers_router, auth_router, directory_router, analytics_router]
+    routers = [
+        customers_router,
+        auth_router,
+        two_factor_router,
+        directory_router,
+        login_protection_router,
+        analytics_router,
+    ]
     for router in routers:
         app.include_router(router)
     document_bearer_auth(app, routers)

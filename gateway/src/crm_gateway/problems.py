@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any, cast
 
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crmkit.errors import DomainError, kind_of_status
+from crmkit.errors import DomainError, ResourceExhausted, kind_of_status
 from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_FIELD_KEY, decode_field, error_details
 from crmkit.telemetry import current_trace_id
 
@@ -92,6 +93,15 @@ def document_problems(schema: dict[str, Any]) -> None:
                 responses[str(status)] = {"description": description, "content": body}
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+
+
+class RetryLater(ResourceExhausted):
+    """429 with `Retry-After`: the caller may try again after `retry_after` seconds. Features
+    subclass it for their own `code` (rate_limited, account_locked, ...)."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 def wants_english(request: Request) -> bool:
@@ -212,8 +222,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
         status = error.http_status
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return problem(request, status, error.code, error.message, field=error.field, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        if isinstance(error, RetryLater):
+            headers["Retry-After"] = str(error.retry_after)
+        return problem(request, status, error.code, error.message, field=error.field, headers=headers or None)
 
     @app.exception_handler(grpc.aio.AioRpcError)
     async def _rpc(request: Request, error: grpc.aio.AioRpcError) -> JSONResponse:

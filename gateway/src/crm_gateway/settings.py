@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from crmkit.settings import ServiceSettings, state_dir
+
+
+class RateLimit(BaseModel):
+    """A token bucket: `burst` requests at once, refilled at `per_minute`."""
+
+    burst: int = Field(ge=1)
+    per_minute: float = Field(gt=0)
+
+
+def _default_rate_limits() -> dict[str, RateLimit]:
+    # auth: per client address (login, refresh, two-factor); reads and writes: per user. A person
+    # at the console never comes near these; "200 requests in 2 s on one token" does.
+    return {
+        "auth": RateLimit(burst=30, per_minute=60),
+        "reads": RateLimit(burst=120, per_minute=300),
+        "writes": RateLimit(burst=60, per_minute=120),
+    }
+
+
+def _password_workers() -> int:
+    # Leave a core to the event loop: argon2 takes ~0.1 s of CPU per login.
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 class GatewaySettings(ServiceSettings):
@@ -26,6 +49,8 @@ class GatewaySettings(ServiceSettings):
         default_factory=lambda: state_dir() / "keys" / "identity_private.pem",
         validation_alias=AliasChoices("CRM_IDENTITY_PRIVATE_KEY_FILE"),
     )
+    # AES-GCM key for secrets the gateway stores (TOTP secrets); created 0600 on first start.
+    secret_key_file: Path = Field(default_factory=lambda: state_dir() / "keys" / "gateway_secrets.key")
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     bootstrap_admin_password: str = Field(default="", validation_alias=AliasChoices("CRM_BOOTSTRAP_ADMIN_PASSWORD"))
@@ -33,6 +58,36 @@ class GatewaySettings(ServiceSettings):
     bootstrap_hq_name: str = Field(default="总部", validation_alias=AliasChoices("CRM_BOOTSTRAP_HQ_NAME"))
     # Deadline for calls to services, seconds.
     grpc_deadline: float = 5.0
+
+    # Login protection: failures within the window lock the account (or the client address)
+    # for `login_lock_minutes`, doubling with each further lock up to `login_lock_max_minutes`.
+    login_account_failures: int = Field(default=5, ge=1)
+    login_address_failures: int = Field(default=20, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    login_lock_max_minutes: int = Field(default=24 * 60, ge=1)
+    # Past half the allowed failures, each one makes the next attempt wait 1, 2, 4 ... s, at
+    # most this long (0: no delays).
+    login_delay_max_seconds: int = Field(default=30, ge=0)
+    # Password hashes verified at once (worker threads), and logins allowed to wait for one.
+    password_hash_concurrency: int = Field(default_factory=_password_workers, ge=1)
+    password_queue_limit: int = Field(default=64, ge=1)
+
+    # Token buckets per route group, shared by every replica through the gateway's database.
+    rate_limits_enabled: bool = True
+    rate_limits: dict[str, RateLimit] = Field(default_factory=_default_rate_limits)
+    # Tokens a replica takes from the shared bucket at once (1: one UPDATE per request).
+    rate_limit_lease: int = Field(default=10, ge=1)
+
+    @field_validator("rate_limits", mode="after")
+    @classmethod
+    def _keep_default_groups(cls, value: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        # CRM_GATEWAY_RATE_LIMITS='{"reads": {...}}' changes reads and keeps the other groups.
+        return {**_default_rate_limits(), **value}
+
+    # Two-factor: the issuer shown in authenticator apps; how long the login's second step may take.
+    mfa_issuer: str = "Keyuan 客源"
+    mfa_token_minutes: int = Field(default=5, ge=1)
 
 
 def get_settings(**values: Any) -> GatewaySettings:

@@ -15,14 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
+from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.directory.service import DisplayNames
+from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.problems import document_problems
+from crm_gateway.rate_limits.service import RateLimiter, route_group
 from crm_gateway.settings import GatewaySettings
+from crm_gateway.two_factor.service import MfaTokens
 from crmkit.clock import Clock
 from crmkit.db import SessionFactory
 from crmkit.errors import Unauthenticated
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner
+from crmkit.secretbox import SecretBox
 
 if TYPE_CHECKING:
     # The async stub types exist only in the generated .pyi files.
@@ -44,6 +49,12 @@ class GatewayState:
     clock: Clock
     identity_metadata: IdentityMetadata
     display_names: DisplayNames
+    passwords: PasswordHashing
+    login_policy: LoginPolicy
+    limiter: RateLimiter
+    mfa_tokens: MfaTokens
+    # Seals secrets the gateway stores (TOTP secrets).
+    secret_box: SecretBox
     _stubs: dict[tuple[object, str], object] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:
@@ -81,20 +92,45 @@ State = Annotated[GatewayState, Depends(state)]
 BEARER_SCHEME = "bearer"
 
 
+def bearer_token(request: Request) -> str:
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != BEARER_SCHEME or not token.strip():
+        raise Unauthenticated("missing bearer token / 缺少访问令牌")
+    return token.strip()
+
+
 # The header is read here rather than through fastapi.security.HTTPBearer: a security
 # dependency makes FastAPI work out OAuth scopes for the dependency tree on every request
 # (~5% of the gateway's time). The scheme is documented in OpenAPI by `document_bearer_auth`.
 async def caller(request: Request) -> Identity:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != BEARER_SCHEME or not token.strip():
-        raise Unauthenticated("missing bearer token / 缺少访问令牌")
-    identity = gateway_state(request).tokens.identity_of(token.strip())
+    """The signed-in caller, admitted by their rate limit for the route's group (reads or writes)."""
+    state = gateway_state(request)
+    identity = state.tokens.identity_of(bearer_token(request))
     request.state.identity = identity
+    await state.limiter.admit(route_group(request.method), f"user:{identity.principal_id}")
     return identity
 
 
+def client_address(request: Request) -> str:
+    """The client's address as uvicorn reports it (behind a proxy, from X-Forwarded-For when
+    the proxy is in FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def anonymous_client(request: Request) -> str:
+    """For routes without a signed-in caller (login, refresh, two-factor): the client's address,
+    admitted by the "auth" rate limit of that address."""
+    address = client_address(request)
+    await gateway_state(request).limiter.admit("auth", f"address:{address}")
+    return address
+
+
+# Dependencies that read a bearer token: `caller`, and any a feature adds (two-factor enrolment).
+BEARER_DEPENDENCIES: list[Callable[..., Any]] = [caller]
+
+
 def _depends_on_caller(dependant: Dependant) -> bool:
-    return any(sub.call is caller or _depends_on_caller(sub) for sub in dependant.dependencies)
+    return any(sub.call in BEARER_DEPENDENCIES or _depends_on_caller(sub) for sub in dependant.dependencies)
 
 
 def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
@@ -125,6 +161,7 @@ def document_bearer_auth(app: FastAPI, routers: Sequence[APIRouter]) -> None:
 
 
 Caller = Annotated[Identity, Depends(caller)]
+AnonymousClient = Annotated[str, Depends(anonymous_client)]
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:

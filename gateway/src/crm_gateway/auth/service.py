@@ -1,54 +1,28 @@
-"""Passwords (argon2id), short-lived access tokens and rotating refresh tokens."""
+"""Logins: password checks, short-lived access tokens and rotating refresh tokens."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.auth.models import RefreshToken
+from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.directory.models import OrgUnit, User
+from crm_gateway.two_factor.service import MfaEnrolmentRequired, must_enrol
 from crmkit.clock import as_utc
 from crmkit.errors import Unauthenticated
 from crmkit.identity import Identity, IdentityTokens, Role, TokenExpired
 
 ACCESS_AUDIENCE = "crm-web"
 PII_ROLES = frozenset({Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES})
-
-_hasher = PasswordHasher()
-# Verified when the username is unknown, so a wrong username costs as long as a wrong password.
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return _hasher.hash("not-a-real-password")
-
-
-async def hash_password(password: str) -> str:
-    """argon2id in a worker thread: a hash takes ~0.1 s of CPU and must not stall the event loop."""
-    return await asyncio.to_thread(_hasher.hash, password)
-
-
-async def password_matches(stored_hash: str, password: str) -> bool:
-    return await asyncio.to_thread(_verify, stored_hash, password)
-
-
-def _verify(stored_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
 
 
 def permissions_for(role: Role) -> frozenset[str]:
@@ -113,14 +87,14 @@ async def identity_for_user(session: AsyncSession, user: User) -> Identity:
     )
 
 
-async def authenticate(session: AsyncSession, *, username: str, password: str) -> User:
+async def authenticate(
+    session: AsyncSession, *, username: str, password: str, passwords: PasswordHashing
+) -> tuple[User | None, bool]:
+    """The user with this username, if any, and whether the password is theirs and they are
+    active; an unknown username costs the same argon2 work as a wrong password."""
     user = await session.scalar(select(User).where(User.username == username))
-    if user is None:
-        await password_matches(_dummy_hash(), password)
-        raise Unauthenticated("wrong username or password / 用户名或密码错误")
-    if not await password_matches(user.password_hash, password) or not user.active:
-        raise Unauthenticated("wrong username or password / 用户名或密码错误")
-    return user
+    matches = await passwords.matches(user.password_hash if user is not None else None, password)
+    return user, matches and user is not None and user.active
 
 
 async def _issue_refresh(
@@ -167,6 +141,9 @@ async def rotate_refresh_token(
     user = await session.get(User, stored.user_id)
     if user is None or not user.active:
         raise Unauthenticated("invalid refresh token / 刷新令牌无效")
+    if await must_enrol(session, user):
+        # The tenant turned the policy on after this login: enrol first, at the next login.
+        raise MfaEnrolmentRequired("two-factor login required, log in again to set it up / 需启用两步验证，请重新登录")
     # Claim the token with a conditional update: two requests presenting it at once both read
     # it as unused, but only one can claim it; the other is a replay like any other.
     claimed = await session.execute(

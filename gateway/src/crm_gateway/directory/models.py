@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_gateway.database import Base
@@ -18,6 +18,8 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Tenant policy: admins and bosses must use two-factor login (they enrol at their next login).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OrgUnit(Base):
@@ -53,6 +55,8 @@ class User(Base):
 
 
 class AuditEntry(Base):
+    """Who did what. Login failures of unknown usernames have no tenant and no actor ("")."""
+
     __tablename__ = "audit_log"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -62,3 +66,4 @@ class AuditEntry(Base):
     target_id: Mapped[str] = mapped_column(String(36), default="")
     detail: Mapped[str] = mapped_column(String(500), default="")
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    client_address: Mapped[str] = mapped_column(String(64), default="", server_default="")

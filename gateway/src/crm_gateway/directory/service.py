@@ -10,7 +10,7 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_gateway.auth.service import hash_password
+from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
 from crmkit.db import SessionFactory
 from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
@@ -21,7 +21,13 @@ CHILD_KIND = {"hq": "subsidiary", "subsidiary": "shop"}
 
 
 async def bootstrap(
-    session: AsyncSession, *, tenant_name: str, hq_name: str, admin_password: str, now: dt.datetime
+    session: AsyncSession,
+    *,
+    tenant_name: str,
+    hq_name: str,
+    admin_password: str,
+    passwords: PasswordHashing,
+    now: dt.datetime,
 ) -> User | None:
     """On an empty database: one tenant, its head office and the `admin` user."""
     if await session.scalar(select(func.count()).select_from(User)):
@@ -44,7 +50,7 @@ async def bootstrap(
         username="admin",
         display_name="系统管理员",
         role=Role.ADMIN.value,
-        password_hash=await hash_password(admin_password),
+        password_hash=await passwords.hash(admin_password),
         active=True,
         created_at=now,
     )
@@ -57,17 +63,66 @@ async def bootstrap(
 
 
 def audit(
-    session: AsyncSession, identity: Identity, action: str, target_id: str, detail: str, now: dt.datetime
+    session: AsyncSession,
+    identity: Identity,
+    action: str,
+    target_id: str,
+    detail: str,
+    now: dt.datetime,
+    *,
+    client_address: str = "",
 ) -> None:
+    record_audit(
+        session,
+        tenant_id=identity.tenant_id,
+        actor_id=identity.principal_id,
+        action=action,
+        target_id=target_id,
+        detail=detail,
+        client_address=client_address,
+        now=now,
+    )
+
+
+def audit_own(
+    session: AsyncSession, user: User, action: str, *, detail: str = "", client_address: str, now: dt.datetime
+) -> None:
+    """An event of a user's own account (their login, their two-factor setup)."""
+    record_audit(
+        session,
+        tenant_id=user.tenant_id,
+        actor_id=user.id,
+        action=action,
+        target_id=user.id,
+        detail=detail,
+        client_address=client_address,
+        now=now,
+    )
+
+
+def record_audit(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    actor_id: str,
+    action: str,
+    target_id: str = "",
+    detail: str = "",
+    client_address: str = "",
+    now: dt.datetime,
+) -> None:
+    """An audit entry in the caller's transaction; also for events without a signed-in caller
+    (a failed login has no identity, and an unknown username no tenant)."""
     session.add(
         AuditEntry(
             id=str(uuid.uuid4()),
-            tenant_id=identity.tenant_id,
-            actor_id=identity.principal_id,
+            tenant_id=tenant_id,
+            actor_id=actor_id,
             action=action,
             target_id=target_id,
             detail=detail[:500],
             at=now,
+            client_address=client_address[:64],
         )
     )
 
@@ -145,6 +200,7 @@ async def create_user(
     username: str,
     display_name: str,
     password: str,
+    passwords: PasswordHashing,
     role: Role,
     org_unit_id: str,
     now: dt.datetime,
@@ -160,7 +216,7 @@ async def create_user(
         username=username,
         display_name=display_name,
         role=role.value,
-        password_hash=await hash_password(password),
+        password_hash=await passwords.hash(password),
         active=True,
         created_at=now,
     )
