@@ -240,6 +240,16 @@ def test_the_gateway_listens_on_its_service_port(chart: helm.Chart) -> None:
     assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container(rendered, "gateway")["ports"]
 
 
+def test_only_the_gateway_gets_the_key_it_seals_secrets_with(default: Rendered) -> None:
+    env = default.one("ConfigMap", name_of("gateway"))["data"]
+    assert env["CRM_GATEWAY_SECRET_KEY_FILE"] == "/etc/keyuan/identity/gateway_secrets.key"
+    for name, component in registry().items():
+        volumes = default.one("Deployment", name_of(name))["spec"]["template"]["spec"]["volumes"]
+        [identity] = [v for v in volumes if v["name"] == "identity"]
+        paths = {item["path"] for source in identity["projected"]["sources"] for item in source["secret"]["items"]}
+        assert ("gateway_secrets.key" in paths) == (component.kind == "http"), name
+
+
 def test_the_gateway_serves_metrics_on_its_own_port_and_no_api_docs(default: Rendered) -> None:
     env = default.one("ConfigMap", name_of("gateway"))["data"]
     assert env["CRM_GATEWAY_METRICS_PORT"] == "9464"

@@ -109,6 +109,7 @@ inline env of its migration Job (a pre-install hook runs before the ConfigMap ex
 {{- $_ := set $data "CRM_IDENTITY_PUBLIC_KEY_FILE" (printf "%s/%s" $root.Values.identity.mountPath $root.Values.identity.publicKeyKey) }}
 {{- if ($svc.identity | default dict).sign }}
 {{- $_ := set $data "CRM_IDENTITY_PRIVATE_KEY_FILE" (printf "%s/%s" $root.Values.identity.mountPath $root.Values.identity.privateKeyKey) }}
+{{- $_ := set $data (printf "%sSECRET_KEY_FILE" $prefix) (printf "%s/%s" $root.Values.identity.mountPath $root.Values.identity.sealKeyKey) }}
 {{- end }}
 {{- if $root.Values.otlpEndpoint }}
 {{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" (toString $root.Values.otlpEndpoint) }}
@@ -209,6 +210,8 @@ priorityClassName: {{ . }}
           items:
             - key: {{ $root.Values.identity.privateKeyKey }}
               path: {{ $root.Values.identity.privateKeyKey }}
+            - key: {{ $root.Values.identity.sealKeyKey }}
+              path: {{ $root.Values.identity.sealKeyKey }}
       {{- end }}
 {{- end }}
 
