@@ -39,20 +39,10 @@ async def start_test_service(
 
 
 @asynccontextmanager
-async def running_service(
-    spec: ServiceSpec,
-    *,
-    database_url: str,
-    nats_url: str,
-    namespace: str,
-    keys: TestKeys,
-    clock: Clock = utcnow,
-    **settings: Any,
-) -> AsyncIterator[tuple[RunningService, grpc.aio.Channel]]:
-    """A started service and a channel to it, both closed at the end."""
-    running = await start_test_service(
-        spec, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys, clock=clock, **settings
-    )
+async def running_service(spec: ServiceSpec, **options: Any) -> AsyncIterator[tuple[RunningService, grpc.aio.Channel]]:
+    """A started service (with `start_test_service`'s options) and a channel to it, both closed
+    at the end."""
+    running = await start_test_service(spec, **options)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield running, channel
