@@ -37,7 +37,13 @@ async def test_created_customer_is_published_to_jetstream_as_customer_created(cu
     )
     payload = events_pb2.CustomerCreated()
     assert envelope.payload.Unpack(payload)
-    assert payload.customer == created
+    # The customer as created, but for its contacts' personal details, which never leave the service.
+    assert b"13500135000" not in message.data
+    expected = pb.Customer()
+    expected.CopyFrom(created)
+    expected.contacts[0].ClearField("mobile")
+    assert payload.customer == expected
+    assert payload.customer.contacts[0].name == "郭"
 
 
 async def test_one_customers_events_reach_jetstream_in_the_order_they_happened(customer_service) -> None:
@@ -91,3 +97,34 @@ async def test_create_refused_inside_the_transaction_leaves_no_event_behind(cust
     assert duplicate.code == grpc.StatusCode.ALREADY_EXISTS
     assert await customer_service.customer_count() == 1
     assert await customer_service.event_types() == ["crm.customer.v1.customer_created"]
+
+
+async def test_no_event_carries_a_contacts_mobile_wechat_id_or_email(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    created = await customer_service.create(
+        rep,
+        name="大连中山区海鲜酒楼",
+        contacts=[pb.Contact(name="于海", mobile="13604110000", wechat_id="yuhai_dl", email="yuhai@example.cn")],
+    )
+    await customer_service.stub.CreateContact(
+        pb.CreateContactRequest(
+            customer_id=created.id,
+            contact=pb.Contact(name="孙丽", mobile="13604110001", wechat_id="sunli_dl", email="sunli@example.cn"),
+        ),
+        metadata=customer_service.metadata(rep),
+    )
+
+    rows = await customer_service.outbox()
+
+    assert [row.envelope.type for row in rows] == [
+        "crm.customer.v1.customer_created",
+        "crm.customer.v1.customer_updated",
+    ]
+    for row in rows:
+        raw = row.envelope.SerializeToString()
+        for personal in (b"13604110000", b"13604110001", b"yuhai_dl", b"sunli_dl", b"example.cn"):
+            assert personal not in raw
+    last = events_pb2.CustomerUpdated()
+    assert rows[-1].envelope.payload.Unpack(last)
+    assert [c.name for c in last.customer.contacts] == ["于海", "孙丽"]

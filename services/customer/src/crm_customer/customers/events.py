@@ -9,9 +9,23 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
 from crm_customer.customers.models import Customer, customer_to_proto
 from crmkit.events import EventTables, add_event
+
+# A contact's personal details stay in the customer service: events go to every consumer and
+# into the broker's store, and none of them needs a mobile, a WeChat id or an email address.
+PERSONAL_CONTACT_FIELDS = ("mobile", "wechat_id", "email")
+
+
+def event_snapshot(customer: Customer) -> pb.Customer:
+    """The customer as events carry it: everything but its contacts' personal details."""
+    snapshot = customer_to_proto(customer)
+    for contact in snapshot.contacts:
+        for name in PERSONAL_CONTACT_FIELDS:
+            contact.ClearField(name)  # type: ignore[arg-type]
+    return snapshot
 
 
 @dataclass(frozen=True)
@@ -38,13 +52,13 @@ class CustomerEvents:
         )
 
     async def created(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
-        message = events_pb2.CustomerCreated(customer=customer_to_proto(customer))
+        message = events_pb2.CustomerCreated(customer=event_snapshot(customer))
         await self._emit(session, message, customer, actor_id, at)
 
     async def updated(
         self, session: AsyncSession, customer: Customer, changed: list[str], actor_id: str, at: dt.datetime
     ) -> None:
-        message = events_pb2.CustomerUpdated(customer=customer_to_proto(customer), changed_fields=changed)
+        message = events_pb2.CustomerUpdated(customer=event_snapshot(customer), changed_fields=changed)
         await self._emit(session, message, customer, actor_id, at)
 
     async def owner_changed(
@@ -57,12 +71,12 @@ class CustomerEvents:
         at: dt.datetime,
     ) -> None:
         message = events_pb2.CustomerOwnerChanged(
-            customer=customer_to_proto(customer),
+            customer=event_snapshot(customer),
             previous_owner_id=previous_owner_id,
             previous_org_unit_id=previous_org_unit_id,
         )
         await self._emit(session, message, customer, actor_id, at)
 
     async def archived(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
-        message = events_pb2.CustomerArchived(customer=customer_to_proto(customer))
+        message = events_pb2.CustomerArchived(customer=event_snapshot(customer))
         await self._emit(session, message, customer, actor_id, at)
