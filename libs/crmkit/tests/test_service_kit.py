@@ -203,3 +203,30 @@ def test_a_consumers_dead_letter_series_exists_before_its_first_dead_letter() ->
 def test_the_registry_file_is_valid_toml_with_one_table_per_component() -> None:
     raw = tomllib.loads((REPO / "libs/crmkit/src/crmkit/components.toml").read_text())
     assert set(raw["components"]) == set(registry())
+
+
+async def test_a_sqlite_database_and_its_write_ahead_log_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from crmkit.db import create_engine
+
+    path = tmp_path / "state" / "customer.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            await connection.execute(text("INSERT INTO t VALUES (1)"))
+        files = [p for p in path.parent.iterdir() if p.name.startswith("customer.db")]
+        assert any(p.name.endswith("-wal") for p in files)
+        assert {p.name: p.stat().st_mode & 0o777 for p in files} == {p.name: 0o600 for p in files}
+        assert path.parent.stat().st_mode & 0o777 == 0o700
+    finally:
+        await engine.dispose()
+
+
+def test_a_generated_private_identity_key_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    from crmkit.identity import generate_keypair
+
+    generate_keypair(tmp_path / "keys" / "private.pem", tmp_path / "keys" / "public.pem")
+
+    assert (tmp_path / "keys" / "private.pem").stat().st_mode & 0o777 == 0o600

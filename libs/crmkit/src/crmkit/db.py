@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,26 @@ SessionFactory = async_sessionmaker[AsyncSession]
 OLTP_SERVER_SETTINGS = {"max_parallel_workers_per_gather": "0", "jit": "off"}
 
 
+def private_file(path: Path) -> None:
+    """Create `path` (and its folder) readable by this user only, before anything writes to it.
+    SQLite gives its -wal and -shm files the mode of the database file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """A SQLite database file is created private before migrations or the engine touch it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        private_file(Path(parsed.database))
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -75,6 +91,7 @@ def alembic_config(versions_dir: Path, url: str, metadata: MetaData) -> Config:
 async def upgrade_database(versions_dir: Path, url: str, metadata: MetaData, revision: str = "head") -> None:
     """Apply every migration (or those up to `revision`). Alembic's env runs its own event loop,
     so give it a thread."""
+    prepare_sqlite_file(url)
     await asyncio.to_thread(command.upgrade, alembic_config(versions_dir, url, metadata), revision)
 
 

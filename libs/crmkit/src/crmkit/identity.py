@@ -6,6 +6,7 @@ import contextvars
 import datetime as dt
 import enum
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -244,16 +245,15 @@ def generate_keypair(private_path: Path, public_path: Path) -> None:
     """Create an Ed25519 key pair for a local stack, unless one is already there."""
     if private_path.exists() and public_path.exists():
         return
-    private_path.parent.mkdir(parents=True, exist_ok=True)
+    private_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
-    private_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    private_path.chmod(0o600)
+    # Created 0600 in one step: never readable by others, not even between write and chmod.
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(private_pem)
     public_path.write_bytes(
         key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
