@@ -19,7 +19,8 @@ class SeedError(RuntimeError):
 
 
 CREATE_ATTEMPTS = 6
-RETRYABLE = {503, 504}
+# 429: the gateway's write budget per user (a large demo can outrun it); 503/504: a busy machine.
+RETRYABLE = {429, 503, 504}
 
 
 def _ok(reply: httpx.Response) -> dict[str, Any]:
@@ -116,7 +117,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                     if reply.status_code not in RETRYABLE or attempt == CREATE_ATTEMPTS - 1:
                         _ok(reply)
                         return
-                    await asyncio.sleep(0.5 * (attempt + 1))
+                    await asyncio.sleep(float(reply.headers.get("retry-after", 0.5 * (attempt + 1))))
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
     return tenant
