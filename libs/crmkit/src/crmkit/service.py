@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import grpc
 import uvloop
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
-from sqlalchemy import MetaData, Table, func, select, text
+from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +37,6 @@ from crmkit.db import new_revision, upgrade_database
 from crmkit.events import EventTables, event_tables, event_type_of, producer_of, stream_name, subject_for
 from crmkit.grpc_server import GrpcServer
 from crmkit.heap import freeze_startup_heap
-from crmkit.idempotency import request_table
 from crmkit.identity import IdentityVerifier
 from crmkit.runtime import BackgroundTask, ServiceRuntime, load_verifier, prepare_process, start_runtime
 from crmkit.settings import ServiceSettings
@@ -148,10 +147,6 @@ class ServiceSpec:
     def tables(self) -> EventTables:
         return event_tables(self.metadata)
 
-    @property
-    def request_table(self) -> Table:
-        return request_table(self.metadata)
-
     def load_settings(self, **values: Any) -> ServiceSettings:
         return self.settings.load(self.name, **values)
 
@@ -163,7 +158,6 @@ class RunningService:
     spec: ServiceSpec
     runtime: ServiceRuntime
     server: GrpcServer
-    servicers: list[object] = field(default_factory=list)
 
     @property
     def port(self) -> int:
@@ -215,7 +209,7 @@ async def start_service(
         await runtime.close()
         raise
     runtime.spawn(_health_loop(runtime, server))
-    return RunningService(spec=spec, runtime=runtime, server=server, servicers=servicers)
+    return RunningService(spec=spec, runtime=runtime, server=server)
 
 
 def _registrar(add_to_server: Callable[[Any, grpc.aio.Server], None], servicer: object) -> Callable[[Any], None]:
