@@ -30,9 +30,10 @@ from search import Result, drive, explain, load_search_corpus, measure_search, p
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
-from crm_devstack.stack import Stack, StackConfig, free_port, wait_for_port
+from crm_devstack.stack import Stack, StackConfig, free_port, personal_data_keys, wait_for_port
 from crmkit.components import registry
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
+from crmkit.pii import Keyring
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
 
 HERE = Path(__file__).resolve().parent
@@ -187,7 +188,8 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
 
     if args.search_customers:
         print(f"\n(c) search on {args.search_customers} customers (PostgreSQL, LC_CTYPE=C database)")
-        await load_search_corpus(plain_dsn(customer_db), identity, args.search_customers)
+        keyring = Keyring.from_file(personal_data_keys(stack.config.state_dir, "customer"))
+        await load_search_corpus(plain_dsn(customer_db), identity, args.search_customers, keyring)
         await measure_search(
             f"127.0.0.1:{stack.port('customer')}",
             signer,

@@ -1,13 +1,15 @@
 """Search benchmark: SearchCustomers p50/p99 by query shape on a large synthetic corpus.
 
 Loads N synthetic customers (Chinese names from cities, districts, brands and kinds; one contact
-mobile each; 50 owners, the benchmark's sales rep owning one in fifty) with their search terms
-straight into a customer database, starts the customer service on it, and searches over gRPC at a
-few concurrent requests (latency, not saturation), as an admin and as the sales rep.
+each, its mobile sealed as the service stores it; 50 owners, the benchmark's sales rep owning one
+in fifty) with their search terms straight into a customer database, starts the customer service
+on it, and searches over gRPC at a few concurrent requests (latency, not saturation), as an
+admin and as the sales rep.
 
 `bench/load.py` runs this as its part (c) on a fresh corpus. Run alone, `--keep` leaves the corpus
-in a database named after its size (`keyuan_bench_search_<N>`) on the server, and later runs with
-`--keep` reuse it: a million customers took 1,044 s to load on the 2-core machine.
+in a database named after its size (`keyuan_bench_search_<N>`) on the server, and its
+personal-data keyring under `.crm/bench/`; later runs with `--keep` reuse both (a corpus whose
+keyring is gone is loaded again): a million customers took 1,044 s to load on the 2-core machine.
 Usage: python bench/search.py [--customers 1000000] [--keep] [--duration 5] [--concurrency 4]
 """
 
@@ -29,6 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -37,10 +40,12 @@ from sqlalchemy.engine import make_url
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
+from crm_customer.contacts.personal import ContactDetails, PersonalData
 from crm_customer.search.terms import search_terms
-from crm_devstack.stack import Stack, StackConfig
+from crm_devstack.stack import Stack, StackConfig, personal_data_keys
 from crmkit.cn import make_credit_code, pinyin_full, pinyin_initials
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner, Role
+from crmkit.pii import Keyring, ensure_keyring, write_keyring
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
 
 
@@ -170,13 +175,32 @@ KINDS = [
 ]
 
 
-def synthetic_rows(
-    args: tuple[int, int, str, str, str, list[str]],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    start, count, tenant_id, org_unit_id, org_path, owners = args
+CONTACT_COLUMNS = [
+    "id",
+    "tenant_id",
+    "customer_id",
+    "name",
+    "mobile_sealed",
+    "mobile_index",
+    "key_id",
+    "decision_role",
+    "title",
+    "is_primary",
+    "position",
+    "created_at",
+    "updated_at",
+]
+Rows = list[tuple[Any, ...]]
+
+
+def synthetic_rows(args: tuple[int, int, str, str, str, list[str], str]) -> tuple[Rows, Rows, Rows]:
+    """Customers, their contacts and their search terms, for one chunk of the corpus."""
+    start, count, tenant_id, org_unit_id, org_path, owners, keyring_text = args
+    personal = PersonalData(Keyring.parse(keyring_text))
     rng = random.Random(start)
-    customers: list[tuple[Any, ...]] = []
-    terms: list[tuple[Any, ...]] = []
+    customers: Rows = []
+    contacts: Rows = []
+    terms: Rows = []
     now = dt.datetime.now(dt.UTC)
     for index in range(start, start + count):
         city, districts = CITIES[index % len(CITIES)]
@@ -210,9 +234,14 @@ def synthetic_rows(
                 now,
             )
         )
-        for term, rank in search_terms(name, "", [mobile], code).items():
+        contact = SimpleNamespace(id=str(uuid.UUID(int=rng.getrandbits(128))), tenant_id=tenant_id)
+        personal.seal(contact, ContactDetails(mobile=mobile))
+        sealed = (contact.mobile_sealed, contact.mobile_index, contact.key_id)
+        contacts.append((contact.id, tenant_id, customer_id, "采购负责人", *sealed, "purchaser", "", True, 0, now, now))
+        indexed = search_terms(name, "", code) | dict(personal.mobile_search_terms(tenant_id, [mobile]))
+        for term, rank in indexed.items():
             terms.append((tenant_id, term, rank, customer_id, owners[index % len(owners)]))
-    return customers, terms
+    return customers, contacts, terms
 
 
 async def _drop_indexes(connection: asyncpg.Connection[Any], tables: Sequence[str]) -> list[str]:
@@ -240,13 +269,11 @@ async def _drop_indexes(connection: asyncpg.Connection[Any], tables: Sequence[st
     ]
 
 
-async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
+async def load_search_corpus(dsn: str, identity: Identity, total: int, keyring: Keyring) -> None:
     owners = [identity.principal_id] + [str(uuid.uuid4()) for _ in range(49)]
     chunk = 5000
-    jobs = [
-        (s, min(chunk, total - s), identity.tenant_id, identity.org_unit_id, identity.org_path, owners)
-        for s in range(0, total, chunk)
-    ]
+    place = (identity.tenant_id, identity.org_unit_id, identity.org_path)
+    jobs = [(s, min(chunk, total - s), *place, owners, keyring.to_text()) for s in range(0, total, chunk)]
     connection = await asyncpg.connect(dsn)
     columns = [
         "id",
@@ -273,10 +300,11 @@ async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
     ]
     began = time.perf_counter()
     loaded = 0
-    rebuild = await _drop_indexes(connection, ("customer_search_terms",))
+    rebuild = await _drop_indexes(connection, ("customer_search_terms", "contacts"))
     with multiprocessing.Pool(2) as pool:
-        for customers, terms in pool.imap_unordered(synthetic_rows, jobs):
+        for customers, contacts, terms in pool.imap_unordered(synthetic_rows, jobs):
             await connection.copy_records_to_table("customers", records=customers, columns=columns)
+            await connection.copy_records_to_table("contacts", records=contacts, columns=CONTACT_COLUMNS)
             await connection.copy_records_to_table(
                 "customer_search_terms", records=terms, columns=["tenant_id", "term", "rank", "customer_id", "owner_id"]
             )
@@ -290,6 +318,7 @@ async def load_search_corpus(dsn: str, identity: Identity, total: int) -> None:
     # What autovacuum gives a table in its steady state: a visibility map, so the index-only
     # scans search relies on do not visit the heap.
     await connection.execute("VACUUM (ANALYZE) customers")
+    await connection.execute("VACUUM (ANALYZE) contacts")
     await connection.execute("VACUUM (ANALYZE) customer_search_terms")
     rows = await connection.fetchval("SELECT count(*) FROM customer_search_terms")
     print(f"  corpus: {total} customers, {rows} search terms, loaded in {time.perf_counter() - began:.0f}s")
@@ -313,6 +342,9 @@ async def explain(dsn: str, tenant_id: str, term: str) -> str:
 
 
 def query_shapes(total: int) -> dict[str, list[str]]:
+    # Customer i's mobile ends in i % 10000: tails below min(total, 10000) all exist, each shared
+    # by about total / 10000 customers.
+    tails = min(total, 10000)
     return {
         "1-char Chinese (食)": ["食", "北", "店", "学"],
         "2-char Chinese (食堂)": ["食堂", "酒店", "浦东", "实验", "西湖"],
@@ -320,6 +352,7 @@ def query_shapes(total: int) -> dict[str, list[str]]:
         "pinyin initials (shxx)": ["shxx", "hzsxh", "bjs", "szs"],
         "full pinyin (shitang)": ["shitang", "shanghai", "jiudian", "xihu"],
         "mobile number": [f"13{i:09d}" for i in range(0, total, max(1, total // 50))],
+        "mobile last four (0500)": [f"{i:04d}" for i in range(0, tails, max(1, tails // 20))],
     }
 
 
@@ -369,14 +402,20 @@ def kept_corpus_rep() -> Identity:
     )
 
 
-async def kept_database(admin_url: str, name: str, tenant_id: str, total: int) -> tuple[str, bool]:
-    """The kept database's asyncpg URL and whether its corpus is complete; an incomplete one (an
-    interrupted load leaves its indexes dropped) is recreated empty, UTF-8 with C ctype as in tests."""
+KEPT_KEYRINGS = Path(".crm") / "bench"
+
+
+async def kept_database(
+    admin_url: str, name: str, tenant_id: str, total: int, *, keyring_kept: bool
+) -> tuple[str, bool]:
+    """The kept database's asyncpg URL and whether its corpus is complete and readable; an
+    incomplete one (an interrupted load leaves its indexes dropped), or one whose keyring is gone,
+    is recreated empty, UTF-8 with C ctype as in tests."""
     admin = await asyncpg.connect(plain_dsn(make_url(admin_url).render_as_string(hide_password=False)))
     url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
     try:
         if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            if await corpus_loaded(plain_dsn(url), tenant_id, total):
+            if keyring_kept and await corpus_loaded(plain_dsn(url), tenant_id, total):
                 return url, True
             await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.execute(
@@ -413,7 +452,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.keep:
             rep = kept_corpus_rep()
             name = f"keyuan_bench_search_{args.customers}"
-            url, loaded = asyncio.run(kept_database(postgres.admin_url, name, rep.tenant_id, args.customers))
+            kept_keyring = KEPT_KEYRINGS / f"{name}.keys"
+            url, loaded = asyncio.run(
+                kept_database(
+                    postgres.admin_url, name, rep.tenant_id, args.customers, keyring_kept=kept_keyring.exists()
+                )
+            )
         else:
             url = asyncio.run(postgres.create_database("bench_search"))
             rep = Identity(
@@ -424,6 +468,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 role=Role.SALES,
             )
         state_dir = Path(tempfile.mkdtemp(prefix="keyuan-search-"))
+        # The service's keyring: the kept corpus's own (its contacts are sealed under it), or new.
+        keyring_path = personal_data_keys(state_dir, "customer")
+        if args.keep:
+            write_keyring(keyring_path, ensure_keyring(kept_keyring), create=True)
+        keyring = ensure_keyring(keyring_path)
         stack = Stack(
             StackConfig(
                 state_dir=state_dir,
@@ -440,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             if loaded:
                 print(f"reusing the kept corpus of {args.customers} customers", flush=True)
             else:
-                asyncio.run(load_search_corpus(plain_dsn(url), rep, args.customers))
+                asyncio.run(load_search_corpus(plain_dsn(url), rep, args.customers, keyring))
             signer = IdentitySigner.from_file(state_dir / "keys" / "identity_private.pem")
             print(f"\nsearch on {args.customers} customers, {args.concurrency} concurrent, page of 20", flush=True)
             asyncio.run(

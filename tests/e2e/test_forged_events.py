@@ -136,7 +136,7 @@ def test_a_forged_customer_event_is_refused_and_real_customers_are_counted(stack
     assert asyncio.run(customer_stream_messages(stack)) == 2
 
 
-def test_a_contacts_mobile_is_in_neither_the_brokers_store_nor_any_log(stack: Stack, client: httpx.Client) -> None:
+def test_a_contacts_mobile_is_in_no_database_file_broker_store_or_log(stack: Stack, client: httpx.Client) -> None:
     admin = login(client, "admin", ADMIN_PASSWORD)
     mobile = "13911390000"
     before = client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"]
@@ -145,10 +145,14 @@ def test_a_contacts_mobile_is_in_neither_the_brokers_store_nor_any_log(stack: St
     # Counted by analytics: the event went through the broker and was stored there.
     assert wait_for_total(client, admin, before + 1) == before + 1
     assert asyncio.run(customer_stream_messages(stack)) >= 1
+    found = client.get("/api/v1/customers", headers=admin, params={"q": mobile}).json()["items"]
+    assert [c["contacts"][0]["mobile"] for c in found] == [mobile]
 
+    # Everything the stack writes: every service's SQLite database (with its WAL), the NATS
+    # store, the logs.
     state = stack.config.state_dir
-    places = [*(state / "nats").rglob("*"), *(state / "logs").glob("*.log")]
-    holding = [str(path) for path in places if path.is_file() and mobile.encode() in path.read_bytes()]
+    places = [path for path in state.rglob("*") if path.is_file()]
+    holding = [str(path) for path in places if mobile.encode() in path.read_bytes()]
 
+    assert any(path.name == "customer.db" for path in places)
     assert holding == []
-    # The customer service's own database still holds it (encryption at rest is the next step).

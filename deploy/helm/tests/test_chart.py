@@ -106,7 +106,11 @@ EVERYTHING_ON: dict[str, Any] = {
         },
     },
     "services": {
-        "customer": {"image": {"digest": DIGEST_A}, "nats": {"secretKey": "customer-seed"}},
+        "customer": {
+            "image": {"digest": DIGEST_A},
+            "nats": {"secretKey": "customer-seed"},
+            "personalData": {"secretKey": "customer-keyring"},
+        },
         "analytics": {"autoscaling": {"enabled": False}, "replicas": 3},
         "gateway": {"autoscaling": {"minReplicas": 3}, "probes": {"liveness": {"path": "/livez"}}},
     },
@@ -166,6 +170,8 @@ def test_helm_show_readme_has_the_chart_readme(chart: helm.Chart) -> None:
         ({"imagee": {"tag": "1"}}, "imagee"),
         ({"networkPolicy": {"egress": {"restirct": True}}}, "restirct"),
         ({"services": {"customer": {"probes": {"readiness": {"periodSecond": 5}}}}}, "periodSecond"),
+        ({"personalData": {"existingSecrets": "keys"}}, "existingSecrets"),
+        ({"services": {"customer": {"personalData": {"enable": True}}}}, "enable"),
     ],
 )
 def test_a_misspelt_value_is_refused(chart: helm.Chart, values: dict[str, Any], misspelt: str) -> None:
@@ -481,6 +487,85 @@ def test_without_a_nats_secret_services_connect_without_credentials(chart: helm.
 def test_an_unknown_kind_of_nats_credential_is_refused(chart: helm.Chart) -> None:
     with pytest.raises(helm.HelmValuesError, match="type"):
         render(chart, {"nats": {"auth": {"type": "password"}}})
+
+
+# --- Personal-data keyrings --------------------------------------------------------------------
+
+PERSONAL_DATA_MOUNT = "/etc/keyuan/personal-data"
+
+
+def personal_data(rendered: Rendered, kind: str, component: str) -> tuple[dict[str, str], Any, Any]:
+    """The personal-data env, volume and mount of a component's Deployment or migration Job (None
+    when absent). The env comes from the ConfigMap (Deployment) or inline (Job)."""
+    name = name_of(component) if kind == "Deployment" else f"{name_of(component)}-migrate"
+    spec = rendered.one(kind, name)["spec"]["template"]["spec"]
+    [main] = spec["containers"]
+    if kind == "Deployment":
+        settings = rendered.one("ConfigMap", name_of(component))["data"]
+    else:
+        settings = {e["name"]: e["value"] for e in main["env"] if "value" in e}
+    env = {k: v for k, v in settings.items() if k.endswith("PERSONAL_DATA_KEYS_FILE")}
+    [volume] = [v for v in spec["volumes"] if v["name"] == "personal-data"] or [None]
+    [mount] = [m for m in main["volumeMounts"] if m["name"] == "personal-data"] or [None]
+    return env, volume, mount
+
+
+def test_the_customer_pods_and_migrations_mount_only_its_keyring(default: Rendered) -> None:
+    for kind in ("Deployment", "Job"):
+        env, volume, mount = personal_data(default, kind, "customer")
+        assert volume == {
+            "name": "personal-data",
+            "secret": {
+                "secretName": "keyuan-personal-data",
+                "defaultMode": 0o440,
+                "items": [{"key": "customer.keys", "path": "customer.keys"}],
+            },
+        }, kind
+        assert mount == {"name": "personal-data", "mountPath": PERSONAL_DATA_MOUNT, "readOnly": True}, kind
+        mounted = f"{mount['mountPath']}/{volume['secret']['items'][0]['path']}"
+        assert env == {"CRM_CUSTOMER_PERSONAL_DATA_KEYS_FILE": mounted}, kind
+        assert mounted == f"{PERSONAL_DATA_MOUNT}/customer.keys"
+
+
+def test_services_without_personal_data_mount_no_keyring(default: Rendered) -> None:
+    for component in ("analytics", "gateway"):
+        for kind in ("Deployment", "Job"):
+            assert personal_data(default, kind, component) == ({}, None, None), (component, kind)
+            spec = default.one(kind, name_of(component) if kind == "Deployment" else f"{name_of(component)}-migrate")
+            assert "keyuan-personal-data" not in yaml.safe_dump(spec), (component, kind)
+
+
+def test_a_service_can_name_its_key_in_the_personal_data_secret(everything_on: Rendered) -> None:
+    for kind in ("Deployment", "Job"):
+        env, volume, _ = personal_data(everything_on, kind, "customer")
+        assert env == {"CRM_CUSTOMER_PERSONAL_DATA_KEYS_FILE": f"{PERSONAL_DATA_MOUNT}/customer-keyring"}
+        assert volume["secret"]["items"] == [{"key": "customer-keyring", "path": "customer-keyring"}]
+
+
+def test_personal_data_without_its_secret_is_refused(chart: helm.Chart) -> None:
+    # The chart never generates a keyring: a fresh one would orphan the sealed data.
+    with pytest.raises(helm.HelmRenderError) as refused:
+        render(chart, {"personalData": {"existingSecret": ""}})
+    message = str(refused.value)
+    assert "personalData.existingSecret is required" in message
+    assert "services.customer.personalData.enabled is true" in message
+    # Without a service that keeps personal data, no Secret is needed.
+    rendered = render(
+        chart, {"personalData": {"existingSecret": ""}, "services": {"customer": {"personalData": {"enabled": False}}}}
+    )
+    assert personal_data(rendered, "Deployment", "customer") == ({}, None, None)
+
+
+def test_personal_data_follows_the_component_registry(default: Rendered) -> None:
+    services = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    keeping = {name for name, c in registry().items() if c.personal_data}
+    assert keeping, "the registry marks no component as keeping personal data"
+    assert {name for name, svc in services.items() if svc.get("personalData", {}).get("enabled")} == keeping
+    rendered = {name for name in registry() if personal_data(default, "Deployment", name)[1] is not None}
+    assert rendered == keeping
+    for name in keeping:
+        env_var = f"{registry()[name].env_prefix}PERSONAL_DATA_KEYS_FILE"
+        assert personal_data(default, "Job", name)[0] == {env_var: f"{PERSONAL_DATA_MOUNT}/{name}.keys"}
 
 
 # --- Registry and monitoring -------------------------------------------------------------------

@@ -5,18 +5,25 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crmkit.errors import Unauthenticated
 from crmkit.identity import (
+    AUDIENCE,
+    ISSUER,
     DataScope,
     Identity,
     IdentitySigner,
     IdentityVerifier,
+    Placement,
     Role,
+    claims_of,
     org_path_of,
 )
 from crmkit.testing import harness
@@ -44,6 +51,22 @@ def test_verified_token_gives_back_the_signed_identity(keys: harness.TestKeys, o
         permissions=frozenset({"pii", "export"}),
     )
     assert keys.verifier.verify(keys.signer.sign(caller)) == caller
+
+
+def test_a_vouched_placement_travels_in_the_token_and_a_malformed_one_is_refused(
+    keys: harness.TestKeys, org: OrgTree
+) -> None:
+    placement = Placement("rep-b", org.shop_b, org.path(org.shop_b))
+    caller = replace(org.person(Role.ADMIN, org.hq), placement=placement)
+    assert keys.verifier.verify(keys.signer.sign(caller)).placement == placement
+    assert keys.verifier.verify(keys.signer.sign(org.person(Role.ADMIN, org.hq))).placement is None
+
+    # Signed with the real key, so only the claim's shape is wrong: two parts instead of three.
+    private_key = serialization.load_pem_private_key(keys.private_path.read_bytes(), password=None)
+    claims = {**claims_of(caller), "plc": ["rep-b", org.shop_b], "aud": AUDIENCE, "iss": ISSUER, "exp": 2**31}
+    token = jwt.encode(claims, private_key, algorithm="EdDSA")
+    with pytest.raises(Unauthenticated):
+        keys.verifier.verify(token)
 
 
 def test_token_signed_with_another_key_is_unauthenticated(keys: harness.TestKeys, org: OrgTree) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import grpc
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
 from crm.customer.v1 import customer_pb2 as pb
-from crmkit.identity import Role
+from crmkit.identity import Placement, Role
 from crmkit.testing.harness import OrgTree
 
 CREDIT_CODE = "91350100M000100Y43"
@@ -141,7 +142,7 @@ async def test_supervisor_may_place_a_new_customer_with_a_rep_in_their_subtree(c
     rep = org.person(Role.SALES, org.shop_a)
 
     created = await customer_service.create(
-        supervisor,
+        replace(supervisor, placement=Placement(rep.principal_id, org.shop_a, org.path(org.shop_a))),
         name="苏州工业园区食堂",
         owner_id=rep.principal_id,
         org_unit_id=org.shop_a,
@@ -295,3 +296,24 @@ async def test_custom_field_number_that_is_not_finite_is_invalid_argument(custom
 
     assert refusal.code == grpc.StatusCode.INVALID_ARGUMENT
     assert refusal.field == "customer.custom_fields"
+
+
+async def test_an_owner_the_directory_did_not_vouch_for_is_refused_even_to_an_admin(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rep_b = org.person(Role.SALES, org.shop_b)
+    placed = {"owner_id": rep_b.principal_id, "org_unit_id": org.shop_b, "org_path": org.path(org.shop_b)}
+
+    unvouched = await customer_service.refusal(customer_service.create(admin, name="昆明五华区米线店", **placed))
+    ghost = Placement("no-such-user", org.shop_b, org.path(org.shop_b))
+    vouched_for_another = await customer_service.refusal(
+        customer_service.create(replace(admin, placement=ghost), name="昆明五华区米线店", **placed)
+    )
+    vouched = Placement(rep_b.principal_id, org.shop_b, org.path(org.shop_b))
+    created = await customer_service.create(replace(admin, placement=vouched), name="昆明五华区米线店", **placed)
+
+    for refusal in (unvouched, vouched_for_another):
+        assert refusal.code == grpc.StatusCode.INVALID_ARGUMENT
+        assert refusal.field == "customer.owner_id"
+    assert (created.owner_id, created.org_unit_id) == (rep_b.principal_id, org.shop_b)
+    assert await customer_service.customer_count() == 1

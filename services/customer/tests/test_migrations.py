@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
 
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.spec import SPEC
 from crmkit.db import create_engine, upgrade_database
+from crmkit.pii import ensure_keyring
 from crmkit.testing.migrations import schema_drift
 
 
@@ -62,3 +65,80 @@ async def test_contacts_entered_before_positions_existed_keep_the_order_they_wer
         await engine.dispose()
 
     assert [tuple(row) for row in rows] == [("甲", 0), ("乙", 1), ("丙", 2), ("丁", 3)]
+
+
+async def test_contact_details_entered_in_clear_are_sealed_and_reindexed_by_the_upgrade(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    url = empty_database_url
+    await upgrade_database(SPEC.migrations, url, SPEC.metadata, "0004")
+    engine = create_engine(url)
+    terms = [("13800138000", 0), ("8000", 5), ("13911118000", 0), ("shitang", 3), ("91350100m000100y43", 0)]
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO customers (id, tenant_id, org_unit_id, org_path, owner_id, name, short_name, type,"
+                    " addresses, tags, custom_fields, lifecycle_stage, archived, version, pinyin_full,"
+                    " pinyin_initials, created_at, updated_at) VALUES ('k1', 't', 'u', '/u/', 'o', '北京实验小学食堂',"
+                    " '', '', '[]', '[]', '{}', 'lead', false, 1, '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            for contact_id, mobile, wechat_id, email in [
+                ("c1", "13800138000", "wang_zhuren", "wang@school.example.cn"),
+                ("c2", "13911118000", None, ""),
+                ("c3", None, None, ""),
+            ]:
+                await connection.execute(
+                    text(
+                        "INSERT INTO contacts (id, tenant_id, customer_id, name, mobile, wechat_id, email,"
+                        " decision_role, title, is_primary, position, created_at, updated_at) VALUES (:id, 't', 'k1',"
+                        " '王', :mobile, :wechat_id, :email, '', '', false, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": contact_id, "mobile": mobile, "wechat_id": wechat_id, "email": email},
+                )
+            for term, rank in terms:
+                await connection.execute(
+                    text("INSERT INTO customer_search_terms VALUES ('t', :term, :rank, 'k1', 'o')"),
+                    {"term": term, "rank": rank},
+                )
+        with pytest.raises(RuntimeError, match="CRM_CUSTOMER_PERSONAL_DATA_KEYS_FILE"):
+            await upgrade_database(SPEC.migrations, url, SPEC.metadata)
+        keyring = ensure_keyring(tmp_path / "personal-data.keys")
+        await upgrade_database(SPEC.migrations, url, SPEC.metadata, attributes={"keyring": keyring})
+        async with engine.connect() as connection:
+            contacts = (await connection.execute(text("SELECT * FROM contacts ORDER BY id"))).mappings().all()
+            indexed = (await connection.execute(text("SELECT term, rank FROM customer_search_terms"))).all()
+    finally:
+        await engine.dispose()
+    if url.startswith("sqlite"):
+        stored = _files_starting(tmp_path, "customer.db")
+        assert b"wang_zhuren" not in stored and b"13911118000" not in stored and b"school.example" not in stored
+
+    personal = PersonalData(keyring)
+    opened = [personal.details(SimpleNamespace(**contact)) for contact in contacts]
+    assert [(d.mobile, d.wechat_id, d.email) for d in opened] == [
+        ("13800138000", "wang_zhuren", "wang@school.example.cn"),
+        ("13911118000", None, ""),
+        (None, None, ""),
+    ]
+    assert {"mobile", "wechat_id", "email"}.isdisjoint(contacts[0].keys())
+    assert [c["mobile_index"] for c in contacts] == [
+        personal.mobile_index("t", "13800138000"),
+        personal.mobile_index("t", "13911118000"),
+        None,
+    ]
+    assert [c["key_id"] for c in contacts] == [keyring.key_id] * 3
+    assert sorted((term, rank) for term, rank in indexed) == sorted(
+        [
+            ("shitang", 3),
+            ("91350100m000100y43", 0),
+            (personal.mobile_term("t", "13800138000"), 0),
+            (personal.mobile_term("t", "13911118000"), 0),
+            (personal.tail_term("t", "8000"), 5),
+        ]
+    )
+
+
+def _files_starting(directory: Path, prefix: str) -> bytes:
+    return b"".join(path.read_bytes() for path in directory.iterdir() if path.name.startswith(prefix))

@@ -8,7 +8,6 @@ import pytest
 
 from crm_customer.search.terms import (
     RANK_EXACT,
-    RANK_MOBILE_TAIL,
     RANK_NAME_INSIDE,
     RANK_NAME_START,
     RANK_PINYIN_INSIDE,
@@ -49,7 +48,7 @@ def test_search_terms_have_no_single_characters() -> None:
 
 def test_search_terms_are_lowercase_and_at_most_32_characters() -> None:
     terms = search_terms(
-        "ABC International Catering Group 上海", mobiles=["13800138000"],
+        "ABC International Catering Group 上海",
         credit_code="91350100M000100Y43",
     )  # fmt: skip
     assert all(term == term.lower() and len(term) <= 32 for term in terms)
@@ -73,22 +72,14 @@ def test_term_arising_twice_keeps_the_better_rank() -> None:
     assert terms["jing"] == RANK_PINYIN_PREFIX
 
 
-def test_mobiles_are_indexed_in_full_and_by_last_four_digits() -> None:
-    terms = search_terms("某餐厅", mobiles=["+86 139-0571-1234", "13800138000"])
-    assert terms["13905711234"] == RANK_EXACT
-    assert terms["1234"] == RANK_MOBILE_TAIL
-    assert terms["13800138000"] == RANK_EXACT
-    assert terms["8000"] == RANK_MOBILE_TAIL
-
-
 def test_credit_code_is_indexed_lowercase_at_exact_rank() -> None:
     terms = search_terms("某餐厅", credit_code="91350100m000100y43")
     assert terms["91350100m000100y43"] == RANK_EXACT
 
 
-def test_indexing_an_invalid_mobile_raises() -> None:
+def test_indexing_an_invalid_credit_code_raises() -> None:
     with pytest.raises(ValueError):
-        search_terms("某餐厅", mobiles=["12800138000"])
+        search_terms("某餐厅", credit_code="91350100M000100Y4")
 
 
 # --- query parsing ---------------------------------------------------------------------
@@ -223,10 +214,10 @@ def test_customer_is_found_by_pinyin_prefixes_and_syllable_pairs(name: str, shor
                 assert _finds(parse_search_query(first + second), index, name, short)
 
 
-def test_customer_is_found_by_mobile_last_four_and_credit_code() -> None:
+def test_customer_is_found_by_credit_code() -> None:
     name = "杭州市西湖区实验小学食堂"
-    index = search_terms(name, mobiles=["138 0013 8000"], credit_code="91350100M000100Y43")
-    for typed in ["+86 138-0013-8000", "13800138000", "8000", "91350100m000100y43"]:
+    index = search_terms(name, credit_code="91350100M000100Y43")
+    for typed in ["91350100M000100Y43", "91350100m000100y43"]:
         assert _finds(parse_search_query(typed), index, name), typed
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -11,7 +12,7 @@ from sqlalchemy import text
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
-from crmkit.identity import Role
+from crmkit.identity import Placement, Role
 
 
 def _update(customer: pb.Customer, *paths: str, expected_version: int = 0) -> pb.UpdateCustomerRequest:
@@ -111,7 +112,10 @@ async def test_supervisor_transfers_a_customer_to_another_rep_and_the_change_is_
             ),
             "owner_id",
         ),
-        metadata=customer_service.metadata(supervisor),
+        # As the gateway sends it: the new owner vouched for by the directory.
+        metadata=customer_service.metadata(
+            replace(supervisor, placement=Placement(taking_over.principal_id, org.sub_a, org.path(org.sub_a)))
+        ),
     )
 
     assert (response.customer.owner_id, response.customer.org_unit_id) == (taking_over.principal_id, org.sub_a)
@@ -401,8 +405,8 @@ async def test_contact_added_by_a_replica_that_predates_positions_is_still_liste
     async with customer_service.runtime.sessions() as session, session.begin():
         await session.execute(
             text(
-                "INSERT INTO contacts (id, tenant_id, customer_id, name, email, decision_role, title, is_primary,"
-                " created_at, updated_at) VALUES (:id, :tenant, :customer, '孙厨师长', '', '', '', false, :at, :at)"
+                "INSERT INTO contacts (id, tenant_id, customer_id, name, decision_role, title, is_primary,"
+                " created_at, updated_at) VALUES (:id, :tenant, :customer, '孙厨师长', '', '', false, :at, :at)"
             ),
             {"id": str(uuid.uuid4()), "tenant": org.tenant_id, "customer": customer.id, "at": dt.datetime.now(dt.UTC)},
         )

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.search.terms import parse_search_query, search_terms
 from crm_devstack.demo_data import (
     CUSTOMER_TYPES,
@@ -17,6 +18,7 @@ from crm_devstack.demo_data import (
     demo_tenant,
 )
 from crmkit.cn import normalize_credit_code, normalize_mobile
+from crmkit.pii import Keyring
 
 
 @pytest.fixture(scope="module")
@@ -195,12 +197,17 @@ def test_addresses_are_in_zhejiang_jiangsu_or_shanghai(tenant: DemoTenant) -> No
 def test_every_customer_is_found_by_its_own_name_and_mobiles(
     tenant: DemoTenant,
 ) -> None:
+    personal = PersonalData(Keyring.generate())
     for customer in tenant.customers:
         mobiles = [contact.mobile for contact in customer.contacts]
-        index = search_terms(customer.name, customer.short_name, mobiles, customer.credit_code)
-        for typed in (customer.name, customer.short_name, *mobiles):
+        index = search_terms(customer.name, customer.short_name, customer.credit_code)
+        index.update(personal.mobile_search_terms("tenant", mobiles))
+        for typed in (customer.name, customer.short_name):
             query = parse_search_query(typed[:64])
             assert all(term in index for term in query.terms), typed
+        for typed in mobiles:
+            query = parse_search_query(typed)
+            assert query.kind == "mobile" and personal.mobile_term("tenant", query.text) in index, typed
 
 
 def test_every_customer_fills_in_the_tenants_required_custom_fields(tenant: DemoTenant) -> None:

@@ -111,6 +111,9 @@ inline env of its migration Job (a pre-install hook runs before the ConfigMap ex
 {{- $_ := set $data "CRM_IDENTITY_PRIVATE_KEY_FILE" (printf "%s/%s" $root.Values.identity.mountPath $root.Values.identity.privateKeyKey) }}
 {{- $_ := set $data (printf "%sSECRET_KEY_FILE" $prefix) (printf "%s/%s" $root.Values.identity.mountPath $root.Values.identity.sealKeyKey) }}
 {{- end }}
+{{- with include "keyuan.personalDataKey" . }}
+{{- $_ := set $data (printf "%sPERSONAL_DATA_KEYS_FILE" $prefix) (printf "%s/%s" $root.Values.personalData.mountPath .) }}
+{{- end }}
 {{- if $root.Values.otlpEndpoint }}
 {{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" (toString $root.Values.otlpEndpoint) }}
 {{- $_ := set $data "OTEL_SERVICE_NAME" (printf "keyuan-%s" $name) }}
@@ -258,6 +261,44 @@ NATS authentication is off. Returns the key in the Secret, which is also the fil
     items:
       - key: {{ $key }}
         path: {{ $key }}
+{{- end }}
+{{- end }}
+
+{{/*
+The service's personal-data keyring (crmkit.pii), for services with personalData.enabled: its key
+in personalData.existingSecret, which is also the file's name under personalData.mountPath.
+Empty for the other services. Fails when no Secret is named: the chart never generates a keyring
+(a fresh one would leave the data sealed under the real one unreadable).
+*/}}
+{{- define "keyuan.personalDataKey" -}}
+{{- $pd := .svc.personalData | default dict }}
+{{- if $pd.enabled }}
+{{- $_ := required (printf "personalData.existingSecret is required: services.%s.personalData.enabled is true and %s cannot run without its personal-data keyring. Create the Secret with the keyring (python -m crmkit.pii init %s.keys; see deploy/README.md, \"Personal-data keys\") and name it in personalData.existingSecret; the chart never generates one" .name .name .name) (.root.Values.personalData | default dict).existingSecret }}
+{{- $pd.secretKey | default (printf "%s.keys" .name) }}
+{{- end }}
+{{- end }}
+
+{{/* Mounted in the Deployment and the migration Job alike: migrations seal existing data. */}}
+{{- define "keyuan.personalDataVolumeMount" -}}
+{{- if include "keyuan.personalDataKey" . -}}
+- name: personal-data
+  mountPath: {{ .root.Values.personalData.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* Only this service's own keyring of the Secret: a pod never holds another service's keys. */}}
+{{- define "keyuan.personalDataVolume" -}}
+{{- $key := include "keyuan.personalDataKey" . }}
+{{- if $key -}}
+- name: personal-data
+  secret:
+    secretName: {{ .root.Values.personalData.existingSecret }}
+    # 0440 + fsGroup: readable by the non-root user only.
+    defaultMode: 0440
+    items:
+      - key: {{ $key | quote }}
+        path: {{ $key | quote }}
 {{- end }}
 {{- end }}
 

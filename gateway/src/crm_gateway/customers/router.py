@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -30,7 +31,7 @@ from crm_gateway.directory.service import user_in_tenant
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, GatewayState, State
 from crmkit.errors import InvalidArgument, PermissionDenied
-from crmkit.identity import Identity, Role
+from crmkit.identity import Identity, Placement, Role
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 # Who may own a customer: the roles that may change customers (service and finance read them).
@@ -98,6 +99,8 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
             session, identity=identity, user_id=body.owner_id, field="owner_id", roles=CUSTOMER_OWNER_ROLES
         )
         customer.owner_id, customer.org_unit_id, customer.org_path = owner.id, unit.id, unit.path
+        # Vouch for the owner, checked against the directory just now, for this call only.
+        identity = replace(identity, placement=Placement(owner.id, unit.id, unit.path))
     created = await state.customers.CreateCustomer(
         pb.CreateCustomerRequest(request_id=body.request_id or str(uuid.uuid4()), customer=customer),
         metadata=_metadata(state, identity),
@@ -126,10 +129,11 @@ async def update_customer(
     customer = pb.Customer(id=path_id(customer_id, "customer_id"))
     fields_to_proto(present, customer)
     if "owner_id" in present:
-        _owner, unit = await user_in_tenant(
+        owner, unit = await user_in_tenant(
             session, identity=identity, user_id=present["owner_id"], field="owner_id", roles=CUSTOMER_OWNER_ROLES
         )
         customer.org_unit_id, customer.org_path = unit.id, unit.path
+        identity = replace(identity, placement=Placement(owner.id, unit.id, unit.path))
     updated = await state.customers.UpdateCustomer(
         pb.UpdateCustomerRequest(
             customer=customer,

@@ -18,7 +18,9 @@ Kind = Literal["grpc", "http"]
 REGISTRY_FILE = "components.toml"
 # Another registry file for this process and its children (a test's throwaway service).
 REGISTRY_ENV = "CRM_COMPONENTS_FILE"
-ENTRY_KEYS = frozenset({"package", "path", "kind", "grpc_port", "metrics_port", "http_port", "calls", "consumes"})
+ENTRY_KEYS = frozenset(
+    {"package", "path", "kind", "grpc_port", "metrics_port", "http_port", "calls", "consumes", "personal_data"}
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Component:
     http_port: int = 0
     calls: tuple[str, ...] = ()
     consumes: tuple[str, ...] = ()
+    personal_data: bool = False
 
     @property
     def env_prefix(self) -> str:
@@ -68,6 +71,7 @@ def parse_registry(text: str) -> dict[str, Component]:
             http_port=int(entry.get("http_port", 0)),
             calls=_names(entry, name, "calls"),
             consumes=_names(entry, name, "consumes"),
+            personal_data=bool(entry.get("personal_data", False)),
         )
     for component in found.values():
         missing = [callee for callee in component.calls if found.get(callee) is None or found[callee].kind != "grpc"]

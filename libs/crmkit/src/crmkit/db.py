@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,21 +79,33 @@ def bytewise(length: int) -> String:
 SHARED_ALEMBIC_ENV = Path(__file__).resolve().parent / "alembic_env"
 
 
-def alembic_config(versions_dir: Path, url: str, metadata: MetaData) -> Config:
+def alembic_config(
+    versions_dir: Path, url: str, metadata: MetaData, attributes: Mapping[str, Any] | None = None
+) -> Config:
+    """`attributes` reach the migrations as `alembic.context.config.attributes` (the keyring of a
+    service that keeps personal data, for revisions that seal or re-index it)."""
     config = Config()
     config.set_main_option("script_location", str(SHARED_ALEMBIC_ENV))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(versions_dir))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes.update(attributes or {})
     config.attributes["target_metadata"] = metadata
     return config
 
 
-async def upgrade_database(versions_dir: Path, url: str, metadata: MetaData, revision: str = "head") -> None:
+async def upgrade_database(
+    versions_dir: Path,
+    url: str,
+    metadata: MetaData,
+    revision: str = "head",
+    attributes: Mapping[str, Any] | None = None,
+) -> None:
     """Apply every migration (or those up to `revision`). Alembic's env runs its own event loop,
     so give it a thread."""
     prepare_sqlite_file(url)
-    await asyncio.to_thread(command.upgrade, alembic_config(versions_dir, url, metadata), revision)
+    config = alembic_config(versions_dir, url, metadata, attributes)
+    await asyncio.to_thread(command.upgrade, config, revision)
 
 
 def new_revision(versions_dir: Path, url: str, metadata: MetaData, message: str) -> None:

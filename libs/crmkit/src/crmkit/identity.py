@@ -53,6 +53,18 @@ ROLE_SCOPE: dict[Role, DataScope] = {
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a record is to be placed (its owner, the owner's org unit and that unit's path), as
+    the directory vouched for it: the owner is an active user of the tenant, in that unit, whose
+    role may own such records. The gateway, which keeps the directory, signs it into the identity
+    of the one call that assigns the owner; a service takes no other owner than its caller's."""
+
+    owner_id: str
+    org_unit_id: str
+    org_path: str
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who is calling. `org_path` is the caller's org unit and its ancestors, "/hq/sub/shop/"."""
 
@@ -63,6 +75,7 @@ class Identity:
     role: Role
     display_name: str = ""
     permissions: frozenset[str] = field(default_factory=frozenset)
+    placement: Placement | None = None
 
     @property
     def scope(self) -> DataScope:
@@ -105,7 +118,7 @@ def reset_current_identity(token: contextvars.Token[Identity | None]) -> None:
 
 
 def claims_of(identity: Identity) -> dict[str, object]:
-    return {
+    claims: dict[str, object] = {
         "sub": identity.principal_id,
         "tid": identity.tenant_id,
         "org": identity.org_unit_id,
@@ -114,6 +127,10 @@ def claims_of(identity: Identity) -> dict[str, object]:
         "name": identity.display_name,
         "perm": sorted(identity.permissions),
     }
+    if identity.placement is not None:
+        placement = identity.placement
+        claims["plc"] = [placement.owner_id, placement.org_unit_id, placement.org_path]
+    return claims
 
 
 def identity_from(claims: dict[str, Any]) -> Identity:
@@ -125,7 +142,16 @@ def identity_from(claims: dict[str, Any]) -> Identity:
         role=Role(claims["role"]),
         display_name=str(claims.get("name", "")),
         permissions=frozenset(str(p) for p in claims.get("perm", [])),
+        placement=_placement_of(claims.get("plc")),
     )
+
+
+def _placement_of(claim: object) -> Placement | None:
+    if claim is None:
+        return None
+    if not isinstance(claim, list) or len(claim) != 3 or not all(isinstance(part, str) for part in claim):
+        raise ValueError("malformed placement claim")
+    return Placement(*claim)
 
 
 class IdentityTokens:

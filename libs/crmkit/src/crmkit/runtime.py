@@ -19,6 +19,7 @@ from crmkit.db import SessionFactory, create_engine, session_factory, upgrade_da
 from crmkit.events import EventTables
 from crmkit.identity import IdentityVerifier
 from crmkit.metrics import serve_metrics
+from crmkit.pii import Keyring
 from crmkit.relay import OutboxRelay
 from crmkit.settings import ServiceSettings
 from crmkit.telemetry import setup_logging, setup_tracing
@@ -46,6 +47,8 @@ class ServiceRuntime:
     clock: Clock = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # The personal-data keys of a component the registry marks `personal_data` (crmkit.pii).
+    keyring: Keyring | None = None
     # Extra resources a service opened (e.g. a driver pool); closed before the engine.
     on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -87,8 +90,11 @@ async def start_runtime(
 ) -> ServiceRuntime:
     """`migrations_dir` is the service's folder of revisions; its tables are the metadata the
     event tables were declared in."""
+    keyring = load_keyring(settings)
     if migrate:
-        await upgrade_database(migrations_dir, database_url, tables.outbox.metadata)
+        await upgrade_database(
+            migrations_dir, database_url, tables.outbox.metadata, attributes=migration_attributes(keyring)
+        )
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     nc = await bus.connect_service(
@@ -113,9 +119,21 @@ async def start_runtime(
         namespace=namespace,
         relay=relay,
         clock=clock,
+        keyring=keyring,
     )
     runtime.spawn(relay.run)
     return runtime
+
+
+def load_keyring(settings: ServiceSettings) -> Keyring | None:
+    """The keyring, for a component that keeps personal data; never created here (see crmkit.pii)."""
+    path = settings.personal_data_keys_file
+    return None if path is None else Keyring.from_file(path)
+
+
+def migration_attributes(keyring: Keyring | None) -> dict[str, Any]:
+    """What a service's migrations may read from `alembic.context.config.attributes`."""
+    return {} if keyring is None else {"keyring": keyring}
 
 
 def load_verifier(settings: ServiceSettings) -> IdentityVerifier:

@@ -16,8 +16,8 @@ import importlib.util
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,22 @@ from crmkit.events import EventTables, event_tables, event_type_of, producer_of,
 from crmkit.grpc_server import GrpcServer
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentityVerifier
-from crmkit.runtime import BackgroundTask, ServiceRuntime, load_verifier, prepare_process, start_runtime
+from crmkit.runtime import (
+    BackgroundTask,
+    ServiceRuntime,
+    load_keyring,
+    load_verifier,
+    migration_attributes,
+    prepare_process,
+    start_runtime,
+)
 from crmkit.settings import ServiceSettings
+from crmkit.telemetry import setup_logging
 
 log = logging.getLogger(__name__)
+
+# An operator command: the service's settings and the command's arguments.
+ServiceCommand = Callable[[ServiceSettings, Sequence[str]], Coroutine[Any, Any, None]]
 
 # A handler of one event type: the session of the inbox transaction, the unpacked payload and
 # the envelope (tenant, aggregate, business time).
@@ -134,6 +146,12 @@ class ServiceSpec:
     subscriptions: Sequence[Subscription] = ()
     jobs: Sequence[PeriodicJob] = ()
     settings: type[ServiceSettings] = ServiceSettings
+    # Operator commands beside serve and migrate (`python -m crm_<name> <command> ARGS...`).
+    commands: Mapping[str, ServiceCommand] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The metadata is whole from the start: migrations and schema checks see the event tables.
+        event_tables(self.metadata)
 
     @property
     def migrations(self) -> Path:
@@ -307,7 +325,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, *, grace: float = 
     await running.stop(grace)
 
 
-USAGE = "usage: python -m crm_<service> [serve | migrate | revision MESSAGE]"
+USAGE = "usage: python -m crm_<service> [serve | migrate | revision MESSAGE{commands}]"
 
 
 def main(spec: ServiceSpec, argv: Sequence[str] | None = None) -> None:
@@ -317,7 +335,8 @@ def main(spec: ServiceSpec, argv: Sequence[str] | None = None) -> None:
     command = args[0] if args else "serve"
     settings = spec.load_settings()
     if command == "migrate":
-        asyncio.run(upgrade_database(spec.migrations, settings.database_url, spec.metadata))
+        attributes = migration_attributes(load_keyring(settings))
+        asyncio.run(upgrade_database(spec.migrations, settings.database_url, spec.metadata, attributes=attributes))
     elif command == "revision" and len(args) == 2:
         spec.migrations.mkdir(parents=True, exist_ok=True)
         new_revision(spec.migrations, settings.database_url, spec.metadata, args[1])
@@ -331,5 +350,9 @@ def main(spec: ServiceSpec, argv: Sequence[str] | None = None) -> None:
             # On the embedded SQLite default, uvloop with aiosqlite's worker thread stalled the
             # demo load (creates ran past their deadline); the standard loop serves it well.
             asyncio.run(serve(spec, settings))
+    elif command in spec.commands:
+        # Logging only: the serving process may be running beside it, on the metrics port.
+        setup_logging(f"crm-{spec.name}", json_logs=settings.log_json, level=settings.log_level)
+        asyncio.run(spec.commands[command](settings, args[1:]))
     else:
-        raise SystemExit(USAGE)
+        raise SystemExit(USAGE.format(commands="".join(f" | {name} ..." for name in spec.commands)))

@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     event_namespace: str = Field(default="", validation_alias=AliasChoices("CRM_EVENT_NAMESPACE"))
     # Stream replicas: 1 for make run, 3 on a NATS cluster.
     stream_replicas: int = Field(default=1, validation_alias=AliasChoices("CRM_STREAM_REPLICAS"))
+    # The personal-data keyring (crmkit.pii) of a component the registry marks `personal_data`;
+    # under the state directory by default, where `make run` creates it.
+    personal_data_keys_file: Path | None = None
     # Where the components this one calls listen, by name (CRM_<NAME>_<CALLEE>_ADDR each).
     upstreams: dict[str, str] = Field(default_factory=dict)
 
@@ -81,6 +84,8 @@ class ServiceSettings(BaseSettings):
             "metrics_port": entry.metrics_port,
             "database_url": settings.sqlite_default(name),
         }
+        if entry.personal_data:
+            defaults["personal_data_keys_file"] = state_dir() / "keys" / f"{name}-personal-data.keys"
         unset = {key: value for key, value in defaults.items() if key not in settings.model_fields_set}
         if not settings.database_url:
             unset["database_url"] = defaults["database_url"]

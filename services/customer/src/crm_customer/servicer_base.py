@@ -1,10 +1,11 @@
-"""What every feature's RPCs share: the service's sessions, events, clock and fast reads, and the
-kit's write transactions (`crmkit.writes.Writes`). Each feature's `servicer.py` holds a mixin of
-its RPCs on this base; `crm_customer.servicer.CustomerServicer` composes them into the one gRPC
-service."""
+"""What every feature's RPCs share: the service's sessions, events, personal-data keys, clock and
+fast reads, and the kit's write transactions (`crmkit.writes.Writes`). Each feature's
+`servicer.py` holds a mixin of its RPCs on this base; `crm_customer.servicer.CustomerServicer`
+composes them into the one gRPC service."""
 
 from __future__ import annotations
 
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.models import CREATE_REQUESTS
@@ -20,6 +21,7 @@ class CustomerServicerBase:
         *,
         sessions: SessionFactory,
         events: CustomerEvents,
+        personal: PersonalData,
         relay: OutboxRelay | None,
         read_sessions: SessionFactory | None = None,
         fast_reads: FastCustomerReads | None = None,
@@ -28,6 +30,7 @@ class CustomerServicerBase:
         self._fast_reads = fast_reads
         self._reads = read_sessions or sessions
         self._events = events
+        self._personal = personal
         self._clock = clock
         self._writes = Writes(
             sessions=sessions,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from crm_customer.contacts.personal import PersonalData
+from crm_customer.contacts.resealing import reseal_command
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.models import Base
@@ -11,19 +13,25 @@ from crmkit.service import ServiceSpec
 
 
 def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
+    if runtime.keyring is None:
+        raise RuntimeError("the customer service keeps personal data: the registry must mark it personal_data")
+    personal = PersonalData(runtime.keyring)
     fast_reads = None
     if runtime.engine.url.get_backend_name() == "postgresql":
         # GetCustomer and search pages straight on asyncpg (customers/fast_reads.py).
-        fast_reads = FastCustomerReads(runtime.engine.url)
+        fast_reads = FastCustomerReads(runtime.engine.url, personal)
         runtime.on_close.append(fast_reads.close)
     return CustomerServicer(
         sessions=runtime.sessions,
         read_sessions=runtime.read_sessions,
         events=CustomerEvents(tables=runtime.tables, namespace=runtime.namespace),
+        personal=personal,
         relay=runtime.relay,
         fast_reads=fast_reads,
         clock=runtime.clock,
     )
 
 
-SPEC = ServiceSpec(name="customer", metadata=Base.metadata, servicers=[servicer_for])
+SPEC = ServiceSpec(
+    name="customer", metadata=Base.metadata, servicers=[servicer_for], commands={"reseal": reseal_command}
+)

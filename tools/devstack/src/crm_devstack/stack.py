@@ -18,6 +18,7 @@ import httpx
 from crmkit.components import Component, registry
 from crmkit.identity import generate_keypair
 from crmkit.natsauth import authorization_block, ensure_seeds, nats_users, public_keys, server_config
+from crmkit.pii import ensure_keyring
 
 
 def free_port() -> int:
@@ -49,6 +50,11 @@ def wait_for_port(port: int, *, timeout: float, process: subprocess.Popen[bytes]
         except OSError:
             time.sleep(0.1)
     raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def personal_data_keys(state_dir: Path, name: str) -> Path:
+    """The keyring of a component that keeps personal data (crmkit.pii), kept with the state."""
+    return state_dir / "keys" / f"{name}-personal-data.keys"
 
 
 def start_order() -> list[Component]:
@@ -168,6 +174,8 @@ class Stack:
                 env[f"{prefix}METRICS_PORT"] = str(cfg.metrics_ports[component.name])
             for callee in component.calls:
                 env[f"{prefix}{callee.upper()}_ADDR"] = f"127.0.0.1:{cfg.ports[callee]}"
+            if component.personal_data:
+                env[f"{prefix}PERSONAL_DATA_KEYS_FILE"] = str(personal_data_keys(cfg.state_dir, component.name))
         if cfg.admin_password:
             env["CRM_BOOTSTRAP_ADMIN_PASSWORD"] = cfg.admin_password
         for name, url in cfg.database_urls.items():
@@ -195,6 +203,9 @@ class Stack:
         keys = cfg.state_dir / "keys"
         generate_keypair(keys / "identity_private.pem", keys / "identity_public.pem")
         for component in registry().values():
+            if component.personal_data:
+                # Made once and kept with the state: a new keyring would orphan what the old sealed.
+                ensure_keyring(personal_data_keys(cfg.state_dir, component.name))
             cfg.ports[component.name] = cfg.ports.get(component.name) or free_port()
             if component.metrics_port:
                 cfg.metrics_ports[component.name] = cfg.metrics_ports.get(component.name) or free_port()

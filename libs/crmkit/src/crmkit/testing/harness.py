@@ -19,6 +19,7 @@ from crmkit.identity import (
     generate_keypair,
     org_path_of,
 )
+from crmkit.pii import ensure_keyring
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class TestKeys:
     public_path: Path
     signer: IdentitySigner
     verifier: IdentityVerifier
+    # The personal-data keyring a test's services share (crmkit.pii).
+    personal_data_path: Path
 
     def metadata(self, identity: Identity) -> tuple[tuple[str, str], ...]:
         return ((METADATA_KEY, self.signer.sign(identity)),)
@@ -37,11 +40,14 @@ class TestKeys:
 def make_keys(directory: Path) -> TestKeys:
     private_path, public_path = directory / "identity_private.pem", directory / "identity_public.pem"
     generate_keypair(private_path, public_path)
+    personal_data_path = directory / "personal-data.keys"
+    ensure_keyring(personal_data_path)
     return TestKeys(
         private_path=private_path,
         public_path=public_path,
         signer=IdentitySigner.from_file(private_path),
         verifier=IdentityVerifier.from_file(public_path),
+        personal_data_path=personal_data_path,
     )
 
 

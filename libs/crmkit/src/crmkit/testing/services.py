@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 
 from crmkit.clock import Clock, utcnow
+from crmkit.components import component
 from crmkit.service import RunningService, ServiceSpec, start_service
 from crmkit.testing.harness import TestKeys
 
@@ -25,6 +26,8 @@ async def start_test_service(
 ) -> RunningService:
     """The service as `python -m` runs it, on loopback ports the OS picks, with the test's keys
     and event namespace. Stop it with `RunningService.stop`."""
+    if component(spec.name).personal_data:
+        settings.setdefault("personal_data_keys_file", keys.personal_data_path)
     loaded = spec.load_settings(
         database_url=database_url,
         nats_url=nats_url,

@@ -5,15 +5,23 @@ never commit: the caller does."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customer.contacts.models import Contact, ContactInput, new_contact
+from crm_customer.contacts.personal import PERSONAL_FIELDS, PersonalData
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
-from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_duplicates, refuse_if_archived
+from crm_customer.customers.service import (
+    WRITER_ROLES,
+    contact_mobiles,
+    get_customer,
+    refuse_duplicates,
+    refuse_if_archived,
+)
 from crm_customer.search.service import index_for_search
 from crmkit.errors import NotFound
 from crmkit.identity import Identity
@@ -36,13 +44,18 @@ async def _contact_in_scope(
 
 
 async def _touch(
-    session: AsyncSession, customer: Customer, identity: Identity, events: CustomerEvents, now: dt.datetime
+    session: AsyncSession,
+    customer: Customer,
+    identity: Identity,
+    events: CustomerEvents,
+    personal: PersonalData,
+    now: dt.datetime,
 ) -> None:
     customer.version += 1
     customer.updated_at = now
     await session.flush()
     await session.refresh(customer, attribute_names=["contacts"])
-    await index_for_search(session, customer, [c.mobile for c in customer.contacts if c.mobile])
+    await index_for_search(session, customer, contact_mobiles(customer, personal), personal)
     await events.updated(session, customer, ["contacts"], identity.principal_id, now)
 
 
@@ -53,6 +66,7 @@ async def create_contact(
     customer_id: str,
     data: ContactInput,
     events: CustomerEvents,
+    personal: PersonalData,
     now: dt.datetime,
 ) -> Contact:
     identity.require_role(*WRITER_ROLES)
@@ -64,12 +78,14 @@ async def create_contact(
         credit_code=None,
         mobiles=[data.mobile] if data.mobile else [],
         wechat_ids=[data.wechat_id] if data.wechat_id else [],
+        personal=personal,
     )
     # The customer row is locked, so no concurrent add can take the same place at the end.
     last = await session.scalar(select(func.max(Contact.position)).where(Contact.customer_id == customer.id))
-    contact = new_contact(identity.tenant_id, customer.id, data, now, position=0 if last is None else last + 1)
+    position = 0 if last is None else last + 1
+    contact = new_contact(identity.tenant_id, customer.id, data, now, position, personal)
     session.add(contact)
-    await _touch(session, customer, identity, events, now)
+    await _touch(session, customer, identity, events, personal, now)
     return contact
 
 
@@ -81,6 +97,7 @@ async def update_contact(
     contact_id: str,
     changes: dict[str, Any],
     events: CustomerEvents,
+    personal: PersonalData,
     now: dt.datetime,
 ) -> Contact:
     identity.require_role(*WRITER_ROLES)
@@ -91,12 +108,16 @@ async def update_contact(
         credit_code=None,
         mobiles=[changes["mobile"]] if changes.get("mobile") else [],
         wechat_ids=[changes["wechat_id"]] if changes.get("wechat_id") else [],
+        personal=personal,
         exclude_contact_id=contact.id,
     )
+    details = {key: changes.pop(key) for key in PERSONAL_FIELDS if key in changes}
+    if details:
+        personal.seal(contact, replace(personal.details(contact), **details))
     for key, value in changes.items():
         setattr(contact, key, value)
     contact.updated_at = now
-    await _touch(session, customer, identity, events, now)
+    await _touch(session, customer, identity, events, personal, now)
     return contact
 
 
@@ -107,9 +128,10 @@ async def delete_contact(
     customer_id: str,
     contact_id: str,
     events: CustomerEvents,
+    personal: PersonalData,
     now: dt.datetime,
 ) -> None:
     identity.require_role(*WRITER_ROLES)
     customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id)
     await session.delete(contact)
-    await _touch(session, customer, identity, events, now)
+    await _touch(session, customer, identity, events, personal, now)

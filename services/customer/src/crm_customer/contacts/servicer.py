@@ -18,7 +18,7 @@ class ContactRpcs(CustomerServicerBase):
         customer_id = identifier(request.customer_id, "customer_id")
         async with self._reads() as session:
             contacts = await service.list_contacts(session, identity=current_identity(), customer_id=customer_id)
-            return pb.ListContactsResponse(contacts=[contact_to_proto(c) for c in contacts])
+            return pb.ListContactsResponse(contacts=[contact_to_proto(c, self._personal) for c in contacts])
 
     async def CreateContact(self, request: pb.CreateContactRequest, context: RpcContext) -> pb.CreateContactResponse:
         customer_id = identifier(request.customer_id, "customer_id")
@@ -30,9 +30,10 @@ class ContactRpcs(CustomerServicerBase):
                 customer_id=customer_id,
                 data=data,
                 events=self._events,
+                personal=self._personal,
                 now=self._clock(),
             )
-            response = pb.CreateContactResponse(contact=contact_to_proto(contact))
+            response = pb.CreateContactResponse(contact=contact_to_proto(contact, self._personal))
         return response
 
     async def UpdateContact(self, request: pb.UpdateContactRequest, context: RpcContext) -> pb.UpdateContactResponse:
@@ -47,9 +48,10 @@ class ContactRpcs(CustomerServicerBase):
                 contact_id=contact_id,
                 changes=changes,
                 events=self._events,
+                personal=self._personal,
                 now=self._clock(),
             )
-            response = pb.UpdateContactResponse(contact=contact_to_proto(contact))
+            response = pb.UpdateContactResponse(contact=contact_to_proto(contact, self._personal))
         return response
 
     async def DeleteContact(self, request: pb.DeleteContactRequest, context: RpcContext) -> pb.DeleteContactResponse:
@@ -62,6 +64,7 @@ class ContactRpcs(CustomerServicerBase):
                 customer_id=customer_id,
                 contact_id=contact_id,
                 events=self._events,
+                personal=self._personal,
                 now=self._clock(),
             )
         return pb.DeleteContactResponse()

@@ -14,18 +14,12 @@ from crm.customer.v1 import events_pb2
 from crm_customer.customers.models import Customer, customer_to_proto
 from crmkit.events import EventTables, add_event
 
-# A contact's personal details stay in the customer service: events go to every consumer and
-# into the broker's store, and none of them needs a mobile, a WeChat id or an email address.
-PERSONAL_CONTACT_FIELDS = ("mobile", "wechat_id", "email")
-
 
 def event_snapshot(customer: Customer) -> pb.Customer:
-    """The customer as events carry it: everything but its contacts' personal details."""
-    snapshot = customer_to_proto(customer)
-    for contact in snapshot.contacts:
-        for name in PERSONAL_CONTACT_FIELDS:
-            contact.ClearField(name)  # type: ignore[arg-type]
-    return snapshot
+    """The customer as events carry it: everything but its contacts' personal details. Events go
+    to every consumer and into the broker's store, and none of them needs a mobile, a WeChat id
+    or an email address; a consumer that must reach a contact asks the customer service."""
+    return customer_to_proto(customer, personal=None)
 
 
 @dataclass(frozen=True)

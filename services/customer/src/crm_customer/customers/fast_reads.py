@@ -18,6 +18,7 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.customers.models import Customer, customer_to_proto
 from crm_customer.customers.service import visible
 from crmkit.direct_reads import DirectReads
@@ -49,8 +50,9 @@ async def _json_codec(connection: asyncpg.Connection[Any]) -> None:
 class FastCustomerReads:
     """Customer reads on an asyncpg pool opened on first use and closed with the runtime."""
 
-    def __init__(self, url: URL, *, size: int = 10) -> None:
+    def __init__(self, url: URL, personal: PersonalData, *, size: int = 10) -> None:
         self.direct = DirectReads(url, size=size, init=_json_codec)
+        self._personal = personal
 
     async def get(self, identity: Identity, customer_id: str) -> pb.Customer:
         pool = await self.direct.pool()
@@ -60,7 +62,7 @@ class FastCustomerReads:
         customer = _customer_of(row)
         if not visible(identity, customer):
             raise NotFound("customer", customer_id)
-        return customer_to_proto(customer)
+        return customer_to_proto(customer, self._personal)
 
     async def get_many(self, identity: Identity, customer_ids: Sequence[str]) -> list[pb.Customer]:
         """The caller's unarchived customers among these ids, in the given order."""
@@ -69,7 +71,7 @@ class FastCustomerReads:
         pool = await self.direct.pool()
         rows = await pool.fetch(CUSTOMERS_BY_IDS, list(customer_ids), identity.tenant_id)
         visible_ones = {c.id: c for c in map(_customer_of, rows) if visible(identity, c)}
-        return [customer_to_proto(visible_ones[i]) for i in customer_ids if i in visible_ones]
+        return [customer_to_proto(visible_ones[i], self._personal) for i in customer_ids if i in visible_ones]
 
     async def close(self) -> None:
         await self.direct.close()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.contacts.models import Contact, ContactInput, contact_to_proto
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.database import Base
 from crmkit.clock import as_utc
 from crmkit.db import bytewise
@@ -88,7 +89,8 @@ class CustomerInput:
 STAGES = ProtoEnum(pb.LifecycleStage)
 
 
-def customer_to_proto(customer: Customer) -> pb.Customer:
+def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.Customer:
+    """The customer, its contacts' personal details opened unless `personal` is None."""
     custom = Struct()
     custom.update(customer.custom_fields or {})
     return pb.Customer(
@@ -101,7 +103,7 @@ def customer_to_proto(customer: Customer) -> pb.Customer:
         type=customer.type,
         credit_code=customer.credit_code or "",
         addresses=[pb.Address(**address) for address in customer.addresses or []],
-        contacts=[contact_to_proto(c) for c in customer.contacts],
+        contacts=[contact_to_proto(c, personal) for c in customer.contacts],
         contract_start=customer.contract_start.isoformat() if customer.contract_start else "",
         contract_end=customer.contract_end.isoformat() if customer.contract_end else "",
         tags=list(customer.tags or []),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from crm_customer.contacts.models import Contact, new_contact
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.validation import refuse_repeats_within
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer, CustomerInput
@@ -22,7 +23,7 @@ from crm_customer.customers.validation import contract_dates
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
 from crm_customer.tenant_settings.service import check_customer_type, checked_custom_fields
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from crmkit.identity import DataScope, Identity, Role
+from crmkit.identity import DataScope, Identity, Placement, Role
 from crmkit.paging import keyset_page, newest_first
 from crmkit.scope import scope_clause
 
@@ -67,15 +68,29 @@ def _placement(identity: Identity, data: CustomerInput) -> tuple[str, str, str]:
         return identity.principal_id, identity.org_unit_id, identity.org_path
     if not data.org_unit_id or not data.org_path:
         raise InvalidArgument("customer.org_unit_id", "required with owner_id / 指定负责人时须指定组织")
-    _check_placement(identity, data.org_unit_id, data.org_path)
+    _check_placement(identity, data.owner_id, data.org_unit_id, data.org_path)
     return data.owner_id, data.org_unit_id, data.org_path
 
 
-def _check_placement(identity: Identity, org_unit_id: str, org_path: str) -> None:
+def _check_placement(identity: Identity, owner_id: str, org_unit_id: str, org_path: str) -> None:
+    """The service knows no directory: an owner other than the caller must come vouched for
+    (`Placement`, signed by the gateway after checking the user, their unit and their role), so a
+    caller with a valid identity still cannot hand a customer to a user who does not exist, has
+    left, sits elsewhere or may not own customers."""
     if not org_path.endswith(f"/{org_unit_id}/"):
         raise InvalidArgument("customer.org_path", "does not end with org_unit_id / 组织路径与组织不符")
     if identity.scope is DataScope.SUBTREE and not org_path.startswith(identity.org_path):
         raise PermissionDenied("cannot place a customer outside your org unit / 不能分配到本组织以外")
+    if Placement(owner_id, org_unit_id, org_path) in (
+        identity.placement,
+        Placement(identity.principal_id, identity.org_unit_id, identity.org_path),
+    ):
+        return
+    raise InvalidArgument(
+        "customer.owner_id",
+        "owner and org unit are not vouched for by the directory; assign owners through the gateway"
+        " / 负责人及组织未经核实，请通过网关分配",
+    )
 
 
 async def refuse_duplicates(
@@ -85,10 +100,12 @@ async def refuse_duplicates(
     credit_code: str | None,
     mobiles: Sequence[str],
     wechat_ids: Sequence[str],
+    personal: PersonalData,
     exclude_customer_id: str | None = None,
     exclude_contact_id: str | None = None,
 ) -> None:
-    """A customer is one profile: a credit code, mobile or WeChat id belongs to one customer."""
+    """A customer is one profile: a credit code, mobile or WeChat id belongs to one customer.
+    Mobiles and WeChat ids are found by their blind indexes: the stored values are sealed."""
     checks: list[tuple[str, Select[Customer]]] = []
     tenant = identity.tenant_id
     if credit_code:
@@ -96,10 +113,10 @@ async def refuse_duplicates(
             ("credit_code", select(Customer).where(Customer.tenant_id == tenant, Customer.credit_code == credit_code))
         )
     for field_name, column, values in (
-        ("mobile", Contact.mobile, mobiles),
-        ("wechat_id", Contact.wechat_id, wechat_ids),
+        ("mobile", Contact.mobile_index, [personal.mobile_index(tenant, v) for v in mobiles if v]),
+        ("wechat_id", Contact.wechat_id_index, [personal.wechat_index(tenant, v) for v in wechat_ids if v]),
     ):
-        wanted = [v for v in values if v]
+        wanted = values
         if wanted:
             query = (
                 select(Customer)
@@ -136,6 +153,7 @@ async def create_customer(
     identity: Identity,
     data: CustomerInput,
     events: CustomerEvents,
+    personal: PersonalData,
     now: dt.datetime,
 ) -> Customer:
     identity.require_role(*WRITER_ROLES)
@@ -149,6 +167,7 @@ async def create_customer(
         credit_code=data.credit_code,
         mobiles=mobiles,
         wechat_ids=[c.wechat_id for c in data.contacts if c.wechat_id],
+        personal=personal,
     )
     owner_id, org_unit_id, org_path = _placement(identity, data)
     customer = Customer(
@@ -173,13 +192,19 @@ async def create_customer(
         updated_at=now,
     )
     customer.contacts = [
-        new_contact(identity.tenant_id, customer.id, c, now, position) for position, c in enumerate(data.contacts)
+        new_contact(identity.tenant_id, customer.id, c, now, position, personal)
+        for position, c in enumerate(data.contacts)
     ]
     session.add(customer)
     await session.flush()
-    await index_for_search(session, customer, mobiles)
+    await index_for_search(session, customer, mobiles, personal)
     await events.created(session, customer, identity.principal_id, now)
     return customer
+
+
+def contact_mobiles(customer: Customer, personal: PersonalData) -> list[str]:
+    """The customer's contacts' mobiles, opened (to index them for search)."""
+    return [mobile for mobile in map(personal.mobile_of, customer.contacts) if mobile]
 
 
 def refuse_if_archived(customer: Customer) -> None:
@@ -202,6 +227,7 @@ async def update_customer(
     changes: dict[str, Any],
     expected_version: int,
     events: CustomerEvents,
+    personal: PersonalData,
     now: dt.datetime,
 ) -> Customer:
     identity.require_role(*WRITER_ROLES)
@@ -221,6 +247,7 @@ async def update_customer(
             credit_code=changes["credit_code"],
             mobiles=(),
             wechat_ids=(),
+            personal=personal,
             exclude_customer_id=customer.id,
         )
     contract_dates(
@@ -234,7 +261,7 @@ async def update_customer(
         if owner_moves:
             if identity.role is Role.SALES:
                 raise PermissionDenied("sales reps cannot transfer customers / 销售不能转移客户")
-            _check_placement(identity, changes["org_unit_id"], changes["org_path"])
+            _check_placement(identity, changes["owner_id"], changes["org_unit_id"], changes["org_path"])
         else:
             for key in ("owner_id", "org_unit_id", "org_path"):
                 changes.pop(key)
@@ -246,7 +273,7 @@ async def update_customer(
     customer.version += 1
     customer.updated_at = now
     if {"name", "short_name", "credit_code"} & set(changed):
-        await index_for_search(session, customer, [c.mobile for c in customer.contacts if c.mobile])
+        await index_for_search(session, customer, contact_mobiles(customer, personal), personal)
     elif owner_moves:
         await move_search_terms_to_owner(session, customer)
     other = [key for key in changed if key not in ("owner_id", "org_unit_id", "org_path")]

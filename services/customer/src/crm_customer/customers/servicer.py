@@ -23,7 +23,7 @@ class CustomerRpcs(CustomerServicerBase):
             return pb.GetCustomerResponse(customer=await self._fast_reads.get(current_identity(), customer_id))
         async with self._reads() as session:
             customer = await service.get_customer(session, identity=current_identity(), customer_id=customer_id)
-            return pb.GetCustomerResponse(customer=customer_to_proto(customer))
+            return pb.GetCustomerResponse(customer=customer_to_proto(customer, self._personal))
 
     async def ListCustomers(self, request: pb.ListCustomersRequest, context: RpcContext) -> pb.ListCustomersResponse:
         size = page_size(request.page_size)
@@ -39,7 +39,9 @@ class CustomerRpcs(CustomerServicerBase):
             customers, token = await service.list_customers(
                 session, identity=current_identity(), filters=filters, page_size=size, page_token=request.page_token
             )
-            return pb.ListCustomersResponse(customers=[customer_to_proto(c) for c in customers], next_page_token=token)
+            return pb.ListCustomersResponse(
+                customers=[customer_to_proto(c, self._personal) for c in customers], next_page_token=token
+            )
 
     async def CreateCustomer(self, request: pb.CreateCustomerRequest, context: RpcContext) -> pb.CreateCustomerResponse:
         request_id = text(request.request_id, "request_id", max_len=64)
@@ -48,13 +50,18 @@ class CustomerRpcs(CustomerServicerBase):
 
         async def create(session: AsyncSession) -> tuple[str, pb.CreateCustomerResponse]:
             customer = await service.create_customer(
-                session, identity=identity, data=data, events=self._events, now=self._clock()
+                session,
+                identity=identity,
+                data=data,
+                events=self._events,
+                personal=self._personal,
+                now=self._clock(),
             )
-            return customer.id, pb.CreateCustomerResponse(customer=customer_to_proto(customer))
+            return customer.id, pb.CreateCustomerResponse(customer=customer_to_proto(customer, self._personal))
 
         async def replay(session: AsyncSession, customer_id: str) -> pb.CreateCustomerResponse:
             earlier = await service.get_customer(session, identity=identity, customer_id=customer_id)
-            return pb.CreateCustomerResponse(customer=customer_to_proto(earlier))
+            return pb.CreateCustomerResponse(customer=customer_to_proto(earlier, self._personal))
 
         return await self._writes.create_once(identity=identity, request_id=request_id, create=create, replay=replay)
 
@@ -69,9 +76,10 @@ class CustomerRpcs(CustomerServicerBase):
                 changes=changes,
                 expected_version=request.expected_version,
                 events=self._events,
+                personal=self._personal,
                 now=self._clock(),
             )
-            response = pb.UpdateCustomerResponse(customer=customer_to_proto(customer))
+            response = pb.UpdateCustomerResponse(customer=customer_to_proto(customer, self._personal))
         return response
 
     async def ArchiveCustomer(
@@ -82,5 +90,5 @@ class CustomerRpcs(CustomerServicerBase):
             customer = await service.archive_customer(
                 session, identity=current_identity(), customer_id=customer_id, events=self._events, now=self._clock()
             )
-            response = pb.ArchiveCustomerResponse(customer=customer_to_proto(customer))
+            response = pb.ArchiveCustomerResponse(customer=customer_to_proto(customer, self._personal))
         return response

@@ -4,7 +4,7 @@ Functions take the session (or a statement reader) and never commit: the caller 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import Executable
 
+from crm_customer.contacts.models import Contact
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.customers.models import Customer
 from crm_customer.search.models import SearchTerm
 from crm_customer.search.terms import (
@@ -49,11 +52,14 @@ VERIFY_FIRST_BATCH = 20
 VERIFY_MAX_BATCH = 1000
 
 
-async def index_for_search(session: AsyncSession, customer: Customer, mobiles: Sequence[str]) -> None:
-    """(Re)write the customer's search terms, and its pinyin columns, from its names, mobiles
-    and credit code."""
+async def index_for_search(
+    session: AsyncSession, customer: Customer, mobiles: Sequence[str], personal: PersonalData
+) -> None:
+    """(Re)write the customer's search terms, and its pinyin columns, from its names, credit code
+    and (as blind terms) its contacts' mobiles."""
     await session.execute(delete(SearchTerm).where(SearchTerm.customer_id == customer.id))
-    terms = search_terms(customer.name, customer.short_name, mobiles, customer.credit_code or "")
+    terms = search_terms(customer.name, customer.short_name, customer.credit_code or "")
+    terms.update(personal.mobile_search_terms(customer.tenant_id, mobiles))
     if terms:
         await session.execute(
             insert(SearchTerm),
@@ -84,7 +90,13 @@ def _prefix_upper_bound(prefix: str) -> str:
 
 
 async def search_customer_ids(
-    reader: StatementReader, *, identity: Identity, query_text: str, page_size: int, page_token: str
+    reader: StatementReader,
+    *,
+    identity: Identity,
+    query_text: str,
+    page_size: int,
+    page_token: str,
+    personal: PersonalData,
 ) -> tuple[list[str], str]:
     """Ids of one page of a ranked search over our own term index, best first, and the next
     page's token. Every branch is an index lookup, never a scan; the caller loads the page
@@ -104,14 +116,22 @@ async def search_customer_ids(
         raise InvalidArgument("page_token", "search too deep; narrow the query / 结果过多，请缩小搜索范围")
 
     terms = query.terms
-    if len(terms) > 1:
+    statement: Executable = _search_statement(identity.scope, len(terms))
+    needs_verify = query.needs_verify
+    if query.kind == "mobile":
+        terms = (personal.mobile_term(identity.tenant_id, query.text),)
+    elif query.kind == "mobile_tail":
+        # The bucket holds other endings too: keep the customers a mobile of which really ends so.
+        terms = (personal.tail_term(identity.tenant_id, query.text),)
+        statement = _mobile_tail_statement(identity.scope)
+        needs_verify = True
+    elif len(terms) > 1:
         terms = await _rarest_first(reader, identity.tenant_id, terms)
-    statement = _search_statement(identity.scope, len(terms))
     values: dict[str, Any] = {"tenant_id": identity.tenant_id, **scope_values(identity)}
     if query.prefix is not None:
         values.update(prefix=query.prefix, prefix_upper=_prefix_upper_bound(query.prefix))
     values.update((f"term_{index}", term) for index, term in enumerate(terms))
-    if not query.needs_verify and query.prefix is None:
+    if not needs_verify and query.prefix is None:
         rows = await reader.fetch(statement, {**values, "offset": offset, "limit": page_size + 1})
         ids = [row[0] for row in rows]
     else:
@@ -120,14 +140,16 @@ async def search_customer_ids(
         # terms under it (食品 and 食堂) comes twice. Page in Python. Almost every candidate
         # passes, so the first batch asks for little more than the page and later ones double:
         # a fixed batch of 500 made every phrase search probe thousands of index entries.
+        verify = _verifier(query, personal)
         wanted = offset + page_size + 1
         matched: list[str] = []
         seen: set[str] = set()
         batch_offset, batch_size = 0, max(wanted + wanted // 2, VERIFY_FIRST_BATCH)
         while len(matched) < wanted:
             batch = await reader.fetch(statement, {**values, "offset": batch_offset, "limit": batch_size})
-            for customer_id, name, short_name in batch:
-                if customer_id not in seen and verify_candidate(query, name, short_name):
+            for row in batch:
+                customer_id = row[0]
+                if customer_id not in seen and verify(row):
                     seen.add(customer_id)
                     matched.append(customer_id)
             if len(batch) < batch_size:
@@ -140,6 +162,14 @@ async def search_customer_ids(
         ids = ids[:page_size]
         token = encode_token([offset + page_size])
     return ids, token
+
+
+def _verifier(query: SearchQuery, personal: PersonalData) -> Callable[[Sequence[Any]], bool]:
+    """Whether a candidate row really matches: its names hold the phrase, or (last four digits)
+    one of its contacts' opened mobiles ends in them."""
+    if query.kind == "mobile_tail":
+        return lambda row: personal.open_mobile(row[1], row[2]).endswith(query.text)
+    return lambda row: verify_candidate(query, row[1], row[2])
 
 
 def _own_terms(scope: DataScope, terms: Any) -> list[ColumnElement[bool]]:
@@ -194,6 +224,33 @@ async def _rarest_first(reader: StatementReader, tenant_id: str, terms: tuple[st
     return tuple(term for index, term in sorted(enumerate(terms), key=lambda item: counts[item[0]]))
 
 
+def _in_scope(scope: DataScope) -> ColumnElement[bool]:
+    return bound_scope_clause(scope, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
+
+
+@functools.cache
+def _mobile_tail_statement(scope: DataScope) -> Select[str, str, bytes | None]:
+    """(customer id, contact id, sealed mobile) of the customers in :term_0's last-four bucket,
+    a row per mobile, in rank and customer order; a page at :offset of :limit rows."""
+    driver = aliased(SearchTerm)
+    return (
+        select(Customer.id, Contact.id, Contact.mobile_sealed)
+        .join(driver, driver.customer_id == Customer.id)
+        .join(Contact, Contact.customer_id == Customer.id)
+        .where(
+            driver.tenant_id == bindparam("tenant_id"),
+            driver.term == bindparam("term_0"),
+            *_own_terms(scope, driver),
+            Contact.mobile_sealed.is_not(None),
+            _in_scope(scope),
+            Customer.archived.is_(False),
+        )
+        .order_by(driver.rank, driver.customer_id, Contact.id)
+        .offset(bindparam("offset", type_=Integer))
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
 @functools.cache
 def _search_statement(scope: DataScope, term_count: int) -> Select[str, str, str]:
     """(id, name, short name) of the customers matching `term_count` terms, best rank first, or
@@ -228,9 +285,8 @@ def _search_statement(scope: DataScope, term_count: int) -> Select[str, str, str
                 .exists()
             )
         order = (driver.rank, driver.customer_id)
-    in_scope = bound_scope_clause(scope, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
     return (
-        matches.where(in_scope, Customer.archived.is_(False))
+        matches.where(_in_scope(scope), Customer.archived.is_(False))
         .order_by(*order)
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))

@@ -28,6 +28,7 @@ class SearchRpcs(CustomerServicerBase):
                 query_text=request.query,
                 page_size=size,
                 page_token=request.page_token,
+                personal=self._personal,
             )
             customers = await self._fast_reads.get_many(identity, ids)
             return pb.SearchCustomersResponse(customers=customers, next_page_token=token)
@@ -38,6 +39,9 @@ class SearchRpcs(CustomerServicerBase):
                 query_text=request.query,
                 page_size=size,
                 page_token=request.page_token,
+                personal=self._personal,
             )
             found = await customers_in_order(session, identity=identity, customer_ids=ids)
-            return pb.SearchCustomersResponse(customers=[customer_to_proto(c) for c in found], next_page_token=token)
+            return pb.SearchCustomersResponse(
+                customers=[customer_to_proto(c, self._personal) for c in found], next_page_token=token
+            )

@@ -1,7 +1,8 @@
 """The terms a customer is indexed under, their ranks, and how a search box query is read.
 
-Names give character bigrams and pinyin keys, contacts their mobiles, the credit code itself;
-a query is normalised the same way (`crmkit.cn`) and parsed into the terms to look up.
+Names give character bigrams and pinyin keys, the credit code itself; a query is normalised the
+same way (`crmkit.cn`) and parsed into the terms to look up. Contacts' mobiles are personal data
+and are indexed under keyed blind terms instead (`contacts.personal`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from crmkit.cn import (
     compact,
     is_han,
     normalize_credit_code,
-    normalize_mobile,
     parse_mobile,
     pinyin_full,
     pinyin_initials,
@@ -78,26 +78,16 @@ def _add_name_terms(terms: dict[str, int], name: str) -> None:
             _add(terms, syllable, RANK_PINYIN_INSIDE)
 
 
-def search_terms(
-    name: str,
-    short_name: str = "",
-    mobiles: Iterable[str] = (),
-    credit_code: str = "",
-) -> dict[str, int]:
-    """Map each search term a customer is indexed under to its rank (lower ranks first).
+def search_terms(name: str, short_name: str = "", credit_code: str = "") -> dict[str, int]:
+    """Map each search term a customer's names and credit code give to its rank (lower first).
 
-    Mobiles and the credit code are validated with normalize_mobile and
-    normalize_credit_code, so invalid values raise ValueError rather than being indexed
-    under a form no query would ever produce.
+    The credit code is validated with normalize_credit_code, so an invalid one raises
+    ValueError rather than being indexed under a form no query would ever produce.
     """
     terms: dict[str, int] = {}
     for text in (name, short_name):
         if text:
             _add_name_terms(terms, text)
-    for raw in mobiles:
-        mobile = normalize_mobile(raw)
-        _add(terms, mobile, RANK_EXACT)
-        _add(terms, mobile[-4:], RANK_MOBILE_TAIL)
     if credit_code:
         _add(terms, normalize_credit_code(credit_code).lower(), RANK_EXACT)
     return terms
