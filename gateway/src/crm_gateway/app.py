@@ -20,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_gateway import problems
 from crm_gateway.analytics.router import router as analytics_router
+from crm_gateway.api_clients.router import router as api_clients_router
+from crm_gateway.api_clients.service import ApiClientKeys
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
@@ -130,6 +132,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             ),
             mfa_tokens=MfaTokens(signer.private_key, dt.timedelta(minutes=settings.mfa_token_minutes), clock),
             secret_box=SecretBox.from_key_file(settings.secret_key_file),
+            api_keys=ApiClientKeys(sessions),
         )
         app.state.gateway = state
         await _bootstrap_admin(state)
@@ -148,10 +151,11 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         title="Keyuan 客源 CRM API",
         version="1.0.0",
         description="客户管理系统接口 / Customer-management API for B2B distributors. "
-        "Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <access_token>`. "
+        "Authenticate with POST /api/v1/auth/login, then send `Authorization: Bearer <access_token>`; "
+        "a partner system sends its API key (`ky_…`, from POST /api/v1/api-clients) the same way. "
         "Errors are application/problem+json with a stable `code`; send `Accept-Language: en` for English.",
         lifespan=lifespan,
-        openapi_tags=[{"name": name} for name in ("auth", "directory", "customers", "analytics")],
+        openapi_tags=[{"name": name} for name in ("auth", "directory", "customers", "analytics", "api clients")],
         # FastAPI's own OpenTelemetry layer would add a second server span and a span per
         # dependency to every request; ObserveRequests records the one span and the RED metrics.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -200,6 +204,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         two_factor_router,
         directory_router,
         login_protection_router,
+        api_clients_router,
         analytics_router,
     ]
     for router in routers:

@@ -26,6 +26,8 @@ def _default_rate_limits() -> dict[str, RateLimit]:
         "auth": RateLimit(burst=30, per_minute=60),
         "reads": RateLimit(burst=120, per_minute=300),
         "writes": RateLimit(burst=60, per_minute=120),
+        # Per partner system (API client) unless the client has its own limit.
+        "partners": RateLimit(burst=120, per_minute=600),
     }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
+from crm_gateway.api_clients.service import PARTNER_GROUP, ApiClientKeys, is_api_key
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.directory.service import DisplayNames
@@ -55,6 +56,8 @@ class GatewayState:
     mfa_tokens: MfaTokens
     # Seals secrets the gateway stores (TOTP secrets).
     secret_box: SecretBox
+    # Partner systems' API keys (`api_clients`).
+    api_keys: ApiClientKeys
     _stubs: dict[tuple[object, str], object] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:
@@ -103,9 +106,16 @@ def bearer_token(request: Request) -> str:
 # dependency makes FastAPI work out OAuth scopes for the dependency tree on every request
 # (~5% of the gateway's time). The scheme is documented in OpenAPI by `document_bearer_auth`.
 async def caller(request: Request) -> Identity:
-    """The signed-in caller, admitted by their rate limit for the route's group (reads or writes)."""
+    """The signed-in caller, admitted by their rate limit for the route's group (reads or writes);
+    or a partner system by its API key, admitted by its own bucket."""
     state = gateway_state(request)
-    identity = state.tokens.identity_of(bearer_token(request))
+    token = bearer_token(request)
+    if is_api_key(token):
+        client = await state.api_keys.caller_of(token)
+        request.state.identity = client.identity
+        await state.limiter.admit(PARTNER_GROUP, f"client:{client.identity.principal_id}", limit=client.limit)
+        return client.identity
+    identity = state.tokens.identity_of(token)
     request.state.identity = identity
     await state.limiter.admit(route_group(request.method), f"user:{identity.principal_id}")
     return identity

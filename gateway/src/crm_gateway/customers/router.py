@@ -11,6 +11,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic import Field
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_gateway.api_clients.service import is_partner
 from crm_gateway.customers.schemas import (
     ContactIn,
     ContactPatch,
@@ -92,6 +93,8 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
     values = body.model_dump(exclude={"contacts", "request_id", "owner_id"})
     fields_to_proto(values, customer)
     customer.contacts.extend(contact_to_proto(c) for c in body.contacts)
+    if is_partner(identity) and not body.owner_id:
+        raise InvalidArgument("owner_id", "a partner system must name the owner / 接口客户端须指定负责人")
     if body.owner_id:
         if identity.role is Role.SALES and body.owner_id != identity.principal_id:
             raise PermissionDenied("sales reps create customers for themselves / 销售只能为自己建客户")

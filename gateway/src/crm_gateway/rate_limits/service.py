@@ -137,10 +137,13 @@ class RateLimiter:
         if refused_until is not None and (now := self._clock()) < refused_until:
             raise RateLimited(SLOW_DOWN, retry_after=(refused_until - now).total_seconds())
 
-    async def admit(self, group: str, subject: str) -> None:
-        limit = self._limits.get(group)
-        if limit is None:
+    async def admit(self, group: str, subject: str, *, limit: RateLimit | None = None) -> None:
+        """Admit one request of `subject` in `group`, by the group's limit or by `limit` (a
+        partner's own). Nothing is limited when limits are off."""
+        group_limit = self._limits.get(group)
+        if group_limit is None:
             return
+        limit = limit or group_limit
         key = f"{group}:{subject}"
         if self._take_local(key):
             return
