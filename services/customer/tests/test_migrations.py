@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.spec import SPEC
@@ -41,14 +42,7 @@ async def test_contacts_entered_before_positions_existed_keep_the_order_they_wer
     contacts.append(("c0", "甲", entered - dt.timedelta(days=3)))
     try:
         async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO customers (id, tenant_id, org_unit_id, org_path, owner_id, name, short_name, type,"
-                    " addresses, tags, custom_fields, lifecycle_stage, archived, version, pinyin_full,"
-                    " pinyin_initials, created_at, updated_at) VALUES ('k1', 't', 'u', '/u/', 'o', '南宁青秀区食堂',"
-                    " '', '', '[]', '[]', '{}', 'lead', false, 1, '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            await _insert_customer(connection, "南宁青秀区食堂")
             for contact_id, name, created in contacts:
                 await connection.execute(
                     text(
@@ -76,14 +70,7 @@ async def test_contact_details_entered_in_clear_are_sealed_and_reindexed_by_the_
     terms = [("13800138000", 0), ("8000", 5), ("13911118000", 0), ("shitang", 3), ("91350100m000100y43", 0)]
     try:
         async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO customers (id, tenant_id, org_unit_id, org_path, owner_id, name, short_name, type,"
-                    " addresses, tags, custom_fields, lifecycle_stage, archived, version, pinyin_full,"
-                    " pinyin_initials, created_at, updated_at) VALUES ('k1', 't', 'u', '/u/', 'o', '北京实验小学食堂',"
-                    " '', '', '[]', '[]', '{}', 'lead', false, 1, '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                )
-            )
+            await _insert_customer(connection, "北京实验小学食堂")
             for contact_id, mobile, wechat_id, email in [
                 ("c1", "13800138000", "wang_zhuren", "wang@school.example.cn"),
                 ("c2", "13911118000", None, ""),
@@ -137,6 +124,19 @@ async def test_contact_details_entered_in_clear_are_sealed_and_reindexed_by_the_
             (personal.mobile_term("t", "13911118000"), 0),
             (personal.tail_term("t", "8000"), 5),
         ]
+    )
+
+
+async def _insert_customer(connection: AsyncConnection, name: str) -> None:
+    """Customer k1 of tenant t, as the migrations before 0005 stored one."""
+    await connection.execute(
+        text(
+            "INSERT INTO customers (id, tenant_id, org_unit_id, org_path, owner_id, name, short_name, type,"
+            " addresses, tags, custom_fields, lifecycle_stage, archived, version, pinyin_full,"
+            " pinyin_initials, created_at, updated_at) VALUES ('k1', 't', 'u', '/u/', 'o', :name,"
+            " '', '', '[]', '[]', '{}', 'lead', false, 1, '', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"name": name},
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.api_clients.models import ApiClient
-from crm_gateway.auth.service import permissions_for
+from crm_gateway.auth.service import identity_in
 from crm_gateway.directory.models import OrgUnit
 from crm_gateway.directory.service import audit
 from crm_gateway.settings import RateLimit
@@ -166,15 +166,12 @@ class ApiClientKeys:
         if row is None:
             return None
         client, unit = row
-        role = Role(client.role)
-        identity = Identity(
+        identity = identity_in(
+            unit,
             principal_id=client.id,
-            tenant_id=client.tenant_id,
-            org_unit_id=unit.id,
-            org_path=unit.path,
-            role=role,
+            role=Role(client.role),
             display_name=client.name,
-            permissions=permissions_for(role) | {PARTNER_PERMISSION},
+            extra=frozenset({PARTNER_PERMISSION}),
         )
         limit = None
         if client.rate_burst is not None and client.rate_per_minute is not None:

@@ -75,15 +75,21 @@ async def identity_for_user(session: AsyncSession, user: User) -> Identity:
     unit = await session.get(OrgUnit, user.org_unit_id)
     if unit is None:
         raise Unauthenticated("user has no org unit / 用户未分配组织")
-    role = Role(user.role)
+    return identity_in(unit, principal_id=user.id, role=Role(user.role), display_name=user.display_name)
+
+
+def identity_in(
+    unit: OrgUnit, *, principal_id: str, role: Role, display_name: str, extra: frozenset[str] = frozenset()
+) -> Identity:
+    """A caller of `role` placed in `unit`, with the role's permissions (and `extra`)."""
     return Identity(
-        principal_id=user.id,
-        tenant_id=user.tenant_id,
+        principal_id=principal_id,
+        tenant_id=unit.tenant_id,
         org_unit_id=unit.id,
         org_path=unit.path,
         role=role,
-        display_name=user.display_name,
-        permissions=permissions_for(role),
+        display_name=display_name,
+        permissions=permissions_for(role) | extra,
     )
 
 
