@@ -357,9 +357,19 @@ def query_shapes(total: int) -> dict[str, list[str]]:
 
 
 async def measure_search(
-    target: str, signer: IdentitySigner, rep: Identity, *, total: int, concurrency: int, duration: float
+    target: str,
+    signer: IdentitySigner,
+    rep: Identity,
+    *,
+    total: int,
+    concurrency: int,
+    duration: float,
+    service_pid: int | None = None,
 ) -> list[Result]:
-    """Every query shape as the tenant's admin and as the rep, printing each line as it comes."""
+    """Every query shape as the tenant's admin and as the rep, printing each line as it comes;
+    with the customer service's CPU per search when its pid is given (steadier than latency on a
+    machine that is busy with other work)."""
+    processes = {"customer": service_pid} if service_pid else None
     admin = Identity(
         principal_id="bench-admin",
         tenant_id=rep.tenant_id,
@@ -380,7 +390,9 @@ async def measure_search(
                         pb.SearchCustomersRequest(query=next_query(), page_size=20), metadata=md, timeout=10
                     )
 
-                result = await drive(f"search {shape}, {who}", search, concurrency=concurrency, duration=duration)
+                result = await drive(
+                    f"search {shape}, {who}", search, concurrency=concurrency, duration=duration, processes=processes
+                )
                 print(result.line(), flush=True)
                 results.append(result)
     return results
@@ -500,6 +512,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     total=args.customers,
                     concurrency=args.concurrency,
                     duration=args.duration,
+                    service_pid=stack.processes["customer"].pid,
                 )
             )
             print("\n  plan of the 2-character query 食堂 (admin scope):")

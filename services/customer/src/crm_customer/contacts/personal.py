@@ -26,6 +26,7 @@ TAIL_TERM_PREFIX = "#t"
 # 1,024 buckets for the 10,000 possible endings: about ten endings share each one. A bucket on
 # a million customers is about a thousand entries, of which a tenth end in the digits asked for.
 TAIL_BUCKETS = 1024
+ENDINGS_PER_BUCKET = -(-10_000 // TAIL_BUCKETS)
 
 
 @dataclass(frozen=True)
