@@ -30,6 +30,7 @@ from crm_gateway.database import Base
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
+from crm_gateway.front_ends.serving import FrontEnds
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
@@ -210,4 +211,8 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     for router in routers:
         app.include_router(router)
     document_bearer_auth(app, routers)
+    # The console and the H5 answer whatever no route matched (the router's default): a catch-all
+    # route would answer a wrong method on any unknown API path with 405, and a mount at "/" would
+    # match before the router's trailing-slash redirects.
+    app.router.default = FrontEnds(settings.web_dir)
     return app

@@ -7,8 +7,16 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The console and the mobile H5 are served from this origin and load nothing from elsewhere;
-# Element Plus and Vant set inline styles. Nothing may frame the app (clickjacking).
+# The console and the mobile H5 (front_ends/) are Vite builds served from this origin that load
+# nothing from elsewhere: scripts only as files from 'self' (a production Vite build has no inline
+# script, and nothing may need eval: vue-i18n must compile messages without `new Function`, i.e.
+# its JIT compiler or precompiled messages). Styles allow 'unsafe-inline' on purpose: component
+# libraries add <style> elements and style attributes at run time (vue-echarts injects its
+# stylesheet, Element Plus and Vant position popups, overlays and z-indexes with inline styles),
+# and listing hashes of styles made at run time is impossible. Style injection alone runs no
+# code, and the apps never render HTML from data, so the risk it leaves is small. img-src has
+# data: for the two-factor QR code (an SVG data URL), font-src data: for Vant's inlined icon font.
+# Nothing may frame the apps (clickjacking).
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "

@@ -90,7 +90,10 @@ def document_problems(schema: dict[str, Any]) -> None:
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             for status, description in ERROR_STATUSES.items():
-                responses[str(status)] = {"description": description, "content": body}
+                declared = responses.get(str(status), {})
+                # An operation's own response headers (Set-Cookie on a refused refresh) stay.
+                headers = {"headers": declared["headers"]} if "headers" in declared else {}
+                responses[str(status)] = {"description": description, "content": body, **headers}
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
 
@@ -218,14 +221,20 @@ def _with_owner(detail: str, owner: str) -> str:
     return f"{halves[0]}（负责人：{owner}） / {halves[1]} (owner: {owner})"
 
 
+def domain_problem(request: Request, error: DomainError) -> JSONResponse:
+    """The answer to a domain error: its kind's status and code, with `WWW-Authenticate` on a 401
+    and `Retry-After` on a `RetryLater`."""
+    status = error.http_status
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, RetryLater):
+        headers["Retry-After"] = str(error.retry_after)
+    return problem(request, status, error.code, error.message, field=error.field, headers=headers or None)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        status = error.http_status
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-        if isinstance(error, RetryLater):
-            headers["Retry-After"] = str(error.retry_after)
-        return problem(request, status, error.code, error.message, field=error.field, headers=headers or None)
+        return domain_problem(request, error)
 
     @app.exception_handler(grpc.aio.AioRpcError)
     async def _rpc(request: Request, error: grpc.aio.AioRpcError) -> JSONResponse:

@@ -31,6 +31,13 @@ def _default_rate_limits() -> dict[str, RateLimit]:
     }
 
 
+def _checkout_web_dir() -> Path | None:
+    """The repository's web/ folder when the gateway runs from a checkout (make run, tests, e2e);
+    an installed gateway has none and serves no front ends unless CRM_GATEWAY_WEB_DIR says where."""
+    root = Path(__file__).resolve().parents[3]
+    return root / "web" if (root / "gateway" / "src" / "crm_gateway").is_dir() else None
+
+
 def _password_workers() -> int:
     # Leave a core to the event loop: argon2 takes ~0.1 s of CPU per login.
     return max(1, (os.cpu_count() or 2) - 1)
@@ -46,7 +53,11 @@ class GatewaySettings(ServiceSettings):
     # /docs, /redoc and /openapi.json (on for `make run`; the Helm chart turns them off).
     api_docs: bool = True
     # Strict-Transport-Security max-age, only where clients reach the gateway over https (0 = off).
+    # Set, it also marks the browser's refresh cookie Secure whatever scheme the request shows.
     hsts_seconds: int = 0
+    # The web workspace whose builds are served: <web_dir>/console/dist at /, <web_dir>/mobile/dist
+    # at /m/ (the image sets it to where its Dockerfile copies them). Unset: no front ends.
+    web_dir: Path | None = Field(default_factory=_checkout_web_dir)
     identity_private_key_file: Path = Field(
         default_factory=lambda: state_dir() / "keys" / "identity_private.pem",
         validation_alias=AliasChoices("CRM_IDENTITY_PRIVATE_KEY_FILE"),
@@ -80,6 +91,12 @@ class GatewaySettings(ServiceSettings):
     rate_limits: dict[str, RateLimit] = Field(default_factory=_default_rate_limits)
     # Tokens a replica takes from the shared bucket at once (1: one UPDATE per request).
     rate_limit_lease: int = Field(default=10, ge=1)
+
+    @field_validator("web_dir", mode="before")
+    @classmethod
+    def _no_web_dir_when_empty(cls, value: object) -> object:
+        # CRM_GATEWAY_WEB_DIR="" turns the front ends off rather than serving the current directory.
+        return None if value == "" else value
 
     @field_validator("rate_limits", mode="after")
     @classmethod

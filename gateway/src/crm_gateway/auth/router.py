@@ -5,10 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_gateway import problems
+from crm_gateway.auth.browser import (
+    SETS_COOKIE,
+    RefreshCookie,
+    WebClient,
+    forget_refresh_token,
+    is_web,
+    keep_refresh_token,
+    missing_refresh_token,
+    presented_refresh_token,
+)
 from crm_gateway.auth.service import (
     RefreshTokenReused,
     TokenPair,
@@ -42,7 +53,8 @@ class LoginIn(ApiModel):
 
 class RefreshIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
-    refresh_token: str = Field(min_length=1, max_length=256)
+    # Absent for the browser, whose refresh token is its cookie (`X-Keyuan-Client: web`).
+    refresh_token: str | None = Field(None, min_length=1, max_length=256)
 
 
 class SecondFactorIn(ApiModel):
@@ -54,9 +66,12 @@ class SecondFactorIn(ApiModel):
 
 class TokensOut(BaseModel):
     access_token: str
-    refresh_token: str
+    refresh_token: str = Field(
+        description="Empty for the browser (`X-Keyuan-Client: web`): its refresh token is the cookie "
+        "`keyuan_refresh`. 浏览器客户端为空，刷新令牌在 Cookie 中。"
+    )
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: int = Field(description="Seconds until the access token expires 访问令牌剩余有效秒数")
 
 
 class SecondStepOut(BaseModel):
@@ -83,6 +98,15 @@ def _out(pair: TokenPair) -> TokensOut:
 
 def _refresh_ttl(state: GatewayState) -> dt.timedelta:
     return dt.timedelta(days=state.settings.refresh_token_days)
+
+
+def hand_over(tokens: TokensOut, *, web: bool, request: Request, response: Response, state: GatewayState) -> TokensOut:
+    """The tokens as this client receives them: a browser gets the refresh token as its cookie
+    and an empty `refresh_token`, every other client both in the body."""
+    if not web:
+        return tokens
+    keep_refresh_token(response, tokens.refresh_token, request=request, settings=state.settings)
+    return tokens.model_copy(update={"refresh_token": ""})
 
 
 async def complete_login(
@@ -117,8 +141,16 @@ async def _second_step(session: AsyncSession, state: GatewayState, user: User) -
     "or not. Admins and bosses with two-factor login get `mfa_token` for the second step. "
     "连续失败将延迟并临时锁定账户及来源地址；已启用两步验证的用户需再提交验证码。",
     dependencies=[Depends(not_stored)],
+    responses={200: {"headers": SETS_COOKIE}},
 )
-async def login(body: LoginIn, address: AnonymousClient, state: State) -> TokensOut | SecondStepOut:
+async def login(
+    body: LoginIn,
+    address: AnonymousClient,
+    state: State,
+    request: Request,
+    response: Response,
+    client: WebClient = None,
+) -> TokensOut | SecondStepOut:
     # The check, the password and the failure count run in one turn: an attempt that waited in
     # the queue sees the failures (and the lock) of those before it.
     async with state.passwords.turn(), state.sessions() as session, session.begin():
@@ -128,9 +160,11 @@ async def login(body: LoginIn, address: AnonymousClient, state: State) -> Tokens
             session, username=body.username, password=body.password, passwords=state.passwords
         )
         if passed and user is not None:
-            return await _second_step(session, state, user) or await complete_login(
-                session, state, user=user, address=address, now=now
-            )
+            second_step = await _second_step(session, state, user)
+            if second_step is not None:
+                return second_step
+            tokens = await complete_login(session, state, user=user, address=address, now=now)
+            return hand_over(tokens, web=is_web(client), request=request, response=response, state=state)
         await record_login_failure(
             session,
             policy=state.login_policy,
@@ -149,8 +183,16 @@ async def login(body: LoginIn, address: AnonymousClient, state: State) -> Tokens
     description="A wrong code counts as a failed login (delays and lock as for passwords); each code "
     "and each recovery code works once. 验证码错误计为一次登录失败；每个验证码与恢复码仅可使用一次。",
     dependencies=[Depends(not_stored)],
+    responses={200: {"headers": SETS_COOKIE}},
 )
-async def verify_second_factor(body: SecondFactorIn, address: AnonymousClient, state: State) -> TokensOut:
+async def verify_second_factor(
+    body: SecondFactorIn,
+    address: AnonymousClient,
+    state: State,
+    request: Request,
+    response: Response,
+    client: WebClient = None,
+) -> TokensOut:
     now = state.now()
     user_id = state.mfa_tokens.user_id_of(body.mfa_token)
     async with state.sessions() as session, session.begin():
@@ -161,7 +203,8 @@ async def verify_second_factor(body: SecondFactorIn, address: AnonymousClient, s
         if await passes_second_factor(
             session, user=user, box=state.secret_box, code=body.code.strip(), address=address, now=now
         ):
-            return await complete_login(session, state, user=user, address=address, now=now)
+            tokens = await complete_login(session, state, user=user, address=address, now=now)
+            return hand_over(tokens, web=is_web(client), request=request, response=response, state=state)
         await record_login_failure(
             session,
             policy=state.login_policy,
@@ -174,32 +217,87 @@ async def verify_second_factor(body: SecondFactorIn, address: AnonymousClient, s
     raise WrongSecondFactor("wrong or used code / 验证码错误或已使用")
 
 
-@router.post("/refresh", summary="Trade a refresh token for new tokens 刷新令牌", dependencies=[Depends(not_stored)])
-async def refresh(body: RefreshIn, _address: AnonymousClient, state: State) -> TokensOut:
+async def _rotate(state: GatewayState, raw: str) -> TokenPair:
     reused: RefreshTokenReused | None = None
     async with state.sessions() as session:
         async with session.begin():
             try:
                 pair = await rotate_refresh_token(
-                    session,
-                    raw=body.refresh_token,
-                    tokens=state.tokens,
-                    refresh_ttl=_refresh_ttl(state),
-                    now=state.now(),
+                    session, raw=raw, tokens=state.tokens, refresh_ttl=_refresh_ttl(state), now=state.now()
                 )
             except RefreshTokenReused as error:
                 # Keep the family revocation: commit, then report.
                 reused = error
         if reused is not None:
             raise reused
-    return _out(pair)
+    return pair
 
 
-@router.post("/logout", status_code=204, summary="Revoke this login's refresh tokens 退出登录")
-async def logout(body: RefreshIn, _address: AnonymousClient, state: State) -> Response:
-    async with state.sessions() as session, session.begin():
-        await revoke_family_of(session, raw=body.refresh_token, now=state.now())
-    return Response(status_code=204, headers=NOT_STORED)
+@router.post(
+    "/refresh",
+    summary="Trade a refresh token for new tokens 刷新令牌",
+    description='Other clients send `{"refresh_token": ...}` and get a new pair; the browser sends `{}` with '
+    "`X-Keyuan-Client: web` and its cookie, and gets the access token and a new cookie. Each refresh token "
+    "works once: presenting a used one revokes every token of that login. A cookie without the header is "
+    "ignored (401). 每个刷新令牌仅可使用一次，重复使用将注销该次登录的全部令牌。",
+    dependencies=[Depends(not_stored)],
+    response_model=TokensOut,
+    responses={200: {"headers": SETS_COOKIE}, 401: {"headers": SETS_COOKIE}},
+)
+async def refresh(
+    _address: AnonymousClient,
+    state: State,
+    request: Request,
+    response: Response,
+    client: WebClient = None,
+    cookie: RefreshCookie = None,
+    body: RefreshIn | None = None,
+) -> TokensOut | Response:
+    web = is_web(client)
+    raw = presented_refresh_token(web=web, cookie=cookie, body_token=body.refresh_token if body else None)
+    if raw is None:
+        raise missing_refresh_token(web=web, cookie=cookie)
+    try:
+        pair = await _rotate(state, raw)
+    except Unauthenticated as error:
+        if not web:
+            raise
+        # The cookie is dead (used, revoked, expired): the browser may as well drop it.
+        refused = problems.domain_problem(request, error)
+        refused.headers.update(NOT_STORED)
+        forget_refresh_token(refused, request=request, settings=state.settings)
+        return refused
+    return hand_over(_out(pair), web=web, request=request, response=response, state=state)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="Revoke this login's refresh tokens 退出登录",
+    description="Other clients send their refresh token; the browser sends `X-Keyuan-Client: web` with its "
+    "cookie, which is cleared. 浏览器客户端的 Cookie 将被清除。",
+    responses={204: {"headers": SETS_COOKIE}},
+)
+async def logout(
+    _address: AnonymousClient,
+    state: State,
+    request: Request,
+    client: WebClient = None,
+    cookie: RefreshCookie = None,
+    body: RefreshIn | None = None,
+) -> Response:
+    web = is_web(client)
+    raw = presented_refresh_token(web=web, cookie=cookie, body_token=body.refresh_token if body else None)
+    if raw is None and not web:
+        # A browser without its cookie is signed out already; anyone else must name the login.
+        raise missing_refresh_token(web=web, cookie=cookie)
+    if raw is not None:
+        async with state.sessions() as session, session.begin():
+            await revoke_family_of(session, raw=raw, now=state.now())
+    response = Response(status_code=204, headers=NOT_STORED)
+    if web:
+        forget_refresh_token(response, request=request, settings=state.settings)
+    return response
 
 
 @router.get("/me", summary="The logged-in user 当前用户")

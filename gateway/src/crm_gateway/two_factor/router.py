@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_gateway.auth.router import NOT_STORED, TokensOut, complete_login, not_stored
+from crm_gateway.auth.browser import SETS_COOKIE, WebClient, is_web
+from crm_gateway.auth.router import NOT_STORED, TokensOut, complete_login, hand_over, not_stored
 from crm_gateway.directory.models import User
 from crm_gateway.directory.service import get_user
 from crm_gateway.inputs import ApiModel, path_id
@@ -116,9 +117,19 @@ async def start_enrolment(who: Enrolling, state: State) -> EnrolmentStartOut:
 @router.post(
     "/auth/mfa/enrolment/confirm",
     summary="Confirm two-factor enrolment with a code; returns recovery codes 确认绑定两步验证",
+    description="When the enrolment completes a login held up by the tenant's policy, `tokens` holds that "
+    "login's tokens (for the browser, `X-Keyuan-Client: web`, the refresh token is set as its cookie).",
     dependencies=[Depends(not_stored)],
+    responses={200: {"headers": SETS_COOKIE}},
 )
-async def confirm_enrolment(body: EnrolmentConfirmIn, who: Enrolling, state: State) -> EnrolmentConfirmedOut:
+async def confirm_enrolment(
+    body: EnrolmentConfirmIn,
+    who: Enrolling,
+    state: State,
+    request: Request,
+    response: Response,
+    client: WebClient = None,
+) -> EnrolmentConfirmedOut:
     now = state.now()
     async with state.sessions() as session, session.begin():
         user = await _enrolling_user(session, who)
@@ -128,6 +139,8 @@ async def confirm_enrolment(body: EnrolmentConfirmIn, who: Enrolling, state: Sta
         tokens = (
             await complete_login(session, state, user=user, address=who.address, now=now) if who.by_ticket else None
         )
+    if tokens is not None:
+        tokens = hand_over(tokens, web=is_web(client), request=request, response=response, state=state)
     return EnrolmentConfirmedOut(recovery_codes=codes, tokens=tokens)
 
 

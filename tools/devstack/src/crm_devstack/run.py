@@ -6,16 +6,35 @@ import asyncio
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from crm_devstack.demo_data import TENANT_NAME
+from crm_devstack.front_ends import WEB_DIR, NpmMissing, build_front_ends
 from crm_devstack.seed import DEMO_USER_PASSWORD, load_demo
 from crm_devstack.stack import Stack, StackConfig, start_order
 from crmkit.components import registry
 
 DEMO_MARKER = "demo-loaded"
+
+
+def prepare_front_ends() -> None:
+    """Build the console and the H5 when their builds are stale. The API does not need them, so a
+    failed build is reported and the stack starts anyway."""
+    try:
+        build_front_ends()
+    except (NpmMissing, subprocess.CalledProcessError) as exc:
+        print(f"前端未构建 / the front ends were not built ({exc}); the API runs without them", file=sys.stderr)
+
+
+def front_end_lines(gateway_url: str) -> str:
+    lines = []
+    for label, app, path in (("Console ", "console", "/"), ("H5      ", "mobile", "/m/")):
+        built = (WEB_DIR / app / "dist" / "index.html").is_file()
+        lines.append(f"\n  {label}{gateway_url}{path}" + ("" if built else " (not built: make web-build)"))
+    return "".join(lines)
 
 
 def main() -> None:
@@ -63,6 +82,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
+        prepare_front_ends()
         print(f"启动中 / starting NATS, {', '.join(c.name for c in start_order())} …", flush=True)
         stack.start()
         if first_start:
@@ -79,7 +99,7 @@ def main() -> None:
         print(
             f"""
   客源 Keyuan CRM is running
-  Gateway  {stack.gateway_url}
+  Gateway  {stack.gateway_url}{front_end_lines(stack.gateway_url)}
   API docs {stack.gateway_url}/docs
   NATS     {stack.config.nats_url}{nats_users}
   Metrics  {metrics_urls}
