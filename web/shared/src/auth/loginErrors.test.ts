@@ -1,4 +1,5 @@
-import { ApiError, createAppI18n } from '@keyuan/shared'
+import { ApiError } from '../api/problem'
+import { createAppI18n } from '../i18n'
 import { describe, expect, it } from 'vitest'
 import { loginErrorMessage, safeRedirect } from './loginErrors'
 

@@ -1,6 +1,7 @@
 // What a refused sign-in tells the user: wrong password, a locked account with the wait, too
 // many attempts, a busy server, or the API's own problem with its code.
-import { ApiError, describeError } from '@keyuan/shared'
+import { ApiError } from '../api/problem'
+import { describeError } from '../i18n/errors'
 
 type Translate = (key: string, values?: Record<string, unknown>) => string
 
