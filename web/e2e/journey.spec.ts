@@ -128,7 +128,10 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
     await phone.getByTestId('tab-new').click()
     await phone.getByLabel('客户名称').fill(CUSTOMER)
     await phone.getByTestId('create-type').click()
-    await phone.getByRole('button', { name: '确认' }).click()
+    const picker = phone.getByRole('dialog')
+    await picker.getByText(CUSTOMER_TYPE, { exact: true }).click()
+    await phone.waitForTimeout(500) // the wheel settles on the tapped type
+    await picker.getByRole('button', { name: '确认' }).click()
     await expect(phone.getByLabel('客户类型')).toHaveValue(CUSTOMER_TYPE)
     await shot(phone, info, 'h5-create-step1')
     await phone.getByTestId('create-next').click()
