@@ -85,7 +85,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke this login's refresh tokens 退出登录 */
+        /**
+         * Revoke this login's refresh tokens 退出登录
+         * @description Other clients send their refresh token; the browser sends `X-Keyuan-Client: web` with its cookie, which is cleared. 浏览器客户端的 Cookie 将被清除。
+         */
         post: operations["logout_api_v1_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -136,7 +139,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Confirm two-factor enrolment with a code; returns recovery codes 确认绑定两步验证 */
+        /**
+         * Confirm two-factor enrolment with a code; returns recovery codes 确认绑定两步验证
+         * @description When the enrolment completes a login held up by the tenant's policy, `tokens` holds that login's tokens (for the browser, `X-Keyuan-Client: web`, the refresh token is set as its cookie).
+         */
         post: operations["confirm_enrolment_api_v1_auth_mfa_enrolment_confirm_post"];
         delete?: never;
         options?: never;
@@ -173,7 +179,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Trade a refresh token for new tokens 刷新令牌 */
+        /**
+         * Trade a refresh token for new tokens 刷新令牌
+         * @description Other clients send `{"refresh_token": ...}` and get a new pair; the browser sends `{}` with `X-Keyuan-Client: web` and its cookie, and gets the access token and a new cookie. Each refresh token works once: presenting a used one revokes every token of that login. A cookie without the header is ignored (401). 每个刷新令牌仅可使用一次，重复使用将注销该次登录的全部令牌。
+         */
         post: operations["refresh_api_v1_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -704,7 +713,7 @@ export interface components {
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
-            refresh_token: string;
+            refresh_token?: string | null;
         };
         /**
          * Role
@@ -751,9 +760,15 @@ export interface components {
         TokensOut: {
             /** Access Token */
             access_token: string;
-            /** Expires In */
+            /**
+             * Expires In
+             * @description Seconds until the access token expires 访问令牌剩余有效秒数
+             */
             expires_in: number;
-            /** Refresh Token */
+            /**
+             * Refresh Token
+             * @description Empty for the browser (`X-Keyuan-Client: web`): its refresh token is the cookie `keyuan_refresh`. 浏览器客户端为空，刷新令牌在 Cookie 中。
+             */
             refresh_token: string;
             /**
              * Token Type
@@ -1350,7 +1365,10 @@ export interface operations {
     login_api_v1_auth_login_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `web` from the console and the H5: the refresh token travels as the HttpOnly cookie `keyuan_refresh` (path /api/v1/auth) and the body's `refresh_token` is empty. 浏览器客户端：刷新令牌仅通过 HttpOnly Cookie 传递。 */
+                "X-Keyuan-Client"?: "web" | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1363,6 +1381,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1491,19 +1511,27 @@ export interface operations {
     logout_api_v1_auth_logout_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `web` from the console and the H5: the refresh token travels as the HttpOnly cookie `keyuan_refresh` (path /api/v1/auth) and the body's `refresh_token` is empty. 浏览器客户端：刷新令牌仅通过 HttpOnly Cookie 传递。 */
+                "X-Keyuan-Client"?: "web" | null;
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The browser's refresh token; read only with `X-Keyuan-Client: web`. 浏览器刷新令牌。 */
+                keyuan_refresh?: string | null;
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshIn"];
+                "application/json": components["schemas"]["RefreshIn"] | null;
             };
         };
         responses: {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1906,7 +1934,10 @@ export interface operations {
     confirm_enrolment_api_v1_auth_mfa_enrolment_confirm_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `web` from the console and the H5: the refresh token travels as the HttpOnly cookie `keyuan_refresh` (path /api/v1/auth) and the body's `refresh_token` is empty. 浏览器客户端：刷新令牌仅通过 HttpOnly Cookie 传递。 */
+                "X-Keyuan-Client"?: "web" | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1919,6 +1950,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2047,7 +2080,10 @@ export interface operations {
     verify_second_factor_api_v1_auth_mfa_verify_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `web` from the console and the H5: the refresh token travels as the HttpOnly cookie `keyuan_refresh` (path /api/v1/auth) and the body's `refresh_token` is empty. 浏览器客户端：刷新令牌仅通过 HttpOnly Cookie 传递。 */
+                "X-Keyuan-Client"?: "web" | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2060,6 +2096,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2188,19 +2226,27 @@ export interface operations {
     refresh_api_v1_auth_refresh_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `web` from the console and the H5: the refresh token travels as the HttpOnly cookie `keyuan_refresh` (path /api/v1/auth) and the body's `refresh_token` is empty. 浏览器客户端：刷新令牌仅通过 HttpOnly Cookie 传递。 */
+                "X-Keyuan-Client"?: "web" | null;
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The browser's refresh token; read only with `X-Keyuan-Client: web`. 浏览器刷新令牌。 */
+                keyuan_refresh?: string | null;
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshIn"];
+                "application/json": components["schemas"]["RefreshIn"] | null;
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2219,6 +2265,8 @@ export interface operations {
             /** @description Not signed in, or the token expired / 未认证 */
             401: {
                 headers: {
+                    /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
