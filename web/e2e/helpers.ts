@@ -15,6 +15,13 @@ export async function shot(page: Page, info: TestInfo, name: string): Promise<vo
   await page.screenshot({ path: info.outputPath(`${String(shots).padStart(2, '0')}-${name}.png`), fullPage: true })
 }
 
+/** With CRM_WEB_DOC_SCREENSHOTS=<folder> (e.g. web/docs/screenshots), also refresh the
+ * screenshots the README shows. */
+export async function docShot(page: Page, name: string): Promise<void> {
+  const folder = process.env.CRM_WEB_DOC_SCREENSHOTS
+  if (folder) await page.screenshot({ path: `${folder}/${name}.png` })
+}
+
 export async function signInConsole(page: Page, username: string, password: string): Promise<void> {
   await expect(page.getByTestId('login-page')).toBeVisible()
   await page.getByLabel('用户名').fill(username)
@@ -42,9 +49,15 @@ export async function signInMobile(page: Page, username: string, password: strin
 
 /** Choose `option` in the Element Plus select labelled `label`. */
 export async function choose(page: Page, label: string, option: string | RegExp): Promise<void> {
-  // The select's placeholder lies over its input; the click still reaches the select.
-  await page.getByLabel(label, { exact: true }).click({ force: true })
-  await page.getByRole('option', { name: option }).last().click()
+  const select = page.getByLabel(label, { exact: true })
+  // The select's placeholder lies over its input (the click still reaches the select), and a
+  // click while another dropdown is closing can be lost: click until it says it is open.
+  await expect(async () => {
+    if ((await select.getAttribute('aria-expanded')) !== 'true') await select.click({ force: true })
+    await expect(select).toHaveAttribute('aria-expanded', 'true', { timeout: 2000 })
+  }).toPass({ timeout: 20_000 })
+  await page.getByRole('option', { name: option, exact: true }).last().click()
+  await expect(select).toHaveAttribute('aria-expanded', 'false')
 }
 
 interface Tokens {
