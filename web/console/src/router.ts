@@ -1,5 +1,6 @@
 // Routes of the console. Views load on demand, so the login route carries only what it shows.
 import { ADMIN_ROLES } from '@keyuan/shared'
+import { shallowRef } from 'vue'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth, onSignedOut } from './app'
 
@@ -97,4 +98,15 @@ onSignedOut(() => {
   const current = router.currentRoute.value
   if (current.meta.public) return
   void router.replace({ name: 'login', query: { redirect: current.fullPath, expired: '1' } })
+})
+
+/** A page whose code could not be loaded (offline, or a new release replaced its chunk). */
+export const navigationFailure = shallowRef<{ to: string } | null>(null)
+
+router.onError((error, to) => {
+  console.error(error)
+  navigationFailure.value = { to: to.fullPath }
+})
+router.afterEach(() => {
+  navigationFailure.value = null
 })

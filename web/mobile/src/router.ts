@@ -1,4 +1,5 @@
 // Routes of the H5 (served under /m/). Views load on demand.
+import { shallowRef } from 'vue'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth, onSignedOut } from './app'
 
@@ -46,4 +47,15 @@ onSignedOut(() => {
   const current = router.currentRoute.value
   if (current.meta.public) return
   void router.replace({ name: 'login', query: { redirect: current.fullPath, expired: '1' } })
+})
+
+/** A page whose code could not be loaded (offline, or a new release replaced its chunk). */
+export const navigationFailure = shallowRef<{ to: string } | null>(null)
+
+router.onError((error, to) => {
+  console.error(error)
+  navigationFailure.value = { to: to.fullPath }
+})
+router.afterEach(() => {
+  navigationFailure.value = null
 })
