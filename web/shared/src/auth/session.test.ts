@@ -137,6 +137,40 @@ describe('BrowserSession', () => {
     await vi.waitFor(() => expect(clock.timers).toHaveLength(2))
   })
 
+  it('refreshes under a lock shared by the tabs, so two tabs never send the same cookie at once', async () => {
+    const held: string[] = []
+    let inside = 0
+    let most = 0
+    vi.stubGlobal('navigator', {
+      locks: {
+        request: async (name: string, run: () => Promise<unknown>) => {
+          held.push(name)
+          while (inside > 0) await new Promise((resolve) => setTimeout(resolve, 1))
+          inside += 1
+          most = Math.max(most, inside)
+          try {
+            return await run()
+          } finally {
+            inside -= 1
+          }
+        },
+      },
+    })
+    try {
+      const slow = gateway(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        return tokens('R')
+      })
+      const tabOne = new BrowserSession({ language: () => 'zh-CN', fetch: slow.fetch, ...manualTimers() })
+      const tabTwo = new BrowserSession({ language: () => 'zh-CN', fetch: slow.fetch, ...manualTimers() })
+      expect(await Promise.all([tabOne.restore(), tabTwo.restore()])).toEqual([true, true])
+      expect(held).toEqual(['keyuan-refresh', 'keyuan-refresh'])
+      expect(most).toBe(1)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
   it('restores a sign-in from the refresh cookie after a page load', async () => {
     const api = gateway(() => tokens('R'))
     const session = new BrowserSession({ language: () => 'zh-CN', fetch: api.fetch, ...manualTimers() })

@@ -9,6 +9,8 @@ export const AUTH_PATH = '/api/v1/auth/'
 /** The calls that hand out or drop tokens: a 401 from them is an answer, not an expiry. */
 const TOKEN_PATHS = ['login', 'refresh', 'logout', 'mfa/verify'].map((p) => `${AUTH_PATH}${p}`)
 export const CLIENT_HEADER = 'X-Keyuan-Client'
+/** The Web Lock that keeps tabs from refreshing with the same cookie at once. */
+export const REFRESH_LOCK = 'keyuan-refresh'
 /** Refresh this long before the access token expires. */
 export const REFRESH_MARGIN_SECONDS = 60
 
@@ -153,15 +155,22 @@ export class BrowserSession {
   }
 
   private async refreshOnce(): Promise<boolean> {
-    let response: Response
-    try {
-      response = await this.post('/api/v1/auth/refresh', {})
-    } catch {
-      return false
+    const exchange = async (): Promise<boolean> => {
+      let response: Response
+      try {
+        response = await this.post('/api/v1/auth/refresh', {})
+      } catch {
+        return false
+      }
+      if (!response.ok) return false
+      this.accept((await response.json()) as TokensOut)
+      return true
     }
-    if (!response.ok) return false
-    this.accept((await response.json()) as TokensOut)
-    return true
+    // Tabs share the cookie, and the gateway takes a refresh token that was already used as
+    // stolen (it revokes the whole family): one tab at a time, so the next one sends the
+    // cookie the previous one received.
+    const locks = globalThis.navigator?.locks
+    return locks ? locks.request(REFRESH_LOCK, exchange) : exchange()
   }
 
   /** After a page load: sign in again from the refresh cookie, if there is a live one. */
