@@ -9,6 +9,19 @@ export const PHONE = { width: 375, height: 667 }
 
 let shots = 0
 
+/** Script errors and Content-Security-Policy refusals seen on any page of the journey. */
+export const pageProblems: string[] = []
+
+export function watchForProblems(page: Page): Page {
+  page.on('pageerror', (error) => pageProblems.push(`${page.url()}: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      pageProblems.push(`${page.url()}: ${message.text()}`)
+    }
+  })
+  return page
+}
+
 /** A numbered screenshot of this step in the test's output folder. */
 export async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
   shots += 1

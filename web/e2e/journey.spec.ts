@@ -12,11 +12,13 @@ import {
   DESKTOP,
   docShot,
   openConsole,
+  pageProblems,
   PHONE,
   randomMobile,
   shot,
   signInConsole,
   signInMobile,
+  watchForProblems,
 } from './helpers'
 
 // Names unique per run, so the journey can run again against the same stack.
@@ -35,7 +37,7 @@ const BULK = 500
 
 test('issue 10 journey: console, H5, data scope, analytics, language, logout', async ({ browser }, info) => {
   expect(ADMIN_PASSWORD, 'set CRM_ADMIN_PASSWORD').not.toBe('')
-  const admin = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+  const admin = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
   let customerId = ''
 
   await test.step(`the API holds ${BULK} customers (created by several users: writes are rate limited per user)`, async () => {
@@ -123,7 +125,7 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
     await shot(admin, info, 'admin-users')
   })
 
-  const phone = await (await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })).newPage()
+  const phone = watchForProblems(await (await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })).newPage())
   const mobile = randomMobile()
 
   await test.step('rep A creates a customer on the H5 in three steps', async () => {
@@ -178,7 +180,7 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
   })
 
   await test.step('rep B (console) cannot find it, and its URL shows "not found"', async () => {
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    const page = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
     await page.goto('/')
     await signInConsole(page, REP_B.username, PASSWORD)
     await page.getByTestId('menu-customers').click()
@@ -193,7 +195,7 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
   })
 
   await test.step("the shop's supervisor sees it", async () => {
-    const page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
+    const page = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
     await page.goto('/')
     await signInConsole(page, SUPERVISOR.username, PASSWORD)
     await page.getByTestId('menu-customers').click()
@@ -235,5 +237,9 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
     await expect(admin.getByTestId('login-page')).toBeVisible()
     await expect(admin.getByTestId('customer-row-link')).toHaveCount(0)
     await shot(admin, info, 'after-logout-back')
+  })
+
+  await test.step('no page threw a script error or hit the Content-Security-Policy', async () => {
+    expect(pageProblems).toEqual([])
   })
 })
