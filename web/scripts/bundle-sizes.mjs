@@ -1,6 +1,7 @@
 // After `npm run build`: the gzipped JS each entry and route loads, and the budgets of issue 10
-// (console login route < 400 kB, mobile H5 login route < 250 kB). Exits 1 when over budget.
-import { readFileSync } from 'node:fs'
+// (console login route < 400 kB, mobile H5 login route < 250 kB). Exits 1 when over budget,
+// or when built CSS loads anything from another host.
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 
@@ -49,5 +50,13 @@ for (const app of APPS) {
   const verdict = loginSize < app.budget ? 'ok' : 'OVER BUDGET'
   console.log(`  ${kb(loginSize)}  login route in all (budget ${app.budget / KB} kB): ${verdict}`)
   if (loginSize >= app.budget) over += 1
+  // Everything the apps load comes from the gateway (CSP, intranets): no other host in the CSS.
+  for (const file of readdirSync(`${dist}/assets`).filter((f) => f.endsWith('.css'))) {
+    const remote = readFileSync(`${dist}/assets/${file}`, 'utf8').match(/url\((['"]?)(https?:)?\/\/[^)]*\)/g)
+    if (remote) {
+      console.log(`  ${file} loads from another host: ${remote.join(', ')}`)
+      over += 1
+    }
+  }
 }
 process.exit(over ? 1 : 0)
