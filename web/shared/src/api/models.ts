@@ -22,6 +22,8 @@ export type CustomFieldDefinition = Schemas['CustomFieldIn']
 export type UserInput = Schemas['UserIn']
 export type TokensOut = Schemas['TokensOut']
 export type SecondStepOut = Schemas['SecondStepOut']
+export type EnrolmentStartOut = Schemas['EnrolmentStartOut']
+export type EnrolmentConfirmedOut = Schemas['EnrolmentConfirmedOut']
 
 export const LIFECYCLE_STAGES: readonly LifecycleStage[] = ['lead', 'prospect', 'signed', 'dormant', 'lost']
 export const DECISION_ROLES: readonly DecisionRole[] = ['decision_maker', 'purchaser', 'user', 'payer']

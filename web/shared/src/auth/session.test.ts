@@ -206,6 +206,23 @@ describe('BrowserSession', () => {
     expect(twoFactor.signedIn.value).toBe(true)
   })
 
+  it('enrols a second factor with the login ticket, which completes the sign-in', async () => {
+    const api = gateway(async (request) => {
+      const p = path(request)
+      expect(request.headers.get('Authorization')).toBe('Bearer M')
+      if (p === '/api/v1/auth/mfa/enrolment') {
+        return json(200, { secret: 'ABC', otpauth_uri: 'otpauth://totp/x', qr_code: 'data:image/svg+xml;base64,PHN2Zy8+' })
+      }
+      expect(await request.json()).toEqual({ code: '123456' })
+      return json(200, { recovery_codes: ['aaaaa-bbbbb'], tokens: { access_token: 'T', refresh_token: '', token_type: 'bearer', expires_in: 900 } })
+    })
+    const session = new BrowserSession({ language: () => 'zh-CN', fetch: api.fetch, ...manualTimers() })
+    expect((await session.startEnrolment('M')).secret).toBe('ABC')
+    expect(await session.confirmEnrolment('M', '123456')).toEqual(['aaaaa-bbbbb'])
+    expect(session.signedIn.value).toBe(true)
+    expect(api.seen.every((r) => r.headers.get(CLIENT_HEADER) === 'web')).toBe(true)
+  })
+
   it('logs out on the gateway with the header and forgets the token even if that fails', async () => {
     const api = gateway((request) => {
       if (path(request) === '/api/v1/auth/logout') throw new TypeError('offline')

@@ -2,7 +2,7 @@
 // token is the gateway's HttpOnly cookie, which only /api/v1/auth/* calls carrying
 // `X-Keyuan-Client: web` can use. Refreshed silently before expiry and once on a 401.
 import { ref, type Ref } from 'vue'
-import type { SecondStepOut, TokensOut } from '../api/models'
+import type { EnrolmentConfirmedOut, EnrolmentStartOut, SecondStepOut, TokensOut } from '../api/models'
 import { ApiError, errorFromResponse, networkError } from '../api/problem'
 
 export const AUTH_PATH = '/api/v1/auth/'
@@ -82,10 +82,14 @@ export class BrowserSession {
     return this.rawFetch(this.decorate(retry))
   }
 
-  private async post(path: string, body: unknown): Promise<Response> {
+  private async post(path: string, body: unknown, bearer?: string): Promise<Response> {
     const request = new Request(`${this.baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}),
+      },
       body: JSON.stringify(body),
     })
     try {
@@ -142,6 +146,24 @@ export class BrowserSession {
     const response = await this.post('/api/v1/auth/mfa/verify', { mfa_token: mfaToken, code })
     if (!response.ok) throw await this.readError(response)
     this.accept((await response.json()) as TokensOut)
+  }
+
+  /** A login whose tenant requires two-factor sign-in of an unenrolled admin or boss: start the
+   * enrolment with the login's `mfa_token` (the secret and its QR code). */
+  async startEnrolment(mfaToken: string): Promise<EnrolmentStartOut> {
+    const response = await this.post('/api/v1/auth/mfa/enrolment', {}, mfaToken)
+    if (!response.ok) throw await this.readError(response)
+    return (await response.json()) as EnrolmentStartOut
+  }
+
+  /** Confirm the enrolment with a code; that completes the login. The recovery codes are
+   * shown once. */
+  async confirmEnrolment(mfaToken: string, code: string): Promise<string[]> {
+    const response = await this.post('/api/v1/auth/mfa/enrolment/confirm', { code }, mfaToken)
+    if (!response.ok) throw await this.readError(response)
+    const confirmed = (await response.json()) as EnrolmentConfirmedOut
+    if (confirmed.tokens) this.accept(confirmed.tokens)
+    return confirmed.recovery_codes
   }
 
   /** Trade the refresh cookie for a new access token; concurrent callers share one request. */

@@ -56,4 +56,31 @@ describe('LoginView', () => {
     await flushPromises()
     expect(router.currentRoute.value.fullPath).toBe('/customers/c1')
   })
+
+  it('walks an admin whose company requires two-step sign-in through enrolment and shows the recovery codes once', async () => {
+    const step = { mfa_required: false, mfa_enrolment_required: true, mfa_token: 'M', expires_in: 300 }
+    vi.spyOn(auth.session, 'login').mockResolvedValue({ kind: 'second_step', step })
+    vi.spyOn(auth.session, 'startEnrolment').mockResolvedValue({
+      secret: 'JBSWY3DPEHPK3PXP',
+      otpauth_uri: 'otpauth://totp/x',
+      qr_code: 'data:image/svg+xml;base64,PHN2Zy8+',
+    })
+    const confirm = vi.spyOn(auth.session, 'confirmEnrolment').mockResolvedValue(['abcde-fghij', 'klmno-pqrst'])
+    vi.spyOn(auth, 'loadMe').mockResolvedValue({} as never)
+    const { wrapper, router } = await mountLogin('?redirect=/admin')
+    await wrapper.find('input#login-username').setValue('boss')
+    await wrapper.find('input#login-password').setValue('pw')
+    await wrapper.find('form').trigger('submit')
+    await flushPromises()
+    expect(wrapper.find('[data-test="login-mfa-secret"]').text()).toBe('JBSWY3DPEHPK3PXP')
+    expect(wrapper.find('img').attributes('alt')).toBe('两步验证二维码')
+    await wrapper.find('input#login-code').setValue('123456')
+    await wrapper.find('form').trigger('submit')
+    await flushPromises()
+    expect(confirm).toHaveBeenCalledWith('M', '123456')
+    expect(wrapper.find('[data-test="login-recovery-codes"]').text()).toContain('klmno-pqrst')
+    await wrapper.find('[data-test="login-recovery-codes"] button').trigger('click')
+    await flushPromises()
+    expect(router.currentRoute.value.fullPath).toBe('/admin')
+  })
 })
