@@ -8,6 +8,15 @@ export const adminApi = {
   createUser: async (body: UserInput) => (await call(api.POST('/api/v1/users', { body }))) as unknown as User,
   setCustomerTypes: async (items: string[]) =>
     (await call(api.PUT('/api/v1/customer-types', { body: { items } }))) as unknown as Items<string>,
+  unlockUser: async (userId: string) => {
+    await call(api.POST('/api/v1/users/{user_id}/unlock', { params: { path: { user_id: userId } } }))
+  },
+  resetTwoFactor: async (userId: string) => {
+    await call(api.POST('/api/v1/users/{user_id}/mfa/reset', { params: { path: { user_id: userId } } }))
+  },
+  securityPolicy: async () => await call(api.GET('/api/v1/security-policy')),
+  setSecurityPolicy: async (mfaRequired: boolean) =>
+    await call(api.PUT('/api/v1/security-policy', { body: { mfa_required: mfaRequired } })),
   setCustomFields: async (items: CustomFieldDefinition[]) =>
     (await call(api.PUT('/api/v1/custom-fields', { body: { items } }))) as unknown as Items<CustomFieldDefinition>,
 }
