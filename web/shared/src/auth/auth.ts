@@ -1,0 +1,44 @@
+// What an app holds for the signed-in user: the session, the typed client and who they are.
+import { shallowRef } from 'vue'
+import { call, createApiClient, type ApiClient } from '../api/client'
+import type { Me, Role } from '../api/models'
+import { BrowserSession, type SessionOptions } from './session'
+
+/** Roles that see the Administration menu (the API refuses the others anyway). */
+export const ADMIN_ROLES: readonly Role[] = ['admin', 'boss']
+
+export function createAuth(options: SessionOptions) {
+  const session = new BrowserSession(options)
+  const client: ApiClient = createApiClient(session, options.baseUrl)
+  const me = shallowRef<Me | null>(null)
+
+  async function loadMe(): Promise<Me> {
+    me.value = (await call(client.GET('/api/v1/auth/me'))) as unknown as Me
+    return me.value
+  }
+
+  /** Signed in with a live token (restored from the refresh cookie after a page load) and
+   * the user loaded; false when the user must sign in. */
+  async function ensureSignedIn(): Promise<boolean> {
+    if (!(await session.restore())) {
+      me.value = null
+      return false
+    }
+    if (!me.value) await loadMe()
+    return true
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await session.logout()
+    } finally {
+      me.value = null
+    }
+  }
+
+  const hasRole = (...roles: Role[]) => (me.value ? roles.includes(me.value.role) : false)
+
+  return { session, client, me, loadMe, ensureSignedIn, logout, hasRole }
+}
+
+export type Auth = ReturnType<typeof createAuth>
