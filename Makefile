@@ -80,6 +80,13 @@ browser:
 			echo "$(CHROMIUM) missing: the browser tests will skip (as root, make browser installs it)"; \
 		fi; \
 	fi
+	@# A Chinese font, or the screenshots show boxes where the UI shows 客户.
+	@if [ -x $(CHROMIUM) ] && ! dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei; } \
+		|| echo "could not install a Chinese font: screenshots will show boxes"; \
+	fi
 
 lint: install buf web
 	$(VENV)/bin/ruff check .
