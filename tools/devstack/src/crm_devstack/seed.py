@@ -63,7 +63,10 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
     }
 
 
-async def load_demo(base_url: str, admin_password: str, *, customers: int = 500, concurrency: int = 8) -> DemoTenant:
+async def load_demo(base_url: str, admin_password: str, *, customers: int = 500, concurrency: int = 4) -> DemoTenant:
+    """Four creates in flight: SQLite has one writer, so more only queue inside the service, where
+    a create waiting past the gateway's deadline is cancelled and its connection held until SQLite's
+    busy timeout gives up (eight once stalled the embedded stack for 20 s in CI)."""
     tenant = demo_tenant(customers=customers, today=dt.date.today())
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
         admin = await login(client, "admin", admin_password)
