@@ -32,7 +32,7 @@ async def reseal_contacts(sessions: SessionFactory, personal: PersonalData, *, b
             query = select(Contact).where(Contact.id > after).order_by(Contact.id).limit(batch_size)
             batch = (await session.scalars(query.with_for_update())).all()
             for contact in batch:
-                if contact.key_id != personal.keyring.key_id or not personal.is_current(contact):
+                if not personal.is_current(contact):
                     personal.seal(contact, personal.details(contact))
                     resealed += 1
         if len(batch) < batch_size:

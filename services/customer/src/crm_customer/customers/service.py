@@ -112,16 +112,15 @@ async def refuse_duplicates(
         checks.append(
             ("credit_code", select(Customer).where(Customer.tenant_id == tenant, Customer.credit_code == credit_code))
         )
-    for field_name, column, values in (
+    for field_name, column, indexes in (
         ("mobile", Contact.mobile_index, [personal.mobile_index(tenant, v) for v in mobiles if v]),
         ("wechat_id", Contact.wechat_id_index, [personal.wechat_index(tenant, v) for v in wechat_ids if v]),
     ):
-        wanted = values
-        if wanted:
+        if indexes:
             query = (
                 select(Customer)
                 .join(Contact, Contact.customer_id == Customer.id)
-                .where(Contact.tenant_id == tenant, column.in_(wanted))
+                .where(Contact.tenant_id == tenant, column.in_(indexes))
             )
             if exclude_contact_id:
                 query = query.where(Contact.id != exclude_contact_id)

@@ -32,6 +32,7 @@ depends_on: str | Sequence[str] | None = None
 BATCH = 1000
 # Before this revision a mobile was indexed under itself (rank 0) and its last four digits (rank 5).
 OLD_MOBILE_RANK, OLD_TAIL_RANK = 0, 5
+SEALED_COLUMNS = ("mobile_sealed", "mobile_index", "wechat_id_sealed", "wechat_id_index", "email_sealed", "key_id")
 
 
 def upgrade() -> None:
@@ -97,14 +98,14 @@ def _seal_batch(bind: sa.engine.Connection, personal: PersonalData, rows: Sequen
     for row in rows:
         contact = SimpleNamespace(id=row.id, tenant_id=row.tenant_id)
         personal.seal(contact, ContactDetails(mobile=row.mobile, wechat_id=row.wechat_id, email=row.email or ""))
-        sealed.append({"id": row.id, **{name: getattr(contact, name) for name in _SEALED_COLUMNS}})
+        sealed.append({"id": row.id, **{name: getattr(contact, name) for name in SEALED_COLUMNS}})
         if row.mobile:
             place = {"tenant_id": row.tenant_id, "customer_id": row.customer_id}
             old_terms.append({**place, "term": row.mobile, "rank": OLD_MOBILE_RANK})
             old_terms.append({**place, "term": row.mobile[-4:], "rank": OLD_TAIL_RANK})
             for term, rank in personal.mobile_search_terms(row.tenant_id, [row.mobile]).items():
                 new_terms.append({**place, "term": term, "rank": rank, "owner_id": row.owner_id})
-    assignments = ", ".join(f"{name} = :{name}" for name in _SEALED_COLUMNS)
+    assignments = ", ".join(f"{name} = :{name}" for name in SEALED_COLUMNS)
     bind.execute(sa.text(f"UPDATE contacts SET {assignments} WHERE id = :id"), sealed)
     if old_terms:
         bind.execute(
@@ -122,9 +123,6 @@ def _seal_batch(bind: sa.engine.Connection, personal: PersonalData, rows: Sequen
             ),
             new_terms,
         )
-
-
-_SEALED_COLUMNS = ("mobile_sealed", "mobile_index", "wechat_id_sealed", "wechat_id_index", "email_sealed", "key_id")
 
 
 def downgrade() -> None:
