@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import cast
 
 import grpc
+from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_customer.customers.service import ListFilter, list_statement
+from crm_customer.customers.service import ORDERS, ListFilter, list_statement
 from crm_customer.tenant_settings.models import DEFAULT_CUSTOMER_TYPES
 from crmkit.identity import Role
 
@@ -139,7 +141,7 @@ async def test_listing_by_a_rare_stage_or_type_reads_an_index_not_the_whole_tena
     async with customer_service.runtime.sessions() as session:
         await session.execute(text("ANALYZE customers"))
         for name, filters in (("stage", ListFilter(lifecycle_stage="lost")), ("type", ListFilter(type="养殖场"))):
-            statement = list_statement(admin, filters).limit(51)
+            statement = ORDERS["created_desc"].apply(list_statement(admin, filters), "").limit(51)
             sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plans[name] = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
     listed = await customer_service.stub.ListCustomers(
@@ -149,3 +151,80 @@ async def test_listing_by_a_rare_stage_or_type_reads_an_index_not_the_whole_tena
     assert "ix_customers_tenant_stage" in plans["stage"], plans["stage"]
     assert "ix_customers_tenant_type" in plans["type"], plans["type"]
     assert [c.name for c in listed.customers] == [f"第{i}号餐厅" for i in range(0, 20_000, 1000)]
+
+
+async def _all_pages(customer_service, identity, **request) -> list[str]:
+    names: list[str] = []
+    token = ""
+    while True:
+        response = await customer_service.stub.ListCustomers(
+            pb.ListCustomersRequest(page_size=2, page_token=token, **request),
+            metadata=customer_service.metadata(identity),
+        )
+        names.extend(c.name for c in response.customers)
+        token = response.next_page_token
+        if not token:
+            return names
+
+
+async def test_list_by_name_follows_pinyin_both_ways_across_pages(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    # Code-point order would put 北 (U+5317) first and 张 (U+5F20) before 阿 (U+963F); 重庆 reads chóng.
+    for name in ("张家口食堂", "阿克苏食堂", "北京海淀食堂", "郑州食堂", "重庆渝中食堂"):
+        await customer_service.create(rep, name=name)
+
+    ascending = await _all_pages(customer_service, rep, order_by=pb.CUSTOMER_ORDER_NAME_ASC)
+    descending = await _all_pages(customer_service, rep, order_by=pb.CUSTOMER_ORDER_NAME_DESC)
+
+    assert ascending == ["阿克苏食堂", "北京海淀食堂", "重庆渝中食堂", "张家口食堂", "郑州食堂"]
+    assert descending == list(reversed(ascending))
+
+
+async def test_list_most_recently_changed_first_puts_an_edited_customer_on_top(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    first = await customer_service.create(rep, name="西宁城东区食堂")
+    for name in ("西宁城中区食堂", "西宁城西区食堂"):
+        await customer_service.create(rep, name=name)
+    await customer_service.stub.UpdateCustomer(
+        pb.UpdateCustomerRequest(
+            customer=pb.Customer(id=first.id, short_name="城东"), update_mask=FieldMask(paths=["short_name"])
+        ),
+        metadata=customer_service.metadata(rep),
+    )
+
+    recent = await _all_pages(customer_service, rep, order_by=pb.CUSTOMER_ORDER_UPDATED_DESC)
+    oldest_change_first = await _all_pages(customer_service, rep, order_by=pb.CUSTOMER_ORDER_UPDATED_ASC)
+    created_asc = await _all_pages(customer_service, rep, order_by=pb.CUSTOMER_ORDER_CREATED_ASC)
+
+    assert recent == ["西宁城东区食堂", "西宁城西区食堂", "西宁城中区食堂"]
+    assert oldest_change_first == list(reversed(recent))
+    assert created_asc == ["西宁城东区食堂", "西宁城中区食堂", "西宁城西区食堂"]
+
+
+async def test_a_page_token_of_one_order_is_refused_by_another(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    for name in ("拉萨城关区食堂", "拉萨堆龙区食堂", "拉萨达孜区食堂"):
+        await customer_service.create(rep, name=name)
+    first = await customer_service.stub.ListCustomers(
+        pb.ListCustomersRequest(page_size=1, order_by=pb.CUSTOMER_ORDER_NAME_ASC),
+        metadata=customer_service.metadata(rep),
+    )
+
+    refused = await customer_service.refusal(
+        customer_service.stub.ListCustomers(
+            pb.ListCustomersRequest(page_size=1, page_token=first.next_page_token),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+    unknown = await customer_service.refusal(
+        customer_service.stub.ListCustomers(
+            pb.ListCustomersRequest(order_by=cast(pb.CustomerOrder.ValueType, 99)),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+
+    assert (refused.code, refused.field) == (grpc.StatusCode.INVALID_ARGUMENT, "page_token")
+    assert (unknown.code, unknown.field) == (grpc.StatusCode.INVALID_ARGUMENT, "order_by")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from typing import cast
 
 import grpc
 import pytest
@@ -283,3 +284,61 @@ async def test_the_rarest_bigram_of_a_phrase_drives_even_when_every_bigram_is_co
     assert ordered[0] == "验小"
     # A term nobody has is rarer still, however the others compare.
     assert few[0] == "验小学"
+
+
+async def _filtered_search(customer_service, identity: Identity, query: str, **narrowing) -> list[str]:
+    response = await customer_service.stub.SearchCustomers(
+        pb.SearchCustomersRequest(query=query, filter=pb.CustomerFilter(**narrowing)),
+        metadata=customer_service.metadata(identity),
+    )
+    return sorted(c.name for c in response.customers)
+
+
+async def test_search_narrowed_by_filters_keeps_only_customers_matching_them(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rep_a, rep_b = org.person(Role.SALES, org.shop_a), org.person(Role.SALES, org.shop_b)
+    await customer_service.create(
+        rep_a, name="太原小店区食堂", type="学校食堂", tags=["重点_客户"], lifecycle_stage=pb.LIFECYCLE_STAGE_SIGNED
+    )
+    await customer_service.create(rep_a, name="太原迎泽区食堂", type="企业食堂", tags=["重点客户"])
+    await customer_service.create(
+        rep_b, name="太原杏花岭区食堂", type="学校食堂", contacts=[pb.Contact(name="温师傅", mobile="13912345678")]
+    )
+
+    assert await _filtered_search(customer_service, admin, "太原") == [
+        "太原小店区食堂",
+        "太原杏花岭区食堂",
+        "太原迎泽区食堂",
+    ]
+    assert await _filtered_search(customer_service, admin, "太原", lifecycle_stage=pb.LIFECYCLE_STAGE_SIGNED) == [
+        "太原小店区食堂"
+    ]
+    assert await _filtered_search(customer_service, admin, "ty", type="学校食堂") == [
+        "太原小店区食堂",
+        "太原杏花岭区食堂",
+    ]
+    assert await _filtered_search(customer_service, admin, "太", owner_id=rep_b.principal_id) == ["太原杏花岭区食堂"]
+    assert await _filtered_search(customer_service, admin, "太原", org_unit_id=org.shop_a) == [
+        "太原小店区食堂",
+        "太原迎泽区食堂",
+    ]
+    # The underscore is a tag's own character, not a LIKE wildcard: 重点客户 does not match 重点_客户.
+    assert await _filtered_search(customer_service, admin, "太原", tag="重点_客户") == ["太原小店区食堂"]
+    assert await _filtered_search(customer_service, admin, "5678", org_unit_id=org.shop_a) == []
+    assert await _filtered_search(customer_service, admin, "5678", org_unit_id=org.shop_b) == ["太原杏花岭区食堂"]
+
+
+async def test_search_filter_with_an_unknown_stage_is_refused_naming_it(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    refused = await customer_service.refusal(
+        customer_service.stub.SearchCustomers(
+            pb.SearchCustomersRequest(
+                query="太原", filter=pb.CustomerFilter(lifecycle_stage=cast(pb.LifecycleStage.ValueType, 42))
+            ),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+
+    assert (refused.code, refused.field) == (grpc.StatusCode.INVALID_ARGUMENT, "filter.lifecycle_stage")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
@@ -55,13 +56,54 @@ def newest_first(
     """`query` newest first by (created, key), after the keyset in `page_token`."""
     after = decode_token(page_token, length=2)
     if after:
-        try:
-            # Tokens carry UTC; normalising here also rejects times that cannot be stored.
-            created_after = as_utc(dt.datetime.fromisoformat(str(after[0])))
-        except (ValueError, OverflowError) as exc:
-            raise InvalidArgument("page_token", MALFORMED) from exc
-        query = query.where(or_(created < created_after, and_(created == created_after, key < str(after[1]))))
+        query = query.where(_after(created, key, _as_time(after[0]), str(after[1]), descending=True))
     return query.order_by(created.desc(), key.desc())
+
+
+@dataclass(frozen=True)
+class KeysetOrder:
+    """One order a list can be read in: by `column` then `key`, either way, keyset-paged. Its
+    `name` travels in the page token, so a token from another order is refused, not misread."""
+
+    name: str
+    column: ColumnElement[Any] | InstrumentedAttribute[Any]
+    key: ColumnElement[str] | InstrumentedAttribute[str]
+    descending: bool
+    # The column's value as a token holds it, and back.
+    is_time: bool = False
+
+    def apply(self, query: Select[Any], page_token: str) -> Select[Any]:
+        after = decode_token(page_token, length=3)
+        if after:
+            if after[0] != self.name:
+                raise InvalidArgument("page_token", MALFORMED)
+            value = _as_time(after[1]) if self.is_time else str(after[1])
+            query = query.where(_after(self.column, self.key, value, str(after[2]), descending=self.descending))
+        if self.descending:
+            return query.order_by(self.column.desc(), self.key.desc())
+        return query.order_by(self.column.asc(), self.key.asc())
+
+    def page(self, rows: Sequence[T], page_size: int, keyset: Callable[[T], tuple[Any, str]]) -> tuple[list[T], str]:
+        """The page out of `page_size + 1` rows read, and the next page's token ("" at the end)."""
+        page = list(rows[:page_size])
+        if len(rows) <= page_size:
+            return page, ""
+        value, key = keyset(page[-1])
+        return page, encode_token([self.name, as_utc(value).isoformat() if self.is_time else value, key])
+
+
+def _as_time(value: Any) -> dt.datetime:
+    try:
+        # Tokens carry UTC; normalising here also rejects times that cannot be stored.
+        return as_utc(dt.datetime.fromisoformat(str(value)))
+    except (ValueError, OverflowError) as exc:
+        raise InvalidArgument("page_token", MALFORMED) from exc
+
+
+def _after(column: Any, key: Any, value: Any, key_value: str, *, descending: bool) -> ColumnElement[bool]:
+    if descending:
+        return or_(column < value, and_(column == value, key < key_value))
+    return or_(column > value, and_(column == value, key > key_value))
 
 
 def keyset_page(rows: Sequence[T], page_size: int, keyset: Any) -> tuple[list[T], str]:

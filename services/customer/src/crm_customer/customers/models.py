@@ -61,6 +61,8 @@ class Customer(Base):
         Index("ix_customers_tenant_org_path", "tenant_id", "org_path"),
         Index("ix_customers_tenant_stage", "tenant_id", "lifecycle_stage", "created_at", "id"),
         Index("ix_customers_tenant_type", "tenant_id", "type", "created_at", "id"),
+        Index("ix_customers_tenant_updated", "tenant_id", "updated_at", "id"),
+        Index("ix_customers_tenant_pinyin", "tenant_id", "pinyin_full", "id"),
         Index("uq_customers_tenant_credit_code", "tenant_id", "credit_code", unique=True),
     )
 
@@ -83,6 +85,16 @@ class CustomerInput:
     owner_id: str = ""
     org_unit_id: str = ""
     org_path: str = ""
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    lifecycle_stage: str | None = None
+    type: str | None = None
+    owner_id: str | None = None
+    org_unit_id: str | None = None
+    tag: str | None = None
+    include_archived: bool = False
 
 
 # Stages are stored as words ("signed"), as the analytics read model and REST show them.

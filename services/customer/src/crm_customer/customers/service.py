@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, cast, select
@@ -18,26 +17,16 @@ from crm_customer.contacts.models import Contact, new_contact
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.validation import refuse_repeats_within
 from crm_customer.customers.events import CustomerEvents
-from crm_customer.customers.models import Customer, CustomerInput
+from crm_customer.customers.models import Customer, CustomerInput, ListFilter
 from crm_customer.customers.validation import contract_dates
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
 from crm_customer.tenant_settings.service import check_customer_type, checked_custom_fields
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Placement, Role
-from crmkit.paging import keyset_page, newest_first
+from crmkit.paging import KeysetOrder
 from crmkit.scope import scope_clause
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
-
-
-@dataclass(frozen=True)
-class ListFilter:
-    lifecycle_stage: str | None = None
-    type: str | None = None
-    owner_id: str | None = None
-    org_unit_id: str | None = None
-    tag: str | None = None
-    include_archived: bool = False
 
 
 def scope_condition(identity: Identity) -> ColumnElement[bool]:
@@ -297,35 +286,64 @@ async def archive_customer(
     return customer
 
 
+# The orders a list can be read in, by name; each has its (tenant, value, id) index.
+ORDERS = {
+    order.name: order
+    for order in (
+        KeysetOrder("created_desc", Customer.created_at, Customer.id, descending=True, is_time=True),
+        KeysetOrder("created_asc", Customer.created_at, Customer.id, descending=False, is_time=True),
+        KeysetOrder("updated_desc", Customer.updated_at, Customer.id, descending=True, is_time=True),
+        KeysetOrder("updated_asc", Customer.updated_at, Customer.id, descending=False, is_time=True),
+        # Chinese names sort by their pinyin, as a Chinese reader expects (阿 … 张).
+        KeysetOrder("name_asc", Customer.pinyin_full, Customer.id, descending=False),
+        KeysetOrder("name_desc", Customer.pinyin_full, Customer.id, descending=True),
+    )
+}
+_ORDER_VALUES = {"created": "created_at", "updated": "updated_at", "name": "pinyin_full"}
+
+
 async def list_customers(
-    session: AsyncSession, *, identity: Identity, filters: ListFilter, page_size: int, page_token: str
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    filters: ListFilter,
+    page_size: int,
+    page_token: str,
+    order: str = "created_desc",
 ) -> tuple[list[Customer], str]:
-    """Newest first, keyset-paginated on (created_at, id)."""
-    query = list_statement(identity, filters, page_token)
+    """Keyset-paginated in `order` (one of ORDERS), on (value, id)."""
+    keyset = ORDERS[order]
+    query = keyset.apply(list_statement(identity, filters), page_token)
     rows = (await session.scalars(query.limit(page_size + 1))).all()
-    return keyset_page(rows, page_size, lambda customer: (customer.created_at, customer.id))
+    attribute = _ORDER_VALUES[order.split("_", 1)[0]]
+    return keyset.page(rows, page_size, lambda customer: (getattr(customer, attribute), customer.id))
 
 
-def list_statement(identity: Identity, filters: ListFilter, page_token: str = "") -> Select[Customer]:
-    """The caller's customers matching the filters, newest first, after the page token's keyset.
-    A filter on stage or type has its own (tenant, value, created_at, id) index, so a rare value
-    is a short range rather than a walk through the whole tenant."""
-    query = select(Customer).where(scope_condition(identity))
+def list_statement(identity: Identity, filters: ListFilter) -> Select[Customer]:
+    """The caller's customers matching the filters, in no order yet. A filter on stage or type
+    has its own (tenant, value, created_at, id) index, so a rare value is a short range rather
+    than a walk through the whole tenant."""
+    return select(Customer).where(scope_condition(identity), *filter_conditions(filters))
+
+
+def filter_conditions(filters: ListFilter) -> list[ColumnElement[bool]]:
+    """The filters as conditions on the customers table (lists, and searches that narrow)."""
+    conditions: list[ColumnElement[bool]] = []
     if not filters.include_archived:
-        query = query.where(Customer.archived.is_(False))
+        conditions.append(Customer.archived.is_(False))
     if filters.lifecycle_stage:
-        query = query.where(Customer.lifecycle_stage == filters.lifecycle_stage)
+        conditions.append(Customer.lifecycle_stage == filters.lifecycle_stage)
     if filters.type:
-        query = query.where(Customer.type == filters.type)
+        conditions.append(Customer.type == filters.type)
     if filters.owner_id:
-        query = query.where(Customer.owner_id == filters.owner_id)
+        conditions.append(Customer.owner_id == filters.owner_id)
     if filters.org_unit_id:
-        query = query.where(Customer.org_path.contains(f"/{filters.org_unit_id}/", autoescape=True))
+        conditions.append(Customer.org_path.contains(f"/{filters.org_unit_id}/", autoescape=True))
     if filters.tag:
         # Tags are a JSON list; its text holds the tag exactly as json.dumps writes it (the JSON
         # column serialises with ASCII escapes on both backends), quotes included.
-        query = query.where(cast(Customer.tags, Text).contains(json.dumps(filters.tag), autoescape=True))
-    return newest_first(query, created=Customer.created_at, key=Customer.id, page_token=page_token)
+        conditions.append(cast(Customer.tags, Text).contains(json.dumps(filters.tag), autoescape=True))
+    return conditions
 
 
 async def customers_in_order(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import customer_pb2 as pb
@@ -27,17 +29,25 @@ class CustomerRpcs(CustomerServicerBase):
 
     async def ListCustomers(self, request: pb.ListCustomersRequest, context: RpcContext) -> pb.ListCustomersResponse:
         size = page_size(request.page_size)
-        filters = service.ListFilter(
-            lifecycle_stage=validation.lifecycle_stage(request.lifecycle_stage, default="") or None,
-            type=text(request.type, "type", max_len=30) or None,
-            owner_id=identifier(request.owner_id, "owner_id", required=False) or None,
-            org_unit_id=identifier(request.org_unit_id, "org_unit_id", required=False) or None,
-            tag=text(request.tag, "tag", max_len=20) or None,
+        filters = replace(
+            validation.list_filter(
+                lifecycle_stage=request.lifecycle_stage,
+                type=request.type,
+                owner_id=request.owner_id,
+                org_unit_id=request.org_unit_id,
+                tag=request.tag,
+            ),
             include_archived=request.include_archived,
         )
+        order = validation.list_order(request.order_by)
         async with self._reads() as session:
             customers, token = await service.list_customers(
-                session, identity=current_identity(), filters=filters, page_size=size, page_token=request.page_token
+                session,
+                identity=current_identity(),
+                filters=filters,
+                page_size=size,
+                page_token=request.page_token,
+                order=order,
             )
             return pb.ListCustomersResponse(
                 customers=[customer_to_proto(c, self._personal) for c in customers], next_page_token=token

@@ -8,7 +8,8 @@ from typing import Any
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.contacts.validation import contact_input
-from crm_customer.customers.models import STAGES, CustomerInput, struct_to_dict
+from crm_customer.customers.models import STAGES, CustomerInput, ListFilter, struct_to_dict
+from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
 from crmkit.validate import credit_code, identifier, iso_date, text
 
@@ -60,6 +61,30 @@ def custom_fields(customer: pb.Customer) -> dict[str, Any]:
 def lifecycle_stage(value: int, *, default: str | None = "lead") -> str:
     return STAGES.parse(
         value, "customer.lifecycle_stage", default=default, unknown="unknown lifecycle stage / 未知的客户阶段"
+    )
+
+
+ORDERS = ProtoEnum(pb.CustomerOrder)
+
+
+def list_order(value: int) -> str:
+    """The list order a request names, as a key of `service.ORDERS` (default: newest first)."""
+    return ORDERS.parse(value, "order_by", default="created_desc", unknown="unknown order / 未知的排序方式")
+
+
+def list_filter(
+    *, lifecycle_stage: int, type: str, owner_id: str, org_unit_id: str, tag: str, prefix: str = ""
+) -> ListFilter:
+    """Filters of a list or search request, validated; `prefix` names where they sit in it."""
+    return ListFilter(
+        lifecycle_stage=STAGES.parse(
+            lifecycle_stage, f"{prefix}lifecycle_stage", default="", unknown="unknown lifecycle stage / 未知的客户阶段"
+        )
+        or None,
+        type=text(type, f"{prefix}type", max_len=30) or None,
+        owner_id=identifier(owner_id, f"{prefix}owner_id", required=False) or None,
+        org_unit_id=identifier(org_unit_id, f"{prefix}org_unit_id", required=False) or None,
+        tag=text(tag, f"{prefix}tag", max_len=20) or None,
     )
 
 

@@ -4,6 +4,7 @@ Functions take the session (or a statement reader) and never commit: the caller 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -14,7 +15,9 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     Select,
+    Text,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -29,7 +32,7 @@ from sqlalchemy.sql.expression import Executable
 
 from crm_customer.contacts.models import Contact
 from crm_customer.contacts.personal import ENDINGS_PER_BUCKET, PersonalData
-from crm_customer.customers.models import Customer
+from crm_customer.customers.models import Customer, ListFilter
 from crm_customer.search.models import SearchTerm
 from crm_customer.search.terms import (
     RANK_EXACT,
@@ -50,6 +53,7 @@ from crmkit.scope import PRINCIPAL_PARAM, bound_scope_clause, scope_values
 MAX_SEARCH_OFFSET = 1000
 VERIFY_FIRST_BATCH = 20
 VERIFY_MAX_BATCH = 1000
+NO_FILTER = ListFilter()
 
 
 async def index_for_search(
@@ -97,6 +101,7 @@ async def search_customer_ids(
     page_size: int,
     page_token: str,
     personal: PersonalData,
+    filters: ListFilter = NO_FILTER,
 ) -> tuple[list[str], str]:
     """Ids of one page of a ranked search over our own term index, best first, and the next
     page's token. Every branch is an index lookup, never a scan; the caller loads the page
@@ -116,18 +121,19 @@ async def search_customer_ids(
         raise InvalidArgument("page_token", "search too deep; narrow the query / 结果过多，请缩小搜索范围")
 
     terms = query.terms
-    statement: Executable = _search_statement(identity.scope, len(terms))
+    narrowing = _narrowing(filters)
+    statement: Executable = _search_statement(identity.scope, len(terms), tuple(sorted(narrowing)))
     needs_verify = query.needs_verify
     if query.kind == "mobile":
         terms = (personal.mobile_term(identity.tenant_id, query.text),)
     elif query.kind == "mobile_tail":
         # The bucket holds other endings too: keep the customers a mobile of which really ends so.
         terms = (personal.tail_term(identity.tenant_id, query.text),)
-        statement = _mobile_tail_statement(identity.scope)
+        statement = _mobile_tail_statement(identity.scope, tuple(sorted(narrowing)))
         needs_verify = True
     elif len(terms) > 1:
         terms = await _rarest_first(reader, identity.tenant_id, terms)
-    values: dict[str, Any] = {"tenant_id": identity.tenant_id, **scope_values(identity)}
+    values: dict[str, Any] = {"tenant_id": identity.tenant_id, **scope_values(identity), **narrowing}
     if query.prefix is not None:
         values.update(prefix=query.prefix, prefix_upper=_prefix_upper_bound(query.prefix))
     values.update((f"term_{index}", term) for index, term in enumerate(terms))
@@ -232,8 +238,36 @@ def _in_scope(scope: DataScope) -> ColumnElement[bool]:
     return bound_scope_clause(scope, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
 
 
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _narrowing(filters: ListFilter) -> dict[str, str]:
+    """The filters a search narrows by, as the values of `_filter_clauses`' parameters."""
+    values = {
+        "filter_stage": filters.lifecycle_stage,
+        "filter_type": filters.type,
+        "filter_owner": filters.owner_id,
+        # The same tests as a list's filters (customers.service.filter_conditions), as patterns.
+        "filter_org": f"%/{_like_escaped(filters.org_unit_id)}/%" if filters.org_unit_id else None,
+        "filter_tag": f"%{_like_escaped(json.dumps(filters.tag))}%" if filters.tag else None,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+def _filter_clauses(names: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    clauses = {
+        "filter_stage": lambda: Customer.lifecycle_stage == bindparam("filter_stage"),
+        "filter_type": lambda: Customer.type == bindparam("filter_type"),
+        "filter_owner": lambda: Customer.owner_id == bindparam("filter_owner"),
+        "filter_org": lambda: Customer.org_path.like(bindparam("filter_org"), escape="\\"),
+        "filter_tag": lambda: cast(Customer.tags, Text).like(bindparam("filter_tag"), escape="\\"),
+    }
+    return [clauses[name]() for name in names]
+
+
 @functools.cache
-def _mobile_tail_statement(scope: DataScope) -> Select[str, str, bytes | None]:
+def _mobile_tail_statement(scope: DataScope, narrowing: tuple[str, ...] = ()) -> Select[str, str, bytes | None]:
     """(customer id, contact id, sealed mobile) of the customers in :term_0's last-four bucket,
     a row per mobile, in rank and customer order; a page at :offset of :limit rows."""
     driver = aliased(SearchTerm)
@@ -248,6 +282,7 @@ def _mobile_tail_statement(scope: DataScope) -> Select[str, str, bytes | None]:
             Contact.mobile_sealed.is_not(None),
             _in_scope(scope),
             Customer.archived.is_(False),
+            *_filter_clauses(narrowing),
         )
         .order_by(driver.rank, driver.customer_id, Contact.id)
         .offset(bindparam("offset", type_=Integer))
@@ -256,10 +291,11 @@ def _mobile_tail_statement(scope: DataScope) -> Select[str, str, bytes | None]:
 
 
 @functools.cache
-def _search_statement(scope: DataScope, term_count: int) -> Select[str, str, str]:
+def _search_statement(scope: DataScope, term_count: int, narrowing: tuple[str, ...] = ()) -> Select[str, str, str]:
     """(id, name, short name) of the customers matching `term_count` terms, best rank first, or
     with none, having a term that starts with :prefix, in term order; a page at :offset of
-    :limit rows, built once per scope and term count.
+    :limit rows, built once per scope, term count and the filters it narrows by (the filters
+    test the customer row the page joins anyway, so they cost only the rows they drop).
 
     One term: the (tenant, term, rank, customer) primary key yields rows already in order, so
     a page costs a short index range even when the term matches half the tenant. Further
@@ -290,7 +326,7 @@ def _search_statement(scope: DataScope, term_count: int) -> Select[str, str, str
             )
         order = (driver.rank, driver.customer_id)
     return (
-        matches.where(_in_scope(scope), Customer.archived.is_(False))
+        matches.where(_in_scope(scope), Customer.archived.is_(False), *_filter_clauses(narrowing))
         .order_by(*order)
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.customers import validation
 from crm_customer.customers.models import customer_to_proto
 from crm_customer.customers.service import customers_in_order
 from crm_customer.search.service import search_customer_ids
@@ -21,6 +22,15 @@ class SearchRpcs(CustomerServicerBase):
     ) -> pb.SearchCustomersResponse:
         size = page_size(request.page_size, default=20)
         identity = current_identity()
+        narrowing = request.filter
+        filters = validation.list_filter(
+            lifecycle_stage=narrowing.lifecycle_stage,
+            type=narrowing.type,
+            owner_id=narrowing.owner_id,
+            org_unit_id=narrowing.org_unit_id,
+            tag=narrowing.tag,
+            prefix="filter.",
+        )
         if self._fast_reads is not None:
             ids, token = await search_customer_ids(
                 self._fast_reads.direct,
@@ -29,6 +39,7 @@ class SearchRpcs(CustomerServicerBase):
                 page_size=size,
                 page_token=request.page_token,
                 personal=self._personal,
+                filters=filters,
             )
             customers = await self._fast_reads.get_many(identity, ids)
             return pb.SearchCustomersResponse(customers=customers, next_page_token=token)
@@ -40,6 +51,7 @@ class SearchRpcs(CustomerServicerBase):
                 page_size=size,
                 page_token=request.page_token,
                 personal=self._personal,
+                filters=filters,
             )
             found = await customers_in_order(session, identity=identity, customer_ids=ids)
             return pb.SearchCustomersResponse(

@@ -99,6 +99,36 @@ CUSTOM_FIELD_TYPE_CHOICE: CustomFieldType.ValueType  # 5
 """One of the definition's options."""
 Global___CustomFieldType: _TypeAlias = CustomFieldType  # noqa: Y015
 
+class _CustomerOrder:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CustomerOrderEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CustomerOrder.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CUSTOMER_ORDER_UNSPECIFIED: _CustomerOrder.ValueType  # 0
+    """Newest created first."""
+    CUSTOMER_ORDER_CREATED_ASC: _CustomerOrder.ValueType  # 1
+    CUSTOMER_ORDER_UPDATED_DESC: _CustomerOrder.ValueType  # 2
+    """Most recently changed first: "recent customers"."""
+    CUSTOMER_ORDER_UPDATED_ASC: _CustomerOrder.ValueType  # 3
+    CUSTOMER_ORDER_NAME_ASC: _CustomerOrder.ValueType  # 4
+    """By the name's pinyin, as Chinese users expect an alphabetical list (阿 … 张)."""
+    CUSTOMER_ORDER_NAME_DESC: _CustomerOrder.ValueType  # 5
+
+class CustomerOrder(_CustomerOrder, metaclass=_CustomerOrderEnumTypeWrapper):
+    """The orders a customer list can be read in; each is keyset-paged on (value, id)."""
+
+CUSTOMER_ORDER_UNSPECIFIED: CustomerOrder.ValueType  # 0
+"""Newest created first."""
+CUSTOMER_ORDER_CREATED_ASC: CustomerOrder.ValueType  # 1
+CUSTOMER_ORDER_UPDATED_DESC: CustomerOrder.ValueType  # 2
+"""Most recently changed first: "recent customers"."""
+CUSTOMER_ORDER_UPDATED_ASC: CustomerOrder.ValueType  # 3
+CUSTOMER_ORDER_NAME_ASC: CustomerOrder.ValueType  # 4
+"""By the name's pinyin, as Chinese users expect an alphabetical list (阿 … 张)."""
+CUSTOMER_ORDER_NAME_DESC: CustomerOrder.ValueType  # 5
+Global___CustomerOrder: _TypeAlias = CustomerOrder  # noqa: Y015
+
 @_typing.final
 class CustomFieldDefinition(_message.Message):
     """One custom field of a tenant's customers, e.g. key "settlement", label "结算方式", a choice
@@ -368,6 +398,7 @@ class ListCustomersRequest(_message.Message):
     ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
     TAG_FIELD_NUMBER: _builtins.int
     INCLUDE_ARCHIVED_FIELD_NUMBER: _builtins.int
+    ORDER_BY_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
     """At most 200; 0 means the default (50)."""
     page_token: _builtins.str
@@ -377,6 +408,8 @@ class ListCustomersRequest(_message.Message):
     org_unit_id: _builtins.str
     tag: _builtins.str
     include_archived: _builtins.bool
+    order_by: Global___CustomerOrder.ValueType
+    """Unspecified: newest first."""
     def __init__(
         self,
         *,
@@ -388,14 +421,48 @@ class ListCustomersRequest(_message.Message):
         org_unit_id: _builtins.str = ...,
         tag: _builtins.str = ...,
         include_archived: _builtins.bool = ...,
+        order_by: Global___CustomerOrder.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_archived", b"include_archived", "lifecycle_stage", b"lifecycle_stage", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "page_size", b"page_size", "page_token", b"page_token", "tag", b"tag", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_archived", b"include_archived", "lifecycle_stage", b"lifecycle_stage", "order_by", b"order_by", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "page_size", b"page_size", "page_token", b"page_token", "tag", b"tag", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListCustomersRequest: _TypeAlias = ListCustomersRequest  # noqa: Y015
+
+@_typing.final
+class CustomerFilter(_message.Message):
+    """Narrows a search to the customers that also match these; empty fields do not narrow."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIFECYCLE_STAGE_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    TAG_FIELD_NUMBER: _builtins.int
+    lifecycle_stage: Global___LifecycleStage.ValueType
+    type: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    tag: _builtins.str
+    def __init__(
+        self,
+        *,
+        lifecycle_stage: Global___LifecycleStage.ValueType = ...,
+        type: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        tag: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lifecycle_stage", b"lifecycle_stage", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tag", b"tag", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerFilter: _TypeAlias = CustomerFilter  # noqa: Y015
 
 @_typing.final
 class ListCustomersResponse(_message.Message):
@@ -427,20 +494,24 @@ class SearchCustomersRequest(_message.Message):
     QUERY_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
     query: _builtins.str
     """Name substring, full pinyin, pinyin initials, mobile number or credit code."""
     page_size: _builtins.int
     page_token: _builtins.str
+    @_builtins.property
+    def filter(self) -> Global___CustomerFilter: ...
     def __init__(
         self,
         *,
         query: _builtins.str = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        filter: Global___CustomerFilter | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "query", b"query"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token", "query", b"query"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
