@@ -255,15 +255,21 @@ def _narrowing(filters: ListFilter) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
 
 
+def _filter_clause(name: str) -> ColumnElement[bool]:
+    value: BindParameter[str] = bindparam(name)
+    if name == "filter_stage":
+        return Customer.lifecycle_stage == value
+    if name == "filter_type":
+        return Customer.type == value
+    if name == "filter_owner":
+        return Customer.owner_id == value
+    if name == "filter_org":
+        return Customer.org_path.like(value, escape="\\")
+    return cast(Customer.tags, Text).like(value, escape="\\")
+
+
 def _filter_clauses(names: tuple[str, ...]) -> list[ColumnElement[bool]]:
-    clauses = {
-        "filter_stage": lambda: Customer.lifecycle_stage == bindparam("filter_stage"),
-        "filter_type": lambda: Customer.type == bindparam("filter_type"),
-        "filter_owner": lambda: Customer.owner_id == bindparam("filter_owner"),
-        "filter_org": lambda: Customer.org_path.like(bindparam("filter_org"), escape="\\"),
-        "filter_tag": lambda: cast(Customer.tags, Text).like(bindparam("filter_tag"), escape="\\"),
-    }
-    return [clauses[name]() for name in names]
+    return [_filter_clause(name) for name in names]
 
 
 @functools.cache
