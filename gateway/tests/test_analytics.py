@@ -53,6 +53,8 @@ async def test_summary_counts_new_customers_by_owner_stage_and_type(client, org,
         }
     )
     assert sum(day["count"] for day in summary["new_per_day"]) == len(customers)
+    names = {(c["org_unit_name"], c["owner_name"]) for c in summary["counts"]}
+    assert names == {("杭州门店", "张三"), ("杭州门店", "李四"), ("广州门店", "王五")}
 
 
 async def test_sales_rep_summary_counts_only_their_own_customers(client, org, api, customers) -> None:  # type: ignore[no-untyped-def]

@@ -199,6 +199,30 @@ async def test_english_speakers_get_english_problem_details(client, org, api) ->
     assert (chinese["title"], chinese["detail"]) == ("请求参数有误", "分页标记无效")
 
 
+async def test_field_errors_of_a_422_are_in_the_readers_language(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    body = {"name": "食" * 201, "tags": ["x" * 21], "nickname": "老王", "contract_start": "2026-02-30"}
+
+    async def messages(language: str) -> dict[str, str]:
+        headers = {**org.sales_a.headers, "Accept-Language": language}
+        problem = api.problem(await client.post(CUSTOMERS, json=body, headers=headers), 422)
+        return {e["field"]: e["message"] for e in problem["errors"]}
+
+    chinese, english = await messages("zh-CN"), await messages("en")
+
+    assert chinese == {
+        "name": "最多200个字符",
+        "tags[0]": "最多20个字符",
+        "nickname": "不允许的字段",
+        "contract_start": "须为日期（YYYY-MM-DD）",
+    }
+    assert english["name"] == "String should have at most 200 characters"
+    assert english["nickname"] == "Extra inputs are not permitted"
+    credit = api.problem(
+        await client.post(CUSTOMERS, json={"name": "食堂", "credit_code": "12345"}, headers=org.sales_a.headers), 422
+    )
+    assert not any(ch.isascii() and ch.isalpha() for ch in credit["errors"][0]["message"]), credit
+
+
 async def test_duplicate_is_explained_in_the_readers_language_even_when_quoting_a_chinese_name(  # type: ignore[no-untyped-def]
     client, org, api
 ) -> None:

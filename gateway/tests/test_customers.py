@@ -149,6 +149,37 @@ async def test_list_pages_through_customers_without_repeats(client, org, api) ->
     assert made <= set(seen)
 
 
+async def test_list_sorts_by_name_in_pinyin_order_and_by_recent_change(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    names = ["镇江润州区食堂", "安庆迎江区食堂", "常州天宁区食堂"]
+    made = {(await api.create_customer(org.sales_c, name=name))["id"]: name for name in names}
+    first = next(i for i, n in made.items() if n == names[0])
+    await client.patch(f"{CUSTOMERS}/{first}", json={"short_name": "润州"}, headers=org.sales_c.headers)
+
+    async def order(sort: str) -> list[str]:
+        page = await client.get(CUSTOMERS, params={"sort": sort, "page_size": "200"}, headers=org.sales_c.headers)
+        assert page.status_code == 200, page.text
+        return [made[c["id"]] for c in page.json()["items"] if c["id"] in made]
+
+    assert await order("name") == ["安庆迎江区食堂", "常州天宁区食堂", "镇江润州区食堂"]
+    assert await order("-name") == ["镇江润州区食堂", "常州天宁区食堂", "安庆迎江区食堂"]
+    assert (await order("-updated_at"))[0] == "镇江润州区食堂"
+    assert await order("created_at") == names
+    api.problem(await client.get(CUSTOMERS, params={"sort": "owner"}, headers=org.sales_c.headers), 422, field="sort")
+
+
+async def test_search_narrowed_by_stage_keeps_only_that_stage(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    signed = await api.create_customer(org.sales_c, name="揭阳榕城区签约食堂", lifecycle_stage="signed")
+    lead = await api.create_customer(org.sales_c, name="揭阳榕城区意向食堂")
+
+    found = await api.customer_ids(org.sales_c, q="揭阳", lifecycle_stage="signed")
+    unnarrowed = await api.customer_ids(org.sales_c, q="揭阳")
+    bad = await client.get(CUSTOMERS, params={"q": "揭阳", "lifecycle_stage": "won"}, headers=org.sales_c.headers)
+
+    assert signed["id"] in found and lead["id"] not in found
+    assert {signed["id"], lead["id"]} <= set(unnarrowed)
+    api.problem(bad, 422, field="lifecycle_stage")
+
+
 async def test_customer_is_found_by_the_pinyin_initials_of_its_name(org, api, rep_a_customer) -> None:  # type: ignore[no-untyped-def]
     found = await api.customer_ids(org.sales_a, q=SEARCHABLE_INITIALS)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 
@@ -103,3 +105,58 @@ async def test_admin_lists_every_user_of_the_tenant(client, org) -> None:  # typ
 
     usernames = {u["username"] for u in response.json()["items"]}
     assert {"admin", "boss", "supervisor1", "sales.a", "sales.b", "service1", "finance1", "sales.c"} <= usernames
+
+
+async def test_admin_changes_a_users_role_and_name_and_the_next_token_carries_the_role(  # type: ignore[no-untyped-def]
+    client, org, api
+) -> None:
+    hired = await api.hire(org.admin.headers, "role.change", "sales")
+    first = await api.login("role.change", api.user_password)
+
+    changed = await client.patch(
+        f"/api/v1/users/{hired['id']}", json={"role": "supervisor", "display_name": "王主管"}, headers=org.admin.headers
+    )
+    again = await api.login("role.change", api.user_password)
+
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["role"], changed.json()["display_name"]) == ("supervisor", "王主管")
+    # The old token still acts as a sales rep (sees only themself); the next one as a supervisor.
+    assert len((await client.get("/api/v1/users", headers=first)).json()["items"]) == 1
+    assert len((await client.get("/api/v1/users", headers=again)).json()["items"]) > 1
+
+
+async def test_changing_users_is_for_admins_and_never_ones_own_role(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    by_boss = await client.patch(f"/api/v1/users/{org.sales_a.id}", json={"role": "boss"}, headers=org.boss.headers)
+    own = await client.patch(f"/api/v1/users/{org.admin.id}", json={"role": "sales"}, headers=org.admin.headers)
+    empty = await client.patch(f"/api/v1/users/{org.sales_a.id}", json={}, headers=org.admin.headers)
+    null = await client.patch(f"/api/v1/users/{org.sales_a.id}", json={"role": None}, headers=org.admin.headers)
+    unknown = await client.patch(f"/api/v1/users/{org.sales_a.id}", json={"role": "owner"}, headers=org.admin.headers)
+
+    api.problem(by_boss, 403, code="permission_denied")
+    api.problem(own, 400, field="role")
+    api.problem(empty, 400, field="body")
+    api.problem(null, 400, field="role")
+    api.problem(unknown, 422, field="role")
+
+
+async def test_renaming_an_org_unit_shows_in_the_tree_and_an_unknown_one_is_404(  # type: ignore[no-untyped-def]
+    client, org, api
+) -> None:
+    unit = await client.post(
+        "/api/v1/org-units", json={"name": "佛山门店", "parent_id": org.sub1}, headers=org.admin.headers
+    )
+    renamed = await client.patch(
+        f"/api/v1/org-units/{unit.json()['id']}", json={"name": "佛山禅城门店"}, headers=org.admin.headers
+    )
+    unknown = await client.patch(
+        f"/api/v1/org-units/{uuid.uuid4()}", json={"name": "别人的总部"}, headers=org.admin.headers
+    )
+    by_supervisor = await client.patch(
+        f"/api/v1/org-units/{unit.json()['id']}", json={"name": "改名"}, headers=org.supervisor.headers
+    )
+    tree = (await client.get("/api/v1/org-units", headers=org.admin.headers)).json()["items"]
+
+    assert renamed.status_code == 200, renamed.text
+    assert {u["name"] for u in tree if u["id"] == unit.json()["id"]} == {"佛山禅城门店"}
+    api.problem(unknown, 404, code="not_found")
+    api.problem(by_supervisor, 403, code="permission_denied")

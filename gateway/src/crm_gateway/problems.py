@@ -49,6 +49,17 @@ TRANSPORT_DETAILS = {
 }
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str = Field(description="In the reader's language (Accept-Language)")
+    type: str = Field(description="Pydantic's error type, e.g. string_too_long")
+
+
+class UserRef(BaseModel):
+    id: str
+    name: str
+
+
 class Problem(BaseModel):
     """An error, as every error leaves the gateway (RFC 9457 problem details)."""
 
@@ -59,7 +70,11 @@ class Problem(BaseModel):
     detail: str
     field: str | None = Field(None, description="The request field at fault, as the client named it")
     trace_id: str | None = None
-    errors: list[dict[str, str]] | None = Field(None, description="Every field error of a 422")
+    errors: list[FieldError] | None = Field(None, description="Every field error of a 422")
+    existing_id: str | None = Field(
+        None, description="On a duplicate (409 already_exists): the existing record, when the caller may see it"
+    )
+    existing_owner: UserRef | None = Field(None, description="On a duplicate: who owns the existing record")
 
 
 # Every status an operation may answer with besides its success, with the problem body.
@@ -84,7 +99,9 @@ def document_problems(schema: dict[str, Any]) -> None:
     """Declare on every operation of an OpenAPI document each error status it may answer, with
     its application/problem+json body (FastAPI declares only the success and a plain-JSON 422)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem_schema.pop("$defs", {}))
+    components["Problem"] = problem_schema
     body = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
@@ -133,6 +150,57 @@ def localize(message: str, english: bool) -> str:
     other = [p for p in parts if not _HAN.search(p)]
     chosen = other if english else chinese
     return " / ".join(chosen) if chosen else message
+
+
+# Pydantic's messages are English; these are their Chinese, by error type, with its context.
+CHINESE_VALIDATION = {
+    "missing": "必填",
+    "string_too_short": "至少{min_length}个字符",
+    "string_too_long": "最多{max_length}个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "须为文本",
+    "literal_error": "须为以下之一：{expected}",
+    "enum": "须为以下之一：{expected}",
+    "too_short": "至少{min_length}项",
+    "too_long": "最多{max_length}项",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false",
+    "greater_than": "须大于{gt}",
+    "greater_than_equal": "不能小于{ge}",
+    "less_than": "须小于{lt}",
+    "less_than_equal": "不能大于{le}",
+    "date_parsing": "须为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "须为日期（YYYY-MM-DD）",
+    "date_type": "须为日期（YYYY-MM-DD）",
+    "datetime_parsing": "须为日期时间（ISO 8601）",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "不是有效的 JSON",
+    "dict_type": "须为对象",
+    "list_type": "须为列表",
+    "model_attributes_type": "须为对象",
+}
+
+
+def validation_message(error: Any, english: bool) -> str:
+    """One field error of a 422 in the reader's language. Our own checks raise "English / 中文"
+    messages (pydantic reports them as value errors); pydantic's own have a Chinese above."""
+    kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in context:
+        return localize(str(context["error"]), english)
+    if english or kind not in CHINESE_VALIDATION:
+        return str(error.get("msg", ""))
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return "不能为空"
+    try:
+        return CHINESE_VALIDATION[kind].format(**{key: str(value) for key, value in context.items()})
+    except (KeyError, IndexError):
+        return str(error.get("msg", ""))
 
 
 def problem(
@@ -184,8 +252,9 @@ UPSTREAM_FIELD_NAMES = {
     "query": "q",
     "from_date": "from",
     "to_date": "to",
+    "order_by": "sort",
 }
-UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.")
+UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.")
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
 UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items"}
 
@@ -275,10 +344,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        english = wants_english(request)
         errors = [
             {
                 "field": _field_name(tuple(e.get("loc", ())), str(e.get("type", ""))),
-                "message": str(e.get("msg", "")),
+                "message": validation_message(e, english),
                 "type": str(e.get("type", "")),
             }
             for e in error.errors()

@@ -1,28 +1,53 @@
-"""/api/v1/analytics: read models from the analytics service."""
+"""/api/v1/analytics: read models from the analytics service, with the names of owners and org
+units from the gateway's directory."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from google.protobuf import json_format
+from pydantic import BaseModel, Field
 
 from crm.analytics.v1 import analytics_pb2 as pb
-from crm_gateway.web import Caller, State
+from crm_gateway.customers.schemas import Stage
+from crm_gateway.directory.service import list_org_units
+from crm_gateway.web import Caller, DbSession, State
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+
+
+class CustomerCountOut(BaseModel):
+    org_unit_id: str
+    org_unit_name: str = Field(description="Empty if the org unit is gone")
+    owner_id: str
+    owner_name: str = Field(description="Empty if the user is gone")
+    lifecycle_stage: Stage
+    type: str
+    count: int
+
+
+class DailyCountOut(BaseModel):
+    date: dt.date = Field(description="A day in Asia/Shanghai")
+    count: int
+
+
+class CustomerSummaryOut(BaseModel):
+    total: int = Field(description="Active (not archived) customers you may see")
+    counts: list[CustomerCountOut] = Field(description="One cell per org unit, owner, stage and type")
+    new_per_day: list[DailyCountOut]
 
 
 @router.get("/customer-summary", summary="Customer counts and new customers per day 客户概况")
 async def customer_summary(
     state: State,
     identity: Caller,
+    session: DbSession,
     org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
     owner_id: Annotated[str | None, Query(max_length=64)] = None,
     from_date: Annotated[dt.date | None, Query(alias="from", description="YYYY-MM-DD, Asia/Shanghai")] = None,
     to_date: Annotated[dt.date | None, Query(alias="to", description="YYYY-MM-DD, Asia/Shanghai")] = None,
-) -> dict[str, Any]:
+) -> CustomerSummaryOut:
     summary = await state.analytics.GetCustomerSummary(
         pb.GetCustomerSummaryRequest(
             org_unit_id=org_unit_id or "",
@@ -32,12 +57,25 @@ async def customer_summary(
         ),
         metadata=state.identity_metadata.for_caller(identity),
     )
-    result = json_format.MessageToDict(
-        summary, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    owners = await state.display_names.lookup(
+        tenant_id=identity.tenant_id, user_ids={c.owner_id for c in summary.counts}
     )
-    result["total"] = int(summary.total)
-    for cell in result["counts"]:
-        cell["count"] = int(cell["count"])
-    for day in result["new_per_day"]:
-        day["count"] = int(day["count"])
-    return result
+    units = {unit.id: unit.name for unit in await list_org_units(session, identity=identity)}
+    return CustomerSummaryOut(
+        total=summary.total,
+        counts=[
+            CustomerCountOut(
+                org_unit_id=cell.org_unit_id,
+                org_unit_name=units.get(cell.org_unit_id, ""),
+                owner_id=cell.owner_id,
+                owner_name=owners.get(cell.owner_id, ""),
+                lifecycle_stage=cell.lifecycle_stage,
+                type=cell.type,
+                count=cell.count,
+            )
+            for cell in summary.counts
+        ],
+        new_per_day=[
+            DailyCountOut(date=dt.date.fromisoformat(day.date), count=day.count) for day in summary.new_per_day
+        ],
+    )

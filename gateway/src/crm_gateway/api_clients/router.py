@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 from fastapi import APIRouter, Request, Response
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from crm_gateway.api_clients import service
 from crm_gateway.api_clients.models import ApiClient
@@ -32,21 +32,50 @@ class ApiClientIn(ApiModel):
     rate_limit: RateLimitIn | None = Field(None, description="Its own token bucket; default: the partners group's")
 
 
-def client_out(client: ApiClient) -> dict[str, Any]:
+class RateLimitOut(BaseModel):
+    burst: int
+    per_minute: float
+
+
+class ApiClientOut(BaseModel):
+    id: str
+    name: str
+    role: Role
+    org_unit_id: str
+    key_hint: str = Field(description="The key's first characters, to tell keys apart")
+    rate_limit: RateLimitOut | None = Field(description="Its own token bucket; null: the partners group's")
+    active: bool
+    created_at: dt.datetime = Field(description="Asia/Shanghai")
+    revoked_at: dt.datetime | None = Field(description="Asia/Shanghai")
+
+
+class NewApiClientOut(ApiClientOut):
+    key: str = Field(description="Shown once: only its digest is kept 密钥仅显示一次")
+
+
+class ApiClientList(BaseModel):
+    items: list[ApiClientOut]
+
+
+def _shanghai(moment: dt.datetime) -> dt.datetime:
+    return as_utc(moment).astimezone(SHANGHAI)
+
+
+def client_out(client: ApiClient) -> ApiClientOut:
     limit = None
-    if client.rate_burst is not None:
-        limit = {"burst": client.rate_burst, "per_minute": client.rate_per_minute}
-    return {
-        "id": client.id,
-        "name": client.name,
-        "role": client.role,
-        "org_unit_id": client.org_unit_id,
-        "key_hint": client.key_hint,
-        "rate_limit": limit,
-        "active": client.active,
-        "created_at": as_utc(client.created_at).astimezone(SHANGHAI).isoformat(),
-        "revoked_at": as_utc(client.revoked_at).astimezone(SHANGHAI).isoformat() if client.revoked_at else None,
-    }
+    if client.rate_burst is not None and client.rate_per_minute is not None:
+        limit = RateLimitOut(burst=client.rate_burst, per_minute=client.rate_per_minute)
+    return ApiClientOut(
+        id=client.id,
+        name=client.name,
+        role=Role(client.role),
+        org_unit_id=client.org_unit_id,
+        key_hint=client.key_hint,
+        rate_limit=limit,
+        active=client.active,
+        created_at=_shanghai(client.created_at),
+        revoked_at=_shanghai(client.revoked_at) if client.revoked_at else None,
+    )
 
 
 @router.post(
@@ -56,7 +85,7 @@ def client_out(client: ApiClient) -> dict[str, Any]:
     description="Answers with the key once (`key`); only its digest is kept. The partner sends it as "
     "`Authorization: Bearer <key>`. 密钥仅在创建时显示一次。",
 )
-async def create_api_client(body: ApiClientIn, request: Request, identity: Caller, state: State) -> dict[str, Any]:
+async def create_api_client(body: ApiClientIn, request: Request, identity: Caller, state: State) -> NewApiClientOut:
     limit = RateLimit(**body.rate_limit.model_dump()) if body.rate_limit else None
     async with state.sessions() as session, session.begin():
         client, key = await service.create_client(
@@ -70,12 +99,12 @@ async def create_api_client(body: ApiClientIn, request: Request, identity: Calle
             address=client_address(request),
         )
         answer = client_out(client)
-    return {**answer, "key": key}
+    return NewApiClientOut(**answer.model_dump(), key=key)
 
 
 @router.get("/api-clients", summary="Partner systems of the tenant (admin) 接口客户端列表")
-async def list_api_clients(identity: Caller, session: DbSession) -> dict[str, Any]:
-    return {"items": [client_out(c) for c in await service.list_clients(session, identity=identity)]}
+async def list_api_clients(identity: Caller, session: DbSession) -> ApiClientList:
+    return ApiClientList(items=[client_out(c) for c in await service.list_clients(session, identity=identity)])
 
 
 @router.delete("/api-clients/{client_id}", status_code=204, summary="Revoke a partner's key (admin) 吊销接口密钥")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import cast
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,13 +28,14 @@ from crm_gateway.auth.service import (
     rotate_refresh_token,
     start_session,
 )
-from crm_gateway.directory.models import User
+from crm_gateway.directory.models import OrgUnitKind, User
 from crm_gateway.directory.service import audit_own, get_user
 from crm_gateway.inputs import ApiModel
 from crm_gateway.login_protection.service import check_login_allowed, forget_account_failures, record_login_failure
 from crm_gateway.two_factor.service import is_enrolled, must_enrol, passes_second_factor
 from crm_gateway.web import AnonymousClient, Caller, GatewayState, State
 from crmkit.errors import Unauthenticated
+from crmkit.identity import Role
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 NOT_STORED = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -300,18 +301,35 @@ async def logout(
     return response
 
 
+class OrgUnitRef(BaseModel):
+    id: str
+    name: str
+    kind: OrgUnitKind
+
+
+class MeOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    tenant_id: str
+    org_unit: OrgUnitRef
+    permissions: list[str] = Field(description="e.g. pii: sees contacts' phones in full")
+    mfa_enabled: bool
+
+
 @router.get("/me", summary="The logged-in user 当前用户")
-async def me(identity: Caller, state: State) -> dict[str, Any]:
+async def me(identity: Caller, state: State) -> MeOut:
     async with state.sessions() as session:
         user, unit = await get_user(session, identity=identity, user_id=identity.principal_id)
         mfa_enabled = await is_enrolled(session, user.id)
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "tenant_id": user.tenant_id,
-        "org_unit": {"id": unit.id, "name": unit.name, "kind": unit.kind},
-        "permissions": sorted(identity.permissions),
-        "mfa_enabled": mfa_enabled,
-    }
+    return MeOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        tenant_id=user.tenant_id,
+        org_unit=OrgUnitRef(id=unit.id, name=unit.name, kind=cast(OrgUnitKind, unit.kind)),
+        permissions=sorted(identity.permissions),
+        mfa_enabled=mfa_enabled,
+    )

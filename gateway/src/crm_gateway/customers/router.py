@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -14,9 +14,15 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm_gateway.api_clients.service import is_partner
 from crm_gateway.customers.schemas import (
     ContactIn,
+    ContactList,
+    ContactOut,
     ContactPatch,
     CustomerIn,
+    CustomerOut,
+    CustomerPage,
     CustomerPatch,
+    CustomerTypeList,
+    CustomFieldList,
     CustomFieldsIn,
     Stage,
     contact_out,
@@ -44,29 +50,55 @@ def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str],
     return metadata
 
 
-async def _render(state: GatewayState, identity: Identity, customers: list[pb.Customer]) -> list[dict[str, Any]]:
+async def _render(state: GatewayState, identity: Identity, customers: list[pb.Customer]) -> list[CustomerOut]:
     names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers})
     return [apply_customer_view(identity, customer_out(c, names)) for c in customers]
 
 
-@router.get("/customers", summary="List or search customers 客户列表/搜索")
+# REST sort keys (a leading "-" for descending) and the customer service's list orders.
+SORTS = {
+    "-created_at": pb.CUSTOMER_ORDER_UNSPECIFIED,
+    "created_at": pb.CUSTOMER_ORDER_CREATED_ASC,
+    "-updated_at": pb.CUSTOMER_ORDER_UPDATED_DESC,
+    "updated_at": pb.CUSTOMER_ORDER_UPDATED_ASC,
+    "name": pb.CUSTOMER_ORDER_NAME_ASC,
+    "-name": pb.CUSTOMER_ORDER_NAME_DESC,
+}
+Sort = Literal["-created_at", "created_at", "-updated_at", "updated_at", "name", "-name"]
+
+
+@router.get(
+    "/customers",
+    summary="List or search customers 客户列表/搜索",
+    description="Without `q`: the customers you may see, in `sort` order (`name` sorts by pinyin), keyset-paged. "
+    "With `q`: a search ranked best match first (`sort` does not apply), narrowed by the same filters.",
+)
 async def list_customers(
     state: State,
     identity: Caller,
     q: Annotated[str | None, Query(max_length=64, description="名称、拼音、拼音首字母、手机号或信用代码")] = None,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str, Query(max_length=500)] = "",
+    sort: Sort = "-created_at",
     lifecycle_stage: Stage | None = None,
     type: Annotated[str | None, Query(max_length=30)] = None,
     owner_id: Annotated[str | None, Query(max_length=36)] = None,
     org_unit_id: Annotated[str | None, Query(max_length=36)] = None,
     tag: Annotated[str | None, Query(max_length=20)] = None,
     include_archived: bool = False,
-) -> dict[str, Any]:
+) -> CustomerPage:
     metadata = _metadata(state, identity)
+    narrowing = pb.CustomerFilter(
+        lifecycle_stage=stage_value(lifecycle_stage) if lifecycle_stage else pb.LIFECYCLE_STAGE_UNSPECIFIED,
+        type=type or "",
+        owner_id=owner_id or "",
+        org_unit_id=org_unit_id or "",
+        tag=tag or "",
+    )
     if q is not None and q.strip():
         found = await state.customers.SearchCustomers(
-            pb.SearchCustomersRequest(query=q, page_size=page_size, page_token=page_token), metadata=metadata
+            pb.SearchCustomersRequest(query=q, page_size=page_size, page_token=page_token, filter=narrowing),
+            metadata=metadata,
         )
         customers, token = list(found.customers), found.next_page_token
     else:
@@ -74,21 +106,22 @@ async def list_customers(
             pb.ListCustomersRequest(
                 page_size=page_size,
                 page_token=page_token,
-                lifecycle_stage=stage_value(lifecycle_stage) if lifecycle_stage else pb.LIFECYCLE_STAGE_UNSPECIFIED,
-                type=type or "",
-                owner_id=owner_id or "",
-                org_unit_id=org_unit_id or "",
-                tag=tag or "",
+                lifecycle_stage=narrowing.lifecycle_stage,
+                type=narrowing.type,
+                owner_id=narrowing.owner_id,
+                org_unit_id=narrowing.org_unit_id,
+                tag=narrowing.tag,
                 include_archived=include_archived,
+                order_by=SORTS[sort],
             ),
             metadata=metadata,
         )
         customers, token = list(listed.customers), listed.next_page_token
-    return {"items": await _render(state, identity, customers), "next_page_token": token or None}
+    return CustomerPage(items=await _render(state, identity, customers), next_page_token=token or None)
 
 
 @router.post("/customers", status_code=201, summary="Create a customer 新建客户")
-async def create_customer(body: CustomerIn, state: State, identity: Caller, session: DbSession) -> dict[str, Any]:
+async def create_customer(body: CustomerIn, state: State, identity: Caller, session: DbSession) -> CustomerOut:
     customer = pb.Customer()
     values = body.model_dump(exclude={"contacts", "request_id", "owner_id"})
     fields_to_proto(values, customer)
@@ -112,7 +145,7 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
 
 
 @router.get("/customers/{customer_id}", summary="Get a customer 客户详情")
-async def get_customer(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
+async def get_customer(customer_id: str, state: State, identity: Caller) -> CustomerOut:
     found = await state.customers.GetCustomer(
         pb.GetCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
@@ -122,7 +155,7 @@ async def get_customer(customer_id: str, state: State, identity: Caller) -> dict
 @router.patch("/customers/{customer_id}", summary="Change a customer 修改客户")
 async def update_customer(
     customer_id: str, body: CustomerPatch, state: State, identity: Caller, session: DbSession
-) -> dict[str, Any]:
+) -> CustomerOut:
     present = body.model_dump(exclude_unset=True, exclude={"expected_version"})
     if not present:
         raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
@@ -149,7 +182,7 @@ async def update_customer(
 
 
 @router.delete("/customers/{customer_id}", summary="Archive a customer 归档客户")
-async def archive_customer(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
+async def archive_customer(customer_id: str, state: State, identity: Caller) -> CustomerOut:
     archived = await state.customers.ArchiveCustomer(
         pb.ArchiveCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
@@ -157,15 +190,15 @@ async def archive_customer(customer_id: str, state: State, identity: Caller) -> 
 
 
 @router.get("/customers/{customer_id}/contacts", summary="Contacts of a customer 联系人")
-async def list_contacts(customer_id: str, state: State, identity: Caller) -> dict[str, Any]:
+async def list_contacts(customer_id: str, state: State, identity: Caller) -> ContactList:
     found = await state.customers.ListContacts(
         pb.ListContactsRequest(customer_id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
-    return {"items": [apply_contact_view(identity, contact_out(c)) for c in found.contacts]}
+    return ContactList(items=[apply_contact_view(identity, contact_out(c)) for c in found.contacts])
 
 
 @router.post("/customers/{customer_id}/contacts", status_code=201, summary="Add a contact 新增联系人")
-async def create_contact(customer_id: str, body: ContactIn, state: State, identity: Caller) -> dict[str, Any]:
+async def create_contact(customer_id: str, body: ContactIn, state: State, identity: Caller) -> ContactOut:
     created = await state.customers.CreateContact(
         pb.CreateContactRequest(customer_id=path_id(customer_id, "customer_id"), contact=contact_to_proto(body)),
         metadata=_metadata(state, identity),
@@ -176,7 +209,7 @@ async def create_contact(customer_id: str, body: ContactIn, state: State, identi
 @router.patch("/customers/{customer_id}/contacts/{contact_id}", summary="Change a contact 修改联系人")
 async def update_contact(
     customer_id: str, contact_id: str, body: ContactPatch, state: State, identity: Caller
-) -> dict[str, Any]:
+) -> ContactOut:
     present = body.model_dump(exclude_unset=True)
     if not present:
         raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
@@ -202,9 +235,9 @@ async def delete_contact(customer_id: str, contact_id: str, state: State, identi
 
 
 @router.get("/customer-types", summary="Customer types of the tenant 客户类型")
-async def customer_types(state: State, identity: Caller) -> dict[str, Any]:
+async def customer_types(state: State, identity: Caller) -> CustomerTypeList:
     found = await state.customers.ListCustomerTypes(pb.ListCustomerTypesRequest(), metadata=_metadata(state, identity))
-    return {"items": list(found.types)}
+    return CustomerTypeList(items=list(found.types))
 
 
 class CustomerTypesIn(ApiModel):
@@ -212,19 +245,19 @@ class CustomerTypesIn(ApiModel):
 
 
 @router.put("/customer-types", summary="Replace the tenant's customer types (admin, boss) 设置客户类型")
-async def set_customer_types(body: CustomerTypesIn, state: State, identity: Caller) -> dict[str, Any]:
+async def set_customer_types(body: CustomerTypesIn, state: State, identity: Caller) -> CustomerTypeList:
     saved = await state.customers.SetCustomerTypes(
         pb.SetCustomerTypesRequest(types=body.items), metadata=_metadata(state, identity)
     )
-    return {"items": list(saved.types)}
+    return CustomerTypeList(items=list(saved.types))
 
 
 @router.get("/custom-fields", summary="Custom fields of the tenant's customers 自定义字段")
-async def custom_fields(state: State, identity: Caller) -> dict[str, Any]:
+async def custom_fields(state: State, identity: Caller) -> CustomFieldList:
     found = await state.customers.ListCustomFieldDefinitions(
         pb.ListCustomFieldDefinitionsRequest(), metadata=_metadata(state, identity)
     )
-    return {"items": [custom_field_out(d) for d in found.definitions]}
+    return CustomFieldList(items=[custom_field_out(d) for d in found.definitions])
 
 
 @router.put(
@@ -233,9 +266,9 @@ async def custom_fields(state: State, identity: Caller) -> dict[str, Any]:
     description="Once any are defined, customers' `custom_fields` must use these keys and kinds of value "
     "when a customer is created or its custom fields are changed; an empty list makes them free-form again.",
 )
-async def set_custom_fields(body: CustomFieldsIn, state: State, identity: Caller) -> dict[str, Any]:
+async def set_custom_fields(body: CustomFieldsIn, state: State, identity: Caller) -> CustomFieldList:
     saved = await state.customers.SetCustomFieldDefinitions(
         pb.SetCustomFieldDefinitionsRequest(definitions=[custom_field_to_proto(f) for f in body.items]),
         metadata=_metadata(state, identity),
     )
-    return {"items": [custom_field_out(d) for d in saved.definitions]}
+    return CustomFieldList(items=[custom_field_out(d) for d in saved.definitions])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_gateway.inputs import ApiModel, json_safe, whole_numbers
@@ -139,14 +140,14 @@ def custom_field_to_proto(field: CustomFieldIn) -> pb.CustomFieldDefinition:
     )
 
 
-def custom_field_out(definition: pb.CustomFieldDefinition) -> dict[str, Any]:
-    return {
-        "key": definition.key,
-        "label": definition.label,
-        "type": pb.CustomFieldType.Name(definition.type).removeprefix("CUSTOM_FIELD_TYPE_").lower(),
-        "options": list(definition.options),
-        "required": definition.required,
-    }
+def custom_field_out(definition: pb.CustomFieldDefinition) -> CustomFieldOut:
+    return CustomFieldOut(
+        key=definition.key,
+        label=definition.label,
+        type=cast(CustomFieldType, pb.CustomFieldType.Name(definition.type).removeprefix("CUSTOM_FIELD_TYPE_").lower()),
+        options=list(definition.options),
+        required=definition.required,
+    )
 
 
 def contact_to_proto(contact: ContactIn | ContactPatch) -> pb.Contact:
@@ -189,47 +190,123 @@ def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
         customer.lifecycle_stage = stage_value(values["lifecycle_stage"])
 
 
-def _shanghai(stamp: Any) -> str:
-    return str(stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI).isoformat())
+def _shanghai(stamp: Timestamp) -> dt.datetime:
+    return stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI)
 
 
-def contact_out(contact: pb.Contact) -> dict[str, Any]:
-    return {
-        "id": contact.id,
-        "customer_id": contact.customer_id,
-        "name": contact.name,
-        "mobile": contact.mobile,
-        "wechat_id": contact.wechat_id,
-        "email": contact.email,
-        "decision_role": pb.DecisionRole.Name(contact.decision_role).removeprefix("DECISION_ROLE_").lower()
+class CustomFieldOut(BaseModel):
+    key: str
+    label: str
+    type: CustomFieldType
+    options: list[str]
+    required: bool
+
+
+class CustomFieldList(BaseModel):
+    items: list[CustomFieldOut]
+
+
+class CustomerTypeList(BaseModel):
+    items: list[str]
+
+
+class AddressOut(BaseModel):
+    label: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+class ContactOut(BaseModel):
+    id: str
+    customer_id: str
+    name: str
+    mobile: str = Field(description="Masked (138****8000) for roles without the personal-information permission")
+    wechat_id: str | None = Field(description="null for roles that may not see it (service, finance)")
+    email: str = Field(description="Masked (z***@example.com) like mobile")
+    decision_role: DecisionRole | None
+    title: str
+    primary: bool
+    created_at: dt.datetime = Field(description="Asia/Shanghai")
+    updated_at: dt.datetime = Field(description="Asia/Shanghai")
+
+
+class ContactList(BaseModel):
+    items: list[ContactOut]
+
+
+class CustomerOut(BaseModel):
+    id: str
+    name: str
+    short_name: str
+    type: str
+    credit_code: str | None
+    addresses: list[AddressOut]
+    contacts: list[ContactOut]
+    contract_start: dt.date | None
+    contract_end: dt.date | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    lifecycle_stage: Stage
+    owner_id: str
+    owner_name: str = Field(description="The owner's display name; empty if the user is gone")
+    org_unit_id: str
+    archived: bool
+    version: int = Field(description="Send as expected_version to refuse a change made meanwhile")
+    created_at: dt.datetime = Field(description="Asia/Shanghai")
+    updated_at: dt.datetime = Field(description="Asia/Shanghai")
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    next_page_token: str | None = Field(description="Pass as page_token for the next page; null on the last")
+
+
+def contact_out(contact: pb.Contact) -> ContactOut:
+    return ContactOut(
+        id=contact.id,
+        customer_id=contact.customer_id,
+        name=contact.name,
+        mobile=contact.mobile,
+        wechat_id=contact.wechat_id,
+        email=contact.email,
+        decision_role=cast(
+            DecisionRole, pb.DecisionRole.Name(contact.decision_role).removeprefix("DECISION_ROLE_").lower()
+        )
         if contact.decision_role
         else None,
-        "title": contact.title,
-        "primary": contact.primary,
-        "created_at": _shanghai(contact.create_time),
-        "updated_at": _shanghai(contact.update_time),
-    }
+        title=contact.title,
+        primary=contact.primary,
+        created_at=_shanghai(contact.create_time),
+        updated_at=_shanghai(contact.update_time),
+    )
 
 
-def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "short_name": customer.short_name,
-        "type": customer.type,
-        "credit_code": customer.credit_code or None,
-        "addresses": [json_format.MessageToDict(a, preserving_proto_field_name=True) for a in customer.addresses],
-        "contacts": [contact_out(c) for c in customer.contacts],
-        "contract_start": customer.contract_start or None,
-        "contract_end": customer.contract_end or None,
-        "tags": list(customer.tags),
-        "custom_fields": whole_numbers(json_format.MessageToDict(customer.custom_fields)),
-        "lifecycle_stage": pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower(),
-        "owner_id": customer.owner_id,
-        "owner_name": owner_names.get(customer.owner_id, ""),
-        "org_unit_id": customer.org_unit_id,
-        "archived": customer.archived,
-        "version": customer.version,
-        "created_at": _shanghai(customer.create_time),
-        "updated_at": _shanghai(customer.update_time),
-    }
+def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        name=customer.name,
+        short_name=customer.short_name,
+        type=customer.type,
+        credit_code=customer.credit_code or None,
+        addresses=[
+            AddressOut(label=a.label, province=a.province, city=a.city, district=a.district, detail=a.detail)
+            for a in customer.addresses
+        ],
+        contacts=[contact_out(c) for c in customer.contacts],
+        contract_start=dt.date.fromisoformat(customer.contract_start) if customer.contract_start else None,
+        contract_end=dt.date.fromisoformat(customer.contract_end) if customer.contract_end else None,
+        tags=list(customer.tags),
+        custom_fields=whole_numbers(json_format.MessageToDict(customer.custom_fields)),
+        lifecycle_stage=cast(
+            Stage, pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower()
+        ),
+        owner_id=customer.owner_id,
+        owner_name=owner_names.get(customer.owner_id, ""),
+        org_unit_id=customer.org_unit_id,
+        archived=customer.archived,
+        version=customer.version,
+        created_at=_shanghai(customer.create_time),
+        updated_at=_shanghai(customer.update_time),
+    )

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from crm_gateway.customers.schemas import ContactOut, CustomerOut
 from crmkit.cn import mask_mobile
 from crmkit.identity import Identity, Role
 
@@ -57,19 +58,17 @@ def _mask(field: str, value: str) -> str:
     return "***"
 
 
-def apply_contact_view(identity: Identity, contact: dict[str, Any]) -> dict[str, Any]:
-    shown = dict(contact)
+def apply_contact_view(identity: Identity, contact: ContactOut) -> ContactOut:
+    shown: dict[str, Any] = {}
     for field in PII_FIELDS:
         key = field.split(".", 1)[1]
         rule = visibility(identity, field)
         if rule is Visibility.HIDDEN:
-            shown.pop(key, None)
+            shown[key] = None
         elif rule is Visibility.MASKED:
-            shown[key] = _mask(field, str(shown.get(key) or ""))
-    return shown
+            shown[key] = _mask(field, str(getattr(contact, key) or ""))
+    return contact.model_copy(update=shown) if shown else contact
 
 
-def apply_customer_view(identity: Identity, customer: dict[str, Any]) -> dict[str, Any]:
-    shown = dict(customer)
-    shown["contacts"] = [apply_contact_view(identity, c) for c in customer.get("contacts", [])]
-    return shown
+def apply_customer_view(identity: Identity, customer: CustomerOut) -> CustomerOut:
+    return customer.model_copy(update={"contacts": [apply_contact_view(identity, c) for c in customer.contacts]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm_gateway.database import Base
 
 BYTEWISE_400 = String(400, collation="C").with_variant(String(400), "sqlite")
+
+
+# Headquarters → subsidiaries → shops.
+OrgUnitKind = Literal["hq", "subsidiary", "shop"]
 
 
 class Tenant(Base):

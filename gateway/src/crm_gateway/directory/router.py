@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from fastapi import APIRouter
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from crm_gateway.directory import service
-from crm_gateway.directory.models import OrgUnit, User
+from crm_gateway.directory.models import OrgUnit, OrgUnitKind, User
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, State
+from crmkit.errors import InvalidArgument
 from crmkit.identity import Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -31,29 +32,70 @@ class UserIn(ApiModel):
     org_unit_id: str = Field(min_length=1, max_length=64)
 
 
-def unit_out(unit: OrgUnit) -> dict[str, Any]:
-    return {"id": unit.id, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id, "path": unit.path}
+class OrgUnitPatch(ApiModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=100)
 
 
-def user_out(user: User, unit: OrgUnit) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "org_unit_id": unit.id,
-        "org_unit_name": unit.name,
-        "active": user.active,
-    }
+class UserPatch(ApiModel):
+    """Only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    display_name: str | None = Field(None, min_length=1, max_length=50)
+    role: Role | None = Field(None, description="Holds from the user's next token; not your own")
+
+
+class OrgUnitOut(BaseModel):
+    id: str
+    name: str
+    kind: OrgUnitKind
+    parent_id: str | None
+    path: str = Field(description="Ids from the root, each followed by /")
+
+
+class OrgUnitList(BaseModel):
+    items: list[OrgUnitOut]
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    org_unit_id: str
+    org_unit_name: str
+    active: bool
+
+
+class UserList(BaseModel):
+    items: list[UserOut]
+
+
+def unit_out(unit: OrgUnit) -> OrgUnitOut:
+    return OrgUnitOut(
+        id=unit.id, name=unit.name, kind=cast(OrgUnitKind, unit.kind), parent_id=unit.parent_id, path=unit.path
+    )
+
+
+def user_out(user: User, unit: OrgUnit) -> UserOut:
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        org_unit_id=unit.id,
+        org_unit_name=unit.name,
+        active=user.active,
+    )
 
 
 @router.get("/org-units", summary="Org tree of the tenant 组织架构")
-async def list_org_units(identity: Caller, session: DbSession) -> dict[str, Any]:
-    return {"items": [unit_out(u) for u in await service.list_org_units(session, identity=identity)]}
+async def list_org_units(identity: Caller, session: DbSession) -> OrgUnitList:
+    return OrgUnitList(items=[unit_out(u) for u in await service.list_org_units(session, identity=identity)])
 
 
 @router.post("/org-units", status_code=201, summary="Add an org unit 新建组织")
-async def create_org_unit(body: OrgUnitIn, identity: Caller, state: State) -> dict[str, Any]:
+async def create_org_unit(body: OrgUnitIn, identity: Caller, state: State) -> OrgUnitOut:
     async with state.sessions() as session, session.begin():
         unit = await service.create_org_unit(
             session, identity=identity, name=body.name, parent_id=body.parent_id, now=state.now()
@@ -61,19 +103,32 @@ async def create_org_unit(body: OrgUnitIn, identity: Caller, state: State) -> di
         return unit_out(unit)
 
 
+@router.patch("/org-units/{org_unit_id}", summary="Rename an org unit (admin) 修改组织名称")
+async def rename_org_unit(org_unit_id: str, body: OrgUnitPatch, identity: Caller, state: State) -> OrgUnitOut:
+    async with state.sessions() as session, session.begin():
+        unit = await service.rename_org_unit(
+            session,
+            identity=identity,
+            org_unit_id=path_id(org_unit_id, "org_unit_id"),
+            name=body.name,
+            now=state.now(),
+        )
+        return unit_out(unit)
+
+
 @router.get("/users", summary="Users you may see 用户列表")
-async def list_users(identity: Caller, session: DbSession) -> dict[str, Any]:
-    return {"items": [user_out(u, o) for u, o in await service.list_users(session, identity=identity)]}
+async def list_users(identity: Caller, session: DbSession) -> UserList:
+    return UserList(items=[user_out(u, o) for u, o in await service.list_users(session, identity=identity)])
 
 
 @router.get("/users/{user_id}", summary="One user 用户详情")
-async def get_user(user_id: str, identity: Caller, session: DbSession) -> dict[str, Any]:
+async def get_user(user_id: str, identity: Caller, session: DbSession) -> UserOut:
     user, unit = await service.get_user(session, identity=identity, user_id=path_id(user_id, "user_id"))
     return user_out(user, unit)
 
 
 @router.post("/users", status_code=201, summary="Create a user (admin) 新建用户")
-async def create_user(body: UserIn, identity: Caller, state: State) -> dict[str, Any]:
+async def create_user(body: UserIn, identity: Caller, state: State) -> UserOut:
     async with state.sessions() as session, session.begin():
         user, unit = await service.create_user(
             session,
@@ -86,4 +141,25 @@ async def create_user(body: UserIn, identity: Caller, state: State) -> dict[str,
             org_unit_id=body.org_unit_id,
             now=state.now(),
         )
+        return user_out(user, unit)
+
+
+@router.patch("/users/{user_id}", summary="Change a user's name or role (admin) 修改用户")
+async def update_user(user_id: str, body: UserPatch, identity: Caller, state: State) -> UserOut:
+    present = body.model_dump(exclude_unset=True)
+    if not present:
+        raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
+    for required in present:
+        if present[required] is None:
+            raise InvalidArgument(required, "cannot be null / 不能为空")
+    async with state.sessions() as session, session.begin():
+        user, unit = await service.update_user(
+            session,
+            identity=identity,
+            user_id=path_id(user_id, "user_id"),
+            display_name=body.display_name,
+            role=body.role,
+            now=state.now(),
+        )
+        state.display_names.forget(tenant_id=identity.tenant_id, user_id=user.id)
         return user_out(user, unit)

@@ -165,6 +165,19 @@ async def create_org_unit(
     return unit
 
 
+async def rename_org_unit(
+    session: AsyncSession, *, identity: Identity, org_unit_id: str, name: str, now: dt.datetime
+) -> OrgUnit:
+    identity.require_role(Role.ADMIN)
+    unit = await session.get(OrgUnit, org_unit_id, with_for_update=True)
+    if unit is None or unit.tenant_id != identity.tenant_id:
+        raise NotFound("org unit", org_unit_id)
+    if unit.name != name:
+        audit(session, identity, "org_unit.rename", unit.id, f"{unit.name} -> {name}", now)
+        unit.name = name
+    return unit
+
+
 def _user_scope(identity: Identity) -> list[ColumnElement[bool]]:
     # A user "owns" their own record: sales reps see themselves, supervisors their subtree.
     return [scope_clause(identity, tenant=User.tenant_id, org_path=OrgUnit.path, owner=User.id)]
@@ -225,6 +238,31 @@ async def create_user(
     return user, unit
 
 
+async def update_user(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    user_id: str,
+    display_name: str | None,
+    role: Role | None,
+    now: dt.datetime,
+) -> tuple[User, OrgUnit]:
+    """Change a user's display name or role (admin). The new role holds from the user's next
+    token (at most the access token's lifetime); an admin cannot change their own role, so a
+    tenant is never left without one by a slip."""
+    identity.require_role(Role.ADMIN)
+    user, unit = await get_user(session, identity=identity, user_id=user_id)
+    if role is not None and role.value != user.role:
+        if user.id == identity.principal_id:
+            raise InvalidArgument("role", "you cannot change your own role / 不能修改自己的角色")
+        audit(session, identity, "user.role", user.id, f"{user.role} -> {role.value}", now)
+        user.role = role.value
+    if display_name is not None and display_name != user.display_name:
+        audit(session, identity, "user.rename", user.id, f"{user.display_name} -> {display_name}", now)
+        user.display_name = display_name
+    return user, unit
+
+
 async def user_in_tenant(
     session: AsyncSession, *, identity: Identity, user_id: str, field: str, roles: Collection[Role] = ()
 ) -> tuple[User, OrgUnit]:
@@ -260,6 +298,10 @@ class DisplayNames:
         self._sessions = sessions
         self._ttl = ttl_seconds
         self._names: dict[tuple[str, str], tuple[float, str]] = {}
+
+    def forget(self, *, tenant_id: str, user_id: str) -> None:
+        """A user renamed here shows the new name at once on this replica (others within the TTL)."""
+        self._names.pop((tenant_id, user_id), None)
 
     async def lookup(self, *, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
         """Names by user id; a database session is opened only when some name is not cached."""

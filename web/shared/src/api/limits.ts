@@ -159,6 +159,12 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "OrgUnitPatch": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 100
+    }
+  },
   "RateLimitIn": {},
   "RefreshIn": {
     "refresh_token": {
@@ -195,6 +201,12 @@ export const LIMITS = {
       "minLength": 3,
       "maxLength": 64,
       "pattern": "^[a-z][a-z0-9._-]{2,63}$"
+    }
+  },
+  "UserPatch": {
+    "display_name": {
+      "minLength": 1,
+      "maxLength": 50
     }
   }
 } as const

@@ -236,7 +236,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List or search customers 客户列表/搜索 */
+        /**
+         * List or search customers 客户列表/搜索
+         * @description Without `q`: the customers you may see, in `sort` order (`name` sorts by pinyin), keyset-paged. With `q`: a search ranked best match first (`sort` does not apply), narrowed by the same filters.
+         */
         get: operations["list_customers_api_v1_customers_get"];
         put?: never;
         /** Create a customer 新建客户 */
@@ -320,6 +323,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/org-units/{org_unit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Rename an org unit (admin) 修改组织名称 */
+        patch: operations["rename_org_unit_api_v1_org_units__org_unit_id__patch"];
+        trace?: never;
+    };
     "/api/v1/security-policy": {
         parameters: {
             query?: never;
@@ -373,7 +393,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a user's name or role (admin) 修改用户 */
+        patch: operations["update_user_api_v1_users__user_id__patch"];
         trace?: never;
     };
     "/api/v1/users/{user_id}/mfa/reset": {
@@ -445,6 +466,19 @@ export interface components {
              */
             province?: string;
         };
+        /** AddressOut */
+        AddressOut: {
+            /** City */
+            city: string;
+            /** Detail */
+            detail: string;
+            /** District */
+            district: string;
+            /** Label */
+            label: string;
+            /** Province */
+            province: string;
+        };
         /** ApiClientIn */
         ApiClientIn: {
             /**
@@ -460,6 +494,41 @@ export interface components {
             /** @description Its own token bucket; default: the partners group's */
             rate_limit?: components["schemas"]["RateLimitIn"] | null;
             /** @description The client acts as a user of this role: same data scope and field views */
+            role: components["schemas"]["Role"];
+        };
+        /** ApiClientList */
+        ApiClientList: {
+            /** Items */
+            items: components["schemas"]["ApiClientOut"][];
+        };
+        /** ApiClientOut */
+        ApiClientOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Key Hint
+             * @description The key's first characters, to tell keys apart
+             */
+            key_hint: string;
+            /** Name */
+            name: string;
+            /** Org Unit Id */
+            org_unit_id: string;
+            /** @description Its own token bucket; null: the partners group's */
+            rate_limit: components["schemas"]["RateLimitOut"] | null;
+            /**
+             * Revoked At
+             * @description Asia/Shanghai
+             */
+            revoked_at: string | null;
             role: components["schemas"]["Role"];
         };
         /** ContactIn */
@@ -485,6 +554,53 @@ export interface components {
             /** Wechat Id */
             wechat_id?: string | null;
         };
+        /** ContactList */
+        ContactList: {
+            /** Items */
+            items: components["schemas"]["ContactOut"][];
+        };
+        /** ContactOut */
+        ContactOut: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Decision Role */
+            decision_role: ("decision_maker" | "purchaser" | "user" | "payer") | null;
+            /**
+             * Email
+             * @description Masked (z***@example.com) like mobile
+             */
+            email: string;
+            /** Id */
+            id: string;
+            /**
+             * Mobile
+             * @description Masked (138****8000) for roles without the personal-information permission
+             */
+            mobile: string;
+            /** Name */
+            name: string;
+            /** Primary */
+            primary: boolean;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            updated_at: string;
+            /**
+             * Wechat Id
+             * @description null for roles that may not see it (service, finance)
+             */
+            wechat_id: string | null;
+        };
         /** ContactPatch */
         ContactPatch: {
             /** Decision Role */
@@ -501,6 +617,32 @@ export interface components {
             title?: string | null;
             /** Wechat Id */
             wechat_id?: string | null;
+        };
+        /** CustomerCountOut */
+        CustomerCountOut: {
+            /** Count */
+            count: number;
+            /**
+             * Lifecycle Stage
+             * @enum {string}
+             */
+            lifecycle_stage: "lead" | "prospect" | "signed" | "dormant" | "lost";
+            /** Org Unit Id */
+            org_unit_id: string;
+            /**
+             * Org Unit Name
+             * @description Empty if the org unit is gone
+             */
+            org_unit_name: string;
+            /** Owner Id */
+            owner_id: string;
+            /**
+             * Owner Name
+             * @description Empty if the user is gone
+             */
+            owner_name: string;
+            /** Type */
+            type: string;
         };
         /** CustomerIn */
         CustomerIn: {
@@ -549,6 +691,76 @@ export interface components {
              */
             type?: string;
         };
+        /** CustomerOut */
+        CustomerOut: {
+            /** Addresses */
+            addresses: components["schemas"]["AddressOut"][];
+            /** Archived */
+            archived: boolean;
+            /** Contacts */
+            contacts: components["schemas"]["ContactOut"][];
+            /** Contract End */
+            contract_end: string | null;
+            /** Contract Start */
+            contract_start: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Credit Code */
+            credit_code: string | null;
+            /** Custom Fields */
+            custom_fields: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /**
+             * Lifecycle Stage
+             * @enum {string}
+             */
+            lifecycle_stage: "lead" | "prospect" | "signed" | "dormant" | "lost";
+            /** Name */
+            name: string;
+            /** Org Unit Id */
+            org_unit_id: string;
+            /** Owner Id */
+            owner_id: string;
+            /**
+             * Owner Name
+             * @description The owner's display name; empty if the user is gone
+             */
+            owner_name: string;
+            /** Short Name */
+            short_name: string;
+            /** Tags */
+            tags: string[];
+            /** Type */
+            type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description Send as expected_version to refuse a change made meanwhile
+             */
+            version: number;
+        };
+        /** CustomerPage */
+        CustomerPage: {
+            /** Items */
+            items: components["schemas"]["CustomerOut"][];
+            /**
+             * Next Page Token
+             * @description Pass as page_token for the next page; null on the last
+             */
+            next_page_token: string | null;
+        };
         /**
          * CustomerPatch
          * @description Only the fields present change (JSON merge semantics).
@@ -584,6 +796,26 @@ export interface components {
             /** Type */
             type?: string | null;
         };
+        /** CustomerSummaryOut */
+        CustomerSummaryOut: {
+            /**
+             * Counts
+             * @description One cell per org unit, owner, stage and type
+             */
+            counts: components["schemas"]["CustomerCountOut"][];
+            /** New Per Day */
+            new_per_day: components["schemas"]["DailyCountOut"][];
+            /**
+             * Total
+             * @description Active (not archived) customers you may see
+             */
+            total: number;
+        };
+        /** CustomerTypeList */
+        CustomerTypeList: {
+            /** Items */
+            items: string[];
+        };
         /** CustomerTypesIn */
         CustomerTypesIn: {
             /** Items */
@@ -617,10 +849,42 @@ export interface components {
              */
             type: "text" | "number" | "date" | "boolean" | "choice";
         };
+        /** CustomFieldList */
+        CustomFieldList: {
+            /** Items */
+            items: components["schemas"]["CustomFieldOut"][];
+        };
+        /** CustomFieldOut */
+        CustomFieldOut: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Options */
+            options: string[];
+            /** Required */
+            required: boolean;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "number" | "date" | "boolean" | "choice";
+        };
         /** CustomFieldsIn */
         CustomFieldsIn: {
             /** Items */
             items: components["schemas"]["CustomFieldIn"][];
+        };
+        /** DailyCountOut */
+        DailyCountOut: {
+            /** Count */
+            count: number;
+            /**
+             * Date
+             * Format: date
+             * @description A day in Asia/Shanghai
+             */
+            date: string;
         };
         /** EnrolmentConfirmedOut */
         EnrolmentConfirmedOut: {
@@ -651,6 +915,21 @@ export interface components {
              */
             secret: string;
         };
+        /** FieldError */
+        FieldError: {
+            /** Field */
+            field: string;
+            /**
+             * Message
+             * @description In the reader's language (Accept-Language)
+             */
+            message: string;
+            /**
+             * Type
+             * @description Pydantic's error type, e.g. string_too_long
+             */
+            type: string;
+        };
         /** LoginIn */
         LoginIn: {
             /** Password */
@@ -658,12 +937,108 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** MeOut */
+        MeOut: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: string;
+            /** Mfa Enabled */
+            mfa_enabled: boolean;
+            org_unit: components["schemas"]["OrgUnitRef"];
+            /**
+             * Permissions
+             * @description e.g. pii: sees contacts' phones in full
+             */
+            permissions: string[];
+            role: components["schemas"]["Role"];
+            /** Tenant Id */
+            tenant_id: string;
+            /** Username */
+            username: string;
+        };
+        /** NewApiClientOut */
+        NewApiClientOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Key
+             * @description Shown once: only its digest is kept 密钥仅显示一次
+             */
+            key: string;
+            /**
+             * Key Hint
+             * @description The key's first characters, to tell keys apart
+             */
+            key_hint: string;
+            /** Name */
+            name: string;
+            /** Org Unit Id */
+            org_unit_id: string;
+            /** @description Its own token bucket; null: the partners group's */
+            rate_limit: components["schemas"]["RateLimitOut"] | null;
+            /**
+             * Revoked At
+             * @description Asia/Shanghai
+             */
+            revoked_at: string | null;
+            role: components["schemas"]["Role"];
+        };
         /** OrgUnitIn */
         OrgUnitIn: {
             /** Name */
             name: string;
             /** Parent Id */
             parent_id: string;
+        };
+        /** OrgUnitList */
+        OrgUnitList: {
+            /** Items */
+            items: components["schemas"]["OrgUnitOut"][];
+        };
+        /** OrgUnitOut */
+        OrgUnitOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "hq" | "subsidiary" | "shop";
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id: string | null;
+            /**
+             * Path
+             * @description Ids from the root, each followed by /
+             */
+            path: string;
+        };
+        /** OrgUnitPatch */
+        OrgUnitPatch: {
+            /** Name */
+            name: string;
+        };
+        /** OrgUnitRef */
+        OrgUnitRef: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "hq" | "subsidiary" | "shop";
+            /** Name */
+            name: string;
         };
         /**
          * Problem
@@ -682,9 +1057,18 @@ export interface components {
              * @description Every field error of a 422
              * @default null
              */
-            errors?: {
-                [key: string]: string;
-            }[] | null;
+            errors?: components["schemas"]["FieldError"][] | null;
+            /**
+             * Existing Id
+             * @description On a duplicate (409 already_exists): the existing record, when the caller may see it
+             * @default null
+             */
+            existing_id?: string | null;
+            /**
+             * @description On a duplicate: who owns the existing record
+             * @default null
+             */
+            existing_owner?: components["schemas"]["UserRef"] | null;
             /**
              * Field
              * @description The request field at fault, as the client named it
@@ -705,6 +1089,13 @@ export interface components {
         };
         /** RateLimitIn */
         RateLimitIn: {
+            /** Burst */
+            burst: number;
+            /** Per Minute */
+            per_minute: number;
+        };
+        /** RateLimitOut */
+        RateLimitOut: {
             /** Burst */
             burst: number;
             /** Per Minute */
@@ -788,6 +1179,44 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** UserList */
+        UserList: {
+            /** Items */
+            items: components["schemas"]["UserOut"][];
+        };
+        /** UserOut */
+        UserOut: {
+            /** Active */
+            active: boolean;
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: string;
+            /** Org Unit Id */
+            org_unit_id: string;
+            /** Org Unit Name */
+            org_unit_name: string;
+            role: components["schemas"]["Role"];
+            /** Username */
+            username: string;
+        };
+        /**
+         * UserPatch
+         * @description Only the fields present change.
+         */
+        UserPatch: {
+            /** Display Name */
+            display_name?: string | null;
+            /** @description Holds from the user's next token; not your own */
+            role?: components["schemas"]["Role"] | null;
+        };
+        /** UserRef */
+        UserRef: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -819,9 +1248,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerSummaryOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -958,9 +1385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ApiClientList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -1101,9 +1526,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NewApiClientOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -1670,9 +2093,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MeOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -2389,9 +2810,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomFieldList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -2532,9 +2951,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomFieldList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -2671,9 +3088,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerTypeList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -2814,9 +3229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerTypeList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -2949,6 +3362,7 @@ export interface operations {
                 page_token?: string;
                 /** @description 名称、拼音、拼音首字母、手机号或信用代码 */
                 q?: string | null;
+                sort?: "-created_at" | "created_at" | "-updated_at" | "updated_at" | "name" | "-name";
                 tag?: string | null;
                 type?: string | null;
             };
@@ -2964,9 +3378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerPage"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -3107,9 +3519,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -3248,9 +3658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -3389,9 +3797,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -3534,9 +3940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -3675,9 +4079,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContactList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -3820,9 +4222,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContactOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -4104,9 +4504,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContactOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -4243,9 +4641,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrgUnitList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -4386,9 +4782,150 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrgUnitOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rename_org_unit_api_v1_org_units__org_unit_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrgUnitPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgUnitOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -4803,9 +5340,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserList"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -4946,9 +5481,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -5087,9 +5620,150 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_user_api_v1_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
