@@ -3,6 +3,7 @@ Kubernetes schemas (kubernetes-validate) and the component registry."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from crmkit.components import registry
+from crmkit.metrics import JOB_INTERVAL, JOB_LAST_SUCCESS
 from crmkit.natsauth import nats_users
 
 CHART = Path(__file__).resolve().parents[1] / "keyuan"
@@ -589,3 +591,58 @@ def test_dead_letter_alert_counts_new_dead_letters(everything_on: Rendered) -> N
     ]
     assert f'increase(crm_consumer_dead_letters_total{{namespace="{NAMESPACE}"}}[15m])' in rule["expr"]
     assert rule["expr"].strip().endswith("> 0")
+
+
+def test_a_periodic_job_alerts_when_its_last_success_is_older_than_two_intervals(everything_on: Rendered) -> None:
+    [rule] = [
+        rule
+        for group in everything_on.of_kind("PrometheusRule")[0]["spec"]["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "KeyuanPeriodicJobNotSucceeding"
+    ]
+    by_job = "max by (namespace, component, job_name)"
+    selector = f'{{namespace="{NAMESPACE}"}}'
+    expr = " ".join(rule["expr"].split())
+    assert expr.startswith(f"( time() - {by_job} ( crm_job_last_success_timestamp_seconds{selector} ) )")
+    assert expr.endswith(f"> 2 * {by_job} (crm_job_interval_seconds{selector})")
+    assert rule["for"] == "10m"
+    # The names and labels the alert reads are the ones the kit exports (a wrong label raises).
+    assert JOB_LAST_SUCCESS.describe()[0].name == "crm_job_last_success_timestamp_seconds"
+    assert JOB_INTERVAL.describe()[0].name == "crm_job_interval_seconds"
+    JOB_LAST_SUCCESS.labels(service="chart-test", job_name="pool-return")
+    JOB_INTERVAL.labels(service="chart-test", job_name="pool-return")
+
+
+# --- The test clock ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"config": {"CRM_CUSTOMER_TEST_CLOCK_CONTROL": "true"}}, "config"),
+        ({"services": {"customer": {"config": {"CRM_CUSTOMER_TEST_CLOCK_CONTROL": True}}}}, "services.customer.config"),
+        ({"extraEnv": [{"name": "CRM_ANALYTICS_TEST_CLOCK_CONTROL", "value": "1"}]}, "extraEnv"),
+        (
+            {"services": {"analytics": {"extraEnv": [{"name": "crm_analytics_test_clock_control", "value": "yes"}]}}},
+            "services.analytics.extraEnv",
+        ),
+    ],
+    ids=["shared-config", "service-config", "shared-extra-env", "service-extra-env-lower-case"],
+)
+def test_the_test_clock_cannot_be_switched_on_through_the_chart(
+    chart: helm.Chart, values: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(helm.HelmRenderError, match=rf"{re.escape(where)} sets \S+: the test clock"):
+        render(chart, values)
+
+
+def test_every_grpc_service_runs_with_its_test_clock_pinned_off(everything_on: Rendered) -> None:
+    for name, component in registry().items():
+        env = container(everything_on, name)["env"]
+        pinned = [entry for entry in env if entry["name"] == f"{component.env_prefix}TEST_CLOCK_CONTROL"]
+        if component.kind == "grpc":
+            # Last, and `env` wins over `envFrom`: an extraEnvFrom ConfigMap cannot turn it on.
+            assert pinned == [{"name": f"{component.env_prefix}TEST_CLOCK_CONTROL", "value": "false"}], name
+            assert env[-1] == pinned[0], name
+        else:
+            assert pinned == [], name

@@ -341,6 +341,13 @@ a failure stops `helm install/upgrade/template` with the message.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- /* The test clock lets a caller move a service's time: end-to-end tests only, never here. */}}
+{{- include "keyuan.refuseTestClock" (dict "where" "config" "names" (keys (.Values.config | default dict))) }}
+{{- include "keyuan.refuseTestClock" (dict "where" "extraEnv" "names" (include "keyuan.envNames" .Values.extraEnv | fromJsonArray)) }}
+{{- range $name, $svc := $services }}
+{{- include "keyuan.refuseTestClock" (dict "where" (printf "services.%s.config" $name) "names" (keys ($svc.config | default dict))) }}
+{{- include "keyuan.refuseTestClock" (dict "where" (printf "services.%s.extraEnv" $name) "names" (include "keyuan.envNames" $svc.extraEnv | fromJsonArray)) }}
+{{- end }}
 {{- if gt (len $digestRepos) 1 }}
 {{- fail (printf "image.digest pins one image, but it would apply to %d different repositories (%s): each service has its own image, so set services.<name>.image.digest instead" (len $digestRepos) (keys $digestRepos | sortAlpha | join ", ")) }}
 {{- end }}
@@ -351,6 +358,28 @@ a failure stops `helm install/upgrade/template` with the message.
 {{- fail (printf "otlpEndpoint uses port %s but networkPolicy.egress.otlp.port is %d: with networkPolicy.egress.restrict the traces would be dropped. Set networkPolicy.egress.otlp.port to %s" $endpointPort (int $egress.otlp.port) $endpointPort) }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/*
+Fails when one of .names (env variable names set at .where) is a service's test-clock switch
+(CRM_<NAME>_TEST_CLOCK_CONTROL, crmkit.clock_control), in any case: the services read their
+settings case-insensitively.
+*/}}
+{{- define "keyuan.refuseTestClock" -}}
+{{- range $env := .names }}
+{{- if regexMatch "(?i)TEST_CLOCK_CONTROL" (toString $env) }}
+{{- fail (printf "%s sets %s: the test clock lets any caller move the service's time (crm.testing.v1.ClockControlService) and is for end-to-end tests only; the chart never enables it" $.where $env) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The names of a list of EnvVar objects, as a JSON array (include returns text). */}}
+{{- define "keyuan.envNames" -}}
+{{- $names := list }}
+{{- range . }}
+{{- $names = append $names (toString .name) }}
+{{- end }}
+{{- toJson $names }}
 {{- end }}
 
 {{/*

@@ -1,4 +1,4 @@
-"""Injectable time source, so tests can pin the business clock instead of sleeping."""
+"""Injectable time source, so tests can pin or move the business clock instead of sleeping."""
 
 from __future__ import annotations
 
@@ -24,3 +24,35 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 def shanghai_date(value: dt.datetime) -> dt.date:
     return as_utc(value).astimezone(SHANGHAI).date()
+
+
+class MovableClock:
+    """Another clock (real time by default) plus an offset that only grows. A service runs on
+    one when its settings allow test clock control (`crmkit.clock_control`); tests in the same
+    process can use one over a fixed base. Moving it calls its listeners, so loops that wait
+    for the clock (periodic jobs) look again at once instead of at their next poll."""
+
+    def __init__(self, base: Clock = utcnow) -> None:
+        self._base = base
+        self._offset = dt.timedelta(0)
+        self._listeners: list[Callable[[], None]] = []
+
+    def __call__(self) -> dt.datetime:
+        return self._base() + self._offset
+
+    @property
+    def offset(self) -> dt.timedelta:
+        return self._offset
+
+    def advance(self, by: dt.timedelta) -> dt.datetime:
+        """Move forward by `by` and return the new time. Never backwards: leases, due times and
+        event times all assume time does not run back."""
+        if by <= dt.timedelta(0):
+            raise ValueError(f"a clock only moves forward, not by {by}")
+        self._offset += by
+        for listener in list(self._listeners):
+            listener()
+        return self()
+
+    def on_advance(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)

@@ -11,7 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, String, event
+from sqlalchemy import Insert, MetaData, String, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -66,6 +67,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_unless_present(dialect_name: str, table: Table, values: dict[str, Any]) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL or SQLite: the row is created once, by
+    whichever replica gets there first, and nobody waits on an error."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    return sqlite.insert(table).values(**values).on_conflict_do_nothing()
 
 
 def bytewise(length: int) -> String:

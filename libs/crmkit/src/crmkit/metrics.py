@@ -35,6 +35,26 @@ CONSUMER_DEAD_LETTERS = Counter(
     "crm_consumer_dead_letters_total", "Events moved to the dead-letter table", ["consumer"]
 )
 
+# Periodic jobs (crmkit.jobs). The label is `job_name`, not `job`: the ServiceMonitor honours
+# the metrics' own labels, and `job` would replace Prometheus's scrape job.
+JOB_RUNS = Counter(
+    "crm_job_runs_total",
+    "Runs of a periodic job, by outcome (succeeded, failed, lost_lease, interrupted)",
+    ["service", "job_name", "outcome"],
+)
+JOB_DURATION = Histogram(
+    "crm_job_run_duration_seconds",
+    "How long a run of a periodic job took",
+    ["service", "job_name"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
+JOB_LAST_SUCCESS = Gauge(
+    "crm_job_last_success_timestamp_seconds",
+    "Unix time of the periodic job's last successful run on any replica (0: never), from its lease row",
+    ["service", "job_name"],
+)
+JOB_INTERVAL = Gauge("crm_job_interval_seconds", "How often the periodic job is meant to run", ["service", "job_name"])
+
 
 def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
     """Expose /metrics on its own port (0 = do not serve)."""

@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 
 from crmkit.events import event_tables
 from crmkit.idempotency import request_table
+from crmkit.jobs import job_lease_table
 
 
 def create_event_tables() -> None:
@@ -21,3 +22,9 @@ def create_request_table() -> None:
     """The table that makes creates idempotent by request id (`crmkit.idempotency`)."""
     metadata = MetaData()
     metadata.create_all(op.get_bind(), tables=[request_table(metadata)])
+
+
+def create_job_tables() -> None:
+    """The lease table of periodic jobs (`crmkit.jobs`), for a service whose spec declares jobs."""
+    metadata = MetaData()
+    metadata.create_all(op.get_bind(), tables=[job_lease_table(metadata)])

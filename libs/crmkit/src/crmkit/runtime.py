@@ -1,4 +1,4 @@
-"""The life of one service process: migrate, connect, serve gRPC, run relay and consumers, stop."""
+"""The life of one service process: migrate, connect, serve gRPC, run relay, consumers and jobs, stop."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory, create_engine, session_factory, upgrade_database
 from crmkit.events import EventTables
 from crmkit.identity import IdentityVerifier
+from crmkit.jobs import JobRunner
 from crmkit.metrics import serve_metrics
 from crmkit.pii import Keyring
 from crmkit.relay import OutboxRelay
@@ -49,6 +50,8 @@ class ServiceRuntime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # The personal-data keys of a component the registry marks `personal_data` (crmkit.pii).
     keyring: Keyring | None = None
+    # The runner of the service's periodic jobs, when its spec declares any (crmkit.jobs).
+    jobs: JobRunner | None = None
     # Extra resources a service opened (e.g. a driver pool); closed before the engine.
     on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -58,7 +61,7 @@ class ServiceRuntime:
         self.tasks.append(running)
 
     def _report_crash(self, task: asyncio.Task[None]) -> None:
-        """A background loop (relay, consumer) must not die silently: log it and stop the process,
+        """A background loop (relay, consumer, jobs) must not die silently: log it and stop the process,
         so the supervisor (Kubernetes, `make run`) restarts it."""
         if task.cancelled() or task.exception() is None or self.stop.is_set():
             return

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import importlib
 import importlib.util
 import logging
@@ -25,12 +24,13 @@ import grpc
 import uvloop
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
-from sqlalchemy import MetaData, func, select, text
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.events.v1.envelope_pb2 import Envelope
-from crmkit.clock import Clock, utcnow
+from crmkit.clock import Clock, MovableClock, utcnow
+from crmkit.clock_control import ClockControlServicer
 from crmkit.components import component
 from crmkit.consumer import EventConsumer, EventHandler, PermanentEventError
 from crmkit.db import new_revision, upgrade_database
@@ -38,6 +38,7 @@ from crmkit.events import EventTables, event_tables, event_type_of, producer_of,
 from crmkit.grpc_server import GrpcServer
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentityVerifier
+from crmkit.jobs import JobRunner, PeriodicJob, job_lease_table
 from crmkit.runtime import (
     BackgroundTask,
     ServiceRuntime,
@@ -101,16 +102,6 @@ def _unpacking(message_type: type[Message], handler: TypedHandler) -> EventHandl
 
 
 @dataclass(frozen=True)
-class PeriodicJob:
-    """Work on a schedule (pool returns, reminders, overdue marking): `run(session, now)` every
-    `every` seconds in one transaction, on one replica at a time, on the runtime's clock."""
-
-    name: str
-    every: float
-    run: Callable[[AsyncSession, dt.datetime], Awaitable[None]]
-
-
-@dataclass(frozen=True)
 class GeneratedService:
     """What the generated code says of the gRPC service a servicer implements."""
 
@@ -137,10 +128,11 @@ def generated_service(servicer: object) -> GeneratedService:
 class ServiceSpec:
     """A service: `name` (its registry entry), its tables, and how to build each of its gRPC
     servicers from the running service; optionally the events it consumes and its periodic
-    jobs. Its migrations are the revisions in `<package>/migrations/versions`."""
+    jobs (`crmkit.jobs.PeriodicJob`). Its migrations are the revisions in
+    `<package>/migrations/versions`."""
 
     name: str
-    # The service's tables; the kit adds the event tables (and the request-id table) to them.
+    # The service's tables; the kit adds the event tables (and, with jobs, the job lease table).
     metadata: MetaData
     servicers: Sequence[Callable[[ServiceRuntime], object]]
     subscriptions: Sequence[Subscription] = ()
@@ -150,8 +142,11 @@ class ServiceSpec:
     commands: Mapping[str, ServiceCommand] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # The metadata is whole from the start: migrations and schema checks see the event tables.
+        # The metadata is whole from the start: migrations and schema checks see the event tables
+        # and, for a service with jobs, their lease table (migration_ops.create_job_tables()).
         event_tables(self.metadata)
+        if self.jobs:
+            job_lease_table(self.metadata)
 
     @property
     def migrations(self) -> Path:
@@ -181,6 +176,10 @@ class RunningService:
     def port(self) -> int:
         return self.server.port
 
+    @property
+    def jobs(self) -> JobRunner | None:
+        return self.runtime.jobs
+
     async def stop(self, grace: float = 10.0) -> None:
         await self.server.stop(grace)
         await self.runtime.close()
@@ -194,6 +193,11 @@ async def start_service(
     migrate: bool = True,
     clock: Clock = utcnow,
 ) -> RunningService:
+    test_clock: MovableClock | None = None
+    if settings.test_clock_control:
+        test_clock = MovableClock(clock)
+        clock = test_clock
+        log.warning("crm-%s runs on a movable test clock (test_clock_control): never in production", spec.name)
     runtime = await start_runtime(
         name=spec.name,
         settings=settings,
@@ -207,9 +211,11 @@ async def start_service(
     try:
         for subscription in spec.subscriptions:
             _start_consumer(runtime, spec.name, subscription)
-        for job in spec.jobs:
-            runtime.spawn(_job_loop(runtime, job))
+        if spec.jobs:
+            await _start_jobs(runtime, spec, test_clock)
         servicers = [build(runtime) for build in spec.servicers]
+        if test_clock is not None:
+            servicers.append(ClockControlServicer(spec.name, test_clock))
         services = [generated_service(servicer) for servicer in servicers]
         registrars = [
             _registrar(service.add_to_server, servicer) for service, servicer in zip(services, servicers, strict=True)
@@ -252,31 +258,22 @@ def _start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscri
     runtime.spawn(consumer.run)
 
 
-def _job_loop(runtime: ServiceRuntime, job: PeriodicJob) -> BackgroundTask:
-    async def loop(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=job.every)
-            if stop.is_set():
-                return
-            try:
-                async with runtime.sessions() as session, session.begin():
-                    if await _hold_job_lock(session, job.name):
-                        await job.run(session, runtime.clock())
-                runtime.relay.wake()
-            except Exception:
-                # The next round tries again; a job that fails every time shows in the logs.
-                log.exception("periodic job %s of crm-%s failed", job.name, runtime.name)
-
-    return loop
-
-
-async def _hold_job_lock(session: AsyncSession, job_name: str) -> bool:
-    """One replica at a time: a transaction-scoped advisory lock on PostgreSQL. SQLite is one
-    process's database and serialises writers anyway."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext(job_name)))))
+async def _start_jobs(runtime: ServiceRuntime, spec: ServiceSpec, test_clock: MovableClock | None) -> None:
+    runner = JobRunner(
+        service=spec.name,
+        jobs=spec.jobs,
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        # A job's events go out as soon as its batch commits.
+        after_commit=runtime.relay.wake,
+    )
+    # Stops the start when the migrations lack the lease table, rather than failing every round.
+    await runner.prepare()
+    if test_clock is not None:
+        # What fell due when a test moved the clock runs now, not at the next poll.
+        test_clock.on_advance(runner.wake)
+    runtime.jobs = runner
+    runtime.spawn(runner.run)
 
 
 HEALTH_INTERVAL = 5.0

@@ -56,6 +56,10 @@ class ServiceSettings(BaseSettings):
     personal_data_keys_file: Path | None = None
     # Where the components this one calls listen, by name (CRM_<NAME>_<CALLEE>_ADDR each).
     upstreams: dict[str, str] = Field(default_factory=dict)
+    # End-to-end tests only (CRM_<NAME>_TEST_CLOCK_CONTROL): run on a movable clock and serve
+    # crm.testing.v1.ClockControlService to move it. Off, the service is not even registered.
+    # The Helm chart refuses to set it.
+    test_clock_control: bool = False
 
     @field_validator("nats_nkey_seed_file", "nats_creds_file", mode="before")
     @classmethod
