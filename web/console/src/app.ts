@@ -2,17 +2,6 @@
 import { createAuth, createAppI18n } from '@keyuan/shared'
 
 export const i18n = createAppI18n()
-
-let whenSignedOut: () => void = () => undefined
-
-/** The router decides where a lapsed sign-in goes (login with ?redirect). */
-export function onSignedOut(handler: () => void): void {
-  whenSignedOut = handler
-}
-
-export const auth = createAuth({
-  language: () => i18n.global.locale.value,
-  onSignedOut: () => whenSignedOut(),
-})
-
+/** The router (router.ts) registers where a lapsed sign-in goes: login with ?redirect. */
+export const auth = createAuth({ language: () => i18n.global.locale.value })
 export const api = auth.client

@@ -1,13 +1,11 @@
 // Routes of the console. Views load on demand, so the login route carries only what it shows.
-import { ADMIN_ROLES } from '@keyuan/shared'
-import { shallowRef } from 'vue'
+import { ADMIN_ROLES, guardSignIn } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { auth, onSignedOut } from './app'
+import { auth } from './app'
 
+// `public` and `roles` are the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
   interface RouteMeta {
-    public?: boolean
-    roles?: readonly string[]
     titleKey?: string
   }
 }
@@ -80,33 +78,5 @@ const routes: RouteRecordRaw[] = [
 
 export const router = createRouter({ history: createWebHistory(import.meta.env.BASE_URL), routes })
 
-router.beforeEach(async (to) => {
-  if (to.meta.public) return true
-  let signedIn = false
-  try {
-    signedIn = await auth.ensureSignedIn()
-  } catch {
-    signedIn = false
-  }
-  if (!signedIn) return { name: 'login', query: { redirect: to.fullPath } }
-  if (to.meta.roles && !auth.hasRole(...(to.meta.roles as never[]))) return { name: 'workbench' }
-  return true
-})
-
-// A sign-in that can no longer be refreshed: back to login, then back here.
-onSignedOut(() => {
-  const current = router.currentRoute.value
-  if (current.meta.public) return
-  void router.replace({ name: 'login', query: { redirect: current.fullPath, expired: '1' } })
-})
-
-/** A page whose code could not be loaded (offline, or a new release replaced its chunk). */
-export const navigationFailure = shallowRef<{ to: string } | null>(null)
-
-router.onError((error, to) => {
-  console.error(error)
-  navigationFailure.value = { to: to.fullPath }
-})
-router.afterEach(() => {
-  navigationFailure.value = null
-})
+// Sign-in, roles, a lapsed sign-in back to login, pages whose code failed to load.
+export const { navigationFailure } = guardSignIn(router, auth, { home: { name: 'workbench' } })

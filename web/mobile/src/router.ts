@@ -1,11 +1,11 @@
 // Routes of the H5 (served under /m/). Views load on demand.
-import { shallowRef } from 'vue'
+import { guardSignIn } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { auth, onSignedOut } from './app'
+import { auth } from './app'
 
+// `public` is the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
   interface RouteMeta {
-    public?: boolean
     tabbar?: boolean
   }
 }
@@ -32,30 +32,5 @@ const routes: RouteRecordRaw[] = [
 
 export const router = createRouter({ history: createWebHistory(import.meta.env.BASE_URL), routes })
 
-router.beforeEach(async (to) => {
-  if (to.meta.public) return true
-  let signedIn = false
-  try {
-    signedIn = await auth.ensureSignedIn()
-  } catch {
-    signedIn = false
-  }
-  return signedIn ? true : { name: 'login', query: { redirect: to.fullPath } }
-})
-
-onSignedOut(() => {
-  const current = router.currentRoute.value
-  if (current.meta.public) return
-  void router.replace({ name: 'login', query: { redirect: current.fullPath, expired: '1' } })
-})
-
-/** A page whose code could not be loaded (offline, or a new release replaced its chunk). */
-export const navigationFailure = shallowRef<{ to: string } | null>(null)
-
-router.onError((error, to) => {
-  console.error(error)
-  navigationFailure.value = { to: to.fullPath }
-})
-router.afterEach(() => {
-  navigationFailure.value = null
-})
+// Sign-in, a lapsed sign-in back to login, pages whose code failed to load.
+export const { navigationFailure } = guardSignIn(router, auth, { home: { name: 'customers' } })

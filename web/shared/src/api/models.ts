@@ -1,123 +1,58 @@
-// Shapes of the answers the gateway's OpenAPI document does not declare yet.
-//
-// Request bodies, parameters and the token answers come typed from schema.d.ts. The gateway's
-// read routes return plain dicts (`dict[str, Any]`), so their OpenAPI response is an untyped
-// object; until it declares response models, these mirror what the routes build, in one place:
-// gateway/src/crm_gateway/customers/schemas.py (customer_out, contact_out, custom_field_out),
-// directory/router.py (unit_out, user_out), auth/router.py (me), analytics/router.py.
-import type { components } from './schema'
+// Short names for the gateway's request and answer shapes. Every one is an alias of a schema in
+// the generated schema.d.ts (from the gateway's OpenAPI document); nothing here retypes a field.
+import type { components, paths } from './schema'
 
 type Schemas = components['schemas']
 
 export type Role = Schemas['Role']
-export type LifecycleStage = NonNullable<Schemas['CustomerIn']['lifecycle_stage']>
-export type DecisionRole = NonNullable<Schemas['ContactIn']['decision_role']>
-export type CustomFieldType = Schemas['CustomFieldIn']['type']
-export type CustomerInput = Schemas['CustomerIn']
-export type CustomerPatch = Schemas['CustomerPatch']
-export type ContactInput = Schemas['ContactIn']
-export type ContactPatch = Schemas['ContactPatch']
-export type Address = Schemas['AddressIn']
-export type CustomFieldDefinition = Schemas['CustomFieldIn']
-export type UserInput = Schemas['UserIn']
+export type LifecycleStage = Schemas['CustomerOut']['lifecycle_stage']
+export type DecisionRole = NonNullable<Schemas['ContactOut']['decision_role']>
+export type CustomFieldType = Schemas['CustomFieldOut']['type']
+export type OrgUnitKind = Schemas['OrgUnitOut']['kind']
+
+// Answers.
+export type Customer = Schemas['CustomerOut']
+export type CustomerPage = Schemas['CustomerPage']
+/** `mobile` and `email` come masked, and `wechat_id` null, for roles that may not see them. */
+export type Contact = Schemas['ContactOut']
+export type ContactList = Schemas['ContactList']
+export type CustomFieldDefinition = Schemas['CustomFieldOut']
+export type CustomFieldList = Schemas['CustomFieldList']
+export type CustomerTypeList = Schemas['CustomerTypeList']
+export type Me = Schemas['MeOut']
+export type OrgUnit = Schemas['OrgUnitOut']
+export type OrgUnitList = Schemas['OrgUnitList']
+export type User = Schemas['UserOut']
+export type UserList = Schemas['UserList']
+export type CustomerSummary = Schemas['CustomerSummaryOut']
+export type CustomerCount = Schemas['CustomerCountOut']
 export type TokensOut = Schemas['TokensOut']
 export type SecondStepOut = Schemas['SecondStepOut']
 export type EnrolmentStartOut = Schemas['EnrolmentStartOut']
 export type EnrolmentConfirmedOut = Schemas['EnrolmentConfirmedOut']
 
-export const LIFECYCLE_STAGES: readonly LifecycleStage[] = ['lead', 'prospect', 'signed', 'dormant', 'lost']
-export const DECISION_ROLES: readonly DecisionRole[] = ['decision_maker', 'purchaser', 'user', 'payer']
-export const ROLES: readonly Role[] = ['admin', 'boss', 'supervisor', 'sales', 'service', 'finance']
-export const CUSTOM_FIELD_TYPES: readonly CustomFieldType[] = ['text', 'number', 'date', 'boolean', 'choice']
+// Requests.
+export type CustomerInput = Schemas['CustomerIn']
+export type CustomerPatch = Schemas['CustomerPatch']
+export type ContactInput = Schemas['ContactIn']
+export type ContactPatch = Schemas['ContactPatch']
+export type Address = Schemas['AddressIn']
+export type CustomFieldInput = Schemas['CustomFieldIn']
+export type UserInput = Schemas['UserIn']
+export type UserPatch = Schemas['UserPatch']
+export type OrgUnitPatch = Schemas['OrgUnitPatch']
+export type CustomerQuery = NonNullable<paths['/api/v1/customers']['get']['parameters']['query']>
+export type CustomerSort = NonNullable<CustomerQuery['sort']>
 
-export interface Contact {
-  id: string
-  customer_id: string
-  name: string
-  /** Masked (138****8000) for roles without the `pii` permission. */
-  mobile: string
-  /** Absent for service and finance. */
-  wechat_id?: string
-  email: string
-  decision_role: DecisionRole | null
-  title: string
-  primary: boolean
-  created_at: string
-  updated_at: string
+/** Every member of a generated union, in display order: the compiler refuses a list that misses
+ * a member or names one the API does not have. */
+function everyOf<T extends string>(members: Record<T, true>): readonly T[] {
+  return Object.keys(members) as T[]
 }
 
-export interface Customer {
-  id: string
-  name: string
-  short_name: string
-  type: string
-  credit_code: string | null
-  addresses: Partial<Address>[]
-  contacts: Contact[]
-  contract_start: string | null
-  contract_end: string | null
-  tags: string[]
-  custom_fields: Record<string, unknown>
-  lifecycle_stage: LifecycleStage
-  owner_id: string
-  owner_name: string
-  org_unit_id: string
-  archived: boolean
-  version: number
-  created_at: string
-  updated_at: string
-}
-
-export interface CustomerPage {
-  items: Customer[]
-  next_page_token: string | null
-}
-
-export interface Me {
-  id: string
-  username: string
-  display_name: string
-  role: Role
-  tenant_id: string
-  org_unit: { id: string; name: string; kind: OrgUnitKind }
-  permissions: string[]
-  mfa_enabled: boolean
-}
-
-export type OrgUnitKind = 'hq' | 'subsidiary' | 'shop'
-
-export interface OrgUnit {
-  id: string
-  name: string
-  kind: OrgUnitKind
-  parent_id: string | null
-  path: string
-}
-
-export interface User {
-  id: string
-  username: string
-  display_name: string
-  role: Role
-  org_unit_id: string
-  org_unit_name: string
-  active: boolean
-}
-
-export interface CustomerCount {
-  org_unit_id: string
-  owner_id: string
-  lifecycle_stage: LifecycleStage
-  type: string
-  count: number
-}
-
-export interface CustomerSummary {
-  total: number
-  counts: CustomerCount[]
-  new_per_day: { date: string; count: number }[]
-}
-
-export interface Items<T> {
-  items: T[]
-}
+export const LIFECYCLE_STAGES = everyOf<LifecycleStage>({ lead: true, prospect: true, signed: true, dormant: true, lost: true })
+export const DECISION_ROLES = everyOf<DecisionRole>({ decision_maker: true, purchaser: true, user: true, payer: true })
+export const ROLES = everyOf<Role>({ admin: true, boss: true, supervisor: true, sales: true, service: true, finance: true })
+export const CUSTOM_FIELD_TYPES = everyOf<CustomFieldType>({ text: true, number: true, date: true, boolean: true, choice: true })
+/** The list's order when none is chosen (a search is ranked by relevance instead). */
+export const DEFAULT_CUSTOMER_SORT: CustomerSort = '-created_at'

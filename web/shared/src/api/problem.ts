@@ -54,7 +54,7 @@ export class ApiError extends Error {
   }
 }
 
-function isProblem(body: unknown): body is Problem & Record<string, unknown> {
+function isProblem(body: unknown): body is Problem {
   return typeof body === 'object' && body !== null && typeof (body as Problem).code === 'string'
 }
 
@@ -75,14 +75,14 @@ export function errorFromResponse(status: number, body: unknown, headers?: Heade
       retryAfterSeconds: retryAfter(headers),
     })
   }
-  const owner = body.existing_owner as { id?: string; name?: string } | undefined
-  const existingId = typeof body.existing_id === 'string' ? body.existing_id : undefined
+  const owner = body.existing_owner ?? undefined
+  const existingId = body.existing_id ?? undefined
   return new ApiError({
     status,
     code: body.code,
     detail: body.detail,
     field: body.field,
-    fieldErrors: (body.errors ?? []).map((e) => ({ field: e.field ?? '', message: e.message ?? '' })),
+    fieldErrors: (body.errors ?? []).map(({ field, message }) => ({ field, message })),
     traceId: body.trace_id,
     retryAfterSeconds: retryAfter(headers),
     existing: existingId ? { id: existingId, ownerId: owner?.id, ownerName: owner?.name || undefined } : undefined,

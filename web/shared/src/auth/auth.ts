@@ -8,12 +8,19 @@ import { BrowserSession, type SessionOptions } from './session'
 export const ADMIN_ROLES: readonly Role[] = ['admin', 'boss']
 
 export function createAuth(options: SessionOptions) {
-  const session = new BrowserSession(options)
+  // The router that sends a lapsed sign-in to login is made after the session: it registers
+  // itself through onSignedOut.
+  let whenSignedOut = options.onSignedOut ?? (() => undefined)
+  const session = new BrowserSession({ ...options, onSignedOut: () => whenSignedOut() })
   const client: ApiClient = createApiClient(session, options.baseUrl)
   const me = shallowRef<Me | null>(null)
 
+  function onSignedOut(handler: () => void): void {
+    whenSignedOut = handler
+  }
+
   async function loadMe(): Promise<Me> {
-    me.value = (await call(client.GET('/api/v1/auth/me'))) as unknown as Me
+    me.value = await call(client.GET('/api/v1/auth/me'))
     return me.value
   }
 
@@ -38,7 +45,7 @@ export function createAuth(options: SessionOptions) {
 
   const hasRole = (...roles: Role[]) => (me.value ? roles.includes(me.value.role) : false)
 
-  return { session, client, me, loadMe, ensureSignedIn, logout, hasRole }
+  return { session, client, me, loadMe, ensureSignedIn, logout, hasRole, onSignedOut }
 }
 
 export type Auth = ReturnType<typeof createAuth>

@@ -234,4 +234,31 @@ describe('BrowserSession', () => {
     expect(session.signedIn.value).toBe(false)
     expect(api.seen[1]!.headers.get(CLIENT_HEADER)).toBe('web')
   })
+
+  it('sends every call, the sign-in calls and a retry after a refresh included, in the language shown at the time', async () => {
+    let language = 'zh-CN'
+    let expired = true
+    const api = gateway((request) => {
+      const p = path(request)
+      if (p === '/api/v1/auth/login') return tokens('A1')
+      if (p === '/api/v1/auth/refresh') return tokens('A2')
+      if (expired && request.headers.get('Authorization') === 'Bearer A1') {
+        expired = false
+        return problem(401, 'unauthenticated')
+      }
+      return json(200, { items: [] })
+    })
+    const session = new BrowserSession({ baseUrl: 'http://gw', language: () => language, fetch: api.fetch, ...manualTimers() })
+    const client = createApiClient(session, 'http://gw')
+    await session.login('wang.lei', 'pw')
+    language = 'en'
+    await call(client.GET('/api/v1/users'))
+    expect(api.seen.map((r) => [path(r), r.headers.get('Accept-Language')])).toEqual([
+      ['/api/v1/auth/login', 'zh-CN'],
+      ['/api/v1/users', 'en'],
+      ['/api/v1/auth/refresh', 'en'],
+      ['/api/v1/users', 'en'],
+    ])
+  })
 })
+

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { effectScope, nextTick, ref } from 'vue'
-import type { Customer, CustomerPage } from '../api/models'
-import type { CustomerQuery } from './api'
+import type { Customer, CustomerPage, CustomerQuery, CustomerSort } from '../api/models'
 import { useCustomerSearch, type CustomerFilters } from './useCustomerSearch'
 
 const customer = (id: string) => ({ id, name: `客户${id}` }) as Customer
@@ -86,6 +85,48 @@ describe('useCustomerSearch', () => {
     await search.reload()
     expect(search.error.value).toBeNull()
     expect(search.loaded.value).toBe(true)
+    scope.stop()
+  })
+
+  it('asks the server for the chosen order and starts again from the first page', async () => {
+    const api = fakeApi((query) =>
+      query.page_token ? { items: [customer('2')], next_page_token: null } : { items: [customer('1')], next_page_token: 'T2' },
+    )
+    const sort = ref<CustomerSort | undefined>()
+    const scope = effectScope()
+    const search = scope.run(() => useCustomerSearch(api, { sort }))!
+    await vi.runAllTimersAsync()
+    await search.loadMore()
+    expect(search.items.value.map((c) => c.id)).toEqual(['1', '2'])
+    expect(api.calls[0]).not.toHaveProperty('sort')
+
+    sort.value = 'name'
+    await vi.runAllTimersAsync()
+    expect(api.calls[2]).toEqual({ page_size: 20, page_token: '', sort: 'name' })
+    expect(search.items.value.map((c) => c.id)).toEqual(['1'])
+    expect(search.nextPageToken.value).toBe('T2')
+    await search.loadMore()
+    expect(api.calls[3]).toEqual({ page_size: 20, page_token: 'T2', sort: 'name' })
+    scope.stop()
+  })
+
+  it('narrows a search by the filters but sends no sort with it (the results are ranked)', async () => {
+    const api = fakeApi(() => ({ items: [], next_page_token: null }))
+    const filters = ref<CustomerFilters>({ lifecycle_stage: 'signed', tag: '重点', include_archived: true })
+    const sort = ref<CustomerSort | undefined>('-name')
+    const scope = effectScope()
+    const search = scope.run(() => useCustomerSearch(api, { filters, sort, immediate: false }))!
+    search.query.value = 'xhsy'
+    await vi.runAllTimersAsync()
+    expect(api.calls).toEqual([{ q: 'xhsy', lifecycle_stage: 'signed', tag: '重点', page_size: 20, page_token: '' }])
+
+    sort.value = 'name'
+    await vi.runAllTimersAsync()
+    expect(api.calls).toHaveLength(1)
+    filters.value = { ...filters.value, owner_id: 'u-2' }
+    await vi.runAllTimersAsync()
+    expect(api.calls[1]).toMatchObject({ q: 'xhsy', owner_id: 'u-2', lifecycle_stage: 'signed' })
+    expect(api.calls[1]).not.toHaveProperty('sort')
     scope.stop()
   })
 })

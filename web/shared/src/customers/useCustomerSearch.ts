@@ -1,17 +1,19 @@
-// The customer list both apps show: results as you type (debounced), filters, keyset pages
-// that follow next_page_token, and answers that arrive out of order ignored.
+// The customer list both apps show: results as you type (debounced), filters, the server's sort,
+// keyset pages that follow next_page_token, and answers that arrive out of order ignored.
 import { onScopeDispose, ref, shallowRef, watch, type Ref } from 'vue'
-import type { Customer } from '../api/models'
-import type { CustomerQuery, CustomersApi } from './api'
+import type { Customer, CustomerQuery, CustomerSort } from '../api/models'
+import type { CustomersApi } from './api'
 
 export const SEARCH_DEBOUNCE_MS = 300
 
-export type CustomerFilters = Omit<CustomerQuery, 'q' | 'page_size' | 'page_token'>
+export type CustomerFilters = Omit<CustomerQuery, 'q' | 'page_size' | 'page_token' | 'sort'>
 
 export interface CustomerSearchOptions {
   pageSize?: number
   debounceMs?: number
   filters?: Ref<CustomerFilters>
+  /** The order without a search (the API's default when absent); a search is ranked instead. */
+  sort?: Ref<CustomerSort | undefined>
   /** Load the first page at once (default true). */
   immediate?: boolean
 }
@@ -20,6 +22,7 @@ export function useCustomerSearch(api: Pick<CustomersApi, 'list'>, options: Cust
   const pageSize = options.pageSize ?? 20
   const debounceMs = options.debounceMs ?? SEARCH_DEBOUNCE_MS
   const filters = options.filters ?? ref<CustomerFilters>({})
+  const sort = options.sort ?? ref<CustomerSort | undefined>()
   const query = ref('')
   const items = shallowRef<Customer[]>([])
   const nextPageToken = ref<string | null>(null)
@@ -34,12 +37,17 @@ export function useCustomerSearch(api: Pick<CustomersApi, 'list'>, options: Cust
 
   function currentQuery(pageToken = ''): CustomerQuery {
     const q = query.value.trim()
-    const base: CustomerQuery = { page_size: pageSize, page_token: pageToken }
-    if (q) return { ...base, q }
-    const chosen = Object.fromEntries(
-      Object.entries(filters.value).filter(([, v]) => v !== undefined && v !== null && v !== ''),
+    // The filters narrow a search too; a search is ranked by relevance, so it takes no sort
+    // (and the API does not search archived customers).
+    const chosen: CustomerFilters = Object.fromEntries(
+      Object.entries(filters.value).filter(([, v]) => v !== undefined && v !== null && v !== '' && v !== false),
     )
-    return { ...base, ...chosen }
+    const base: CustomerQuery = { ...chosen, page_size: pageSize, page_token: pageToken }
+    if (q) {
+      delete base.include_archived
+      return { ...base, q }
+    }
+    return sort.value ? { ...base, sort: sort.value } : base
   }
 
   async function reload(): Promise<void> {
@@ -86,11 +94,15 @@ export function useCustomerSearch(api: Pick<CustomersApi, 'list'>, options: Cust
     timer = setTimeout(() => void reload(), debounceMs)
   })
   watch(filters, () => void reload(), { deep: true })
+  // A new order starts again from the first page; while searching it changes nothing.
+  watch(sort, () => {
+    if (!query.value.trim()) void reload()
+  })
   onScopeDispose(() => {
     if (timer) clearTimeout(timer)
     generation += 1
   })
   if (options.immediate !== false) void reload()
 
-  return { query, filters, items, nextPageToken, loading, loadingMore, error, loaded, shownQuery, reload, loadMore }
+  return { query, filters, sort, items, nextPageToken, loading, loadingMore, error, loaded, shownQuery, reload, loadMore }
 }

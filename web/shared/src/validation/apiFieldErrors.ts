@@ -16,11 +16,35 @@ export function apiFieldErrors(error: unknown): Record<string, string> {
   return found
 }
 
-/** The errors of one nested object ("contacts[0]."), keyed by its own field names. */
-export function nestedErrors(errors: Record<string, string>, prefix: string): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(errors)
-      .filter(([field]) => field.startsWith(prefix))
-      .map(([field, message]) => [field.slice(prefix.length), message]),
-  )
+export interface PlacedFieldErrors {
+  /** Messages to show beside the form's own inputs, by the input's API field name. */
+  beside: Record<string, string>
+  /** Refusals of fields the form has no input for, to list above it. */
+  elsewhere: { field: string; message: string }[]
+}
+
+/** "addresses[0].detail" → "addresses[0]" → "addresses"; null at the top. */
+function enclosing(field: string): string | null {
+  const shorter = field.replace(/(\.[^.[\]]+|\[\d+\])$/, '')
+  return shorter && shorter !== field ? shorter : null
+}
+
+/** The API's refusals placed on the inputs a form shows (`shown`, by API field name): on the
+ * field's own input, else on the nearest enclosing one ("tags[2]" on "tags"), else listed apart,
+ * so no refusal is lost. `aliases` say where a field reported under another name belongs (a
+ * duplicate mobile is reported as "mobile"; on a customer form it is "contacts[0].mobile"). */
+export function placeFieldErrors(
+  error: unknown,
+  shown: Iterable<string>,
+  aliases: Record<string, string> = {},
+): PlacedFieldErrors {
+  const inputs = new Set(shown)
+  const placed: PlacedFieldErrors = { beside: {}, elsewhere: [] }
+  for (const [reported, message] of Object.entries(apiFieldErrors(error))) {
+    let field: string | null = aliases[reported] ?? reported
+    while (field !== null && !inputs.has(field)) field = enclosing(field)
+    if (field === null) placed.elsewhere.push({ field: reported, message })
+    else placed.beside[field] ??= message
+  }
+  return placed
 }

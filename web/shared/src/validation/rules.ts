@@ -103,10 +103,11 @@ export const ADDRESS_CHECKS: Record<string, Check[]> = Object.fromEntries(
 )
 
 /** Messages for the fields of `values` that `checks` refuse (an empty object when all pass). */
-export function checkAll(values: Record<string, unknown>, checks: Record<string, Check[]>): Record<string, FieldMessage> {
+export function checkAll(values: object, checks: Record<string, Check[]>): Record<string, FieldMessage> {
   const found: Record<string, FieldMessage> = {}
+  const byField = values as Record<string, unknown>
   for (const [field, fieldChecks] of Object.entries(checks)) {
-    const problem = firstProblem(values[field], fieldChecks)
+    const problem = firstProblem(byField[field], fieldChecks)
     if (problem) found[field] = problem
   }
   return found

@@ -1,24 +1,28 @@
-// Administration calls: org units, users, customer types and custom field definitions.
-import { call, type CustomFieldDefinition, type Items, type OrgUnit, type User, type UserInput } from '@keyuan/shared'
+// Administration calls: org units, users, customer types, custom field definitions, the
+// security policy.
+import { call, type CustomFieldInput, type OrgUnit, type UserInput, type UserPatch } from '@keyuan/shared'
 import { api } from '../../app'
 
 export const adminApi = {
-  createOrgUnit: async (name: string, parentId: string) =>
-    (await call(api.POST('/api/v1/org-units', { body: { name, parent_id: parentId } }))) as unknown as OrgUnit,
-  createUser: async (body: UserInput) => (await call(api.POST('/api/v1/users', { body }))) as unknown as User,
-  setCustomerTypes: async (items: string[]) =>
-    (await call(api.PUT('/api/v1/customer-types', { body: { items } }))) as unknown as Items<string>,
-  unlockUser: async (userId: string) => {
+  createOrgUnit: (name: string, parentId: string) =>
+    call(api.POST('/api/v1/org-units', { body: { name, parent_id: parentId } })),
+  renameOrgUnit: (orgUnitId: string, name: string) =>
+    call(api.PATCH('/api/v1/org-units/{org_unit_id}', { params: { path: { org_unit_id: orgUnitId } }, body: { name } })),
+  createUser: (body: UserInput) => call(api.POST('/api/v1/users', { body })),
+  /** Name and role; an admin cannot change their own role (the API answers 400 on `role`). */
+  updateUser: (userId: string, body: UserPatch) =>
+    call(api.PATCH('/api/v1/users/{user_id}', { params: { path: { user_id: userId } }, body })),
+  setCustomerTypes: (items: string[]) => call(api.PUT('/api/v1/customer-types', { body: { items } })),
+  unlockUser: async (userId: string): Promise<void> => {
     await call(api.POST('/api/v1/users/{user_id}/unlock', { params: { path: { user_id: userId } } }))
   },
-  resetTwoFactor: async (userId: string) => {
+  resetTwoFactor: async (userId: string): Promise<void> => {
     await call(api.POST('/api/v1/users/{user_id}/mfa/reset', { params: { path: { user_id: userId } } }))
   },
-  securityPolicy: async () => await call(api.GET('/api/v1/security-policy')),
-  setSecurityPolicy: async (mfaRequired: boolean) =>
-    await call(api.PUT('/api/v1/security-policy', { body: { mfa_required: mfaRequired } })),
-  setCustomFields: async (items: CustomFieldDefinition[]) =>
-    (await call(api.PUT('/api/v1/custom-fields', { body: { items } }))) as unknown as Items<CustomFieldDefinition>,
+  securityPolicy: () => call(api.GET('/api/v1/security-policy')),
+  setSecurityPolicy: (mfaRequired: boolean) =>
+    call(api.PUT('/api/v1/security-policy', { body: { mfa_required: mfaRequired } })),
+  setCustomFields: (items: CustomFieldInput[]) => call(api.PUT('/api/v1/custom-fields', { body: { items } })),
 }
 
 export interface UnitNode extends OrgUnit {

@@ -2,14 +2,9 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
+import { json, problem } from '@keyuan/shared/testing/answers.ts'
 import { auth, i18n } from '../../app'
 import CustomerListView from './CustomerListView.vue'
-
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), {
-    status,
-    headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json' },
-  })
 
 const customer = (id: string, name: string) => ({
   id,
@@ -23,6 +18,7 @@ const customer = (id: string, name: string) => ({
   org_unit_id: 'o1',
   contacts: [],
   created_at: '2026-12-02T10:00:00+08:00',
+  updated_at: '2026-12-03T09:30:00+08:00',
 })
 
 async function mountList() {
@@ -54,7 +50,7 @@ describe('CustomerListView', () => {
       vi.fn(async (request: Request) => {
         const path = new URL(request.url).pathname
         if (path === '/api/v1/customer-types') return json(200, { items: [] })
-        if (fail) return json(503, { type: 't', title: 't', status: 503, code: 'service_unavailable', detail: '服务暂不可用' })
+        if (fail) return problem(503, 'service_unavailable', '服务暂不可用')
         return json(200, { items: [customer('c1', '杭州实验小学食堂')], next_page_token: null })
       }),
     )
@@ -90,5 +86,61 @@ describe('CustomerListView', () => {
     await flushPromises()
     expect(queries).toEqual(['', 'xhsy'])
     expect(wrapper.find('[data-test="customer-table"]').text()).toContain('没有找到匹配“xhsy”的客户')
+  })
+
+  it('sorts by the clicked column on the server from the first page, and not while a search ranks the results', async () => {
+    const lists: URLSearchParams[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        const url = new URL(request.url)
+        if (url.pathname === '/api/v1/customer-types') return json(200, { items: [] })
+        lists.push(url.searchParams)
+        return json(200, { items: [customer('c1', '杭州食堂')], next_page_token: 'next' })
+      }),
+    )
+    const wrapper = await mountList()
+    const header = (label: string) => wrapper.findAll('th').find((th) => th.text().includes(label))!
+    const last = () => lists[lists.length - 1]!
+    expect(last().get('sort')).toBeNull()
+    expect(header('创建时间').classes()).toContain('descending')
+
+    await header('客户名称').trigger('click')
+    await flushPromises()
+    expect(last().get('sort')).toBe('name')
+    expect(last().get('page_token')).toBe('')
+    expect(header('客户名称').classes()).toContain('ascending')
+    await header('客户名称').trigger('click')
+    await flushPromises()
+    expect(last().get('sort')).toBe('-name')
+    await header('更新时间').trigger('click')
+    await flushPromises()
+    expect(last().get('sort')).toBe('-updated_at')
+    expect(wrapper.find('[data-test="customer-table"]').text()).toContain('2026-12-03 09:30')
+
+    vi.useFakeTimers()
+    await wrapper.find('input#customer-search').setValue('hzst')
+    await vi.advanceTimersByTimeAsync(300)
+    vi.useRealTimers()
+    await flushPromises()
+    expect(last().get('q')).toBe('hzst')
+    expect(last().get('sort')).toBeNull()
+    expect(wrapper.find('[data-test="list-order-hint"]').text()).toBe('搜索结果按相关度排序，筛选条件仍然生效')
+    expect(header('客户名称').classes()).not.toContain('is-sortable')
+    expect(header('更新时间').classes()).not.toContain('descending')
+    const searches = lists.length
+    await header('客户名称').trigger('click')
+    await flushPromises()
+    expect(lists).toHaveLength(searches)
+
+    // Back from the search: the order chosen before, and its arrow.
+    vi.useFakeTimers()
+    await wrapper.find('input#customer-search').setValue('')
+    await vi.advanceTimersByTimeAsync(300)
+    vi.useRealTimers()
+    await flushPromises()
+    expect(last().get('q')).toBeNull()
+    expect(last().get('sort')).toBe('-updated_at')
+    expect(header('更新时间').classes()).toContain('descending')
   })
 })

@@ -78,7 +78,7 @@ export function checkDraft(
   definitions: CustomFieldDefinition[],
   { creating }: { creating: boolean },
 ): Record<string, FieldMessage> {
-  const found: Record<string, FieldMessage> = { ...checkAll(draft as unknown as Record<string, unknown>, CUSTOMER_CHECKS) }
+  const found: Record<string, FieldMessage> = { ...checkAll(draft, CUSTOMER_CHECKS) }
   const order = contractOrder(draft.contract_start, draft.contract_end)
   if (order) found.contract_end = order
   draft.addresses.forEach((address, index) => {
@@ -96,6 +96,33 @@ export function checkDraft(
     }
   }
   return found
+}
+
+const CUSTOMER_INPUTS = ['name', 'short_name', 'type', 'lifecycle_stage', 'credit_code', 'tags', 'contract_start', 'contract_end']
+const ADDRESS_INPUTS = ['label', 'province', 'city', 'district', 'detail']
+const FIRST_CONTACT_INPUTS = ['name', 'mobile', 'wechat_id', 'decision_role', 'title']
+
+/** The API field names the form has an input for, so a refusal is shown beside its input (or
+ * listed above the form when it has none). */
+export function formFields(
+  draft: CustomerDraft,
+  definitions: CustomFieldDefinition[],
+  { creating, chooseOwner }: { creating: boolean; chooseOwner: boolean },
+): string[] {
+  return [
+    ...CUSTOMER_INPUTS,
+    ...(chooseOwner ? ['owner_id'] : []),
+    ...draft.addresses.flatMap((_, index) => ADDRESS_INPUTS.map((field) => `addresses[${index}].${field}`)),
+    ...definitions.map((definition) => `custom_fields.${definition.key}`),
+    ...(creating ? FIRST_CONTACT_INPUTS.map((field) => `contacts[0].${field}`) : []),
+  ]
+}
+
+/** A duplicate names the contact's field without its place ("mobile"); on the create form the
+ * only contact is the first. */
+export const DUPLICATE_ALIASES: Record<string, string> = {
+  mobile: 'contacts[0].mobile',
+  wechat_id: 'contacts[0].wechat_id',
 }
 
 function cleanCustomFields(values: Record<string, unknown>): Record<string, unknown> {

@@ -13,8 +13,8 @@ export const useDirectoryStore = defineStore('directory', () => {
 
   async function fetchAll(): Promise<void> {
     const [unitList, userList] = await Promise.all([
-      call(api.GET('/api/v1/org-units')) as unknown as Promise<{ items: OrgUnit[] }>,
-      call(api.GET('/api/v1/users')) as unknown as Promise<{ items: User[] }>,
+      call(api.GET('/api/v1/org-units')),
+      call(api.GET('/api/v1/users')),
     ])
     units.value = unitList.items
     users.value = userList.items
