@@ -6,6 +6,7 @@ from __future__ import annotations
 from crm_customer.contacts.models import Contact
 from crm_customer.customers.models import Customer
 from crm_customer.database import Base
+from crm_customer.follow_ups.models import Interaction
 from crm_customer.search.models import SearchTerm
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow
 from crmkit.idempotency import request_table
@@ -20,5 +21,6 @@ __all__ = [
     "CustomFieldDefinitionRow",
     "Customer",
     "CustomerType",
+    "Interaction",
     "SearchTerm",
 ]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
+from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm_customer.customers.models import Customer, customer_to_proto
 from crmkit.events import EventTables, add_event
 
@@ -68,6 +69,21 @@ class CustomerEvents:
             customer=event_snapshot(customer),
             previous_owner_id=previous_owner_id,
             previous_org_unit_id=previous_org_unit_id,
+        )
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def interaction_logged(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        interaction: fpb.Interaction,
+        actor_id: str,
+        at: dt.datetime,
+        *,
+        edited: bool = False,
+    ) -> None:
+        message = events_pb2.InteractionLogged(
+            interaction=interaction, customer=event_snapshot(customer), edited=edited
         )
         await self._emit(session, message, customer, actor_id, at)
 

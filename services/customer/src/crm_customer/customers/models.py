@@ -46,6 +46,10 @@ class Customer(Base):
     pinyin_initials: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Follow-up bookkeeping (follow_ups.service): the latest follow-up's time, and the next
+    # follow-up the latest entry asked for, which is its owner's task on that day.
+    last_interaction_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_follow_up_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
@@ -64,6 +68,9 @@ class Customer(Base):
         Index("ix_customers_tenant_updated", "tenant_id", "updated_at", "id"),
         Index("ix_customers_tenant_pinyin", "tenant_id", "pinyin_full", "id"),
         Index("uq_customers_tenant_credit_code", "tenant_id", "credit_code", unique=True),
+        # Follow-up tasks: a rep's due customers, and a tenant's (narrowed by org path) by day.
+        Index("ix_customers_tenant_owner_follow_up", "tenant_id", "owner_id", "next_follow_up_date"),
+        Index("ix_customers_tenant_follow_up", "tenant_id", "next_follow_up_date"),
     )
 
 
@@ -126,6 +133,10 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         version=customer.version,
         create_time=timestamp_of(as_utc(customer.created_at)),
         update_time=timestamp_of(as_utc(customer.updated_at)),
+        last_interaction_time=timestamp_of(as_utc(customer.last_interaction_at))
+        if customer.last_interaction_at
+        else None,
+        next_follow_up_date=customer.next_follow_up_date.isoformat() if customer.next_follow_up_date else "",
     )
 
 

@@ -290,10 +290,10 @@ async def archive_customer(
 ORDERS = {
     order.name: order
     for order in (
-        KeysetOrder("created_desc", Customer.created_at, Customer.id, descending=True, is_time=True),
-        KeysetOrder("created_asc", Customer.created_at, Customer.id, descending=False, is_time=True),
-        KeysetOrder("updated_desc", Customer.updated_at, Customer.id, descending=True, is_time=True),
-        KeysetOrder("updated_asc", Customer.updated_at, Customer.id, descending=False, is_time=True),
+        KeysetOrder("created_desc", Customer.created_at, Customer.id, descending=True, value_kind="time"),
+        KeysetOrder("created_asc", Customer.created_at, Customer.id, descending=False, value_kind="time"),
+        KeysetOrder("updated_desc", Customer.updated_at, Customer.id, descending=True, value_kind="time"),
+        KeysetOrder("updated_asc", Customer.updated_at, Customer.id, descending=False, value_kind="time"),
         # Chinese names sort by their pinyin, as a Chinese reader expects (阿 … 张).
         KeysetOrder("name_asc", Customer.pinyin_full, Customer.id, descending=False),
         KeysetOrder("name_desc", Customer.pinyin_full, Customer.id, descending=True),

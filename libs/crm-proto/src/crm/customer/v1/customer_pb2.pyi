@@ -278,6 +278,8 @@ class Customer(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ORG_PATH_FIELD_NUMBER: _builtins.int
+    LAST_INTERACTION_TIME_FIELD_NUMBER: _builtins.int
+    NEXT_FOLLOW_UP_DATE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tenant_id: _builtins.str
     org_unit_id: _builtins.str
@@ -299,6 +301,8 @@ class Customer(_message.Message):
     gateway (which owns the org tree) when it places a customer; the service checks it lies in
     the caller's own subtree.
     """
+    next_follow_up_date: _builtins.str
+    """The next follow-up the latest entry asked for, "YYYY-MM-DD"; "" for none."""
     @_builtins.property
     def addresses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Address]: ...
     @_builtins.property
@@ -315,6 +319,10 @@ class Customer(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_interaction_time(self) -> _timestamp_pb2.Timestamp:
+        """When someone last followed the customer up (the latest occur_time of its follow-ups)."""
+
     def __init__(
         self,
         *,
@@ -338,10 +346,12 @@ class Customer(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         org_path: _builtins.str = ...,
+        last_interaction_time: _timestamp_pb2.Timestamp | None = ...,
+        next_follow_up_date: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "last_interaction_time", b"last_interaction_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "id", b"id", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "short_name", b"short_name", "tags", b"tags", "tenant_id", b"tenant_id", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "short_name", b"short_name", "tags", b"tags", "tenant_id", b"tenant_id", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

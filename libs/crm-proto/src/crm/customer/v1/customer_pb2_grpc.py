@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
+from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -106,6 +107,26 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.FromString,
                 _registered_method=True)
+        self.LogInteraction = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/LogInteraction',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionResponse.FromString,
+                _registered_method=True)
+        self.UpdateInteraction = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdateInteraction',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionResponse.FromString,
+                _registered_method=True)
+        self.ListInteractions = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListInteractions',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsResponse.FromString,
+                _registered_method=True)
+        self.ListFollowUpTasks = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListFollowUpTasks',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerServiceServicer:
@@ -201,6 +222,33 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LogInteraction(self, request, context):
+        """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateInteraction(self, request, context):
+        """Only the author, within 24 hours of logging it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInteractions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFollowUpTasks(self, request, context):
+        """The caller's due follow-ups: their own customers', or for a supervisor their subtree's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -273,6 +321,26 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.SetCustomFieldDefinitions,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.SerializeToString,
+            ),
+            'LogInteraction': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogInteraction,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionResponse.SerializeToString,
+            ),
+            'UpdateInteraction': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateInteraction,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionResponse.SerializeToString,
+            ),
+            'ListInteractions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInteractions,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsResponse.SerializeToString,
+            ),
+            'ListFollowUpTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFollowUpTasks,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -655,6 +723,114 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/SetCustomFieldDefinitions',
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LogInteraction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/LogInteraction',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateInteraction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdateInteraction',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInteractions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListInteractions',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFollowUpTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListFollowUpTasks',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ Customer profiles: the organisations a distributor sells to on credit."""
 
 from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
+from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -54,6 +55,13 @@ class CustomerServiceStub:
     fields are checked against them when a customer is created or its custom fields change;
     stored values of a removed field stay until the customer's custom fields are next set.
     """
+    LogInteraction: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.LogInteractionRequest, _follow_ups_pb2.LogInteractionResponse]
+    """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one."""
+    UpdateInteraction: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.UpdateInteractionRequest, _follow_ups_pb2.UpdateInteractionResponse]
+    """Only the author, within 24 hours of logging it."""
+    ListInteractions: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.ListInteractionsRequest, _follow_ups_pb2.ListInteractionsResponse]
+    ListFollowUpTasks: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.ListFollowUpTasksRequest, _follow_ups_pb2.ListFollowUpTasksResponse]
+    """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -81,6 +89,13 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     fields are checked against them when a customer is created or its custom fields change;
     stored values of a removed field stay until the customer's custom fields are next set.
     """
+    LogInteraction: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.LogInteractionRequest, _follow_ups_pb2.LogInteractionResponse]  # type: ignore[assignment]
+    """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one."""
+    UpdateInteraction: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.UpdateInteractionRequest, _follow_ups_pb2.UpdateInteractionResponse]  # type: ignore[assignment]
+    """Only the author, within 24 hours of logging it."""
+    ListInteractions: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.ListInteractionsRequest, _follow_ups_pb2.ListInteractionsResponse]  # type: ignore[assignment]
+    ListFollowUpTasks: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.ListFollowUpTasksRequest, _follow_ups_pb2.ListFollowUpTasksResponse]  # type: ignore[assignment]
+    """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -189,5 +204,36 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         fields are checked against them when a customer is created or its custom fields change;
         stored values of a removed field stay until the customer's custom fields are next set.
         """
+
+    @_abc_1.abstractmethod
+    def LogInteraction(
+        self,
+        request: _follow_ups_pb2.LogInteractionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.LogInteractionResponse, _abc.Awaitable[_follow_ups_pb2.LogInteractionResponse]]:
+        """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one."""
+
+    @_abc_1.abstractmethod
+    def UpdateInteraction(
+        self,
+        request: _follow_ups_pb2.UpdateInteractionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.UpdateInteractionResponse, _abc.Awaitable[_follow_ups_pb2.UpdateInteractionResponse]]:
+        """Only the author, within 24 hours of logging it."""
+
+    @_abc_1.abstractmethod
+    def ListInteractions(
+        self,
+        request: _follow_ups_pb2.ListInteractionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.ListInteractionsResponse, _abc.Awaitable[_follow_ups_pb2.ListInteractionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListFollowUpTasks(
+        self,
+        request: _follow_ups_pb2.ListFollowUpTasksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.ListFollowUpTasksResponse, _abc.Awaitable[_follow_ups_pb2.ListFollowUpTasksResponse]]:
+        """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

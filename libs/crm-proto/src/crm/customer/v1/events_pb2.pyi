@@ -5,6 +5,7 @@ Events published by the customer service on subjects crm.customer.v1.<name>."""
 
 from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
+from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -120,3 +121,34 @@ class CustomerArchived(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerArchived: _TypeAlias = CustomerArchived  # noqa: Y015
+
+@_typing.final
+class InteractionLogged(_message.Message):
+    """crm.customer.v1.interaction_logged: a follow-up was logged, or (`edited`) changed by its author."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTERACTION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    EDITED_FIELD_NUMBER: _builtins.int
+    edited: _builtins.bool
+    @_builtins.property
+    def interaction(self) -> _follow_ups_pb2.Interaction: ...
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer:
+        """The customer after it (last_interaction_time, next_follow_up_date), without contact details."""
+
+    def __init__(
+        self,
+        *,
+        interaction: _follow_ups_pb2.Interaction | None = ...,
+        customer: _customer_pb2.Customer | None = ...,
+        edited: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "interaction", b"interaction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "edited", b"edited", "interaction", b"interaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InteractionLogged: _TypeAlias = InteractionLogged  # noqa: Y015
