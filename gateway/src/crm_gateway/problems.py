@@ -249,12 +249,15 @@ UPSTREAM_FIELD_NAMES = {
     "customer.id": "customer_id",
     "contact.id": "contact_id",
     "contact.customer_id": "customer_id",
+    "interaction.id": "follow_up_id",
+    "interaction.customer_id": "customer_id",
+    "interaction.occur_time": "occurred_at",
     "query": "q",
     "from_date": "from",
     "to_date": "to",
     "order_by": "sort",
 }
-UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.")
+UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.", "interaction.")
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
 UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items"}
 

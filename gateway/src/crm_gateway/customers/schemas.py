@@ -256,6 +256,8 @@ class CustomerOut(BaseModel):
     version: int = Field(description="Send as expected_version to refuse a change made meanwhile")
     created_at: dt.datetime = Field(description="Asia/Shanghai")
     updated_at: dt.datetime = Field(description="Asia/Shanghai")
+    last_interaction_at: dt.datetime | None = Field(description="The latest follow-up's time; null if none")
+    next_follow_up_date: dt.date | None = Field(description="The owner's next follow-up task; null if none")
 
 
 class CustomerPage(BaseModel):
@@ -309,4 +311,10 @@ def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> Customer
         version=customer.version,
         created_at=_shanghai(customer.create_time),
         updated_at=_shanghai(customer.update_time),
+        last_interaction_at=_shanghai(customer.last_interaction_time)
+        if customer.HasField("last_interaction_time")
+        else None,
+        next_follow_up_date=dt.date.fromisoformat(customer.next_follow_up_date)
+        if customer.next_follow_up_date
+        else None,
     )

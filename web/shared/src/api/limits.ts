@@ -139,6 +139,38 @@ export const LIMITS = {
       "pattern": "^\\d{6}$"
     }
   },
+  "FollowUpIn": {
+    "contact_ids": {
+      "maxItems": 20,
+      "itemMaxLength": 36
+    },
+    "content": {
+      "minLength": 1,
+      "maxLength": 2000
+    },
+    "corrects_id": {
+      "maxLength": 36
+    },
+    "outcome": {
+      "maxLength": 500
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "FollowUpPatch": {
+    "contact_ids": {
+      "maxItems": 20,
+      "itemMaxLength": 36
+    },
+    "content": {
+      "minLength": 1,
+      "maxLength": 2000
+    },
+    "outcome": {
+      "maxLength": 500
+    }
+  },
   "LoginIn": {
     "password": {
       "minLength": 1,
