@@ -50,6 +50,13 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
     assert tenant.customers[0].name in [c["name"] for c in found.json()["items"]]
     assert total == CUSTOMERS
+    followed = {c.name: c for c in tenant.customers if c.follow_ups}
+    assert followed, "the demo tenant logs follow-ups"
+    shown = {c["name"]: c for c in listed}
+    for name, seed in followed.items():
+        assert shown[name]["last_interaction_at"] is not None
+        next_in = seed.follow_ups[-1].next_in_days
+        assert (shown[name]["next_follow_up_date"] is None) == (next_in is None)
 
 
 @pytest.fixture(scope="module")

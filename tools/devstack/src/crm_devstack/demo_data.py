@@ -20,6 +20,7 @@ __all__ = [
     "ContactSeed",
     "CustomerSeed",
     "DemoTenant",
+    "FollowUpSeed",
     "OrgUnitSeed",
     "UserSeed",
     "demo_tenant",
@@ -89,6 +90,20 @@ class AddressSeed:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUpSeed:
+    """A follow-up the customer's owner logged, `days_ago` days before the load at `hour`."""
+
+    kind: str  # "phone", "wechat", "visit", "email", "meeting" or "other"
+    days_ago: int
+    hour: int
+    content: str
+    outcome: str = ""
+    # The latest entry asks for the next follow-up this many days after the load (today or
+    # later, as the API requires); None for none.
+    next_in_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerSeed:
     """A customer organisation as the demo loader creates it."""
 
@@ -108,6 +123,8 @@ class CustomerSeed:
     org_unit_key: str = ""
     # Values of the tenant's custom fields (CUSTOM_FIELDS), by key.
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    # Oldest first, as they are logged.
+    follow_ups: list[FollowUpSeed] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -627,13 +644,53 @@ def _custom_fields(rng: random.Random, type_: str, stage: str) -> dict[str, Any]
     return values
 
 
+_FOLLOW_UP_NOTES: dict[str, tuple[tuple[str, str], ...]] = {
+    "phone": (
+        ("电话确认下周菜单和用量", "下周一按新用量配送"),
+        ("回访上批冻品质量，反馈解冻后出水偏多", "已登记，下批换供应商批次"),
+        ("询问节前备货计划", "客户月底前报数量"),
+    ),
+    "wechat": (
+        ("微信发送本月报价单", "客户已读，待回复"),
+        ("微信沟通对账差额", "客户同意按我方单据核对"),
+    ),
+    "visit": (
+        ("上门拜访后勤主任，带样品试吃", "同意试用两周"),
+        ("拜访食堂，查看冷库和收货流程", "建议改早班送货"),
+        ("陪同经理拜访采购负责人，谈年度框架", "等待对方内部审批"),
+    ),
+    "email": (("邮件发送资质文件和检测报告", "对方确认收到"),),
+    "meeting": (("参加客户季度供应商会议", "评分良好，续约意向明确"),),
+}
+_FOLLOW_UP_KINDS = ("phone", "phone", "wechat", "visit", "visit", "email", "meeting")
+
+
+def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUpSeed]:
+    """Two customers in five have been followed up a few times since they were created; the
+    latest entry of most asks for the next one within a week, so reps see today's tasks."""
+    age = (today - created).days
+    if age < 2 or rng.random() > 0.4:
+        return []
+    days = sorted(rng.sample(range(1, min(age, 90)), k=min(rng.randint(1, 3), min(age, 90) - 1)), reverse=True)
+    entries = []
+    for index, days_ago in enumerate(days):
+        kind = rng.choice(_FOLLOW_UP_KINDS)
+        content, outcome = rng.choice(_FOLLOW_UP_NOTES[kind])
+        last = index == len(days) - 1
+        next_in = rng.choice((0, 0, 1, 2, 3, 5, None)) if last else None
+        entries.append(FollowUpSeed(kind, days_ago, rng.randint(9, 17), content, outcome, next_in))
+    return entries
+
+
 def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY) -> DemoTenant:
     """Build the demo tenant; the same seed, count and date always give the same data."""
     if customers < 0:
         raise ValueError("customers must not be negative")
     rng = random.Random(seed)
-    # Custom-field values draw from their own generator, so adding fields leaves the rest as it was.
+    # Custom-field values and follow-ups draw from their own generators, so adding either left
+    # the rest of the tenant as it was.
     field_rng = random.Random(seed + 1)
+    follow_up_rng = random.Random(seed + 2)
     uniques = _Uniques()
     sales = [user for user in _USERS if user.role == "sales"]
     types = list(_TYPE_WEIGHTS)
@@ -675,6 +732,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
                 created_on=created.isoformat(),
                 org_unit_key=owner.org_unit_key,
                 custom_fields=_custom_fields(field_rng, type_, stage),
+                follow_ups=_follow_ups(follow_up_rng, created, today),
             )
         )
     # Loading in creation order makes ids, events and "new this month" charts read naturally.
