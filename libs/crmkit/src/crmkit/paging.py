@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, Unpack
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -16,7 +16,7 @@ from crmkit.clock import as_utc
 from crmkit.errors import InvalidArgument
 
 T = TypeVar("T")
-S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 MALFORMED = "malformed page token / 分页标记无效"
 
 DEFAULT_PAGE_SIZE = 50

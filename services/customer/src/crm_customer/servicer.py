@@ -6,6 +6,7 @@ from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
+from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.search.servicer import SearchRpcs
 from crm_customer.tenant_settings.servicer import TenantSettingsRpcs
 
@@ -16,6 +17,7 @@ class CustomerServicer(
     SearchRpcs,
     TenantSettingsRpcs,
     FollowUpRpcs,
+    OwnershipRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

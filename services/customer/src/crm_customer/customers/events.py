@@ -13,6 +13,7 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm_customer.customers.models import Customer, customer_to_proto
+from crm_customer.ownership.models import CHANGE_KINDS
 from crmkit.events import EventTables, add_event
 
 
@@ -64,11 +65,16 @@ class CustomerEvents:
         previous_org_unit_id: str,
         actor_id: str,
         at: dt.datetime,
+        *,
+        kind: str,
+        reason: str = "",
     ) -> None:
         message = events_pb2.CustomerOwnerChanged(
             customer=event_snapshot(customer),
             previous_owner_id=previous_owner_id,
             previous_org_unit_id=previous_org_unit_id,
+            kind=CHANGE_KINDS.to_proto(kind),  # type: ignore[arg-type]
+            reason=reason,
         )
         await self._emit(session, message, customer, actor_id, at)
 

@@ -603,8 +603,11 @@ class UpdateCustomerRequest(_message.Message):
     CUSTOMER_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     expected_version: _builtins.int
     """If non-zero, the update fails with ABORTED unless the stored version matches."""
+    reason: _builtins.str
+    """Why the owner changes, when update_mask names owner_id (kept in the ownership history)."""
     @_builtins.property
     def customer(self) -> Global___Customer:
         """customer.id names the record; only the fields in update_mask change."""
@@ -617,10 +620,11 @@ class UpdateCustomerRequest(_message.Message):
         customer: Global___Customer | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
         expected_version: _builtins.int = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "expected_version", b"expected_version", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "expected_version", b"expected_version", "reason", b"reason", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -5,6 +5,7 @@ import warnings
 
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
+from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -126,6 +127,21 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/ListFollowUpTasks',
                 request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.FromString,
+                _registered_method=True)
+        self.ListOwnerChanges = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListOwnerChanges',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesResponse.FromString,
+                _registered_method=True)
+        self.GetCustomerCaps = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetCustomerCaps',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsResponse.FromString,
+                _registered_method=True)
+        self.SetCustomerCaps = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetCustomerCaps',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
                 _registered_method=True)
 
 
@@ -249,6 +265,28 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOwnerChanges(self, request, context):
+        """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+        customers a rep may hold (assigning, claiming or transferring past one is refused with
+        FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomerCaps(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCustomerCaps(self, request, context):
+        """Admins and bosses.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -341,6 +379,21 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListFollowUpTasks,
                     request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.SerializeToString,
+            ),
+            'ListOwnerChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwnerChanges,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesResponse.SerializeToString,
+            ),
+            'GetCustomerCaps': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomerCaps,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsResponse.SerializeToString,
+            ),
+            'SetCustomerCaps': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomerCaps,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -831,6 +884,87 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListFollowUpTasks',
             crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnerChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListOwnerChanges',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomerCaps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetCustomerCaps',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomerCaps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetCustomerCaps',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ Customer profiles: the organisations a distributor sells to on credit."""
 from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -62,6 +63,14 @@ class CustomerServiceStub:
     ListInteractions: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.ListInteractionsRequest, _follow_ups_pb2.ListInteractionsResponse]
     ListFollowUpTasks: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.ListFollowUpTasksRequest, _follow_ups_pb2.ListFollowUpTasksResponse]
     """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
+    ListOwnerChanges: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.ListOwnerChangesRequest, _ownership_pb2.ListOwnerChangesResponse]
+    """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+    customers a rep may hold (assigning, claiming or transferring past one is refused with
+    FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+    """
+    GetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]
+    SetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]
+    """Admins and bosses."""
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -96,6 +105,14 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     ListInteractions: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.ListInteractionsRequest, _follow_ups_pb2.ListInteractionsResponse]  # type: ignore[assignment]
     ListFollowUpTasks: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.ListFollowUpTasksRequest, _follow_ups_pb2.ListFollowUpTasksResponse]  # type: ignore[assignment]
     """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
+    ListOwnerChanges: _aio.UnaryUnaryMultiCallable[_ownership_pb2.ListOwnerChangesRequest, _ownership_pb2.ListOwnerChangesResponse]  # type: ignore[assignment]
+    """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+    customers a rep may hold (assigning, claiming or transferring past one is refused with
+    FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+    """
+    GetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]  # type: ignore[assignment]
+    SetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]  # type: ignore[assignment]
+    """Admins and bosses."""
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -235,5 +252,31 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_follow_ups_pb2.ListFollowUpTasksResponse, _abc.Awaitable[_follow_ups_pb2.ListFollowUpTasksResponse]]:
         """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
+
+    @_abc_1.abstractmethod
+    def ListOwnerChanges(
+        self,
+        request: _ownership_pb2.ListOwnerChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.ListOwnerChangesResponse, _abc.Awaitable[_ownership_pb2.ListOwnerChangesResponse]]:
+        """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+        customers a rep may hold (assigning, claiming or transferring past one is refused with
+        FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+        """
+
+    @_abc_1.abstractmethod
+    def GetCustomerCaps(
+        self,
+        request: _ownership_pb2.GetCustomerCapsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.GetCustomerCapsResponse, _abc.Awaitable[_ownership_pb2.GetCustomerCapsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetCustomerCaps(
+        self,
+        request: _ownership_pb2.SetCustomerCapsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.SetCustomerCapsResponse, _abc.Awaitable[_ownership_pb2.SetCustomerCapsResponse]]:
+        """Admins and bosses."""
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

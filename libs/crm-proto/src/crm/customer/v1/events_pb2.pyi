@@ -6,6 +6,7 @@ Events published by the customer service on subjects crm.customer.v1.<name>."""
 from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -81,8 +82,12 @@ class CustomerOwnerChanged(_message.Message):
     CUSTOMER_FIELD_NUMBER: _builtins.int
     PREVIOUS_OWNER_ID_FIELD_NUMBER: _builtins.int
     PREVIOUS_ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     previous_owner_id: _builtins.str
     previous_org_unit_id: _builtins.str
+    kind: _ownership_pb2.OwnerChangeKind.ValueType
+    reason: _builtins.str
     @_builtins.property
     def customer(self) -> _customer_pb2.Customer: ...
     def __init__(
@@ -91,10 +96,12 @@ class CustomerOwnerChanged(_message.Message):
         customer: _customer_pb2.Customer | None = ...,
         previous_owner_id: _builtins.str = ...,
         previous_org_unit_id: _builtins.str = ...,
+        kind: _ownership_pb2.OwnerChangeKind.ValueType = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "previous_org_unit_id", b"previous_org_unit_id", "previous_owner_id", b"previous_owner_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "kind", b"kind", "previous_org_unit_id", b"previous_org_unit_id", "previous_owner_id", b"previous_owner_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
