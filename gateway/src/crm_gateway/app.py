@@ -34,6 +34,7 @@ from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
+from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.two_factor.router import router as two_factor_router
@@ -158,7 +159,8 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         "Errors are application/problem+json with a stable `code`; send `Accept-Language: en` for English.",
         lifespan=lifespan,
         openapi_tags=[
-            {"name": name} for name in ("auth", "directory", "customers", "follow-ups", "analytics", "api clients")
+            {"name": name}
+            for name in ("auth", "directory", "customers", "follow-ups", "ownership", "analytics", "api clients")
         ],
         # FastAPI's own OpenTelemetry layer would add a second server span and a span per
         # dependency to every request; ObserveRequests records the one span and the RED metrics.
@@ -205,6 +207,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     routers = [
         customers_router,
         follow_ups_router,
+        ownership_router,
         auth_router,
         two_factor_router,
         directory_router,

@@ -75,6 +75,7 @@ class Problem(BaseModel):
         None, description="On a duplicate (409 already_exists): the existing record, when the caller may see it"
     )
     existing_owner: UserRef | None = Field(None, description="On a duplicate: who owns the existing record")
+    cap: int | None = Field(None, description="On customer_cap_reached: the owner's cap")
 
 
 # Every status an operation may answer with besides its success, with the problem body.
@@ -329,6 +330,8 @@ def install(app: FastAPI) -> None:
         details = error_details({str(k): str(v) for k, v in trailers.items()})
         if details.get("existing-id"):
             extra["existing_id"] = details["existing-id"]
+        if details.get("cap", "").isdigit():
+            extra["cap"] = int(details["cap"])
         detail = error.details() or code
         owner_id = details.get("existing-owner-id", "")
         if owner_id:

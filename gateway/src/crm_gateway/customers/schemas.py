@@ -110,6 +110,7 @@ class CustomerPatch(Strict):
     custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] | None = Field(None, max_length=50)
     lifecycle_stage: Stage | None = None
     owner_id: str | None = Field(None, max_length=36)
+    reason: str = Field("", max_length=200, description="Why the owner changes (with owner_id); kept in its history")
     expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
 
 

@@ -78,6 +78,11 @@ export const LIMITS = {
       "maxItems": 50
     }
   },
+  "CustomerCapsIn": {
+    "users": {
+      "maxItems": 500
+    }
+  },
   "CustomerIn": {
     "addresses": {
       "maxItems": 10
@@ -116,6 +121,9 @@ export const LIMITS = {
     },
     "owner_id": {
       "maxLength": 36
+    },
+    "reason": {
+      "maxLength": 200
     },
     "short_name": {
       "maxLength": 50
@@ -216,6 +224,12 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "UserCapIn": {
+    "user_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
   "UserIn": {
     "display_name": {
       "minLength": 1,

@@ -211,6 +211,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customer-caps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many customers each person may hold 客户保有量上限
+         * @description The tenant's default and, for every user you may see who can own customers, their own cap and how many active customers they hold now.
+         */
+        get: operations["customer_caps_api_v1_customer_caps_get"];
+        /** Set customer caps (admin, boss) 设置客户保有量上限 */
+        put: operations["set_customer_caps_api_v1_customer_caps_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customer-types": {
         parameters: {
             query?: never;
@@ -341,6 +362,23 @@ export interface paths {
          * @description Only its author, until `editable_until`; after that, log a correction (`corrects_id`).
          */
         patch: operations["edit_follow_up_api_v1_customers__customer_id__follow_ups__follow_up_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/owner-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's ownership history 负责人变更记录 */
+        get: operations["owner_changes_api_v1_customers__customer_id__owner_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/follow-up-tasks": {
@@ -676,6 +714,26 @@ export interface components {
             /** Wechat Id */
             wechat_id?: string | null;
         };
+        /**
+         * CustomerCapsIn
+         * @description Fields present change: `default_cap` (null for no cap) and the users listed.
+         */
+        CustomerCapsIn: {
+            /** Default Cap */
+            default_cap?: number | null;
+            /** Users */
+            users?: components["schemas"]["UserCapIn"][];
+        };
+        /** CustomerCapsOut */
+        CustomerCapsOut: {
+            /**
+             * Default Cap
+             * @description The tenant's cap per user; null: no cap
+             */
+            default_cap: number | null;
+            /** Users */
+            users: components["schemas"]["UserCapOut"][];
+        };
         /** CustomerCountOut */
         CustomerCountOut: {
             /** Count */
@@ -857,6 +915,12 @@ export interface components {
             name?: string | null;
             /** Owner Id */
             owner_id?: string | null;
+            /**
+             * Reason
+             * @description Why the owner changes (with owner_id); kept in its history
+             * @default
+             */
+            reason?: string;
             /** Short Name */
             short_name?: string | null;
             /** Tags */
@@ -1254,11 +1318,67 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** OwnerChangeOut */
+        OwnerChangeOut: {
+            /**
+             * Actor Id
+             * @description null: a scheduled rule made the change
+             */
+            actor_id: string | null;
+            /** Actor Name */
+            actor_name: string;
+            /**
+             * From Owner Id
+             * @description null: the customer came from a pool or was new
+             */
+            from_owner_id: string | null;
+            /** From Owner Name */
+            from_owner_name: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "created" | "assigned_by_rule" | "claimed" | "approved" | "transferred" | "released" | "returned_by_rule";
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            occurred_at: string;
+            /** Pool Id */
+            pool_id: string | null;
+            /** Reason */
+            reason: string;
+            /** Rule Id */
+            rule_id: string | null;
+            /**
+             * To Owner Id
+             * @description null: the customer went to a pool
+             */
+            to_owner_id: string | null;
+            /** To Owner Name */
+            to_owner_name: string;
+        };
+        /** OwnerChangePage */
+        OwnerChangePage: {
+            /** Items */
+            items: components["schemas"]["OwnerChangeOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
         /**
          * Problem
          * @description An error, as every error leaves the gateway (RFC 9457 problem details).
          */
         Problem: {
+            /**
+             * Cap
+             * @description On customer_cap_reached: the owner's cap
+             * @default null
+             */
+            cap?: number | null;
             /**
              * Code
              * @description Stable, machine-readable: invalid_argument, not_found, account_locked, ...
@@ -1380,6 +1500,33 @@ export interface components {
              * @default bearer
              */
             token_type?: string;
+        };
+        /** UserCapIn */
+        UserCapIn: {
+            /**
+             * Cap
+             * @description null: back to the tenant's default
+             */
+            cap: number | null;
+            /** User Id */
+            user_id: string;
+        };
+        /** UserCapOut */
+        UserCapOut: {
+            /**
+             * Cap
+             * @description The user's own cap; null: the tenant's default applies
+             */
+            cap: number | null;
+            /**
+             * Held
+             * @description Active customers the user owns now
+             */
+            held: number;
+            /** User Id */
+            user_id: string;
+            /** User Name */
+            user_name: string;
         };
         /** UserIn */
         UserIn: {
@@ -3166,6 +3313,284 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomFieldList"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_caps_api_v1_customer_caps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCapsOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_customer_caps_api_v1_customer_caps_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCapsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCapsOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -5148,6 +5573,148 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FollowUpOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    owner_changes_api_v1_customers__customer_id__owner_changes_get: {
+        parameters: {
+            query?: {
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnerChangePage"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
