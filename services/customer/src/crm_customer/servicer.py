@@ -7,6 +7,7 @@ from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
 from crm_customer.ownership.servicer import OwnershipRpcs
+from crm_customer.pools.servicer import PoolRpcs
 from crm_customer.search.servicer import SearchRpcs
 from crm_customer.tenant_settings.servicer import TenantSettingsRpcs
 
@@ -18,6 +19,7 @@ class CustomerServicer(
     TenantSettingsRpcs,
     FollowUpRpcs,
     OwnershipRpcs,
+    PoolRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

@@ -176,6 +176,8 @@ async def create_customer(
         tags=data.tags,
         custom_fields=custom_fields,
         lifecycle_stage=data.lifecycle_stage,
+        tier=data.tier,
+        owned_since=now,
         archived=False,
         version=1,
         created_at=now,
@@ -268,6 +270,8 @@ async def update_customer(
         return customer
     for key in changed:
         setattr(customer, key, changes[key])
+    if owner_moves and "owner_id" in changed:
+        customer.owned_since, customer.first_visit_due = now, None
     customer.version += 1
     customer.updated_at = now
     if {"name", "short_name", "credit_code"} & set(changed):

@@ -22,6 +22,8 @@ from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound, Permiss
 from crmkit.identity import Identity
 from crmkit.paging import KeysetOrder
 
+# What keeps a claimed customer with its new owner: a visit or a phone call they log.
+FIRST_VISIT_KINDS = ("visit", "phone")
 NEWEST_FIRST = KeysetOrder("occurred_desc", Interaction.occurred_at, Interaction.id, descending=True, value_kind="time")
 EARLIEST_DUE_FIRST = KeysetOrder(
     "due_asc", Customer.next_follow_up_date, Customer.id, descending=False, value_kind="date"
@@ -93,6 +95,9 @@ async def log_interaction(
         updated_at=now,
     )
     session.add(interaction)
+    if interaction.kind in FIRST_VISIT_KINDS and customer.owner_id == identity.principal_id:
+        # The new owner's first visit or call after a claim: the customer stays with them.
+        customer.first_visit_due = None
     await _refresh_bookkeeping(session, customer, now)
     await events.interaction_logged(session, customer, interaction_to_proto(interaction), identity.principal_id, now)
     return interaction

@@ -6,6 +6,7 @@ import warnings
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
+from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -142,6 +143,51 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/SetCustomerCaps',
                 request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
+                _registered_method=True)
+        self.ListPools = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListPools',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsResponse.FromString,
+                _registered_method=True)
+        self.CreatePool = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CreatePool',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolResponse.FromString,
+                _registered_method=True)
+        self.UpdatePool = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdatePool',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolResponse.FromString,
+                _registered_method=True)
+        self.ListPoolCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListPoolCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersResponse.FromString,
+                _registered_method=True)
+        self.ReleaseToPool = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ReleaseToPool',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolResponse.FromString,
+                _registered_method=True)
+        self.ClaimCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ClaimCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerResponse.FromString,
+                _registered_method=True)
+        self.DecideClaim = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DecideClaim',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimResponse.FromString,
+                _registered_method=True)
+        self.WithdrawClaim = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/WithdrawClaim',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimResponse.FromString,
+                _registered_method=True)
+        self.ListClaims = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListClaims',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.FromString,
                 _registered_method=True)
 
 
@@ -287,6 +333,66 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPools(self, request, context):
+        """The public pool (pools.proto). Admins and bosses create and change pools.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPoolCustomers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseToPool(self, request, context):
+        """The owner, or a supervisor, admin or boss over the customer, with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimCustomer(self, request, context):
+        """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+        within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+        limit (claim_limit_reached), or when another claim got there first (ABORTED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideClaim(self, request, context):
+        """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawClaim(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClaims(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -394,6 +500,51 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.SetCustomerCaps,
                     request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.SerializeToString,
+            ),
+            'ListPools': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPools,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsResponse.SerializeToString,
+            ),
+            'CreatePool': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePool,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolResponse.SerializeToString,
+            ),
+            'UpdatePool': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePool,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolResponse.SerializeToString,
+            ),
+            'ListPoolCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPoolCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersResponse.SerializeToString,
+            ),
+            'ReleaseToPool': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseToPool,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolResponse.SerializeToString,
+            ),
+            'ClaimCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerResponse.SerializeToString,
+            ),
+            'DecideClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideClaim,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimResponse.SerializeToString,
+            ),
+            'WithdrawClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawClaim,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimResponse.SerializeToString,
+            ),
+            'ListClaims': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClaims,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -965,6 +1116,249 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/SetCustomerCaps',
             crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListPools',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CreatePool',
+            crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdatePool',
+            crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPoolCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListPoolCustomers',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseToPool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ReleaseToPool',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ClaimCustomer',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DecideClaim',
+            crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/WithdrawClaim',
+            crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClaims(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListClaims',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.FromString,
             options,
             channel_credentials,
             insecure,

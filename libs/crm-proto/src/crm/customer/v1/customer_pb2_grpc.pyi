@@ -7,6 +7,7 @@ from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
+from crm.customer.v1 import pools_pb2 as _pools_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -71,6 +72,22 @@ class CustomerServiceStub:
     GetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]
     SetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]
     """Admins and bosses."""
+    ListPools: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListPoolsRequest, _pools_pb2.ListPoolsResponse]
+    """The public pool (pools.proto). Admins and bosses create and change pools."""
+    CreatePool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.CreatePoolRequest, _pools_pb2.CreatePoolResponse]
+    UpdatePool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.UpdatePoolRequest, _pools_pb2.UpdatePoolResponse]
+    ListPoolCustomers: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListPoolCustomersRequest, _pools_pb2.ListPoolCustomersResponse]
+    ReleaseToPool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ReleaseToPoolRequest, _pools_pb2.ReleaseToPoolResponse]
+    """The owner, or a supervisor, admin or boss over the customer, with a reason."""
+    ClaimCustomer: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ClaimCustomerRequest, _pools_pb2.ClaimCustomerResponse]
+    """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+    within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+    limit (claim_limit_reached), or when another claim got there first (ABORTED).
+    """
+    DecideClaim: _grpc.UnaryUnaryMultiCallable[_pools_pb2.DecideClaimRequest, _pools_pb2.DecideClaimResponse]
+    """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
+    WithdrawClaim: _grpc.UnaryUnaryMultiCallable[_pools_pb2.WithdrawClaimRequest, _pools_pb2.WithdrawClaimResponse]
+    ListClaims: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListClaimsRequest, _pools_pb2.ListClaimsResponse]
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -113,6 +130,22 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     GetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]  # type: ignore[assignment]
     SetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]  # type: ignore[assignment]
     """Admins and bosses."""
+    ListPools: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListPoolsRequest, _pools_pb2.ListPoolsResponse]  # type: ignore[assignment]
+    """The public pool (pools.proto). Admins and bosses create and change pools."""
+    CreatePool: _aio.UnaryUnaryMultiCallable[_pools_pb2.CreatePoolRequest, _pools_pb2.CreatePoolResponse]  # type: ignore[assignment]
+    UpdatePool: _aio.UnaryUnaryMultiCallable[_pools_pb2.UpdatePoolRequest, _pools_pb2.UpdatePoolResponse]  # type: ignore[assignment]
+    ListPoolCustomers: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListPoolCustomersRequest, _pools_pb2.ListPoolCustomersResponse]  # type: ignore[assignment]
+    ReleaseToPool: _aio.UnaryUnaryMultiCallable[_pools_pb2.ReleaseToPoolRequest, _pools_pb2.ReleaseToPoolResponse]  # type: ignore[assignment]
+    """The owner, or a supervisor, admin or boss over the customer, with a reason."""
+    ClaimCustomer: _aio.UnaryUnaryMultiCallable[_pools_pb2.ClaimCustomerRequest, _pools_pb2.ClaimCustomerResponse]  # type: ignore[assignment]
+    """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+    within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+    limit (claim_limit_reached), or when another claim got there first (ABORTED).
+    """
+    DecideClaim: _aio.UnaryUnaryMultiCallable[_pools_pb2.DecideClaimRequest, _pools_pb2.DecideClaimResponse]  # type: ignore[assignment]
+    """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
+    WithdrawClaim: _aio.UnaryUnaryMultiCallable[_pools_pb2.WithdrawClaimRequest, _pools_pb2.WithdrawClaimResponse]  # type: ignore[assignment]
+    ListClaims: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListClaimsRequest, _pools_pb2.ListClaimsResponse]  # type: ignore[assignment]
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -278,5 +311,75 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ownership_pb2.SetCustomerCapsResponse, _abc.Awaitable[_ownership_pb2.SetCustomerCapsResponse]]:
         """Admins and bosses."""
+
+    @_abc_1.abstractmethod
+    def ListPools(
+        self,
+        request: _pools_pb2.ListPoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ListPoolsResponse, _abc.Awaitable[_pools_pb2.ListPoolsResponse]]:
+        """The public pool (pools.proto). Admins and bosses create and change pools."""
+
+    @_abc_1.abstractmethod
+    def CreatePool(
+        self,
+        request: _pools_pb2.CreatePoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.CreatePoolResponse, _abc.Awaitable[_pools_pb2.CreatePoolResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePool(
+        self,
+        request: _pools_pb2.UpdatePoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.UpdatePoolResponse, _abc.Awaitable[_pools_pb2.UpdatePoolResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPoolCustomers(
+        self,
+        request: _pools_pb2.ListPoolCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ListPoolCustomersResponse, _abc.Awaitable[_pools_pb2.ListPoolCustomersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReleaseToPool(
+        self,
+        request: _pools_pb2.ReleaseToPoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ReleaseToPoolResponse, _abc.Awaitable[_pools_pb2.ReleaseToPoolResponse]]:
+        """The owner, or a supervisor, admin or boss over the customer, with a reason."""
+
+    @_abc_1.abstractmethod
+    def ClaimCustomer(
+        self,
+        request: _pools_pb2.ClaimCustomerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ClaimCustomerResponse, _abc.Awaitable[_pools_pb2.ClaimCustomerResponse]]:
+        """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+        within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+        limit (claim_limit_reached), or when another claim got there first (ABORTED).
+        """
+
+    @_abc_1.abstractmethod
+    def DecideClaim(
+        self,
+        request: _pools_pb2.DecideClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.DecideClaimResponse, _abc.Awaitable[_pools_pb2.DecideClaimResponse]]:
+        """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
+
+    @_abc_1.abstractmethod
+    def WithdrawClaim(
+        self,
+        request: _pools_pb2.WithdrawClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.WithdrawClaimResponse, _abc.Awaitable[_pools_pb2.WithdrawClaimResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClaims(
+        self,
+        request: _pools_pb2.ListClaimsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ListClaimsResponse, _abc.Awaitable[_pools_pb2.ListClaimsResponse]]: ...
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
