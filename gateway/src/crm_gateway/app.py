@@ -35,6 +35,7 @@ from crm_gateway.front_ends.serving import FrontEnds
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.ownership.router import router as ownership_router
+from crm_gateway.pools.router import router as pools_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.two_factor.router import router as two_factor_router
@@ -160,7 +161,16 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         lifespan=lifespan,
         openapi_tags=[
             {"name": name}
-            for name in ("auth", "directory", "customers", "follow-ups", "ownership", "analytics", "api clients")
+            for name in (
+                "auth",
+                "directory",
+                "customers",
+                "follow-ups",
+                "ownership",
+                "pools",
+                "analytics",
+                "api clients",
+            )
         ],
         # FastAPI's own OpenTelemetry layer would add a second server span and a span per
         # dependency to every request; ObserveRequests records the one span and the RED metrics.
@@ -208,6 +218,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         customers_router,
         follow_ups_router,
         ownership_router,
+        pools_router,
         auth_router,
         two_factor_router,
         directory_router,

@@ -159,7 +159,7 @@ async def update_customer(
     present = body.model_dump(exclude_unset=True, exclude={"expected_version", "reason"})
     if not present:
         raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
-    for required in ("name", "lifecycle_stage", "owner_id"):
+    for required in ("name", "lifecycle_stage", "owner_id", "tier"):
         if required in present and present[required] is None:
             raise InvalidArgument(required, "cannot be null / 不能为空")
     customer = pb.Customer(id=path_id(customer_id, "customer_id"))

@@ -28,6 +28,19 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "ClaimIn": {
+    "customer_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
   "ContactIn": {
     "email": {
       "maxLength": 254,
@@ -142,6 +155,11 @@ export const LIMITS = {
       "itemMaxLength": 30
     }
   },
+  "DecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
   "EnrolmentConfirmIn": {
     "code": {
       "pattern": "^\\d{6}$"
@@ -205,11 +223,36 @@ export const LIMITS = {
       "maxLength": 100
     }
   },
+  "PoolIn": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 50
+    },
+    "org_unit_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
+  "PoolPatch": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 50
+    }
+  },
   "RateLimitIn": {},
   "RefreshIn": {
     "refresh_token": {
       "minLength": 1,
       "maxLength": 256
+    }
+  },
+  "ReleaseIn": {
+    "pool_id": {
+      "maxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
     }
   },
   "SecondFactorIn": {
