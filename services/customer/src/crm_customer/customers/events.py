@@ -113,6 +113,37 @@ class CustomerEvents:
         )
         await self._emit(session, message, customer, actor_id, at)
 
+    async def returned_to_pool(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        previous_owner_id: str,
+        pool_id: str,
+        rule: str,
+        reason: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.CustomerReturnedToPool(
+            customer=event_snapshot(customer),
+            previous_owner_id=previous_owner_id,
+            pool_id=pool_id,
+            rule=rule,
+            reason=reason,
+        )
+        await self._emit(session, message, customer, "", at)
+
+    async def return_warning(
+        self, session: AsyncSession, customer: Customer, pool_id: str, rule: str, return_date: dt.date, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerReturnWarning(
+            customer=event_snapshot(customer),
+            owner_id=customer.owner_id,
+            pool_id=pool_id,
+            rule=rule,
+            return_date=return_date.isoformat(),
+        )
+        await self._emit(session, message, customer, "", at)
+
     async def claim_submitted(
         self,
         session: AsyncSession,

@@ -61,6 +61,8 @@ class Customer(Base):
     pool_enter_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     owned_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     first_visit_due: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The return date its owner was last warned of (pools.sweep), so each deadline warns once.
+    return_warned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"

@@ -276,3 +276,41 @@ class PoolClaimDecided(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PoolClaimDecided: _TypeAlias = PoolClaimDecided  # noqa: Y015
+
+@_typing.final
+class CustomerReturnWarning(_message.Message):
+    """crm.customer.v1.customer_return_warning: a pool rule will take the customer back from its
+    owner on return_date unless they act (log a follow-up, sign the deal); sent once per deadline.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    RETURN_DATE_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    pool_id: _builtins.str
+    rule: _builtins.str
+    """"no_follow_up" or "no_deal"."""
+    return_date: _builtins.str
+    """"YYYY-MM-DD", Asia/Shanghai."""
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        owner_id: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        return_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "owner_id", b"owner_id", "pool_id", b"pool_id", "return_date", b"return_date", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerReturnWarning: _TypeAlias = CustomerReturnWarning  # noqa: Y015
