@@ -238,3 +238,17 @@ def test_follow_ups_happen_after_the_customer_was_created_and_only_the_last_asks
             for entry in customer.follow_ups
         )
     assert any(c.follow_ups[-1].next_in_days == 0 for c in followed), "some follow-ups are due today"
+
+
+def test_pools_cover_every_customer_and_mostly_lost_customers_were_released(tenant: DemoTenant) -> None:
+    pool_units = {pool.org_unit_key for pool in tenant.pools}
+    parents = {unit.key: unit.parent_key for unit in tenant.org_units}
+    released = [c for c in tenant.customers if c.release_reason]
+
+    assert "hq" in pool_units and any(pool.requires_approval for pool in tenant.pools)
+    assert all(c.org_unit_key in pool_units or parents[c.org_unit_key] in pool_units for c in tenant.customers)
+    assert 10 < len(released) < 60
+    assert Counter(c.lifecycle_stage for c in released).most_common(1)[0][0] == "lost"
+    assert all(c.lifecycle_stage in ("lost", "dormant") for c in released)
+    assert {c.tier for c in tenant.customers} == {"vip", "key", "normal"}
+    assert all(c.tier == "normal" for c in tenant.customers if c.lifecycle_stage != "signed")

@@ -22,6 +22,7 @@ __all__ = [
     "DemoTenant",
     "FollowUpSeed",
     "OrgUnitSeed",
+    "PoolSeed",
     "UserSeed",
     "demo_tenant",
 ]
@@ -90,6 +91,16 @@ class AddressSeed:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolSeed:
+    """A public pool (公海) of an org unit, with the rules that differ from the defaults."""
+
+    name: str
+    org_unit_key: str
+    requires_approval: bool = False
+    rules: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUpSeed:
     """A follow-up the customer's owner logged, `days_ago` days before the load at `hour`."""
 
@@ -125,6 +136,9 @@ class CustomerSeed:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     # Oldest first, as they are logged.
     follow_ups: list[FollowUpSeed] = field(default_factory=list)
+    tier: str = "normal"
+    # Released to its pool by its owner after loading, with this reason ("" stays owned).
+    release_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +149,7 @@ class DemoTenant:
     org_units: list[OrgUnitSeed]
     users: list[UserSeed]
     customers: list[CustomerSeed]
+    pools: list[PoolSeed] = field(default_factory=list)
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
 
@@ -682,6 +697,29 @@ def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUp
     return entries
 
 
+_POOLS = (
+    PoolSeed("总部公海", "hq"),
+    # Hangzhou's supervisor approves every claim, so the demo shows claims awaiting a decision.
+    PoolSeed("杭州公海", "hangzhou", requires_approval=True),
+    PoolSeed(
+        "苏州公海", "suzhou", rules={"claims_per_day": 5, "no_follow_up_days": {"vip": 45, "key": 30, "normal": 20}}
+    ),
+)
+_RELEASE_REASONS = ("客户已停业", "连续三个月无订单", "客户改为自行采购", "原负责人调岗，暂无人跟进", "报价多次未成交")
+
+
+def _tier(rng: random.Random, stage: str) -> str:
+    if stage != "signed":
+        return "normal"
+    return rng.choices(("vip", "key", "normal"), weights=(10, 25, 65))[0]
+
+
+def _release_reason(rng: random.Random, stage: str) -> str:
+    """Most lost customers and a few dormant ones went back to the pool."""
+    chance = {"lost": 0.7, "dormant": 0.15}.get(stage, 0.0)
+    return rng.choice(_RELEASE_REASONS) if rng.random() < chance else ""
+
+
 def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY) -> DemoTenant:
     """Build the demo tenant; the same seed, count and date always give the same data."""
     if customers < 0:
@@ -691,6 +729,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
     # the rest of the tenant as it was.
     field_rng = random.Random(seed + 1)
     follow_up_rng = random.Random(seed + 2)
+    pool_rng = random.Random(seed + 3)
     uniques = _Uniques()
     sales = [user for user in _USERS if user.role == "sales"]
     types = list(_TYPE_WEIGHTS)
@@ -733,6 +772,8 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
                 org_unit_key=owner.org_unit_key,
                 custom_fields=_custom_fields(field_rng, type_, stage),
                 follow_ups=_follow_ups(follow_up_rng, created, today),
+                tier=_tier(pool_rng, stage),
+                release_reason=_release_reason(pool_rng, stage),
             )
         )
     # Loading in creation order makes ids, events and "new this month" charts read naturally.
@@ -742,4 +783,5 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         org_units=list(_ORG_UNITS),
         users=list(_USERS),
         customers=seeds,
+        pools=list(_POOLS),
     )

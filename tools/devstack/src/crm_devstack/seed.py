@@ -59,6 +59,7 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
         "contract_end": seed.contract_end or None,
         "tags": seed.tags,
         "lifecycle_stage": seed.lifecycle_stage,
+        "tier": seed.tier,
         "custom_fields": seed.custom_fields,
         "request_id": f"demo-{seed.credit_code}",
     }
@@ -120,6 +121,21 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                 )
             )
         _ok(await client.put("/api/v1/custom-fields", headers=admin, json={"items": tenant.custom_fields}))
+        pools = {
+            pool.org_unit_key: _ok(
+                await client.post(
+                    "/api/v1/pools",
+                    headers=admin,
+                    json={
+                        "name": pool.name,
+                        "org_unit_id": ids[pool.org_unit_key],
+                        "requires_approval": pool.requires_approval,
+                        "rules": pool.rules,
+                    },
+                )
+            )
+            for pool in tenant.pools
+        }
         headers = {
             username: await login(client, username, DEMO_USER_PASSWORD)
             for username in sorted({c.owner_username for c in tenant.customers})
@@ -146,6 +162,42 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                         seed.owner_username,
                         follow_up_body(entry, customer, today=today, request_id=f"demo-{seed.credit_code}-{index}"),
                     )
+                if seed.release_reason:
+                    await post(
+                        f"/api/v1/customers/{customer['id']}/release",
+                        seed.owner_username,
+                        {"reason": seed.release_reason},
+                    )
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
+        await _claim_one_for_approval(client, tenant, pools, headers, admin)
     return tenant
+
+
+async def _claim_one_for_approval(
+    client: httpx.AsyncClient,
+    tenant: DemoTenant,
+    pools: dict[str, dict[str, Any]],
+    headers: dict[str, dict[str, str]],
+    admin: dict[str, str],
+) -> None:
+    """A Hangzhou rep claims a customer from the Hangzhou pool, so its supervisor finds a claim
+    awaiting a decision (审核记录) on the first visit."""
+    pool = pools.get("hangzhou")
+    if pool is None:
+        return
+    waiting = _ok(await client.get(f"/api/v1/pools/{pool['id']}/customers", headers=admin))["items"]
+    claimant = next((c.owner_username for c in tenant.customers if c.org_unit_key.startswith("hz-")), None)
+    if not waiting or claimant is None:
+        return
+    if claimant not in headers:
+        headers[claimant] = await login(client, claimant, DEMO_USER_PASSWORD)
+    reply = await client.post(
+        f"/api/v1/pools/{pool['id']}/claims",
+        headers=headers[claimant],
+        json={"customer_id": waiting[0]["id"], "reason": "客户主动来电询价，希望恢复供货", "request_id": "demo-claim"},
+    )
+    # The claimant may have released this very customer and so be in its cool-down: then the
+    # demo simply has no claim waiting.
+    if reply.status_code not in (201, 412):
+        _ok(reply)
