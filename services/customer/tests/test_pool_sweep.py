@@ -136,6 +136,13 @@ async def test_a_claimed_customer_without_a_first_visit_goes_back_and_one_visite
     assert await customer_service.list_names(rep_c) == ["临沂沂水县食堂"]
     assert [(r.customer.id, r.rule) for r in returns] == [(customers[0].id, "first_visit_missed")]
     assert "未按期回访" in returns[0].reason
+    # Missing the first visit bars nobody: the claimant may try again at once; the owner who
+    # released it waits out the cool-down.
+    again = await customer_service.stub.ClaimCustomer(
+        ppb.ClaimCustomerRequest(pool_id=pool.id, customer_id=customers[0].id, reason="再次跟进"),
+        metadata=customer_service.metadata(rep_b),
+    )
+    assert again.claim.status == ppb.CLAIM_STATUS_APPROVED
 
 
 async def test_a_lead_not_signed_in_time_returns_but_a_signed_one_stays(customer_service) -> None:

@@ -32,6 +32,8 @@ class OwnerChange(Base):
     actor_id: Mapped[str] = mapped_column(String(36), default="")
     rule_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     pool_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # For a return by a pool rule: which one ("no_follow_up", "no_deal", "first_visit_missed").
+    pool_rule: Mapped[str] = mapped_column(String(20), default="", server_default="")
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_owner_changes_customer_occurred", "customer_id", "occurred_at", "id"),)

@@ -46,6 +46,7 @@ def record_owner_change(
     now: dt.datetime,
     rule_id: str | None = None,
     pool_id: str | None = None,
+    pool_rule: str = "",
 ) -> OwnerChange:
     change = OwnerChange(
         id=str(uuid.uuid4()),
@@ -58,6 +59,7 @@ def record_owner_change(
         actor_id=actor_id,
         rule_id=rule_id,
         pool_id=pool_id,
+        pool_rule=pool_rule,
         occurred_at=now,
     )
     session.add(change)

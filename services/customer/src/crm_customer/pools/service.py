@@ -257,11 +257,14 @@ async def _refuse_cooldown(
 ) -> None:
     if days <= 0:
         return
+    # A rep who let the customer go, or neglected it until a rule took it back, waits; a
+    # claimant who missed the first visit may claim it again at once (they never served it).
     left = await session.scalar(
         select(func.max(OwnerChange.occurred_at)).where(
             OwnerChange.customer_id == customer.id,
             OwnerChange.from_owner_id == identity.principal_id,
             OwnerChange.kind.in_(LEAVING_KINDS),
+            OwnerChange.pool_rule != "first_visit_missed",
         )
     )
     if left is None:

@@ -207,6 +207,7 @@ class PoolSweep:
             actor_id="",
             now=now,
             pool_id=pool.id,
+            pool_rule=rule.name,
         )
         await self.events.owner_changed(
             session, customer, previous_owner, previous_unit, "", now, kind="returned_by_rule", reason=rule.reason
