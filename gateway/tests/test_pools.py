@@ -129,3 +129,36 @@ async def test_bad_release_and_claim_requests_are_named(client, org, api, pool) 
     api.problem(owned_by_colleague, 404, code="not_found")
     api.problem(no_claim_reason, 422, field="reason")
     api.problem(rep_decides, 403, code="permission_denied")
+
+
+async def test_analytics_counts_the_pool_its_movements_and_coverage(client, org, api, pool) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="南通启东市食堂")
+    followed = await api.create_customer(org.sales_a, name="南通如皋市食堂")
+    logged = await client.post(
+        f"{CUSTOMERS}/{followed['id']}/follow-ups",
+        json={"kind": "phone", "content": "电话回访"},
+        headers=org.sales_a.headers,
+    )
+    assert logged.status_code == 201, logged.text
+    released = await client.post(
+        f"{CUSTOMERS}/{customer['id']}/release", json={"reason": "客户暂停营业"}, headers=org.sales_a.headers
+    )
+    assert released.status_code == 200, released.text
+
+    def counted(summary: dict[str, Any]) -> bool:
+        sizes = {p["pool_id"]: p["customers"] for p in summary["pools"]}
+        return sizes.get(pool["id"], 0) >= 1 and any(m["kind"] == "released" for m in summary["movements"])
+
+    async def summary() -> dict[str, Any]:
+        response = await client.get("/api/v1/analytics/ownership", headers=org.supervisor.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    found = await api.eventually(summary, counted, within=15.0)
+    mine = next(c for c in found["coverage"] if c["owner_id"] == org.sales_a.id)
+    by_rep = (await client.get("/api/v1/analytics/ownership", headers=org.sales_b.headers)).json()
+
+    assert next(p for p in found["pools"] if p["pool_id"] == pool["id"])["pool_name"] == "华东公海"
+    assert mine["owner_name"] == "张三" and mine["contacted_30d"] >= 1 and 0 < mine["share"] <= 1
+    assert by_rep["pools"] == [] and {c["owner_id"] for c in by_rep["coverage"]} <= {org.sales_b.id}

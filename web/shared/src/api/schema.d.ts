@@ -18,6 +18,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/ownership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pools, claims and returns, follow-up coverage 公海与跟进覆盖率 */
+        get: operations["ownership_summary_api_v1_analytics_ownership_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-clients": {
         parameters: {
             query?: never;
@@ -912,6 +929,28 @@ export interface components {
             /** Wechat Id */
             wechat_id?: string | null;
         };
+        /** CoverageOut */
+        CoverageOut: {
+            /**
+             * Contacted 30D
+             * @description Of them, followed up in the last 30 days
+             */
+            contacted_30d: number;
+            /**
+             * Customers
+             * @description Active customers the owner holds
+             */
+            customers: number;
+            /** Owner Id */
+            owner_id: string;
+            /** Owner Name */
+            owner_name: string;
+            /**
+             * Share
+             * @description contacted_30d / customers, 0 to 1
+             */
+            share: number;
+        };
         /**
          * CustomerCapsIn
          * @description Fields present change: `default_cap` (null for no cap) and the users listed.
@@ -1608,6 +1647,15 @@ export interface components {
             /** Next Page Token */
             next_page_token: string | null;
         };
+        /** OwnershipSummaryOut */
+        OwnershipSummaryOut: {
+            /** Coverage */
+            coverage: components["schemas"]["CoverageOut"][];
+            /** Movements */
+            movements: components["schemas"]["PoolMovementOut"][];
+            /** Pools */
+            pools: components["schemas"]["PoolSizeOut"][];
+        };
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
@@ -1686,6 +1734,24 @@ export interface components {
             /** Items */
             items: components["schemas"]["PoolOut"][];
         };
+        /** PoolMovementOut */
+        PoolMovementOut: {
+            /** Count */
+            count: number;
+            /**
+             * Date
+             * Format: date
+             * @description A day in Asia/Shanghai
+             */
+            date: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "claimed" | "returned" | "released";
+            /** Pool Id */
+            pool_id: string;
+        };
         /** PoolOut */
         PoolOut: {
             /** Customer Count */
@@ -1762,6 +1828,18 @@ export interface components {
              * @default 3
              */
             warn_days_before?: number;
+        };
+        /** PoolSizeOut */
+        PoolSizeOut: {
+            /** Customers */
+            customers: number;
+            /** Pool Id */
+            pool_id: string;
+            /**
+             * Pool Name
+             * @description Empty for a pool you may not open
+             */
+            pool_name: string;
         };
         /**
          * Problem
@@ -2030,6 +2108,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerSummaryOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ownership_summary_api_v1_analytics_ownership_get: {
+        parameters: {
+            query?: {
+                /** @description YYYY-MM-DD, Asia/Shanghai */
+                from?: string | null;
+                org_unit_id?: string | null;
+                /** @description YYYY-MM-DD, Asia/Shanghai */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnershipSummaryOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
