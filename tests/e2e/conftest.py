@@ -14,7 +14,9 @@ from crmkit.testing.infra import NatsServer, PostgresServer
 ADMIN_PASSWORD = "e2e-admin-密码-2026"
 
 
-def running_stack(state_dir: Path, nats_url: str, databases: dict[str, str]) -> Iterator[Stack]:
+def running_stack(
+    state_dir: Path, nats_url: str, databases: dict[str, str], environment: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """Start the stack as processes, yield it, stop it and show any traceback in its logs.
     Without `databases` every service uses its SQLite default, as `make run` does."""
     running = Stack(
@@ -26,6 +28,7 @@ def running_stack(state_dir: Path, nats_url: str, databases: dict[str, str]) -> 
             event_namespace=f"e2e{free_port()}.",
             admin_password=ADMIN_PASSWORD,
             log_dir=state_dir / "logs",
+            environment=environment or {},
         )
     )
     try:

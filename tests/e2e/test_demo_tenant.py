@@ -34,8 +34,9 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         admin = login(client, "admin", ADMIN_PASSWORD)
         listed = client.get("/api/v1/customers", params={"page_size": 200}, headers=admin).json()["items"]
         fields = client.get("/api/v1/custom-fields", headers=admin).json()["items"]
-        rep = tenant.customers[0].owner_username
-        initials = pinyin_initials(tenant.customers[0].name)[:6]
+        kept = next(c for c in tenant.customers if not c.release_reason)
+        rep = kept.owner_username
+        initials = pinyin_initials(kept.name)[:6]
         found = client.get("/api/v1/customers", params={"q": initials}, headers=login(client, rep, DEMO_USER_PASSWORD))
         total = eventually_sync(
             lambda: client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"],
@@ -48,8 +49,18 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     assert [f["key"] for f in fields] == ["settlement", "delivery_window", "daily_meals"]
     by_name = {c.name: c for c in tenant.customers}
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
-    assert tenant.customers[0].name in [c["name"] for c in found.json()["items"]]
+    assert kept.name in [c["name"] for c in found.json()["items"]]
     assert total == CUSTOMERS
+    released = {c.name for c in tenant.customers if c.release_reason}
+    assert released, "the demo tenant releases customers to its pools"
+    assert {c["name"] for c in listed if c["pool_id"]} == released
+    followed = {c.name: c for c in tenant.customers if c.follow_ups and not c.release_reason}
+    assert followed, "the demo tenant logs follow-ups"
+    shown = {c["name"]: c for c in listed}
+    for name, seed in followed.items():
+        assert shown[name]["last_interaction_at"] is not None
+        next_in = seed.follow_ups[-1].next_in_days
+        assert (shown[name]["next_follow_up_date"] is None) == (next_in is None)
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,12 @@ from crm_gateway.database import Base
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
+from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
+from crm_gateway.ownership.router import router as ownership_router
+from crm_gateway.pools.router import router as pools_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.two_factor.router import router as two_factor_router
@@ -156,7 +159,19 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         "a partner system sends its API key (`ky_…`, from POST /api/v1/api-clients) the same way. "
         "Errors are application/problem+json with a stable `code`; send `Accept-Language: en` for English.",
         lifespan=lifespan,
-        openapi_tags=[{"name": name} for name in ("auth", "directory", "customers", "analytics", "api clients")],
+        openapi_tags=[
+            {"name": name}
+            for name in (
+                "auth",
+                "directory",
+                "customers",
+                "follow-ups",
+                "ownership",
+                "pools",
+                "analytics",
+                "api clients",
+            )
+        ],
         # FastAPI's own OpenTelemetry layer would add a second server span and a span per
         # dependency to every request; ObserveRequests records the one span and the RED metrics.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -201,6 +216,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
     # keep their own order through `openapi_tags`.
     routers = [
         customers_router,
+        follow_ups_router,
+        ownership_router,
+        pools_router,
         auth_router,
         two_factor_router,
         directory_router,

@@ -75,6 +75,9 @@ class Problem(BaseModel):
         None, description="On a duplicate (409 already_exists): the existing record, when the caller may see it"
     )
     existing_owner: UserRef | None = Field(None, description="On a duplicate: who owns the existing record")
+    cap: int | None = Field(None, description="On customer_cap_reached: the owner's cap")
+    limit: int | None = Field(None, description="On claim_limit_reached: the pool's claims per day")
+    until: str | None = Field(None, description="On claim_cooldown: when the rep may claim the customer again")
 
 
 # Every status an operation may answer with besides its success, with the problem body.
@@ -249,12 +252,16 @@ UPSTREAM_FIELD_NAMES = {
     "customer.id": "customer_id",
     "contact.id": "contact_id",
     "contact.customer_id": "customer_id",
+    "interaction.id": "follow_up_id",
+    "interaction.customer_id": "customer_id",
+    "interaction.occur_time": "occurred_at",
+    "pool.org_unit_id": "org_unit_id",
     "query": "q",
     "from_date": "from",
     "to_date": "to",
     "order_by": "sort",
 }
-UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.")
+UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.", "interaction.", "pool.")
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
 UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items"}
 
@@ -326,6 +333,11 @@ def install(app: FastAPI) -> None:
         details = error_details({str(k): str(v) for k, v in trailers.items()})
         if details.get("existing-id"):
             extra["existing_id"] = details["existing-id"]
+        for number in ("cap", "limit"):
+            if details.get(number, "").isdigit():
+                extra[number] = int(details[number])
+        if details.get("until"):
+            extra["until"] = details["until"]
         detail = error.details() or code
         owner_id = details.get("existing-owner-id", "")
         if owner_id:

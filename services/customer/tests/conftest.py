@@ -17,6 +17,7 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.customers.models import Customer
 from crm_customer.spec import SPEC
+from crmkit.clock import MovableClock
 from crmkit.identity import Identity
 from crmkit.runtime import ServiceRuntime
 from crmkit.testing.events import OutboxRow, all_published, eventually, outbox_rows
@@ -32,6 +33,8 @@ class CustomerHarness:
     keys: TestKeys
     org: OrgTree
     namespace: str
+    # The service's business clock: real time until a test moves it forward.
+    clock: MovableClock
 
     def metadata(self, identity: Identity) -> tuple[tuple[str, str], ...]:
         return self.keys.metadata(identity)
@@ -80,16 +83,17 @@ def keys(tmp_path: Path) -> TestKeys:
 async def serve_customer_service(
     database_url: str, nats_url: str, namespace: str, keys: TestKeys
 ) -> AsyncIterator[CustomerHarness]:
-    async with running_service(SPEC, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys) as (
-        running,
-        channel,
-    ):
+    clock = MovableClock()
+    async with running_service(
+        SPEC, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys, clock=clock
+    ) as (running, channel):
         yield CustomerHarness(
             runtime=running.runtime,
             stub=customer_pb2_grpc.CustomerServiceStub(channel),
             keys=keys,
             org=OrgTree.create(),
             namespace=namespace,
+            clock=clock,
         )
 
 

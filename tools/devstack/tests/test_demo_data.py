@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -218,3 +218,37 @@ def test_every_customer_fills_in_the_tenants_required_custom_fields(tenant: Demo
     for customer in tenant.customers:
         assert required <= set(customer.custom_fields) <= keys, customer.name
         assert customer.custom_fields["settlement"] in settlement["options"]
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_follow_ups_happen_after_the_customer_was_created_and_only_the_last_asks_for_a_next(seed: int) -> None:
+    today = date(2026, 11, 1)
+    customers = demo_tenant(seed=seed, today=today).customers
+    followed = [c for c in customers if c.follow_ups]
+
+    assert 0.25 < len(followed) / len(customers) < 0.5
+    for customer in followed:
+        created = date.fromisoformat(customer.created_on)
+        days = [entry.days_ago for entry in customer.follow_ups]
+        assert days == sorted(days, reverse=True) and len(set(days)) == len(days)
+        assert all(created < today - timedelta(days=d) < today for d in days)
+        assert all(entry.next_in_days is None for entry in customer.follow_ups[:-1])
+        assert all(
+            entry.content and entry.kind in ("phone", "wechat", "visit", "email", "meeting")
+            for entry in customer.follow_ups
+        )
+    assert any(c.follow_ups[-1].next_in_days == 0 for c in followed), "some follow-ups are due today"
+
+
+def test_pools_cover_every_customer_and_mostly_lost_customers_were_released(tenant: DemoTenant) -> None:
+    pool_units = {pool.org_unit_key for pool in tenant.pools}
+    parents = {unit.key: unit.parent_key for unit in tenant.org_units}
+    released = [c for c in tenant.customers if c.release_reason]
+
+    assert "hq" in pool_units and any(pool.requires_approval for pool in tenant.pools)
+    assert all(c.org_unit_key in pool_units or parents[c.org_unit_key] in pool_units for c in tenant.customers)
+    assert 10 < len(released) < 60
+    assert Counter(c.lifecycle_stage for c in released).most_common(1)[0][0] == "lost"
+    assert all(c.lifecycle_stage in ("lost", "dormant") for c in released)
+    assert {c.tier for c in tenant.customers} == {"vip", "key", "normal"}
+    assert all(c.tier == "normal" for c in tenant.customers if c.lifecycle_stage != "signed")

@@ -4,12 +4,13 @@ units from the gateway's directory."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from crm.analytics.v1 import analytics_pb2 as pb
+from crm.customer.v1 import pools_pb2 as ppb
 from crm_gateway.customers.schemas import Stage
 from crm_gateway.directory.service import list_org_units
 from crm_gateway.web import Caller, DbSession, State
@@ -77,5 +78,80 @@ async def customer_summary(
         ],
         new_per_day=[
             DailyCountOut(date=dt.date.fromisoformat(day.date), count=day.count) for day in summary.new_per_day
+        ],
+    )
+
+
+class PoolSizeOut(BaseModel):
+    pool_id: str
+    pool_name: str = Field(description="Empty for a pool you may not open")
+    customers: int
+
+
+class PoolMovementOut(BaseModel):
+    date: dt.date = Field(description="A day in Asia/Shanghai")
+    pool_id: str
+    kind: Literal["claimed", "returned", "released"]
+    count: int
+
+
+class CoverageOut(BaseModel):
+    owner_id: str
+    owner_name: str
+    customers: int = Field(description="Active customers the owner holds")
+    contacted_30d: int = Field(description="Of them, followed up in the last 30 days")
+    share: float = Field(description="contacted_30d / customers, 0 to 1")
+
+
+class OwnershipSummaryOut(BaseModel):
+    pools: list[PoolSizeOut]
+    movements: list[PoolMovementOut]
+    coverage: list[CoverageOut]
+
+
+@router.get("/ownership", summary="Pools, claims and returns, follow-up coverage 公海与跟进覆盖率")
+async def ownership_summary(
+    state: State,
+    identity: Caller,
+    org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
+    from_date: Annotated[dt.date | None, Query(alias="from", description="YYYY-MM-DD, Asia/Shanghai")] = None,
+    to_date: Annotated[dt.date | None, Query(alias="to", description="YYYY-MM-DD, Asia/Shanghai")] = None,
+) -> OwnershipSummaryOut:
+    metadata = state.identity_metadata.for_caller(identity)
+    summary = await state.analytics.GetOwnershipSummary(
+        pb.GetOwnershipSummaryRequest(
+            org_unit_id=org_unit_id or "",
+            from_date=from_date.isoformat() if from_date else "",
+            to_date=to_date.isoformat() if to_date else "",
+        ),
+        metadata=metadata,
+    )
+    pools = {p.id: p.name for p in (await state.customers.ListPools(ppb.ListPoolsRequest(), metadata=metadata)).pools}
+    owners = await state.display_names.lookup(
+        tenant_id=identity.tenant_id, user_ids={c.owner_id for c in summary.coverage}
+    )
+    return OwnershipSummaryOut(
+        pools=[
+            PoolSizeOut(pool_id=p.pool_id, pool_name=pools.get(p.pool_id, ""), customers=p.customers)
+            for p in summary.pools
+        ],
+        movements=[
+            PoolMovementOut(
+                date=dt.date.fromisoformat(m.date),
+                pool_id=m.pool_id,
+                kind=cast(Literal["claimed", "returned", "released"], m.kind),
+                count=m.count,
+            )
+            for m in summary.movements
+        ],
+        coverage=[
+            CoverageOut(
+                owner_id=c.owner_id,
+                owner_name=owners.get(c.owner_id, ""),
+                customers=c.customers,
+                contacted_30d=c.contacted_30d,
+                share=round(c.contacted_30d / c.customers, 4) if c.customers else 0.0,
+            )
+            for c in summary.coverage
         ],
     )

@@ -156,10 +156,10 @@ async def get_customer(customer_id: str, state: State, identity: Caller) -> Cust
 async def update_customer(
     customer_id: str, body: CustomerPatch, state: State, identity: Caller, session: DbSession
 ) -> CustomerOut:
-    present = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    present = body.model_dump(exclude_unset=True, exclude={"expected_version", "reason"})
     if not present:
         raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
-    for required in ("name", "lifecycle_stage", "owner_id"):
+    for required in ("name", "lifecycle_stage", "owner_id", "tier"):
         if required in present and present[required] is None:
             raise InvalidArgument(required, "cannot be null / 不能为空")
     customer = pb.Customer(id=path_id(customer_id, "customer_id"))
@@ -175,6 +175,7 @@ async def update_customer(
             customer=customer,
             update_mask=FieldMask(paths=sorted(present)),
             expected_version=body.expected_version or 0,
+            reason=body.reason,
         ),
         metadata=_metadata(state, identity),
     )

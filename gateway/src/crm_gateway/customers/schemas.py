@@ -16,6 +16,8 @@ from crmkit.clock import SHANGHAI
 from crmkit.cn import normalize_credit_code, normalize_mobile
 
 Stage = Literal["lead", "prospect", "signed", "dormant", "lost"]
+# How soon pool rules take a neglected customer back: VIP, 重点 (key) or 一般 (normal).
+Tier = Literal["vip", "key", "normal"]
 # Empty strings are accepted for optional fields and mean "none".
 EMAIL_PATTERN = r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$"
 DecisionRole = Literal["decision_maker", "purchaser", "user", "payer"]
@@ -78,6 +80,7 @@ class CustomerFields(Strict):
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] = Field(default_factory=dict, max_length=50)
     lifecycle_stage: Stage = "lead"
+    tier: Tier = "normal"
 
     @field_validator("contract_end")
     @classmethod
@@ -109,7 +112,9 @@ class CustomerPatch(Strict):
     tags: list[Tag] | None = Field(None, max_length=20)
     custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] | None = Field(None, max_length=50)
     lifecycle_stage: Stage | None = None
+    tier: Tier | None = None
     owner_id: str | None = Field(None, max_length=36)
+    reason: str = Field("", max_length=200, description="Why the owner changes (with owner_id); kept in its history")
     expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
 
 
@@ -169,7 +174,7 @@ def stage_value(stage: str) -> pb.LifecycleStage.ValueType:
 
 def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
     """Copy the REST field values present in `values` onto a proto Customer."""
-    simple = ("name", "short_name", "type", "credit_code", "owner_id")
+    simple = ("name", "short_name", "type", "credit_code", "owner_id", "tier")
     for key in simple:
         if key in values:
             setattr(customer, key, values[key] or "")
@@ -249,13 +254,21 @@ class CustomerOut(BaseModel):
     tags: list[str]
     custom_fields: dict[str, Any]
     lifecycle_stage: Stage
-    owner_id: str
+    tier: Tier
+    owner_id: str | None = Field(description="null while a pool holds the customer")
     owner_name: str = Field(description="The owner's display name; empty if the user is gone")
+    pool_id: str | None = Field(description="The pool holding the customer while nobody owns it")
+    owned_since: dt.datetime | None = Field(description="Since when its owner holds it (Asia/Shanghai)")
+    first_visit_due: dt.datetime | None = Field(
+        description="After a claim: log a visit or call by then, or it returns to the pool (Asia/Shanghai)"
+    )
     org_unit_id: str
     archived: bool
     version: int = Field(description="Send as expected_version to refuse a change made meanwhile")
     created_at: dt.datetime = Field(description="Asia/Shanghai")
     updated_at: dt.datetime = Field(description="Asia/Shanghai")
+    last_interaction_at: dt.datetime | None = Field(description="The latest follow-up's time; null if none")
+    next_follow_up_date: dt.date | None = Field(description="The owner's next follow-up task; null if none")
 
 
 class CustomerPage(BaseModel):
@@ -302,11 +315,21 @@ def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> Customer
         lifecycle_stage=cast(
             Stage, pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower()
         ),
-        owner_id=customer.owner_id,
+        tier=cast(Tier, customer.tier or "normal"),
+        owner_id=customer.owner_id or None,
         owner_name=owner_names.get(customer.owner_id, ""),
+        pool_id=customer.pool_id or None,
+        owned_since=_shanghai(customer.owned_since) if customer.HasField("owned_since") else None,
+        first_visit_due=_shanghai(customer.first_visit_due) if customer.HasField("first_visit_due") else None,
         org_unit_id=customer.org_unit_id,
         archived=customer.archived,
         version=customer.version,
         created_at=_shanghai(customer.create_time),
         updated_at=_shanghai(customer.update_time),
+        last_interaction_at=_shanghai(customer.last_interaction_time)
+        if customer.HasField("last_interaction_time")
+        else None,
+        next_follow_up_date=dt.date.fromisoformat(customer.next_follow_up_date)
+        if customer.next_follow_up_date
+        else None,
     )

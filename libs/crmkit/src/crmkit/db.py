@@ -39,20 +39,36 @@ def prepare_sqlite_file(url: str) -> None:
         private_file(Path(parsed.database))
 
 
+# How long a SQLite write waits for the one writer before it fails as busy: below the callers'
+# deadline (5 s), so a call the caller gave up on does not keep waiting for the lock.
+SQLITE_BUSY_SECONDS = 4.0
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         prepare_sqlite_file(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # We say when transactions begin (below), not the driver: it would begin one only at
+            # the first write, so a transaction's reads would run before it, unprotected.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin_immediate(connection: Any) -> None:
+            """A transaction takes SQLite's one write lock when it begins, so what it reads stays
+            true until it commits: a check-then-write (a duplicate, a cap, a claim) cannot be
+            overtaken. Readers are not held up (WAL); autocommit reads begin nothing."""
+            if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

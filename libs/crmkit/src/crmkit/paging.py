@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -16,6 +16,7 @@ from crmkit.clock import as_utc
 from crmkit.errors import InvalidArgument
 
 T = TypeVar("T")
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 MALFORMED = "malformed page token / 分页标记无效"
 
 DEFAULT_PAGE_SIZE = 50
@@ -69,15 +70,15 @@ class KeysetOrder:
     column: ColumnElement[Any] | InstrumentedAttribute[Any]
     key: ColumnElement[str] | InstrumentedAttribute[str]
     descending: bool
-    # The column's value as a token holds it, and back.
-    is_time: bool = False
+    # What the column holds, so the token can carry it as text: "text", "time" or "date".
+    value_kind: Literal["text", "time", "date"] = "text"
 
-    def apply(self, query: Select[Any], page_token: str) -> Select[Any]:
+    def apply(self, query: S, page_token: str) -> S:
         after = decode_token(page_token, length=3)
         if after:
             if after[0] != self.name:
                 raise InvalidArgument("page_token", MALFORMED)
-            value = _as_time(after[1]) if self.is_time else str(after[1])
+            value = self._from_token(after[1])
             query = query.where(_after(self.column, self.key, value, str(after[2]), descending=self.descending))
         if self.descending:
             return query.order_by(self.column.desc(), self.key.desc())
@@ -89,7 +90,24 @@ class KeysetOrder:
         if len(rows) <= page_size:
             return page, ""
         value, key = keyset(page[-1])
-        return page, encode_token([self.name, as_utc(value).isoformat() if self.is_time else value, key])
+        return page, encode_token([self.name, self._to_token(value), key])
+
+    def _to_token(self, value: Any) -> str:
+        if self.value_kind == "time":
+            return as_utc(value).isoformat()
+        if self.value_kind == "date":
+            return str(value.isoformat())
+        return str(value)
+
+    def _from_token(self, value: Any) -> Any:
+        if self.value_kind == "time":
+            return _as_time(value)
+        if self.value_kind == "date":
+            try:
+                return dt.date.fromisoformat(str(value))
+            except ValueError as exc:
+                raise InvalidArgument("page_token", MALFORMED) from exc
+        return str(value)
 
 
 def _as_time(value: Any) -> dt.datetime:

@@ -136,7 +136,9 @@ class ServiceSpec:
     metadata: MetaData
     servicers: Sequence[Callable[[ServiceRuntime], object]]
     subscriptions: Sequence[Subscription] = ()
-    jobs: Sequence[PeriodicJob] = ()
+    # Each a job, or a function building it from the running service (for a job that needs its
+    # event tables or settings).
+    jobs: Sequence[PeriodicJob | Callable[[ServiceRuntime], PeriodicJob]] = ()
     settings: type[ServiceSettings] = ServiceSettings
     # Operator commands beside serve and migrate (`python -m crm_<name> <command> ARGS...`).
     commands: Mapping[str, ServiceCommand] = field(default_factory=dict)
@@ -261,7 +263,7 @@ def _start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscri
 async def _start_jobs(runtime: ServiceRuntime, spec: ServiceSpec, test_clock: MovableClock | None) -> None:
     runner = JobRunner(
         service=spec.name,
-        jobs=spec.jobs,
+        jobs=[job if isinstance(job, PeriodicJob) else job(runtime) for job in spec.jobs],
         sessions=runtime.sessions,
         clock=runtime.clock,
         # A job's events go out as soon as its batch commits.

@@ -11,13 +11,19 @@ from crmkit.errors import InvalidArgument
 ID_MAX = 36
 
 
-def text(value: str, field_name: str, *, max_len: int, required: bool = False) -> str:
+LINE_BREAKS = frozenset("\n\r\t")
+
+
+def text(value: str, field_name: str, *, max_len: int, required: bool = False, multiline: bool = False) -> str:
+    """Stripped text of at most `max_len` characters without control characters (a `multiline`
+    one may hold line breaks and tabs)."""
     cleaned = value.strip()
     if required and not cleaned:
         raise InvalidArgument(field_name, "is required / 必填")
     if len(cleaned) > max_len:
         raise InvalidArgument(field_name, f"longer than {max_len} characters / 超过{max_len}个字符")
-    if any(ord(ch) < 32 for ch in cleaned):
+    allowed = LINE_BREAKS if multiline else frozenset()
+    if any((ord(ch) < 32 or ch == "\x7f") and ch not in allowed for ch in cleaned):
         raise InvalidArgument(field_name, "contains control characters / 含有控制字符")
     return cleaned
 

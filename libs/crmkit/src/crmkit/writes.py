@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from sqlalchemy import Table
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
-from crmkit.errors import Aborted, AlreadyExists
+from crmkit.errors import Aborted, AlreadyExists, Unavailable
 from crmkit.idempotency import earlier_resource, remember_request
 from crmkit.identity import Identity
 from crmkit.relay import OutboxRelay
@@ -53,6 +53,11 @@ class Writes:
         except IntegrityError as exc:
             # Two concurrent writes raced past the duplicate check; a unique index caught it.
             raise AlreadyExists(f"duplicate {self._noun_en} data / {self._noun_zh}信息重复") from exc
+        except OperationalError as exc:
+            if "database is locked" not in str(exc):
+                raise
+            # SQLite's one writer stayed busy past SQLITE_BUSY_SECONDS: nothing was written.
+            raise Unavailable("busy, try again shortly / 系统繁忙，请稍后重试") from exc
         except StaleDataError as exc:
             raise Aborted(
                 f"{self._noun_en} was changed by someone else / {self._noun_zh}已被他人修改，请刷新后重试"

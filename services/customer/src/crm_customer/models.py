@@ -6,6 +6,9 @@ from __future__ import annotations
 from crm_customer.contacts.models import Contact
 from crm_customer.customers.models import Customer
 from crm_customer.database import Base
+from crm_customer.follow_ups.models import Interaction
+from crm_customer.ownership.models import CustomerCap, OwnerChange
+from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.search.models import SearchTerm
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow
 from crmkit.idempotency import request_table
@@ -19,6 +22,11 @@ __all__ = [
     "Contact",
     "CustomFieldDefinitionRow",
     "Customer",
+    "CustomerCap",
     "CustomerType",
+    "Interaction",
+    "OwnerChange",
+    "Pool",
+    "PoolClaim",
     "SearchTerm",
 ]

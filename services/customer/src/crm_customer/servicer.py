@@ -5,11 +5,21 @@ from __future__ import annotations
 from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
+from crm_customer.follow_ups.servicer import FollowUpRpcs
+from crm_customer.ownership.servicer import OwnershipRpcs
+from crm_customer.pools.servicer import PoolRpcs
 from crm_customer.search.servicer import SearchRpcs
 from crm_customer.tenant_settings.servicer import TenantSettingsRpcs
 
 
 class CustomerServicer(
-    CustomerRpcs, ContactRpcs, SearchRpcs, TenantSettingsRpcs, customer_pb2_grpc.CustomerServiceServicer
+    CustomerRpcs,
+    ContactRpcs,
+    SearchRpcs,
+    TenantSettingsRpcs,
+    FollowUpRpcs,
+    OwnershipRpcs,
+    PoolRpcs,
+    customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

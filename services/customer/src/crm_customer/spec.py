@@ -7,6 +7,7 @@ from crm_customer.contacts.resealing import reseal_command
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.models import Base
+from crm_customer.pools.sweep import pool_sweep_job
 from crm_customer.servicer import CustomerServicer
 from crmkit.runtime import ServiceRuntime
 from crmkit.service import ServiceSpec
@@ -33,5 +34,9 @@ def servicer_for(runtime: ServiceRuntime) -> CustomerServicer:
 
 
 SPEC = ServiceSpec(
-    name="customer", metadata=Base.metadata, servicers=[servicer_for], commands={"reseal": reseal_command}
+    name="customer",
+    metadata=Base.metadata,
+    servicers=[servicer_for],
+    jobs=[pool_sweep_job],
+    commands={"reseal": reseal_command},
 )

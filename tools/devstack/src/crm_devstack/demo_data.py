@@ -20,7 +20,9 @@ __all__ = [
     "ContactSeed",
     "CustomerSeed",
     "DemoTenant",
+    "FollowUpSeed",
     "OrgUnitSeed",
+    "PoolSeed",
     "UserSeed",
     "demo_tenant",
 ]
@@ -89,6 +91,30 @@ class AddressSeed:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolSeed:
+    """A public pool (公海) of an org unit, with the rules that differ from the defaults."""
+
+    name: str
+    org_unit_key: str
+    requires_approval: bool = False
+    rules: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpSeed:
+    """A follow-up the customer's owner logged, `days_ago` days before the load at `hour`."""
+
+    kind: str  # "phone", "wechat", "visit", "email", "meeting" or "other"
+    days_ago: int
+    hour: int
+    content: str
+    outcome: str = ""
+    # The latest entry asks for the next follow-up this many days after the load (today or
+    # later, as the API requires); None for none.
+    next_in_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerSeed:
     """A customer organisation as the demo loader creates it."""
 
@@ -108,6 +134,11 @@ class CustomerSeed:
     org_unit_key: str = ""
     # Values of the tenant's custom fields (CUSTOM_FIELDS), by key.
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    # Oldest first, as they are logged.
+    follow_ups: list[FollowUpSeed] = field(default_factory=list)
+    tier: str = "normal"
+    # Released to its pool by its owner after loading, with this reason ("" stays owned).
+    release_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +149,7 @@ class DemoTenant:
     org_units: list[OrgUnitSeed]
     users: list[UserSeed]
     customers: list[CustomerSeed]
+    pools: list[PoolSeed] = field(default_factory=list)
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
 
@@ -627,13 +659,77 @@ def _custom_fields(rng: random.Random, type_: str, stage: str) -> dict[str, Any]
     return values
 
 
+_FOLLOW_UP_NOTES: dict[str, tuple[tuple[str, str], ...]] = {
+    "phone": (
+        ("电话确认下周菜单和用量", "下周一按新用量配送"),
+        ("回访上批冻品质量，反馈解冻后出水偏多", "已登记，下批换供应商批次"),
+        ("询问节前备货计划", "客户月底前报数量"),
+    ),
+    "wechat": (
+        ("微信发送本月报价单", "客户已读，待回复"),
+        ("微信沟通对账差额", "客户同意按我方单据核对"),
+    ),
+    "visit": (
+        ("上门拜访后勤主任，带样品试吃", "同意试用两周"),
+        ("拜访食堂，查看冷库和收货流程", "建议改早班送货"),
+        ("陪同经理拜访采购负责人，谈年度框架", "等待对方内部审批"),
+    ),
+    "email": (("邮件发送资质文件和检测报告", "对方确认收到"),),
+    "meeting": (("参加客户季度供应商会议", "评分良好，续约意向明确"),),
+}
+_FOLLOW_UP_KINDS = ("phone", "phone", "wechat", "visit", "visit", "email", "meeting")
+
+
+def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUpSeed]:
+    """Two customers in five have been followed up a few times since they were created; the
+    latest entry of most asks for the next one within a week, so reps see today's tasks."""
+    age = (today - created).days
+    if age < 2 or rng.random() > 0.4:
+        return []
+    days = sorted(rng.sample(range(1, min(age, 90)), k=min(rng.randint(1, 3), min(age, 90) - 1)), reverse=True)
+    entries = []
+    for index, days_ago in enumerate(days):
+        kind = rng.choice(_FOLLOW_UP_KINDS)
+        content, outcome = rng.choice(_FOLLOW_UP_NOTES[kind])
+        last = index == len(days) - 1
+        next_in = rng.choice((0, 0, 1, 2, 3, 5, None)) if last else None
+        entries.append(FollowUpSeed(kind, days_ago, rng.randint(9, 17), content, outcome, next_in))
+    return entries
+
+
+_POOLS = (
+    PoolSeed("总部公海", "hq"),
+    # Hangzhou's supervisor approves every claim, so the demo shows claims awaiting a decision.
+    PoolSeed("杭州公海", "hangzhou", requires_approval=True),
+    PoolSeed(
+        "苏州公海", "suzhou", rules={"claims_per_day": 5, "no_follow_up_days": {"vip": 45, "key": 30, "normal": 20}}
+    ),
+)
+_RELEASE_REASONS = ("客户已停业", "连续三个月无订单", "客户改为自行采购", "原负责人调岗，暂无人跟进", "报价多次未成交")
+
+
+def _tier(rng: random.Random, stage: str) -> str:
+    if stage != "signed":
+        return "normal"
+    return rng.choices(("vip", "key", "normal"), weights=(10, 25, 65))[0]
+
+
+def _release_reason(rng: random.Random, stage: str) -> str:
+    """Most lost customers and a few dormant ones went back to the pool."""
+    chance = {"lost": 0.7, "dormant": 0.15}.get(stage, 0.0)
+    return rng.choice(_RELEASE_REASONS) if rng.random() < chance else ""
+
+
 def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY) -> DemoTenant:
     """Build the demo tenant; the same seed, count and date always give the same data."""
     if customers < 0:
         raise ValueError("customers must not be negative")
     rng = random.Random(seed)
-    # Custom-field values draw from their own generator, so adding fields leaves the rest as it was.
+    # Custom-field values and follow-ups draw from their own generators, so adding either left
+    # the rest of the tenant as it was.
     field_rng = random.Random(seed + 1)
+    follow_up_rng = random.Random(seed + 2)
+    pool_rng = random.Random(seed + 3)
     uniques = _Uniques()
     sales = [user for user in _USERS if user.role == "sales"]
     types = list(_TYPE_WEIGHTS)
@@ -675,6 +771,9 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
                 created_on=created.isoformat(),
                 org_unit_key=owner.org_unit_key,
                 custom_fields=_custom_fields(field_rng, type_, stage),
+                follow_ups=_follow_ups(follow_up_rng, created, today),
+                tier=_tier(pool_rng, stage),
+                release_reason=_release_reason(pool_rng, stage),
             )
         )
     # Loading in creation order makes ids, events and "new this month" charts read naturally.
@@ -684,4 +783,5 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         org_units=list(_ORG_UNITS),
         users=list(_USERS),
         customers=seeds,
+        pools=list(_POOLS),
     )

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from crm_devstack.demo_data import CustomerSeed, DemoTenant, demo_tenant
+from crm_devstack.demo_data import CustomerSeed, DemoTenant, FollowUpSeed, demo_tenant
+from crmkit.clock import SHANGHAI
 
 DEMO_USER_PASSWORD = "keyuan-demo-2026"
 
@@ -58,16 +59,34 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
         "contract_end": seed.contract_end or None,
         "tags": seed.tags,
         "lifecycle_stage": seed.lifecycle_stage,
+        "tier": seed.tier,
         "custom_fields": seed.custom_fields,
         "request_id": f"demo-{seed.credit_code}",
     }
+
+
+def follow_up_body(entry: FollowUpSeed, customer: dict[str, Any], *, today: dt.date, request_id: str) -> dict[str, Any]:
+    day = today - dt.timedelta(days=entry.days_ago)
+    body: dict[str, Any] = {
+        "kind": entry.kind,
+        "occurred_at": dt.datetime(day.year, day.month, day.day, entry.hour, 30, tzinfo=SHANGHAI).isoformat(),
+        "content": entry.content,
+        "outcome": entry.outcome,
+        "request_id": request_id,
+    }
+    if customer["contacts"]:
+        body["contact_ids"] = [customer["contacts"][0]["id"]]
+    if entry.next_in_days is not None:
+        body["next_follow_up_date"] = (today + dt.timedelta(days=entry.next_in_days)).isoformat()
+    return body
 
 
 async def load_demo(base_url: str, admin_password: str, *, customers: int = 500, concurrency: int = 4) -> DemoTenant:
     """Four creates in flight: SQLite has one writer, so more only queue inside the service, where
     a create waiting past the gateway's deadline is cancelled and its connection held until SQLite's
     busy timeout gives up (eight once stalled the embedded stack for 20 s in CI)."""
-    tenant = demo_tenant(customers=customers, today=dt.date.today())
+    today = dt.datetime.now(SHANGHAI).date()
+    tenant = demo_tenant(customers=customers, today=today)
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0) as client:
         admin = await login(client, "admin", admin_password)
         units = _ok(await client.get("/api/v1/org-units", headers=admin))["items"]
@@ -102,25 +121,83 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                 )
             )
         _ok(await client.put("/api/v1/custom-fields", headers=admin, json={"items": tenant.custom_fields}))
+        pools = {
+            pool.org_unit_key: _ok(
+                await client.post(
+                    "/api/v1/pools",
+                    headers=admin,
+                    json={
+                        "name": pool.name,
+                        "org_unit_id": ids[pool.org_unit_key],
+                        "requires_approval": pool.requires_approval,
+                        "rules": pool.rules,
+                    },
+                )
+            )
+            for pool in tenant.pools
+        }
         headers = {
             username: await login(client, username, DEMO_USER_PASSWORD)
             for username in sorted({c.owner_username for c in tenant.customers})
         }
         gate = asyncio.Semaphore(concurrency)
 
+        async def post(path: str, owner: str, body: dict[str, Any]) -> dict[str, Any]:
+            for attempt in range(CREATE_ATTEMPTS):
+                reply = await client.post(path, headers=headers[owner], json=body)
+                # A busy machine can hold SQLite's single writer past the call's deadline. The
+                # body carries a request_id, so a retry returns the record if the first try
+                # committed after all, and never creates it twice.
+                if reply.status_code not in RETRYABLE or attempt == CREATE_ATTEMPTS - 1:
+                    return _ok(reply)
+                await asyncio.sleep(float(reply.headers.get("retry-after", 0.5 * (attempt + 1))))
+            raise AssertionError("unreachable")
+
         async def create(seed: CustomerSeed) -> None:
             async with gate:
-                for attempt in range(CREATE_ATTEMPTS):
-                    reply = await client.post(
-                        "/api/v1/customers", headers=headers[seed.owner_username], json=customer_body(seed)
+                customer = await post("/api/v1/customers", seed.owner_username, customer_body(seed))
+                for index, entry in enumerate(seed.follow_ups):
+                    await post(
+                        f"/api/v1/customers/{customer['id']}/follow-ups",
+                        seed.owner_username,
+                        follow_up_body(entry, customer, today=today, request_id=f"demo-{seed.credit_code}-{index}"),
                     )
-                    # A busy machine can hold SQLite's single writer past the call's deadline. The
-                    # body carries a request_id, so a retry returns the customer if the first try
-                    # committed after all, and never creates it twice.
-                    if reply.status_code not in RETRYABLE or attempt == CREATE_ATTEMPTS - 1:
-                        _ok(reply)
-                        return
-                    await asyncio.sleep(float(reply.headers.get("retry-after", 0.5 * (attempt + 1))))
+                if seed.release_reason:
+                    await post(
+                        f"/api/v1/customers/{customer['id']}/release",
+                        seed.owner_username,
+                        {"reason": seed.release_reason},
+                    )
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
+        await _claim_one_for_approval(client, tenant, pools, headers, admin)
     return tenant
+
+
+async def _claim_one_for_approval(
+    client: httpx.AsyncClient,
+    tenant: DemoTenant,
+    pools: dict[str, dict[str, Any]],
+    headers: dict[str, dict[str, str]],
+    admin: dict[str, str],
+) -> None:
+    """A Hangzhou rep claims a customer from the Hangzhou pool, so its supervisor finds a claim
+    awaiting a decision (审核记录) on the first visit."""
+    pool = pools.get("hangzhou")
+    if pool is None:
+        return
+    waiting = _ok(await client.get(f"/api/v1/pools/{pool['id']}/customers", headers=admin))["items"]
+    claimant = next((c.owner_username for c in tenant.customers if c.org_unit_key.startswith("hz-")), None)
+    if not waiting or claimant is None:
+        return
+    if claimant not in headers:
+        headers[claimant] = await login(client, claimant, DEMO_USER_PASSWORD)
+    reply = await client.post(
+        f"/api/v1/pools/{pool['id']}/claims",
+        headers=headers[claimant],
+        json={"customer_id": waiting[0]["id"], "reason": "客户主动来电询价，希望恢复供货", "request_id": "demo-claim"},
+    )
+    # The claimant may have released this very customer and so be in its cool-down: then the
+    # demo simply has no claim waiting.
+    if reply.status_code not in (201, 412):
+        _ok(reply)

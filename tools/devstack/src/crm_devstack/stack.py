@@ -92,6 +92,8 @@ class StackConfig:
     tenant_name: str = "演示公司"
     log_dir: Path | None = None
     json_logs: bool = False
+    # Extra variables for every process (e.g. a test turning on CRM_CUSTOMER_TEST_CLOCK_CONTROL).
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 # A process that keeps dying is restarted after 1, 2, 4 ... at most 30 s; one that then stays up
@@ -182,6 +184,7 @@ class Stack:
             env[f"{registry()[name].env_prefix}DATABASE_URL"] = url
         sources = [str(REPO_ROOT / c.src_dir) for c in registry().values() if (REPO_ROOT / c.src_dir).is_dir()]
         env["PYTHONPATH"] = os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])
+        env.update(cfg.environment)
         return env
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:

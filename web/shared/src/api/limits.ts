@@ -28,6 +28,19 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "ClaimIn": {
+    "customer_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
   "ContactIn": {
     "email": {
       "maxLength": 254,
@@ -78,6 +91,11 @@ export const LIMITS = {
       "maxItems": 50
     }
   },
+  "CustomerCapsIn": {
+    "users": {
+      "maxItems": 500
+    }
+  },
   "CustomerIn": {
     "addresses": {
       "maxItems": 10
@@ -117,6 +135,9 @@ export const LIMITS = {
     "owner_id": {
       "maxLength": 36
     },
+    "reason": {
+      "maxLength": 200
+    },
     "short_name": {
       "maxLength": 50
     },
@@ -134,9 +155,46 @@ export const LIMITS = {
       "itemMaxLength": 30
     }
   },
+  "DecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
   "EnrolmentConfirmIn": {
     "code": {
       "pattern": "^\\d{6}$"
+    }
+  },
+  "FollowUpIn": {
+    "contact_ids": {
+      "maxItems": 20,
+      "itemMaxLength": 36
+    },
+    "content": {
+      "minLength": 1,
+      "maxLength": 2000
+    },
+    "corrects_id": {
+      "maxLength": 36
+    },
+    "outcome": {
+      "maxLength": 500
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "FollowUpPatch": {
+    "contact_ids": {
+      "maxItems": 20,
+      "itemMaxLength": 36
+    },
+    "content": {
+      "minLength": 1,
+      "maxLength": 2000
+    },
+    "outcome": {
+      "maxLength": 500
     }
   },
   "LoginIn": {
@@ -165,11 +223,36 @@ export const LIMITS = {
       "maxLength": 100
     }
   },
+  "PoolIn": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 50
+    },
+    "org_unit_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
+  "PoolPatch": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 50
+    }
+  },
   "RateLimitIn": {},
   "RefreshIn": {
     "refresh_token": {
       "minLength": 1,
       "maxLength": 256
+    }
+  },
+  "ReleaseIn": {
+    "pool_id": {
+      "maxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
     }
   },
   "SecondFactorIn": {
@@ -184,6 +267,12 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "UserCapIn": {
+    "user_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
   "UserIn": {
     "display_name": {
       "minLength": 1,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_analytics.customer_summary.models import CustomerFact
+from crm_analytics.customer_summary.models import CustomerFact, PoolMovement
 from crmkit.identity import Identity
 from crmkit.scope import scope_clause
 
@@ -77,4 +77,67 @@ async def customer_summary(
         total=sum(c.count for c in counts),
         counts=counts,
         new_per_day=[(day, int(n)) for day, n in days],
+    )
+
+
+@dataclass(frozen=True)
+class OwnershipSummary:
+    pools: list[tuple[str, int]]
+    movements: list[tuple[dt.date, str, str, int]]
+    # owner, customers, contacted in the last 30 days
+    coverage: list[tuple[str, int, int]]
+
+
+COVERAGE_DAYS = 30
+
+
+async def ownership_summary(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    org_unit_id: str | None,
+    from_date: dt.date,
+    to_date: dt.date,
+    now: dt.datetime,
+) -> OwnershipSummary:
+    where = [scope_condition(identity), CustomerFact.archived.is_(False)]
+    if org_unit_id:
+        where.append(CustomerFact.org_path.contains(f"/{org_unit_id}/", autoescape=True))
+    pools = (
+        await session.execute(
+            select(CustomerFact.pool_id, func.count())
+            .where(*where, CustomerFact.pool_id != "")
+            .group_by(CustomerFact.pool_id)
+            .order_by(CustomerFact.pool_id)
+        )
+    ).all()
+    since = now - dt.timedelta(days=COVERAGE_DAYS)
+    contacted = func.sum(case((CustomerFact.last_interaction_at >= since, 1), else_=0))
+    coverage = (
+        await session.execute(
+            select(CustomerFact.owner_id, func.count(), contacted)
+            .where(*where, CustomerFact.owner_id != "")
+            .group_by(CustomerFact.owner_id)
+            .order_by(CustomerFact.owner_id)
+        )
+    ).all()
+    moves = [
+        scope_clause(identity, tenant=PoolMovement.tenant_id, org_path=PoolMovement.org_path, owner=literal("")),
+        PoolMovement.day >= from_date,
+        PoolMovement.day <= to_date,
+    ]
+    if org_unit_id:
+        moves.append(PoolMovement.org_path.contains(f"/{org_unit_id}/", autoescape=True))
+    movements = (
+        await session.execute(
+            select(PoolMovement.day, PoolMovement.pool_id, PoolMovement.kind, func.sum(PoolMovement.count))
+            .where(*moves)
+            .group_by(PoolMovement.day, PoolMovement.pool_id, PoolMovement.kind)
+            .order_by(PoolMovement.day, PoolMovement.pool_id, PoolMovement.kind)
+        )
+    ).all()
+    return OwnershipSummary(
+        pools=[(pool_id, int(n)) for pool_id, n in pools],
+        movements=[(day, pool_id, kind, int(n)) for day, pool_id, kind, n in movements],
+        coverage=[(owner, int(n), int(c or 0)) for owner, n, c in coverage],
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 from crm.analytics.v1 import analytics_pb2 as pb
 from crm.analytics.v1 import analytics_pb2_grpc
-from crm_analytics.customer_summary.service import customer_summary
+from crm_analytics.customer_summary.service import customer_summary, ownership_summary
 from crmkit.clock import SHANGHAI, Clock, utcnow
 from crmkit.db import SessionFactory
 from crmkit.errors import InvalidArgument
@@ -28,19 +28,48 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         self._sessions = sessions
         self._clock = clock
 
-    async def GetCustomerSummary(
-        self, request: pb.GetCustomerSummaryRequest, context: RpcContext
-    ) -> pb.GetCustomerSummaryResponse:
+    def _range(self, from_value: str, to_value: str) -> tuple[dt.date, dt.date]:
+        """A request's inclusive day range; default the 30 days up to today (Asia/Shanghai)."""
         today = self._clock().astimezone(SHANGHAI).date()
-        to_date = iso_date(request.to_date, "to_date") or today
+        to_date = iso_date(to_value, "to_date") or today
         # Clamped so a "to" in the first days of year 1 cannot underflow the calendar.
-        from_date = iso_date(request.from_date, "from_date") or to_date - dt.timedelta(
+        from_date = iso_date(from_value, "from_date") or to_date - dt.timedelta(
             days=min(29, (to_date - dt.date.min).days)
         )
         if from_date > to_date:
             raise InvalidArgument("from_date", "is after to_date / 开始日期晚于结束日期")
         if (to_date - from_date).days >= MAX_RANGE_DAYS:
             raise InvalidArgument("from_date", f"range longer than {MAX_RANGE_DAYS} days / 日期范围过长")
+        return from_date, to_date
+
+    async def GetOwnershipSummary(
+        self, request: pb.GetOwnershipSummaryRequest, context: RpcContext
+    ) -> pb.GetOwnershipSummaryResponse:
+        from_date, to_date = self._range(request.from_date, request.to_date)
+        async with self._sessions() as session:
+            summary = await ownership_summary(
+                session,
+                identity=current_identity(),
+                org_unit_id=_filter_id(request.org_unit_id, "org_unit_id"),
+                from_date=from_date,
+                to_date=to_date,
+                now=self._clock(),
+            )
+        return pb.GetOwnershipSummaryResponse(
+            pools=[pb.PoolSize(pool_id=pool_id, customers=n) for pool_id, n in summary.pools],
+            movements=[
+                pb.DailyPoolMovements(date=day.isoformat(), pool_id=pool_id, kind=kind, count=n)
+                for day, pool_id, kind, n in summary.movements
+            ],
+            coverage=[
+                pb.FollowUpCoverage(owner_id=owner, customers=n, contacted_30d=c) for owner, n, c in summary.coverage
+            ],
+        )
+
+    async def GetCustomerSummary(
+        self, request: pb.GetCustomerSummaryRequest, context: RpcContext
+    ) -> pb.GetCustomerSummaryResponse:
+        from_date, to_date = self._range(request.from_date, request.to_date)
         async with self._sessions() as session:
             summary = await customer_summary(
                 session,

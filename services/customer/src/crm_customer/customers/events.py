@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
+from crm.customer.v1 import follow_ups_pb2 as fpb
+from crm.customer.v1 import pools_pb2 as ppb
 from crm_customer.customers.models import Customer, customer_to_proto
+from crm_customer.ownership.models import CHANGE_KINDS
 from crmkit.events import EventTables, add_event
+
+if TYPE_CHECKING:
+    from crm_customer.pools.models import Pool
 
 
 def event_snapshot(customer: Customer) -> pb.Customer:
@@ -63,12 +70,102 @@ class CustomerEvents:
         previous_org_unit_id: str,
         actor_id: str,
         at: dt.datetime,
+        *,
+        kind: str,
+        reason: str = "",
     ) -> None:
         message = events_pb2.CustomerOwnerChanged(
             customer=event_snapshot(customer),
             previous_owner_id=previous_owner_id,
             previous_org_unit_id=previous_org_unit_id,
+            kind=CHANGE_KINDS.to_proto(kind),  # type: ignore[arg-type]
+            reason=reason,
         )
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def interaction_logged(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        interaction: fpb.Interaction,
+        actor_id: str,
+        at: dt.datetime,
+        *,
+        edited: bool = False,
+    ) -> None:
+        message = events_pb2.InteractionLogged(
+            interaction=interaction, customer=event_snapshot(customer), edited=edited
+        )
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def released_to_pool(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        previous_owner_id: str,
+        pool_id: str,
+        reason: str,
+        actor_id: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.CustomerReleasedToPool(
+            customer=event_snapshot(customer), previous_owner_id=previous_owner_id, pool_id=pool_id, reason=reason
+        )
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def returned_to_pool(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        previous_owner_id: str,
+        pool_id: str,
+        rule: str,
+        reason: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.CustomerReturnedToPool(
+            customer=event_snapshot(customer),
+            previous_owner_id=previous_owner_id,
+            pool_id=pool_id,
+            rule=rule,
+            reason=reason,
+        )
+        await self._emit(session, message, customer, "", at)
+
+    async def return_warning(
+        self, session: AsyncSession, customer: Customer, pool_id: str, rule: str, return_date: dt.date, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerReturnWarning(
+            customer=event_snapshot(customer),
+            owner_id=customer.owner_id,
+            pool_id=pool_id,
+            rule=rule,
+            return_date=return_date.isoformat(),
+        )
+        await self._emit(session, message, customer, "", at)
+
+    async def claim_submitted(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        claim: ppb.PoolClaim,
+        pool: Pool,
+        actor_id: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.PoolClaimSubmitted(claim=claim, pool_org_unit_id=pool.org_unit_id)
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def claim_decided(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        claim: ppb.PoolClaim,
+        pool: Pool,
+        actor_id: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.PoolClaimDecided(claim=claim, pool_org_unit_id=pool.org_unit_id)
         await self._emit(session, message, customer, actor_id, at)
 
     async def archived(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:

@@ -46,6 +46,23 @@ class Customer(Base):
     pinyin_initials: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Follow-up bookkeeping (follow_ups.service): the latest follow-up's time, and the next
+    # follow-up the latest entry asked for, which is its owner's task on that day.
+    last_interaction_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    next_follow_up_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # "vip", "key" or "normal": how soon pool rules take it back from an owner who neglects it.
+    tier: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
+    # Ownership (pools.service): while a pool holds the customer, owner_id is "" and pool_id
+    # names the pool, entered when and how; an owner holds it since owned_since, and after a
+    # claim must log a visit or call by first_visit_due.
+    pool_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    pool_entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pool_enter_kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    pool_enter_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    owned_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_visit_due: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The return date its owner was last warned of (pools.sweep), so each deadline warns once.
+    return_warned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
@@ -64,6 +81,11 @@ class Customer(Base):
         Index("ix_customers_tenant_updated", "tenant_id", "updated_at", "id"),
         Index("ix_customers_tenant_pinyin", "tenant_id", "pinyin_full", "id"),
         Index("uq_customers_tenant_credit_code", "tenant_id", "credit_code", unique=True),
+        # Follow-up tasks: a rep's due customers, and a tenant's (narrowed by org path) by day.
+        Index("ix_customers_tenant_owner_follow_up", "tenant_id", "owner_id", "next_follow_up_date"),
+        Index("ix_customers_tenant_follow_up", "tenant_id", "next_follow_up_date"),
+        # A pool's customers, longest in it first.
+        Index("ix_customers_pool_entered", "pool_id", "pool_entered_at", "id"),
     )
 
 
@@ -82,6 +104,7 @@ class CustomerInput:
     tags: list[str] = field(default_factory=list)
     custom_fields: dict[str, Any] = field(default_factory=dict)
     lifecycle_stage: str = "lead"
+    tier: str = "normal"
     owner_id: str = ""
     org_unit_id: str = ""
     org_path: str = ""
@@ -126,6 +149,14 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         version=customer.version,
         create_time=timestamp_of(as_utc(customer.created_at)),
         update_time=timestamp_of(as_utc(customer.updated_at)),
+        last_interaction_time=timestamp_of(as_utc(customer.last_interaction_at))
+        if customer.last_interaction_at
+        else None,
+        next_follow_up_date=customer.next_follow_up_date.isoformat() if customer.next_follow_up_date else "",
+        pool_id=customer.pool_id or "",
+        tier=customer.tier,
+        owned_since=timestamp_of(as_utc(customer.owned_since)) if customer.owned_since else None,
+        first_visit_due=timestamp_of(as_utc(customer.first_visit_due)) if customer.first_visit_due else None,
     )
 
 

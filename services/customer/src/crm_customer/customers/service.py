@@ -19,6 +19,7 @@ from crm_customer.contacts.validation import refuse_repeats_within
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer, CustomerInput, ListFilter
 from crm_customer.customers.validation import contract_dates
+from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
 from crm_customer.tenant_settings.service import check_customer_type, checked_custom_fields
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -158,6 +159,7 @@ async def create_customer(
         personal=personal,
     )
     owner_id, org_unit_id, org_path = _placement(identity, data)
+    await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
     customer = Customer(
         id=str(uuid.uuid4()),
         tenant_id=identity.tenant_id,
@@ -174,6 +176,8 @@ async def create_customer(
         tags=data.tags,
         custom_fields=custom_fields,
         lifecycle_stage=data.lifecycle_stage,
+        tier=data.tier,
+        owned_since=now,
         archived=False,
         version=1,
         created_at=now,
@@ -185,6 +189,9 @@ async def create_customer(
     ]
     session.add(customer)
     await session.flush()
+    record_owner_change(
+        session, customer, from_owner_id="", kind="created", reason="", actor_id=identity.principal_id, now=now
+    )
     await index_for_search(session, customer, mobiles, personal)
     await events.created(session, customer, identity.principal_id, now)
     return customer
@@ -217,6 +224,7 @@ async def update_customer(
     events: CustomerEvents,
     personal: PersonalData,
     now: dt.datetime,
+    reason: str = "",
 ) -> Customer:
     identity.require_role(*WRITER_ROLES)
     customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
@@ -250,6 +258,10 @@ async def update_customer(
             if identity.role is Role.SALES:
                 raise PermissionDenied("sales reps cannot transfer customers / 销售不能转移客户")
             _check_placement(identity, changes["owner_id"], changes["org_unit_id"], changes["org_path"])
+            if changes["owner_id"] != customer.owner_id:
+                await check_room(
+                    session, tenant_id=identity.tenant_id, owner_id=changes["owner_id"], field="customer.owner_id"
+                )
         else:
             for key in ("owner_id", "org_unit_id", "org_path"):
                 changes.pop(key)
@@ -258,6 +270,8 @@ async def update_customer(
         return customer
     for key in changed:
         setattr(customer, key, changes[key])
+    if owner_moves and "owner_id" in changed:
+        customer.owned_since, customer.first_visit_due = now, None
     customer.version += 1
     customer.updated_at = now
     if {"name", "short_name", "credit_code"} & set(changed):
@@ -268,7 +282,25 @@ async def update_customer(
     if other:
         await events.updated(session, customer, other, identity.principal_id, now)
     if owner_moves:
-        await events.owner_changed(session, customer, previous_owner, previous_org_unit, identity.principal_id, now)
+        record_owner_change(
+            session,
+            customer,
+            from_owner_id=previous_owner,
+            kind="transferred",
+            reason=reason,
+            actor_id=identity.principal_id,
+            now=now,
+        )
+        await events.owner_changed(
+            session,
+            customer,
+            previous_owner,
+            previous_org_unit,
+            identity.principal_id,
+            now,
+            kind="transferred",
+            reason=reason,
+        )
     return customer
 
 
@@ -290,10 +322,10 @@ async def archive_customer(
 ORDERS = {
     order.name: order
     for order in (
-        KeysetOrder("created_desc", Customer.created_at, Customer.id, descending=True, is_time=True),
-        KeysetOrder("created_asc", Customer.created_at, Customer.id, descending=False, is_time=True),
-        KeysetOrder("updated_desc", Customer.updated_at, Customer.id, descending=True, is_time=True),
-        KeysetOrder("updated_asc", Customer.updated_at, Customer.id, descending=False, is_time=True),
+        KeysetOrder("created_desc", Customer.created_at, Customer.id, descending=True, value_kind="time"),
+        KeysetOrder("created_asc", Customer.created_at, Customer.id, descending=False, value_kind="time"),
+        KeysetOrder("updated_desc", Customer.updated_at, Customer.id, descending=True, value_kind="time"),
+        KeysetOrder("updated_asc", Customer.updated_at, Customer.id, descending=False, value_kind="time"),
         # Chinese names sort by their pinyin, as a Chinese reader expects (阿 … 张).
         KeysetOrder("name_asc", Customer.pinyin_full, Customer.id, descending=False),
         KeysetOrder("name_desc", Customer.pinyin_full, Customer.id, descending=True),

@@ -78,6 +78,7 @@ class CustomerRpcs(CustomerServicerBase):
     async def UpdateCustomer(self, request: pb.UpdateCustomerRequest, context: RpcContext) -> pb.UpdateCustomerResponse:
         customer_id = identifier(request.customer.id, "customer.id")
         changes = validation.customer_changes(request.customer, list(request.update_mask.paths))
+        reason = text(request.reason, "reason", max_len=200)
         async with self._writes.transaction() as session:
             customer = await service.update_customer(
                 session,
@@ -88,6 +89,7 @@ class CustomerRpcs(CustomerServicerBase):
                 events=self._events,
                 personal=self._personal,
                 now=self._clock(),
+                reason=reason,
             )
             response = pb.UpdateCustomerResponse(customer=customer_to_proto(customer, self._personal))
         return response

@@ -93,6 +93,20 @@ def contract_dates(start: dt.date | None, end: dt.date | None) -> None:
         raise InvalidArgument("customer.contract_end", "is before contract_start / 合同结束日期早于开始日期")
 
 
+TIERS = ("vip", "key", "normal")
+
+
+def tier(value: str, *, default: str | None = "normal") -> str:
+    """A customer's tier: vip, key (重点) or normal (一般)."""
+    if not value:
+        if default is None:
+            raise InvalidArgument("customer.tier", "is required / 必填")
+        return default
+    if value not in TIERS:
+        raise InvalidArgument("customer.tier", "must be vip, key or normal / 客户等级须为 vip、key 或 normal")
+    return value
+
+
 def customer_input(customer: pb.Customer) -> CustomerInput:
     """Everything a create may carry, validated."""
     if len(customer.contacts) > MAX_CONTACTS:
@@ -112,6 +126,7 @@ def customer_input(customer: pb.Customer) -> CustomerInput:
         tags=tags(list(customer.tags)),
         custom_fields=custom_fields(customer),
         lifecycle_stage=lifecycle_stage(customer.lifecycle_stage),
+        tier=tier(customer.tier),
         owner_id=identifier(customer.owner_id, "customer.owner_id", required=False),
         org_unit_id=identifier(customer.org_unit_id, "customer.org_unit_id", required=False),
         org_path=text(customer.org_path, "customer.org_path", max_len=400),
@@ -130,6 +145,7 @@ UPDATABLE_FIELDS = frozenset(
         "tags",
         "custom_fields",
         "lifecycle_stage",
+        "tier",
         "owner_id",
     }
 )
@@ -163,6 +179,8 @@ def customer_changes(customer: pb.Customer, paths: list[str]) -> dict[str, Any]:
             changes["custom_fields"] = custom_fields(customer)
         elif path == "lifecycle_stage":
             changes["lifecycle_stage"] = lifecycle_stage(customer.lifecycle_stage, default=None)
+        elif path == "tier":
+            changes["tier"] = tier(customer.tier, default=None)
         elif path == "owner_id":
             changes["owner_id"] = identifier(customer.owner_id, "customer.owner_id")
             changes["org_unit_id"] = identifier(customer.org_unit_id, "customer.org_unit_id")

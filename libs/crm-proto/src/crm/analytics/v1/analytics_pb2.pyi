@@ -131,3 +131,140 @@ class GetCustomerSummaryResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetCustomerSummaryResponse: _TypeAlias = GetCustomerSummaryResponse  # noqa: Y015
+
+@_typing.final
+class GetOwnershipSummaryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    TO_DATE_FIELD_NUMBER: _builtins.int
+    org_unit_id: _builtins.str
+    """Optional narrowing; the caller's data scope always applies."""
+    from_date: _builtins.str
+    """Inclusive range of Asia/Shanghai days for movements, "YYYY-MM-DD"; default the last 30 days."""
+    to_date: _builtins.str
+    def __init__(
+        self,
+        *,
+        org_unit_id: _builtins.str = ...,
+        from_date: _builtins.str = ...,
+        to_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_date", b"from_date", "org_unit_id", b"org_unit_id", "to_date", b"to_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOwnershipSummaryRequest: _TypeAlias = GetOwnershipSummaryRequest  # noqa: Y015
+
+@_typing.final
+class PoolSize(_message.Message):
+    """Customers a pool holds now."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    pool_id: _builtins.str
+    customers: _builtins.int
+    def __init__(
+        self,
+        *,
+        pool_id: _builtins.str = ...,
+        customers: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customers", b"customers", "pool_id", b"pool_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PoolSize: _TypeAlias = PoolSize  # noqa: Y015
+
+@_typing.final
+class DailyPoolMovements(_message.Message):
+    """Customers that moved in or out of a pool on a day."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    pool_id: _builtins.str
+    kind: _builtins.str
+    """"claimed" (with or without approval), "returned" (by a pool rule) or "released"."""
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "date", b"date", "kind", b"kind", "pool_id", b"pool_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DailyPoolMovements: _TypeAlias = DailyPoolMovements  # noqa: Y015
+
+@_typing.final
+class FollowUpCoverage(_message.Message):
+    """Of an owner's active customers, how many someone followed up in the last 30 days."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    CONTACTED_30D_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    customers: _builtins.int
+    contacted_30d: _builtins.int
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+        customers: _builtins.int = ...,
+        contacted_30d: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacted_30d", b"contacted_30d", "customers", b"customers", "owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FollowUpCoverage: _TypeAlias = FollowUpCoverage  # noqa: Y015
+
+@_typing.final
+class GetOwnershipSummaryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POOLS_FIELD_NUMBER: _builtins.int
+    MOVEMENTS_FIELD_NUMBER: _builtins.int
+    COVERAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def pools(self) -> _containers.RepeatedCompositeFieldContainer[Global___PoolSize]: ...
+    @_builtins.property
+    def movements(self) -> _containers.RepeatedCompositeFieldContainer[Global___DailyPoolMovements]: ...
+    @_builtins.property
+    def coverage(self) -> _containers.RepeatedCompositeFieldContainer[Global___FollowUpCoverage]: ...
+    def __init__(
+        self,
+        *,
+        pools: _abc.Iterable[Global___PoolSize] | None = ...,
+        movements: _abc.Iterable[Global___DailyPoolMovements] | None = ...,
+        coverage: _abc.Iterable[Global___FollowUpCoverage] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["coverage", b"coverage", "movements", b"movements", "pools", b"pools"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOwnershipSummaryResponse: _TypeAlias = GetOwnershipSummaryResponse  # noqa: Y015

@@ -41,6 +41,11 @@ class AnalyticsServiceStub:
                 request_serializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetCustomerSummaryRequest.SerializeToString,
                 response_deserializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetCustomerSummaryResponse.FromString,
                 _registered_method=True)
+        self.GetOwnershipSummary = channel.unary_unary(
+                '/crm.analytics.v1.AnalyticsService/GetOwnershipSummary',
+                request_serializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryRequest.SerializeToString,
+                response_deserializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryResponse.FromString,
+                _registered_method=True)
 
 
 class AnalyticsServiceServicer:
@@ -54,6 +59,13 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetOwnershipSummary(self, request, context):
+        """Pools, claims and returns, and how well reps keep up with their customers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +73,11 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.GetCustomerSummary,
                     request_deserializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetCustomerSummaryRequest.FromString,
                     response_serializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetCustomerSummaryResponse.SerializeToString,
+            ),
+            'GetOwnershipSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOwnershipSummary,
+                    request_deserializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryRequest.FromString,
+                    response_serializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -92,6 +109,33 @@ class AnalyticsService:
             '/crm.analytics.v1.AnalyticsService/GetCustomerSummary',
             crm_dot_analytics_dot_v1_dot_analytics__pb2.GetCustomerSummaryRequest.SerializeToString,
             crm_dot_analytics_dot_v1_dot_analytics__pb2.GetCustomerSummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOwnershipSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.analytics.v1.AnalyticsService/GetOwnershipSummary',
+            crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryRequest.SerializeToString,
+            crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryResponse.FromString,
             options,
             channel_credentials,
             insecure,

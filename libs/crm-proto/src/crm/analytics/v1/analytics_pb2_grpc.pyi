@@ -36,6 +36,8 @@ class AnalyticsServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AnalyticsServiceAsyncStub: ...
     GetCustomerSummary: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetCustomerSummaryRequest, _analytics_pb2.GetCustomerSummaryResponse]
+    GetOwnershipSummary: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOwnershipSummaryRequest, _analytics_pb2.GetOwnershipSummaryResponse]
+    """Pools, claims and returns, and how well reps keep up with their customers."""
 
 @_typing.type_check_only
 class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
@@ -45,6 +47,8 @@ class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetCustomerSummary: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetCustomerSummaryRequest, _analytics_pb2.GetCustomerSummaryResponse]  # type: ignore[assignment]
+    GetOwnershipSummary: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOwnershipSummaryRequest, _analytics_pb2.GetOwnershipSummaryResponse]  # type: ignore[assignment]
+    """Pools, claims and returns, and how well reps keep up with their customers."""
 
 class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -57,5 +61,13 @@ class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _analytics_pb2.GetCustomerSummaryRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_analytics_pb2.GetCustomerSummaryResponse, _abc.Awaitable[_analytics_pb2.GetCustomerSummaryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetOwnershipSummary(
+        self,
+        request: _analytics_pb2.GetOwnershipSummaryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_analytics_pb2.GetOwnershipSummaryResponse, _abc.Awaitable[_analytics_pb2.GetOwnershipSummaryResponse]]:
+        """Pools, claims and returns, and how well reps keep up with their customers."""
 
 def add_AnalyticsServiceServicer_to_server(servicer: AnalyticsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

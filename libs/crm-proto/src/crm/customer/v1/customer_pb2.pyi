@@ -278,6 +278,12 @@ class Customer(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ORG_PATH_FIELD_NUMBER: _builtins.int
+    LAST_INTERACTION_TIME_FIELD_NUMBER: _builtins.int
+    NEXT_FOLLOW_UP_DATE_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    TIER_FIELD_NUMBER: _builtins.int
+    OWNED_SINCE_FIELD_NUMBER: _builtins.int
+    FIRST_VISIT_DUE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tenant_id: _builtins.str
     org_unit_id: _builtins.str
@@ -299,6 +305,12 @@ class Customer(_message.Message):
     gateway (which owns the org tree) when it places a customer; the service checks it lies in
     the caller's own subtree.
     """
+    next_follow_up_date: _builtins.str
+    """The next follow-up the latest entry asked for, "YYYY-MM-DD"; "" for none."""
+    pool_id: _builtins.str
+    """The pool holding the customer while nobody owns it (owner_id is then empty)."""
+    tier: _builtins.str
+    """"vip", "key" (重点) or "normal" (一般, the default): how soon pool rules return it."""
     @_builtins.property
     def addresses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Address]: ...
     @_builtins.property
@@ -315,6 +327,18 @@ class Customer(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def last_interaction_time(self) -> _timestamp_pb2.Timestamp:
+        """When someone last followed the customer up (the latest occur_time of its follow-ups)."""
+
+    @_builtins.property
+    def owned_since(self) -> _timestamp_pb2.Timestamp:
+        """Since when its owner holds it."""
+
+    @_builtins.property
+    def first_visit_due(self) -> _timestamp_pb2.Timestamp:
+        """After a claim: the owner must log a visit or phone follow-up by then, or it returns."""
+
     def __init__(
         self,
         *,
@@ -338,10 +362,16 @@ class Customer(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         org_path: _builtins.str = ...,
+        last_interaction_time: _timestamp_pb2.Timestamp | None = ...,
+        next_follow_up_date: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        tier: _builtins.str = ...,
+        owned_since: _timestamp_pb2.Timestamp | None = ...,
+        first_visit_due: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "owned_since", b"owned_since", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "id", b"id", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "short_name", b"short_name", "tags", b"tags", "tenant_id", b"tenant_id", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "pool_id", b"pool_id", "short_name", b"short_name", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -593,8 +623,11 @@ class UpdateCustomerRequest(_message.Message):
     CUSTOMER_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     expected_version: _builtins.int
     """If non-zero, the update fails with ABORTED unless the stored version matches."""
+    reason: _builtins.str
+    """Why the owner changes, when update_mask names owner_id (kept in the ownership history)."""
     @_builtins.property
     def customer(self) -> Global___Customer:
         """customer.id names the record; only the fields in update_mask change."""
@@ -607,10 +640,11 @@ class UpdateCustomerRequest(_message.Message):
         customer: Global___Customer | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
         expected_version: _builtins.int = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "expected_version", b"expected_version", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "expected_version", b"expected_version", "reason", b"reason", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

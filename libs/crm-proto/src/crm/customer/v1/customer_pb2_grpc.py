@@ -4,6 +4,9 @@ import grpc
 import warnings
 
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
+from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
+from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
+from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -106,6 +109,86 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.FromString,
                 _registered_method=True)
+        self.LogInteraction = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/LogInteraction',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionResponse.FromString,
+                _registered_method=True)
+        self.UpdateInteraction = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdateInteraction',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionResponse.FromString,
+                _registered_method=True)
+        self.ListInteractions = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListInteractions',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsResponse.FromString,
+                _registered_method=True)
+        self.ListFollowUpTasks = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListFollowUpTasks',
+                request_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.FromString,
+                _registered_method=True)
+        self.ListOwnerChanges = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListOwnerChanges',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesResponse.FromString,
+                _registered_method=True)
+        self.GetCustomerCaps = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetCustomerCaps',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsResponse.FromString,
+                _registered_method=True)
+        self.SetCustomerCaps = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetCustomerCaps',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
+                _registered_method=True)
+        self.ListPools = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListPools',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsResponse.FromString,
+                _registered_method=True)
+        self.CreatePool = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CreatePool',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolResponse.FromString,
+                _registered_method=True)
+        self.UpdatePool = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdatePool',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolResponse.FromString,
+                _registered_method=True)
+        self.ListPoolCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListPoolCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersResponse.FromString,
+                _registered_method=True)
+        self.ReleaseToPool = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ReleaseToPool',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolResponse.FromString,
+                _registered_method=True)
+        self.ClaimCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ClaimCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerResponse.FromString,
+                _registered_method=True)
+        self.DecideClaim = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DecideClaim',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimResponse.FromString,
+                _registered_method=True)
+        self.WithdrawClaim = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/WithdrawClaim',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimResponse.FromString,
+                _registered_method=True)
+        self.ListClaims = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListClaims',
+                request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.FromString,
+                _registered_method=True)
 
 
 class CustomerServiceServicer:
@@ -201,6 +284,115 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LogInteraction(self, request, context):
+        """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateInteraction(self, request, context):
+        """Only the author, within 24 hours of logging it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInteractions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFollowUpTasks(self, request, context):
+        """The caller's due follow-ups: their own customers', or for a supervisor their subtree's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOwnerChanges(self, request, context):
+        """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+        customers a rep may hold (assigning, claiming or transferring past one is refused with
+        FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomerCaps(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCustomerCaps(self, request, context):
+        """Admins and bosses.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPools(self, request, context):
+        """The public pool (pools.proto). Admins and bosses create and change pools.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreatePool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePool(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPoolCustomers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseToPool(self, request, context):
+        """The owner, or a supervisor, admin or boss over the customer, with a reason.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClaimCustomer(self, request, context):
+        """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+        within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+        limit (claim_limit_reached), or when another claim got there first (ABORTED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideClaim(self, request, context):
+        """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawClaim(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClaims(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -273,6 +465,86 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.SetCustomFieldDefinitions,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.SerializeToString,
+            ),
+            'LogInteraction': grpc.unary_unary_rpc_method_handler(
+                    servicer.LogInteraction,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionResponse.SerializeToString,
+            ),
+            'UpdateInteraction': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateInteraction,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionResponse.SerializeToString,
+            ),
+            'ListInteractions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInteractions,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsResponse.SerializeToString,
+            ),
+            'ListFollowUpTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFollowUpTasks,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.SerializeToString,
+            ),
+            'ListOwnerChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwnerChanges,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesResponse.SerializeToString,
+            ),
+            'GetCustomerCaps': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomerCaps,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsResponse.SerializeToString,
+            ),
+            'SetCustomerCaps': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomerCaps,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.SerializeToString,
+            ),
+            'ListPools': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPools,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsResponse.SerializeToString,
+            ),
+            'CreatePool': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePool,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolResponse.SerializeToString,
+            ),
+            'UpdatePool': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePool,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolResponse.SerializeToString,
+            ),
+            'ListPoolCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPoolCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersResponse.SerializeToString,
+            ),
+            'ReleaseToPool': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseToPool,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolResponse.SerializeToString,
+            ),
+            'ClaimCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClaimCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerResponse.SerializeToString,
+            ),
+            'DecideClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideClaim,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimResponse.SerializeToString,
+            ),
+            'WithdrawClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawClaim,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimResponse.SerializeToString,
+            ),
+            'ListClaims': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClaims,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -655,6 +927,438 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/SetCustomFieldDefinitions',
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomFieldDefinitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LogInteraction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/LogInteraction',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.LogInteractionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateInteraction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdateInteraction',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.UpdateInteractionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInteractions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListInteractions',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListInteractionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFollowUpTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListFollowUpTasks',
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_follow__ups__pb2.ListFollowUpTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnerChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListOwnerChanges',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.ListOwnerChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomerCaps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetCustomerCaps',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.GetCustomerCapsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomerCaps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetCustomerCaps',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListPools',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CreatePool',
+            crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.CreatePoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdatePool',
+            crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.UpdatePoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPoolCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListPoolCustomers',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseToPool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ReleaseToPool',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ReleaseToPoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClaimCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ClaimCustomer',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ClaimCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DecideClaim',
+            crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.DecideClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/WithdrawClaim',
+            crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.WithdrawClaimResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClaims(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListClaims',
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,9 @@ Customer profiles: the organisations a distributor sells to on credit."""
 
 from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
+from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import ownership_pb2 as _ownership_pb2
+from crm.customer.v1 import pools_pb2 as _pools_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -54,6 +57,37 @@ class CustomerServiceStub:
     fields are checked against them when a customer is created or its custom fields change;
     stored values of a removed field stay until the customer's custom fields are next set.
     """
+    LogInteraction: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.LogInteractionRequest, _follow_ups_pb2.LogInteractionResponse]
+    """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one."""
+    UpdateInteraction: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.UpdateInteractionRequest, _follow_ups_pb2.UpdateInteractionResponse]
+    """Only the author, within 24 hours of logging it."""
+    ListInteractions: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.ListInteractionsRequest, _follow_ups_pb2.ListInteractionsResponse]
+    ListFollowUpTasks: _grpc.UnaryUnaryMultiCallable[_follow_ups_pb2.ListFollowUpTasksRequest, _follow_ups_pb2.ListFollowUpTasksResponse]
+    """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
+    ListOwnerChanges: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.ListOwnerChangesRequest, _ownership_pb2.ListOwnerChangesResponse]
+    """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+    customers a rep may hold (assigning, claiming or transferring past one is refused with
+    FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+    """
+    GetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]
+    SetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]
+    """Admins and bosses."""
+    ListPools: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListPoolsRequest, _pools_pb2.ListPoolsResponse]
+    """The public pool (pools.proto). Admins and bosses create and change pools."""
+    CreatePool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.CreatePoolRequest, _pools_pb2.CreatePoolResponse]
+    UpdatePool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.UpdatePoolRequest, _pools_pb2.UpdatePoolResponse]
+    ListPoolCustomers: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListPoolCustomersRequest, _pools_pb2.ListPoolCustomersResponse]
+    ReleaseToPool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ReleaseToPoolRequest, _pools_pb2.ReleaseToPoolResponse]
+    """The owner, or a supervisor, admin or boss over the customer, with a reason."""
+    ClaimCustomer: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ClaimCustomerRequest, _pools_pb2.ClaimCustomerResponse]
+    """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+    within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+    limit (claim_limit_reached), or when another claim got there first (ABORTED).
+    """
+    DecideClaim: _grpc.UnaryUnaryMultiCallable[_pools_pb2.DecideClaimRequest, _pools_pb2.DecideClaimResponse]
+    """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
+    WithdrawClaim: _grpc.UnaryUnaryMultiCallable[_pools_pb2.WithdrawClaimRequest, _pools_pb2.WithdrawClaimResponse]
+    ListClaims: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListClaimsRequest, _pools_pb2.ListClaimsResponse]
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -81,6 +115,37 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     fields are checked against them when a customer is created or its custom fields change;
     stored values of a removed field stay until the customer's custom fields are next set.
     """
+    LogInteraction: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.LogInteractionRequest, _follow_ups_pb2.LogInteractionResponse]  # type: ignore[assignment]
+    """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one."""
+    UpdateInteraction: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.UpdateInteractionRequest, _follow_ups_pb2.UpdateInteractionResponse]  # type: ignore[assignment]
+    """Only the author, within 24 hours of logging it."""
+    ListInteractions: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.ListInteractionsRequest, _follow_ups_pb2.ListInteractionsResponse]  # type: ignore[assignment]
+    ListFollowUpTasks: _aio.UnaryUnaryMultiCallable[_follow_ups_pb2.ListFollowUpTasksRequest, _follow_ups_pb2.ListFollowUpTasksResponse]  # type: ignore[assignment]
+    """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
+    ListOwnerChanges: _aio.UnaryUnaryMultiCallable[_ownership_pb2.ListOwnerChangesRequest, _ownership_pb2.ListOwnerChangesResponse]  # type: ignore[assignment]
+    """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+    customers a rep may hold (assigning, claiming or transferring past one is refused with
+    FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+    """
+    GetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]  # type: ignore[assignment]
+    SetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]  # type: ignore[assignment]
+    """Admins and bosses."""
+    ListPools: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListPoolsRequest, _pools_pb2.ListPoolsResponse]  # type: ignore[assignment]
+    """The public pool (pools.proto). Admins and bosses create and change pools."""
+    CreatePool: _aio.UnaryUnaryMultiCallable[_pools_pb2.CreatePoolRequest, _pools_pb2.CreatePoolResponse]  # type: ignore[assignment]
+    UpdatePool: _aio.UnaryUnaryMultiCallable[_pools_pb2.UpdatePoolRequest, _pools_pb2.UpdatePoolResponse]  # type: ignore[assignment]
+    ListPoolCustomers: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListPoolCustomersRequest, _pools_pb2.ListPoolCustomersResponse]  # type: ignore[assignment]
+    ReleaseToPool: _aio.UnaryUnaryMultiCallable[_pools_pb2.ReleaseToPoolRequest, _pools_pb2.ReleaseToPoolResponse]  # type: ignore[assignment]
+    """The owner, or a supervisor, admin or boss over the customer, with a reason."""
+    ClaimCustomer: _aio.UnaryUnaryMultiCallable[_pools_pb2.ClaimCustomerRequest, _pools_pb2.ClaimCustomerResponse]  # type: ignore[assignment]
+    """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+    within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+    limit (claim_limit_reached), or when another claim got there first (ABORTED).
+    """
+    DecideClaim: _aio.UnaryUnaryMultiCallable[_pools_pb2.DecideClaimRequest, _pools_pb2.DecideClaimResponse]  # type: ignore[assignment]
+    """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
+    WithdrawClaim: _aio.UnaryUnaryMultiCallable[_pools_pb2.WithdrawClaimRequest, _pools_pb2.WithdrawClaimResponse]  # type: ignore[assignment]
+    ListClaims: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListClaimsRequest, _pools_pb2.ListClaimsResponse]  # type: ignore[assignment]
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -189,5 +254,132 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         fields are checked against them when a customer is created or its custom fields change;
         stored values of a removed field stay until the customer's custom fields are next set.
         """
+
+    @_abc_1.abstractmethod
+    def LogInteraction(
+        self,
+        request: _follow_ups_pb2.LogInteractionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.LogInteractionResponse, _abc.Awaitable[_follow_ups_pb2.LogInteractionResponse]]:
+        """Follow-ups (follow_ups.proto). Anyone who may see a customer may log one."""
+
+    @_abc_1.abstractmethod
+    def UpdateInteraction(
+        self,
+        request: _follow_ups_pb2.UpdateInteractionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.UpdateInteractionResponse, _abc.Awaitable[_follow_ups_pb2.UpdateInteractionResponse]]:
+        """Only the author, within 24 hours of logging it."""
+
+    @_abc_1.abstractmethod
+    def ListInteractions(
+        self,
+        request: _follow_ups_pb2.ListInteractionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.ListInteractionsResponse, _abc.Awaitable[_follow_ups_pb2.ListInteractionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListFollowUpTasks(
+        self,
+        request: _follow_ups_pb2.ListFollowUpTasksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_follow_ups_pb2.ListFollowUpTasksResponse, _abc.Awaitable[_follow_ups_pb2.ListFollowUpTasksResponse]]:
+        """The caller's due follow-ups: their own customers', or for a supervisor their subtree's."""
+
+    @_abc_1.abstractmethod
+    def ListOwnerChanges(
+        self,
+        request: _ownership_pb2.ListOwnerChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.ListOwnerChangesResponse, _abc.Awaitable[_ownership_pb2.ListOwnerChangesResponse]]:
+        """Ownership (ownership.proto): a customer's ownership history, and the caps on how many
+        customers a rep may hold (assigning, claiming or transferring past one is refused with
+        FAILED_PRECONDITION, code customer_cap_reached, detail `cap`).
+        """
+
+    @_abc_1.abstractmethod
+    def GetCustomerCaps(
+        self,
+        request: _ownership_pb2.GetCustomerCapsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.GetCustomerCapsResponse, _abc.Awaitable[_ownership_pb2.GetCustomerCapsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetCustomerCaps(
+        self,
+        request: _ownership_pb2.SetCustomerCapsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.SetCustomerCapsResponse, _abc.Awaitable[_ownership_pb2.SetCustomerCapsResponse]]:
+        """Admins and bosses."""
+
+    @_abc_1.abstractmethod
+    def ListPools(
+        self,
+        request: _pools_pb2.ListPoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ListPoolsResponse, _abc.Awaitable[_pools_pb2.ListPoolsResponse]]:
+        """The public pool (pools.proto). Admins and bosses create and change pools."""
+
+    @_abc_1.abstractmethod
+    def CreatePool(
+        self,
+        request: _pools_pb2.CreatePoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.CreatePoolResponse, _abc.Awaitable[_pools_pb2.CreatePoolResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePool(
+        self,
+        request: _pools_pb2.UpdatePoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.UpdatePoolResponse, _abc.Awaitable[_pools_pb2.UpdatePoolResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPoolCustomers(
+        self,
+        request: _pools_pb2.ListPoolCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ListPoolCustomersResponse, _abc.Awaitable[_pools_pb2.ListPoolCustomersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReleaseToPool(
+        self,
+        request: _pools_pb2.ReleaseToPoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ReleaseToPoolResponse, _abc.Awaitable[_pools_pb2.ReleaseToPoolResponse]]:
+        """The owner, or a supervisor, admin or boss over the customer, with a reason."""
+
+    @_abc_1.abstractmethod
+    def ClaimCustomer(
+        self,
+        request: _pools_pb2.ClaimCustomerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ClaimCustomerResponse, _abc.Awaitable[_pools_pb2.ClaimCustomerResponse]]:
+        """Reps (and supervisors) of the pool's subtree; refused past their cap (customer_cap_reached),
+        within the cool-down after the customer left them (claim_cooldown), past the pool's daily
+        limit (claim_limit_reached), or when another claim got there first (ABORTED).
+        """
+
+    @_abc_1.abstractmethod
+    def DecideClaim(
+        self,
+        request: _pools_pb2.DecideClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.DecideClaimResponse, _abc.Awaitable[_pools_pb2.DecideClaimResponse]]:
+        """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
+
+    @_abc_1.abstractmethod
+    def WithdrawClaim(
+        self,
+        request: _pools_pb2.WithdrawClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.WithdrawClaimResponse, _abc.Awaitable[_pools_pb2.WithdrawClaimResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClaims(
+        self,
+        request: _pools_pb2.ListClaimsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pools_pb2.ListClaimsResponse, _abc.Awaitable[_pools_pb2.ListClaimsResponse]]: ...
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

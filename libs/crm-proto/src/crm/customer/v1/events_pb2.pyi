@@ -5,6 +5,9 @@ Events published by the customer service on subjects crm.customer.v1.<name>."""
 
 from collections import abc as _abc
 from crm.customer.v1 import customer_pb2 as _customer_pb2
+from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import ownership_pb2 as _ownership_pb2
+from crm.customer.v1 import pools_pb2 as _pools_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -80,8 +83,12 @@ class CustomerOwnerChanged(_message.Message):
     CUSTOMER_FIELD_NUMBER: _builtins.int
     PREVIOUS_OWNER_ID_FIELD_NUMBER: _builtins.int
     PREVIOUS_ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     previous_owner_id: _builtins.str
     previous_org_unit_id: _builtins.str
+    kind: _ownership_pb2.OwnerChangeKind.ValueType
+    reason: _builtins.str
     @_builtins.property
     def customer(self) -> _customer_pb2.Customer: ...
     def __init__(
@@ -90,10 +97,12 @@ class CustomerOwnerChanged(_message.Message):
         customer: _customer_pb2.Customer | None = ...,
         previous_owner_id: _builtins.str = ...,
         previous_org_unit_id: _builtins.str = ...,
+        kind: _ownership_pb2.OwnerChangeKind.ValueType = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "previous_org_unit_id", b"previous_org_unit_id", "previous_owner_id", b"previous_owner_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "kind", b"kind", "previous_org_unit_id", b"previous_org_unit_id", "previous_owner_id", b"previous_owner_id", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -120,3 +129,188 @@ class CustomerArchived(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerArchived: _TypeAlias = CustomerArchived  # noqa: Y015
+
+@_typing.final
+class InteractionLogged(_message.Message):
+    """crm.customer.v1.interaction_logged: a follow-up was logged, or (`edited`) changed by its author."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTERACTION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    EDITED_FIELD_NUMBER: _builtins.int
+    edited: _builtins.bool
+    @_builtins.property
+    def interaction(self) -> _follow_ups_pb2.Interaction: ...
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer:
+        """The customer after it (last_interaction_time, next_follow_up_date), without contact details."""
+
+    def __init__(
+        self,
+        *,
+        interaction: _follow_ups_pb2.Interaction | None = ...,
+        customer: _customer_pb2.Customer | None = ...,
+        edited: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "interaction", b"interaction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "edited", b"edited", "interaction", b"interaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InteractionLogged: _TypeAlias = InteractionLogged  # noqa: Y015
+
+@_typing.final
+class CustomerReleasedToPool(_message.Message):
+    """crm.customer.v1.customer_released_to_pool: its owner (or a supervisor) let it go, with a reason."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    PREVIOUS_OWNER_ID_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    previous_owner_id: _builtins.str
+    pool_id: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        previous_owner_id: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "pool_id", b"pool_id", "previous_owner_id", b"previous_owner_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerReleasedToPool: _TypeAlias = CustomerReleasedToPool  # noqa: Y015
+
+@_typing.final
+class CustomerReturnedToPool(_message.Message):
+    """crm.customer.v1.customer_returned_to_pool: a pool rule took it back from its owner."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    PREVIOUS_OWNER_ID_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    previous_owner_id: _builtins.str
+    pool_id: _builtins.str
+    rule: _builtins.str
+    """Which rule: "no_follow_up", "no_deal" or "first_visit_missed"."""
+    reason: _builtins.str
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        previous_owner_id: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "pool_id", b"pool_id", "previous_owner_id", b"previous_owner_id", "reason", b"reason", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerReturnedToPool: _TypeAlias = CustomerReturnedToPool  # noqa: Y015
+
+@_typing.final
+class PoolClaimSubmitted(_message.Message):
+    """crm.customer.v1.pool_claim_submitted: a claim waits for a supervisor of the pool's org unit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    POOL_ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    pool_org_unit_id: _builtins.str
+    @_builtins.property
+    def claim(self) -> _pools_pb2.PoolClaim: ...
+    def __init__(
+        self,
+        *,
+        claim: _pools_pb2.PoolClaim | None = ...,
+        pool_org_unit_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "pool_org_unit_id", b"pool_org_unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PoolClaimSubmitted: _TypeAlias = PoolClaimSubmitted  # noqa: Y015
+
+@_typing.final
+class PoolClaimDecided(_message.Message):
+    """crm.customer.v1.pool_claim_decided: a pending claim was approved, rejected, withdrawn or expired."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAIM_FIELD_NUMBER: _builtins.int
+    POOL_ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    pool_org_unit_id: _builtins.str
+    @_builtins.property
+    def claim(self) -> _pools_pb2.PoolClaim: ...
+    def __init__(
+        self,
+        *,
+        claim: _pools_pb2.PoolClaim | None = ...,
+        pool_org_unit_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim", b"claim", "pool_org_unit_id", b"pool_org_unit_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PoolClaimDecided: _TypeAlias = PoolClaimDecided  # noqa: Y015
+
+@_typing.final
+class CustomerReturnWarning(_message.Message):
+    """crm.customer.v1.customer_return_warning: a pool rule will take the customer back from its
+    owner on return_date unless they act (log a follow-up, sign the deal); sent once per deadline.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    RETURN_DATE_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    pool_id: _builtins.str
+    rule: _builtins.str
+    """"no_follow_up" or "no_deal"."""
+    return_date: _builtins.str
+    """"YYYY-MM-DD", Asia/Shanghai."""
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        owner_id: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        rule: _builtins.str = ...,
+        return_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "owner_id", b"owner_id", "pool_id", b"pool_id", "return_date", b"return_date", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerReturnWarning: _TypeAlias = CustomerReturnWarning  # noqa: Y015

@@ -1,0 +1,239 @@
+"""/api/v1/customers/{id}/follow-ups and /api/v1/follow-up-tasks: follow-ups (跟进记录), each
+call forwarded to the customer service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal, cast
+
+from fastapi import APIRouter, Query
+from google.protobuf.field_mask_pb2 import FieldMask
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from crm.customer.v1 import follow_ups_pb2 as fpb
+from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.web import Caller, GatewayState, State
+from crmkit.clock import SHANGHAI
+from crmkit.enums import ProtoEnum
+from crmkit.errors import InvalidArgument
+from crmkit.identity import Identity
+
+router = APIRouter(prefix="/api/v1", tags=["follow-ups"])
+
+InteractionKind = Literal["phone", "wechat", "visit", "email", "meeting", "other"]
+KINDS = ProtoEnum(fpb.InteractionKind)
+DUE = {
+    "today": fpb.FOLLOW_UP_DUE_TODAY,
+    "overdue": fpb.FOLLOW_UP_DUE_OVERDUE,
+    "this_week": fpb.FOLLOW_UP_DUE_THIS_WEEK,
+}
+
+
+class FollowUpIn(ApiModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kind: InteractionKind = Field(
+        description="电话 phone, 微信 wechat, 拜访 visit, 邮件 email, 会议 meeting, 其他 other"
+    )
+    occurred_at: AwareDatetime | None = Field(None, description="When it happened; default now; not in the future")
+    contact_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(default_factory=list, max_length=20)
+    content: str = Field(min_length=1, max_length=2000)
+    outcome: str = Field("", max_length=500)
+    next_follow_up_date: dt.date | None = Field(None, description="Asia/Shanghai day, today or later")
+    corrects_id: str | None = Field(None, max_length=36, description="The follow-up this one corrects")
+    request_id: str | None = Field(None, max_length=64, description="Idempotency key: a retry returns the first result")
+
+
+class FollowUpPatch(ApiModel):
+    """Only the fields present change; only the author, within 24 hours of logging it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kind: InteractionKind | None = None
+    occurred_at: AwareDatetime | None = None
+    contact_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] | None = Field(None, max_length=20)
+    content: str | None = Field(None, min_length=1, max_length=2000)
+    outcome: str | None = Field(None, max_length=500)
+    next_follow_up_date: dt.date | None = None
+
+
+class FollowUpOut(BaseModel):
+    id: str
+    customer_id: str
+    kind: InteractionKind
+    occurred_at: dt.datetime = Field(description="Asia/Shanghai")
+    contact_ids: list[str]
+    content: str
+    outcome: str
+    next_follow_up_date: dt.date | None
+    author_id: str
+    author_name: str = Field(description="Empty if the user is gone")
+    corrects_id: str | None
+    created_at: dt.datetime = Field(description="Asia/Shanghai")
+    updated_at: dt.datetime = Field(description="Asia/Shanghai")
+    editable_until: dt.datetime = Field(description="The author may edit it until then (Asia/Shanghai)")
+
+
+class FollowUpPage(BaseModel):
+    items: list[FollowUpOut]
+    next_page_token: str | None
+
+
+class FollowUpTaskOut(BaseModel):
+    customer_id: str
+    customer_name: str
+    owner_id: str
+    owner_name: str
+    org_unit_id: str
+    next_follow_up_date: dt.date
+    last_interaction_at: dt.datetime | None = Field(description="Asia/Shanghai; null if never followed up")
+
+
+class FollowUpTaskPage(BaseModel):
+    items: list[FollowUpTaskOut]
+    next_page_token: str | None
+
+
+def _shanghai(stamp: Timestamp) -> dt.datetime:
+    return stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI)
+
+
+def _stamp(moment: dt.datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(dt.UTC))
+    return stamp
+
+
+def _to_proto(values: dict[str, object], customer_id: str) -> fpb.Interaction:
+    message = fpb.Interaction(customer_id=customer_id)
+    if values.get("kind"):
+        message.kind = KINDS.to_proto(str(values["kind"]))  # type: ignore[assignment]
+    if values.get("occurred_at"):
+        message.occur_time.CopyFrom(_stamp(cast(dt.datetime, values["occurred_at"])))
+    message.contact_ids.extend(cast(list[str], values.get("contact_ids") or []))
+    message.content = str(values.get("content") or "")
+    message.outcome = str(values.get("outcome") or "")
+    if values.get("next_follow_up_date"):
+        message.next_follow_up_date = cast(dt.date, values["next_follow_up_date"]).isoformat()
+    message.corrects_id = str(values.get("corrects_id") or "")
+    return message
+
+
+async def _render(state: GatewayState, identity: Identity, interactions: list[fpb.Interaction]) -> list[FollowUpOut]:
+    names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={i.author_id for i in interactions})
+    return [
+        FollowUpOut(
+            id=i.id,
+            customer_id=i.customer_id,
+            kind=cast(InteractionKind, KINDS.from_proto(i.kind)),
+            occurred_at=_shanghai(i.occur_time),
+            contact_ids=list(i.contact_ids),
+            content=i.content,
+            outcome=i.outcome,
+            next_follow_up_date=dt.date.fromisoformat(i.next_follow_up_date) if i.next_follow_up_date else None,
+            author_id=i.author_id,
+            author_name=names.get(i.author_id, ""),
+            corrects_id=i.corrects_id or None,
+            created_at=_shanghai(i.create_time),
+            updated_at=_shanghai(i.update_time),
+            editable_until=_shanghai(i.create_time) + dt.timedelta(hours=24),
+        )
+        for i in interactions
+    ]
+
+
+@router.post("/customers/{customer_id}/follow-ups", status_code=201, summary="Log a follow-up 新增跟进记录")
+async def log_follow_up(customer_id: str, body: FollowUpIn, state: State, identity: Caller) -> FollowUpOut:
+    logged = await state.customers.LogInteraction(
+        fpb.LogInteractionRequest(
+            request_id=body.request_id or str(uuid.uuid4()),
+            interaction=_to_proto(body.model_dump(), path_id(customer_id, "customer_id")),
+        ),
+        metadata=state.identity_metadata.for_caller(identity),
+    )
+    return (await _render(state, identity, [logged.interaction]))[0]
+
+
+@router.get("/customers/{customer_id}/follow-ups", summary="A customer's follow-ups, newest first 跟进记录")
+async def list_follow_ups(
+    customer_id: str,
+    state: State,
+    identity: Caller,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str, Query(max_length=500)] = "",
+) -> FollowUpPage:
+    found = await state.customers.ListInteractions(
+        fpb.ListInteractionsRequest(
+            customer_id=path_id(customer_id, "customer_id"), page_size=page_size, page_token=page_token
+        ),
+        metadata=state.identity_metadata.for_caller(identity),
+    )
+    items = await _render(state, identity, list(found.interactions))
+    return FollowUpPage(items=items, next_page_token=found.next_page_token or None)
+
+
+@router.patch(
+    "/customers/{customer_id}/follow-ups/{follow_up_id}",
+    summary="Edit your follow-up within 24 hours 修改跟进记录",
+    description="Only its author, until `editable_until`; after that, log a correction (`corrects_id`).",
+)
+async def edit_follow_up(
+    customer_id: str, follow_up_id: str, body: FollowUpPatch, state: State, identity: Caller
+) -> FollowUpOut:
+    present = body.model_dump(exclude_unset=True)
+    if not present:
+        raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
+    for required in ("kind", "occurred_at", "content", "contact_ids"):
+        if required in present and present[required] is None:
+            raise InvalidArgument(required, "cannot be null / 不能为空")
+    message = _to_proto(present, path_id(customer_id, "customer_id"))
+    message.id = path_id(follow_up_id, "follow_up_id")
+    paths = ["occur_time" if name == "occurred_at" else name for name in present]
+    updated = await state.customers.UpdateInteraction(
+        fpb.UpdateInteractionRequest(interaction=message, update_mask=FieldMask(paths=sorted(paths))),
+        metadata=state.identity_metadata.for_caller(identity),
+    )
+    return (await _render(state, identity, [updated.interaction]))[0]
+
+
+@router.get(
+    "/follow-up-tasks",
+    summary="Due follow-ups: yours, or your team's 待跟进任务",
+    description="Customers whose next follow-up falls today, before today (overdue) or from today to Sunday "
+    "(this_week), in Asia/Shanghai days, earliest first. A rep sees their own customers; a supervisor their subtree.",
+)
+async def follow_up_tasks(
+    state: State,
+    identity: Caller,
+    due: Literal["today", "overdue", "this_week"] = "today",
+    owner_id: Annotated[str | None, Query(max_length=36)] = None,
+    org_unit_id: Annotated[str | None, Query(max_length=36)] = None,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page_token: Annotated[str, Query(max_length=500)] = "",
+) -> FollowUpTaskPage:
+    found = await state.customers.ListFollowUpTasks(
+        fpb.ListFollowUpTasksRequest(
+            due=DUE[due],
+            owner_id=owner_id or "",
+            org_unit_id=org_unit_id or "",
+            page_size=page_size,
+            page_token=page_token,
+        ),
+        metadata=state.identity_metadata.for_caller(identity),
+    )
+    owners = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={t.owner_id for t in found.tasks})
+    return FollowUpTaskPage(
+        items=[
+            FollowUpTaskOut(
+                customer_id=t.customer_id,
+                customer_name=t.customer_name,
+                owner_id=t.owner_id,
+                owner_name=owners.get(t.owner_id, ""),
+                org_unit_id=t.org_unit_id,
+                next_follow_up_date=dt.date.fromisoformat(t.next_follow_up_date),
+                last_interaction_at=_shanghai(t.last_interaction_time) if t.HasField("last_interaction_time") else None,
+            )
+            for t in found.tasks
+        ],
+        next_page_token=found.next_page_token or None,
+    )

@@ -1,0 +1,232 @@
+"""The pool sweep: a periodic job that takes customers back from owners who neglect them, by
+each pool's rules, and warns owners before it does.
+
+A customer follows the rules of the nearest pool above it (its org unit's, or the closest
+ancestor's). Rules, each skipped for a customer under contract today when the pool exempts them:
+- first_visit_missed: a claimed customer whose owner logged no visit or call by first_visit_due;
+- no_follow_up: no follow-up for the pool's days for its tier, counted from the later of its last
+  follow-up and when its owner got it;
+- no_deal: held for the pool's no-deal days while still a lead or prospect.
+Owners are warned `warn_days_before` a no_follow_up or no_deal return, once per return date.
+
+Each batch is one transaction on the job's lease, reading candidates by id and locking them
+(PostgreSQL: FOR UPDATE SKIP LOCKED, so a claim or edit in progress is left for the next run).
+A candidate is checked again once locked, so a follow-up logged meanwhile saves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_customer.customers.events import CustomerEvents
+from crm_customer.customers.models import Customer
+from crm_customer.ownership.service import record_owner_change
+from crm_customer.pools.models import Pool
+from crm_customer.pools.service import _into_pool, rules_of
+from crm_customer.search.service import move_search_terms_to_owner
+from crmkit.clock import as_utc, shanghai_date
+from crmkit.jobs import JobContext, PeriodicJob
+from crmkit.runtime import ServiceRuntime
+
+SWEEP_INTERVAL = dt.timedelta(minutes=10)
+BATCH = 200
+# A run that keeps finding locked rows gives up after this many batches per rule; the next run
+# carries on.
+MAX_BATCHES = 10_000
+EARLY_STAGES = ("lead", "prospect")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    # Candidates, as SQL; `check` decides again for a locked row (and gives the return date).
+    condition: ColumnElement[bool]
+    deadline: Callable[[Customer], dt.datetime | None]
+    reason: str
+
+
+def _later(*moments: dt.datetime | None) -> dt.datetime | None:
+    present = [as_utc(m) for m in moments if m is not None]
+    return max(present) if present else None
+
+
+def _first_visit_due(customer: Customer) -> dt.datetime | None:
+    return as_utc(customer.first_visit_due) if customer.first_visit_due else None
+
+
+def _no_follow_up_until(span: dt.timedelta, customer: Customer) -> dt.datetime | None:
+    """Counted from its last follow-up, or from when its owner got it if that came later."""
+    start = _later(customer.last_interaction_at, customer.owned_since or customer.created_at)
+    return start + span if start else None
+
+
+def _no_deal_until(span: dt.timedelta, customer: Customer) -> dt.datetime | None:
+    return as_utc(customer.owned_since or customer.created_at) + span
+
+
+def _rules(pool: Pool, now: dt.datetime) -> list[Rule]:
+    """The pool's rules; each one's SQL condition takes the customers due now or (for the
+    rules that warn) within the warning days, so a run reads only those."""
+    rules = rules_of(pool)
+    warn = dt.timedelta(days=int(rules["warn_days_before"]))
+    found = [
+        Rule(
+            "first_visit_missed",
+            Customer.first_visit_due <= now,
+            _first_visit_due,
+            "未按期回访 / no visit or call by the first-visit deadline",
+        )
+    ]
+    for tier, days in sorted(rules["no_follow_up_days"].items()):
+        if int(days) <= 0:
+            continue
+        span = dt.timedelta(days=int(days))
+        cutoff = now - span + warn
+        found.append(
+            Rule(
+                "no_follow_up",
+                and_(
+                    Customer.tier == tier,
+                    or_(Customer.last_interaction_at.is_(None), Customer.last_interaction_at <= cutoff),
+                    func.coalesce(Customer.owned_since, Customer.created_at) <= cutoff,
+                ),
+                functools.partial(_no_follow_up_until, span),
+                f"超过{days}天未跟进 / no follow-up for {days} days",
+            )
+        )
+    no_deal = int(rules["no_deal_days"])
+    if no_deal > 0:
+        span = dt.timedelta(days=no_deal)
+        found.append(
+            Rule(
+                "no_deal",
+                and_(
+                    Customer.lifecycle_stage.in_(EARLY_STAGES),
+                    func.coalesce(Customer.owned_since, Customer.created_at) <= now - span + warn,
+                ),
+                functools.partial(_no_deal_until, span),
+                f"超过{no_deal}天未签约 / not signed within {no_deal} days",
+            )
+        )
+    return found
+
+
+def _under_contract(customer: Customer, today: dt.date) -> bool:
+    return bool(
+        customer.contract_start and customer.contract_end and customer.contract_start <= today <= customer.contract_end
+    )
+
+
+def _governed_by(pool: Pool, pools: list[Pool]) -> list[ColumnElement[bool]]:
+    """The owned customers whose nearest pool is `pool`."""
+    deeper = [
+        other.org_path
+        for other in pools
+        if other.tenant_id == pool.tenant_id and other.id != pool.id and other.org_path.startswith(pool.org_path)
+    ]
+    return [
+        Customer.tenant_id == pool.tenant_id,
+        Customer.owner_id != "",
+        Customer.archived.is_(False),
+        Customer.org_path.startswith(pool.org_path, autoescape=True),
+        *(not_(Customer.org_path.startswith(path, autoescape=True)) for path in deeper),
+    ]
+
+
+@dataclass(frozen=True)
+class PoolSweep:
+    events: CustomerEvents
+
+    async def __call__(self, job: JobContext) -> None:
+        async with job.transaction() as session:
+            pools = list((await session.scalars(select(Pool))).all())
+        for pool in pools:
+            for rule in _rules(pool, job.now):
+                await self._sweep(job, pool, pools, rule)
+
+    async def _sweep(self, job: JobContext, pool: Pool, pools: list[Pool], rule: Rule) -> None:
+        rules = rules_of(pool)
+        warn = dt.timedelta(days=int(rules["warn_days_before"])) if rule.name != "first_visit_missed" else None
+        exempt = bool(rules["exempt_active_contract"])
+        after = ""
+        for _ in range(MAX_BATCHES):
+            async with job.transaction() as session:
+                batch = await _candidates(session, pool, pools, rule, after)
+                for customer in batch:
+                    await self._judge(session, job.now, pool, rule, customer, warn=warn, exempt=exempt)
+            if len(batch) < BATCH:
+                return
+            after = batch[-1].id
+
+    async def _judge(
+        self,
+        session: AsyncSession,
+        now: dt.datetime,
+        pool: Pool,
+        rule: Rule,
+        customer: Customer,
+        *,
+        warn: dt.timedelta | None,
+        exempt: bool,
+    ) -> None:
+        today = shanghai_date(now)
+        deadline = rule.deadline(customer)
+        if deadline is None or (exempt and _under_contract(customer, today)):
+            return
+        if deadline <= now:
+            await self._return(session, now, pool, rule, customer)
+        elif warn is not None and deadline - warn <= now:
+            return_date = shanghai_date(deadline)
+            if customer.return_warned_for != return_date:
+                customer.return_warned_for = return_date
+                await session.refresh(customer, attribute_names=["contacts"])
+                await self.events.return_warning(session, customer, pool.id, rule.name, return_date, now)
+
+    async def _return(
+        self, session: AsyncSession, now: dt.datetime, pool: Pool, rule: Rule, customer: Customer
+    ) -> None:
+        previous_owner, previous_unit = customer.owner_id, customer.org_unit_id
+        _into_pool(customer, pool, "returned_by_rule", rule.reason, now)
+        customer.return_warned_for = None
+        await session.flush()
+        await session.refresh(customer, attribute_names=["contacts"])
+        await move_search_terms_to_owner(session, customer)
+        record_owner_change(
+            session,
+            customer,
+            from_owner_id=previous_owner,
+            kind="returned_by_rule",
+            reason=rule.reason,
+            actor_id="",
+            now=now,
+            pool_id=pool.id,
+            pool_rule=rule.name,
+        )
+        await self.events.owner_changed(
+            session, customer, previous_owner, previous_unit, "", now, kind="returned_by_rule", reason=rule.reason
+        )
+        await self.events.returned_to_pool(session, customer, previous_owner, pool.id, rule.name, rule.reason, now)
+
+
+async def _candidates(session: AsyncSession, pool: Pool, pools: list[Pool], rule: Rule, after: str) -> list[Customer]:
+    query: Any = (
+        select(Customer)
+        .where(*_governed_by(pool, pools), rule.condition, Customer.id > after)
+        .order_by(Customer.id)
+        .limit(BATCH)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Customer)
+    return list((await session.scalars(query)).all())
+
+
+def pool_sweep_job(runtime: ServiceRuntime) -> PeriodicJob:
+    sweep = PoolSweep(CustomerEvents(tables=runtime.tables, namespace=runtime.namespace))
+    return PeriodicJob(name="pool-sweep", interval=SWEEP_INTERVAL, run=sweep)
