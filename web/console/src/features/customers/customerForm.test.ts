@@ -18,6 +18,12 @@ const saved: Customer = {
   owner_id: 'u1',
   owner_name: '王磊',
   org_unit_id: 'o1',
+  owned_since: '2026-12-01T10:00:00+08:00',
+  pool_id: null,
+  tier: 'normal',
+  first_visit_due: null,
+  last_interaction_at: null,
+  next_follow_up_date: null,
   archived: false,
   version: 3,
   created_at: '2026-12-01T10:00:00+08:00',
@@ -60,4 +66,13 @@ describe('customer form', () => {
     draft.tags = ['重点', '学校']
     expect(patchBody(saved, draft)).toEqual({ expected_version: 3, lifecycle_stage: 'dormant', tags: ['重点', '学校'] })
   })
+
+  it('edits a customer a pool holds (no owner) without sending an owner', () => {
+    const pooled: Customer = { ...saved, owner_id: null, owner_name: '', pool_id: 'p1', owned_since: null }
+    const draft = draftOf(pooled)
+    expect(draft.owner_id).toBe('')
+    draft.name = '杭州实验小学食堂（新校区）'
+    expect(patchBody(pooled, draft)).toEqual({ expected_version: 3, name: '杭州实验小学食堂（新校区）' })
+  })
 })
+

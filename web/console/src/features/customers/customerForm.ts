@@ -60,7 +60,7 @@ export function draftOf(customer: Customer): CustomerDraft {
     type: customer.type,
     credit_code: customer.credit_code ?? '',
     lifecycle_stage: customer.lifecycle_stage,
-    owner_id: customer.owner_id,
+    owner_id: customer.owner_id ?? '', // null while a pool holds the customer
     tags: [...customer.tags],
     contract_start: customer.contract_start,
     contract_end: customer.contract_end,
