@@ -1,6 +1,7 @@
 // What the journey does again and again: sign in, pick from a select, save a screenshot, and
 // talk to the API directly where a person would not (seeding 500 customers).
 import { expect, type Page, type TestInfo } from '@playwright/test'
+import type { components, paths } from '../shared/src/api/schema'
 
 export const BASE_URL = (process.env.CRM_WEB_BASE_URL || 'http://127.0.0.1:8000').replace(/\/$/, '')
 export const ADMIN_PASSWORD = process.env.CRM_ADMIN_PASSWORD || ''
@@ -140,6 +141,15 @@ export async function apiCreateCustomers(tokens: string[], count: number, prefix
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
+}
+
+type CustomerQuery = NonNullable<paths['/api/v1/customers']['get']['parameters']['query']>
+
+/** The names of the first customers the API lists for `query`, as `token`'s user sees them. */
+export async function apiCustomerNames(token: string, query: CustomerQuery): Promise<string[]> {
+  const params = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]))
+  const page = await api<components['schemas']['CustomerPage']>(`/api/v1/customers?${params}`, { token })
+  return page.items.map((customer) => customer.name)
 }
 
 export function randomMobile(): string {

@@ -1,11 +1,13 @@
 // Issue 10's journey in a real browser: an admin sets up a shop and its people on the console,
 // a rep creates and finds a customer on the H5, data scope holds for a colleague and shows for
-// the supervisor, analytics counts it, English works, and logging out leaves nothing behind.
+// the supervisor, a service agent sees the contact's phone masked, analytics counts it, English
+// works, and logging out leaves nothing behind.
 import { expect, test } from '@playwright/test'
 import {
   ADMIN_PASSWORD,
   apiCreateCustomers,
   apiCreateUser,
+  apiCustomerNames,
   apiHeadOffice,
   apiToken,
   choose,
@@ -29,6 +31,7 @@ const PASSWORD = 'journey-pass-2026'
 const REP_A = { username: `rep.a.${run}`, name: `张伟${run}` }
 const REP_B = { username: `rep.b.${run}`, name: `李娜${run}` }
 const SUPERVISOR = { username: `sup.${run}`, name: `王磊${run}` }
+const SERVICE = { username: `svc.${run}`, name: `赵敏${run}` }
 const CUSTOMER = `西湖实验小学食堂${run}`
 // Pinyin initials of 西湖实验小学食堂: xhsyxxst.
 const INITIALS = 'xhsyxx'
@@ -83,6 +86,21 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
     await docShot(admin, 'console-customers')
   })
 
+  await test.step('admin sorts the customer list by name (pinyin, on the server), A→Z and Z→A', async () => {
+    const adminToken = await apiToken('admin', ADMIN_PASSWORD)
+    const rows = admin.getByTestId('customer-row-link')
+    const firstNames = async () => (await rows.allTextContents()).slice(0, 5).map((name) => name.trim())
+    for (const sort of ['name', '-name'] as const) {
+      const answered = admin.waitForResponse((r) => r.url().includes('/api/v1/customers?') && new URL(r.url()).searchParams.get('sort') === sort)
+      await admin.getByRole('columnheader', { name: '客户名称' }).click()
+      expect((await answered).ok()).toBe(true)
+      // The first rows are the server's first rows for that order, not the page re-sorted here.
+      const expected = await apiCustomerNames(adminToken, { sort, page_size: 5 })
+      await expect.poll(firstNames).toEqual(expected)
+      await shot(admin, info, `admin-customers-sorted-${sort === 'name' ? 'a-z' : 'z-a'}`)
+    }
+  })
+
   await test.step('admin creates a subsidiary and a shop under it', async () => {
     await admin.getByTestId('menu-admin').click()
     await expect(admin.getByTestId('org-tree')).toBeVisible()
@@ -106,12 +124,13 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
     await expect(admin.getByText('已保存').first()).toBeVisible()
   })
 
-  await test.step('admin creates two sales reps and their supervisor in the shop', async () => {
+  await test.step('admin creates two sales reps, their supervisor and a service agent in the shop', async () => {
     await admin.getByRole('tab', { name: '用户' }).click()
     for (const [user, role] of [
       [REP_A, '销售'],
       [REP_B, '销售'],
       [SUPERVISOR, '主管'],
+      [SERVICE, '客服'],
     ] as const) {
       await admin.getByTestId('user-new').click()
       await admin.getByLabel('用户名').fill(user.username)
@@ -206,6 +225,29 @@ test('issue 10 journey: console, H5, data scope, analytics, language, logout', a
     await page.getByRole('tab', { name: /联系人/ }).click()
     await expect(page.getByTestId('customer-contacts')).toContainText('王芳')
     await shot(page, info, 'supervisor-customer-360')
+    await page.context().close()
+  })
+
+  await test.step("a service agent in the shop sees the contact's mobile masked and no WeChat id", async () => {
+    const page = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
+    await page.goto('/')
+    await signInConsole(page, SERVICE.username, PASSWORD)
+    await page.getByTestId('menu-customers').click()
+    await page.getByTestId('customer-search').fill(INITIALS)
+    await page.getByTestId('customer-table').getByText(CUSTOMER).click()
+    await expect(page.getByTestId('customer-name')).toHaveText(CUSTOMER)
+    await expect(page.getByTestId('customer-edit')).toHaveCount(0)
+    await page.getByRole('tab', { name: /联系人/ }).click()
+    const contacts = page.getByTestId('customer-contacts')
+    await expect(contacts).toContainText('王芳')
+    await expect(contacts).toContainText(`${mobile.slice(0, 3)}****${mobile.slice(7)}`)
+    // Neither as typed nor as a full number would show (139 1234 5678).
+    await expect(contacts).not.toContainText(mobile)
+    await expect(contacts).not.toContainText(`${mobile.slice(3, 7)} ${mobile.slice(7)}`)
+    await expect(contacts.getByRole('link')).toHaveCount(0) // nothing to dial
+    await expect(contacts).not.toContainText(`wf_${run}`)
+    await expect(contacts.getByTestId('contact-wechat-hidden')).toHaveText('按您的角色不可见')
+    await shot(page, info, 'service-customer-contacts-masked')
     await page.context().close()
   })
 
