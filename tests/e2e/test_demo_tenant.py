@@ -49,6 +49,8 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     assert [f["key"] for f in fields] == ["settlement", "delivery_window", "daily_meals"]
     by_name = {c.name: c for c in tenant.customers}
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
+    assert all(c["product_lines"] == by_name[c["name"]].product_lines for c in listed)
+    assert all(c["source"] == by_name[c["name"]].source for c in listed)
     assert kept.name in [c["name"] for c in found.json()["items"]]
     assert total == CUSTOMERS
     released = {c.name for c in tenant.customers if c.release_reason}

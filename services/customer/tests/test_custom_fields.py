@@ -159,3 +159,45 @@ async def test_only_admin_or_boss_define_fields_and_definitions_are_validated(cu
         pb.ListCustomFieldDefinitionsRequest(), metadata=customer_service.metadata(admin)
     )
     assert list(listed.definitions) == []
+
+
+async def test_product_lines_come_from_the_tenants_list_and_source_from_the_fixed_one(customer_service) -> None:
+    org = customer_service.org
+    boss, rep = org.person(Role.BOSS, org.hq), org.person(Role.SALES, org.shop_a)
+    before = await customer_service.refusal(
+        customer_service.stub.CreateCustomer(
+            pb.CreateCustomerRequest(customer=pb.Customer(name="驻马店养殖场", product_lines=["猪料"])),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+    saved = await customer_service.stub.SetProductLines(
+        pb.SetProductLinesRequest(product_lines=["猪料", "禽料", "水产料", "预混料"]),
+        metadata=customer_service.metadata(boss),
+    )
+    created = await customer_service.create(
+        rep, name="驻马店西平县养殖场", product_lines=["猪料", "预混料"], source="trade_show"
+    )
+    unknown = await customer_service.refusal(
+        customer_service.stub.CreateCustomer(
+            pb.CreateCustomerRequest(customer=pb.Customer(name="驻马店上蔡县养殖场", product_lines=["猪料", "牛料"])),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+    bad_source = await customer_service.refusal(
+        customer_service.stub.CreateCustomer(
+            pb.CreateCustomerRequest(customer=pb.Customer(name="驻马店汝南县养殖场", source="广告")),
+            metadata=customer_service.metadata(rep),
+        )
+    )
+    by_rep = await customer_service.refusal(
+        customer_service.stub.SetProductLines(
+            pb.SetProductLinesRequest(product_lines=["牛料"]), metadata=customer_service.metadata(rep)
+        )
+    )
+
+    assert (before.code, before.field) == (grpc.StatusCode.INVALID_ARGUMENT, "customer.product_lines[0]")
+    assert list(saved.product_lines) == ["猪料", "禽料", "水产料", "预混料"]
+    assert (list(created.product_lines), created.source) == (["猪料", "预混料"], "trade_show")
+    assert (unknown.code, unknown.field) == (grpc.StatusCode.INVALID_ARGUMENT, "customer.product_lines[1]")
+    assert (bad_source.code, bad_source.field) == (grpc.StatusCode.INVALID_ARGUMENT, "customer.source")
+    assert by_rep.code == grpc.StatusCode.PERMISSION_DENIED

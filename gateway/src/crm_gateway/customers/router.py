@@ -253,6 +253,28 @@ async def set_customer_types(body: CustomerTypesIn, state: State, identity: Call
     return CustomerTypeList(items=list(saved.types))
 
 
+class ProductLinesBody(ApiModel):
+    product_lines: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(max_length=50)
+
+
+@router.get("/product-lines", summary="The tenant's product lines 产品线")
+async def product_lines(state: State, identity: Caller) -> ProductLinesBody:
+    found = await state.customers.ListProductLines(pb.ListProductLinesRequest(), metadata=_metadata(state, identity))
+    return ProductLinesBody(product_lines=list(found.product_lines))
+
+
+@router.put(
+    "/product-lines",
+    summary="Replace the tenant's product lines (admin, boss) 设置产品线",
+    description="Customers may then name only these; an empty list clears them. Customers keep a removed one.",
+)
+async def set_product_lines(body: ProductLinesBody, state: State, identity: Caller) -> ProductLinesBody:
+    saved = await state.customers.SetProductLines(
+        pb.SetProductLinesRequest(product_lines=body.product_lines), metadata=_metadata(state, identity)
+    )
+    return ProductLinesBody(product_lines=list(saved.product_lines))
+
+
 @router.get("/custom-fields", summary="Custom fields of the tenant's customers 自定义字段")
 async def custom_fields(state: State, identity: Caller) -> CustomFieldList:
     found = await state.customers.ListCustomFieldDefinitions(

@@ -18,6 +18,9 @@ from crmkit.cn import normalize_credit_code, normalize_mobile
 Stage = Literal["lead", "prospect", "signed", "dormant", "lost"]
 # How soon pool rules take a neglected customer back: VIP, 重点 (key) or 一般 (normal).
 Tier = Literal["vip", "key", "normal"]
+# How a customer came: 展会, 网络推广, 客户推荐, 电话, 其他.
+Source = Literal["trade_show", "online", "referral", "phone", "other"]
+ProductLineName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 # Empty strings are accepted for optional fields and mean "none".
 EMAIL_PATTERN = r"^([^@\s]+@[^@\s]+\.[^@\s]+)?$"
 DecisionRole = Literal["decision_maker", "purchaser", "user", "payer"]
@@ -81,6 +84,10 @@ class CustomerFields(Strict):
     custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] = Field(default_factory=dict, max_length=50)
     lifecycle_stage: Stage = "lead"
     tier: Tier = "normal"
+    product_lines: list[ProductLineName] = Field(
+        default_factory=list, max_length=50, description="From the tenant's product lines (GET /api/v1/product-lines)"
+    )
+    source: Source | None = None
 
     @field_validator("contract_end")
     @classmethod
@@ -113,6 +120,8 @@ class CustomerPatch(Strict):
     custom_fields: Annotated[dict[str, Any], AfterValidator(json_safe)] | None = Field(None, max_length=50)
     lifecycle_stage: Stage | None = None
     tier: Tier | None = None
+    product_lines: list[ProductLineName] | None = Field(None, max_length=50)
+    source: Source | None = None
     owner_id: str | None = Field(None, max_length=36)
     reason: str = Field("", max_length=200, description="Why the owner changes (with owner_id); kept in its history")
     expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
@@ -174,7 +183,7 @@ def stage_value(stage: str) -> pb.LifecycleStage.ValueType:
 
 def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
     """Copy the REST field values present in `values` onto a proto Customer."""
-    simple = ("name", "short_name", "type", "credit_code", "owner_id", "tier")
+    simple = ("name", "short_name", "type", "credit_code", "owner_id", "tier", "source")
     for key in simple:
         if key in values:
             setattr(customer, key, values[key] or "")
@@ -187,6 +196,9 @@ def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
     if "tags" in values:
         del customer.tags[:]
         customer.tags.extend(values["tags"] or [])
+    if "product_lines" in values:
+        del customer.product_lines[:]
+        customer.product_lines.extend(values["product_lines"] or [])
     if "custom_fields" in values:
         custom = Struct()
         custom.update(values["custom_fields"] or {})
@@ -255,6 +267,8 @@ class CustomerOut(BaseModel):
     custom_fields: dict[str, Any]
     lifecycle_stage: Stage
     tier: Tier
+    product_lines: list[str]
+    source: Source | None
     owner_id: str | None = Field(description="null while a pool holds the customer")
     owner_name: str = Field(description="The owner's display name; empty if the user is gone")
     pool_id: str | None = Field(description="The pool holding the customer while nobody owns it")
@@ -316,6 +330,8 @@ def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> Customer
             Stage, pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower()
         ),
         tier=cast(Tier, customer.tier or "normal"),
+        product_lines=list(customer.product_lines),
+        source=cast(Source, customer.source) if customer.source else None,
         owner_id=customer.owner_id or None,
         owner_name=owner_names.get(customer.owner_id, ""),
         pool_id=customer.pool_id or None,

@@ -10,7 +10,7 @@ from crm_customer.follow_ups.models import Interaction
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.search.models import SearchTerm
-from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow
+from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
 from crmkit.idempotency import request_table
 
 # Create request ids, remembered by the kit (crmkit.writes.Writes.create_once).
@@ -28,5 +28,6 @@ __all__ = [
     "OwnerChange",
     "Pool",
     "PoolClaim",
+    "ProductLine",
     "SearchTerm",
 ]

@@ -41,6 +41,8 @@ CUSTOMER_TYPES = (
     "经销商",
     "网店客户",
 )
+# What a food distributor sells, as its customers' product lines.
+PRODUCT_LINES = ("冷冻肉品", "新鲜蔬菜", "粮油米面", "调味干货", "水产海鲜", "乳品饮料")
 # Dates are spread backwards from this day. Fixed so a seed always gives the same tenant;
 # the loader passes the real date so a fresh `make run` does not show two-year-old data.
 DEMO_TODAY = date(2026, 11, 1)
@@ -137,6 +139,8 @@ class CustomerSeed:
     # Oldest first, as they are logged.
     follow_ups: list[FollowUpSeed] = field(default_factory=list)
     tier: str = "normal"
+    product_lines: list[str] = field(default_factory=list)
+    source: str = ""
     # Released to its pool by its owner after loading, with this reason ("" stays owned).
     release_reason: str = ""
 
@@ -150,6 +154,7 @@ class DemoTenant:
     users: list[UserSeed]
     customers: list[CustomerSeed]
     pools: list[PoolSeed] = field(default_factory=list)
+    product_lines: list[str] = field(default_factory=lambda: list(PRODUCT_LINES))
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
 
@@ -705,6 +710,14 @@ _POOLS = (
         "苏州公海", "suzhou", rules={"claims_per_day": 5, "no_follow_up_days": {"vip": 45, "key": 30, "normal": 20}}
     ),
 )
+_SOURCES = ("trade_show", "online", "referral", "phone", "other")
+_SOURCE_WEIGHTS = (15, 20, 35, 20, 10)
+
+
+def _product_lines(rng: random.Random) -> list[str]:
+    return sorted(rng.sample(PRODUCT_LINES, k=rng.choices((1, 2, 3), weights=(30, 45, 25))[0]))
+
+
 _RELEASE_REASONS = ("客户已停业", "连续三个月无订单", "客户改为自行采购", "原负责人调岗，暂无人跟进", "报价多次未成交")
 
 
@@ -730,6 +743,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
     field_rng = random.Random(seed + 1)
     follow_up_rng = random.Random(seed + 2)
     pool_rng = random.Random(seed + 3)
+    line_rng = random.Random(seed + 4)
     uniques = _Uniques()
     sales = [user for user in _USERS if user.role == "sales"]
     types = list(_TYPE_WEIGHTS)
@@ -773,6 +787,8 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
                 custom_fields=_custom_fields(field_rng, type_, stage),
                 follow_ups=_follow_ups(follow_up_rng, created, today),
                 tier=_tier(pool_rng, stage),
+                product_lines=_product_lines(line_rng),
+                source=line_rng.choices(_SOURCES, weights=_SOURCE_WEIGHTS)[0],
                 release_reason=_release_reason(pool_rng, stage),
             )
         )

@@ -60,6 +60,8 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
         "tags": seed.tags,
         "lifecycle_stage": seed.lifecycle_stage,
         "tier": seed.tier,
+        "product_lines": seed.product_lines,
+        "source": seed.source,
         "custom_fields": seed.custom_fields,
         "request_id": f"demo-{seed.credit_code}",
     }
@@ -121,6 +123,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                 )
             )
         _ok(await client.put("/api/v1/custom-fields", headers=admin, json={"items": tenant.custom_fields}))
+        _ok(await client.put("/api/v1/product-lines", headers=admin, json={"product_lines": tenant.product_lines}))
         pools = {
             pool.org_unit_key: _ok(
                 await client.post(

@@ -110,6 +110,10 @@ export const LIMITS = {
     "owner_id": {
       "maxLength": 36
     },
+    "product_lines": {
+      "maxItems": 50,
+      "itemMaxLength": 30
+    },
     "request_id": {
       "maxLength": 64
     },
@@ -134,6 +138,10 @@ export const LIMITS = {
     },
     "owner_id": {
       "maxLength": 36
+    },
+    "product_lines": {
+      "maxItems": 50,
+      "itemMaxLength": 30
     },
     "reason": {
       "maxLength": 200

@@ -50,6 +50,9 @@ class Customer(Base):
     # follow-up the latest entry asked for, which is its owner's task on that day.
     last_interaction_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     next_follow_up_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    product_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # trade_show, online, referral, phone, other; "" when unknown.
+    source: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # "vip", "key" or "normal": how soon pool rules take it back from an owner who neglects it.
     tier: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
     # Ownership (pools.service): while a pool holds the customer, owner_id is "" and pool_id
@@ -105,6 +108,8 @@ class CustomerInput:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     lifecycle_stage: str = "lead"
     tier: str = "normal"
+    product_lines: list[str] = field(default_factory=list)
+    source: str = ""
     owner_id: str = ""
     org_unit_id: str = ""
     org_path: str = ""
@@ -155,6 +160,8 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         next_follow_up_date=customer.next_follow_up_date.isoformat() if customer.next_follow_up_date else "",
         pool_id=customer.pool_id or "",
         tier=customer.tier,
+        product_lines=list(customer.product_lines or []),
+        source=customer.source or "",
         owned_since=timestamp_of(as_utc(customer.owned_since)) if customer.owned_since else None,
         first_visit_due=timestamp_of(as_utc(customer.first_visit_due)) if customer.first_visit_due else None,
     )

@@ -21,7 +21,7 @@ from crm_customer.customers.models import Customer, CustomerInput, ListFilter
 from crm_customer.customers.validation import contract_dates
 from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
-from crm_customer.tenant_settings.service import check_customer_type, checked_custom_fields
+from crm_customer.tenant_settings.service import check_customer_type, check_product_lines, checked_custom_fields
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Placement, Role
 from crmkit.paging import KeysetOrder
@@ -147,6 +147,7 @@ async def create_customer(
 ) -> Customer:
     identity.require_role(*WRITER_ROLES)
     await check_customer_type(session, tenant_id=identity.tenant_id, value=data.type)
+    await check_product_lines(session, tenant_id=identity.tenant_id, values=data.product_lines)
     custom_fields = await checked_custom_fields(session, tenant_id=identity.tenant_id, values=data.custom_fields)
     refuse_repeats_within(data.contacts)
     mobiles = [c.mobile for c in data.contacts if c.mobile]
@@ -177,6 +178,8 @@ async def create_customer(
         custom_fields=custom_fields,
         lifecycle_stage=data.lifecycle_stage,
         tier=data.tier,
+        product_lines=data.product_lines,
+        source=data.source,
         owned_since=now,
         archived=False,
         version=1,
@@ -232,6 +235,8 @@ async def update_customer(
     refuse_if_archived(customer)
     if "type" in changes:
         await check_customer_type(session, tenant_id=identity.tenant_id, value=changes["type"])
+    if "product_lines" in changes:
+        await check_product_lines(session, tenant_id=identity.tenant_id, values=changes["product_lines"])
     if "custom_fields" in changes:
         changes["custom_fields"] = await checked_custom_fields(
             session, tenant_id=identity.tenant_id, values=changes["custom_fields"]

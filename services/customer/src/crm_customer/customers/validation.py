@@ -9,6 +9,7 @@ from typing import Any
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.contacts.validation import contact_input
 from crm_customer.customers.models import STAGES, CustomerInput, ListFilter, struct_to_dict
+from crm_customer.tenant_settings.validation import product_line_names
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
 from crmkit.validate import credit_code, identifier, iso_date, text
@@ -107,6 +108,19 @@ def tier(value: str, *, default: str | None = "normal") -> str:
     return value
 
 
+SOURCES = ("trade_show", "online", "referral", "phone", "other")
+
+
+def source(value: str) -> str:
+    """How the customer came: one of SOURCES, or "" when unknown."""
+    if value and value not in SOURCES:
+        raise InvalidArgument(
+            "customer.source",
+            "must be trade_show, online, referral, phone or other / 客户来源须为展会、网络推广、客户推荐、电话或其他",
+        )
+    return value
+
+
 def customer_input(customer: pb.Customer) -> CustomerInput:
     """Everything a create may carry, validated."""
     if len(customer.contacts) > MAX_CONTACTS:
@@ -127,6 +141,8 @@ def customer_input(customer: pb.Customer) -> CustomerInput:
         custom_fields=custom_fields(customer),
         lifecycle_stage=lifecycle_stage(customer.lifecycle_stage),
         tier=tier(customer.tier),
+        product_lines=product_line_names(list(customer.product_lines), "customer.product_lines"),
+        source=source(customer.source),
         owner_id=identifier(customer.owner_id, "customer.owner_id", required=False),
         org_unit_id=identifier(customer.org_unit_id, "customer.org_unit_id", required=False),
         org_path=text(customer.org_path, "customer.org_path", max_len=400),
@@ -146,6 +162,8 @@ UPDATABLE_FIELDS = frozenset(
         "custom_fields",
         "lifecycle_stage",
         "tier",
+        "product_lines",
+        "source",
         "owner_id",
     }
 )
@@ -179,6 +197,10 @@ def customer_changes(customer: pb.Customer, paths: list[str]) -> dict[str, Any]:
             changes["custom_fields"] = custom_fields(customer)
         elif path == "lifecycle_stage":
             changes["lifecycle_stage"] = lifecycle_stage(customer.lifecycle_stage, default=None)
+        elif path == "product_lines":
+            changes["product_lines"] = product_line_names(list(customer.product_lines), "customer.product_lines")
+        elif path == "source":
+            changes["source"] = source(customer.source)
         elif path == "tier":
             changes["tier"] = tier(customer.tier, default=None)
         elif path == "owner_id":

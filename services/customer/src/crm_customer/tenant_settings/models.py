@@ -32,6 +32,16 @@ class CustomerType(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ProductLine(Base):
+    """One of a tenant's product lines (猪料, 禽料 ...), what customers buy and rules assign by."""
+
+    __tablename__ = "product_lines"
+
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class CustomFieldDefinitionRow(Base):
     """One of a tenant's custom fields (see custom_fields.py for what values it accepts)."""
 

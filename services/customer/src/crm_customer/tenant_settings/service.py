@@ -14,6 +14,7 @@ from crm_customer.tenant_settings.models import (
     DEFAULT_CUSTOMER_TYPES,
     CustomerType,
     CustomFieldDefinitionRow,
+    ProductLine,
     definition_of,
 )
 from crmkit.errors import InvalidArgument
@@ -37,6 +38,31 @@ async def set_customer_types(session: AsyncSession, *, identity: Identity, types
         CustomerType(tenant_id=identity.tenant_id, name=name, position=index) for index, name in enumerate(types)
     )
     return list(types)
+
+
+async def product_lines(session: AsyncSession, *, tenant_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(ProductLine.name).where(ProductLine.tenant_id == tenant_id).order_by(ProductLine.position)
+    )
+    return list(rows.all())
+
+
+async def set_product_lines(session: AsyncSession, *, identity: Identity, names: Sequence[str]) -> list[str]:
+    """Replace the tenant's product lines; existing customers keep theirs."""
+    identity.require_role(Role.ADMIN, Role.BOSS)
+    await session.execute(delete(ProductLine).where(ProductLine.tenant_id == identity.tenant_id))
+    session.add_all(ProductLine(tenant_id=identity.tenant_id, name=name, position=i) for i, name in enumerate(names))
+    return list(names)
+
+
+async def check_product_lines(session: AsyncSession, *, tenant_id: str, values: Sequence[str]) -> None:
+    """Refuse a product line the tenant has not listed."""
+    if not values:
+        return
+    known = set(await product_lines(session, tenant_id=tenant_id))
+    for index, value in enumerate(values):
+        if value not in known:
+            raise InvalidArgument(f"customer.product_lines[{index}]", f"unknown product line {value!r} / 未知的产品线")
 
 
 async def custom_field_definitions(session: AsyncSession, *, tenant_id: str) -> list[FieldDefinition]:

@@ -11,7 +11,8 @@ from crmkit.identity import current_identity
 
 
 class TenantSettingsRpcs(CustomerServicerBase):
-    """ListCustomerTypes, SetCustomerTypes, ListCustomFieldDefinitions, SetCustomFieldDefinitions."""
+    """ListCustomerTypes, SetCustomerTypes, ListProductLines, SetProductLines, ListCustomFieldDefinitions,
+    SetCustomFieldDefinitions."""
 
     async def ListCustomerTypes(
         self, request: pb.ListCustomerTypesRequest, context: RpcContext
@@ -27,6 +28,21 @@ class TenantSettingsRpcs(CustomerServicerBase):
         async with self._writes.transaction() as session:
             types = await service.set_customer_types(session, identity=current_identity(), types=names)
         return pb.SetCustomerTypesResponse(types=types)
+
+    async def ListProductLines(
+        self, request: pb.ListProductLinesRequest, context: RpcContext
+    ) -> pb.ListProductLinesResponse:
+        async with self._reads() as session:
+            names = await service.product_lines(session, tenant_id=current_identity().tenant_id)
+            return pb.ListProductLinesResponse(product_lines=names)
+
+    async def SetProductLines(
+        self, request: pb.SetProductLinesRequest, context: RpcContext
+    ) -> pb.SetProductLinesResponse:
+        names = validation.product_line_names(list(request.product_lines))
+        async with self._writes.transaction() as session:
+            saved = await service.set_product_lines(session, identity=current_identity(), names=names)
+        return pb.SetProductLinesResponse(product_lines=saved)
 
     async def ListCustomFieldDefinitions(
         self, request: pb.ListCustomFieldDefinitionsRequest, context: RpcContext

@@ -25,6 +25,22 @@ def customer_type_names(values: list[str]) -> list[str]:
     return cleaned
 
 
+MAX_PRODUCT_LINES = 50
+
+
+def product_line_names(values: list[str], field: str = "product_lines") -> list[str]:
+    """A list of product-line names: at most 50, distinct, 1 to 30 characters each."""
+    if len(values) > MAX_PRODUCT_LINES:
+        raise InvalidArgument(field, f"at most {MAX_PRODUCT_LINES} product lines / 产品线最多{MAX_PRODUCT_LINES}个")
+    cleaned: list[str] = []
+    for index, value in enumerate(values):
+        name = text(value, f"{field}[{index}]", max_len=30, required=True)
+        if name in cleaned:
+            raise InvalidArgument(f"{field}[{index}]", f"{name!r} is listed twice / 产品线重复")
+        cleaned.append(name)
+    return cleaned
+
+
 def custom_field_definitions(values: Sequence[pb.CustomFieldDefinition]) -> list[FieldDefinition]:
     if len(values) > MAX_DEFINITIONS:
         raise InvalidArgument("definitions", f"at most {MAX_DEFINITIONS} fields / 自定义字段最多{MAX_DEFINITIONS}个")

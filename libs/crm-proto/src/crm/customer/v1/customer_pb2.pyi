@@ -284,6 +284,8 @@ class Customer(_message.Message):
     TIER_FIELD_NUMBER: _builtins.int
     OWNED_SINCE_FIELD_NUMBER: _builtins.int
     FIRST_VISIT_DUE_FIELD_NUMBER: _builtins.int
+    PRODUCT_LINES_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tenant_id: _builtins.str
     org_unit_id: _builtins.str
@@ -311,6 +313,10 @@ class Customer(_message.Message):
     """The pool holding the customer while nobody owns it (owner_id is then empty)."""
     tier: _builtins.str
     """"vip", "key" (重点) or "normal" (一般, the default): how soon pool rules return it."""
+    source: _builtins.str
+    """How the customer came: trade_show (展会), online (网络推广), referral (客户推荐), phone (电话),
+    other (其他); "" when unknown.
+    """
     @_builtins.property
     def addresses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Address]: ...
     @_builtins.property
@@ -338,6 +344,10 @@ class Customer(_message.Message):
     @_builtins.property
     def first_visit_due(self) -> _timestamp_pb2.Timestamp:
         """After a claim: the owner must log a visit or phone follow-up by then, or it returns."""
+
+    @_builtins.property
+    def product_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the customer buys, from the tenant's product lines (ListProductLines), e.g. 猪料, 禽料."""
 
     def __init__(
         self,
@@ -368,10 +378,12 @@ class Customer(_message.Message):
         tier: _builtins.str = ...,
         owned_since: _timestamp_pb2.Timestamp | None = ...,
         first_visit_due: _timestamp_pb2.Timestamp | None = ...,
+        product_lines: _abc.Iterable[_builtins.str] | None = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "owned_since", b"owned_since", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "pool_id", b"pool_id", "short_name", b"short_name", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "pool_id", b"pool_id", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -951,6 +963,83 @@ class SetCustomerTypesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetCustomerTypesResponse: _TypeAlias = SetCustomerTypesResponse  # noqa: Y015
+
+@_typing.final
+class ListProductLinesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProductLinesRequest: _TypeAlias = ListProductLinesRequest  # noqa: Y015
+
+@_typing.final
+class ListProductLinesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCT_LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def product_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        product_lines: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["product_lines", b"product_lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProductLinesResponse: _TypeAlias = ListProductLinesResponse  # noqa: Y015
+
+@_typing.final
+class SetProductLinesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCT_LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def product_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """At most 50 distinct names of at most 30 characters; empty clears the list."""
+
+    def __init__(
+        self,
+        *,
+        product_lines: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["product_lines", b"product_lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProductLinesRequest: _TypeAlias = SetProductLinesRequest  # noqa: Y015
+
+@_typing.final
+class SetProductLinesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCT_LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def product_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        product_lines: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["product_lines", b"product_lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetProductLinesResponse: _TypeAlias = SetProductLinesResponse  # noqa: Y015
 
 @_typing.final
 class ListCustomFieldDefinitionsRequest(_message.Message):

@@ -99,6 +99,16 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.FromString,
                 _registered_method=True)
+        self.ListProductLines = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListProductLines',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListProductLinesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListProductLinesResponse.FromString,
+                _registered_method=True)
+        self.SetProductLines = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetProductLines',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetProductLinesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetProductLinesResponse.FromString,
+                _registered_method=True)
         self.ListCustomFieldDefinitions = channel.unary_unary(
                 '/crm.customer.v1.CustomerService/ListCustomFieldDefinitions',
                 request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListCustomFieldDefinitionsRequest.SerializeToString,
@@ -265,6 +275,20 @@ class CustomerServiceServicer:
     def SetCustomerTypes(self, request, context):
         """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProductLines(self, request, context):
+        """The tenant's product lines (empty until an admin or boss sets them; a customer may name
+        only listed ones). Customers keep a product line that is removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProductLines(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -455,6 +479,16 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.SetCustomerTypes,
                     request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.SerializeToString,
+            ),
+            'ListProductLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProductLines,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListProductLinesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ListProductLinesResponse.SerializeToString,
+            ),
+            'SetProductLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProductLines,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetProductLinesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.SetProductLinesResponse.SerializeToString,
             ),
             'ListCustomFieldDefinitions': grpc.unary_unary_rpc_method_handler(
                     servicer.ListCustomFieldDefinitions,
@@ -873,6 +907,60 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/SetCustomerTypes',
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_customer__pb2.SetCustomerTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProductLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListProductLines',
+            crm_dot_customer_dot_v1_dot_customer__pb2.ListProductLinesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__pb2.ListProductLinesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProductLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetProductLines',
+            crm_dot_customer_dot_v1_dot_customer__pb2.SetProductLinesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__pb2.SetProductLinesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,11 @@ class CustomerServiceStub:
     ListCustomerTypes: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListCustomerTypesRequest, _customer_pb2.ListCustomerTypesResponse]
     SetCustomerTypes: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetCustomerTypesRequest, _customer_pb2.SetCustomerTypesResponse]
     """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
+    ListProductLines: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListProductLinesRequest, _customer_pb2.ListProductLinesResponse]
+    """The tenant's product lines (empty until an admin or boss sets them; a customer may name
+    only listed ones). Customers keep a product line that is removed.
+    """
+    SetProductLines: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetProductLinesRequest, _customer_pb2.SetProductLinesResponse]
     ListCustomFieldDefinitions: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ListCustomFieldDefinitionsRequest, _customer_pb2.ListCustomFieldDefinitionsResponse]
     SetCustomFieldDefinitions: _grpc.UnaryUnaryMultiCallable[_customer_pb2.SetCustomFieldDefinitionsRequest, _customer_pb2.SetCustomFieldDefinitionsResponse]
     """Replaces the tenant's definitions (admin and boss only). From then on customers' custom
@@ -109,6 +114,11 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     ListCustomerTypes: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomerTypesRequest, _customer_pb2.ListCustomerTypesResponse]  # type: ignore[assignment]
     SetCustomerTypes: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetCustomerTypesRequest, _customer_pb2.SetCustomerTypesResponse]  # type: ignore[assignment]
     """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
+    ListProductLines: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListProductLinesRequest, _customer_pb2.ListProductLinesResponse]  # type: ignore[assignment]
+    """The tenant's product lines (empty until an admin or boss sets them; a customer may name
+    only listed ones). Customers keep a product line that is removed.
+    """
+    SetProductLines: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetProductLinesRequest, _customer_pb2.SetProductLinesResponse]  # type: ignore[assignment]
     ListCustomFieldDefinitions: _aio.UnaryUnaryMultiCallable[_customer_pb2.ListCustomFieldDefinitionsRequest, _customer_pb2.ListCustomFieldDefinitionsResponse]  # type: ignore[assignment]
     SetCustomFieldDefinitions: _aio.UnaryUnaryMultiCallable[_customer_pb2.SetCustomFieldDefinitionsRequest, _customer_pb2.SetCustomFieldDefinitionsResponse]  # type: ignore[assignment]
     """Replaces the tenant's definitions (admin and boss only). From then on customers' custom
@@ -236,6 +246,23 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_customer_pb2.SetCustomerTypesResponse, _abc.Awaitable[_customer_pb2.SetCustomerTypesResponse]]:
         """Replaces the tenant's list (admin and boss only). Customers keep a type that is removed."""
+
+    @_abc_1.abstractmethod
+    def ListProductLines(
+        self,
+        request: _customer_pb2.ListProductLinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.ListProductLinesResponse, _abc.Awaitable[_customer_pb2.ListProductLinesResponse]]:
+        """The tenant's product lines (empty until an admin or boss sets them; a customer may name
+        only listed ones). Customers keep a product line that is removed.
+        """
+
+    @_abc_1.abstractmethod
+    def SetProductLines(
+        self,
+        request: _customer_pb2.SetProductLinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.SetProductLinesResponse, _abc.Awaitable[_customer_pb2.SetProductLinesResponse]]: ...
 
     @_abc_1.abstractmethod
     def ListCustomFieldDefinitions(
