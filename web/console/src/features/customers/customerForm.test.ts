@@ -21,6 +21,8 @@ const saved: Customer = {
   owned_since: '2026-12-01T10:00:00+08:00',
   pool_id: null,
   tier: 'normal',
+  product_lines: [],
+  source: null,
   first_visit_due: null,
   last_interaction_at: null,
   next_follow_up_date: null,
