@@ -111,3 +111,17 @@ async def test_due_today_is_the_reps_task_and_their_supervisors(client, org, api
     assert customer["id"] not in await task_ids(org.sales_c)
     bad = await client.get("/api/v1/follow-up-tasks", params={"due": "someday"}, headers=org.sales_b.headers)
     api.problem(bad, 422, field="due")
+
+
+async def test_times_at_the_edge_of_the_calendar_are_refused_not_a_server_error(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="温州乐清市食堂")
+
+    first_instant = await _log(client, org.sales_a, customer["id"], occurred_at="0001-01-01T00:00:00+08:00")
+    huge_version = await client.patch(
+        f"{CUSTOMERS}/{customer['id']}",
+        json={"short_name": "乐清", "expected_version": 2**70},
+        headers=org.sales_a.headers,
+    )
+
+    api.problem(first_instant, 400, field="occurred_at")
+    api.problem(huge_version, 422, field="expected_version")

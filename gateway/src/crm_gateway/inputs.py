@@ -11,6 +11,8 @@ from crmkit.errors import InvalidArgument
 
 # JSON numbers beyond this lose digits in a protobuf Struct (a double); ERP ids belong in strings.
 MAX_SAFE_INTEGER = 2**53
+# A record's version as a client sends it back (an int64 in the protos).
+MAX_VERSION = 2**63 - 1
 NOT_SECRET = frozenset({"password"})
 
 

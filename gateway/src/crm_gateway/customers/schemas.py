@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_gateway.inputs import ApiModel, json_safe, whole_numbers
+from crm_gateway.inputs import MAX_VERSION, ApiModel, json_safe, whole_numbers
 from crmkit.clock import SHANGHAI
 from crmkit.cn import normalize_credit_code, normalize_mobile
 
@@ -124,7 +124,9 @@ class CustomerPatch(Strict):
     source: Source | None = None
     owner_id: str | None = Field(None, max_length=36)
     reason: str = Field("", max_length=200, description="Why the owner changes (with owner_id); kept in its history")
-    expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the customer changed meanwhile")
+    expected_version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="Fail with 409 if the customer changed meanwhile"
+    )
 
 
 CustomFieldType = Literal["text", "number", "date", "boolean", "choice"]

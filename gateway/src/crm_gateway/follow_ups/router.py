@@ -100,7 +100,11 @@ def _shanghai(stamp: Timestamp) -> dt.datetime:
 
 def _stamp(moment: dt.datetime) -> Timestamp:
     stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(dt.UTC))
+    try:
+        stamp.FromDatetime(moment.astimezone(dt.UTC))
+    except (OverflowError, ValueError) as exc:
+        # 0001-01-01T00:00+08:00 is before the first representable instant.
+        raise InvalidArgument("occurred_at", "is not a valid time / 时间无效") from exc
     return stamp
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crm.customer.v1 import pools_pb2 as ppb
 from crm_gateway.customers.schemas import Stage, Tier
 from crm_gateway.directory.service import get_org_unit, list_org_units
-from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.inputs import MAX_VERSION, ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, GatewayState, State
 from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
@@ -54,7 +54,9 @@ class PoolPatch(ApiModel):
     name: str = Field(min_length=1, max_length=50)
     requires_approval: bool
     rules: PoolRulesModel
-    expected_version: int | None = Field(None, ge=1, description="Fail with 409 if the pool changed meanwhile")
+    expected_version: int | None = Field(
+        None, ge=1, le=MAX_VERSION, description="Fail with 409 if the pool changed meanwhile"
+    )
 
 
 class PoolOut(BaseModel):
