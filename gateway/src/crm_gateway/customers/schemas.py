@@ -209,7 +209,8 @@ def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
         customer.lifecycle_stage = stage_value(values["lifecycle_stage"])
 
 
-def _shanghai(stamp: Timestamp) -> dt.datetime:
+def shanghai(stamp: Timestamp) -> dt.datetime:
+    """A proto timestamp as the API shows times: Asia/Shanghai, with its offset."""
     return stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI)
 
 
@@ -307,8 +308,8 @@ def contact_out(contact: pb.Contact) -> ContactOut:
         else None,
         title=contact.title,
         primary=contact.primary,
-        created_at=_shanghai(contact.create_time),
-        updated_at=_shanghai(contact.update_time),
+        created_at=shanghai(contact.create_time),
+        updated_at=shanghai(contact.update_time),
     )
 
 
@@ -337,14 +338,14 @@ def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> Customer
         owner_id=customer.owner_id or None,
         owner_name=owner_names.get(customer.owner_id, ""),
         pool_id=customer.pool_id or None,
-        owned_since=_shanghai(customer.owned_since) if customer.HasField("owned_since") else None,
-        first_visit_due=_shanghai(customer.first_visit_due) if customer.HasField("first_visit_due") else None,
+        owned_since=shanghai(customer.owned_since) if customer.HasField("owned_since") else None,
+        first_visit_due=shanghai(customer.first_visit_due) if customer.HasField("first_visit_due") else None,
         org_unit_id=customer.org_unit_id,
         archived=customer.archived,
         version=customer.version,
-        created_at=_shanghai(customer.create_time),
-        updated_at=_shanghai(customer.update_time),
-        last_interaction_at=_shanghai(customer.last_interaction_time)
+        created_at=shanghai(customer.create_time),
+        updated_at=shanghai(customer.update_time),
+        last_interaction_at=shanghai(customer.last_interaction_time)
         if customer.HasField("last_interaction_time")
         else None,
         next_follow_up_date=dt.date.fromisoformat(customer.next_follow_up_date)

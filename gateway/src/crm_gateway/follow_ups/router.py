@@ -13,9 +13,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from crm.customer.v1 import follow_ups_pb2 as fpb
+from crm_gateway.customers.schemas import shanghai
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, GatewayState, State
-from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
 from crmkit.identity import Identity
@@ -94,10 +94,6 @@ class FollowUpTaskPage(BaseModel):
     next_page_token: str | None
 
 
-def _shanghai(stamp: Timestamp) -> dt.datetime:
-    return stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI)
-
-
 def _stamp(moment: dt.datetime) -> Timestamp:
     stamp = Timestamp()
     try:
@@ -130,7 +126,7 @@ async def _render(state: GatewayState, identity: Identity, interactions: list[fp
             id=i.id,
             customer_id=i.customer_id,
             kind=cast(InteractionKind, KINDS.from_proto(i.kind)),
-            occurred_at=_shanghai(i.occur_time),
+            occurred_at=shanghai(i.occur_time),
             contact_ids=list(i.contact_ids),
             content=i.content,
             outcome=i.outcome,
@@ -138,9 +134,9 @@ async def _render(state: GatewayState, identity: Identity, interactions: list[fp
             author_id=i.author_id,
             author_name=names.get(i.author_id, ""),
             corrects_id=i.corrects_id or None,
-            created_at=_shanghai(i.create_time),
-            updated_at=_shanghai(i.update_time),
-            editable_until=_shanghai(i.create_time) + dt.timedelta(hours=24),
+            created_at=shanghai(i.create_time),
+            updated_at=shanghai(i.update_time),
+            editable_until=shanghai(i.create_time) + dt.timedelta(hours=24),
         )
         for i in interactions
     ]
@@ -235,7 +231,7 @@ async def follow_up_tasks(
                 owner_name=owners.get(t.owner_id, ""),
                 org_unit_id=t.org_unit_id,
                 next_follow_up_date=dt.date.fromisoformat(t.next_follow_up_date),
-                last_interaction_at=_shanghai(t.last_interaction_time) if t.HasField("last_interaction_time") else None,
+                last_interaction_at=shanghai(t.last_interaction_time) if t.HasField("last_interaction_time") else None,
             )
             for t in found.tasks
         ],

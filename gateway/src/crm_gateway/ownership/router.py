@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crm.customer.v1 import ownership_pb2 as opb
 from crm_gateway.customers.router import CUSTOMER_OWNER_ROLES
+from crm_gateway.customers.schemas import shanghai
 from crm_gateway.directory.service import list_users, user_in_tenant
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, State
-from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
 from crmkit.identity import Role
 
@@ -104,7 +104,7 @@ async def owner_changes(
                 actor_name=names.get(c.actor_id, ""),
                 rule_id=c.rule_id or None,
                 pool_id=c.pool_id or None,
-                occurred_at=c.occur_time.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI),
+                occurred_at=shanghai(c.occur_time),
             )
             for c in found.changes
         ],

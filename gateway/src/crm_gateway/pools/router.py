@@ -8,15 +8,13 @@ import uuid
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm.customer.v1 import pools_pb2 as ppb
-from crm_gateway.customers.schemas import Stage, Tier
+from crm_gateway.customers.schemas import Stage, Tier, shanghai
 from crm_gateway.directory.service import get_org_unit, list_org_units
 from crm_gateway.inputs import MAX_VERSION, ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, GatewayState, State
-from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
 from crmkit.identity import Identity
 
@@ -137,10 +135,6 @@ class ClaimPage(BaseModel):
     next_page_token: str | None
 
 
-def _shanghai(stamp: Timestamp) -> dt.datetime:
-    return stamp.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI)
-
-
 def _rules_to_proto(rules: PoolRulesModel) -> ppb.PoolRules:
     return ppb.PoolRules(**rules.model_dump())
 
@@ -187,8 +181,8 @@ async def _claims_out(state: GatewayState, identity: Identity, claims: list[ppb.
             decider_id=c.decider_id or None,
             decider_name=names.get(c.decider_id, ""),
             comment=c.comment,
-            created_at=_shanghai(c.create_time),
-            decided_at=_shanghai(c.decide_time) if c.HasField("decide_time") else None,
+            created_at=shanghai(c.create_time),
+            decided_at=shanghai(c.decide_time) if c.HasField("decide_time") else None,
         )
         for c in claims
     ]
@@ -204,10 +198,10 @@ def _pool_customer_out(customer: ppb.PoolCustomer) -> PoolCustomerOut:
         lifecycle_stage=cast(Stage, customer.lifecycle_stage),
         tags=list(customer.tags),
         region=customer.region,
-        entered_at=_shanghai(customer.enter_time) if customer.HasField("enter_time") else None,
+        entered_at=shanghai(customer.enter_time) if customer.HasField("enter_time") else None,
         enter_kind=customer.enter_kind,
         enter_reason=customer.enter_reason,
-        last_interaction_at=_shanghai(customer.last_interaction_time)
+        last_interaction_at=shanghai(customer.last_interaction_time)
         if customer.HasField("last_interaction_time")
         else None,
         claim_pending=customer.claim_pending,

@@ -163,16 +163,47 @@ async def _pool_for_release(session: AsyncSession, identity: Identity, customer:
     return max(enclosing, key=lambda p: len(p.org_path))
 
 
-def _into_pool(customer: Customer, pool: Pool, kind: str, reason: str, now: dt.datetime) -> None:
+async def move_into_pool(
+    session: AsyncSession,
+    customer: Customer,
+    pool: Pool,
+    *,
+    kind: str,
+    reason: str,
+    actor_id: str,
+    events: CustomerEvents,
+    now: dt.datetime,
+    pool_rule: str = "",
+) -> str:
+    """Take the customer from its owner into the pool (released, or returned by `pool_rule`):
+    nobody's task any more, history written, owner change announced. Returns the old owner."""
+    previous_owner, previous_unit = customer.owner_id, customer.org_unit_id
     customer.owner_id = ""
     customer.pool_id = pool.id
     customer.org_unit_id, customer.org_path = pool.org_unit_id, pool.org_path
     customer.pool_entered_at, customer.pool_enter_kind, customer.pool_enter_reason = now, kind, reason
     customer.owned_since = customer.first_visit_due = None
-    # Nobody's task any more; the next owner plans their own follow-up.
-    customer.next_follow_up_date = None
+    customer.next_follow_up_date = customer.return_warned_for = None
     customer.version += 1
     customer.updated_at = now
+    await session.flush()
+    await session.refresh(customer, attribute_names=["contacts"])
+    await move_search_terms_to_owner(session, customer)
+    record_owner_change(
+        session,
+        customer,
+        from_owner_id=previous_owner,
+        kind=kind,
+        reason=reason,
+        actor_id=actor_id,
+        now=now,
+        pool_id=pool.id,
+        pool_rule=pool_rule,
+    )
+    await events.owner_changed(
+        session, customer, previous_owner, previous_unit, actor_id, now, kind=kind, reason=reason
+    )
+    return previous_owner
 
 
 async def release_to_pool(
@@ -191,23 +222,15 @@ async def release_to_pool(
     if customer.pool_id:
         raise FailedPrecondition("the customer is in a pool already / 客户已在公海中")
     pool = await _pool_for_release(session, identity, customer, pool_id)
-    previous_owner, previous_unit = customer.owner_id, customer.org_unit_id
-    _into_pool(customer, pool, "released", reason, now)
-    await session.flush()
-    await session.refresh(customer, attribute_names=["contacts"])
-    await move_search_terms_to_owner(session, customer)
-    record_owner_change(
+    previous_owner = await move_into_pool(
         session,
         customer,
-        from_owner_id=previous_owner,
+        pool,
         kind="released",
         reason=reason,
         actor_id=identity.principal_id,
+        events=events,
         now=now,
-        pool_id=pool.id,
-    )
-    await events.owner_changed(
-        session, customer, previous_owner, previous_unit, identity.principal_id, now, kind="released", reason=reason
     )
     await events.released_to_pool(session, customer, previous_owner, pool.id, reason, identity.principal_id, now)
     return customer, pool

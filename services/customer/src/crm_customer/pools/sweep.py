@@ -27,10 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
-from crm_customer.ownership.service import record_owner_change
 from crm_customer.pools.models import Pool
-from crm_customer.pools.service import _into_pool, rules_of
-from crm_customer.search.service import move_search_terms_to_owner
+from crm_customer.pools.service import move_into_pool, rules_of
 from crmkit.clock import as_utc, shanghai_date
 from crmkit.jobs import JobContext, PeriodicJob
 from crmkit.runtime import ServiceRuntime
@@ -192,25 +190,16 @@ class PoolSweep:
     async def _return(
         self, session: AsyncSession, now: dt.datetime, pool: Pool, rule: Rule, customer: Customer
     ) -> None:
-        previous_owner, previous_unit = customer.owner_id, customer.org_unit_id
-        _into_pool(customer, pool, "returned_by_rule", rule.reason, now)
-        customer.return_warned_for = None
-        await session.flush()
-        await session.refresh(customer, attribute_names=["contacts"])
-        await move_search_terms_to_owner(session, customer)
-        record_owner_change(
+        previous_owner = await move_into_pool(
             session,
             customer,
-            from_owner_id=previous_owner,
+            pool,
             kind="returned_by_rule",
             reason=rule.reason,
             actor_id="",
+            events=self.events,
             now=now,
-            pool_id=pool.id,
             pool_rule=rule.name,
-        )
-        await self.events.owner_changed(
-            session, customer, previous_owner, previous_unit, "", now, kind="returned_by_rule", reason=rule.reason
         )
         await self.events.returned_to_pool(session, customer, previous_owner, pool.id, rule.name, rule.reason, now)
 
