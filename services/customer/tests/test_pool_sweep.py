@@ -155,3 +155,42 @@ async def test_a_lead_not_signed_in_time_returns_but_a_signed_one_stays(customer
     await _move(customer_service, dt.timedelta(days=60, minutes=1))
 
     assert await customer_service.list_names(rep) == ["临沂平邑县食堂"]
+
+
+async def test_a_claim_nobody_decides_in_a_week_expires_and_frees_the_customer(customer_service) -> None:
+    org = customer_service.org
+    owner, rep_b, rep_c = (org.person(Role.SALES, org.shop_a) for _ in range(3))
+    pool = await _pool(customer_service, org.sub_a, no_follow_up_days={}, first_visit_days=0)
+    request = ppb.CreatePoolRequest(
+        pool=ppb.Pool(name="审批公海", org_unit_id=org.sub_b, org_path=org.path(org.sub_b), requires_approval=True)
+    )
+    del pool
+    approval_pool = (
+        await customer_service.stub.CreatePool(
+            request, metadata=customer_service.metadata(org.person(Role.BOSS, org.hq))
+        )
+    ).pool
+    rep_b, rep_c = org.person(Role.SALES, org.shop_b), org.person(Role.SALES, org.shop_b)
+    owner = org.person(Role.SALES, org.shop_b)
+    customer = await customer_service.create(owner, name="临沂郯城县食堂")
+    await customer_service.stub.ReleaseToPool(
+        ppb.ReleaseToPoolRequest(customer_id=customer.id, reason="无人跟进"), metadata=customer_service.metadata(owner)
+    )
+    pending = (
+        await customer_service.stub.ClaimCustomer(
+            ppb.ClaimCustomerRequest(pool_id=approval_pool.id, customer_id=customer.id, reason="有意向"),
+            metadata=customer_service.metadata(rep_b),
+        )
+    ).claim
+
+    await _move(customer_service, dt.timedelta(days=7, minutes=1))
+    mine = await customer_service.stub.ListClaims(
+        ppb.ListClaimsRequest(view=ppb.CLAIM_VIEW_MINE), metadata=customer_service.metadata(rep_b)
+    )
+    second = await customer_service.stub.ClaimCustomer(
+        ppb.ClaimCustomerRequest(pool_id=approval_pool.id, customer_id=customer.id, reason="也有意向"),
+        metadata=customer_service.metadata(rep_c),
+    )
+
+    assert [(c.id, c.status) for c in mine.claims] == [(pending.id, ppb.CLAIM_STATUS_EXPIRED)]
+    assert second.claim.status == ppb.CLAIM_STATUS_PENDING

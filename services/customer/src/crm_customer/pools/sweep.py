@@ -27,13 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
-from crm_customer.pools.models import Pool
+from crm_customer.pools.models import Pool, PoolClaim, claim_to_proto
 from crm_customer.pools.service import move_into_pool, rules_of
 from crmkit.clock import as_utc, shanghai_date
 from crmkit.jobs import JobContext, PeriodicJob
 from crmkit.runtime import ServiceRuntime
 
 SWEEP_INTERVAL = dt.timedelta(minutes=10)
+# A claim nobody approved or rejected within this lapses (expired).
+CLAIM_EXPIRES_AFTER = dt.timedelta(days=7)
 BATCH = 200
 # A run that keeps finding locked rows gives up after this many batches per rule; the next run
 # carries on.
@@ -148,6 +150,34 @@ class PoolSweep:
         for pool in pools:
             for rule in _rules(pool, job.now):
                 await self._sweep(job, pool, pools, rule)
+        await self._expire_claims(job)
+
+    async def _expire_claims(self, job: JobContext) -> None:
+        """Claims nobody decided within CLAIM_EXPIRES_AFTER lapse, so the customer is free again."""
+        cutoff = job.now - CLAIM_EXPIRES_AFTER
+        for _ in range(MAX_BATCHES):
+            async with job.transaction() as session:
+                query: Any = (
+                    select(PoolClaim)
+                    .where(PoolClaim.status == "pending", PoolClaim.created_at <= cutoff)
+                    .order_by(PoolClaim.created_at, PoolClaim.id)
+                    .limit(BATCH)
+                )
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True)
+                claims = list((await session.scalars(query)).all())
+                for claim in claims:
+                    claim.status, claim.decided_at = "expired", job.now
+                    customer = await session.get(Customer, claim.customer_id)
+                    pool = await session.get(Pool, claim.pool_id)
+                    if customer is None or pool is None:
+                        continue
+                    await session.refresh(customer, attribute_names=["contacts"])
+                    await self.events.claim_decided(
+                        session, customer, claim_to_proto(claim, customer.name), pool, "", job.now
+                    )
+            if len(claims) < BATCH:
+                return
 
     async def _sweep(self, job: JobContext, pool: Pool, pools: list[Pool], rule: Rule) -> None:
         rules = rules_of(pool)
