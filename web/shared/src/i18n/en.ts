@@ -182,7 +182,6 @@ const en: MessageSchema = {
     byStage: 'By stage',
     recent: 'Recently updated customers',
     todayTasks: "Today's tasks",
-    todayTasksEmpty: 'Follow-ups, orders and tickets due today will show here.',
   },
   customers: {
     title: 'Customers',

@@ -180,7 +180,6 @@ const zhCN = {
     byStage: '按阶段',
     recent: '最近更新的客户',
     todayTasks: '今日任务',
-    todayTasksEmpty: '今天的跟进、订单和工单提醒将显示在这里。',
   },
   customers: {
     title: '客户',
