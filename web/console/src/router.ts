@@ -1,5 +1,5 @@
 // Routes of the console. Views load on demand, so the login route carries only what it shows.
-import { ADMIN_ROLES, guardSignIn } from '@keyuan/shared'
+import { ADMIN_ROLES, guardSignIn, POOL_ROLES } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth } from './app'
 
@@ -53,6 +53,12 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./features/customers/CustomerFormView.vue'),
         props: true,
         meta: { titleKey: 'form.editTitle' },
+      },
+      {
+        path: 'pools',
+        name: 'pools',
+        component: () => import('./features/pools/PoolsView.vue'),
+        meta: { roles: POOL_ROLES, titleKey: 'nav.pools' },
       },
       {
         path: 'analytics',

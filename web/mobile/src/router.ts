@@ -26,6 +26,14 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./features/customers/CustomerCardView.vue'),
     props: true,
   },
+  {
+    path: '/customers/:id/follow-up',
+    name: 'follow-up-new',
+    component: () => import('./features/followUps/LogFollowUpView.vue'),
+    props: true,
+  },
+  { path: '/tasks', name: 'tasks', component: () => import('./features/tasks/TasksView.vue'), meta: { tabbar: true } },
+  { path: '/pool', name: 'pool', component: () => import('./features/pools/PoolView.vue'), meta: { tabbar: true } },
   { path: '/me', name: 'me', component: () => import('./features/me/MeView.vue'), meta: { tabbar: true } },
   { path: '/:rest(.*)*', redirect: { name: 'customers' } },
 ]

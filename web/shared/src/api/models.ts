@@ -30,6 +30,18 @@ export type TokensOut = Schemas['TokensOut']
 export type SecondStepOut = Schemas['SecondStepOut']
 export type EnrolmentStartOut = Schemas['EnrolmentStartOut']
 export type EnrolmentConfirmedOut = Schemas['EnrolmentConfirmedOut']
+export type FollowUp = Schemas['FollowUpOut']
+export type FollowUpKind = Schemas['FollowUpOut']['kind']
+export type FollowUpTask = Schemas['FollowUpTaskOut']
+export type FollowUpDue = NonNullable<NonNullable<paths['/api/v1/follow-up-tasks']['get']['parameters']['query']>['due']>
+export type OwnerChange = Schemas['OwnerChangeOut']
+export type OwnerChangeKind = Schemas['OwnerChangeOut']['kind']
+export type Pool = Schemas['PoolOut']
+export type PoolCustomer = Schemas['PoolCustomerOut']
+export type Claim = Schemas['ClaimOut']
+export type ClaimStatus = Schemas['ClaimOut']['status']
+export type ClaimView = NonNullable<NonNullable<paths['/api/v1/pool-claims']['get']['parameters']['query']>['view']>
+export type Tier = Schemas['PoolCustomerOut']['tier']
 
 // Requests.
 export type CustomerInput = Schemas['CustomerIn']
@@ -41,6 +53,11 @@ export type CustomFieldInput = Schemas['CustomFieldIn']
 export type UserInput = Schemas['UserIn']
 export type UserPatch = Schemas['UserPatch']
 export type OrgUnitPatch = Schemas['OrgUnitPatch']
+export type FollowUpInput = Schemas['FollowUpIn']
+export type FollowUpPatch = Schemas['FollowUpPatch']
+export type ClaimInput = Schemas['ClaimIn']
+export type ReleaseInput = Schemas['ReleaseIn']
+export type DecisionInput = Schemas['DecisionIn']
 export type CustomerQuery = NonNullable<paths['/api/v1/customers']['get']['parameters']['query']>
 export type CustomerSort = NonNullable<CustomerQuery['sort']>
 
@@ -56,3 +73,15 @@ export const ROLES = everyOf<Role>({ admin: true, boss: true, supervisor: true, 
 export const CUSTOM_FIELD_TYPES = everyOf<CustomFieldType>({ text: true, number: true, date: true, boolean: true, choice: true })
 /** The list's order when none is chosen (a search is ranked by relevance instead). */
 export const DEFAULT_CUSTOMER_SORT: CustomerSort = '-created_at'
+export const FOLLOW_UP_KINDS = everyOf<FollowUpKind>({ phone: true, wechat: true, visit: true, email: true, meeting: true, other: true })
+export const OWNER_CHANGE_KINDS = everyOf<OwnerChangeKind>({
+  created: true,
+  assigned_by_rule: true,
+  claimed: true,
+  approved: true,
+  transferred: true,
+  released: true,
+  returned_by_rule: true,
+})
+export const CLAIM_STATUSES = everyOf<ClaimStatus>({ pending: true, approved: true, rejected: true, expired: true, withdrawn: true })
+export const TIERS = everyOf<Tier>({ vip: true, key: true, normal: true })

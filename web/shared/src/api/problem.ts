@@ -21,6 +21,11 @@ export class ApiError extends Error {
   readonly traceId?: string
   readonly retryAfterSeconds?: number
   readonly existing?: ExistingCustomer
+  /** customer_cap_reached: the owner's cap; claim_limit_reached: the pool's claims per day;
+   * claim_cooldown: when the rep may claim again. */
+  readonly cap?: number
+  readonly limit?: number
+  readonly until?: string
 
   constructor(init: {
     status: number
@@ -31,6 +36,9 @@ export class ApiError extends Error {
     traceId?: string | null
     retryAfterSeconds?: number
     existing?: ExistingCustomer
+    cap?: number | null
+    limit?: number | null
+    until?: string | null
   }) {
     super(`${init.code}: ${init.detail}`)
     this.name = 'ApiError'
@@ -42,6 +50,9 @@ export class ApiError extends Error {
     this.traceId = init.traceId ?? undefined
     this.retryAfterSeconds = init.retryAfterSeconds
     this.existing = init.existing
+    this.cap = init.cap ?? undefined
+    this.limit = init.limit ?? undefined
+    this.until = init.until ?? undefined
   }
 
   /** A network failure, a timeout or a 5xx: worth a retry button rather than a correction. */
@@ -86,6 +97,9 @@ export function errorFromResponse(status: number, body: unknown, headers?: Heade
     traceId: body.trace_id,
     retryAfterSeconds: retryAfter(headers),
     existing: existingId ? { id: existingId, ownerId: owner?.id, ownerName: owner?.name || undefined } : undefined,
+    cap: body.cap,
+    limit: body.limit,
+    until: body.until,
   })
 }
 

@@ -1,0 +1,10 @@
+// Who may do what with the 公海, as the customer service decides it; the screens only hide what
+// the API would refuse.
+import type { Role } from '../api/models'
+
+/** Owners release their own customers; supervisors, admins and bosses those in their scope. */
+export const RELEASE_ROLES: readonly Role[] = ['sales', 'supervisor', 'admin', 'boss']
+/** Roles that may claim from a pool or decide claims, and so see the 公海 page. */
+export const POOL_ROLES: readonly Role[] = ['sales', 'supervisor', 'admin', 'boss']
+/** Roles that decide claims of pools needing approval. */
+export const DECIDE_ROLES: readonly Role[] = ['supervisor', 'admin', 'boss']
