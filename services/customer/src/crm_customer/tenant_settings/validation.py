@@ -13,16 +13,21 @@ from crmkit.validate import text
 MAX_CUSTOMER_TYPES = 50
 
 
+def _distinct_names(values: list[str], field: str, *, label: str) -> list[str]:
+    """Names of 1 to 30 characters, each once; a repeat is refused naming its place."""
+    cleaned: list[str] = []
+    for index, value in enumerate(values):
+        name = text(value, f"{field}[{index}]", max_len=30, required=True)
+        if name in cleaned:
+            raise InvalidArgument(f"{field}[{index}]", f"{name!r} is listed twice / {label}重复")
+        cleaned.append(name)
+    return cleaned
+
+
 def customer_type_names(values: list[str]) -> list[str]:
     if not values or len(values) > MAX_CUSTOMER_TYPES:
         raise InvalidArgument("types", f"give 1 to {MAX_CUSTOMER_TYPES} types / 客户类型须为1到{MAX_CUSTOMER_TYPES}个")
-    cleaned: list[str] = []
-    for index, value in enumerate(values):
-        name = text(value, f"types[{index}]", max_len=30, required=True)
-        if name in cleaned:
-            raise InvalidArgument(f"types[{index}]", f"{name!r} is listed twice / 客户类型重复")
-        cleaned.append(name)
-    return cleaned
+    return _distinct_names(values, "types", label="客户类型")
 
 
 MAX_PRODUCT_LINES = 50
@@ -32,13 +37,7 @@ def product_line_names(values: list[str], field: str = "product_lines") -> list[
     """A list of product-line names: at most 50, distinct, 1 to 30 characters each."""
     if len(values) > MAX_PRODUCT_LINES:
         raise InvalidArgument(field, f"at most {MAX_PRODUCT_LINES} product lines / 产品线最多{MAX_PRODUCT_LINES}个")
-    cleaned: list[str] = []
-    for index, value in enumerate(values):
-        name = text(value, f"{field}[{index}]", max_len=30, required=True)
-        if name in cleaned:
-            raise InvalidArgument(f"{field}[{index}]", f"{name!r} is listed twice / 产品线重复")
-        cleaned.append(name)
-    return cleaned
+    return _distinct_names(values, field, label="产品线")
 
 
 def custom_field_definitions(values: Sequence[pb.CustomFieldDefinition]) -> list[FieldDefinition]:
