@@ -314,3 +314,149 @@ class CustomerReturnWarning(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerReturnWarning: _TypeAlias = CustomerReturnWarning  # noqa: Y015
+
+@_typing.final
+class CollaboratorAdded(_message.Message):
+    """crm.customer.v1.collaborator_added: a user was given read or read-write access to a customer
+    they do not own (or their access or expiry changed).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLLABORATOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def collaborator(self) -> _ownership_pb2.Collaborator: ...
+    def __init__(
+        self,
+        *,
+        collaborator: _ownership_pb2.Collaborator | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["collaborator", b"collaborator"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collaborator", b"collaborator"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CollaboratorAdded: _TypeAlias = CollaboratorAdded  # noqa: Y015
+
+@_typing.final
+class CollaboratorRemoved(_message.Message):
+    """crm.customer.v1.collaborator_removed: the access ended, by a user's action or by its expiry."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLLABORATOR_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    cause: _builtins.str
+    """"removed" (by a user), "expired" (by the expiry job) or "owner_changed" (the collaborator
+    became the owner).
+    """
+    @_builtins.property
+    def collaborator(self) -> _ownership_pb2.Collaborator: ...
+    def __init__(
+        self,
+        *,
+        collaborator: _ownership_pb2.Collaborator | None = ...,
+        cause: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["collaborator", b"collaborator"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "collaborator", b"collaborator"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CollaboratorRemoved: _TypeAlias = CollaboratorRemoved  # noqa: Y015
+
+@_typing.final
+class FollowUpReminder(_message.Message):
+    """crm.customer.v1.follow_up_reminder: the owner planned to follow the customer up on due_date
+    ("YYYY-MM-DD", Asia/Shanghai) and it has come; sent once per customer and date, in the morning.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    due_date: _builtins.str
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        owner_id: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "due_date", b"due_date", "owner_id", b"owner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FollowUpReminder: _TypeAlias = FollowUpReminder  # noqa: Y015
+
+@_typing.final
+class TransferCompleted(_message.Message):
+    """crm.customer.v1.transfer_completed: a transfer (离职交接) finished moving the customers; each
+    move also published its own customer_owner_changed (kind TRANSFERRED or ASSIGNED_BY_RULE).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
+    FROM_OWNER_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    SHARES_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    transfer_id: _builtins.str
+    from_owner_id: _builtins.str
+    reason: _builtins.str
+    actor_id: _builtins.str
+    """Who started the transfer."""
+    @_builtins.property
+    def shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransferShare]:
+        """How many customers each receiving owner got; pools appear with an empty owner and their id."""
+
+    def __init__(
+        self,
+        *,
+        transfer_id: _builtins.str = ...,
+        from_owner_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        shares: _abc.Iterable[Global___TransferShare] | None = ...,
+        actor_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "from_owner_id", b"from_owner_id", "reason", b"reason", "shares", b"shares", "transfer_id", b"transfer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferCompleted: _TypeAlias = TransferCompleted  # noqa: Y015
+
+@_typing.final
+class TransferShare(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    POOL_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    owner_id: _builtins.str
+    pool_id: _builtins.str
+    customers: _builtins.int
+    def __init__(
+        self,
+        *,
+        owner_id: _builtins.str = ...,
+        pool_id: _builtins.str = ...,
+        customers: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customers", b"customers", "owner_id", b"owner_id", "pool_id", b"pool_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransferShare: _TypeAlias = TransferShare  # noqa: Y015

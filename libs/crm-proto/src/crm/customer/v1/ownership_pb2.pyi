@@ -62,6 +62,28 @@ OWNER_CHANGE_KIND_RETURNED_BY_RULE: OwnerChangeKind.ValueType  # 7
 """Returned to a pool by a pool rule."""
 Global___OwnerChangeKind: _TypeAlias = OwnerChangeKind  # noqa: Y015
 
+class _CollaboratorAccess:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CollaboratorAccessEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CollaboratorAccess.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COLLABORATOR_ACCESS_UNSPECIFIED: _CollaboratorAccess.ValueType  # 0
+    COLLABORATOR_ACCESS_READ: _CollaboratorAccess.ValueType  # 1
+    """Sees the customer, its contacts and follow-ups."""
+    COLLABORATOR_ACCESS_READ_WRITE: _CollaboratorAccess.ValueType  # 2
+    """Also edits the profile and contacts and logs follow-ups; never changes the owner."""
+
+class CollaboratorAccess(_CollaboratorAccess, metaclass=_CollaboratorAccessEnumTypeWrapper):
+    """Access a user has to a customer they do not own."""
+
+COLLABORATOR_ACCESS_UNSPECIFIED: CollaboratorAccess.ValueType  # 0
+COLLABORATOR_ACCESS_READ: CollaboratorAccess.ValueType  # 1
+"""Sees the customer, its contacts and follow-ups."""
+COLLABORATOR_ACCESS_READ_WRITE: CollaboratorAccess.ValueType  # 2
+"""Also edits the profile and contacts and logs follow-ups; never changes the owner."""
+Global___CollaboratorAccess: _TypeAlias = CollaboratorAccess  # noqa: Y015
+
 @_typing.final
 class OwnerChange(_message.Message):
     """One entry of a customer's ownership history; an empty owner id means a pool held it."""
@@ -306,3 +328,43 @@ class SetCustomerCapsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetCustomerCapsResponse: _TypeAlias = SetCustomerCapsResponse  # noqa: Y015
+
+@_typing.final
+class Collaborator(_message.Message):
+    """A user who works on a customer beside its owner (协作人)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ACCESS_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    ADDED_BY_FIELD_NUMBER: _builtins.int
+    ADD_TIME_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    user_id: _builtins.str
+    access: Global___CollaboratorAccess.ValueType
+    added_by: _builtins.str
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """Unset: no expiry."""
+
+    @_builtins.property
+    def add_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        access: Global___CollaboratorAccess.ValueType = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+        added_by: _builtins.str = ...,
+        add_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["add_time", b"add_time", "expire_time", b"expire_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "add_time", b"add_time", "added_by", b"added_by", "customer_id", b"customer_id", "expire_time", b"expire_time", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Collaborator: _TypeAlias = Collaborator  # noqa: Y015
