@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_customer.collaborators.endings import end_collaborations_on_owner_change
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
 from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_if_archived
@@ -203,6 +204,7 @@ async def move_into_pool(
     await events.owner_changed(
         session, customer, previous_owner, previous_unit, actor_id, now, kind=kind, reason=reason
     )
+    await end_collaborations_on_owner_change(session, customer, actor_id=actor_id, events=events, now=now)
     return previous_owner
 
 
@@ -217,7 +219,9 @@ async def release_to_pool(
     now: dt.datetime,
 ) -> tuple[Customer, Pool]:
     identity.require_role(*WRITER_ROLES)
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="own", for_update=True
+    )
     refuse_if_archived(customer)
     if customer.pool_id:
         raise FailedPrecondition("the customer is in a pool already / 客户已在公海中")
@@ -356,6 +360,7 @@ async def _assign(
         session, customer, from_owner_id="", kind=kind, reason=claim.reason, actor_id=actor_id, now=now, pool_id=pool.id
     )
     await events.owner_changed(session, customer, "", previous_unit, actor_id, now, kind=kind, reason=claim.reason)
+    await end_collaborations_on_owner_change(session, customer, actor_id=actor_id, events=events, now=now)
 
 
 async def claim_customer(
