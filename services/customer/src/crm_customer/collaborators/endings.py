@@ -40,12 +40,19 @@ async def end_collaborations(
 
 
 async def end_collaborations_on_owner_change(
-    session: AsyncSession, customer: Customer, *, actor_id: str, events: CustomerEvents, now: dt.datetime
+    session: AsyncSession, customers: Sequence[Customer], *, actor_id: str, events: CustomerEvents, now: dt.datetime
 ) -> None:
-    """After an owner change: a customer in a pool has nobody's team any more, and a new owner
-    who collaborated on it no longer needs the share (it would come back if they lost it)."""
-    query = select(Collaborator).where(Collaborator.customer_id == customer.id)
-    if customer.owner_id:
-        query = query.where(Collaborator.user_id == customer.owner_id)
-    rows = list((await session.scalars(query)).all())
-    await end_collaborations(session, customer, rows, cause=OWNER_CHANGED, actor_id=actor_id, events=events, now=now)
+    """After owner changes: a customer in a pool has nobody's team any more, and a new owner who
+    collaborated on it no longer needs the share (it would come back if they lost it). One read
+    for the whole batch."""
+    by_id = {customer.id: customer for customer in customers}
+    rows = (await session.scalars(select(Collaborator).where(Collaborator.customer_id.in_(by_id)))).all()
+    ending: dict[str, list[Collaborator]] = {}
+    for row in rows:
+        owner = by_id[row.customer_id].owner_id
+        if not owner or row.user_id == owner:
+            ending.setdefault(row.customer_id, []).append(row)
+    for customer_id, ended in ending.items():
+        await end_collaborations(
+            session, by_id[customer_id], ended, cause=OWNER_CHANGED, actor_id=actor_id, events=events, now=now
+        )

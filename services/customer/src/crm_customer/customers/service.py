@@ -340,7 +340,7 @@ async def update_customer(
             reason=reason,
         )
         await end_collaborations_on_owner_change(
-            session, customer, actor_id=identity.principal_id, events=events, now=now
+            session, [customer], actor_id=identity.principal_id, events=events, now=now
         )
     return customer
 

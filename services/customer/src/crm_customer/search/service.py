@@ -86,9 +86,12 @@ async def index_for_search(
 
 async def move_search_terms_to_owner(session: AsyncSession, customer: Customer) -> None:
     """Carry a transfer into the customer's search terms, which hold the owner for sales scope."""
-    await session.execute(
-        update(SearchTerm).where(SearchTerm.customer_id == customer.id).values(owner_id=customer.owner_id)
-    )
+    await move_search_terms(session, [customer.id], customer.owner_id)
+
+
+async def move_search_terms(session: AsyncSession, customer_ids: Sequence[str], owner_id: str) -> None:
+    """`move_search_terms_to_owner` for customers that all went to `owner_id`, in one statement."""
+    await session.execute(update(SearchTerm).where(SearchTerm.customer_id.in_(customer_ids)).values(owner_id=owner_id))
 
 
 def _prefix_upper_bound(prefix: str) -> str:
