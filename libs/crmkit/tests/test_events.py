@@ -84,24 +84,23 @@ async def test_add_event_leaves_the_commit_to_the_caller(db: EventDb) -> None:
 
 async def test_batched_events_are_written_together_in_the_order_they_were_added(db: EventDb) -> None:
     amounts = [f"{n}.00" for n in range(1, 6)]
-    async with db.sessions() as session, session.begin():
-        async with batched_events(session, db.tables):
-            for amount in amounts:
-                await add_event(
-                    session,
-                    db.tables,
-                    service="credit",
-                    event_name="payment_recorded",
-                    message=StringValue(value=amount),
-                    tenant_id="tenant-1",
-                    org_unit_id="shop-1",
-                    aggregate_id="receivable-1",
-                    aggregate_version=1,
-                    occurred_at=OCCURRED_AT,
-                    actor_id="finance-1",
-                )
-            outbox = db.tables.outbox
-            during = (await session.execute(select(outbox.c.seq))).all()
+    async with db.sessions() as session, session.begin(), batched_events(session, db.tables):
+        for amount in amounts:
+            await add_event(
+                session,
+                db.tables,
+                service="credit",
+                event_name="payment_recorded",
+                message=StringValue(value=amount),
+                tenant_id="tenant-1",
+                org_unit_id="shop-1",
+                aggregate_id="receivable-1",
+                aggregate_version=1,
+                occurred_at=OCCURRED_AT,
+                actor_id="finance-1",
+            )
+        outbox = db.tables.outbox
+        during = (await session.execute(select(outbox.c.seq))).all()
     async with db.sessions() as session:
         rows = (await session.execute(select(outbox).order_by(outbox.c.seq))).all()
 
