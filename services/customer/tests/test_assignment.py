@@ -1,11 +1,13 @@
 """Assignment rules (自动分配): new customers nobody named an owner for are placed by the first rule
-they meet, skipping users who are inactive or at their cap (unknown ones are refused in the rule), else left to a pool; a dry
-run says why; only admins and bosses edit rules; round-robin turns hold under concurrent creates."""
+they meet, skipping inactive users and users at their cap (unknown ones are refused in the rule),
+else left to a pool; a dry run says why; only admins and bosses edit rules; round-robin turns hold
+under concurrent creates."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -15,7 +17,7 @@ from crm.customer.v1 import assignment_pb2 as apb
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import ownership_pb2 as opb
 from crm.customer.v1 import pools_pb2 as ppb
-from crmkit.identity import Identity, Role
+from crmkit.identity import PARTNER_PERMISSION, Identity, Role
 
 ZHEJIANG = [pb.Address(label="收货地址", province="浙江", city="杭州", district="西湖区", detail="文三路1号")]
 SHANDONG = [pb.Address(label="收货地址", province="山东", city="潍坊", district="奎文区", detail="胜利街2号")]
@@ -150,11 +152,14 @@ async def test_with_no_rule_or_nobody_eligible_the_customer_waits_in_the_pool(cu
     assert [(c.name, c.enter_kind) for c in pooled.customers] == [("潍坊食堂", "created")]
 
 
-async def test_without_rules_or_pools_a_create_by_rule_is_refused_clearly(customer_service) -> None:
+async def test_without_rules_or_pools_the_creator_owns_it_and_a_partner_is_refused_clearly(customer_service) -> None:
     admin = customer_service.org.person(Role.ADMIN, customer_service.org.hq)
+    partner = replace(admin, permissions=frozenset({PARTNER_PERMISSION}))
 
-    refused = await customer_service.refusal(_create_by_rule(customer_service, admin, "无处可去"))
+    kept = await _create_by_rule(customer_service, admin, "管理员自己的客户")
+    refused = await customer_service.refusal(_create_by_rule(customer_service, partner, "无处可去"))
 
+    assert (kept.owner_id, kept.assigned_rule_id) == (admin.principal_id, "")
     assert refused.code == grpc.StatusCode.FAILED_PRECONDITION
     assert refused.trailers["crm-error-code"] == "no_assignee"
 

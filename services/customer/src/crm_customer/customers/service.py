@@ -25,7 +25,7 @@ from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
 from crm_customer.tenant_settings.service import check_customer_type, check_product_lines, checked_custom_fields
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from crmkit.identity import DataScope, Identity, Placement, Role
+from crmkit.identity import PARTNER_PERMISSION, DataScope, Identity, Placement, Role
 from crmkit.paging import KeysetOrder
 from crmkit.scope import scope_clause
 
@@ -85,16 +85,19 @@ def _check_placement(identity: Identity, owner_id: str, org_unit_id: str, org_pa
     )
 
 
-def _placement_by_rule(decision: Decision) -> tuple[str, str, str]:
+def _placement_by_rule(identity: Identity, decision: Decision) -> tuple[str, str, str]:
     """Owner, org unit and org path the rules chose: the owner where the directory copy says
-    they sit, else the pool's unit with no owner."""
+    they sit, else the pool's unit with no owner. A tenant with neither a rule that fits nor a
+    pool keeps the old way: the creator owns it — unless the creator is a partner system."""
     if decision.owner is not None:
         return decision.owner.user_id, decision.owner.org_unit_id, decision.owner.org_path
     if decision.pool is not None:
         return "", decision.pool.org_unit_id, decision.pool.org_path
+    if PARTNER_PERMISSION not in identity.permissions:
+        return identity.principal_id, identity.org_unit_id, identity.org_path
     raise NoAssignee(
-        "没有匹配的分配规则或可分配的人，也没有覆盖该组织的公海；请指定负责人 / "
-        "no assignment rule found an owner and no pool covers the org unit; name the owner"
+        "没有匹配的分配规则或可分配的人，也没有覆盖该组织的公海；接口客户端须指定负责人 / "
+        "no assignment rule found an owner and no pool covers the org unit; a partner system must name the owner"
     )
 
 
@@ -190,7 +193,9 @@ async def create_customer(
             fallback_org_path=identity.org_path,
             take_turn=True,
         )
-        owner_id, org_unit_id, org_path = _placement_by_rule(decision)
+        owner_id, org_unit_id, org_path = _placement_by_rule(identity, decision)
+        if owner_id == identity.principal_id:
+            await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
     else:
         owner_id, org_unit_id, org_path = _placement(identity, data)
         await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
