@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Text, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.customer.v1 import events_pb2
 from crm_customer.assignment.rules import facts_of_customer
@@ -31,7 +32,7 @@ from crm_customer.pools.service import move_into_pool
 from crm_customer.search.models import SearchTerm
 from crm_customer.transfers.models import UNFINISHED, Transfer
 from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound
-from crmkit.events import add_event
+from crmkit.events import add_event, add_events
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import KeysetOrder
 
@@ -182,6 +183,13 @@ async def list_transfers(
     return NEWEST_FIRST.page(rows, page_size, lambda t: (t.created_at, t.id))
 
 
+async def _move_search_terms(session: AsyncSession, owner_id: str, moved: list[Customer]) -> None:
+    """Search terms carry the owner for sales reps' scope: one statement per receiver."""
+    await session.execute(
+        update(SearchTerm).where(SearchTerm.customer_id.in_([c.id for c in moved])).values(owner_id=owner_id)
+    )
+
+
 class TransferFailed(Exception):
     """The transfer cannot go on (e.g. every receiver has left); it ends as failed."""
 
@@ -251,11 +259,11 @@ class TransferMover:
                 transfer.skipped += 1
                 if len(transfer.skips) < SKIPS_KEPT:
                     transfer.skips = [*transfer.skips, {"customer_id": customer.id, "reason": outcome}]
-        for owner_id, moved in handed.items():
-            # One statement per receiver: search terms carry the owner for sales reps' scope.
-            await session.execute(
-                update(SearchTerm).where(SearchTerm.customer_id.in_([c.id for c in moved])).values(owner_id=owner_id)
-            )
+        if receivers is not None:
+            await self._hand_over_all(session, transfer, receivers, handed, now)
+        else:
+            for owner_id, moved in handed.items():
+                await _move_search_terms(session, owner_id, moved)
         transfer.shares = shares
         transfer.cursor = customers[-1].id
         return False
@@ -282,8 +290,7 @@ class TransferMover:
             chosen = receivers.pick(transfer.to_user_ids, shares)
             if chosen is None:
                 return CustomerCapReached.code
-            self._hand_over(transfer, customer, receivers.users[chosen], "transferred", None, now)
-            await self._announce(session, transfer, customer, "transferred", None, now)
+            # Written for the whole batch at once (_hand_over_all).
             handed.setdefault(chosen, []).append(customer)
             return f"owner:{chosen}"
         decision = await decide(
@@ -304,6 +311,64 @@ class TransferMover:
             return "no_pool"
         await self._release(session, transfer, customer, decision.pool, now)
         return f"pool:{decision.pool.id}"
+
+    async def _hand_over_all(
+        self,
+        session: AsyncSession,
+        transfer: Transfer,
+        receivers: _Receivers,
+        handed: dict[str, list[Customer]],
+        now: dt.datetime,
+    ) -> None:
+        """The batch's moves to users in a few statements: one UPDATE of the customers and one of
+        their search terms per receiver, the history and the events each in one INSERT. The rows
+        are locked (FOR UPDATE; SQLite's one writer), so the version needs no check here."""
+        events = []
+        for owner_id, moved in handed.items():
+            owner = receivers.users[owner_id]
+            values = {
+                "owner_id": owner.user_id,
+                "org_unit_id": owner.org_unit_id,
+                "org_path": owner.org_path,
+                "owned_since": now,
+                "first_visit_due": None,
+                "return_warned_for": None,
+                "assigned_rule_id": "",
+                "updated_at": now,
+            }
+            await session.execute(
+                update(Customer)
+                .where(Customer.id.in_([c.id for c in moved]))
+                .values(**values, version=Customer.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            await _move_search_terms(session, owner_id, moved)
+            for customer in moved:
+                # The loaded rows take the values just written, unchanged as far as the session
+                # knows, so the events carry them and nothing is flushed twice.
+                for key, value in {**values, "version": customer.version + 1}.items():
+                    set_committed_value(customer, key, value)
+                record_owner_change(
+                    session,
+                    customer,
+                    from_owner_id=transfer.from_user_id,
+                    kind="transferred",
+                    reason=transfer.reason,
+                    actor_id=transfer.actor_id,
+                    now=now,
+                )
+                events.append(
+                    self.events.owner_changed_row(
+                        customer,
+                        transfer.from_user_id,
+                        transfer.from_org_unit_id,
+                        transfer.actor_id,
+                        now,
+                        kind="transferred",
+                        reason=transfer.reason,
+                    )
+                )
+        await add_events(session, self.events.tables, events)
 
     @staticmethod
     def _hand_over(
