@@ -25,15 +25,14 @@ from sqlalchemy import func, select
 
 from crm.customer.v1 import customer_pb2_grpc
 from crm.customer.v1 import transfers_pb2 as tpb
-from crm.events.v1.envelope_pb2 import Envelope
 from crm.gateway.v1.events_pb2 import UserChanged
 from crm_customer.customers.models import Customer
 from crm_customer.directory.service import on_user_changed
 from crm_customer.search.models import SearchTerm
 from crm_customer.spec import SPEC
 from crmkit.clock import MovableClock
-from crmkit.events import event_type_of, timestamp_of
 from crmkit.identity import Identity, Role
+from crmkit.testing.events import envelope_for
 from crmkit.testing.harness import make_keys
 from crmkit.testing.infra import provisioned_nats, provisioned_postgres
 from crmkit.testing.services import running_service
@@ -50,21 +49,20 @@ def person(tenant_id: str, role: Role = Role.SALES) -> Identity:
 
 
 async def announce(sessions, user: Identity) -> None:  # type: ignore[no-untyped-def]
-    envelope = Envelope(
-        id=str(uuid.uuid4()),
-        type=event_type_of(UserChanged),
-        tenant_id=user.tenant_id,
-        org_unit_id=user.org_unit_id,
-        aggregate_id=user.principal_id,
-        aggregate_version=1,
-        occurred_at=timestamp_of(dt.datetime.now(dt.UTC)),
-    )
     message = UserChanged(
         user_id=user.principal_id,
         org_unit_id=user.org_unit_id,
         org_path=user.org_path,
         role=user.role.value,
         active=True,
+    )
+    envelope = envelope_for(
+        message,
+        tenant_id=user.tenant_id,
+        org_unit_id=user.org_unit_id,
+        aggregate_id=user.principal_id,
+        aggregate_version=1,
+        occurred_at=dt.datetime.now(dt.UTC),
     )
     async with sessions() as session, session.begin():
         await on_user_changed(session, message, envelope)

@@ -13,10 +13,10 @@ from typing import Any
 import nats
 import pytest_asyncio
 
-from crm.events.v1.envelope_pb2 import Envelope
 from crm.gateway.v1.events_pb2 import UserChanged
 from crmkit.bus import ensure_stream
-from crmkit.events import event_type_of, subject_for, timestamp_of
+from crmkit.events import subject_for
+from crmkit.testing.events import envelope_for
 
 RULES = "/api/v1/assignment-rules"
 TRANSFERS = "/api/v1/transfers"
@@ -45,24 +45,21 @@ async def directory(stack, org) -> None:  # type: ignore[no-untyped-def]
         js = nc.jetstream()
         await ensure_stream(js, "gateway", namespace=stack.namespace)
         for person in people:
-            envelope = Envelope(
-                id=str(uuid.uuid4()),
-                type=event_type_of(UserChanged),
+            message = UserChanged(
+                user_id=person.id,
+                org_unit_id=person.org_unit_id,
+                org_path=paths[person.org_unit_id],
+                role=person.role,
+                active=True,
+                display_name=person.username,
+            )
+            envelope = envelope_for(
+                message,
                 tenant_id=me["tenant_id"],
                 org_unit_id=person.org_unit_id,
                 aggregate_id=person.id,
                 aggregate_version=1,
-                occurred_at=timestamp_of(dt.datetime.now(dt.UTC)),
-            )
-            envelope.payload.Pack(
-                UserChanged(
-                    user_id=person.id,
-                    org_unit_id=person.org_unit_id,
-                    org_path=paths[person.org_unit_id],
-                    role=person.role,
-                    active=True,
-                    display_name=person.username,
-                )
+                occurred_at=dt.datetime.now(dt.UTC),
             )
             await js.publish(
                 subject_for("gateway", "user_changed", stack.namespace),

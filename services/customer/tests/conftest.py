@@ -21,10 +21,9 @@ from crm_customer.customers.models import Customer
 from crm_customer.directory.service import on_user_changed
 from crm_customer.spec import SPEC
 from crmkit.clock import MovableClock
-from crmkit.events import event_type_of, timestamp_of
 from crmkit.identity import Identity
 from crmkit.runtime import ServiceRuntime
-from crmkit.testing.events import OutboxRow, all_published, eventually, outbox_rows
+from crmkit.testing.events import OutboxRow, all_published, envelope_for, eventually, outbox_rows
 from crmkit.testing.harness import OrgTree, TestKeys, make_keys
 from crmkit.testing.rpc import refusal
 from crmkit.testing.services import running_service
@@ -90,26 +89,22 @@ class CustomerHarness:
 
 
 def user_changed_envelope(user: Identity, *, active: bool, role: str, version: int, name: str, at: Any) -> Envelope:
-    envelope = Envelope(
-        id=str(uuid.uuid4()),
-        type=event_type_of(UserChanged),
+    message = UserChanged(
+        user_id=user.principal_id,
+        org_unit_id=user.org_unit_id,
+        org_path=user.org_path,
+        role=role or user.role.value,
+        active=active,
+        display_name=name or f"用户{user.principal_id[:4]}",
+    )
+    return envelope_for(
+        message,
         tenant_id=user.tenant_id,
         org_unit_id=user.org_unit_id,
         aggregate_id=user.principal_id,
         aggregate_version=version,
-        occurred_at=timestamp_of(at),
+        occurred_at=at,
     )
-    envelope.payload.Pack(
-        UserChanged(
-            user_id=user.principal_id,
-            org_unit_id=user.org_unit_id,
-            org_path=user.org_path,
-            role=role or user.role.value,
-            active=active,
-            display_name=name or f"用户{user.principal_id[:4]}",
-        )
-    )
-    return envelope
 
 
 @pytest.fixture
