@@ -391,3 +391,19 @@ async def test_reps_may_not_start_transfers_and_supervisors_only_over_their_own_
     assert by_rep.code == grpc.StatusCode.PERMISSION_DENIED
     assert elsewhere.code == grpc.StatusCode.NOT_FOUND
     assert own.status == tpb.TRANSFER_STATUS_PENDING
+
+
+async def test_a_transfer_whose_receiver_left_meanwhile_ends_failed_and_moves_nobody(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    receiver, leaving = await _people(customer_service, org.shop_a, 2)
+    ids = await _book(customer_service, leaving, 3)
+    started = (await _start(customer_service, admin, leaving, tpb.TRANSFER_MODE_ONE_USER, [receiver])).transfer
+    await customer_service.announce_user(receiver, active=False, version=2)
+
+    await _run_transfers(customer_service)
+    done = await _get(customer_service, admin, started.id)
+
+    assert (done.status, done.moved) == (tpb.TRANSFER_STATUS_FAILED, 0)
+    assert "left" in done.error
+    assert await _owners(customer_service, admin, ids) == {leaving.principal_id: 3}
