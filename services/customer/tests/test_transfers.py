@@ -407,3 +407,24 @@ async def test_a_transfer_whose_receiver_left_meanwhile_ends_failed_and_moves_no
     assert (done.status, done.moved) == (tpb.TRANSFER_STATUS_FAILED, 0)
     assert "left" in done.error
     assert await _owners(customer_service, admin, ids) == {leaving.principal_id: 3}
+
+
+async def test_on_sqlite_a_filtered_transfer_moves_only_the_customers_it_names(customer_service_sqlite) -> None:
+    harness = customer_service_sqlite
+    org = harness.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rep_a, rep_b, leaving = await _people(harness, org.shop_a, 3)
+    tagged = await _book(harness, leaving, 4, tags=["老客户"])
+    others = await _book(harness, leaving, 2)
+
+    started = (
+        await _start(
+            harness, admin, leaving, tpb.TRANSFER_MODE_EVENLY, [rep_a, rep_b], filter=tpb.TransferFilter(tag="老客户")
+        )
+    ).transfer
+    await _run_transfers(harness)
+    done = await _get(harness, admin, started.id)
+
+    assert (started.total, done.status, done.moved) == (4, tpb.TRANSFER_STATUS_COMPLETED, 4)
+    assert await _owners(harness, admin, tagged) == {rep_a.principal_id: 2, rep_b.principal_id: 2}
+    assert await _owners(harness, admin, others) == {leaving.principal_id: 2}
