@@ -110,6 +110,9 @@ class Stack:
     clock: GatewayClock
     gateway_database_url: str
     settings: GatewaySettings
+    # Where the services' events go: a test may publish what the gateway will publish.
+    nats_url: str = ""
+    namespace: str = ""
 
 
 async def _delete_streams_named(nats_url: str, fragment: str) -> None:
@@ -206,6 +209,8 @@ async def stack(
             clock=clock,
             gateway_database_url=gateway_database_url,
             settings=settings,
+            nats_url=nats_server.url,
+            namespace=namespace,
         )
 
 

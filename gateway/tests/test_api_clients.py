@@ -42,7 +42,9 @@ async def test_a_partner_key_is_shown_once_and_acts_in_the_clients_role_and_org_
     assert ours["id"] in ids and theirs["id"] not in ids
     assert created.status_code == 201, created.text
     assert created.json()["owner_id"] == org.sales_a.id
-    api.problem(ownerless, 400, field="owner_id")
+    # No owner: the tenant's assignment rules decide; this tenant has neither rules nor a pool,
+    # and a partner owns nothing, so it must name the owner.
+    api.problem(ownerless, 412, code="no_assignee")
 
 
 async def test_a_revoked_key_is_refused_like_any_unknown_key(api, org) -> None:  # type: ignore[no-untyped-def]

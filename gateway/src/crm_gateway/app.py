@@ -22,6 +22,7 @@ from crm_gateway import problems
 from crm_gateway.analytics.router import router as analytics_router
 from crm_gateway.api_clients.router import router as api_clients_router
 from crm_gateway.api_clients.service import ApiClientKeys
+from crm_gateway.assignment.router import router as assignment_router
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
@@ -38,6 +39,7 @@ from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
+from crm_gateway.transfers.router import router as transfers_router
 from crm_gateway.two_factor.router import router as two_factor_router
 from crm_gateway.two_factor.service import MfaTokens
 from crm_gateway.web import GatewayState, IdentityMetadata, document_bearer_auth
@@ -219,6 +221,8 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         follow_ups_router,
         ownership_router,
         pools_router,
+        assignment_router,
+        transfers_router,
         auth_router,
         two_factor_router,
         directory_router,

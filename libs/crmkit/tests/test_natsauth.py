@@ -41,11 +41,14 @@ REFUSED_WITHIN = 1.0
 def test_a_service_may_publish_only_its_own_events_and_its_own_streams_requests() -> None:
     allowed = natsauth.permissions(registry()["customer"], "ns.")
 
-    assert allowed.publish == (
+    # Its own events and stream; beyond them only the consumer requests on the gateway's stream
+    # (the directory copy), never a publish of another's subjects.
+    assert allowed.publish[:3] == (
         "ns.crm.customer.v1.>",
         "$JS.API.STREAM.INFO.ns_CRM_CUSTOMER",
         "$JS.API.STREAM.CREATE.ns_CRM_CUSTOMER",
     )
+    assert all("CONSUMER" in subject or subject.startswith("$JS.ACK.") for subject in allowed.publish[3:])
     assert allowed.subscribe == ("_INBOX.ns.crm-customer.>",)
 
 
@@ -102,7 +105,9 @@ def test_the_operators_command_prints_a_block_nats_server_accepts(tmp_path: Path
         key = natsauth.public_key((tmp_path / "seeds" / f"{name}.nk").read_bytes())
         assert f'nkey: "{key}"' in printed
     assert '"prod.crm.customer.v1.>"' in printed
-    assert "gateway" not in printed
+    # No user for the gateway yet, and nobody may publish its events.
+    assert printed.count("nkey:") == 2
+    assert '"prod.crm.gateway.v1.>"' not in printed
 
 
 # --------------------------------------------------------------------------- on a server that enforces them

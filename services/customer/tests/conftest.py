@@ -15,12 +15,15 @@ from sqlalchemy import func, select
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
+from crm.events.v1.envelope_pb2 import Envelope
+from crm.gateway.v1.events_pb2 import UserChanged
 from crm_customer.customers.models import Customer
+from crm_customer.directory.service import on_user_changed
 from crm_customer.spec import SPEC
 from crmkit.clock import MovableClock
 from crmkit.identity import Identity
 from crmkit.runtime import ServiceRuntime
-from crmkit.testing.events import OutboxRow, all_published, eventually, outbox_rows
+from crmkit.testing.events import OutboxRow, all_published, envelope_for, eventually, outbox_rows
 from crmkit.testing.harness import OrgTree, TestKeys, make_keys
 from crmkit.testing.rpc import refusal
 from crmkit.testing.services import running_service
@@ -69,9 +72,39 @@ class CustomerHarness:
 
     refusal = staticmethod(refusal)
 
+    async def announce_user(
+        self, user: Identity, *, active: bool = True, role: str = "", version: int = 1, name: str = ""
+    ) -> None:
+        """Apply the gateway's user_changed for `user` as the service's consumer would (the
+        NATS path is tested in test_directory_copy.py)."""
+        envelope = user_changed_envelope(user, active=active, role=role, version=version, name=name, at=self.clock())
+        message = UserChanged()
+        envelope.payload.Unpack(message)
+        async with self.runtime.sessions() as session, session.begin():
+            await on_user_changed(session, message, envelope)
+
     async def customer_count(self) -> int:
         async with self.runtime.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(Customer)) or 0)
+
+
+def user_changed_envelope(user: Identity, *, active: bool, role: str, version: int, name: str, at: Any) -> Envelope:
+    message = UserChanged(
+        user_id=user.principal_id,
+        org_unit_id=user.org_unit_id,
+        org_path=user.org_path,
+        role=role or user.role.value,
+        active=active,
+        display_name=name or f"用户{user.principal_id[:4]}",
+    )
+    return envelope_for(
+        message,
+        tenant_id=user.tenant_id,
+        org_unit_id=user.org_unit_id,
+        aggregate_id=user.principal_id,
+        aggregate_version=version,
+        occurred_at=at,
+    )
 
 
 @pytest.fixture

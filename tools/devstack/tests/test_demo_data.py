@@ -252,3 +252,16 @@ def test_pools_cover_every_customer_and_mostly_lost_customers_were_released(tena
     assert all(c.lifecycle_stage in ("lost", "dormant") for c in released)
     assert {c.tier for c in tenant.customers} == {"vip", "key", "normal"}
     assert all(c.tier == "normal" for c in tenant.customers if c.lifecycle_stage != "signed")
+
+
+def test_the_demo_assignment_rules_name_real_users_and_units_and_valid_strategies() -> None:
+    tenant = demo_tenant(customers=20)
+    usernames = {u.username for u in tenant.users}
+    units = {u.key for u in tenant.org_units}
+
+    assert tenant.assignment_rules
+    for rule in tenant.assignment_rules:
+        assert rule.strategy in ("round_robin", "least_loaded", "fixed")
+        assert bool(rule.usernames) != bool(rule.org_unit_key)
+        assert set(rule.usernames) <= usernames and (not rule.org_unit_key or rule.org_unit_key in units)
+        assert set(rule.conditions.get("product_lines", [])) <= set(tenant.product_lines)

@@ -25,12 +25,10 @@ from crm_gateway.directory.service import audit
 from crm_gateway.settings import RateLimit
 from crmkit.db import SessionFactory
 from crmkit.errors import InvalidArgument, NotFound, Unauthenticated
-from crmkit.identity import Identity, Role
+from crmkit.identity import PARTNER_PERMISSION, Identity, Role
 
 KEY_PREFIX = "ky_"
 PARTNER_GROUP = "partners"
-# In a partner's identity: it is no user, so it owns nothing and must name an owner.
-PARTNER_PERMISSION = "api-client"
 # A partner owns no customers, so a sales rep's scope (their own customers) would show it nothing.
 PARTNER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SERVICE, Role.FINANCE)
 # How long a replica trusts what it read of a key: a revoke reaches other replicas within this.

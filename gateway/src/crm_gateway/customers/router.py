@@ -12,7 +12,6 @@ from pydantic import Field
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import ownership_pb2 as opb
-from crm_gateway.api_clients.service import is_partner
 from crm_gateway.customers.schemas import (
     ContactIn,
     ContactList,
@@ -127,8 +126,9 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
     values = body.model_dump(exclude={"contacts", "request_id", "owner_id"})
     fields_to_proto(values, customer)
     customer.contacts.extend(contact_to_proto(c) for c in body.contacts)
-    if is_partner(identity) and not body.owner_id:
-        raise InvalidArgument("owner_id", "a partner system must name the owner / 接口客户端须指定负责人")
+    # Without an owner, a rep owns what they create; for anyone else (admins, bosses,
+    # supervisors, imports, partner systems) the tenant's assignment rules choose, or a pool.
+    by_rule = not body.owner_id and identity.role is not Role.SALES
     if body.owner_id:
         if identity.role is Role.SALES and body.owner_id != identity.principal_id:
             raise PermissionDenied("sales reps create customers for themselves / 销售只能为自己建客户")
@@ -139,7 +139,9 @@ async def create_customer(body: CustomerIn, state: State, identity: Caller, sess
         # Vouch for the owner, checked against the directory just now, for this call only.
         identity = replace(identity, placement=Placement(owner.id, unit.id, unit.path))
     created = await state.customers.CreateCustomer(
-        pb.CreateCustomerRequest(request_id=body.request_id or str(uuid.uuid4()), customer=customer),
+        pb.CreateCustomerRequest(
+            request_id=body.request_id or str(uuid.uuid4()), customer=customer, assign_by_rule=by_rule
+        ),
         metadata=_metadata(state, identity),
     )
     return (await _render(state, identity, [created.customer]))[0]

@@ -275,6 +275,9 @@ class CustomerOut(BaseModel):
     owner_id: str | None = Field(description="null while a pool holds the customer")
     owner_name: str = Field(description="The owner's display name; empty if the user is gone")
     pool_id: str | None = Field(description="The pool holding the customer while nobody owns it")
+    assigned_rule_id: str | None = Field(
+        None, description="The assignment rule that chose its current owner or pool; null when none did"
+    )
     owned_since: dt.datetime | None = Field(description="Since when its owner holds it (Asia/Shanghai)")
     first_visit_due: dt.datetime | None = Field(
         description="After a claim: log a visit or call by then, or it returns to the pool (Asia/Shanghai)"
@@ -343,6 +346,7 @@ def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> Customer
         owner_id=customer.owner_id or None,
         owner_name=owner_names.get(customer.owner_id, ""),
         pool_id=customer.pool_id or None,
+        assigned_rule_id=customer.assigned_rule_id or None,
         owned_since=shanghai(customer.owned_since) if customer.HasField("owned_since") else None,
         first_visit_due=shanghai(customer.first_visit_due) if customer.HasField("first_visit_due") else None,
         org_unit_id=customer.org_unit_id,

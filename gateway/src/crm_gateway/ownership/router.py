@@ -233,7 +233,8 @@ async def put_collaborator(
     user, unit = await user_in_tenant(
         session, identity=identity, user_id=user_id, field="user_id", roles=COLLABORATOR_ROLES
     )
-    request = opb.PutCollaboratorRequest(customer_id=customer_id, user_id=user.id, access=ACCESS.to_proto(body.access))
+    access = cast(opb.CollaboratorAccess.ValueType, ACCESS.to_proto(body.access))
+    request = opb.PutCollaboratorRequest(customer_id=customer_id, user_id=user.id, access=access)
     if body.expires_at is not None:
         request.expire_time.FromDatetime(body.expires_at.astimezone(dt.UTC))
     # The directory vouches for the collaborator, checked just now, for this call only.

@@ -36,6 +36,10 @@ class Role(enum.StrEnum):
     FINANCE = "finance"
 
 
+# In a partner system's identity (an API client): it is no user, so it owns no customers.
+PARTNER_PERMISSION = "api-client"
+
+
 class DataScope(enum.StrEnum):
     OWN = "own"
     SUBTREE = "subtree"

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+from crm_customer.assignment.models import AssignmentCursor, AssignmentRuleSet
 from crm_customer.collaborators.models import Collaborator
 from crm_customer.contacts.models import Contact
 from crm_customer.customers.models import Customer
 from crm_customer.database import Base
+from crm_customer.directory.models import DirectoryUser
 from crm_customer.follow_ups.models import Interaction
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.search.models import SearchTerm
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
+from crm_customer.transfers.models import Transfer
 from crmkit.idempotency import request_table
 
 # Create request ids, remembered by the kit (crmkit.writes.Writes.create_once).
@@ -19,6 +22,8 @@ CREATE_REQUESTS = request_table(Base.metadata)
 
 __all__ = [
     "CREATE_REQUESTS",
+    "AssignmentCursor",
+    "AssignmentRuleSet",
     "Base",
     "Collaborator",
     "Contact",
@@ -26,10 +31,12 @@ __all__ = [
     "Customer",
     "CustomerCap",
     "CustomerType",
+    "DirectoryUser",
     "Interaction",
     "OwnerChange",
     "Pool",
     "PoolClaim",
     "ProductLine",
     "SearchTerm",
+    "Transfer",
 ]

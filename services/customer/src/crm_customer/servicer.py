@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.customer.v1 import customer_pb2_grpc
+from crm_customer.assignment.servicer import AssignmentRpcs
 from crm_customer.collaborators.servicer import CollaboratorRpcs
 from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
@@ -11,6 +12,7 @@ from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.pools.servicer import PoolRpcs
 from crm_customer.search.servicer import SearchRpcs
 from crm_customer.tenant_settings.servicer import TenantSettingsRpcs
+from crm_customer.transfers.servicer import TransferRpcs
 
 
 class CustomerServicer(
@@ -22,6 +24,8 @@ class CustomerServicer(
     OwnershipRpcs,
     CollaboratorRpcs,
     PoolRpcs,
+    AssignmentRpcs,
+    TransferRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

@@ -7,9 +7,11 @@ from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.resealing import reseal_command
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
+from crm_customer.directory.service import DIRECTORY_SUBSCRIPTION
 from crm_customer.models import Base
 from crm_customer.pools.sweep import pool_sweep_job
 from crm_customer.servicer import CustomerServicer
+from crm_customer.transfers.job import transfer_job
 from crmkit.runtime import ServiceRuntime
 from crmkit.service import ServiceSpec
 
@@ -38,6 +40,7 @@ SPEC = ServiceSpec(
     name="customer",
     metadata=Base.metadata,
     servicers=[servicer_for],
-    jobs=[pool_sweep_job, collaborator_expiry_job],
+    subscriptions=[DIRECTORY_SUBSCRIPTION],
+    jobs=[pool_sweep_job, collaborator_expiry_job, transfer_job],
     commands={"reseal": reseal_command},
 )

@@ -103,6 +103,18 @@ class PoolSeed:
 
 
 @dataclass(frozen=True, slots=True)
+class AssignmentRuleSeed:
+    """An assignment rule (自动分配): conditions as the REST body names them, and its target —
+    listed usernames or an org unit's reps."""
+
+    name: str
+    strategy: str  # "round_robin", "least_loaded" or "fixed"
+    conditions: dict[str, list[str]] = field(default_factory=dict)
+    usernames: tuple[str, ...] = ()
+    org_unit_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUpSeed:
     """A follow-up the customer's owner logged, `days_ago` days before the load at `hour`."""
 
@@ -154,6 +166,7 @@ class DemoTenant:
     users: list[UserSeed]
     customers: list[CustomerSeed]
     pools: list[PoolSeed] = field(default_factory=list)
+    assignment_rules: list[AssignmentRuleSeed] = field(default_factory=list)
     product_lines: list[str] = field(default_factory=lambda: list(PRODUCT_LINES))
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
@@ -710,6 +723,12 @@ _POOLS = (
         "苏州公海", "suzhou", rules={"claims_per_day": 5, "no_follow_up_days": {"vip": 45, "key": 30, "normal": 20}}
     ),
 )
+# Customers an admin or a partner system creates without an owner: frozen meat to a named rep,
+# then anything in Zhejiang to the Hangzhou branch's reps in turn.
+_ASSIGNMENT_RULES = (
+    AssignmentRuleSeed("冷冻肉品客户给张伟", "fixed", {"product_lines": ["冷冻肉品"]}, usernames=("zhang.wei",)),
+    AssignmentRuleSeed("浙江客户杭州轮流", "round_robin", {"provinces": ["浙江"]}, org_unit_key="hangzhou"),
+)
 _SOURCES = ("trade_show", "online", "referral", "phone", "other")
 _SOURCE_WEIGHTS = (15, 20, 35, 20, 10)
 
@@ -800,4 +819,5 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         users=list(_USERS),
         customers=seeds,
         pools=list(_POOLS),
+        assignment_rules=list(_ASSIGNMENT_RULES),
     )

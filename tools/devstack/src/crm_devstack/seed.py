@@ -20,6 +20,8 @@ class SeedError(RuntimeError):
 
 
 CREATE_ATTEMPTS = 6
+# Half-second tries for the directory copy to know the demo's users (see _assignment_rules).
+DIRECTORY_WAIT_ATTEMPTS = 10
 # 429: the gateway's write budget per user (a large demo can outrun it); 503/504: a busy machine.
 RETRYABLE = {429, 503, 504}
 
@@ -139,6 +141,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
             )
             for pool in tenant.pools
         }
+        await _assignment_rules(client, tenant, ids, admin)
         headers = {
             username: await login(client, username, DEMO_USER_PASSWORD)
             for username in sorted({c.owner_username for c in tenant.customers})
@@ -203,6 +206,36 @@ async def _share_with_colleagues(client: httpx.AsyncClient, admin: dict[str, str
                     f"/api/v1/customers/{customer['id']}/collaborators/{colleague['id']}", headers=admin, json=body
                 )
             )
+
+
+async def _assignment_rules(
+    client: httpx.AsyncClient, tenant: DemoTenant, unit_ids: dict[str, str], admin: dict[str, str]
+) -> None:
+    """The demo's assignment rules. A rule naming users needs them in the customer service's
+    directory copy, which the gateway's user_changed events fill a moment after the users were
+    created: wait for it a while, then keep only the rules that name an org unit."""
+    users = {u["username"]: u["id"] for u in _ok(await client.get("/api/v1/users", headers=admin))["items"]}
+    rules = [
+        {
+            "name": rule.name,
+            "strategy": rule.strategy,
+            "conditions": rule.conditions,
+            "user_ids": [users[name] for name in rule.usernames],
+            "org_unit_id": unit_ids[rule.org_unit_key] if rule.org_unit_key else None,
+        }
+        for rule in tenant.assignment_rules
+    ]
+    for _ in range(DIRECTORY_WAIT_ATTEMPTS):
+        reply = await client.put("/api/v1/assignment-rules", headers=admin, json={"rules": rules})
+        if reply.status_code != 400:
+            _ok(reply)
+            return
+        await asyncio.sleep(0.5)
+    _ok(
+        await client.put(
+            "/api/v1/assignment-rules", headers=admin, json={"rules": [r for r in rules if not r["user_ids"]]}
+        )
+    )
 
 
 async def _claim_one_for_approval(

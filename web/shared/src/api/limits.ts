@@ -169,9 +169,38 @@ export const LIMITS = {
       "maxLength": 200
     }
   },
+  "DryRunIn": {
+    "customer_id": {
+      "maxLength": 36
+    },
+    "org_unit_id": {
+      "maxLength": 36
+    }
+  },
   "EnrolmentConfirmIn": {
     "code": {
       "pattern": "^\\d{6}$"
+    }
+  },
+  "FactsIn": {
+    "cities": {
+      "maxItems": 50,
+      "itemMaxLength": 30
+    },
+    "customer_type": {
+      "maxLength": 30
+    },
+    "districts": {
+      "maxItems": 50,
+      "itemMaxLength": 30
+    },
+    "product_lines": {
+      "maxItems": 50,
+      "itemMaxLength": 30
+    },
+    "provinces": {
+      "maxItems": 50,
+      "itemMaxLength": 30
     }
   },
   "FollowUpIn": {
@@ -264,6 +293,27 @@ export const LIMITS = {
       "maxLength": 200
     }
   },
+  "RuleIn": {
+    "id": {
+      "maxLength": 36
+    },
+    "name": {
+      "minLength": 1,
+      "maxLength": 50
+    },
+    "org_unit_id": {
+      "maxLength": 36
+    },
+    "user_ids": {
+      "maxItems": 200,
+      "itemMaxLength": 36
+    }
+  },
+  "RulesIn": {
+    "rules": {
+      "maxItems": 100
+    }
+  },
   "SecondFactorIn": {
     "code": {
       "minLength": 6,
@@ -276,6 +326,26 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "TransferIn": {
+    "from_user_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "pool_id": {
+      "maxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "request_id": {
+      "maxLength": 64
+    },
+    "to_user_ids": {
+      "maxItems": 50,
+      "itemMaxLength": 36
+    }
+  },
   "UserCapIn": {
     "user_id": {
       "minLength": 1,

@@ -73,6 +73,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assignment-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's assignment rules, in order 自动分配规则 */
+        get: operations["list_rules_api_v1_assignment_rules_get"];
+        /**
+         * Replace the assignment rules (admin, boss) 设置自动分配规则
+         * @description A customer created without an owner by an admin, boss, supervisor or partner goes to the first enabled rule it meets; users who left, are unknown or at their cap are passed over; no rule or nobody eligible: the pool of the rule's org unit (or the creator's). Listed users must be known to the customer service's directory copy (400 naming `rules[i].target.user_ids[j]`).
+         */
+        put: operations["put_rules_api_v1_assignment_rules_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignment-rules/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Which rule would assign a customer, to whom, and why 分配规则试算
+         * @description Takes no round-robin turn and changes nothing.
+         */
+        post: operations["dry_run_api_v1_assignment_rules_dry_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -673,6 +714,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Transfers, newest first 交接记录 */
+        get: operations["list_transfers_api_v1_transfers_get"];
+        put?: never;
+        /**
+         * Start moving a rep's customers to others or a pool (admin, boss, supervisor) 离职交接
+         * @description Answers at once with the transfer `pending`; a job moves the customers in batches (poll GET /api/v1/transfers/{id}). Receivers must be active users who may own customers. A single receiver who cannot take the whole book under their cap: 412 customer_cap_reached; an even spread passes over a full receiver. Another unfinished transfer of the same rep: 412 transfer_running.
+         */
+        post: operations["start_transfer_api_v1_transfers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/transfers/{transfer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A transfer and its progress 交接进度 */
+        get: operations["get_transfer_api_v1_transfers__transfer_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -947,6 +1026,27 @@ export interface components {
             /** User Name */
             user_name: string;
         };
+        /** ConditionsModel */
+        ConditionsModel: {
+            /** Cities */
+            cities?: string[];
+            /** Customer Types */
+            customer_types?: string[];
+            /** Districts */
+            districts?: string[];
+            /**
+             * Product Lines
+             * @description Any overlap with the customer's product lines
+             */
+            product_lines?: string[];
+            /**
+             * Provinces
+             * @description Any of the customer's addresses, e.g. 浙江
+             */
+            provinces?: string[];
+            /** Sources */
+            sources?: ("trade_show" | "online" | "referral" | "phone" | "other")[];
+        };
         /** ContactIn */
         ContactIn: {
             /** Decision Role */
@@ -1168,6 +1268,11 @@ export interface components {
             addresses: components["schemas"]["AddressOut"][];
             /** Archived */
             archived: boolean;
+            /**
+             * Assigned Rule Id
+             * @description The assignment rule that chose its current owner or pool; null when none did
+             */
+            assigned_rule_id?: string | null;
             /** Contacts */
             contacts: components["schemas"]["ContactOut"][];
             /** Contract End */
@@ -1422,6 +1527,44 @@ export interface components {
              */
             comment?: string;
         };
+        /** DryRunIn */
+        DryRunIn: {
+            /**
+             * Customer Id
+             * @description A customer you may see; or give `facts`
+             */
+            customer_id?: string | null;
+            facts?: components["schemas"]["FactsIn"] | null;
+            /**
+             * Org Unit Id
+             * @description Whose pool takes it when no rule places it; default yours
+             */
+            org_unit_id?: string | null;
+        };
+        /** DryRunOut */
+        DryRunOut: {
+            /**
+             * Checks
+             * @description The rules tried, in order, up to the one that decided
+             */
+            checks: components["schemas"]["RuleCheckOut"][];
+            /** Explanation */
+            explanation: string;
+            /**
+             * Owner Id
+             * @description Who would own it; null: the pool would take it
+             */
+            owner_id: string | null;
+            /** Owner Name */
+            owner_name: string;
+            /** Pool Id */
+            pool_id: string | null;
+            /**
+             * Rule Id
+             * @description The rule that decided; null: none matched
+             */
+            rule_id: string | null;
+        };
         /** EnrolmentConfirmedOut */
         EnrolmentConfirmedOut: {
             /**
@@ -1450,6 +1593,24 @@ export interface components {
              * @description base32 secret for manual entry 手动输入用密钥
              */
             secret: string;
+        };
+        /** FactsIn */
+        FactsIn: {
+            /** Cities */
+            cities?: string[];
+            /**
+             * Customer Type
+             * @default
+             */
+            customer_type?: string;
+            /** Districts */
+            districts?: string[];
+            /** Product Lines */
+            product_lines?: string[];
+            /** Provinces */
+            provinces?: string[];
+            /** Source */
+            source?: ("trade_show" | "online" | "referral" | "phone" | "other") | null;
         };
         /** FieldError */
         FieldError: {
@@ -2073,6 +2234,108 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "boss" | "supervisor" | "sales" | "service" | "finance";
+        /** RuleCheckOut */
+        RuleCheckOut: {
+            /** Matched */
+            matched: boolean;
+            /**
+             * Reason
+             * @description Why it did not match; empty when it did
+             */
+            reason: string;
+            /** Rule Id */
+            rule_id: string;
+            /** Rule Name */
+            rule_name: string;
+            /** Skipped */
+            skipped: components["schemas"]["SkippedUserOut"][];
+        };
+        /** RuleIn */
+        RuleIn: {
+            /** @description All must hold; empty: any */
+            conditions?: components["schemas"]["ConditionsModel"];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Id
+             * @description Keep a rule's id (and its round-robin turn) when editing
+             */
+            id?: string | null;
+            /**
+             * Name
+             * @description e.g. 浙江客户分给杭州销售
+             */
+            name: string;
+            /**
+             * Org Unit Id
+             * @description Or: the active sales reps of this org unit's subtree
+             */
+            org_unit_id?: string | null;
+            /**
+             * Strategy
+             * @enum {string}
+             */
+            strategy: "round_robin" | "least_loaded" | "fixed";
+            /**
+             * User Ids
+             * @description Listed users, in order
+             */
+            user_ids?: string[];
+        };
+        /** RuleOut */
+        RuleOut: {
+            conditions: components["schemas"]["ConditionsModel"];
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Org Unit Id */
+            org_unit_id: string | null;
+            /**
+             * Strategy
+             * @enum {string}
+             */
+            strategy: "round_robin" | "least_loaded" | "fixed";
+            /** User Ids */
+            user_ids: string[];
+            /** User Names */
+            user_names: string[];
+        };
+        /** RulesIn */
+        RulesIn: {
+            /**
+             * Expected Version
+             * @description 409 if the rules changed meanwhile
+             */
+            expected_version?: number | null;
+            /**
+             * Rules
+             * @description The whole list, in the order rules are tried
+             */
+            rules: components["schemas"]["RuleIn"][];
+        };
+        /** RulesOut */
+        RulesOut: {
+            /** Items */
+            items: components["schemas"]["RuleOut"][];
+            /**
+             * Updated At
+             * @description Asia/Shanghai
+             */
+            updated_at: string | null;
+            /** Updated By */
+            updated_by: string | null;
+            /**
+             * Version
+             * @description 0 while the tenant has never set rules
+             */
+            version: number;
+        };
         /** SecondFactorIn */
         SecondFactorIn: {
             /** Code */
@@ -2109,6 +2372,18 @@ export interface components {
             /** Mfa Required */
             mfa_required: boolean;
         };
+        /** SkippedUserOut */
+        SkippedUserOut: {
+            /**
+             * Reason
+             * @description unknown, inactive, not_owner_role, at_cap or departing
+             */
+            reason: string;
+            /** User Id */
+            user_id: string;
+            /** User Name */
+            user_name: string;
+        };
         /** TokensOut */
         TokensOut: {
             /** Access Token */
@@ -2128,6 +2403,128 @@ export interface components {
              * @default bearer
              */
             token_type?: string;
+        };
+        /** TransferFilterModel */
+        TransferFilterModel: {
+            /** City */
+            city?: string | null;
+            /** Lifecycle Stage */
+            lifecycle_stage?: ("lead" | "prospect" | "signed" | "dormant" | "lost") | null;
+            /**
+             * Province
+             * @description Of any of the customer's addresses
+             */
+            province?: string | null;
+            /** Tag */
+            tag?: string | null;
+            /** Type */
+            type?: string | null;
+        };
+        /** TransferIn */
+        TransferIn: {
+            /** @description Unset: the whole book */
+            filter?: components["schemas"]["TransferFilterModel"];
+            /**
+             * From User Id
+             * @description The rep whose customers move
+             */
+            from_user_id: string;
+            /**
+             * Mode
+             * @description one_user: all to to_user_ids[0]; evenly: spread over to_user_ids; by_rules: as the assignment rules place each; pool: released to pool_id or each customer's nearest pool
+             * @enum {string}
+             */
+            mode: "one_user" | "evenly" | "by_rules" | "pool";
+            /** Pool Id */
+            pool_id?: string | null;
+            /**
+             * Reason
+             * @description e.g. 离职交接
+             */
+            reason: string;
+            /**
+             * Request Id
+             * @description Idempotency key: a retry returns the first transfer
+             */
+            request_id?: string | null;
+            /** To User Ids */
+            to_user_ids?: string[];
+        };
+        /** TransferOut */
+        TransferOut: {
+            /** Actor Id */
+            actor_id: string;
+            /** Actor Name */
+            actor_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description Why it failed, when it did
+             */
+            error: string;
+            filter: components["schemas"]["TransferFilterModel"];
+            /** Finished At */
+            finished_at: string | null;
+            /** From User Id */
+            from_user_id: string;
+            /** From User Name */
+            from_user_name: string;
+            /** Id */
+            id: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "one_user" | "evenly" | "by_rules" | "pool";
+            /** Moved */
+            moved: number;
+            /** Pool Id */
+            pool_id: string | null;
+            /** Reason */
+            reason: string;
+            /** Skipped */
+            skipped: number;
+            /**
+             * Skips
+             * @description The first 100 customers not moved, and why
+             */
+            skips: components["schemas"]["TransferSkipOut"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "completed" | "failed";
+            /** To User Ids */
+            to_user_ids: string[];
+            /** To User Names */
+            to_user_names: string[];
+            /**
+             * Total
+             * @description Customers to move (once completed: those the transfer dealt with)
+             */
+            total: number;
+        };
+        /** TransferPage */
+        TransferPage: {
+            /** Items */
+            items: components["schemas"]["TransferOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /** TransferSkipOut */
+        TransferSkipOut: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Reason
+             * @description customer_cap_reached or no_pool
+             */
+            reason: string;
         };
         /** UserCapIn */
         UserCapIn: {
@@ -2797,6 +3194,425 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_rules_api_v1_assignment_rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_rules_api_v1_assignment_rules_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RulesOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dry_run_api_v1_assignment_rules_dry_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunOut"];
+                };
             };
             /** @description Invalid request / 请求参数有误 */
             400: {
@@ -9300,6 +10116,427 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecurityPolicyOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_transfers_api_v1_transfers_get: {
+        parameters: {
+            query?: {
+                from_user_id?: string | null;
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransferPage"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_transfer_api_v1_transfers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransferOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_transfer_api_v1_transfers__transfer_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                transfer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransferOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */

@@ -21,10 +21,33 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crm.events.v1.envelope_pb2 import Envelope
 from crmkit.db import SessionFactory, create_engine, session_factory
-from crmkit.events import EventTables, add_event, event_tables
+from crmkit.events import EventTables, add_event, event_tables, outbox_row
 
 OCCURRED_AT = dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
 T = TypeVar("T")
+
+
+def envelope_for(
+    message: Message,
+    *,
+    tenant_id: str,
+    org_unit_id: str,
+    aggregate_id: str,
+    aggregate_version: int,
+    occurred_at: dt.datetime,
+) -> Envelope:
+    """The envelope a producer would publish for `message` (a test standing in for a producer
+    that is not running, e.g. the gateway's user_changed)."""
+    envelope, _ = outbox_row(
+        message=message,
+        tenant_id=tenant_id,
+        org_unit_id=org_unit_id,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        occurred_at=occurred_at,
+        actor_id="",
+    )
+    return envelope
 
 
 @dataclass

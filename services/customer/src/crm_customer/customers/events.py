@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from crm.customer.v1 import ownership_pb2 as opb
 from crm.customer.v1 import pools_pb2 as ppb
 from crm_customer.customers.models import Customer, customer_to_proto
 from crm_customer.ownership.models import CHANGE_KINDS
-from crmkit.events import EventTables, add_event
+from crmkit.events import EventTables, add_event, outbox_row
 
 if TYPE_CHECKING:
     from crm_customer.pools.models import Pool
@@ -28,6 +28,18 @@ def event_snapshot(customer: Customer) -> pb.Customer:
     to every consumer and into the broker's store, and none of them needs a mobile, a WeChat id
     or an email address; a consumer that must reach a contact asks the customer service."""
     return customer_to_proto(customer, personal=None)
+
+
+def _owner_changed(
+    customer: Customer, previous_owner_id: str, previous_org_unit_id: str, kind: str, reason: str
+) -> events_pb2.CustomerOwnerChanged:
+    return events_pb2.CustomerOwnerChanged(
+        customer=event_snapshot(customer),
+        previous_owner_id=previous_owner_id,
+        previous_org_unit_id=previous_org_unit_id,
+        kind=CHANGE_KINDS.to_proto(kind),  # type: ignore[arg-type]
+        reason=reason,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,14 +87,33 @@ class CustomerEvents:
         kind: str,
         reason: str = "",
     ) -> None:
-        message = events_pb2.CustomerOwnerChanged(
-            customer=event_snapshot(customer),
-            previous_owner_id=previous_owner_id,
-            previous_org_unit_id=previous_org_unit_id,
-            kind=CHANGE_KINDS.to_proto(kind),  # type: ignore[arg-type]
-            reason=reason,
-        )
+        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason)
         await self._emit(session, message, customer, actor_id, at)
+
+    def owner_changed_row(
+        self,
+        customer: Customer,
+        previous_owner_id: str,
+        previous_org_unit_id: str,
+        actor_id: str,
+        at: dt.datetime,
+        *,
+        kind: str,
+        reason: str = "",
+    ) -> dict[str, Any]:
+        """The same event as an outbox row, for a batch to write with others (`add_events`)."""
+        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason)
+        _, row = outbox_row(
+            message=message,
+            tenant_id=customer.tenant_id,
+            org_unit_id=customer.org_unit_id,
+            aggregate_id=customer.id,
+            aggregate_version=customer.version,
+            occurred_at=at,
+            actor_id=actor_id,
+            namespace=self.namespace,
+        )
+        return row
 
     async def interaction_logged(
         self,

@@ -66,6 +66,8 @@ class Customer(Base):
     first_visit_due: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The return date its owner was last warned of (pools.sweep), so each deadline warns once.
     return_warned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The assignment rule that chose its current owner or pool (assignment.service); "" if none.
+    assigned_rule_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
@@ -162,6 +164,7 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         tier=customer.tier,
         product_lines=list(customer.product_lines or []),
         source=customer.source or "",
+        assigned_rule_id=customer.assigned_rule_id or "",
         owned_since=timestamp_of(as_utc(customer.owned_since)) if customer.owned_since else None,
         first_visit_due=timestamp_of(as_utc(customer.first_visit_due)) if customer.first_visit_due else None,
     )

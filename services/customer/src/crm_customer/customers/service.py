@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement, Select, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from crm_customer.assignment.rules import facts_of_customer
+from crm_customer.assignment.service import Decision, decide
 from crm_customer.collaborators.endings import end_collaborations_on_owner_change
 from crm_customer.collaborators.models import READ_SHARES, WRITE_SHARES
 from crm_customer.contacts.models import Contact, new_contact
@@ -25,7 +27,7 @@ from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
 from crm_customer.tenant_settings.service import check_customer_type, check_product_lines, checked_custom_fields
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
-from crmkit.identity import DataScope, Identity, Placement, Role
+from crmkit.identity import PARTNER_PERMISSION, DataScope, Identity, Placement, Role
 from crmkit.paging import KeysetOrder
 from crmkit.scope import Shares, scope_clause, shared_clause
 
@@ -114,6 +116,26 @@ def _check_placement(identity: Identity, owner_id: str, org_unit_id: str, org_pa
     )
 
 
+def _placement_by_rule(identity: Identity, decision: Decision) -> tuple[str, str, str]:
+    """Owner, org unit and org path the rules chose: the owner where the directory copy says
+    they sit, else the pool's unit with no owner. A tenant with neither a rule that fits nor a
+    pool keeps the old way: the creator owns it — unless the creator is a partner system."""
+    if decision.owner is not None:
+        return decision.owner.user_id, decision.owner.org_unit_id, decision.owner.org_path
+    if decision.pool is not None:
+        return "", decision.pool.org_unit_id, decision.pool.org_path
+    if PARTNER_PERMISSION not in identity.permissions:
+        return identity.principal_id, identity.org_unit_id, identity.org_path
+    raise NoAssignee(
+        "没有匹配的分配规则或可分配的人，也没有覆盖该组织的公海；接口客户端须指定负责人 / "
+        "no assignment rule found an owner and no pool covers the org unit; a partner system must name the owner"
+    )
+
+
+class NoAssignee(FailedPrecondition):
+    code = "no_assignee"
+
+
 async def refuse_duplicates(
     session: AsyncSession,
     identity: Identity,
@@ -175,7 +197,10 @@ async def create_customer(
     events: CustomerEvents,
     personal: PersonalData,
     now: dt.datetime,
+    by_rule: bool = False,
 ) -> Customer:
+    """`by_rule`: without a named owner the tenant's assignment rules place the customer (a rep
+    always owns what they create)."""
     identity.require_role(*WRITER_ROLES)
     await check_customer_type(session, tenant_id=identity.tenant_id, value=data.type)
     await check_product_lines(session, tenant_id=identity.tenant_id, values=data.product_lines)
@@ -190,8 +215,21 @@ async def create_customer(
         wechat_ids=[c.wechat_id for c in data.contacts if c.wechat_id],
         personal=personal,
     )
-    owner_id, org_unit_id, org_path = _placement(identity, data)
-    await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
+    decision: Decision | None = None
+    if by_rule and not data.owner_id and identity.role is not Role.SALES:
+        decision = await decide(
+            session,
+            tenant_id=identity.tenant_id,
+            facts=facts_of_customer(data),
+            fallback_org_path=identity.org_path,
+            take_turn=True,
+        )
+        owner_id, org_unit_id, org_path = _placement_by_rule(identity, decision)
+        if owner_id == identity.principal_id:
+            await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
+    else:
+        owner_id, org_unit_id, org_path = _placement(identity, data)
+        await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
     customer = Customer(
         id=str(uuid.uuid4()),
         tenant_id=identity.tenant_id,
@@ -211,12 +249,21 @@ async def create_customer(
         tier=data.tier,
         product_lines=data.product_lines,
         source=data.source,
-        owned_since=now,
+        owned_since=now if owner_id else None,
         archived=False,
         version=1,
         created_at=now,
         updated_at=now,
     )
+    kind, pool_id = "created", None
+    if decision is not None:
+        customer.assigned_rule_id = decision.rule.id if decision.rule else ""
+        if decision.owner is not None:
+            kind = "assigned_by_rule"
+        elif decision.pool is not None:
+            pool_id = customer.pool_id = decision.pool.id
+            customer.pool_entered_at, customer.pool_enter_kind = now, "created"
+            customer.pool_enter_reason = "无可分配的负责人 / no rule found an owner"
     customer.contacts = [
         new_contact(identity.tenant_id, customer.id, c, now, position, personal)
         for position, c in enumerate(data.contacts)
@@ -224,7 +271,15 @@ async def create_customer(
     session.add(customer)
     await session.flush()
     record_owner_change(
-        session, customer, from_owner_id="", kind="created", reason="", actor_id=identity.principal_id, now=now
+        session,
+        customer,
+        from_owner_id="",
+        kind=kind,
+        reason="",
+        actor_id=identity.principal_id,
+        now=now,
+        rule_id=customer.assigned_rule_id or None,
+        pool_id=pool_id,
     )
     await index_for_search(session, customer, mobiles, personal)
     await events.created(session, customer, identity.principal_id, now)

@@ -71,6 +71,7 @@ class CustomerRpcs(CustomerServicerBase):
                 events=self._events,
                 personal=self._personal,
                 now=self._clock(),
+                by_rule=request.assign_by_rule,
             )
             return customer.id, pb.CreateCustomerResponse(customer=customer_to_proto(customer, self._personal))
 

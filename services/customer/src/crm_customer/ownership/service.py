@@ -104,6 +104,13 @@ async def _serialise_owner(session: AsyncSession, tenant_id: str, user_id: str) 
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
+async def hold_books(session: AsyncSession, tenant_id: str, user_ids: Sequence[str]) -> None:
+    """Hold several owners' books for this transaction (in one order, so two holders of the same
+    books cannot deadlock), before reading how many customers they hold."""
+    for user_id in sorted(set(user_ids)):
+        await _serialise_owner(session, tenant_id, user_id)
+
+
 async def check_room(session: AsyncSession, *, tenant_id: str, owner_id: str, field: str) -> None:
     """Refuse to give `owner_id` one more customer past their cap (theirs, else the tenant's)."""
     await _serialise_owner(session, tenant_id, owner_id)

@@ -286,6 +286,7 @@ class Customer(_message.Message):
     FIRST_VISIT_DUE_FIELD_NUMBER: _builtins.int
     PRODUCT_LINES_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
+    ASSIGNED_RULE_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tenant_id: _builtins.str
     org_unit_id: _builtins.str
@@ -317,6 +318,8 @@ class Customer(_message.Message):
     """How the customer came: trade_show (展会), online (网络推广), referral (客户推荐), phone (电话),
     other (其他); "" when unknown.
     """
+    assigned_rule_id: _builtins.str
+    """The assignment rule that chose its current owner (or pool); "" when none did."""
     @_builtins.property
     def addresses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Address]: ...
     @_builtins.property
@@ -380,10 +383,11 @@ class Customer(_message.Message):
         first_visit_due: _timestamp_pb2.Timestamp | None = ...,
         product_lines: _abc.Iterable[_builtins.str] | None = ...,
         source: _builtins.str = ...,
+        assigned_rule_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "owned_since", b"owned_since", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "pool_id", b"pool_id", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "assigned_rule_id", b"assigned_rule_id", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "pool_id", b"pool_id", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -588,8 +592,13 @@ class CreateCustomerRequest(_message.Message):
 
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_FIELD_NUMBER: _builtins.int
+    ASSIGN_BY_RULE_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Client-chosen id of this attempt; a retry with the same id returns the first result."""
+    assign_by_rule: _builtins.bool
+    """No owner named: the tenant's assignment rules choose one (or a pool takes it) instead of the
+    caller owning it. Ignored for sales reps, who own what they create.
+    """
     @_builtins.property
     def customer(self) -> Global___Customer:
         """id, tenant_id, version and times are ignored; org_unit_id and owner_id default to the caller's."""
@@ -599,10 +608,11 @@ class CreateCustomerRequest(_message.Message):
         *,
         request_id: _builtins.str = ...,
         customer: Global___Customer | None = ...,
+        assign_by_rule: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assign_by_rule", b"assign_by_rule", "customer", b"customer", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -3,10 +3,12 @@
 import grpc
 import warnings
 
+from crm.customer.v1 import assignment_pb2 as crm_dot_customer_dot_v1_dot_assignment__pb2
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
+from crm.customer.v1 import transfers_pb2 as crm_dot_customer_dot_v1_dot_transfers__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -213,6 +215,36 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/ListClaims',
                 request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.FromString,
+                _registered_method=True)
+        self.ListAssignmentRules = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListAssignmentRules',
+                request_serializer=crm_dot_customer_dot_v1_dot_assignment__pb2.ListAssignmentRulesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_assignment__pb2.ListAssignmentRulesResponse.FromString,
+                _registered_method=True)
+        self.SetAssignmentRules = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetAssignmentRules',
+                request_serializer=crm_dot_customer_dot_v1_dot_assignment__pb2.SetAssignmentRulesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_assignment__pb2.SetAssignmentRulesResponse.FromString,
+                _registered_method=True)
+        self.DryRunAssignment = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DryRunAssignment',
+                request_serializer=crm_dot_customer_dot_v1_dot_assignment__pb2.DryRunAssignmentRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_assignment__pb2.DryRunAssignmentResponse.FromString,
+                _registered_method=True)
+        self.StartTransfer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/StartTransfer',
+                request_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.StartTransferRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.StartTransferResponse.FromString,
+                _registered_method=True)
+        self.GetTransfer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetTransfer',
+                request_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.GetTransferRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.GetTransferResponse.FromString,
+                _registered_method=True)
+        self.ListTransfers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListTransfers',
+                request_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersResponse.FromString,
                 _registered_method=True)
 
 
@@ -452,6 +484,46 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAssignmentRules(self, request, context):
+        """Assignment rules (assignment.proto). Admins and bosses set them; a dry run says which rule
+        would place a customer, with whom, and why the others did not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAssignmentRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DryRunAssignment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartTransfer(self, request, context):
+        """Transfers (transfers.proto): a departing rep's customers moved by a job. Admins, bosses and
+        supervisors over the rep's unit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTransfer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTransfers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -629,6 +701,36 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListClaims,
                     request_deserializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.SerializeToString,
+            ),
+            'ListAssignmentRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAssignmentRules,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_assignment__pb2.ListAssignmentRulesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_assignment__pb2.ListAssignmentRulesResponse.SerializeToString,
+            ),
+            'SetAssignmentRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAssignmentRules,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_assignment__pb2.SetAssignmentRulesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_assignment__pb2.SetAssignmentRulesResponse.SerializeToString,
+            ),
+            'DryRunAssignment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DryRunAssignment,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_assignment__pb2.DryRunAssignmentRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_assignment__pb2.DryRunAssignmentResponse.SerializeToString,
+            ),
+            'StartTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartTransfer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.StartTransferRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.StartTransferResponse.SerializeToString,
+            ),
+            'GetTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTransfer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.GetTransferRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.GetTransferResponse.SerializeToString,
+            ),
+            'ListTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTransfers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1578,6 +1680,168 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListClaims',
             crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_pools__pb2.ListClaimsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAssignmentRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListAssignmentRules',
+            crm_dot_customer_dot_v1_dot_assignment__pb2.ListAssignmentRulesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_assignment__pb2.ListAssignmentRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAssignmentRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetAssignmentRules',
+            crm_dot_customer_dot_v1_dot_assignment__pb2.SetAssignmentRulesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_assignment__pb2.SetAssignmentRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DryRunAssignment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DryRunAssignment',
+            crm_dot_customer_dot_v1_dot_assignment__pb2.DryRunAssignmentRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_assignment__pb2.DryRunAssignmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/StartTransfer',
+            crm_dot_customer_dot_v1_dot_transfers__pb2.StartTransferRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_transfers__pb2.StartTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetTransfer',
+            crm_dot_customer_dot_v1_dot_transfers__pb2.GetTransferRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_transfers__pb2.GetTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListTransfers',
+            crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,

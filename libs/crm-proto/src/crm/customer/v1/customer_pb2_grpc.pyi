@@ -4,10 +4,12 @@ isort:skip_file
 Customer profiles: the organisations a distributor sells to on credit."""
 
 from collections import abc as _abc
+from crm.customer.v1 import assignment_pb2 as _assignment_pb2
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
+from crm.customer.v1 import transfers_pb2 as _transfers_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -99,6 +101,18 @@ class CustomerServiceStub:
     """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
     WithdrawClaim: _grpc.UnaryUnaryMultiCallable[_pools_pb2.WithdrawClaimRequest, _pools_pb2.WithdrawClaimResponse]
     ListClaims: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListClaimsRequest, _pools_pb2.ListClaimsResponse]
+    ListAssignmentRules: _grpc.UnaryUnaryMultiCallable[_assignment_pb2.ListAssignmentRulesRequest, _assignment_pb2.ListAssignmentRulesResponse]
+    """Assignment rules (assignment.proto). Admins and bosses set them; a dry run says which rule
+    would place a customer, with whom, and why the others did not.
+    """
+    SetAssignmentRules: _grpc.UnaryUnaryMultiCallable[_assignment_pb2.SetAssignmentRulesRequest, _assignment_pb2.SetAssignmentRulesResponse]
+    DryRunAssignment: _grpc.UnaryUnaryMultiCallable[_assignment_pb2.DryRunAssignmentRequest, _assignment_pb2.DryRunAssignmentResponse]
+    StartTransfer: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.StartTransferRequest, _transfers_pb2.StartTransferResponse]
+    """Transfers (transfers.proto): a departing rep's customers moved by a job. Admins, bosses and
+    supervisors over the rep's unit.
+    """
+    GetTransfer: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.GetTransferRequest, _transfers_pb2.GetTransferResponse]
+    ListTransfers: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.ListTransfersRequest, _transfers_pb2.ListTransfersResponse]
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -168,6 +182,18 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """Supervisors of the pool's org unit (and admins, bosses) approve or reject a pending claim."""
     WithdrawClaim: _aio.UnaryUnaryMultiCallable[_pools_pb2.WithdrawClaimRequest, _pools_pb2.WithdrawClaimResponse]  # type: ignore[assignment]
     ListClaims: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListClaimsRequest, _pools_pb2.ListClaimsResponse]  # type: ignore[assignment]
+    ListAssignmentRules: _aio.UnaryUnaryMultiCallable[_assignment_pb2.ListAssignmentRulesRequest, _assignment_pb2.ListAssignmentRulesResponse]  # type: ignore[assignment]
+    """Assignment rules (assignment.proto). Admins and bosses set them; a dry run says which rule
+    would place a customer, with whom, and why the others did not.
+    """
+    SetAssignmentRules: _aio.UnaryUnaryMultiCallable[_assignment_pb2.SetAssignmentRulesRequest, _assignment_pb2.SetAssignmentRulesResponse]  # type: ignore[assignment]
+    DryRunAssignment: _aio.UnaryUnaryMultiCallable[_assignment_pb2.DryRunAssignmentRequest, _assignment_pb2.DryRunAssignmentResponse]  # type: ignore[assignment]
+    StartTransfer: _aio.UnaryUnaryMultiCallable[_transfers_pb2.StartTransferRequest, _transfers_pb2.StartTransferResponse]  # type: ignore[assignment]
+    """Transfers (transfers.proto): a departing rep's customers moved by a job. Admins, bosses and
+    supervisors over the rep's unit.
+    """
+    GetTransfer: _aio.UnaryUnaryMultiCallable[_transfers_pb2.GetTransferRequest, _transfers_pb2.GetTransferResponse]  # type: ignore[assignment]
+    ListTransfers: _aio.UnaryUnaryMultiCallable[_transfers_pb2.ListTransfersRequest, _transfers_pb2.ListTransfersResponse]  # type: ignore[assignment]
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -444,5 +470,53 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _pools_pb2.ListClaimsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_pools_pb2.ListClaimsResponse, _abc.Awaitable[_pools_pb2.ListClaimsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAssignmentRules(
+        self,
+        request: _assignment_pb2.ListAssignmentRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assignment_pb2.ListAssignmentRulesResponse, _abc.Awaitable[_assignment_pb2.ListAssignmentRulesResponse]]:
+        """Assignment rules (assignment.proto). Admins and bosses set them; a dry run says which rule
+        would place a customer, with whom, and why the others did not.
+        """
+
+    @_abc_1.abstractmethod
+    def SetAssignmentRules(
+        self,
+        request: _assignment_pb2.SetAssignmentRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assignment_pb2.SetAssignmentRulesResponse, _abc.Awaitable[_assignment_pb2.SetAssignmentRulesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DryRunAssignment(
+        self,
+        request: _assignment_pb2.DryRunAssignmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assignment_pb2.DryRunAssignmentResponse, _abc.Awaitable[_assignment_pb2.DryRunAssignmentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def StartTransfer(
+        self,
+        request: _transfers_pb2.StartTransferRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transfers_pb2.StartTransferResponse, _abc.Awaitable[_transfers_pb2.StartTransferResponse]]:
+        """Transfers (transfers.proto): a departing rep's customers moved by a job. Admins, bosses and
+        supervisors over the rep's unit.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTransfer(
+        self,
+        request: _transfers_pb2.GetTransferRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transfers_pb2.GetTransferResponse, _abc.Awaitable[_transfers_pb2.GetTransferResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTransfers(
+        self,
+        request: _transfers_pb2.ListTransfersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_transfers_pb2.ListTransfersResponse, _abc.Awaitable[_transfers_pb2.ListTransfersResponse]]: ...
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
