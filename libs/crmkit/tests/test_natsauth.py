@@ -64,8 +64,8 @@ def test_a_consumer_may_read_the_streams_of_what_it_consumes_and_nothing_more() 
     assert not any("customer.v1" in subject and "CONSUMER" not in subject for subject in allowed.publish)
 
 
-def test_only_the_services_that_run_the_kit_get_a_nats_user() -> None:
-    assert [entry.name for entry in natsauth.nats_users()] == ["customer", "analytics"]
+def test_every_component_gets_a_nats_user() -> None:
+    assert [entry.name for entry in natsauth.nats_users()] == ["customer", "analytics", "gateway"]
 
 
 def test_seeds_are_private_files_and_kept_once_written(tmp_path: Path) -> None:
