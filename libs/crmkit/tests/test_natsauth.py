@@ -98,11 +98,11 @@ def test_the_operators_command_prints_a_block_nats_server_accepts(tmp_path: Path
     )
 
     assert checked.returncode == 0, checked.stderr
-    for name in ("customer", "analytics"):
+    for name in ("customer", "analytics", "gateway"):
         key = natsauth.public_key((tmp_path / "seeds" / f"{name}.nk").read_bytes())
         assert f'nkey: "{key}"' in printed
     assert '"prod.crm.customer.v1.>"' in printed
-    assert "gateway" not in printed
+    assert '"prod.crm.gateway.v1.>"' in printed
 
 
 # --------------------------------------------------------------------------- on a server that enforces them

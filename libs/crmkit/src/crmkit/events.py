@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,15 +144,18 @@ async def add_event(
     namespace: str = "",
     service: str | None = None,
     event_name: str | None = None,
+    event_id: str | None = None,
 ) -> Envelope:
     """Record an event in the outbox inside the caller's transaction (never commits). Its
-    service and name come from the message's type unless given (tests publish wrapper types)."""
+    service and name come from the message's type unless given (tests publish wrapper types).
+    `event_id`: a deterministic id for an event that must be recorded once whoever writes it
+    (see `recorded`); a fresh one otherwise."""
     service = service or producer_of(type(message))
     event_name = event_name or event_name_of(type(message))
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     envelope = Envelope(
-        id=str(uuid.uuid4()),
+        id=event_id or str(uuid.uuid4()),
         type=event_type(service, event_name),
         tenant_id=tenant_id,
         org_unit_id=org_unit_id,
@@ -173,3 +177,10 @@ async def add_event(
         )
     )
     return envelope
+
+
+async def recorded(session: AsyncSession, tables: EventTables, event_id: str) -> bool:
+    """Whether the outbox already holds this event (one lookup of its unique id): with a
+    deterministic `event_id`, what makes writing an event idempotent."""
+    found = await session.scalar(select(tables.outbox.c.seq).where(tables.outbox.c.event_id == event_id))
+    return found is not None

@@ -6,6 +6,7 @@ from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.resealing import reseal_command
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
+from crm_customer.follow_ups.reminders import follow_up_reminder_job
 from crm_customer.models import Base
 from crm_customer.pools.sweep import pool_sweep_job
 from crm_customer.servicer import CustomerServicer
@@ -37,6 +38,6 @@ SPEC = ServiceSpec(
     name="customer",
     metadata=Base.metadata,
     servicers=[servicer_for],
-    jobs=[pool_sweep_job],
+    jobs=[pool_sweep_job, follow_up_reminder_job],
     commands={"reseal": reseal_command},
 )
