@@ -17,7 +17,7 @@ from crm_gateway.notifications.models import Notification, NotificationChannel, 
 from crm_gateway.notifications.texts import NotificationKind, render
 from crm_gateway.problems import wants_english
 from crm_gateway.web import Caller, DbSession, GatewayState, State
-from crmkit.clock import SHANGHAI
+from crmkit.clock import SHANGHAI, as_utc
 from crmkit.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
@@ -95,18 +95,17 @@ class DeliveryList(BaseModel):
     items: list[DeliveryOut]
 
 
-def _shown(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(SHANGHAI)
+def _shown(moment: dt.datetime) -> dt.datetime:
+    """As the API shows times: Asia/Shanghai (SQLite gives back naive UTC)."""
+    return as_utc(moment).astimezone(SHANGHAI)
+
+
+def _shown_if(moment: dt.datetime | None) -> dt.datetime | None:
+    return None if moment is None else _shown(moment)
 
 
 def notification_out(notification: Notification, english: bool) -> NotificationOut:
     text = render(notification.kind, notification.params, "en" if english else "zh")
-    created = _shown(notification.created_at)
-    assert created is not None
     return NotificationOut(
         id=notification.id,
         kind=notification.kind,
@@ -115,26 +114,22 @@ def notification_out(notification: Notification, english: bool) -> NotificationO
         link_type=notification.link_type,
         link_id=notification.link_id,
         read=not notification.unread,
-        read_at=_shown(notification.read_at),
-        created_at=created,
+        read_at=_shown_if(notification.read_at),
+        created_at=_shown(notification.created_at),
     )
 
 
 def channel_out(channel: NotificationChannel) -> ChannelOut:
-    updated = _shown(channel.updated_at)
-    assert updated is not None
     return ChannelOut(
         kind=channel.kind,
         url=channel.url,
         notification_kinds=channel.notification_kinds,
         enabled=channel.enabled,
-        updated_at=updated,
+        updated_at=_shown(channel.updated_at),
     )
 
 
 def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
-    created = _shown(delivery.created_at)
-    assert created is not None
     return DeliveryOut(
         id=delivery.id,
         notification_id=delivery.notification_id,
@@ -142,9 +137,9 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
         status=delivery.status,
         attempts=delivery.attempts,
         last_error=delivery.last_error,
-        next_attempt_at=_shown(delivery.next_attempt_at),
-        created_at=created,
-        delivered_at=_shown(delivery.delivered_at),
+        next_attempt_at=_shown_if(delivery.next_attempt_at),
+        created_at=_shown(delivery.created_at),
+        delivered_at=_shown_if(delivery.delivered_at),
     )
 
 
