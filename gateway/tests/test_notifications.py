@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, get_args
 
 import nats
 import pytest
@@ -21,6 +21,7 @@ from crm.customer.v1 import customer_pb2, events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm.gateway.v1.events_pb2 import UserChanged
 from crm_gateway.database import gateway_event_tables
+from crm_gateway.notifications.texts import KINDS, NotificationKind, render
 from crmkit.events import event_name_of, event_type_of, subject_for, timestamp_of
 from crmkit.testing.events import outbox_rows
 
@@ -90,6 +91,12 @@ async def pool(stack, org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+def test_every_kind_has_chinese_and_english_texts_and_is_in_the_api() -> None:
+    assert set(get_args(NotificationKind)) == set(KINDS)
+    for kind in KINDS:
+        assert render(kind, {}, "zh").title and render(kind, {}, "en").title.isascii()
 
 
 # --------------------------------------------------------------------------- claims

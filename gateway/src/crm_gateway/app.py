@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -53,7 +55,7 @@ from crmkit.grpc_client import open_component_channel
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentitySigner
 from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from crmkit.runtime import start_runtime
+from crmkit.runtime import ServiceRuntime, start_runtime
 from crmkit.secretbox import SecretBox
 from crmkit.service import start_consumer, start_jobs
 
@@ -113,7 +115,22 @@ class ObserveRequests:
             HTTP_LATENCY.labels(method, path).observe(time.perf_counter() - started)
 
 
-def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True) -> FastAPI:
+async def _stop_serving_when_background_work_dies(runtime: ServiceRuntime) -> None:
+    """The runtime sets `stop` when its relay, consumer or jobs crash (and when it closes): a
+    gateway that no longer consumes or publishes must be restarted, so it stops serving (SIGTERM
+    to itself, which uvicorn answers with its graceful shutdown) and its supervisor starts it again."""
+    await runtime.stop.wait()
+    # The lifespan cancels this before it closes the runtime itself, so this is a crash.
+    log.error("background work of the gateway stopped; shutting down so it is restarted")
+    signal.raise_signal(signal.SIGTERM)
+
+
+def create_app(
+    settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True, exit_on_crash: bool = False
+) -> FastAPI:
+    """`exit_on_crash`: the served process (`python -m crm_gateway`) stops when its relay,
+    consumer or jobs die; tests keep their process."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = settings.database_url
@@ -174,8 +191,11 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         except BaseException:
             await runtime.close()
             raise
+        watch = asyncio.create_task(_stop_serving_when_background_work_dies(runtime)) if exit_on_crash else None
         freeze_startup_heap()
         yield
+        if watch is not None:
+            watch.cancel()
         for channel in channels.values():
             await channel.close(grace=None)
         state.passwords.close()
@@ -235,6 +255,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
+        # Reported, not required: user changes wait in the outbox and customer events in the
+        # stream until the connection is back.
+        checks["nats"] = "ok" if state.runtime.nats.is_connected else "disconnected"
         for name, channel in state.channels.items():
             try:
                 reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)

@@ -258,6 +258,9 @@ async def update_user(
     tenant is never left without one by a slip."""
     identity.require_role(Role.ADMIN)
     user, unit = await get_user(session, identity=identity, user_id=user_id)
+    # Locked and read afresh: two admins changing one user at once publish versions in the
+    # order they commit, each carrying the other's change if it came first.
+    await session.refresh(user, with_for_update=True)
     changed = False
     if role is not None and role.value != user.role:
         if user.id == identity.principal_id:
