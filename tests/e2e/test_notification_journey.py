@@ -1,22 +1,55 @@
-"""Notifications through the whole stack as processes on PostgreSQL: a claim submitted over
-REST reaches the customer service, its event reaches the gateway over NATS, and the pool's
+"""Notifications through the whole stack as processes on PostgreSQL and the stack's own NATS,
+where each component is its own user with only its permissions (the gateway's included): a
+claim submitted over REST reaches the customer service, its event reaches the gateway, and the pool's
 supervisor, and nobody else, has exactly one notification: in the list, in the unread count and
 pushed on their open SSE stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from crmkit.testing.events import eventually_sync
+from crm_devstack.stack import Stack
+from crm_gateway.database import gateway_event_tables
+from crmkit.db import create_engine, session_factory
+from crmkit.testing.events import OutboxRow, all_published, eventually_sync, outbox_rows
+from crmkit.testing.infra import PostgresServer
 
-from .conftest import ADMIN_PASSWORD, branch_with_people, login, ok
+from .conftest import ADMIN_PASSWORD, branch_with_people, login, ok, running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "notify-密码-2026"
+
+
+@pytest.fixture(scope="module")
+def secured_stack(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Stack, str]]:
+    databases = {
+        component: asyncio.run(postgres_server.create_database(f"notify_{component}"))
+        for component in ("customer", "analytics", "gateway")
+    }
+    # No NATS URL: the stack starts its own, admitting only the components' nkey users.
+    for stack in running_stack(tmp_path_factory.mktemp("notify"), "", databases):
+        yield stack, databases["gateway"]
+
+
+def _user_changes(database_url: str) -> list[OutboxRow]:
+    """The gateway's outbox once its relay has published every row (as its own NATS user)."""
+
+    async def read() -> list[OutboxRow]:
+        engine = create_engine(database_url)
+        try:
+            return await outbox_rows(session_factory(engine), gateway_event_tables())
+        finally:
+            await engine.dispose()
+
+    return eventually_sync(lambda: asyncio.run(read()), all_published, within=30)
 
 
 class StreamReader:
@@ -47,7 +80,10 @@ class StreamReader:
         self._stop.set()
 
 
-def test_a_submitted_claim_reaches_the_pools_supervisor_once_in_the_list_count_and_stream(stack) -> None:  # type: ignore[no-untyped-def]
+def test_a_submitted_claim_reaches_the_pools_supervisor_once_in_the_list_count_and_stream(
+    secured_stack: tuple[Stack, str],
+) -> None:
+    stack, gateway_db = secured_stack
     with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
         admin = login(client, "admin", ADMIN_PASSWORD)
         branch, _, people = branch_with_people(
@@ -101,3 +137,5 @@ def test_a_submitted_claim_reaches_the_pools_supervisor_once_in_the_list_count_a
     assert [n["id"] for n in pushed] == [listed[0]["id"]]
     assert "青岛市南区海鲜酒楼" in pushed[0]["body"] and pushed[0]["title"] == "公海领取申请待审批"
     assert others == [[], [], []]
+    # The gateway published its user changes through the same NATS: the admin and the three hires.
+    assert len({row.envelope.aggregate_id for row in _user_changes(gateway_db)}) == 4
