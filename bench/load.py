@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 import grpc
 import httpx
-from search import Result, drive, explain, load_search_corpus, measure_search, plain_dsn
+from search import Result, drive, explain, load_search_corpus, measure_search, plain_dsn, share_with_rep
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import customer_pb2_grpc
@@ -190,6 +190,7 @@ async def benchmark(stack: Stack, customer_db: str, args: argparse.Namespace) ->
         print(f"\n(c) search on {args.search_customers} customers (PostgreSQL, LC_CTYPE=C database)")
         keyring = Keyring.from_file(personal_data_keys(stack.config.state_dir, "customer"))
         await load_search_corpus(plain_dsn(customer_db), identity, args.search_customers, keyring)
+        await share_with_rep(plain_dsn(customer_db), identity)
         await measure_search(
             f"127.0.0.1:{stack.port('customer')}",
             signer,

@@ -380,7 +380,8 @@ async def measure_search(
     results: list[Result] = []
     async with grpc.aio.insecure_channel(target) as channel:
         stub = customer_pb2_grpc.CustomerServiceStub(channel)
-        for who, caller in (("admin (whole tenant)", admin), ("sales rep (own customers)", rep)):
+        rep_label = f"sales rep (own + {SHARED_WITH_REP} shared)"
+        for who, caller in (("admin (whole tenant)", admin), (rep_label, rep)):
             md = ((METADATA_KEY, signer.sign(caller)),)
             for shape, queries in query_shapes(total).items():
                 next_query = itertools.cycle(queries).__next__
@@ -395,7 +396,89 @@ async def measure_search(
                 )
                 print(result.line(), flush=True)
                 results.append(result)
+            for order_name, order in LIST_ORDERS.items():
+                pages = itertools.cycle(["", *await _later_page_tokens(stub, md, order)]).__next__
+
+                async def list_page(md: Any = md, order: int = order, pages: Callable[[], str] = pages) -> None:
+                    await stub.ListCustomers(
+                        pb.ListCustomersRequest(page_size=20, order_by=order, page_token=pages()),
+                        metadata=md,
+                        timeout=10,
+                    )
+
+                result = await drive(
+                    f"list {order_name}, {who}",
+                    list_page,
+                    concurrency=concurrency,
+                    duration=duration,
+                    processes=processes,
+                )
+                print(result.line(), flush=True)
+                results.append(result)
     return results
+
+
+LIST_ORDERS = {"newest first": pb.CUSTOMER_ORDER_CREATED_DESC, "by name (pinyin)": pb.CUSTOMER_ORDER_NAME_ASC}
+
+
+async def _later_page_tokens(stub: Any, md: Any, order: int, pages: int = 5) -> list[str]:
+    """Tokens of the pages after the first, so the list measures paging on, not one page."""
+    tokens, token = [], ""
+    for _ in range(pages):
+        response = await stub.ListCustomers(
+            pb.ListCustomersRequest(page_size=20, order_by=order, page_token=token), metadata=md
+        )
+        token = response.next_page_token
+        if not token:
+            break
+        tokens.append(token)
+    return tokens
+
+
+# Customers of other owners shared with the benchmark's rep (collaborators), live and expired.
+SHARED_WITH_REP = 200
+EXPIRED_SHARES = 50
+
+
+async def share_with_rep(dsn: str, rep: Identity) -> None:
+    """Make the rep a collaborator on SHARED_WITH_REP customers of colleagues (half read-only)
+    and on EXPIRED_SHARES more whose access has expired, once per corpus: their scope then
+    carries collaborations, as a real rep's does."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        if await connection.fetchval(
+            "SELECT count(*) FROM customer_collaborators WHERE tenant_id = $1 AND user_id = $2",
+            rep.tenant_id,
+            rep.principal_id,
+        ):
+            return
+        ids = await connection.fetch(
+            "SELECT id FROM customers WHERE tenant_id = $1 AND owner_id <> $2 ORDER BY id LIMIT $3",
+            rep.tenant_id,
+            rep.principal_id,
+            SHARED_WITH_REP + EXPIRED_SHARES,
+        )
+        now = dt.datetime.now(dt.UTC)
+        rows = [
+            (
+                row[0],
+                rep.principal_id,
+                rep.tenant_id,
+                "read" if index % 2 else "read_write",
+                now - dt.timedelta(days=1) if index >= SHARED_WITH_REP else None,
+                "bench-admin",
+                now,
+            )
+            for index, row in enumerate(ids)
+        ]
+        await connection.copy_records_to_table(
+            "customer_collaborators",
+            records=rows,
+            columns=["customer_id", "user_id", "tenant_id", "access", "expires_at", "added_by", "added_at"],
+        )
+        await connection.execute("ANALYZE customer_collaborators")
+    finally:
+        await connection.close()
 
 
 # ------------------------------------------------------------------ a corpus kept between runs
@@ -502,6 +585,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"reusing the kept corpus of {args.customers} customers", flush=True)
             else:
                 asyncio.run(load_search_corpus(plain_dsn(url), rep, args.customers, keyring))
+            asyncio.run(share_with_rep(plain_dsn(url), rep))
             signer = IdentitySigner.from_file(state_dir / "keys" / "identity_private.pem")
             print(f"\nsearch on {args.customers} customers, {args.concurrency} concurrent, page of 20", flush=True)
             asyncio.run(

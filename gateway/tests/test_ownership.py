@@ -58,3 +58,62 @@ async def test_caps_are_set_by_admins_and_bosses_only_and_bad_ones_name_the_fiel
     api.problem(by_supervisor, 403, code="permission_denied")
     api.problem(zero, 422, field="default_cap")
     api.problem(stranger, 400, field="users[0].user_id")
+
+
+async def test_a_collaborator_finds_the_shared_customer_until_the_owner_removes_them(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="嘉兴海盐县协作食堂")
+    url = f"/api/v1/customers/{customer['id']}"
+    before = await client.get(url, headers=org.sales_b.headers)
+
+    shared = await client.put(
+        f"{url}/collaborators/{org.sales_b.id}",
+        json={"access": "read", "expires_at": "2099-01-01T00:00:00+08:00"},
+        headers=org.sales_a.headers,
+    )
+    seen = await client.get(url, headers=org.sales_b.headers)
+    found = await client.get("/api/v1/customers", params={"q": "海盐"}, headers=org.sales_b.headers)
+    edit = await client.patch(url, json={"short_name": "海盐食堂"}, headers=org.sales_b.headers)
+    removed = await client.delete(f"{url}/collaborators/{org.sales_b.id}", headers=org.sales_a.headers)
+    after = await client.get(url, headers=org.sales_b.headers)
+    listed = await client.get(f"{url}/collaborators", headers=org.supervisor.headers)
+
+    api.problem(before, 404, code="not_found")
+    assert shared.status_code == 200, shared.text
+    (item,) = shared.json()["items"]
+    assert (item["user_name"], item["access"], item["added_by_name"]) == ("李四", "read", "张三")
+    assert item["expires_at"].startswith("2099-01-01T00:00:00+08:00")
+    assert seen.status_code == 200 and seen.json()["owner_id"] == org.sales_a.id
+    assert [c["name"] for c in found.json()["items"]] == ["嘉兴海盐县协作食堂"]
+    api.problem(edit, 403, code="permission_denied")
+    assert removed.status_code == 204
+    api.problem(after, 404, code="not_found")
+    assert listed.json()["items"] == []
+
+
+async def test_bad_collaborators_are_refused_naming_the_field(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="嘉兴桐乡市协作酒店")
+    url = f"/api/v1/customers/{customer['id']}/collaborators"
+
+    unknown = await client.put(f"{url}/{uuid.uuid4()}", json={"access": "read"}, headers=org.sales_a.headers)
+    finance = await client.put(f"{url}/{org.finance.id}", json={"access": "read"}, headers=org.sales_a.headers)
+    owner = await client.put(f"{url}/{org.sales_a.id}", json={"access": "read"}, headers=org.sales_a.headers)
+    access = await client.put(f"{url}/{org.sales_b.id}", json={"access": "admin"}, headers=org.sales_a.headers)
+    past = await client.put(
+        f"{url}/{org.sales_b.id}",
+        json={"access": "read", "expires_at": "2020-01-01T00:00:00+08:00"},
+        headers=org.sales_a.headers,
+    )
+    naive = await client.put(
+        f"{url}/{org.sales_b.id}",
+        json={"access": "read", "expires_at": "2099-01-01T00:00:00"},
+        headers=org.sales_a.headers,
+    )
+    by_other_rep = await client.put(f"{url}/{org.service.id}", json={"access": "read"}, headers=org.sales_b.headers)
+
+    api.problem(unknown, 400, field="user_id")
+    api.problem(finance, 400, field="user_id")
+    api.problem(owner, 400, field="user_id")
+    api.problem(access, 422, field="access")
+    api.problem(past, 400, field="expires_at")
+    api.problem(naive, 400, field="expires_at")
+    api.problem(by_other_rep, 404, code="not_found")

@@ -34,6 +34,7 @@ export default defineConfig({
     name: 'mobile',
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
+    setupFiles: ['src/testing/settle.ts'],
     css: false,
     server: { deps: { inline: ['vant'] } },
   },

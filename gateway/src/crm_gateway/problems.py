@@ -260,6 +260,7 @@ UPSTREAM_FIELD_NAMES = {
     "from_date": "from",
     "to_date": "to",
     "order_by": "sort",
+    "expire_time": "expires_at",
 }
 UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.", "interaction.", "pool.")
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).

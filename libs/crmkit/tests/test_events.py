@@ -9,7 +9,7 @@ from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import select
 
 from crm.events.v1.envelope_pb2 import Envelope
-from crmkit.events import add_event, stream_name, subject_for
+from crmkit.events import add_event, batched_events, stream_name, subject_for
 from crmkit.testing.events import OCCURRED_AT, EventDb
 
 
@@ -80,3 +80,34 @@ async def test_add_event_leaves_the_commit_to_the_caller(db: EventDb) -> None:
         )
         # Closing the session without commit is what happens when the caller's work fails.
     assert await db.count(db.tables.outbox) == 0
+
+
+async def test_batched_events_are_written_together_in_the_order_they_were_added(db: EventDb) -> None:
+    amounts = [f"{n}.00" for n in range(1, 6)]
+    async with db.sessions() as session, session.begin(), batched_events(session, db.tables):
+        for amount in amounts:
+            await add_event(
+                session,
+                db.tables,
+                service="credit",
+                event_name="payment_recorded",
+                message=StringValue(value=amount),
+                tenant_id="tenant-1",
+                org_unit_id="shop-1",
+                aggregate_id="receivable-1",
+                aggregate_version=1,
+                occurred_at=OCCURRED_AT,
+                actor_id="finance-1",
+            )
+        outbox = db.tables.outbox
+        during = (await session.execute(select(outbox.c.seq))).all()
+    async with db.sessions() as session:
+        rows = (await session.execute(select(outbox).order_by(outbox.c.seq))).all()
+
+    assert during == []
+    written = []
+    for row in rows:
+        payload = StringValue()
+        Envelope.FromString(row.envelope).payload.Unpack(payload)
+        written.append(payload.value)
+    assert written == amounts

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, select
 
 from crmkit.identity import Identity, Role
-from crmkit.scope import bound_scope_clause, scope_clause, scope_values
+from crmkit.scope import Shares, bound_scope_clause, scope_clause, scope_values, shared_clause
 
 metadata = MetaData()
 records = Table(
@@ -63,3 +65,96 @@ def test_subtree_pattern_does_not_treat_underscore_as_a_wildcard() -> None:
     seen = _visible(bound_scope_clause(supervisor.scope, **columns), scope_values(supervisor))
 
     assert seen == {"a-own", "a-other", "a-child"}
+
+
+shares_table = Table(
+    "shares",
+    metadata,
+    Column("tenant_id", String),
+    Column("record_id", String),
+    Column("user_id", String),
+    Column("expires_at", String, nullable=True),
+    Column("access", String),
+)
+SHARES = Shares(
+    record_id=records.c.id,
+    tenant=shares_table.c.tenant_id,
+    record=shares_table.c.record_id,
+    user=shares_table.c.user_id,
+    expires_at=shares_table.c.expires_at,
+    owned=records.c.owner_id != "",
+)
+NOW = "2027-01-10"
+SHARE_ROWS = [
+    ("t1", "a-other", "rep", None, "read"),
+    ("t1", "a-child", "rep", "2027-02-01", "write"),
+    ("t1", "look-alike", "rep", "2027-01-01", "write"),  # expired before NOW
+    ("t1", "percent", "someone-else", None, "write"),
+    ("t1", "pooled", "rep", None, "write"),  # the record has no owner: it sits in a pool
+    ("t2", "slash", "rep", None, "write"),  # a share row of another tenant
+]
+
+
+def _visible_with_shares(clause: object, values: dict[str, object]) -> set[str]:
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        columns = ("id", "tenant_id", "org_path", "owner_id")
+        connection.execute(insert(records), [dict(zip(columns, r, strict=True)) for r in [*ROWS, POOLED]])
+        share_columns = ("tenant_id", "record_id", "user_id", "expires_at", "access")
+        connection.execute(insert(shares_table), [dict(zip(share_columns, r, strict=True)) for r in SHARE_ROWS])
+        found = connection.execute(select(records.c.id).where(clause), values)  # type: ignore[arg-type]
+        return set(found.scalars())
+
+
+POOLED = ("pooled", "t1", "/hq/a_1/", "")
+REP = Identity(principal_id="rep", tenant_id="t1", org_unit_id="u", org_path="/hq/a_1/", role=Role.SALES)
+COLUMNS = {"tenant": records.c.tenant_id, "org_path": records.c.org_path, "owner": records.c.owner_id}
+
+
+def test_a_rep_also_sees_owned_records_shared_with_them_until_the_share_expires() -> None:
+    literal = _visible_with_shares(scope_clause(REP, **COLUMNS, shares=SHARES, now=NOW), {})  # type: ignore[arg-type]
+    bound = _visible_with_shares(
+        bound_scope_clause(REP.scope, **COLUMNS, shares=SHARES),
+        scope_values(REP, now=NOW),  # type: ignore[arg-type]
+    )
+
+    assert literal == bound == {"hq-own", "a-own", "a-other", "a-child"}
+
+
+def test_only_narrows_the_shares_that_count() -> None:
+    writable = replace(SHARES, only=shares_table.c.access == "write")
+
+    seen = _visible_with_shares(scope_clause(REP, **COLUMNS, shares=writable, now=NOW), {})  # type: ignore[arg-type]
+
+    assert seen == {"hq-own", "a-own", "a-child"}
+
+
+def test_shares_change_nothing_for_wider_scopes() -> None:
+    supervisor = replace(REP, role=Role.SUPERVISOR)
+
+    seen = _visible_with_shares(scope_clause(supervisor, **COLUMNS, shares=SHARES), {})
+
+    assert seen == {"a-own", "a-other", "a-child", "pooled"}
+
+
+def test_a_rule_with_shares_refuses_to_judge_them_without_a_moment() -> None:
+    with pytest.raises(ValueError, match="now"):
+        scope_clause(REP, **COLUMNS, shares=SHARES)
+
+
+def test_can_see_counts_a_share_only_on_an_owned_record() -> None:
+    assert REP.can_see(owner_id="colleague", org_path="/hq/x/", shared=True)
+    assert not REP.can_see(owner_id="colleague", org_path="/hq/x/")
+    assert not REP.can_see(owner_id="", org_path="/hq/x/", shared=True)
+
+
+def test_the_shared_clause_selects_the_shared_records_someone_else_owns() -> None:
+    own = _visible_with_shares(scope_clause(REP, **COLUMNS), {})
+    shared = _visible_with_shares(
+        shared_clause(REP, tenant=records.c.tenant_id, owner=records.c.owner_id, shares=SHARES, now=NOW),  # type: ignore[arg-type]
+        {},
+    )
+
+    assert own == {"hq-own", "a-own"}
+    assert shared == {"a-other", "a-child"}

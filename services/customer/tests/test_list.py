@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from crm.customer.v1 import customer_pb2 as pb
-from crm_customer.customers.service import ORDERS, ListFilter, list_statement
+from crm_customer.customers.service import ORDERS, ListFilter, list_statements
 from crm_customer.tenant_settings.models import DEFAULT_CUSTOMER_TYPES
 from crmkit.identity import Role
 
@@ -141,7 +141,8 @@ async def test_listing_by_a_rare_stage_or_type_reads_an_index_not_the_whole_tena
     async with customer_service.runtime.sessions() as session:
         await session.execute(text("ANALYZE customers"))
         for name, filters in (("stage", ListFilter(lifecycle_stage="lost")), ("type", ListFilter(type="养殖场"))):
-            statement = ORDERS["created_desc"].apply(list_statement(admin, filters), "").limit(51)
+            (listed,) = list_statements(admin, filters, now=dt.datetime.now(dt.UTC))
+            statement = ORDERS["created_desc"].apply(listed, "").limit(51)
             sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plans[name] = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())
     listed = await customer_service.stub.ListCustomers(

@@ -1,9 +1,11 @@
-"""/api/v1/customers/{id}/owner-changes and /api/v1/customer-caps: a customer's ownership
-history, and how many customers each rep may hold."""
+"""/api/v1/customers/{id}/owner-changes, /api/v1/customers/{id}/collaborators and
+/api/v1/customer-caps: a customer's ownership history and collaborators, and how many customers
+each rep may hold."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query
@@ -16,7 +18,8 @@ from crm_gateway.directory.service import list_users, user_in_tenant
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, State
 from crmkit.enums import ProtoEnum
-from crmkit.identity import Role
+from crmkit.errors import InvalidArgument
+from crmkit.identity import Placement, Role
 
 router = APIRouter(prefix="/api/v1", tags=["ownership"])
 
@@ -155,3 +158,97 @@ async def set_customer_caps(
         metadata=state.identity_metadata.for_caller(identity),
     )
     return await _caps_out(state, identity, saved.caps)
+
+
+# Who may work on a customer beside its owner: anyone who serves customers.
+COLLABORATOR_ROLES = (Role.SALES, Role.SUPERVISOR, Role.SERVICE)
+CollaboratorAccess = Literal["read", "read_write"]
+ACCESS = ProtoEnum(opb.CollaboratorAccess)
+
+
+class CollaboratorOut(BaseModel):
+    user_id: str
+    user_name: str
+    access: CollaboratorAccess = Field(
+        description="read: sees the customer, its contacts and follow-ups; read_write: also edits them and logs"
+        " follow-ups (never the owner, the pool or the collaborators)"
+    )
+    expires_at: dt.datetime | None = Field(description="Asia/Shanghai; null: until removed")
+    added_by: str
+    added_by_name: str
+    added_at: dt.datetime = Field(description="Asia/Shanghai")
+
+
+class CollaboratorList(BaseModel):
+    items: list[CollaboratorOut]
+
+
+class CollaboratorIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    access: CollaboratorAccess
+    expires_at: dt.datetime | None = Field(None, description="With its offset; null or absent: until removed")
+
+
+async def _collaborators_out(state: State, identity: Caller, rows: list[opb.Collaborator]) -> CollaboratorList:
+    people = {c.user_id for c in rows} | {c.added_by for c in rows}
+    names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids=people - {""})
+    return CollaboratorList(
+        items=[
+            CollaboratorOut(
+                user_id=c.user_id,
+                user_name=names.get(c.user_id, ""),
+                access=cast(CollaboratorAccess, ACCESS.from_proto(c.access)),
+                expires_at=shanghai(c.expire_time) if c.HasField("expire_time") else None,
+                added_by=c.added_by,
+                added_by_name=names.get(c.added_by, ""),
+                added_at=shanghai(c.add_time),
+            )
+            for c in rows
+        ]
+    )
+
+
+@router.get("/customers/{customer_id}/collaborators", summary="A customer's collaborators 协作人")
+async def collaborators(customer_id: str, state: State, identity: Caller) -> CollaboratorList:
+    found = await state.customers.ListCollaborators(
+        opb.ListCollaboratorsRequest(customer_id=path_id(customer_id, "customer_id")),
+        metadata=state.identity_metadata.for_caller(identity),
+    )
+    return await _collaborators_out(state, identity, list(found.collaborators))
+
+
+@router.put(
+    "/customers/{customer_id}/collaborators/{user_id}",
+    summary="Add a collaborator or change their access 添加或修改协作人",
+    description="The owner, or a supervisor, admin or boss over the customer. A sales rep then finds the customer"
+    " in their list and search until the access expires or is removed; it also ends when the customer goes to a"
+    " pool or the collaborator becomes its owner.",
+)
+async def put_collaborator(
+    customer_id: str, user_id: str, body: CollaboratorIn, state: State, identity: Caller, session: DbSession
+) -> CollaboratorList:
+    customer_id, user_id = path_id(customer_id, "customer_id"), path_id(user_id, "user_id")
+    if body.expires_at is not None and body.expires_at.tzinfo is None:
+        raise InvalidArgument("expires_at", "needs its offset, e.g. +08:00 / 须带时区")
+    user, unit = await user_in_tenant(
+        session, identity=identity, user_id=user_id, field="user_id", roles=COLLABORATOR_ROLES
+    )
+    request = opb.PutCollaboratorRequest(customer_id=customer_id, user_id=user.id, access=ACCESS.to_proto(body.access))
+    if body.expires_at is not None:
+        request.expire_time.FromDatetime(body.expires_at.astimezone(dt.UTC))
+    # The directory vouches for the collaborator, checked just now, for this call only.
+    vouched = replace(identity, placement=Placement(user.id, unit.id, unit.path))
+    await state.customers.PutCollaborator(request, metadata=state.identity_metadata.for_caller(vouched))
+    return await collaborators(customer_id, state, identity)
+
+
+@router.delete(
+    "/customers/{customer_id}/collaborators/{user_id}", summary="Remove a collaborator 移除协作人", status_code=204
+)
+async def remove_collaborator(customer_id: str, user_id: str, state: State, identity: Caller) -> None:
+    await state.customers.RemoveCollaborator(
+        opb.RemoveCollaboratorRequest(
+            customer_id=path_id(customer_id, "customer_id"), user_id=path_id(user_id, "user_id")
+        ),
+        metadata=state.identity_metadata.for_caller(identity),
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
@@ -167,20 +169,46 @@ async def add_event(
         actor_id=actor_id,
     )
     envelope.payload.Pack(message)
-    await session.execute(
-        tables.outbox.insert().values(
-            event_id=envelope.id,
-            subject=subject_for(service, event_name, namespace),
-            envelope=envelope.SerializeToString(),
-            created_at=utcnow(),
-            attempts=0,
-        )
-    )
+    row = {
+        "event_id": envelope.id,
+        "subject": subject_for(service, event_name, namespace),
+        "envelope": envelope.SerializeToString(),
+        "created_at": utcnow(),
+        "attempts": 0,
+    }
+    batch: list[dict[str, object]] | None = session.info.get(_BATCH_KEY)
+    if batch is not None:
+        batch.append(row)
+    else:
+        await session.execute(tables.outbox.insert().values(**row))
     return envelope
 
 
 async def recorded(session: AsyncSession, tables: EventTables, event_id: str) -> bool:
     """Whether the outbox already holds this event (one lookup of its unique id): with a
-    deterministic `event_id`, what makes writing an event idempotent."""
+    deterministic `event_id`, what makes writing an event idempotent. Rows still held by
+    `batched_events` are not in the table yet: check before a batch, or outside one."""
     found = await session.scalar(select(tables.outbox.c.seq).where(tables.outbox.c.event_id == event_id))
     return found is not None
+
+
+_BATCH_KEY = "crmkit.outbox_batch"
+
+
+@contextlib.asynccontextmanager
+async def batched_events(session: AsyncSession, tables: EventTables) -> AsyncIterator[None]:
+    """Inside it, `add_event` collects the session's outbox rows and they are written together,
+    in the order added, as the block ends: one statement for a batch job's thousands of events
+    instead of a round trip each. Still the caller's transaction; an error in the block writes
+    none of them (the transaction rolls back anyway)."""
+    if _BATCH_KEY in session.info:
+        yield
+        return
+    rows: list[dict[str, object]] = []
+    session.info[_BATCH_KEY] = rows
+    try:
+        yield
+    finally:
+        del session.info[_BATCH_KEY]
+    if rows:
+        await session.execute(tables.outbox.insert(), rows)

@@ -81,13 +81,14 @@ class Identity:
     def scope(self) -> DataScope:
         return ROLE_SCOPE[self.role]
 
-    def can_see(self, *, owner_id: str, org_path: str) -> bool:
-        """The one rule for reading a record that has an owner and an org unit."""
+    def can_see(self, *, owner_id: str, org_path: str, shared: bool = False) -> bool:
+        """The one rule for reading a record that has an owner and an org unit; `shared`: the
+        record is shared with the caller (they collaborate on it), which counts for own scope."""
         if self.scope is DataScope.TENANT:
             return True
         if self.scope is DataScope.SUBTREE:
             return org_path.startswith(self.org_path)
-        return owner_id == self.principal_id
+        return owner_id == self.principal_id or (shared and bool(owner_id))
 
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from nats.js import JetStreamContext
 from sqlalchemy import func, select, update
@@ -36,6 +38,7 @@ class OutboxRelay:
         idle_interval: float = 0.1,
         max_backoff: float = 30.0,
         gauge_interval: float = 5.0,
+        ack_timeout: float = 5.0,
         clock: Clock = utcnow,
     ) -> None:
         self._service = service
@@ -45,6 +48,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_interval = idle_interval
         self._max_backoff = max_backoff
+        self._ack_timeout = ack_timeout
         self._clock = clock
         self._wake = asyncio.Event()
         # The gauges cost a COUNT over the outbox; Prometheus scrapes every ~15 s, so refreshing
@@ -102,15 +106,7 @@ class OutboxRelay:
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
-            done: list[int] = []
-            failure: tuple[int, str] | None = None
-            for row in rows:
-                try:
-                    await self._js.publish(row.subject, row.envelope, headers=_headers(row.event_id, row.envelope))
-                except Exception as exc:
-                    failure = (row.seq, f"{type(exc).__name__}: {exc}")
-                    break
-                done.append(row.seq)
+            done, failure = await self._publish_in_order(rows)
             now = self._clock()
             if done:
                 await session.execute(update(outbox).where(outbox.c.seq.in_(done)).values(published_at=now))
@@ -126,6 +122,37 @@ class OutboxRelay:
         if failure is not None:
             raise RuntimeError(f"publishing outbox row {failure[0]} failed: {failure[1]}")
         return published
+
+    async def _publish_in_order(self, rows: Sequence[Any]) -> tuple[list[int], tuple[int, str] | None]:
+        """Send the batch without waiting for each ack (the connection keeps them in order on
+        the wire, so the stream stores them in order), then collect the acks in order: the rows
+        acked before the first failure are done. A row after a failure that was stored anyway is
+        sent again next time and stored once, by its Nats-Msg-Id."""
+        sent: list[tuple[int, asyncio.Future[Any]]] = []
+        failure: tuple[int, str] | None = None
+        try:
+            for row in rows:
+                future = await self._js.publish_async(
+                    row.subject,
+                    row.envelope,
+                    headers=_headers(row.event_id, row.envelope),
+                    wait_stall=self._ack_timeout,
+                )
+                sent.append((row.seq, future))
+        except Exception as exc:
+            failure = (rows[len(sent)].seq, f"{type(exc).__name__}: {exc}")
+        done: list[int] = []
+        for seq, future in sent:
+            if failure is None:
+                try:
+                    await asyncio.wait_for(future, timeout=self._ack_timeout)
+                except Exception as exc:
+                    failure = (seq, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+                    continue
+                done.append(seq)
+            else:
+                future.cancel()
+        return done, failure
 
     async def _refresh_gauges_when_due(self) -> None:
         now = asyncio.get_running_loop().time()

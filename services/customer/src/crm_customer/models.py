@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from crm_customer.collaborators.models import Collaborator
 from crm_customer.contacts.models import Contact
 from crm_customer.customers.models import Customer
 from crm_customer.database import Base
@@ -19,6 +20,7 @@ CREATE_REQUESTS = request_table(Base.metadata)
 __all__ = [
     "CREATE_REQUESTS",
     "Base",
+    "Collaborator",
     "Contact",
     "CustomFieldDefinitionRow",
     "Customer",

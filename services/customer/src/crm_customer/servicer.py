@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.customer.v1 import customer_pb2_grpc
+from crm_customer.collaborators.servicer import CollaboratorRpcs
 from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
@@ -19,6 +20,7 @@ class CustomerServicer(
     TenantSettingsRpcs,
     FollowUpRpcs,
     OwnershipRpcs,
+    CollaboratorRpcs,
     PoolRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm_customer.collaborators.expiry import collaborator_expiry_job
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.resealing import reseal_command
 from crm_customer.customers.events import CustomerEvents
@@ -38,6 +39,6 @@ SPEC = ServiceSpec(
     name="customer",
     metadata=Base.metadata,
     servicers=[servicer_for],
-    jobs=[pool_sweep_job, follow_up_reminder_job],
+    jobs=[pool_sweep_job, collaborator_expiry_job, follow_up_reminder_job],
     commands={"reseal": reseal_command},
 )

@@ -174,7 +174,35 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
         await _claim_one_for_approval(client, tenant, pools, headers, admin)
+        await _share_with_colleagues(client, admin)
     return tenant
+
+
+async def _share_with_colleagues(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """In each shop with two reps or more, the first rep's three newest customers are shared with
+    the next rep (协作人): two for good with read-write access, one read-only for a month."""
+    users = _ok(await client.get("/api/v1/users", headers=admin))["items"]
+    reps_by_unit: dict[str, list[dict[str, Any]]] = {}
+    for user in users:
+        if user["role"] == "sales" and user["active"]:
+            reps_by_unit.setdefault(user["org_unit_id"], []).append(user)
+    month_later = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=30)).replace(microsecond=0).isoformat()
+    for reps in reps_by_unit.values():
+        if len(reps) < 2:
+            continue
+        owner, colleague = sorted(reps, key=lambda u: u["username"])[:2]
+        owned = _ok(
+            await client.get("/api/v1/customers", headers=admin, params={"owner_id": owner["id"], "page_size": 3})
+        )
+        for index, customer in enumerate(owned["items"]):
+            body: dict[str, Any] = (
+                {"access": "read_write"} if index < 2 else {"access": "read", "expires_at": month_later}
+            )
+            _ok(
+                await client.put(
+                    f"/api/v1/customers/{customer['id']}/collaborators/{colleague['id']}", headers=admin, json=body
+                )
+            )
 
 
 async def _claim_one_for_approval(

@@ -55,6 +55,7 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "CollaboratorIn": {},
   "ContactIn": {
     "email": {
       "maxLength": 254,

@@ -27,15 +27,19 @@ from crmkit.errors import NotFound
 from crmkit.identity import Identity
 
 
-async def list_contacts(session: AsyncSession, *, identity: Identity, customer_id: str) -> list[Contact]:
-    customer = await get_customer(session, identity=identity, customer_id=customer_id)
+async def list_contacts(
+    session: AsyncSession, *, identity: Identity, customer_id: str, now: dt.datetime
+) -> list[Contact]:
+    customer = await get_customer(session, identity=identity, customer_id=customer_id, now=now)
     return list(customer.contacts)
 
 
 async def _contact_in_scope(
-    session: AsyncSession, identity: Identity, customer_id: str, contact_id: str
+    session: AsyncSession, identity: Identity, customer_id: str, contact_id: str, now: dt.datetime
 ) -> tuple[Customer, Contact]:
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="write", for_update=True
+    )
     refuse_if_archived(customer)
     for contact in customer.contacts:
         if contact.id == contact_id:
@@ -70,7 +74,9 @@ async def create_contact(
     now: dt.datetime,
 ) -> Contact:
     identity.require_role(*WRITER_ROLES)
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="write", for_update=True
+    )
     refuse_if_archived(customer)
     await refuse_duplicates(
         session,
@@ -101,7 +107,7 @@ async def update_contact(
     now: dt.datetime,
 ) -> Contact:
     identity.require_role(*WRITER_ROLES)
-    customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id)
+    customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id, now)
     await refuse_duplicates(
         session,
         identity,
@@ -132,6 +138,6 @@ async def delete_contact(
     now: dt.datetime,
 ) -> None:
     identity.require_role(*WRITER_ROLES)
-    customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id)
+    customer, contact = await _contact_in_scope(session, identity, customer_id, contact_id, now)
     await session.delete(contact)
     await _touch(session, customer, identity, events, personal, now)

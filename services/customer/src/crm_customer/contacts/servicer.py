@@ -17,7 +17,9 @@ class ContactRpcs(CustomerServicerBase):
     async def ListContacts(self, request: pb.ListContactsRequest, context: RpcContext) -> pb.ListContactsResponse:
         customer_id = identifier(request.customer_id, "customer_id")
         async with self._reads() as session:
-            contacts = await service.list_contacts(session, identity=current_identity(), customer_id=customer_id)
+            contacts = await service.list_contacts(
+                session, identity=current_identity(), customer_id=customer_id, now=self._clock()
+            )
             return pb.ListContactsResponse(contacts=[contact_to_proto(c, self._personal) for c in contacts])
 
     async def CreateContact(self, request: pb.CreateContactRequest, context: RpcContext) -> pb.CreateContactResponse:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
 from crm.customer.v1 import follow_ups_pb2 as fpb
+from crm.customer.v1 import ownership_pb2 as opb
 from crm.customer.v1 import pools_pb2 as ppb
 from crm_customer.customers.models import Customer, customer_to_proto
 from crm_customer.ownership.models import CHANGE_KINDS
@@ -170,4 +171,22 @@ class CustomerEvents:
 
     async def archived(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
         message = events_pb2.CustomerArchived(customer=event_snapshot(customer))
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def collaborator_added(
+        self, session: AsyncSession, customer: Customer, collaborator: opb.Collaborator, actor_id: str, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CollaboratorAdded(collaborator=collaborator)
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def collaborator_removed(
+        self,
+        session: AsyncSession,
+        customer: Customer,
+        collaborator: opb.Collaborator,
+        cause: str,
+        actor_id: str,
+        at: dt.datetime,
+    ) -> None:
+        message = events_pb2.CollaboratorRemoved(collaborator=collaborator, cause=cause)
         await self._emit(session, message, customer, actor_id, at)

@@ -7,12 +7,14 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from crm_customer.collaborators.endings import end_collaborations_on_owner_change
+from crm_customer.collaborators.models import READ_SHARES, WRITE_SHARES
 from crm_customer.contacts.models import Contact, new_contact
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.validation import refuse_repeats_within
@@ -25,29 +27,58 @@ from crm_customer.tenant_settings.service import check_customer_type, check_prod
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Placement, Role
 from crmkit.paging import KeysetOrder
-from crmkit.scope import scope_clause
+from crmkit.scope import Shares, scope_clause, shared_clause
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
 
 
-def scope_condition(identity: Identity) -> ColumnElement[bool]:
-    return scope_clause(identity, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
+# What a caller needs from a customer: to see it, to change it (collaborators with read-write
+# access may), or to hold it (owner actions: release, archive; collaborators may not).
+Access = Literal["read", "write", "own"]
+_SHARES: dict[Access, Shares | None] = {"read": READ_SHARES, "write": WRITE_SHARES, "own": None}
 
 
-def visible(identity: Identity, customer: Customer) -> bool:
+def scope_condition(
+    identity: Identity, *, now: dt.datetime | None = None, access: Access = "read"
+) -> ColumnElement[bool]:
+    """The customers the caller may see (`read`), change (`write`) or act on as their holder
+    (`own`): a sales rep's own, plus for reading and writing those shared with them (`now`
+    judges the shares' expiry); a wider scope is the same for all three."""
+    return scope_clause(
+        identity,
+        tenant=Customer.tenant_id,
+        org_path=Customer.org_path,
+        owner=Customer.owner_id,
+        shares=_SHARES[access],
+        now=now,
+    )
+
+
+def visible(identity: Identity, customer: Customer, *, shared: bool = False) -> bool:
     return customer.tenant_id == identity.tenant_id and identity.can_see(
-        owner_id=customer.owner_id, org_path=customer.org_path
+        owner_id=customer.owner_id, org_path=customer.org_path, shared=shared
     )
 
 
 async def get_customer(
-    session: AsyncSession, *, identity: Identity, customer_id: str, for_update: bool = False
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    customer_id: str,
+    now: dt.datetime,
+    access: Access = "read",
+    for_update: bool = False,
 ) -> Customer:
-    query = select(Customer).where(Customer.id == customer_id, scope_condition(identity))
+    query = select(Customer).where(Customer.id == customer_id, scope_condition(identity, now=now, access=access))
     # Reads load the contacts in the same round trip; writes lock the row (contacts load after).
-    query = query.with_for_update() if for_update else query.options(joinedload(Customer.contacts))
+    query = query.with_for_update(of=Customer) if for_update else query.options(joinedload(Customer.contacts))
     customer = await session.scalar(query)
     if customer is None:
+        if access != "read" and await session.scalar(
+            select(Customer.id).where(Customer.id == customer_id, scope_condition(identity, now=now))
+        ):
+            # Shared with the caller, read only (or, for an owner's action, shared at all).
+            raise PermissionDenied("you collaborate on this customer without that right / 你是该客户的协作人，无此权限")
         raise NotFound("customer", customer_id)
     return customer
 
@@ -230,7 +261,9 @@ async def update_customer(
     reason: str = "",
 ) -> Customer:
     identity.require_role(*WRITER_ROLES)
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="write", for_update=True
+    )
     _check_version(customer, expected_version)
     refuse_if_archived(customer)
     if "type" in changes:
@@ -306,6 +339,9 @@ async def update_customer(
             kind="transferred",
             reason=reason,
         )
+        await end_collaborations_on_owner_change(
+            session, [customer], actor_id=identity.principal_id, events=events, now=now
+        )
     return customer
 
 
@@ -313,7 +349,9 @@ async def archive_customer(
     session: AsyncSession, *, identity: Identity, customer_id: str, events: CustomerEvents, now: dt.datetime
 ) -> Customer:
     identity.require_role(Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="own", for_update=True
+    )
     if customer.archived:
         return customer
     customer.archived = True
@@ -346,21 +384,38 @@ async def list_customers(
     filters: ListFilter,
     page_size: int,
     page_token: str,
+    now: dt.datetime,
     order: str = "created_desc",
 ) -> tuple[list[Customer], str]:
-    """Keyset-paginated in `order` (one of ORDERS), on (value, id)."""
+    """Keyset-paginated in `order` (one of ORDERS), on (value, id). A sales rep's page merges
+    their own customers and those shared with them, each read as its own short index range."""
     keyset = ORDERS[order]
-    query = keyset.apply(list_statement(identity, filters), page_token)
-    rows = (await session.scalars(query.limit(page_size + 1))).all()
     attribute = _ORDER_VALUES[order.split("_", 1)[0]]
-    return keyset.page(rows, page_size, lambda customer: (getattr(customer, attribute), customer.id))
+
+    def key(customer: Customer) -> tuple[Any, str]:
+        return getattr(customer, attribute), customer.id
+
+    statements = list_statements(identity, filters, now=now)
+    rows: list[Customer] = []
+    for statement in statements:
+        query = keyset.apply(statement, page_token)
+        rows.extend((await session.scalars(query.limit(page_size + 1))).all())
+    if len(statements) > 1:
+        rows = sorted(rows, key=key, reverse=keyset.descending)[: page_size + 1]
+    return keyset.page(rows, page_size, key)
 
 
-def list_statement(identity: Identity, filters: ListFilter) -> Select[Customer]:
-    """The caller's customers matching the filters, in no order yet. A filter on stage or type
-    has its own (tenant, value, created_at, id) index, so a rare value is a short range rather
-    than a walk through the whole tenant."""
-    return select(Customer).where(scope_condition(identity), *filter_conditions(filters))
+def list_statements(identity: Identity, filters: ListFilter, *, now: dt.datetime) -> list[Select[Customer]]:
+    """The caller's customers matching the filters, in no order yet: for a sales rep, their own
+    and (apart) those shared with them. A filter on stage or type has its own (tenant, value,
+    created_at, id) index, so a rare value is a short range rather than a walk through the
+    whole tenant."""
+    conditions = [scope_condition(identity, now=now, access="own")]
+    if identity.scope is DataScope.OWN:
+        conditions.append(
+            shared_clause(identity, tenant=Customer.tenant_id, owner=Customer.owner_id, shares=READ_SHARES, now=now)
+        )
+    return [select(Customer).where(condition, *filter_conditions(filters)) for condition in conditions]
 
 
 def filter_conditions(filters: ListFilter) -> list[ColumnElement[bool]]:
@@ -384,12 +439,12 @@ def filter_conditions(filters: ListFilter) -> list[ColumnElement[bool]]:
 
 
 async def customers_in_order(
-    session: AsyncSession, *, identity: Identity, customer_ids: Sequence[str]
+    session: AsyncSession, *, identity: Identity, customer_ids: Sequence[str], now: dt.datetime
 ) -> list[Customer]:
     """The caller's unarchived customers among these ids, in the given order. The scope is
     applied again: a customer transferred or archived since the ids were found must not show."""
     query = select(Customer).where(
-        Customer.id.in_(customer_ids), scope_condition(identity), Customer.archived.is_(False)
+        Customer.id.in_(customer_ids), scope_condition(identity, now=now), Customer.archived.is_(False)
     )
     loaded = {c.id: c for c in (await session.scalars(query)).all()}
     return [loaded[customer_id] for customer_id in customer_ids if customer_id in loaded]

@@ -22,9 +22,13 @@ class CustomerRpcs(CustomerServicerBase):
     async def GetCustomer(self, request: pb.GetCustomerRequest, context: RpcContext) -> pb.GetCustomerResponse:
         customer_id = identifier(request.id, "id")
         if self._fast_reads is not None:
-            return pb.GetCustomerResponse(customer=await self._fast_reads.get(current_identity(), customer_id))
+            return pb.GetCustomerResponse(
+                customer=await self._fast_reads.get(current_identity(), customer_id, self._clock())
+            )
         async with self._reads() as session:
-            customer = await service.get_customer(session, identity=current_identity(), customer_id=customer_id)
+            customer = await service.get_customer(
+                session, identity=current_identity(), customer_id=customer_id, now=self._clock()
+            )
             return pb.GetCustomerResponse(customer=customer_to_proto(customer, self._personal))
 
     async def ListCustomers(self, request: pb.ListCustomersRequest, context: RpcContext) -> pb.ListCustomersResponse:
@@ -47,6 +51,7 @@ class CustomerRpcs(CustomerServicerBase):
                 filters=filters,
                 page_size=size,
                 page_token=request.page_token,
+                now=self._clock(),
                 order=order,
             )
             return pb.ListCustomersResponse(
@@ -70,7 +75,7 @@ class CustomerRpcs(CustomerServicerBase):
             return customer.id, pb.CreateCustomerResponse(customer=customer_to_proto(customer, self._personal))
 
         async def replay(session: AsyncSession, customer_id: str) -> pb.CreateCustomerResponse:
-            earlier = await service.get_customer(session, identity=identity, customer_id=customer_id)
+            earlier = await service.get_customer(session, identity=identity, customer_id=customer_id, now=self._clock())
             return pb.CreateCustomerResponse(customer=customer_to_proto(earlier, self._personal))
 
         return await self._writes.create_once(identity=identity, request_id=request_id, create=create, replay=replay)

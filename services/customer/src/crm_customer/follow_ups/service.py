@@ -68,8 +68,10 @@ async def log_interaction(
     now: dt.datetime,
 ) -> Interaction:
     """Anyone who may see the customer may log a follow-up on it (service and finance call
-    customers too); an archived customer takes none."""
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customers too), except a collaborator with read-only access; an archived customer takes none."""
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="write", for_update=True
+    )
     refuse_if_archived(customer)
     await session.refresh(customer, attribute_names=["contacts"])
     _check_contacts(customer, data.contact_ids, "interaction.contact_ids")
@@ -113,7 +115,9 @@ async def update_interaction(
     events: CustomerEvents,
     now: dt.datetime,
 ) -> Interaction:
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="write", for_update=True
+    )
     interaction = await session.get(Interaction, interaction_id, with_for_update=True)
     if interaction is None or interaction.customer_id != customer.id:
         raise NotFound("follow-up", interaction_id)
@@ -139,10 +143,16 @@ async def update_interaction(
 
 
 async def list_interactions(
-    session: AsyncSession, *, identity: Identity, customer_id: str, page_size: int, page_token: str
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    customer_id: str,
+    page_size: int,
+    page_token: str,
+    now: dt.datetime,
 ) -> tuple[list[Interaction], str]:
     """A customer's follow-ups, newest first by when they happened."""
-    await get_customer(session, identity=identity, customer_id=customer_id)
+    await get_customer(session, identity=identity, customer_id=customer_id, now=now)
     query = NEWEST_FIRST.apply(select(Interaction).where(Interaction.customer_id == customer_id), page_token)
     rows = (await session.scalars(query.limit(page_size + 1))).all()
     return NEWEST_FIRST.page(rows, page_size, lambda row: (row.occurred_at, row.id))
@@ -167,7 +177,8 @@ def _tasks_statement(
         Customer.next_follow_up_date,
         Customer.last_interaction_at,
     ).where(
-        scope_condition(identity),
+        # Tasks are the owner's: a collaborator sees the customer, not its owner's to-do list.
+        scope_condition(identity, access="own"),
         Customer.archived.is_(False),
         Customer.next_follow_up_date.is_not(None),
         Customer.next_follow_up_date <= query.last,

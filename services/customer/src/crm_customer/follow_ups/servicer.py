@@ -73,6 +73,7 @@ class FollowUpRpcs(CustomerServicerBase):
                 customer_id=customer_id,
                 page_size=size,
                 page_token=request.page_token,
+                now=self._clock(),
             )
             return fpb.ListInteractionsResponse(
                 interactions=[interaction_to_proto(row) for row in rows], next_page_token=token

@@ -43,7 +43,7 @@ class OwnershipRpcs(CustomerServicerBase):
         customer_id = identifier(request.customer_id, "customer_id")
         size = page_size(request.page_size)
         async with self._reads() as session:
-            await get_customer(session, identity=current_identity(), customer_id=customer_id)
+            await get_customer(session, identity=current_identity(), customer_id=customer_id, now=self._clock())
             rows, token = await service.list_owner_changes(
                 session, customer_id=customer_id, page_size=size, page_token=request.page_token
             )

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from crm_customer.collaborators.endings import end_collaborations_on_owner_change
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
 from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_if_archived
 from crm_customer.ownership.models import OwnerChange
 from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.pools.models import DEFAULT_RULES, Pool, PoolClaim, claim_to_proto
-from crm_customer.search.service import move_search_terms_to_owner
+from crm_customer.search.service import move_search_terms, move_search_terms_to_owner
 from crmkit.clock import SHANGHAI, as_utc
 from crmkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from crmkit.events import batched_events
 from crmkit.identity import DataScope, Identity, Role
 from crmkit.paging import KeysetOrder
 
@@ -177,33 +181,82 @@ async def move_into_pool(
 ) -> str:
     """Take the customer from its owner into the pool (released, or returned by `pool_rule`):
     nobody's task any more, history written, owner change announced. Returns the old owner."""
-    previous_owner, previous_unit = customer.owner_id, customer.org_unit_id
-    customer.owner_id = ""
-    customer.pool_id = pool.id
-    customer.org_unit_id, customer.org_path = pool.org_unit_id, pool.org_path
-    customer.pool_entered_at, customer.pool_enter_kind, customer.pool_enter_reason = now, kind, reason
-    customer.owned_since = customer.first_visit_due = None
-    customer.next_follow_up_date = customer.return_warned_for = None
-    customer.version += 1
-    customer.updated_at = now
-    await session.flush()
-    await session.refresh(customer, attribute_names=["contacts"])
-    await move_search_terms_to_owner(session, customer)
-    record_owner_change(
+    (previous_owner,) = await move_many_into_pool(
         session,
-        customer,
-        from_owner_id=previous_owner,
+        [customer],
+        pool,
         kind=kind,
         reason=reason,
         actor_id=actor_id,
+        events=events,
         now=now,
-        pool_id=pool.id,
         pool_rule=pool_rule,
     )
-    await events.owner_changed(
-        session, customer, previous_owner, previous_unit, actor_id, now, kind=kind, reason=reason
-    )
     return previous_owner
+
+
+async def move_many_into_pool(
+    session: AsyncSession,
+    customers: Sequence[Customer],
+    pool: Pool,
+    *,
+    kind: str,
+    reason: str,
+    actor_id: str,
+    events: CustomerEvents,
+    now: dt.datetime,
+    pool_rule: str = "",
+) -> list[str]:
+    """`move_into_pool` for a batch (the sweep's) in a fixed number of statements: one update of
+    the customers (already locked by the caller), one insert of their history, one update of
+    their search terms, one write of all their events. Returns the old owners. (The ORM would
+    update versioned rows one by one on PostgreSQL, whose driver reports no rowcount for a batch.)"""
+    previous = [(customer.owner_id, customer.org_unit_id) for customer in customers]
+    changes: dict[str, Any] = {
+        "owner_id": "",
+        "pool_id": pool.id,
+        "org_unit_id": pool.org_unit_id,
+        "org_path": pool.org_path,
+        "pool_entered_at": now,
+        "pool_enter_kind": kind,
+        "pool_enter_reason": reason,
+        "owned_since": None,
+        "first_visit_due": None,
+        "next_follow_up_date": None,
+        "return_warned_for": None,
+        "updated_at": now,
+    }
+    await session.execute(
+        update(Customer)
+        .where(Customer.id.in_([customer.id for customer in customers]))
+        .values(**changes, version=Customer.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for customer, (previous_owner, _) in zip(customers, previous, strict=True):
+        # The session's copies now say what the row says, without counting as changed.
+        for key, value in changes.items():
+            set_committed_value(customer, key, value)
+        set_committed_value(customer, "version", customer.version + 1)
+        record_owner_change(
+            session,
+            customer,
+            from_owner_id=previous_owner,
+            kind=kind,
+            reason=reason,
+            actor_id=actor_id,
+            now=now,
+            pool_id=pool.id,
+            pool_rule=pool_rule,
+        )
+    await session.flush()
+    await move_search_terms(session, [customer.id for customer in customers], "")
+    async with batched_events(session, events.tables):
+        for customer, (previous_owner, previous_unit) in zip(customers, previous, strict=True):
+            await events.owner_changed(
+                session, customer, previous_owner, previous_unit, actor_id, now, kind=kind, reason=reason
+            )
+        await end_collaborations_on_owner_change(session, customers, actor_id=actor_id, events=events, now=now)
+    return [owner for owner, _ in previous]
 
 
 async def release_to_pool(
@@ -217,7 +270,9 @@ async def release_to_pool(
     now: dt.datetime,
 ) -> tuple[Customer, Pool]:
     identity.require_role(*WRITER_ROLES)
-    customer = await get_customer(session, identity=identity, customer_id=customer_id, for_update=True)
+    customer = await get_customer(
+        session, identity=identity, customer_id=customer_id, now=now, access="own", for_update=True
+    )
     refuse_if_archived(customer)
     if customer.pool_id:
         raise FailedPrecondition("the customer is in a pool already / 客户已在公海中")
@@ -356,6 +411,7 @@ async def _assign(
         session, customer, from_owner_id="", kind=kind, reason=claim.reason, actor_id=actor_id, now=now, pool_id=pool.id
     )
     await events.owner_changed(session, customer, "", previous_unit, actor_id, now, kind=kind, reason=claim.reason)
+    await end_collaborations_on_owner_change(session, [customer], actor_id=actor_id, events=events, now=now)
 
 
 async def claim_customer(

@@ -22,21 +22,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
 from crm_customer.pools.models import Pool, PoolClaim, claim_to_proto
-from crm_customer.pools.service import move_into_pool, rules_of
+from crm_customer.pools.service import move_many_into_pool, rules_of
 from crmkit.clock import as_utc, shanghai_date
+from crmkit.events import batched_events
 from crmkit.jobs import JobContext, PeriodicJob
 from crmkit.runtime import ServiceRuntime
 
 SWEEP_INTERVAL = dt.timedelta(minutes=10)
 # A claim nobody approved or rejected within this lapses (expired).
 CLAIM_EXPIRES_AFTER = dt.timedelta(days=7)
-BATCH = 200
+BATCH = 500
 # A run that keeps finding locked rows gives up after this many batches per rule; the next run
 # carries on.
 MAX_BATCHES = 10_000
@@ -187,42 +189,40 @@ class PoolSweep:
         for _ in range(MAX_BATCHES):
             async with job.transaction() as session:
                 batch = await _candidates(session, pool, pools, rule, after)
-                for customer in batch:
-                    await self._judge(session, job.now, pool, rule, customer, warn=warn, exempt=exempt)
+                returns, warnings = self._judge(job.now, rule, batch, warn=warn, exempt=exempt)
+                await self._return(session, job.now, pool, rule, returns)
+                await self._warn(session, job.now, pool, rule, warnings)
             if len(batch) < BATCH:
                 return
             after = batch[-1].id
 
-    async def _judge(
-        self,
-        session: AsyncSession,
-        now: dt.datetime,
-        pool: Pool,
-        rule: Rule,
-        customer: Customer,
-        *,
-        warn: dt.timedelta | None,
-        exempt: bool,
-    ) -> None:
+    def _judge(
+        self, now: dt.datetime, rule: Rule, batch: list[Customer], *, warn: dt.timedelta | None, exempt: bool
+    ) -> tuple[list[Customer], list[tuple[Customer, dt.date]]]:
+        """Which of the (locked) candidates go back now, and which owners to warn of which date."""
         today = shanghai_date(now)
-        deadline = rule.deadline(customer)
-        if deadline is None or (exempt and _under_contract(customer, today)):
-            return
-        if deadline <= now:
-            await self._return(session, now, pool, rule, customer)
-        elif warn is not None and deadline - warn <= now:
-            return_date = shanghai_date(deadline)
-            if customer.return_warned_for != return_date:
-                customer.return_warned_for = return_date
-                await session.refresh(customer, attribute_names=["contacts"])
-                await self.events.return_warning(session, customer, pool.id, rule.name, return_date, now)
+        returns: list[Customer] = []
+        warnings: list[tuple[Customer, dt.date]] = []
+        for customer in batch:
+            deadline = rule.deadline(customer)
+            if deadline is None or (exempt and _under_contract(customer, today)):
+                continue
+            if deadline <= now:
+                returns.append(customer)
+            elif warn is not None and deadline - warn <= now:
+                return_date = shanghai_date(deadline)
+                if customer.return_warned_for != return_date:
+                    warnings.append((customer, return_date))
+        return returns, warnings
 
     async def _return(
-        self, session: AsyncSession, now: dt.datetime, pool: Pool, rule: Rule, customer: Customer
+        self, session: AsyncSession, now: dt.datetime, pool: Pool, rule: Rule, customers: list[Customer]
     ) -> None:
-        previous_owner = await move_into_pool(
+        if not customers:
+            return
+        previous_owners = await move_many_into_pool(
             session,
-            customer,
+            customers,
             pool,
             kind="returned_by_rule",
             reason=rule.reason,
@@ -231,7 +231,32 @@ class PoolSweep:
             now=now,
             pool_rule=rule.name,
         )
-        await self.events.returned_to_pool(session, customer, previous_owner, pool.id, rule.name, rule.reason, now)
+        async with batched_events(session, self.events.tables):
+            for customer, previous_owner in zip(customers, previous_owners, strict=True):
+                await self.events.returned_to_pool(
+                    session, customer, previous_owner, pool.id, rule.name, rule.reason, now
+                )
+
+    async def _warn(
+        self, session: AsyncSession, now: dt.datetime, pool: Pool, rule: Rule, warnings: list[tuple[Customer, dt.date]]
+    ) -> None:
+        """Each warning once per return date: the date is remembered on the customer (one update
+        per date, not per customer) and the owner told."""
+        by_date: dict[dt.date, list[Customer]] = {}
+        for customer, return_date in warnings:
+            by_date.setdefault(return_date, []).append(customer)
+        for return_date, customers in by_date.items():
+            await session.execute(
+                update(Customer)
+                .where(Customer.id.in_([customer.id for customer in customers]))
+                .values(return_warned_for=return_date)
+                .execution_options(synchronize_session=False)
+            )
+            for customer in customers:
+                set_committed_value(customer, "return_warned_for", return_date)
+        async with batched_events(session, self.events.tables):
+            for customer, return_date in warnings:
+                await self.events.return_warning(session, customer, pool.id, rule.name, return_date, now)
 
 
 async def _candidates(session: AsyncSession, pool: Pool, pools: list[Pool], rule: Rule, after: str) -> list[Customer]:

@@ -3,6 +3,7 @@ Functions take the session (or a statement reader) and never commit: the caller 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import Executable
 
+from crm_customer.collaborators.models import READ_SHARES
 from crm_customer.contacts.models import Contact
 from crm_customer.contacts.personal import ENDINGS_PER_BUCKET, PersonalData
 from crm_customer.customers.models import Customer, ListFilter
@@ -47,7 +49,7 @@ from crmkit.direct_reads import StatementReader
 from crmkit.errors import InvalidArgument
 from crmkit.identity import DataScope, Identity
 from crmkit.paging import decode_token, encode_token
-from crmkit.scope import PRINCIPAL_PARAM, bound_scope_clause, scope_values
+from crmkit.scope import NOW_PARAM, PRINCIPAL_PARAM, bound_scope_clause, scope_values
 
 # Searching deeper than this is a sign the query should be narrower, not a reason to scan.
 MAX_SEARCH_OFFSET = 1000
@@ -84,9 +86,12 @@ async def index_for_search(
 
 async def move_search_terms_to_owner(session: AsyncSession, customer: Customer) -> None:
     """Carry a transfer into the customer's search terms, which hold the owner for sales scope."""
-    await session.execute(
-        update(SearchTerm).where(SearchTerm.customer_id == customer.id).values(owner_id=customer.owner_id)
-    )
+    await move_search_terms(session, [customer.id], customer.owner_id)
+
+
+async def move_search_terms(session: AsyncSession, customer_ids: Sequence[str], owner_id: str) -> None:
+    """`move_search_terms_to_owner` for customers that all went to `owner_id`, in one statement."""
+    await session.execute(update(SearchTerm).where(SearchTerm.customer_id.in_(customer_ids)).values(owner_id=owner_id))
 
 
 def _prefix_upper_bound(prefix: str) -> str:
@@ -101,6 +106,7 @@ async def search_customer_ids(
     page_size: int,
     page_token: str,
     personal: PersonalData,
+    now: dt.datetime,
     filters: ListFilter = NO_FILTER,
 ) -> tuple[list[str], str]:
     """Ids of one page of a ranked search over our own term index, best first, and the next
@@ -133,7 +139,7 @@ async def search_customer_ids(
         needs_verify = True
     elif len(terms) > 1:
         terms = await _rarest_first(reader, identity.tenant_id, terms)
-    values: dict[str, Any] = {"tenant_id": identity.tenant_id, **scope_values(identity), **narrowing}
+    values: dict[str, Any] = {"tenant_id": identity.tenant_id, **scope_values(identity, now=now), **narrowing}
     if query.prefix is not None:
         values.update(prefix=query.prefix, prefix_upper=_prefix_upper_bound(query.prefix))
     values.update((f"term_{index}", term) for index, term in enumerate(terms))
@@ -182,9 +188,28 @@ def _verifier(query: SearchQuery, personal: PersonalData) -> Callable[[Sequence[
     return lambda row: verify_candidate(query, row[1], row[2])
 
 
-def _own_terms(scope: DataScope, terms: Any) -> list[ColumnElement[bool]]:
-    """For sales scope, stay inside the rep's own terms (served by ix_search_terms_owner)."""
-    return [terms.owner_id == bindparam(PRINCIPAL_PARAM)] if scope is DataScope.OWN else []
+def _driver(scope: DataScope) -> Any:
+    """The search terms a lookup walks, with columns tenant_id, term, rank, customer_id. For
+    sales scope, the rep's own terms (served by ix_search_terms_owner) and, beside them, the
+    terms of the customers shared with them (their collaborations, a short list, each probed
+    through the (customer_id, term) index): two ordered ranges, where one OR across them would
+    walk the tenant's terms."""
+    terms = SearchTerm.__table__
+    if scope is not DataScope.OWN:
+        return terms.alias("driver")
+    tenant: BindParameter[str] = bindparam("tenant_id")
+    principal: BindParameter[str] = bindparam(PRINCIPAL_PARAM)
+    columns = (terms.c.tenant_id, terms.c.term, terms.c.rank, terms.c.customer_id)
+    own = select(*columns).where(terms.c.tenant_id == tenant, terms.c.owner_id == principal)
+    shared_terms = terms.alias("shared_terms")
+    granted = READ_SHARES.granted(tenant, principal, bindparam(NOW_PARAM)).subquery("granted")
+    shared = (
+        select(shared_terms.c.tenant_id, shared_terms.c.term, shared_terms.c.rank, shared_terms.c.customer_id)
+        .join(granted, granted.c.customer_id == shared_terms.c.customer_id)
+        # The owner column of a term is its customer's: shared and someone else's, never in a pool.
+        .where(shared_terms.c.owner_id != principal, shared_terms.c.owner_id != "")
+    )
+    return union_all(own, shared).subquery("driver")
 
 
 # Rarity is estimated in one round trip from two capped index-only counts per term: a sample
@@ -235,7 +260,9 @@ async def _rarest_first(reader: StatementReader, tenant_id: str, terms: tuple[st
 
 
 def _in_scope(scope: DataScope) -> ColumnElement[bool]:
-    return bound_scope_clause(scope, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id)
+    return bound_scope_clause(
+        scope, tenant=Customer.tenant_id, org_path=Customer.org_path, owner=Customer.owner_id, shares=READ_SHARES
+    )
 
 
 def _like_escaped(text: str) -> str:
@@ -276,21 +303,20 @@ def _filter_clauses(names: tuple[str, ...]) -> list[ColumnElement[bool]]:
 def _mobile_tail_statement(scope: DataScope, narrowing: tuple[str, ...] = ()) -> Select[str, str, bytes | None]:
     """(customer id, contact id, sealed mobile) of the customers in :term_0's last-four bucket,
     a row per mobile, in rank and customer order; a page at :offset of :limit rows."""
-    driver = aliased(SearchTerm)
+    driver = _driver(scope)
     return (
         select(Customer.id, Contact.id, Contact.mobile_sealed)
-        .join(driver, driver.customer_id == Customer.id)
+        .join(driver, driver.c.customer_id == Customer.id)
         .join(Contact, Contact.customer_id == Customer.id)
         .where(
-            driver.tenant_id == bindparam("tenant_id"),
-            driver.term == bindparam("term_0"),
-            *_own_terms(scope, driver),
+            driver.c.tenant_id == bindparam("tenant_id"),
+            driver.c.term == bindparam("term_0"),
             Contact.mobile_sealed.is_not(None),
             _in_scope(scope),
             Customer.archived.is_(False),
             *_filter_clauses(narrowing),
         )
-        .order_by(driver.rank, driver.customer_id, Contact.id)
+        .order_by(driver.c.rank, driver.c.customer_id, Contact.id)
         .offset(bindparam("offset", type_=Integer))
         .limit(bindparam("limit", type_=Integer))
     )
@@ -308,29 +334,29 @@ def _search_statement(scope: DataScope, term_count: int, narrowing: tuple[str, .
     terms are checked per candidate through the (customer_id, term) index.
     """
     tenant: BindParameter[str] = bindparam("tenant_id")
-    driver = aliased(SearchTerm)
+    driver = _driver(scope)
     matches = (
         select(Customer.id, Customer.name, Customer.short_name)
-        .join(driver, driver.customer_id == Customer.id)
-        .where(driver.tenant_id == tenant, *_own_terms(scope, driver))
+        .join(driver, driver.c.customer_id == Customer.id)
+        .where(driver.c.tenant_id == tenant)
     )
     if term_count == 0:
         # One character: every term starting with it, in the key's own order (term, rank,
         # customer), so a page is a short index range even for 食 on a million customers.
         # Ranking all matches by their best rank first meant aggregating hundreds of thousands
         # of entries (3.4 s for 食 on a million customers). A customer may come once per term.
-        matches = matches.where(driver.term >= bindparam("prefix"), driver.term < bindparam("prefix_upper"))
-        order: tuple[Any, ...] = (driver.term, driver.rank, driver.customer_id)
+        matches = matches.where(driver.c.term >= bindparam("prefix"), driver.c.term < bindparam("prefix_upper"))
+        order: tuple[Any, ...] = (driver.c.term, driver.c.rank, driver.c.customer_id)
     else:
-        matches = matches.where(driver.term == bindparam("term_0"))
+        matches = matches.where(driver.c.term == bindparam("term_0"))
         for index in range(1, term_count):
             other = aliased(SearchTerm)
             matches = matches.where(
                 select(other.customer_id)
-                .where(other.customer_id == driver.customer_id, other.term == bindparam(f"term_{index}"))
+                .where(other.customer_id == driver.c.customer_id, other.term == bindparam(f"term_{index}"))
                 .exists()
             )
-        order = (driver.rank, driver.customer_id)
+        order = (driver.c.rank, driver.c.customer_id)
     return (
         matches.where(_in_scope(scope), Customer.archived.is_(False), *_filter_clauses(narrowing))
         .order_by(*order)

@@ -22,6 +22,7 @@ class SearchRpcs(CustomerServicerBase):
     ) -> pb.SearchCustomersResponse:
         size = page_size(request.page_size, default=20)
         identity = current_identity()
+        now = self._clock()
         narrowing = request.filter
         filters = validation.list_filter(
             lifecycle_stage=narrowing.lifecycle_stage,
@@ -39,9 +40,10 @@ class SearchRpcs(CustomerServicerBase):
                 page_size=size,
                 page_token=request.page_token,
                 personal=self._personal,
+                now=now,
                 filters=filters,
             )
-            customers = await self._fast_reads.get_many(identity, ids)
+            customers = await self._fast_reads.get_many(identity, ids, now)
             return pb.SearchCustomersResponse(customers=customers, next_page_token=token)
         async with self._reads() as session:
             ids, token = await search_customer_ids(
@@ -51,9 +53,10 @@ class SearchRpcs(CustomerServicerBase):
                 page_size=size,
                 page_token=request.page_token,
                 personal=self._personal,
+                now=now,
                 filters=filters,
             )
-            found = await customers_in_order(session, identity=identity, customer_ids=ids)
+            found = await customers_in_order(session, identity=identity, customer_ids=ids, now=now)
             return pb.SearchCustomersResponse(
                 customers=[customer_to_proto(c, self._personal) for c in found], next_page_token=token
             )

@@ -154,6 +154,21 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
                 _registered_method=True)
+        self.ListCollaborators = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCollaborators',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListCollaboratorsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListCollaboratorsResponse.FromString,
+                _registered_method=True)
+        self.PutCollaborator = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/PutCollaborator',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.PutCollaboratorRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.PutCollaboratorResponse.FromString,
+                _registered_method=True)
+        self.RemoveCollaborator = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/RemoveCollaborator',
+                request_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.RemoveCollaboratorRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.RemoveCollaboratorResponse.FromString,
+                _registered_method=True)
         self.ListPools = channel.unary_unary(
                 '/crm.customer.v1.CustomerService/ListPools',
                 request_serializer=crm_dot_customer_dot_v1_dot_pools__pb2.ListPoolsRequest.SerializeToString,
@@ -357,6 +372,26 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCollaborators(self, request, context):
+        """Collaborators (协作人): users who work on a customer beside its owner; the owner, supervisors,
+        admins and bosses manage them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutCollaborator(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveCollaborator(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPools(self, request, context):
         """The public pool (pools.proto). Admins and bosses create and change pools.
         """
@@ -534,6 +569,21 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.SetCustomerCaps,
                     request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.SerializeToString,
+            ),
+            'ListCollaborators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCollaborators,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListCollaboratorsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.ListCollaboratorsResponse.SerializeToString,
+            ),
+            'PutCollaborator': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutCollaborator,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.PutCollaboratorRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.PutCollaboratorResponse.SerializeToString,
+            ),
+            'RemoveCollaborator': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveCollaborator,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_ownership__pb2.RemoveCollaboratorRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_ownership__pb2.RemoveCollaboratorResponse.SerializeToString,
             ),
             'ListPools': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPools,
@@ -1204,6 +1254,87 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/SetCustomerCaps',
             crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_ownership__pb2.SetCustomerCapsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCollaborators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCollaborators',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.ListCollaboratorsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.ListCollaboratorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutCollaborator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/PutCollaborator',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.PutCollaboratorRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.PutCollaboratorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveCollaborator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/RemoveCollaborator',
+            crm_dot_customer_dot_v1_dot_ownership__pb2.RemoveCollaboratorRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_ownership__pb2.RemoveCollaboratorResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -77,6 +77,12 @@ class CustomerServiceStub:
     GetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]
     SetCustomerCaps: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]
     """Admins and bosses."""
+    ListCollaborators: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.ListCollaboratorsRequest, _ownership_pb2.ListCollaboratorsResponse]
+    """Collaborators (协作人): users who work on a customer beside its owner; the owner, supervisors,
+    admins and bosses manage them.
+    """
+    PutCollaborator: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.PutCollaboratorRequest, _ownership_pb2.PutCollaboratorResponse]
+    RemoveCollaborator: _grpc.UnaryUnaryMultiCallable[_ownership_pb2.RemoveCollaboratorRequest, _ownership_pb2.RemoveCollaboratorResponse]
     ListPools: _grpc.UnaryUnaryMultiCallable[_pools_pb2.ListPoolsRequest, _pools_pb2.ListPoolsResponse]
     """The public pool (pools.proto). Admins and bosses create and change pools."""
     CreatePool: _grpc.UnaryUnaryMultiCallable[_pools_pb2.CreatePoolRequest, _pools_pb2.CreatePoolResponse]
@@ -140,6 +146,12 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     GetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.GetCustomerCapsRequest, _ownership_pb2.GetCustomerCapsResponse]  # type: ignore[assignment]
     SetCustomerCaps: _aio.UnaryUnaryMultiCallable[_ownership_pb2.SetCustomerCapsRequest, _ownership_pb2.SetCustomerCapsResponse]  # type: ignore[assignment]
     """Admins and bosses."""
+    ListCollaborators: _aio.UnaryUnaryMultiCallable[_ownership_pb2.ListCollaboratorsRequest, _ownership_pb2.ListCollaboratorsResponse]  # type: ignore[assignment]
+    """Collaborators (协作人): users who work on a customer beside its owner; the owner, supervisors,
+    admins and bosses manage them.
+    """
+    PutCollaborator: _aio.UnaryUnaryMultiCallable[_ownership_pb2.PutCollaboratorRequest, _ownership_pb2.PutCollaboratorResponse]  # type: ignore[assignment]
+    RemoveCollaborator: _aio.UnaryUnaryMultiCallable[_ownership_pb2.RemoveCollaboratorRequest, _ownership_pb2.RemoveCollaboratorResponse]  # type: ignore[assignment]
     ListPools: _aio.UnaryUnaryMultiCallable[_pools_pb2.ListPoolsRequest, _pools_pb2.ListPoolsResponse]  # type: ignore[assignment]
     """The public pool (pools.proto). Admins and bosses create and change pools."""
     CreatePool: _aio.UnaryUnaryMultiCallable[_pools_pb2.CreatePoolRequest, _pools_pb2.CreatePoolResponse]  # type: ignore[assignment]
@@ -338,6 +350,30 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ownership_pb2.SetCustomerCapsResponse, _abc.Awaitable[_ownership_pb2.SetCustomerCapsResponse]]:
         """Admins and bosses."""
+
+    @_abc_1.abstractmethod
+    def ListCollaborators(
+        self,
+        request: _ownership_pb2.ListCollaboratorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.ListCollaboratorsResponse, _abc.Awaitable[_ownership_pb2.ListCollaboratorsResponse]]:
+        """Collaborators (协作人): users who work on a customer beside its owner; the owner, supervisors,
+        admins and bosses manage them.
+        """
+
+    @_abc_1.abstractmethod
+    def PutCollaborator(
+        self,
+        request: _ownership_pb2.PutCollaboratorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.PutCollaboratorResponse, _abc.Awaitable[_ownership_pb2.PutCollaboratorResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveCollaborator(
+        self,
+        request: _ownership_pb2.RemoveCollaboratorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ownership_pb2.RemoveCollaboratorResponse, _abc.Awaitable[_ownership_pb2.RemoveCollaboratorResponse]]: ...
 
     @_abc_1.abstractmethod
     def ListPools(

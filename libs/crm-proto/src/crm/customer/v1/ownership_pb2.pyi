@@ -368,3 +368,133 @@ class Collaborator(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Collaborator: _TypeAlias = Collaborator  # noqa: Y015
+
+@_typing.final
+class ListCollaboratorsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCollaboratorsRequest: _TypeAlias = ListCollaboratorsRequest  # noqa: Y015
+
+@_typing.final
+class ListCollaboratorsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLLABORATORS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def collaborators(self) -> _containers.RepeatedCompositeFieldContainer[Global___Collaborator]:
+        """Those whose access has not expired, in the order they were added."""
+
+    def __init__(
+        self,
+        *,
+        collaborators: _abc.Iterable[Global___Collaborator] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collaborators", b"collaborators"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCollaboratorsResponse: _TypeAlias = ListCollaboratorsResponse  # noqa: Y015
+
+@_typing.final
+class PutCollaboratorRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    ACCESS_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    user_id: _builtins.str
+    """An active user of the tenant other than the owner (the gateway vouches for them)."""
+    access: Global___CollaboratorAccess.ValueType
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """Unset: until removed; else in the future."""
+
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+        access: Global___CollaboratorAccess.ValueType = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "customer_id", b"customer_id", "expire_time", b"expire_time", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutCollaboratorRequest: _TypeAlias = PutCollaboratorRequest  # noqa: Y015
+
+@_typing.final
+class PutCollaboratorResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COLLABORATOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def collaborator(self) -> Global___Collaborator: ...
+    def __init__(
+        self,
+        *,
+        collaborator: Global___Collaborator | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["collaborator", b"collaborator"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collaborator", b"collaborator"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutCollaboratorResponse: _TypeAlias = PutCollaboratorResponse  # noqa: Y015
+
+@_typing.final
+class RemoveCollaboratorRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    USER_ID_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    user_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        user_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveCollaboratorRequest: _TypeAlias = RemoveCollaboratorRequest  # noqa: Y015
+
+@_typing.final
+class RemoveCollaboratorResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveCollaboratorResponse: _TypeAlias = RemoveCollaboratorResponse  # noqa: Y015
