@@ -83,6 +83,7 @@ async def test_a_collaborator_finds_the_shared_customer_until_the_owner_removes_
     assert (item["user_name"], item["access"], item["added_by_name"]) == ("李四", "read", "张三")
     assert item["expires_at"].startswith("2099-01-01T00:00:00+08:00")
     assert seen.status_code == 200 and seen.json()["owner_id"] == org.sales_a.id
+    assert seen.json()["my_collaboration"] == "read"
     assert [c["name"] for c in found.json()["items"]] == ["嘉兴海盐县协作食堂"]
     api.problem(edit, 403, code="permission_denied")
     assert removed.status_code == 204

@@ -11,6 +11,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic import Field
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm.customer.v1 import ownership_pb2 as opb
 from crm_gateway.api_clients.service import is_partner
 from crm_gateway.customers.schemas import (
     ContactIn,
@@ -149,7 +150,16 @@ async def get_customer(customer_id: str, state: State, identity: Caller) -> Cust
     found = await state.customers.GetCustomer(
         pb.GetCustomerRequest(id=path_id(customer_id, "customer_id")), metadata=_metadata(state, identity)
     )
-    return (await _render(state, identity, [found.customer]))[0]
+    shown = (await _render(state, identity, [found.customer]))[0]
+    if identity.role is Role.SALES and found.customer.owner_id != identity.principal_id:
+        # A rep sees someone else's customer only as its collaborator: say with which access.
+        team = await state.customers.ListCollaborators(
+            opb.ListCollaboratorsRequest(customer_id=found.customer.id), metadata=_metadata(state, identity)
+        )
+        mine = next((c for c in team.collaborators if c.user_id == identity.principal_id), None)
+        if mine is not None:
+            shown.my_collaboration = "read_write" if mine.access == opb.COLLABORATOR_ACCESS_READ_WRITE else "read"
+    return shown
 
 
 @router.patch("/customers/{customer_id}", summary="Change a customer 修改客户")

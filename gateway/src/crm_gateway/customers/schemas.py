@@ -286,6 +286,11 @@ class CustomerOut(BaseModel):
     updated_at: dt.datetime = Field(description="Asia/Shanghai")
     last_interaction_at: dt.datetime | None = Field(description="The latest follow-up's time; null if none")
     next_follow_up_date: dt.date | None = Field(description="The owner's next follow-up task; null if none")
+    my_collaboration: Literal["read", "read_write"] | None = Field(
+        None,
+        description="On a customer's own page, for a sales rep who does not own it: their access as its"
+        " collaborator (read_write may edit and log follow-ups). Null otherwise.",
+    )
 
 
 class CustomerPage(BaseModel):

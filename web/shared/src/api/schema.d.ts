@@ -1382,6 +1382,11 @@ export interface components {
              * @enum {string}
              */
             lifecycle_stage: "lead" | "prospect" | "signed" | "dormant" | "lost";
+            /**
+             * My Collaboration
+             * @description On a customer's own page, for a sales rep who does not own it: their access as its collaborator (read_write may edit and log follow-ups). Null otherwise.
+             */
+            my_collaboration?: ("read" | "read_write") | null;
             /** Name */
             name: string;
             /**
