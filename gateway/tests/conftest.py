@@ -191,6 +191,10 @@ async def stack(
             upstreams=upstreams,
             identity_private_key_file=keys.private_path,
             secret_key_file=keys.private_path.parent / "gateway_secrets.key",
+            nats_url=nats_server.url,
+            event_namespace=namespace,
+            # The webhook tests' robot listens on 127.0.0.1.
+            webhook_allow_loopback_http=True,
             # A module may set its own (tight rate limits, a small password queue, ...).
             **getattr(request.module, "GATEWAY_SETTINGS", {}),
         )

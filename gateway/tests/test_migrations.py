@@ -7,6 +7,7 @@ from crm_gateway.auth import models as auth_models  # noqa: F401  (registers the
 from crm_gateway.database import Base
 from crm_gateway.directory import models as directory_models  # noqa: F401
 from crm_gateway.login_protection import models as login_protection_models  # noqa: F401
+from crm_gateway.notifications import models as notifications_models  # noqa: F401
 from crm_gateway.rate_limits import models as rate_limits_models  # noqa: F401
 from crm_gateway.two_factor import models as two_factor_models  # noqa: F401
 from crmkit.testing.migrations import schema_drift

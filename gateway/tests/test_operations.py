@@ -23,7 +23,7 @@ async def test_readyz_is_ready_when_database_and_both_services_answer(client: ht
     assert response.status_code == 200, response.text
     assert response.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "customer": "ok", "analytics": "ok"},
+        "checks": {"database": "ok", "nats": "ok", "customer": "ok", "analytics": "ok"},
     }
 
 

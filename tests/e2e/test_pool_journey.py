@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from crmkit.testing.clock import advance_service_clock_sync
 from crmkit.testing.infra import NatsServer, PostgresServer
 from crmkit.testing.jobs import ran_since
 
-from .conftest import ADMIN_PASSWORD, running_stack
+from .conftest import ADMIN_PASSWORD, branch_with_people, login, ok, running_stack
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "journey-密码-2026"
@@ -39,16 +38,6 @@ def clock_stack(
     environment = {"CRM_CUSTOMER_TEST_CLOCK_CONTROL": "true"}
     for stack in running_stack(tmp_path_factory.mktemp("pool"), nats_server.url, databases, environment):
         yield stack, databases["customer"]
-
-
-def _ok(reply: httpx.Response, status: int = 200) -> Any:
-    assert reply.status_code == status, reply.text
-    return reply.json()
-
-
-def _login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
-    tokens = _ok(client.post("/api/v1/auth/login", json={"username": username, "password": password}))
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def _move(stack: Stack, database_url: str, by: dt.timedelta) -> None:
@@ -72,30 +61,18 @@ def _move(stack: Stack, database_url: str, by: dt.timedelta) -> None:
 def test_a_neglected_customer_returns_is_claimed_lost_again_and_kept_by_a_visit(clock_stack) -> None:
     stack, customer_db = clock_stack
     with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
-        admin = _login(client, "admin", ADMIN_PASSWORD)
-        hq = _ok(client.get("/api/v1/auth/me", headers=admin))["org_unit"]["id"]
-        branch = _ok(client.post("/api/v1/org-units", json={"name": "济南分公司", "parent_id": hq}, headers=admin), 201)
-        shop = _ok(
-            client.post("/api/v1/org-units", json={"name": "历下门店", "parent_id": branch["id"]}, headers=admin), 201
+        admin = login(client, "admin", ADMIN_PASSWORD)
+        branch, _, people = branch_with_people(
+            client,
+            admin,
+            branch="济南分公司",
+            shop="历下门店",
+            people={"li.zhuguan": ("supervisor", "branch"), "rep.a": ("sales", "shop"), "rep.b": ("sales", "shop")},
+            password=PASSWORD,
         )
-        people = {}
-        for username, role, unit in (
-            ("li.zhuguan", "supervisor", branch),
-            ("rep.a", "sales", shop),
-            ("rep.b", "sales", shop),
-        ):
-            body = {
-                "username": username,
-                "display_name": username,
-                "password": PASSWORD,
-                "role": role,
-                "org_unit_id": unit["id"],
-            }
-            _ok(client.post("/api/v1/users", json=body, headers=admin), 201)
-            people[username] = _login(client, username, PASSWORD)
         supervisor, rep_a, rep_b = people["li.zhuguan"], people["rep.a"], people["rep.b"]
         rules = {"no_follow_up_days": {"normal": 15}, "warn_days_before": 3, "cooldown_days": 30, "first_visit_days": 7}
-        pool = _ok(
+        pool = ok(
             client.post(
                 "/api/v1/pools",
                 json={"name": "济南公海", "org_unit_id": branch["id"], "requires_approval": True, "rules": rules},
@@ -103,11 +80,11 @@ def test_a_neglected_customer_returns_is_claimed_lost_again_and_kept_by_a_visit(
             ),
             201,
         )
-        customer = _ok(client.post("/api/v1/customers", json={"name": "济南历下区实验学校食堂"}, headers=rep_a), 201)
+        customer = ok(client.post("/api/v1/customers", json={"name": "济南历下区实验学校食堂"}, headers=rep_a), 201)
         url = f"/api/v1/customers/{customer['id']}"
 
         def claim_and_approve() -> None:
-            made = _ok(
+            made = ok(
                 client.post(
                     f"/api/v1/pools/{pool['id']}/claims",
                     json={"customer_id": customer["id"], "reason": "客户主动来电"},
@@ -116,7 +93,7 @@ def test_a_neglected_customer_returns_is_claimed_lost_again_and_kept_by_a_visit(
                 201,
             )
             assert made["status"] == "pending"
-            decided = _ok(
+            decided = ok(
                 client.post(f"/api/v1/pool-claims/{made['id']}/decision", json={"approve": True}, headers=supervisor)
             )
             assert decided["status"] == "approved"
@@ -126,11 +103,11 @@ def test_a_neglected_customer_returns_is_claimed_lost_again_and_kept_by_a_visit(
         assert client.get(url, headers=rep_a).status_code == 200
         _move(stack, customer_db, dt.timedelta(days=4))
         assert client.get(url, headers=rep_a).status_code == 404
-        in_pool = _ok(client.get(f"/api/v1/pools/{pool['id']}/customers", headers=rep_b))["items"]
+        in_pool = ok(client.get(f"/api/v1/pools/{pool['id']}/customers", headers=rep_b))["items"]
         assert [(c["id"], c["enter_kind"]) for c in in_pool] == [(customer["id"], "returned_by_rule")]
 
         claim_and_approve()
-        assert _ok(client.get(url, headers=rep_b))["owner_id"]
+        assert ok(client.get(url, headers=rep_b))["owner_id"]
 
         # No visit within the first-visit days: back to the pool.
         _move(stack, customer_db, dt.timedelta(days=7, hours=1))
@@ -146,11 +123,11 @@ def test_a_neglected_customer_returns_is_claimed_lost_again_and_kept_by_a_visit(
 
         # Rep B claims again, visits at once, and keeps it past the first-visit deadline.
         claim_and_approve()
-        _ok(client.post(f"{url}/follow-ups", json={"kind": "visit", "content": "上门拜访食堂主任"}, headers=rep_b), 201)
+        ok(client.post(f"{url}/follow-ups", json={"kind": "visit", "content": "上门拜访食堂主任"}, headers=rep_b), 201)
         _move(stack, customer_db, dt.timedelta(days=8))
         assert client.get(url, headers=rep_b).status_code == 200
 
-        history = _ok(client.get(f"{url}/owner-changes", headers=supervisor))["items"]
+        history = ok(client.get(f"{url}/owner-changes", headers=supervisor))["items"]
         assert [h["kind"] for h in reversed(history)] == [
             "created",
             "returned_by_rule",
@@ -159,5 +136,5 @@ def test_a_neglected_customer_returns_is_claimed_lost_again_and_kept_by_a_visit(
             "approved",
         ]
         assert history[1]["reason"].startswith("未按期回访")
-        mine = _ok(client.get("/api/v1/pool-claims", params={"view": "mine"}, headers=rep_b))["items"]
+        mine = ok(client.get("/api/v1/pool-claims", params={"view": "mine"}, headers=rep_b))["items"]
         assert [c["status"] for c in mine] == ["approved", "approved"]

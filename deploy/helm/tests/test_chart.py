@@ -444,9 +444,9 @@ def nats_credentials(rendered: Rendered, component: str) -> tuple[dict[str, str]
     return env, volume, mount
 
 
-def test_each_service_that_uses_nats_mounts_only_its_own_seed_and_the_gateway_none(default: Rendered) -> None:
+def test_each_component_mounts_only_its_own_nats_seed(default: Rendered) -> None:
     users = {entry.name for entry in nats_users()}
-    assert users == {name for name, c in registry().items() if c.kind == "grpc"}
+    assert users == set(registry())
     for name in registry():
         env, volume, mount = nats_credentials(default, name)
         if name not in users:

@@ -28,7 +28,7 @@ def main() -> None:
     # Prometheus on its own port, never on the public one.
     serve_metrics(settings.metrics_port, host=settings.http_host)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, exit_on_crash=True),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import secrets
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -27,7 +29,8 @@ from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.customers.router import router as customers_router
-from crm_gateway.database import Base
+from crm_gateway.database import Base, gateway_event_tables
+from crm_gateway.directory.events import announce_unannounced_users
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
@@ -35,6 +38,11 @@ from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
+from crm_gateway.notifications.events import NotificationEvents
+from crm_gateway.notifications.feed import NotificationFeed
+from crm_gateway.notifications.router import router as notifications_router
+from crm_gateway.notifications.service import retention_job
+from crm_gateway.notifications.webhooks import webhook_delivery_job
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
@@ -44,12 +52,14 @@ from crm_gateway.two_factor.router import router as two_factor_router
 from crm_gateway.two_factor.service import MfaTokens
 from crm_gateway.web import GatewayState, IdentityMetadata, document_bearer_auth
 from crmkit.clock import Clock, utcnow
-from crmkit.db import create_engine, session_factory, upgrade_database
+from crmkit.db import session_factory, upgrade_database
 from crmkit.grpc_client import open_component_channel
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentitySigner
 from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from crmkit.runtime import ServiceRuntime, start_runtime
 from crmkit.secretbox import SecretBox
+from crmkit.service import start_consumer, start_jobs
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crm_gateway")
@@ -67,10 +77,14 @@ async def _bootstrap_admin(state: GatewayState) -> None:
             admin_password=password,
             passwords=state.passwords,
             now=state.now(),
+            namespace=settings.event_namespace,
         )
     if admin is not None and not settings.bootstrap_admin_password:
         # Shown once, on the first start only; it is not stored anywhere in clear.
         print(f"\n  管理员 admin 初始密码 / initial admin password: {password}\n", file=sys.stderr, flush=True)
+    async with state.sessions() as session, session.begin():
+        await announce_unannounced_users(session, now=state.now(), namespace=settings.event_namespace)
+    state.runtime.relay.wake()
 
 
 class ObserveRequests:
@@ -103,13 +117,41 @@ class ObserveRequests:
             HTTP_LATENCY.labels(method, path).observe(time.perf_counter() - started)
 
 
-def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True) -> FastAPI:
+async def _stop_serving_when_background_work_dies(runtime: ServiceRuntime) -> None:
+    """The runtime sets `stop` when its relay, consumer or jobs crash (and when it closes): a
+    gateway that no longer consumes or publishes must be restarted, so it stops serving (SIGTERM
+    to itself, which uvicorn answers with its graceful shutdown) and its supervisor starts it again."""
+    await runtime.stop.wait()
+    # The lifespan cancels this before it closes the runtime itself, so this is a crash.
+    log.error("background work of the gateway stopped; shutting down so it is restarted")
+    signal.raise_signal(signal.SIGTERM)
+
+
+def create_app(
+    settings: GatewaySettings, *, clock: Clock = utcnow, migrate: bool = True, exit_on_crash: bool = False
+) -> FastAPI:
+    """`exit_on_crash`: the served process (`python -m crm_gateway`) stops when its relay,
+    consumer or jobs die; tests keep their process."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = settings.database_url
         if migrate:
             await upgrade_database(MIGRATIONS, url, Base.metadata)
-        engine = create_engine(url)
+        # The kit's runtime, as every service has: NATS as the gateway's own user, its stream,
+        # the outbox relay (user_changed) with its gauges, and the engine the gateway shares.
+        runtime = await start_runtime(
+            name="gateway",
+            settings=settings,
+            database_url=url,
+            migrations_dir=MIGRATIONS,
+            tables=gateway_event_tables(),
+            namespace=settings.event_namespace,
+            migrate=False,
+            clock=clock,
+        )
+        engine = runtime.engine
+        feed = NotificationFeed(engine.url)
         signer = IdentitySigner.from_file(settings.identity_private_key_file)
         channels = {
             name: open_component_channel(name, address, default_deadline=settings.grpc_deadline)
@@ -139,15 +181,27 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             mfa_tokens=MfaTokens(signer.private_key, dt.timedelta(minutes=settings.mfa_token_minutes), clock),
             secret_box=SecretBox.from_key_file(settings.secret_key_file),
             api_keys=ApiClientKeys(sessions),
+            notification_feed=feed,
+            runtime=runtime,
         )
         app.state.gateway = state
-        await _bootstrap_admin(state)
+        try:
+            await _bootstrap_admin(state)
+            runtime.spawn(feed.listen)
+            start_consumer(runtime, "gateway", NotificationEvents(feed, clock).subscription())
+            await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
+        except BaseException:
+            await runtime.close()
+            raise
+        watch = asyncio.create_task(_stop_serving_when_background_work_dies(runtime)) if exit_on_crash else None
         freeze_startup_heap()
         yield
+        if watch is not None:
+            watch.cancel()
         for channel in channels.values():
             await channel.close(grace=None)
         state.passwords.close()
-        await engine.dispose()
+        await runtime.close()
 
     docs = settings.api_docs
     app = FastAPI(
@@ -172,6 +226,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
                 "pools",
                 "analytics",
                 "api clients",
+                "notifications",
             )
         ],
         # FastAPI's own OpenTelemetry layer would add a second server span and a span per
@@ -202,6 +257,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
+        # Reported, not required: user changes wait in the outbox and customer events in the
+        # stream until the connection is back.
+        checks["nats"] = "ok" if state.runtime.nats.is_connected else "disconnected"
         for name, channel in state.channels.items():
             try:
                 reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
@@ -229,6 +287,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock = utcnow, migrate: boo
         login_protection_router,
         api_clients_router,
         analytics_router,
+        notifications_router,
     ]
     for router in routers:
         app.include_router(router)

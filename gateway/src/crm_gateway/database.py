@@ -1,4 +1,5 @@
-"""The gateway's metadata: users, org units, sessions and audit log."""
+"""The gateway's metadata: users, org units, sessions, audit log, notifications, and the kit's
+event tables (outbox, inbox, dead letters) and job leases."""
 
 from __future__ import annotations
 
@@ -8,9 +9,22 @@ from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
+from crmkit.events import EventTables, event_tables
+from crmkit.jobs import job_lease_table
+
 
 class Base(DeclarativeBase):
     pass
+
+
+def gateway_event_tables() -> EventTables:
+    """The outbox (user_changed), inbox and dead letters (customer events) in the gateway's own
+    database; declared once in its metadata, so migrations and schema checks see them."""
+    return event_tables(Base.metadata)
+
+
+gateway_event_tables()
+job_lease_table(Base.metadata)
 
 
 def insert_unless_present(dialect_name: str, table: Any, values: dict[str, Any]) -> Insert:

@@ -104,6 +104,10 @@ class GatewaySettings(ServiceSettings):
         # CRM_GATEWAY_RATE_LIMITS='{"reads": {...}}' changes reads and keeps the other groups.
         return {**_default_rate_limits(), **value}
 
+    # Group-robot webhooks must be https://; this admits http:// to this machine (127.0.0.1,
+    # localhost) too, for `make run` and tests only.
+    webhook_allow_loopback_http: bool = False
+
     # Two-factor: the issuer shown in authenticator apps; how long the login's second step may take.
     mfa_issuer: str = "Keyuan 客源"
     mfa_token_minutes: int = Field(default=5, ge=1)

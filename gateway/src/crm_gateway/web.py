@@ -20,6 +20,7 @@ from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.directory.service import DisplayNames
 from crm_gateway.login_protection.service import LoginPolicy
+from crm_gateway.notifications.feed import NotificationFeed
 from crm_gateway.problems import document_problems
 from crm_gateway.rate_limits.service import RateLimiter, route_group
 from crm_gateway.settings import GatewaySettings
@@ -28,6 +29,7 @@ from crmkit.clock import Clock
 from crmkit.db import SessionFactory
 from crmkit.errors import Unauthenticated
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner
+from crmkit.runtime import ServiceRuntime
 from crmkit.secretbox import SecretBox
 
 if TYPE_CHECKING:
@@ -58,6 +60,10 @@ class GatewayState:
     secret_box: SecretBox
     # Partner systems' API keys (`api_clients`).
     api_keys: ApiClientKeys
+    # New notifications pushed to this replica's open SSE streams (`notifications/feed.py`).
+    notification_feed: NotificationFeed
+    # The kit's runtime: NATS, the outbox relay, the customer-event consumer, periodic jobs.
+    runtime: ServiceRuntime
     _stubs: dict[tuple[object, str], object] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:

@@ -67,8 +67,8 @@ def test_a_consumer_may_read_the_streams_of_what_it_consumes_and_nothing_more() 
     assert not any("customer.v1" in subject and "CONSUMER" not in subject for subject in allowed.publish)
 
 
-def test_only_the_services_that_run_the_kit_get_a_nats_user() -> None:
-    assert [entry.name for entry in natsauth.nats_users()] == ["customer", "analytics"]
+def test_every_component_gets_a_nats_user() -> None:
+    assert [entry.name for entry in natsauth.nats_users()] == ["customer", "analytics", "gateway"]
 
 
 def test_seeds_are_private_files_and_kept_once_written(tmp_path: Path) -> None:
@@ -101,13 +101,11 @@ def test_the_operators_command_prints_a_block_nats_server_accepts(tmp_path: Path
     )
 
     assert checked.returncode == 0, checked.stderr
-    for name in ("customer", "analytics"):
+    for name in ("customer", "analytics", "gateway"):
         key = natsauth.public_key((tmp_path / "seeds" / f"{name}.nk").read_bytes())
         assert f'nkey: "{key}"' in printed
     assert '"prod.crm.customer.v1.>"' in printed
-    # No user for the gateway yet, and nobody may publish its events.
-    assert printed.count("nkey:") == 2
-    assert '"prod.crm.gateway.v1.>"' not in printed
+    assert '"prod.crm.gateway.v1.>"' in printed
 
 
 # --------------------------------------------------------------------------- on a server that enforces them

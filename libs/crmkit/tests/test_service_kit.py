@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY as METRICS
+from sqlalchemy.engine import make_url
 
 from crm.analytics.v1 import analytics_pb2
 from crm.customer.v1 import customer_pb2, events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
+from crm_gateway.notifications.events import NotificationEvents
+from crm_gateway.notifications.feed import NotificationFeed
+from crmkit.clock import utcnow
 from crmkit.components import parse_registry, registry
 from crmkit.consumer import EventConsumer, PermanentEventError
 from crmkit.enums import ProtoEnum
@@ -73,10 +77,13 @@ def test_registry_refuses_consuming_what_no_service_publishes(consumes: str, ref
 
 def test_each_service_consumes_exactly_the_producers_its_registry_entry_lists() -> None:
     # The registry's `consumes` is what its NATS user may read (crmkit.natsauth); the spec's
-    # subscriptions are what it does read. The gateway has no spec and consumes nothing.
+    # subscriptions are what it does read. The gateway has no spec: its one subscription is the
+    # notification inbox's.
     for component in registry().values():
         if component.kind != "grpc":
-            assert component.consumes == (), component.name
+            feed = NotificationFeed(make_url("sqlite+aiosqlite://"))
+            subscription = NotificationEvents(feed, utcnow).subscription()
+            assert (component.name, {subscription.producer}) == ("gateway", set(component.consumes))
             continue
         spec: ServiceSpec = importlib.import_module(f"{component.package}.spec").SPEC
         assert spec.name == component.name

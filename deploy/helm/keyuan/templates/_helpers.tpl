@@ -219,13 +219,13 @@ priorityClassName: {{ . }}
 {{- end }}
 
 {{/*
-The service's own NATS user (crmkit.natsauth): a file from nats.auth.existingSecret, for the
-gRPC services only (they run the kit's relay and consumers; the gateway uses no NATS). Empty when
-NATS authentication is off. Returns the key in the Secret, which is also the file's name.
+The component's own NATS user (crmkit.natsauth): a file from nats.auth.existingSecret, for every
+component (each runs the kit's relay and consumers; the gateway publishes user_changed and keeps
+the notification inbox). Empty when NATS authentication is off. Returns the key in the Secret, which is also the file's name.
 */}}
 {{- define "keyuan.natsCredentialKey" -}}
 {{- $auth := .root.Values.nats.auth }}
-{{- if and $auth.existingSecret (eq .svc.type "grpc") }}
+{{- if $auth.existingSecret }}
 {{- $suffix := ternary "nk" "creds" (eq $auth.type "nkey") }}
 {{- (.svc.nats | default dict).secretKey | default (printf "%s.%s" .name $suffix) }}
 {{- end }}

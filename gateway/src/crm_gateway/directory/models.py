@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, false
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_gateway.database import Base
@@ -55,6 +55,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Grows with every published user_changed (the event's aggregate_version); 0: a user from
+    # before the gateway published events, announced once at start-up (directory/events.py).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_users_tenant_org", "tenant_id", "org_unit_id"),)
 

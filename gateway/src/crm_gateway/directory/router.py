@@ -140,6 +140,7 @@ async def create_user(body: UserIn, identity: Caller, state: State) -> UserOut:
             role=body.role,
             org_unit_id=body.org_unit_id,
             now=state.now(),
+            namespace=state.settings.event_namespace,
         )
         return user_out(user, unit)
 
@@ -160,6 +161,7 @@ async def update_user(user_id: str, body: UserPatch, identity: Caller, state: St
             display_name=body.display_name,
             role=body.role,
             now=state.now(),
+            namespace=state.settings.event_namespace,
         )
         state.display_names.forget(tenant_id=identity.tenant_id, user_id=user.id)
         return user_out(user, unit)

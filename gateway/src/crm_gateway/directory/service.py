@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_gateway.auth.passwords import PasswordHashing
+from crm_gateway.directory.events import announce_user
 from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
 from crmkit.db import SessionFactory
 from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
@@ -28,6 +29,7 @@ async def bootstrap(
     admin_password: str,
     passwords: PasswordHashing,
     now: dt.datetime,
+    namespace: str = "",
 ) -> User | None:
     """On an empty database: one tenant, its head office and the `admin` user."""
     if await session.scalar(select(func.count()).select_from(User)):
@@ -59,6 +61,7 @@ async def bootstrap(
     session.add(hq)
     await session.flush()
     session.add(admin)
+    await announce_user(session, admin, hq, actor_id="system", now=now, namespace=namespace)
     return admin
 
 
@@ -217,6 +220,7 @@ async def create_user(
     role: Role,
     org_unit_id: str,
     now: dt.datetime,
+    namespace: str = "",
 ) -> tuple[User, OrgUnit]:
     identity.require_role(Role.ADMIN)
     unit = await get_org_unit(session, identity=identity, org_unit_id=org_unit_id, field="org_unit_id")
@@ -235,6 +239,7 @@ async def create_user(
     )
     session.add(user)
     audit(session, identity, "user.create", user.id, f"{username} {role.value}", now)
+    await announce_user(session, user, unit, actor_id=identity.principal_id, now=now, namespace=namespace)
     return user, unit
 
 
@@ -246,20 +251,29 @@ async def update_user(
     display_name: str | None,
     role: Role | None,
     now: dt.datetime,
+    namespace: str = "",
 ) -> tuple[User, OrgUnit]:
     """Change a user's display name or role (admin). The new role holds from the user's next
     token (at most the access token's lifetime); an admin cannot change their own role, so a
     tenant is never left without one by a slip."""
     identity.require_role(Role.ADMIN)
     user, unit = await get_user(session, identity=identity, user_id=user_id)
+    # Locked and read afresh: two admins changing one user at once publish versions in the
+    # order they commit, each carrying the other's change if it came first.
+    await session.refresh(user, with_for_update=True)
+    changed = False
     if role is not None and role.value != user.role:
         if user.id == identity.principal_id:
             raise InvalidArgument("role", "you cannot change your own role / 不能修改自己的角色")
         audit(session, identity, "user.role", user.id, f"{user.role} -> {role.value}", now)
         user.role = role.value
+        changed = True
     if display_name is not None and display_name != user.display_name:
         audit(session, identity, "user.rename", user.id, f"{user.display_name} -> {display_name}", now)
         user.display_name = display_name
+        changed = True
+    if changed:
+        await announce_user(session, user, unit, actor_id=identity.principal_id, now=now, namespace=namespace)
     return user, unit
 
 

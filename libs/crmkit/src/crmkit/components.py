@@ -77,13 +77,10 @@ def parse_registry(text: str) -> dict[str, Component]:
         missing = [callee for callee in component.calls if found.get(callee) is None or found[callee].kind != "grpc"]
         if missing:
             raise ValueError(f"component {component.name} calls {missing}, which are not gRPC components")
-        # Every component may publish: the services through the kit's relay, the gateway its
-        # directory events (user_changed).
-        not_producers = [p for p in component.consumes if found.get(p) is None]
-        if not_producers:
-            raise ValueError(f"component {component.name} consumes {not_producers}, which are not components")
-        if component.consumes and component.kind != "grpc":
-            raise ValueError(f"component {component.name} consumes events, but only a grpc component runs consumers")
+        # Every component runs the kit's relay and consumers (the gateway too), so any may produce.
+        strangers = [p for p in component.consumes if p not in found]
+        if strangers:
+            raise ValueError(f"component {component.name} consumes {strangers}, which are not components")
     return found
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,15 +145,18 @@ def outbox_row(
     namespace: str = "",
     service: str | None = None,
     event_name: str | None = None,
+    event_id: str | None = None,
 ) -> tuple[Envelope, dict[str, Any]]:
     """An event's envelope and its outbox row, not written yet (`add_event`, `add_events`). Its
-    service and name come from the message's type unless given (tests publish wrapper types)."""
+    service and name come from the message's type unless given (tests publish wrapper types).
+    `event_id`: a deterministic id for an event that must be recorded once whoever writes it
+    (see `recorded`); a fresh one otherwise."""
     service = service or producer_of(type(message))
     event_name = event_name or event_name_of(type(message))
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     envelope = Envelope(
-        id=str(uuid.uuid4()),
+        id=event_id or str(uuid.uuid4()),
         type=event_type(service, event_name),
         tenant_id=tenant_id,
         org_unit_id=org_unit_id,
@@ -188,8 +192,10 @@ async def add_event(
     namespace: str = "",
     service: str | None = None,
     event_name: str | None = None,
+    event_id: str | None = None,
 ) -> Envelope:
-    """Record an event in the outbox inside the caller's transaction (never commits)."""
+    """Record an event in the outbox inside the caller's transaction (never commits); inside
+    `batched_events`, at the batch's end."""
     envelope, row = outbox_row(
         message=message,
         tenant_id=tenant_id,
@@ -201,6 +207,7 @@ async def add_event(
         namespace=namespace,
         service=service,
         event_name=event_name,
+        event_id=event_id,
     )
     batch: list[dict[str, Any]] | None = session.info.get(_BATCH_KEY)
     if batch is not None:
@@ -208,6 +215,14 @@ async def add_event(
     else:
         await session.execute(tables.outbox.insert().values(**row))
     return envelope
+
+
+async def recorded(session: AsyncSession, tables: EventTables, event_id: str) -> bool:
+    """Whether the outbox already holds this event (one lookup of its unique id): with a
+    deterministic `event_id`, what makes writing an event idempotent. Rows still held by
+    `batched_events` are not in the table yet: check before a batch, or outside one."""
+    found = await session.scalar(select(tables.outbox.c.seq).where(tables.outbox.c.event_id == event_id))
+    return found is not None
 
 
 _BATCH_KEY = "crmkit.outbox_batch"

@@ -1,9 +1,10 @@
 """NATS users of the services: one nkey each, allowed what the component registry says it does.
 
-Every gRPC component (the ones that run the kit's relay and consumers) gets its own user. It may
+Every component (the gRPC services and the gateway all run the kit's relay and consumers) gets
+its own user. It may
 publish its own events and make the JetStream requests its own stream and its consumers need;
-it may read the streams of the components it `consumes`, and nothing else. The gateway uses no
-NATS and gets no user. The permissions, and why each is needed:
+it may read the streams of the components it `consumes`, and nothing else. The permissions, and
+why each is needed:
 
   publish  <ns>crm.<svc>.v1.>                   its events (the relay publishes them)
            $JS.API.STREAM.INFO.<STREAM>          `bus.ensure_stream` of its own stream: exists?
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import nkeys
 
-from crmkit.components import Component, component, grpc_components
+from crmkit.components import Component, component, registry
 from crmkit.events import stream_name, subject_for
 
 SEED_SUFFIX = ".nk"
@@ -53,8 +54,9 @@ class Permissions:
 
 
 def nats_users() -> list[Component]:
-    """The components that connect to NATS: those running the kit (gRPC services)."""
-    return grpc_components()
+    """The components that connect to NATS: every one (the gateway publishes `user_changed` and
+    consumes customer events since it keeps the notification inbox)."""
+    return list(registry().values())
 
 
 def inbox_prefix(service: str, namespace: str = "") -> str:

@@ -212,9 +212,14 @@ async def start_service(
     )
     try:
         for subscription in spec.subscriptions:
-            _start_consumer(runtime, spec.name, subscription)
+            start_consumer(runtime, spec.name, subscription)
         if spec.jobs:
-            await _start_jobs(runtime, spec, test_clock)
+            await start_jobs(
+                runtime,
+                spec.name,
+                [job if isinstance(job, PeriodicJob) else job(runtime) for job in spec.jobs],
+                test_clock,
+            )
         servicers = [build(runtime) for build in spec.servicers]
         if test_clock is not None:
             servicers.append(ClockControlServicer(spec.name, test_clock))
@@ -242,7 +247,9 @@ def _registrar(add_to_server: Callable[[Any, grpc.aio.Server], None], servicer: 
     return lambda server: add_to_server(servicer, server)
 
 
-def _start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscription) -> None:
+def start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscription) -> None:
+    """Run `subscription`'s durable consumer in the runtime's background (the gateway, which is
+    no ServiceSpec, starts its own this way)."""
     producer = subscription.producer
     # The producer's stream is the producer's to create: the consumer waits for it if this
     # service starts first (its NATS user may not create it).
@@ -260,10 +267,13 @@ def _start_consumer(runtime: ServiceRuntime, service: str, subscription: Subscri
     runtime.spawn(consumer.run)
 
 
-async def _start_jobs(runtime: ServiceRuntime, spec: ServiceSpec, test_clock: MovableClock | None) -> None:
+async def start_jobs(
+    runtime: ServiceRuntime, service: str, jobs: Sequence[PeriodicJob], test_clock: MovableClock | None = None
+) -> None:
+    """Run `jobs` on the runtime (needs the lease table in the database)."""
     runner = JobRunner(
-        service=spec.name,
-        jobs=[job if isinstance(job, PeriodicJob) else job(runtime) for job in spec.jobs],
+        service=service,
+        jobs=jobs,
         sessions=runtime.sessions,
         clock=runtime.clock,
         # A job's events go out as soon as its batch commits.

@@ -164,6 +164,8 @@ class Stack:
                 "CRM_IDENTITY_PRIVATE_KEY_FILE": str(keys / "identity_private.pem"),
                 "CRM_LOG_JSON": "1" if cfg.json_logs else "0",
                 "CRM_BOOTSTRAP_TENANT_NAME": cfg.tenant_name,
+                # A local stack may try group-robot webhooks against a server on this machine.
+                "CRM_GATEWAY_WEBHOOK_ALLOW_LOOPBACK_HTTP": "1",
             }
         )
         for component in registry().values():

@@ -28,6 +28,20 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "ChannelIn": {
+    "notification_kinds": {
+      "maxItems": 20
+    },
+    "url": {
+      "minLength": 8,
+      "maxLength": 500
+    }
+  },
+  "ChannelsIn": {
+    "channels": {
+      "maxItems": 2
+    }
+  },
   "ClaimIn": {
     "customer_id": {
       "minLength": 1,

@@ -1,0 +1,171 @@
+"""The customer events that become notifications, and who receives each.
+
+`customer_owner_changed` is not among them: a transfer (离职交接) moves each customer with its
+own owner change and then sends `transfer_completed`, and nothing in an owner change tells a
+bulk transfer from a single handover (both carry the person who started it as the actor). So the
+receivers of a transfer hear of it once, from `transfer_completed` ("N位客户已交接给你"), and a
+single customer handed over one by one is not announced until the event carries a transfer id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm.customer.v1 import events_pb2 as cev
+from crm.customer.v1 import pools_pb2
+from crm.events.v1.envelope_pb2 import Envelope
+from crm_gateway.notifications import service
+from crm_gateway.notifications.feed import NotificationFeed
+from crmkit.clock import Clock
+from crmkit.service import Subscription
+
+DECIDED_KINDS = {
+    pools_pb2.CLAIM_STATUS_APPROVED: "pool_claim_approved",
+    pools_pb2.CLAIM_STATUS_REJECTED: "pool_claim_rejected",
+    pools_pb2.CLAIM_STATUS_EXPIRED: "pool_claim_expired",
+}
+
+
+class NotificationEvents:
+    """Handlers of the gateway's `notifications` subscription; each runs in the consumer's
+    transaction with its inbox row, so a redelivered event notifies nobody twice."""
+
+    def __init__(self, feed: NotificationFeed, clock: Clock) -> None:
+        self._feed = feed
+        self._clock = clock
+
+    def subscription(self) -> Subscription:
+        return Subscription(
+            name="notifications",
+            handlers={
+                cev.PoolClaimSubmitted: self.pool_claim_submitted,
+                cev.PoolClaimDecided: self.pool_claim_decided,
+                cev.CustomerReturnWarning: self.customer_return_warning,
+                cev.CustomerReturnedToPool: self.customer_returned_to_pool,
+                cev.TransferCompleted: self.transfer_completed,
+                cev.FollowUpReminder: self.follow_up_reminder,
+            },
+        )
+
+    async def _notify(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        user_ids: list[str],
+        kind: str,
+        params: Mapping[str, object],
+        link_type: str,
+        link_id: str,
+    ) -> None:
+        await service.notify(
+            session,
+            feed=self._feed,
+            tenant_id=envelope.tenant_id,
+            user_ids=user_ids,
+            kind=kind,
+            params=params,
+            link_type=link_type,
+            link_id=link_id,
+            event_id=envelope.id,
+            now=self._clock(),
+        )
+
+    async def _name(self, session: AsyncSession, envelope: Envelope, user_id: str) -> str:
+        return await service.display_name(session, tenant_id=envelope.tenant_id, user_id=user_id)
+
+    async def pool_claim_submitted(
+        self, session: AsyncSession, message: cev.PoolClaimSubmitted, envelope: Envelope
+    ) -> None:
+        claim = message.claim
+        deciders = await service.supervisors_above(
+            session, tenant_id=envelope.tenant_id, org_unit_id=message.pool_org_unit_id
+        )
+        params = {
+            "customer": claim.customer_name,
+            "claimant": await self._name(session, envelope, claim.claimant_id),
+            "reason": claim.reason,
+        }
+        await self._notify(session, envelope, deciders, "pool_claim_submitted", params, "claim", claim.id)
+
+    async def pool_claim_decided(
+        self, session: AsyncSession, message: cev.PoolClaimDecided, envelope: Envelope
+    ) -> None:
+        claim = message.claim
+        kind = DECIDED_KINDS.get(claim.status)
+        if kind is None:
+            # Withdrawn: the claimant did it themselves.
+            return
+        params = {"customer": claim.customer_name, "comment": claim.comment}
+        await self._notify(session, envelope, [claim.claimant_id], kind, params, "claim", claim.id)
+
+    async def customer_return_warning(
+        self, session: AsyncSession, message: cev.CustomerReturnWarning, envelope: Envelope
+    ) -> None:
+        customer = message.customer
+        params = {"customer": customer.name, "return_date": message.return_date, "reason": message.rule}
+        await self._notify(
+            session, envelope, [message.owner_id], "customer_return_warning", params, "customer", customer.id
+        )
+
+    async def customer_returned_to_pool(
+        self, session: AsyncSession, message: cev.CustomerReturnedToPool, envelope: Envelope
+    ) -> None:
+        customer = message.customer
+        previous = message.previous_owner_id
+        params = {
+            "customer": customer.name,
+            "reason": message.reason,
+            "previous_owner": await self._name(session, envelope, previous),
+        }
+        await self._notify(session, envelope, [previous], "customer_returned_to_pool", params, "customer", customer.id)
+        supervisors = await service.supervisors_above(
+            session, tenant_id=envelope.tenant_id, org_unit_id=customer.org_unit_id
+        )
+        await self._notify(
+            session,
+            envelope,
+            [s for s in supervisors if s != previous],
+            "customer_returned_to_pool_supervisor",
+            params,
+            "customer",
+            customer.id,
+        )
+
+    async def transfer_completed(
+        self, session: AsyncSession, message: cev.TransferCompleted, envelope: Envelope
+    ) -> None:
+        from_owner = await self._name(session, envelope, message.from_owner_id)
+        received: dict[str, int] = {}
+        for share in message.shares:
+            if share.owner_id:
+                received[share.owner_id] = received.get(share.owner_id, 0) + share.customers
+        for owner_id, customers in received.items():
+            await self._notify(
+                session,
+                envelope,
+                [owner_id],
+                "transfer_received",
+                {"customers": customers, "from_owner": from_owner},
+                "transfer",
+                message.transfer_id,
+            )
+        total = sum(share.customers for share in message.shares)
+        actor = message.actor_id or envelope.actor_id
+        await self._notify(
+            session,
+            envelope,
+            [] if actor in received else [actor],
+            "transfer_completed",
+            {"customers": total, "from_owner": from_owner},
+            "transfer",
+            message.transfer_id,
+        )
+
+    async def follow_up_reminder(
+        self, session: AsyncSession, message: cev.FollowUpReminder, envelope: Envelope
+    ) -> None:
+        customer = message.customer
+        params = {"customer": customer.name, "due_date": message.due_date}
+        await self._notify(session, envelope, [message.owner_id], "follow_up_reminder", params, "customer", customer.id)

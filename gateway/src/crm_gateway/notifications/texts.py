@@ -1,0 +1,87 @@
+"""What each kind of notification says, in Chinese and English: stored as a kind and its
+parameters, rendered in the reader's language when read (and in Chinese for group robots)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+NotificationKind = Literal[
+    "pool_claim_submitted",
+    "pool_claim_approved",
+    "pool_claim_rejected",
+    "pool_claim_expired",
+    "customer_return_warning",
+    "customer_returned_to_pool",
+    "customer_returned_to_pool_supervisor",
+    "transfer_received",
+    "transfer_completed",
+    "follow_up_reminder",
+]
+
+
+@dataclass(frozen=True)
+class Text:
+    title: str
+    body: str
+
+
+# kind -> language -> (title, body); parameters in braces.
+_TEXTS: dict[str, dict[str, Text]] = {
+    "pool_claim_submitted": {
+        "zh": Text("公海领取申请待审批", "{claimant}申请领取客户「{customer}」：{reason}"),
+        "en": Text("A pool claim awaits your decision", "{claimant} asks to claim {customer}: {reason}"),
+    },
+    "pool_claim_approved": {
+        "zh": Text("领取申请已通过", "你对客户「{customer}」的领取申请已通过。{comment}"),
+        "en": Text("Claim approved", "Your claim of {customer} was approved. {comment}"),
+    },
+    "pool_claim_rejected": {
+        "zh": Text("领取申请被驳回", "你对客户「{customer}」的领取申请被驳回。{comment}"),
+        "en": Text("Claim rejected", "Your claim of {customer} was rejected. {comment}"),
+    },
+    "pool_claim_expired": {
+        "zh": Text("领取申请已过期", "你对客户「{customer}」的领取申请已过期。"),
+        "en": Text("Claim expired", "Your claim of {customer} expired."),
+    },
+    "customer_return_warning": {
+        "zh": Text("客户即将退回公海", "客户「{customer}」将于{return_date}退回公海，请及时跟进。{reason}"),
+        "en": Text("A customer returns to the pool soon", "{customer} returns to the pool on {return_date}. {reason}"),
+    },
+    "customer_returned_to_pool": {
+        "zh": Text("客户已退回公海", "你的客户「{customer}」已退回公海。{reason}"),
+        "en": Text("Customer returned to the pool", "Your customer {customer} returned to the pool. {reason}"),
+    },
+    "customer_returned_to_pool_supervisor": {
+        "zh": Text("客户已退回公海", "客户「{customer}」已从{previous_owner}退回公海。{reason}"),
+        "en": Text("Customer returned to the pool", "{customer} returned to the pool from {previous_owner}. {reason}"),
+    },
+    "transfer_received": {
+        "zh": Text("客户交接", "{customers}位客户已交接给你（来自{from_owner}）。"),
+        "en": Text("Customers handed over", "{customers} customers were handed over to you (from {from_owner})."),
+    },
+    "transfer_completed": {
+        "zh": Text("交接完成", "{from_owner}的{customers}位客户已交接完成。"),
+        "en": Text("Handover completed", "{customers} customers of {from_owner} were handed over."),
+    },
+    "follow_up_reminder": {
+        "zh": Text("今日待跟进", "今天（{due_date}）计划跟进客户「{customer}」。"),
+        "en": Text("Follow-up due today", "You planned to follow up {customer} today ({due_date})."),
+    },
+}
+
+KINDS: tuple[str, ...] = tuple(_TEXTS)
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(kind: str, params: Mapping[str, Any], language: str) -> Text:
+    """The notice in `language` ("zh" or "en"), its parameters filled in (missing ones blank)."""
+    texts = _TEXTS[kind]
+    text = texts.get(language, texts["zh"])
+    values = _Blank(params)
+    return Text(text.title.format_map(values), text.body.format_map(values).strip())

@@ -1,0 +1,370 @@
+"""The notification inbox: customer events become notifications for the right people, once;
+a user sees only their own; group robots get them over HTTP with retries; and every user change
+leaves the gateway as `user_changed`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, get_args
+
+import nats
+import pytest
+import pytest_asyncio
+from google.protobuf.message import Message
+
+from crm.customer.v1 import customer_pb2, events_pb2
+from crm.events.v1.envelope_pb2 import Envelope
+from crm.gateway.v1.events_pb2 import UserChanged
+from crm_gateway.database import gateway_event_tables
+from crm_gateway.notifications.texts import KINDS, NotificationKind, render
+from crmkit.events import event_name_of, event_type_of, subject_for, timestamp_of
+from crmkit.testing.events import outbox_rows
+
+NOTIFICATIONS = "/api/v1/notifications"
+CHANNELS = "/api/v1/notification-channels"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+async def tenant_of(stack, person) -> str:  # type: ignore[no-untyped-def]
+    me = await stack.client.get("/api/v1/auth/me", headers=person.headers)
+    return str(me.json()["tenant_id"])
+
+
+async def publish_customer_event(stack, message: Message, *, tenant_id: str, event_id: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Put an event on the customer service's stream as its relay would (a fresh message id
+    each time, so JetStream's own de-duplication does not hide a redelivery)."""
+    envelope = Envelope(
+        id=event_id or str(uuid.uuid4()),
+        type=event_type_of(type(message)),
+        tenant_id=tenant_id,
+        org_unit_id="",
+        aggregate_id=str(uuid.uuid4()),
+        aggregate_version=1,
+        occurred_at=timestamp_of(dt.datetime.now(dt.UTC)),
+        actor_id="system",
+    )
+    envelope.payload.Pack(message)
+    nc = await nats.connect(stack.settings.nats_url)
+    try:
+        subject = subject_for("customer", event_name_of(type(message)), stack.settings.event_namespace)
+        await nc.jetstream().publish(subject, envelope.SerializeToString(), headers={"Nats-Msg-Id": str(uuid.uuid4())})
+    finally:
+        await nc.close()
+    return envelope.id
+
+
+async def inbox(client, person, **params: Any) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    response = await client.get(NOTIFICATIONS, params={"page_size": 100, **params}, headers=person.headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def unread(client, person) -> int:  # type: ignore[no-untyped-def]
+    response = await client.get(f"{NOTIFICATIONS}/unread-count", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()["unread"])
+
+
+def reminder(customer_name: str, owner_id: str, due: str = "2026-12-02") -> events_pb2.FollowUpReminder:
+    return events_pb2.FollowUpReminder(
+        customer=customer_pb2.Customer(id=str(uuid.uuid4()), name=customer_name, owner_id=owner_id),
+        owner_id=owner_id,
+        due_date=due,
+    )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pool(stack, org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = await stack.client.post(
+        "/api/v1/pools",
+        json={"name": "华东公海", "org_unit_id": org.sub1, "requires_approval": True},
+        headers=org.admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_every_kind_has_chinese_and_english_texts_and_is_in_the_api() -> None:
+    assert set(get_args(NotificationKind)) == set(KINDS)
+    for kind in KINDS:
+        assert render(kind, {}, "zh").title and render(kind, {}, "en").title.isascii()
+
+
+# --------------------------------------------------------------------------- claims
+
+
+async def test_a_submitted_claim_notifies_the_pools_supervisor_and_the_decision_the_claimant(  # type: ignore[no-untyped-def]
+    client, org, api, pool
+) -> None:
+    customer = await api.create_customer(org.sales_a, name="无锡滨湖区实验小学食堂")
+    await client.post(
+        f"/api/v1/customers/{customer['id']}/release", json={"reason": "换人对接"}, headers=org.sales_a.headers
+    )
+    claim = await client.post(
+        f"/api/v1/pools/{pool['id']}/claims",
+        json={"customer_id": customer["id"], "reason": "客户来电询价"},
+        headers=org.sales_b.headers,
+    )
+    assert claim.status_code == 201, claim.text
+
+    async def about_claim(person) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        return [n for n in await inbox(client, person) if n["link_id"] == claim.json()["id"]]
+
+    waiting = await api.eventually(lambda: about_claim(org.supervisor))
+    english = await client.get(NOTIFICATIONS, headers={**org.supervisor.headers, "Accept-Language": "en"})
+    decided = await client.post(
+        f"/api/v1/pool-claims/{claim.json()['id']}/decision",
+        json={"approve": True, "comment": "同意"},
+        headers=org.supervisor.headers,
+    )
+    approved = await api.eventually(lambda: about_claim(org.sales_b))
+
+    assert decided.status_code == 200, decided.text
+    assert [(n["kind"], n["link_type"], n["read"]) for n in waiting] == [("pool_claim_submitted", "claim", False)]
+    assert waiting[0]["title"] == "公海领取申请待审批"
+    assert "李四" in waiting[0]["body"] and "无锡滨湖区实验小学食堂" in waiting[0]["body"]
+    assert english.json()["items"][0]["title"] == "A pool claim awaits your decision"
+    assert [n["kind"] for n in approved] == ["pool_claim_approved"]
+    # Nobody else above the pool is a supervisor; the claimant hears only of the decision.
+    for bystander in (org.boss, org.admin, org.sales_a, org.service):
+        assert await about_claim(bystander) == []
+
+
+async def test_read_marks_one_and_read_all_the_rest_and_unread_come_first(client, stack, org, api) -> None:  # type: ignore[no-untyped-def]
+    tenant = await tenant_of(stack, org.sales_c)
+    for name in ("甲", "乙", "丙"):
+        await publish_customer_event(stack, reminder(f"{name}酒店", org.sales_c.id), tenant_id=tenant)
+    items = await api.eventually(lambda: inbox(client, org.sales_c), lambda found: len(found) == 3)
+    newest, _, oldest = items
+
+    one = await client.post(f"{NOTIFICATIONS}/{newest['id']}/read", headers=org.sales_c.headers)
+    after_one = await inbox(client, org.sales_c)
+    count_after_one = await unread(client, org.sales_c)
+    paged = await client.get(NOTIFICATIONS, params={"page_size": 2}, headers=org.sales_c.headers)
+    second_page = await client.get(
+        NOTIFICATIONS,
+        params={"page_size": 2, "page_token": paged.json()["next_page_token"]},
+        headers=org.sales_c.headers,
+    )
+    everything = await client.post(f"{NOTIFICATIONS}/read-all", headers=org.sales_c.headers)
+
+    assert [n["kind"] for n in items] == ["follow_up_reminder"] * 3
+    assert oldest["body"].startswith("今天（2026-12-02）计划跟进客户「甲酒店」")
+    assert one.status_code == 200 and one.json()["read"] is True and one.json()["read_at"]
+    assert count_after_one == 2
+    assert [n["id"] for n in after_one][-1] == newest["id"]  # the read one goes last
+    assert [n["id"] for n in paged.json()["items"] + second_page.json()["items"]] == [n["id"] for n in after_one]
+    assert second_page.json()["next_page_token"] is None
+    assert everything.json() == {"marked": 2}
+    assert await unread(client, org.sales_c) == 0
+
+
+async def test_a_redelivered_event_notifies_nobody_twice(client, stack, org, api) -> None:  # type: ignore[no-untyped-def]
+    tenant = await tenant_of(stack, org.sales_b)
+    event_id = str(uuid.uuid4())
+    message = reminder("重复投递大酒店", org.sales_b.id)
+    await publish_customer_event(stack, message, tenant_id=tenant, event_id=event_id)
+    await publish_customer_event(stack, message, tenant_id=tenant, event_id=event_id)
+    # A later event is handled after both copies: once it shows, the duplicate has been seen.
+    await publish_customer_event(stack, reminder("之后的客户", org.sales_b.id), tenant_id=tenant)
+    await api.eventually(
+        lambda: inbox(client, org.sales_b), lambda found: any("之后的客户" in n["body"] for n in found)
+    )
+
+    found = [n for n in await inbox(client, org.sales_b) if "重复投递大酒店" in n["body"]]
+
+    assert len(found) == 1
+
+
+async def test_another_users_notification_is_not_found(client, stack, org, api) -> None:  # type: ignore[no-untyped-def]
+    tenant = await tenant_of(stack, org.finance)
+    await publish_customer_event(stack, reminder("别人的客户", org.finance.id), tenant_id=tenant)
+    theirs = (await api.eventually(lambda: inbox(client, org.finance)))[0]
+
+    foreign = await client.post(f"{NOTIFICATIONS}/{theirs['id']}/read", headers=org.sales_a.headers)
+    missing = await client.post(f"{NOTIFICATIONS}/{uuid.uuid4()}/read", headers=org.sales_a.headers)
+    bad_token = await client.get(NOTIFICATIONS, params={"page_token": "nonsense"}, headers=org.sales_a.headers)
+
+    api.problem(foreign, 404, code="not_found")
+    api.problem(missing, 404, code="not_found")
+    api.problem(bad_token, 400, field="page_token")
+    assert (await inbox(client, org.finance))[0]["read"] is False
+
+
+async def test_a_transfer_tells_each_receiver_their_count_and_the_actor_the_total(client, stack, org, api) -> None:  # type: ignore[no-untyped-def]
+    tenant = await tenant_of(stack, org.admin)
+    transfer_id = str(uuid.uuid4())
+    await publish_customer_event(
+        stack,
+        events_pb2.TransferCompleted(
+            transfer_id=transfer_id,
+            from_owner_id=org.sales_c.id,
+            reason="离职",
+            shares=[
+                events_pb2.TransferShare(owner_id=org.sales_a.id, customers=3),
+                events_pb2.TransferShare(owner_id=org.sales_b.id, customers=2),
+                events_pb2.TransferShare(owner_id=org.sales_a.id, customers=1),
+            ],
+            actor_id=org.supervisor.id,
+        ),
+        tenant_id=tenant,
+    )
+
+    async def about_transfer(person) -> list[str]:  # type: ignore[no-untyped-def]
+        return [n["body"] for n in await inbox(client, person) if n["link_id"] == transfer_id]
+
+    to_a = await api.eventually(lambda: about_transfer(org.sales_a))
+    to_b = await api.eventually(lambda: about_transfer(org.sales_b))
+    to_actor = await api.eventually(lambda: about_transfer(org.supervisor))
+
+    assert to_a == ["4位客户已交接给你（来自王五）。"]
+    assert to_b == ["2位客户已交接给你（来自王五）。"]
+    assert to_actor == ["王五的6位客户已交接完成。"]
+
+
+# --------------------------------------------------------------------------- group robots
+
+
+class Robot:
+    """A group robot on 127.0.0.1: answers 500 to the first `failures` posts, then errcode 0."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.received: list[dict[str, Any]] = []
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                robot.received.append(body)
+                failing = len(robot.received) <= robot.failures
+                answer = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=test"
+
+
+@pytest.fixture
+def robot() -> Iterator[Robot]:
+    made = Robot(failures=1)
+    thread = threading.Thread(target=made.server.serve_forever, daemon=True)
+    thread.start()
+    yield made
+    made.server.shutdown()
+    made.server.server_close()
+
+
+async def test_a_robot_that_fails_once_gets_the_notice_on_the_retry(client, stack, org, api, robot) -> None:  # type: ignore[no-untyped-def]
+    tenant = await tenant_of(stack, org.admin)
+    saved = await client.put(
+        CHANNELS,
+        json={"channels": [{"kind": "wecom", "url": robot.url, "notification_kinds": ["follow_up_reminder"]}]},
+        headers=org.admin.headers,
+    )
+    assert saved.status_code == 200, saved.text
+
+    async def deliveries() -> list[dict[str, Any]]:
+        response = await client.get(f"{CHANNELS}/deliveries", headers=org.admin.headers)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    with stack.clock.frozen():
+        await publish_customer_event(stack, reminder("机器人大酒店", org.boss.id), tenant_id=tenant)
+        await api.eventually(lambda: inbox(client, org.boss))
+        stack.clock.advance(dt.timedelta(seconds=11))
+        first = await api.eventually(deliveries, lambda found: bool(found) and found[0]["attempts"] == 1)
+        stack.clock.advance(dt.timedelta(seconds=31))
+        second = await api.eventually(deliveries, lambda found: found[0]["status"] == "delivered")
+    listed = await client.get(CHANNELS, headers=org.admin.headers)
+    await client.put(CHANNELS, json={"channels": []}, headers=org.admin.headers)
+
+    assert (first[0]["status"], first[0]["last_error"]) == ("pending", "HTTP 500")
+    assert (second[0]["attempts"], second[0]["last_error"], second[0]["channel_kind"]) == (2, "", "wecom")
+    assert len(robot.received) == 2
+    assert robot.received[1]["msgtype"] == "text"
+    assert "机器人大酒店" in robot.received[1]["text"]["content"] and "王总" in robot.received[1]["text"]["content"]
+    assert [c["kind"] for c in listed.json()["items"]] == ["wecom"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "status", "field"),
+    [
+        ({"kind": "slack", "url": "https://example.com/hook"}, 422, None),
+        ({"kind": "dingtalk", "url": "http://oapi.dingtalk.com/robot/send?access_token=x"}, 400, "channels[0].url"),
+        ({"kind": "wecom", "url": "ftp://127.0.0.1/hook"}, 400, "channels[0].url"),
+        ({"kind": "wecom", "url": "https://example.com/hook", "notification_kinds": ["gossip"]}, 422, None),
+    ],
+    ids=["unknown-channel-kind", "plain-http", "not-a-web-address", "unknown-notification-kind"],
+)
+async def test_bad_channel_settings_are_refused(client, org, api, channel, status, field) -> None:  # type: ignore[no-untyped-def]
+    response = await client.put(CHANNELS, json={"channels": [channel]}, headers=org.admin.headers)
+
+    api.problem(response, status, field=field)
+
+
+async def test_only_admins_see_and_set_channels(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    listed = await client.get(CHANNELS, headers=org.boss.headers)
+    changed = await client.put(CHANNELS, json={"channels": []}, headers=org.supervisor.headers)
+
+    api.problem(listed, 403)
+    api.problem(changed, 403)
+
+
+# --------------------------------------------------------------------------- user_changed
+
+
+async def test_every_user_change_goes_out_as_user_changed_with_a_growing_version(client, stack, org, api) -> None:  # type: ignore[no-untyped-def]
+    created = await client.post(
+        "/api/v1/users",
+        json={
+            "username": "events.rep",
+            "display_name": "陈六",
+            "password": "user-Passw0rd-2026",
+            "role": "sales",
+            "org_unit_id": org.shop1,
+        },
+        headers=org.admin.headers,
+    )
+    user_id = created.json()["id"]
+    await client.patch(f"/api/v1/users/{user_id}", json={"role": "supervisor"}, headers=org.admin.headers)
+    await client.patch(f"/api/v1/users/{user_id}", json={"display_name": "陈六"}, headers=org.admin.headers)
+    await client.patch(f"/api/v1/users/{user_id}", json={"display_name": "陈小六"}, headers=org.admin.headers)
+    runtime = stack.app.state.gateway.runtime
+
+    async def published() -> list[Any]:
+        rows = await outbox_rows(runtime.sessions, gateway_event_tables())
+        return rows if all(r.published_at is not None for r in rows) else []
+
+    rows = await api.eventually(published)
+    mine = [r for r in rows if r.envelope.aggregate_id == user_id]
+    admin = [r for r in rows if r.envelope.aggregate_id == org.admin.id]
+    changes = []
+    for row in mine:
+        change = UserChanged()
+        assert row.envelope.payload.Unpack(change)
+        changes.append((row.envelope.aggregate_version, change.role, change.display_name, change.org_path))
+
+    assert {r.subject for r in rows} == {f"{stack.settings.event_namespace}crm.gateway.v1.user_changed"}
+    # Renaming to the same name changes nothing and says nothing.
+    assert [c[:3] for c in changes] == [(1, "sales", "陈六"), (2, "supervisor", "陈六"), (3, "supervisor", "陈小六")]
+    assert changes[0][3].endswith(f"/{org.shop1}/")
+    assert [r.envelope.aggregate_version for r in admin] == [1]
+    assert mine[0].envelope.actor_id == org.admin.id

@@ -1,0 +1,78 @@
+"""The gateway on its embedded SQLite default (`make run`): migrated, on NATS, announcing its
+admin, and pushing a new notification to the recipient's open stream after the commit (there is
+no LISTEN/NOTIFY there: one process, so the announcement stays in it)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import nats
+from sqlalchemy import select
+
+from crm.customer.v1 import customer_pb2, events_pb2
+from crm.events.v1.envelope_pb2 import Envelope
+from crm_gateway.app import create_app
+from crm_gateway.database import gateway_event_tables
+from crm_gateway.directory.models import User
+from crm_gateway.settings import get_settings
+from crmkit import bus
+from crmkit.events import event_type_of, subject_for, timestamp_of
+from crmkit.testing.events import eventually, outbox_rows
+from crmkit.testing.harness import make_keys
+from crmkit.testing.infra import NatsServer
+
+
+async def test_a_notification_reaches_the_open_stream_on_sqlite(nats_server: NatsServer, tmp_path: Path) -> None:
+    keys = make_keys(tmp_path / "keys")
+    namespace = f"S{uuid.uuid4().hex[:8]}."
+    settings = get_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
+        nats_url=nats_server.url,
+        event_namespace=namespace,
+        identity_private_key_file=keys.private_path,
+        secret_key_file=tmp_path / "keys" / "gateway_secrets.key",
+        bootstrap_admin_password="admin-Passw0rd-sqlite",
+        upstreams={},
+    )
+    app = create_app(settings)
+    nc = await nats.connect(nats_server.url)
+    try:
+        await bus.ensure_stream(nc.jetstream(), "customer", namespace=namespace)
+        async with app.router.lifespan_context(app):
+            state = app.state.gateway
+            async with state.sessions() as session:
+                admin = (await session.scalars(select(User))).one()
+            async with state.notification_feed.subscribe(admin.id) as arrivals:
+                message = events_pb2.FollowUpReminder(
+                    customer=customer_pb2.Customer(id=str(uuid.uuid4()), name="嵌入式食堂"),
+                    owner_id=admin.id,
+                    due_date="2026-12-02",
+                )
+                envelope = Envelope(
+                    id=str(uuid.uuid4()),
+                    type=event_type_of(events_pb2.FollowUpReminder),
+                    tenant_id=admin.tenant_id,
+                    aggregate_id=message.customer.id,
+                    aggregate_version=1,
+                    occurred_at=timestamp_of(dt.datetime.now(dt.UTC)),
+                )
+                envelope.payload.Pack(message)
+                await nc.jetstream().publish(
+                    subject_for("customer", "follow_up_reminder", namespace), envelope.SerializeToString()
+                )
+                pushed = await asyncio.wait_for(arrivals.get(), timeout=15)
+            published = await eventually(
+                lambda: outbox_rows(state.runtime.sessions, gateway_event_tables()),
+                lambda rows: bool(rows) and rows[0].published_at is not None,
+            )
+            async with state.sessions() as session:
+                stored = await session.execute(select(User.version).where(User.id == admin.id))
+    finally:
+        await nc.close()
+
+    assert len(pushed) == 36
+    assert [row.envelope.aggregate_id for row in published] == [admin.id]
+    assert stored.scalar_one() == 1
