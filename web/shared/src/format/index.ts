@@ -83,3 +83,8 @@ export function maskMobile(mobile: string): string {
 export function formatCount(value: number, locale: Locale = 'zh-CN'): string {
   return new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN').format(value)
 }
+
+/** 67% — a share from 0 to 1 as a whole percentage. */
+export function formatPercent(share: number, locale: Locale = 'zh-CN'): string {
+  return new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN', { style: 'percent', maximumFractionDigits: 0 }).format(share)
+}
