@@ -33,6 +33,7 @@ export type EnrolmentConfirmedOut = Schemas['EnrolmentConfirmedOut']
 export type FollowUp = Schemas['FollowUpOut']
 export type FollowUpKind = Schemas['FollowUpOut']['kind']
 export type FollowUpTask = Schemas['FollowUpTaskOut']
+export type FollowUpTaskPage = Schemas['FollowUpTaskPage']
 export type FollowUpDue = NonNullable<NonNullable<paths['/api/v1/follow-up-tasks']['get']['parameters']['query']>['due']>
 export type OwnerChange = Schemas['OwnerChangeOut']
 export type OwnerChangeKind = Schemas['OwnerChangeOut']['kind']

@@ -523,6 +523,7 @@ const en: MessageSchema = {
   mobile: {
     tasks: 'Today',
     overdue: 'Overdue',
+    overdueDays: '{days} d overdue',
     today: 'Today',
     noTasks: 'No customers to follow up today',
     logFollowUp: 'Log follow-up',

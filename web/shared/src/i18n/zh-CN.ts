@@ -521,6 +521,7 @@ const zhCN = {
   mobile: {
     tasks: '今日任务',
     overdue: '已逾期',
+    overdueDays: '逾期 {days} 天',
     today: '今天',
     noTasks: '今天没有待跟进的客户',
     logFollowUp: '写跟进',
