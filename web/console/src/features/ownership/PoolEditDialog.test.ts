@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { i18n } from '../../app'
 import { useDirectoryStore } from '../directory/store'
 import PoolEditDialog from './PoolEditDialog.vue'
+import { DEFAULT_RULES } from './rules'
 
 const units: OrgUnit[] = [
   { id: 'o-hq', name: '上海总部', kind: 'hq', parent_id: null, path: '/o-hq/' },
@@ -77,15 +78,7 @@ describe('PoolEditDialog', () => {
       name: '杭州公海',
       org_unit_id: 'o-hz',
       requires_approval: true,
-      rules: {
-        no_follow_up_days: { vip: 30, key: 20, normal: 15 },
-        no_deal_days: 0,
-        warn_days_before: 3,
-        cooldown_days: 30,
-        claims_per_day: 0,
-        first_visit_days: 7,
-        exempt_active_contract: true,
-      },
+      rules: DEFAULT_RULES,
     })
     expect(wrapper.emitted('saved')?.[0]?.[0]).toMatchObject({ id: 'p2' })
   })
