@@ -71,6 +71,8 @@ describe('AnalyticsView', () => {
     )
     auth.me.value = { role: 'supervisor' } as never
     const wrapper = await mountAt('/analytics/ownership')
+    // The tab's code loads with it.
+    await vi.waitFor(() => expect(wrapper.find('[data-test="analytics-coverage"] tbody tr').exists()).toBe(true))
     const ownership = asked.find((url) => url.pathname === '/api/v1/analytics/ownership')!
     expect(ownership.searchParams.get('from')).toMatch(/^\d{4}-\d{2}-\d{2}$/)
     expect(wrapper.find('[data-test="analytics-pool-sizes"]').text()).toBe('上海公海：8杭州公海：3')
