@@ -25,7 +25,8 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = "CRM_REQUIRE_BROWSER"
 PLAYWRIGHT_CONFIGS = ("playwright.config.ts", "playwright.config.js", "playwright.config.mjs")
-# The journey logs several people in, creates and searches customers in two viewports and takes a
+# The journeys (web/e2e/*.spec.ts: issue 10's customers, issue 11's pools and ownership) log
+# several people in, create and search customers in two viewports, claim and approve, and take a
 # screenshot of every step, on a machine that shares two cores with the stack.
 PLAYWRIGHT_TIMEOUT = 1200
 

@@ -122,6 +122,19 @@ export async function apiHeadOffice(adminToken: string): Promise<{ id: string; n
   return hq
 }
 
+export async function apiCreateOrgUnit(adminToken: string, name: string, parentId: string): Promise<components['schemas']['OrgUnitOut']> {
+  return api('/api/v1/org-units', { method: 'POST', token: adminToken, body: JSON.stringify({ name, parent_id: parentId }) })
+}
+
+/** One customer, owned by the user of `token`. */
+export async function apiCreateCustomer(token: string, name: string): Promise<components['schemas']['CustomerOut']> {
+  return api('/api/v1/customers', {
+    method: 'POST',
+    token,
+    body: JSON.stringify({ name, lifecycle_stage: 'prospect', request_id: `customer-${name}` }),
+  })
+}
+
 /** `count` customers, `concurrency` requests at a time, shared out over the users of `tokens`
  * (the rate limit counts writes per user). */
 export async function apiCreateCustomers(tokens: string[], count: number, prefix: string, concurrency = 8): Promise<void> {

@@ -1,5 +1,5 @@
 // Routes of the console. Views load on demand, so the login route carries only what it shows.
-import { ADMIN_ROLES, guardSignIn, POOL_ROLES } from '@keyuan/shared'
+import { ADMIN_ROLES, guardSignIn, POOL_ROLES, POOL_RULE_ROLES } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth } from './app'
 
@@ -61,10 +61,18 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: POOL_ROLES, titleKey: 'nav.pools' },
       },
       {
-        path: 'analytics',
+        path: 'analytics/:section(customers|ownership)?',
         name: 'analytics',
         component: () => import('./features/analytics/AnalyticsView.vue'),
+        props: true,
         meta: { titleKey: 'nav.analytics' },
+      },
+      {
+        path: 'pool-settings/:section(pools|caps)?',
+        name: 'pool-settings',
+        component: () => import('./features/ownership/OwnershipSettingsView.vue'),
+        props: true,
+        meta: { roles: POOL_RULE_ROLES, titleKey: 'nav.ownershipSettings' },
       },
       {
         path: 'admin/:section(org|users|types|fields)?',

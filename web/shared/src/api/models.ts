@@ -33,6 +33,7 @@ export type EnrolmentConfirmedOut = Schemas['EnrolmentConfirmedOut']
 export type FollowUp = Schemas['FollowUpOut']
 export type FollowUpKind = Schemas['FollowUpOut']['kind']
 export type FollowUpTask = Schemas['FollowUpTaskOut']
+export type FollowUpTaskPage = Schemas['FollowUpTaskPage']
 export type FollowUpDue = NonNullable<NonNullable<paths['/api/v1/follow-up-tasks']['get']['parameters']['query']>['due']>
 export type OwnerChange = Schemas['OwnerChangeOut']
 export type OwnerChangeKind = Schemas['OwnerChangeOut']['kind']
@@ -42,6 +43,14 @@ export type Claim = Schemas['ClaimOut']
 export type ClaimStatus = Schemas['ClaimOut']['status']
 export type ClaimView = NonNullable<NonNullable<paths['/api/v1/pool-claims']['get']['parameters']['query']>['view']>
 export type Tier = Schemas['PoolCustomerOut']['tier']
+export type PoolRules = Schemas['PoolRulesModel']
+export type CustomerCaps = Schemas['CustomerCapsOut']
+export type UserCap = Schemas['UserCapOut']
+export type OwnershipSummary = Schemas['OwnershipSummaryOut']
+export type PoolSize = Schemas['PoolSizeOut']
+export type PoolMovement = Schemas['PoolMovementOut']
+export type PoolMovementKind = Schemas['PoolMovementOut']['kind']
+export type Coverage = Schemas['CoverageOut']
 
 // Requests.
 export type CustomerInput = Schemas['CustomerIn']
@@ -58,6 +67,9 @@ export type FollowUpPatch = Schemas['FollowUpPatch']
 export type ClaimInput = Schemas['ClaimIn']
 export type ReleaseInput = Schemas['ReleaseIn']
 export type DecisionInput = Schemas['DecisionIn']
+export type PoolInput = Schemas['PoolIn']
+export type PoolPatch = Schemas['PoolPatch']
+export type CustomerCapsInput = Schemas['CustomerCapsIn']
 export type CustomerQuery = NonNullable<paths['/api/v1/customers']['get']['parameters']['query']>
 export type CustomerSort = NonNullable<CustomerQuery['sort']>
 
@@ -85,3 +97,4 @@ export const OWNER_CHANGE_KINDS = everyOf<OwnerChangeKind>({
 })
 export const CLAIM_STATUSES = everyOf<ClaimStatus>({ pending: true, approved: true, rejected: true, expired: true, withdrawn: true })
 export const TIERS = everyOf<Tier>({ vip: true, key: true, normal: true })
+export const POOL_MOVEMENT_KINDS = everyOf<PoolMovementKind>({ claimed: true, returned: true, released: true })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatDate, formatDateTime, formatMobile, formatMoney, maskMobile, shanghaiDay, shanghaiHour } from '.'
+import { calendarDaysBetween, formatDate, formatDateTime, formatMobile, formatMoney, formatPercent, maskMobile, shanghaiDay, shanghaiHour } from '.'
 
 describe('formatting in Asia/Shanghai, 24 h, CNY', () => {
   it('shows instants in Shanghai time whatever zone they come in', () => {
@@ -37,5 +37,16 @@ describe('formatting in Asia/Shanghai, 24 h, CNY', () => {
     expect(formatMobile('13800138000')).toBe('138 0013 8000')
     expect(formatMobile('138****8000')).toBe('138****8000')
     expect(maskMobile('13800138000')).toBe('138****8000')
+  })
+
+  it('shows a share as a whole percentage', () => {
+    expect(formatPercent(0)).toBe('0%')
+    expect(formatPercent(0.6667)).toBe('67%')
+    expect(formatPercent(1, 'en')).toBe('100%')
+  })
+
+  it('counts calendar days between two dates, across a month end', () => {
+    expect(calendarDaysBetween('2026-11-30', '2026-12-02')).toBe(2)
+    expect(calendarDaysBetween('2026-12-02', '2026-12-02')).toBe(0)
   })
 })

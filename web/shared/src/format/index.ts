@@ -83,3 +83,13 @@ export function maskMobile(mobile: string): string {
 export function formatCount(value: number, locale: Locale = 'zh-CN'): string {
   return new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN').format(value)
 }
+
+/** 67% — a share from 0 to 1 as a whole percentage. */
+export function formatPercent(share: number, locale: Locale = 'zh-CN'): string {
+  return new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN', { style: 'percent', maximumFractionDigits: 0 }).format(share)
+}
+
+/** Whole calendar days from one YYYY-MM-DD to another: 2026-11-30 → 2026-12-02 is 2. */
+export function calendarDaysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000)
+}

@@ -8,3 +8,5 @@ export const RELEASE_ROLES: readonly Role[] = ['sales', 'supervisor', 'admin', '
 export const POOL_ROLES: readonly Role[] = ['sales', 'supervisor', 'admin', 'boss']
 /** Roles that decide claims of pools needing approval. */
 export const DECIDE_ROLES: readonly Role[] = ['supervisor', 'admin', 'boss']
+/** Roles that create pools, set their rules and set how many customers each rep may hold. */
+export const POOL_RULE_ROLES: readonly Role[] = ['admin', 'boss']

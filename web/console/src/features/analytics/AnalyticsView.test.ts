@@ -1,11 +1,23 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createMemoryHistory, createRouter } from 'vue-router'
 import { json } from '@keyuan/shared/testing/answers.ts'
 import { auth, i18n } from '../../app'
 import AnalyticsView from './AnalyticsView.vue'
 
 // Charts draw on a canvas jsdom does not have; the lists beside them carry the same numbers.
 vi.mock('vue-echarts', () => ({ default: { name: 'VChart', props: ['option'], template: '<div class="chart-stub" />' } }))
+
+async function mountAt(path: string) {
+  const router = createRouter({
+    history: createMemoryHistory(),
+    routes: [{ path: '/analytics/:section(customers|ownership)?', name: 'analytics', component: AnalyticsView, props: true }],
+  })
+  await router.push(path)
+  const wrapper = mount({ template: '<router-view />' }, { global: { plugins: [i18n, router] } })
+  await flushPromises()
+  return wrapper
+}
 
 describe('AnalyticsView', () => {
   afterEach(() => vi.unstubAllGlobals())
@@ -27,10 +39,46 @@ describe('AnalyticsView', () => {
       }),
     )
     auth.me.value = { role: 'sales' } as never
-    const wrapper = mount(AnalyticsView, { global: { plugins: [i18n] } })
-    await flushPromises()
+    const wrapper = await mountAt('/analytics')
     expect(wrapper.find('[data-test="analytics-by-org-unit"]').text()).toBe('西湖门店：4o-2：2')
     expect(wrapper.find('[data-test="analytics-by-owner"]').text()).toBe('张伟：4d41d8cd9…：2')
     expect(paths).toEqual(['/api/v1/analytics/customer-summary'])
+  })
+
+  it('shows pools, movements per day and coverage lowest first, by name, on the ownership tab', async () => {
+    const asked: URL[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        const url = new URL(request.url)
+        asked.push(url)
+        if (url.pathname === '/api/v1/analytics/customer-summary') return json(200, { total: 0, counts: [], new_per_day: [] })
+        return json(200, {
+          pools: [
+            { pool_id: 'p-hz', pool_name: '杭州公海', customers: 3 },
+            { pool_id: 'p-sh', pool_name: '上海公海', customers: 8 },
+          ],
+          movements: [
+            { date: url.searchParams.get('to'), pool_id: 'p-hz', kind: 'claimed', count: 2 },
+            { date: url.searchParams.get('to'), pool_id: 'p-sh', kind: 'released', count: 1 },
+          ],
+          coverage: [
+            { owner_id: 'u-1', owner_name: '张伟', customers: 10, contacted_30d: 9, share: 0.9 },
+            { owner_id: 'u-2', owner_name: '李娜', customers: 4, contacted_30d: 1, share: 0.25 },
+          ],
+        })
+      }),
+    )
+    auth.me.value = { role: 'supervisor' } as never
+    const wrapper = await mountAt('/analytics/ownership')
+    // The tab's code loads with it.
+    await vi.waitFor(() => expect(wrapper.find('[data-test="analytics-coverage"] tbody tr').exists()).toBe(true))
+    const ownership = asked.find((url) => url.pathname === '/api/v1/analytics/ownership')!
+    expect(ownership.searchParams.get('from')).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    expect(wrapper.find('[data-test="analytics-pool-sizes"]').text()).toBe('上海公海：8杭州公海：3')
+    expect(wrapper.find('[data-test="analytics-movement-totals"]').text()).toBe('领取：2按规则退回：0释放：1')
+    const owners = wrapper.findAll('[data-test="analytics-coverage"] tbody tr').map((row) => row.find('td').text())
+    expect(owners).toEqual(['李娜', '张伟'])
+    expect(wrapper.find('[data-test="analytics-coverage"]').text()).toContain('25%')
   })
 })

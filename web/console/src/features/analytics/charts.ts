@@ -53,3 +53,16 @@ export function lineOption(days: { date: string; count: number }[], seriesName: 
     series: [{ type: 'line' as const, name: seriesName, data: days.map((d) => d.count), smooth: true, areaStyle: {} }],
   }
 }
+
+/** Several series over the same days (claims, returns, releases), side by side with a legend. */
+export function seriesPerDayOption(days: string[], series: { name: string; data: number[] }[]) {
+  return {
+    ...base,
+    tooltip: { trigger: 'axis' as const },
+    legend: { top: 0 },
+    grid: { left: 40, right: 20, top: 36, bottom: 40 },
+    xAxis: { type: 'category' as const, data: days },
+    yAxis: { type: 'value' as const, minInterval: 1 },
+    series: series.map((s) => ({ type: 'bar' as const, name: s.name, data: s.data })),
+  }
+}

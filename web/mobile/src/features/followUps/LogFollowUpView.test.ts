@@ -1,5 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { json, refusal } from '@keyuan/shared/testing/answers.ts'
+import { closeToast } from 'vant'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { i18n } from '../../app'
@@ -35,7 +36,11 @@ const errorBeside = (wrapper: ReturnType<typeof mount>, selector: string) =>
   wrapper.find(selector).element.closest('.van-field')?.querySelector('.van-field__error-message')?.textContent?.trim() ?? ''
 
 describe('LogFollowUpView', () => {
-  afterEach(() => vi.unstubAllGlobals())
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    // The "logged" toast's 2 s timer would otherwise fire after the test's window is gone.
+    closeToast(true)
+  })
 
   it('logs a visit with its content and next date, then goes back to the card', async () => {
     const posted = gateway(() => json(201, { id: 'f1' }))

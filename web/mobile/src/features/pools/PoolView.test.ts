@@ -1,5 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { json, problem } from '@keyuan/shared/testing/answers.ts'
+import { closeToast } from 'vant'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { i18n } from '../../app'
@@ -67,6 +68,8 @@ async function claimWith(reason: string) {
 describe('PoolView', () => {
   afterEach(() => {
     vi.unstubAllGlobals()
+    // A toast's timer would otherwise fire after the test's window is gone.
+    closeToast(true)
     document.body.innerHTML = ''
   })
 
