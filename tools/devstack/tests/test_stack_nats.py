@@ -1,4 +1,4 @@
-"""The devstack's NATS: its own admits only the services' users; an external one is the
+"""The devstack's NATS: its own admits only the components' users; an external one is the
 environment's business."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def own_nats(tmp_path: Path) -> Iterator[Stack]:
         stack.stop()
 
 
-def test_its_own_nats_gives_each_service_a_private_seed_and_the_gateway_none(
+def test_its_own_nats_gives_each_component_its_own_private_seed(
     own_nats: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Credentials meant for some other NATS in the caller's environment are not passed on.
@@ -40,7 +40,8 @@ def test_its_own_nats_gives_each_service_a_private_seed_and_the_gateway_none(
     seeds = own_nats.nats_seeds_dir
     assert envs["customer"]["CRM_NATS_NKEY_SEED_FILE"] == str(seeds / "customer.nk")
     assert envs["analytics"]["CRM_NATS_NKEY_SEED_FILE"] == str(seeds / "analytics.nk")
-    assert "CRM_NATS_NKEY_SEED_FILE" not in envs["gateway"]
+    # The gateway too: it publishes user_changed and consumes customer events for notifications.
+    assert envs["gateway"]["CRM_NATS_NKEY_SEED_FILE"] == str(seeds / "gateway.nk")
     for env in envs.values():
         assert "CRM_NATS_CREDS_FILE" not in env
         assert "CRM_CUSTOMER_NATS_NKEY_SEED_FILE" not in env
