@@ -21,11 +21,19 @@ from crmkit.natsauth import authorization_block, ensure_seeds, nats_users, publi
 from crmkit.pii import ensure_keyring
 
 
+# Ports this process handed out: one is free when chosen but bound only when its process starts,
+# so the kernel may offer it again meanwhile (a stack's own NATS once got its gateway's port).
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def nats_binary() -> str:
