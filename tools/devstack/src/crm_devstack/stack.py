@@ -20,7 +20,6 @@ from crmkit.identity import generate_keypair
 from crmkit.natsauth import authorization_block, ensure_seeds, nats_users, public_keys, server_config
 from crmkit.pii import ensure_keyring
 
-
 # Ports this process handed out: one is free when chosen but bound only when its process starts,
 # so the kernel may offer it again meanwhile (a stack's own NATS once got its gateway's port).
 _handed_out: set[int] = set()
