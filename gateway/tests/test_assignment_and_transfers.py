@@ -197,3 +197,52 @@ async def test_transfers_are_refused_to_reps_and_bad_starts_are_named(client, or
     api.problem(no_reason, 422)
     api.problem(to_finance, 400, field="to_user_ids[0]")
     api.problem(unknown, 404)
+
+
+async def test_deactivating_a_rep_who_holds_customers_needs_a_handover_that_moves_them(
+    client, org, api, directory
+) -> None:  # type: ignore[no-untyped-def]
+    rep = await api.hire(org.admin.headers, f"leaving.{uuid.uuid4().hex[:6]}", "sales")
+    headers = await api.login(rep["username"], api.user_password)
+    book = []
+    for name in ("广州越秀区离职客户一", "广州越秀区离职客户二"):
+        created = await client.post("/api/v1/customers", json=api.customer_body(name=name), headers=headers)
+        assert created.status_code == 201, created.text
+        book.append(created.json()["id"])
+    url = f"/api/v1/users/{rep['id']}"
+
+    bare = await client.post(f"{url}/deactivate", json={}, headers=org.admin.headers)
+    by_boss = await client.post(f"{url}/deactivate", json={}, headers=org.boss.headers)
+    unknown = await client.post(f"/api/v1/users/{uuid.uuid4()}/deactivate", json={}, headers=org.admin.headers)
+    handover = {"mode": "one_user", "to_user_ids": [org.sales_a.id], "reason": "离职交接"}
+    done = await client.post(f"{url}/deactivate", json={"handover": handover}, headers=org.admin.headers)
+    again = await client.post(f"{url}/deactivate", json={"handover": handover}, headers=org.admin.headers)
+    sign_in = await client.post("/api/v1/auth/login", json={"username": rep["username"], "password": api.user_password})
+
+    async def finished() -> dict[str, Any] | None:
+        got = (await client.get(f"{TRANSFERS}/{done.json()['transfer']['id']}", headers=org.admin.headers)).json()
+        return got if got["status"] == "completed" else None
+
+    transfer = await _wait_for(finished)
+    reactivated = await client.post(f"{url}/activate", headers=org.admin.headers)
+    back = await client.post("/api/v1/auth/login", json={"username": rep["username"], "password": api.user_password})
+
+    problem = api.problem(bare, 412, code="handover_required", field="handover")
+    assert problem["held"] == 2 and "2" in problem["detail"]
+    api.problem(by_boss, 403, code="permission_denied")
+    api.problem(unknown, 404, code="not_found")
+    assert done.status_code == 200, done.text
+    assert done.json()["user"]["active"] is False
+    assert again.status_code == 200 and again.json()["transfer"] is None
+    assert sign_in.status_code == 401
+    assert (transfer["moved"], transfer["to_user_ids"]) == (2, [org.sales_a.id])
+    assert set(book) <= await api.customer_ids(org.sales_a)
+    assert reactivated.json()["active"] is True and back.status_code == 200
+
+
+async def test_an_admin_cannot_deactivate_themselves(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    me = (await client.get("/api/v1/auth/me", headers=org.admin.headers)).json()
+
+    refused = await client.post(f"/api/v1/users/{me['id']}/deactivate", json={}, headers=org.admin.headers)
+
+    api.problem(refused, 400, field="user_id")

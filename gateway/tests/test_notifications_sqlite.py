@@ -10,7 +10,8 @@ import uuid
 from pathlib import Path
 
 import nats
-from sqlalchemy import select
+from fastapi import FastAPI, Request
+from sqlalchemy import select, update
 
 from crm.customer.v1 import customer_pb2, events_pb2
 from crm.events.v1.envelope_pb2 import Envelope
@@ -18,6 +19,7 @@ from crm_gateway.app import create_app
 from crm_gateway.database import gateway_event_tables
 from crm_gateway.directory.models import User
 from crm_gateway.settings import get_settings
+from crm_gateway.web import db_session
 from crmkit import bus
 from crmkit.events import event_type_of, subject_for, timestamp_of
 from crmkit.testing.events import eventually, outbox_rows
@@ -25,9 +27,8 @@ from crmkit.testing.harness import make_keys
 from crmkit.testing.infra import NatsServer
 
 
-async def test_a_notification_reaches_the_open_stream_on_sqlite(nats_server: NatsServer, tmp_path: Path) -> None:
+def _sqlite_app(nats_server: NatsServer, tmp_path: Path, namespace: str) -> FastAPI:
     keys = make_keys(tmp_path / "keys")
-    namespace = f"S{uuid.uuid4().hex[:8]}."
     settings = get_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}",
         nats_url=nats_server.url,
@@ -37,7 +38,12 @@ async def test_a_notification_reaches_the_open_stream_on_sqlite(nats_server: Nat
         bootstrap_admin_password="admin-Passw0rd-sqlite",
         upstreams={},
     )
-    app = create_app(settings)
+    return create_app(settings)
+
+
+async def test_a_notification_reaches_the_open_stream_on_sqlite(nats_server: NatsServer, tmp_path: Path) -> None:
+    namespace = f"S{uuid.uuid4().hex[:8]}."
+    app = _sqlite_app(nats_server, tmp_path, namespace)
     nc = await nats.connect(nats_server.url)
     try:
         await bus.ensure_stream(nc.jetstream(), "customer", namespace=namespace)
@@ -76,3 +82,34 @@ async def test_a_notification_reaches_the_open_stream_on_sqlite(nats_server: Nat
     assert len(pushed) == 36
     assert [row.envelope.aggregate_id for row in published] == [admin.id]
     assert stored.scalar_one() == 1
+
+
+async def test_a_routes_reads_hold_no_lock_that_stalls_a_second_session_on_sqlite(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A route's read session (customer caps: the users, then their names through another
+    session) must not take SQLite's one write lock: that stalled the second session into
+    "database is locked" (500) on the `make run` stack."""
+    namespace = f"S{uuid.uuid4().hex[:8]}."
+    app = _sqlite_app(nats_server, tmp_path, namespace)
+    nc = await nats.connect(nats_server.url)
+    try:
+        await bus.ensure_stream(nc.jetstream(), "customer", namespace=namespace)
+        async with app.router.lifespan_context(app):
+            state = app.state.gateway
+            # The session a route gets (`DbSession`), held open as a route holds it.
+            reads = db_session(Request({"type": "http", "app": app}))
+            held = await anext(reads)
+            try:
+                admin = (await held.scalars(select(User))).one()
+                names = await asyncio.wait_for(
+                    state.display_names.lookup(tenant_id=admin.tenant_id, user_ids={admin.id}), timeout=3
+                )
+                async with state.sessions() as writer, writer.begin():
+                    await writer.execute(update(User).where(User.id == admin.id).values(display_name="管理员"))
+            finally:
+                await reads.aclose()
+    finally:
+        await nc.close()
+
+    assert names == {admin.id: admin.display_name}

@@ -166,7 +166,7 @@ def create_app(
             channels=dict(channels),
             clock=clock,
             identity_metadata=IdentityMetadata(signer, clock),
-            display_names=DisplayNames(sessions),
+            display_names=DisplayNames(runtime.read_sessions),
             passwords=PasswordHashing(
                 workers=settings.password_hash_concurrency, queue_limit=settings.password_queue_limit
             ),

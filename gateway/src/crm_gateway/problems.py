@@ -78,6 +78,7 @@ class Problem(BaseModel):
     cap: int | None = Field(None, description="On customer_cap_reached: the owner's cap")
     limit: int | None = Field(None, description="On claim_limit_reached: the pool's claims per day")
     until: str | None = Field(None, description="On claim_cooldown: when the rep may claim the customer again")
+    held: int | None = Field(None, description="On handover_required: how many customers the user still holds")
 
 
 # Every status an operation may answer with besides its success, with the problem body.
@@ -305,7 +306,14 @@ def domain_problem(request: Request, error: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if isinstance(error, RetryLater):
         headers["Retry-After"] = str(error.retry_after)
-    return problem(request, status, error.code, error.message, field=error.field, headers=headers or None)
+    extra = {key: int(value) for key, value in error.details.items() if key in NUMERIC_DETAILS and value.isdigit()}
+    return problem(
+        request, status, error.code, error.message, field=error.field, headers=headers or None, extra=extra or None
+    )
+
+
+# Details of our own errors that the problem body carries as numbers.
+NUMERIC_DETAILS = ("cap", "limit", "held")
 
 
 def install(app: FastAPI) -> None:

@@ -181,7 +181,11 @@ AnonymousClient = Annotated[str, Depends(anonymous_client)]
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with gateway_state(request).sessions() as session:
+    """A session for a route's reads, on autocommit connections: on SQLite a transaction takes
+    the one write lock as it begins (crmkit.db), and a read held across a call to a service, or
+    beside a second session, would then stall every writer. Writes open their own transaction
+    (`state.sessions()` with `session.begin()`)."""
+    async with gateway_state(request).runtime.read_sessions() as session:
         yield session
 
 

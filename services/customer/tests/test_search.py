@@ -251,7 +251,8 @@ async def test_two_character_search_reads_the_term_index_not_the_whole_table(cus
         await session.execute(text("ANALYZE customers"))
         await session.execute(text("ANALYZE customer_search_terms"))
         for who, caller in (("admin", admin), ("rep", rep)):
-            values = {"tenant_id": org.tenant_id, "term_0": "食堂", "offset": 0, "limit": 21, **scope_values(caller)}
+            scope = scope_values(caller, now=dt.datetime.now(dt.UTC))
+            values = {"tenant_id": org.tenant_id, "term_0": "食堂", "offset": 0, "limit": 21, **scope}
             statement = _search_statement(caller.scope, 1).params(values)
             sql = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plans[who] = "\n".join((await session.scalars(text(f"EXPLAIN {sql}"))).all())

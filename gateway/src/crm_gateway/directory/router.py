@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm.customer.v1 import ownership_pb2 as opb
+from crm.customer.v1 import transfers_pb2 as tpb
 from crm_gateway.directory import service
 from crm_gateway.directory.models import OrgUnit, OrgUnitKind, User
 from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.transfers.router import MODES, Mode, TransferOut, transfers_out
 from crm_gateway.web import Caller, DbSession, State
-from crmkit.errors import InvalidArgument
+from crmkit.errors import FailedPrecondition, InvalidArgument
 from crmkit.identity import Role
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
@@ -164,4 +167,100 @@ async def update_user(user_id: str, body: UserPatch, identity: Caller, state: St
             namespace=state.settings.event_namespace,
         )
         state.display_names.forget(tenant_id=identity.tenant_id, user_id=user.id)
+        return user_out(user, unit)
+
+
+class HandoverIn(ApiModel):
+    """Where a departing user's customers go (离职交接): the transfer started before they are
+    deactivated (see POST /api/v1/transfers for the modes)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    mode: Mode
+    to_user_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(default_factory=list, max_length=50)
+    pool_id: str | None = Field(None, max_length=36)
+    reason: str = Field("离职交接", min_length=1, max_length=200)
+
+
+class DeactivateIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+    handover: HandoverIn | None = Field(None, description="Required while the user holds customers")
+
+
+class DeactivatedOut(BaseModel):
+    user: UserOut
+    transfer: TransferOut | None = Field(description="The handover's transfer; null when they held no customers")
+
+
+class HandoverRequired(FailedPrecondition):
+    code = "handover_required"
+
+    def __init__(self, held: int) -> None:
+        super().__init__(
+            f"该用户还负责{held}位客户，请先选择交接方式 / the user still holds {held} customers: say where they go",
+            field="handover",
+            details={"held": str(held)},
+        )
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    summary="Deactivate a user, handing their customers over first (admin) 停用用户",
+    description="While the user holds customers a `handover` is required (else 412 handover_required with `held`): "
+    "the transfer starts first (202-style: poll GET /api/v1/transfers/{id}), then the user is deactivated: no "
+    "sign-in or refresh, refresh tokens revoked, and the services told (user_changed).",
+)
+async def deactivate_user(user_id: str, body: DeactivateIn, identity: Caller, state: State) -> DeactivatedOut:
+    identity.require_role(Role.ADMIN)
+    user_id = path_id(user_id, "user_id")
+    async with state.sessions() as session:
+        user, unit = await service.get_user(session, identity=identity, user_id=user_id)
+    if user.id == identity.principal_id:
+        raise InvalidArgument("user_id", "you cannot deactivate yourself / 不能停用自己")
+    if not user.active:
+        # Done already (its handover, if any, was started by the call that deactivated them).
+        return DeactivatedOut(user=user_out(user, unit), transfer=None)
+    metadata = state.identity_metadata.for_caller(identity)
+    caps = await state.customers.GetCustomerCaps(opb.GetCustomerCapsRequest(user_ids=[user.id]), metadata=metadata)
+    held = caps.caps.users[0].held if caps.caps.users else 0
+    transfer = None
+    if held and body.handover is None:
+        raise HandoverRequired(held)
+    if held and body.handover is not None:
+        handover = body.handover
+        started = await state.customers.StartTransfer(
+            tpb.StartTransferRequest(
+                # One handover per deactivation: a retry after a failure below starts nothing new.
+                request_id=f"deactivate-{user.id}-{user.version}",
+                from_user_id=user.id,
+                mode=cast(tpb.TransferMode.ValueType, MODES.to_proto(handover.mode)),
+                to_user_ids=handover.to_user_ids,
+                pool_id=handover.pool_id or "",
+                reason=handover.reason,
+            ),
+            metadata=metadata,
+        )
+        transfer = (await transfers_out(state, identity, [started.transfer]))[0]
+    async with state.sessions() as session, session.begin():
+        user, unit = await service.set_user_active(
+            session,
+            identity=identity,
+            user_id=user_id,
+            active=False,
+            now=state.now(),
+            namespace=state.settings.event_namespace,
+        )
+        return DeactivatedOut(user=user_out(user, unit), transfer=transfer)
+
+
+@router.post("/users/{user_id}/activate", summary="Reactivate a user (admin) 启用用户")
+async def activate_user(user_id: str, identity: Caller, state: State) -> UserOut:
+    async with state.sessions() as session, session.begin():
+        user, unit = await service.set_user_active(
+            session,
+            identity=identity,
+            user_id=path_id(user_id, "user_id"),
+            active=True,
+            now=state.now(),
+            namespace=state.settings.event_namespace,
+        )
         return user_out(user, unit)

@@ -7,9 +7,10 @@ import time
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_gateway.auth.models import RefreshToken
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.directory.events import announce_user
 from crm_gateway.directory.models import AuditEntry, OrgUnit, Tenant, User
@@ -274,6 +275,38 @@ async def update_user(
         changed = True
     if changed:
         await announce_user(session, user, unit, actor_id=identity.principal_id, now=now, namespace=namespace)
+    return user, unit
+
+
+async def set_user_active(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    user_id: str,
+    active: bool,
+    now: dt.datetime,
+    namespace: str = "",
+) -> tuple[User, OrgUnit]:
+    """Deactivate (停用) or reactivate a user (admin; not oneself). A deactivated user cannot
+    sign in or refresh, their refresh tokens are revoked (an access token lives out its 15
+    minutes), and `user_changed` tells the services they may own nothing new. Whoever calls this
+    to deactivate has handed their customers over first (the router starts the transfer)."""
+    identity.require_role(Role.ADMIN)
+    user, unit = await get_user(session, identity=identity, user_id=user_id)
+    if user.id == identity.principal_id:
+        raise InvalidArgument("user_id", "you cannot deactivate yourself / 不能停用自己")
+    await session.refresh(user, with_for_update=True)
+    if user.active == active:
+        return user, unit
+    user.active = active
+    audit(session, identity, "user.activate" if active else "user.deactivate", user.id, user.username, now)
+    if not active:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    await announce_user(session, user, unit, actor_id=identity.principal_id, now=now, namespace=namespace)
     return user, unit
 
 

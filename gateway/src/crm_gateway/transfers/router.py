@@ -83,7 +83,7 @@ class TransferPage(BaseModel):
     next_page_token: str | None
 
 
-async def _transfers_out(state: GatewayState, identity: Identity, transfers: list[tpb.Transfer]) -> list[TransferOut]:
+async def transfers_out(state: GatewayState, identity: Identity, transfers: list[tpb.Transfer]) -> list[TransferOut]:
     people = {t.from_user_id for t in transfers} | {t.actor_id for t in transfers}
     people |= {u for t in transfers for u in t.to_user_ids}
     names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids=people - {""})
@@ -143,7 +143,7 @@ async def start_transfer(body: TransferIn, state: State, identity: Caller) -> Tr
         ),
         metadata=state.identity_metadata.for_caller(identity),
     )
-    return (await _transfers_out(state, identity, [started.transfer]))[0]
+    return (await transfers_out(state, identity, [started.transfer]))[0]
 
 
 @router.get("/transfers/{transfer_id}", summary="A transfer and its progress 交接进度")
@@ -152,7 +152,7 @@ async def get_transfer(transfer_id: str, state: State, identity: Caller) -> Tran
         tpb.GetTransferRequest(id=path_id(transfer_id, "transfer_id")),
         metadata=state.identity_metadata.for_caller(identity),
     )
-    return (await _transfers_out(state, identity, [found.transfer]))[0]
+    return (await transfers_out(state, identity, [found.transfer]))[0]
 
 
 @router.get("/transfers", summary="Transfers, newest first 交接记录")
@@ -168,6 +168,6 @@ async def list_transfers(
         metadata=state.identity_metadata.for_caller(identity),
     )
     return TransferPage(
-        items=await _transfers_out(state, identity, list(found.transfers)),
+        items=await transfers_out(state, identity, list(found.transfers)),
         next_page_token=found.next_page_token or None,
     )

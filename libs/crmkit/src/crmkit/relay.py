@@ -34,7 +34,7 @@ class OutboxRelay:
         sessions: SessionFactory,
         tables: EventTables,
         js: JetStreamContext,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         idle_interval: float = 0.1,
         max_backoff: float = 30.0,
         gauge_interval: float = 5.0,
@@ -132,26 +132,30 @@ class OutboxRelay:
         failure: tuple[int, str] | None = None
         try:
             for row in rows:
+                # No stall timeout: a batch is far below the client's limit of pending acks, and
+                # a timeout per message would cost a task and a timer each.
                 future = await self._js.publish_async(
-                    row.subject,
-                    row.envelope,
-                    headers=_headers(row.event_id, row.envelope),
-                    wait_stall=self._ack_timeout,
+                    row.subject, row.envelope, headers=_headers(row.event_id, row.envelope)
                 )
                 sent.append((row.seq, future))
         except Exception as exc:
             failure = (rows[len(sent)].seq, f"{type(exc).__name__}: {exc}")
+        if sent:
+            # One wait for the whole batch's acks; the ones still missing then count as failed.
+            await asyncio.wait([future for _, future in sent], timeout=self._ack_timeout)
         done: list[int] = []
         for seq, future in sent:
-            if failure is None:
-                try:
-                    await asyncio.wait_for(future, timeout=self._ack_timeout)
-                except Exception as exc:
-                    failure = (seq, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-                    continue
-                done.append(seq)
-            else:
+            if failure is not None:
                 future.cancel()
+                continue
+            if not future.done():
+                future.cancel()
+                failure = (seq, "TimeoutError: no ack from JetStream")
+            elif future.cancelled() or future.exception() is not None:
+                error = future.exception() if not future.cancelled() else asyncio.CancelledError()
+                failure = (seq, f"{type(error).__name__}: {error}")
+            else:
+                done.append(seq)
         return done, failure
 
     async def _refresh_gauges_when_due(self) -> None:

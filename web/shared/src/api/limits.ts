@@ -178,6 +178,7 @@ export const LIMITS = {
       "itemMaxLength": 30
     }
   },
+  "DeactivateIn": {},
   "DecisionIn": {
     "comment": {
       "maxLength": 200
@@ -247,6 +248,19 @@ export const LIMITS = {
     },
     "outcome": {
       "maxLength": 500
+    }
+  },
+  "HandoverIn": {
+    "pool_id": {
+      "maxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
+    },
+    "to_user_ids": {
+      "maxItems": 50,
+      "itemMaxLength": 36
     }
   },
   "LoginIn": {

@@ -85,6 +85,9 @@ class Customer(Base):
         Index("ix_customers_tenant_type", "tenant_id", "type", "created_at", "id"),
         Index("ix_customers_tenant_updated", "tenant_id", "updated_at", "id"),
         Index("ix_customers_tenant_pinyin", "tenant_id", "pinyin_full", "id"),
+        # A sales rep's own list in those orders.
+        Index("ix_customers_tenant_owner_pinyin", "tenant_id", "owner_id", "pinyin_full", "id"),
+        Index("ix_customers_tenant_owner_updated", "tenant_id", "owner_id", "updated_at", "id"),
         Index("uq_customers_tenant_credit_code", "tenant_id", "credit_code", unique=True),
         # Follow-up tasks: a rep's due customers, and a tenant's (narrowed by org path) by day.
         Index("ix_customers_tenant_owner_follow_up", "tenant_id", "owner_id", "next_follow_up_date"),

@@ -451,13 +451,19 @@ async def list_customers(
         return getattr(customer, attribute), customer.id
 
     statements = list_statements(identity, filters, now=now)
-    rows: list[Customer] = []
+    if len(statements) == 1:
+        rows = (await session.scalars(keyset.apply(statements[0], page_token).limit(page_size + 1))).all()
+        return keyset.page(rows, page_size, key)
+    # Each range's ids and order values (index reads), merged; then the page's customers once.
+    found: list[tuple[Any, str]] = []
     for statement in statements:
-        query = keyset.apply(statement, page_token)
-        rows.extend((await session.scalars(query.limit(page_size + 1))).all())
-    if len(statements) > 1:
-        rows = sorted(rows, key=key, reverse=keyset.descending)[: page_size + 1]
-    return keyset.page(rows, page_size, key)
+        light = statement.with_only_columns(getattr(Customer, attribute), Customer.id)
+        found.extend(
+            tuple(row) for row in (await session.execute(keyset.apply(light, page_token).limit(page_size + 1)))
+        )
+    chosen = [customer_id for _, customer_id in sorted(found, reverse=keyset.descending)[: page_size + 1]]
+    loaded = {c.id: c for c in (await session.scalars(select(Customer).where(Customer.id.in_(chosen)))).all()}
+    return keyset.page([loaded[customer_id] for customer_id in chosen if customer_id in loaded], page_size, key)
 
 
 def list_statements(identity: Identity, filters: ListFilter, *, now: dt.datetime) -> list[Select[Customer]]:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     Text,
+    and_,
     bindparam,
     cast,
     delete,
@@ -188,28 +189,52 @@ def _verifier(query: SearchQuery, personal: PersonalData) -> Callable[[Sequence[
     return lambda row: verify_candidate(query, row[1], row[2])
 
 
-def _driver(scope: DataScope) -> Any:
-    """The search terms a lookup walks, with columns tenant_id, term, rank, customer_id. For
-    sales scope, the rep's own terms (served by ix_search_terms_owner) and, beside them, the
-    terms of the customers shared with them (their collaborations, a short list, each probed
-    through the (customer_id, term) index): two ordered ranges, where one OR across them would
-    walk the tenant's terms."""
+def _drivers(scope: DataScope) -> list[tuple[Any, ColumnElement[bool]]]:
+    """The search terms a lookup walks (columns tenant_id, term, rank, customer_id), each with
+    the rule a customer found through them must pass. Sales scope walks two: the rep's own terms
+    (served by ix_search_terms_owner) and the terms of the customers shared with them (their
+    collaborations, a short list, each probed through the (customer_id, term) index). Each gets a
+    statement of its own, ordered and limited (`_rep_pages`): one OR, or one join over their
+    union, let the planner read every match of a common term, or scan the customers."""
     terms = SearchTerm.__table__
     if scope is not DataScope.OWN:
-        return terms.alias("driver")
+        return [(terms.alias("driver"), _in_scope(scope))]
     tenant: BindParameter[str] = bindparam("tenant_id")
     principal: BindParameter[str] = bindparam(PRINCIPAL_PARAM)
-    columns = (terms.c.tenant_id, terms.c.term, terms.c.rank, terms.c.customer_id)
-    own = select(*columns).where(terms.c.tenant_id == tenant, terms.c.owner_id == principal)
+    own = select(terms).where(terms.c.tenant_id == tenant, terms.c.owner_id == principal).subquery("own_terms")
     shared_terms = terms.alias("shared_terms")
     granted = READ_SHARES.granted(tenant, principal, bindparam(NOW_PARAM)).subquery("granted")
     shared = (
-        select(shared_terms.c.tenant_id, shared_terms.c.term, shared_terms.c.rank, shared_terms.c.customer_id)
+        select(shared_terms)
         .join(granted, granted.c.customer_id == shared_terms.c.customer_id)
         # The owner column of a term is its customer's: shared and someone else's, never in a pool.
         .where(shared_terms.c.owner_id != principal, shared_terms.c.owner_id != "")
+        .subquery("shared_terms")
     )
-    return union_all(own, shared).subquery("driver")
+    # The customer row is checked again: owned by the rep, or owned by someone and shared (the
+    # driver says so already, as of the term rows; the customer row is the truth).
+    shared_customer = and_(Customer.owner_id != principal, Customer.owner_id != "")
+    return [(own, Customer.owner_id == principal), (shared, shared_customer)]
+
+
+def _page(parts: Sequence[tuple[Any, list[Any]]]) -> Select[Any]:
+    """A page at :offset of :limit rows of the matches, each part given with its order. One
+    part is ordered and cut as it is; several are each cut at offset + limit in their own order
+    (a short range of their own index) and merged in that order. The order's columns ride along
+    (k_0, k_1, ...) after the columns callers read."""
+    offset, limit = bindparam("offset", type_=Integer), bindparam("limit", type_=Integer)
+    keyed = [
+        (statement.add_columns(*(column.label(f"k_{i}") for i, column in enumerate(order))), order)
+        for statement, order in parts
+    ]
+    if len(keyed) == 1:
+        ((statement, order),) = keyed
+        single: Select[Any] = statement.order_by(*order).offset(offset).limit(limit)
+        return single
+    cut = [statement.order_by(*order).limit(offset + limit).subquery() for statement, order in keyed]
+    merged = union_all(*(select(*part.c) for part in cut)).subquery("merged")
+    keys = [merged.c[f"k_{i}"] for i in range(len(keyed[0][1]))]
+    return select(*merged.c).order_by(*keys).offset(offset).limit(limit)
 
 
 # Rarity is estimated in one round trip from two capped index-only counts per term: a sample
@@ -300,30 +325,30 @@ def _filter_clauses(names: tuple[str, ...]) -> list[ColumnElement[bool]]:
 
 
 @functools.cache
-def _mobile_tail_statement(scope: DataScope, narrowing: tuple[str, ...] = ()) -> Select[str, str, bytes | None]:
+def _mobile_tail_statement(scope: DataScope, narrowing: tuple[str, ...] = ()) -> Select[Any]:
     """(customer id, contact id, sealed mobile) of the customers in :term_0's last-four bucket,
     a row per mobile, in rank and customer order; a page at :offset of :limit rows."""
-    driver = _driver(scope)
-    return (
-        select(Customer.id, Contact.id, Contact.mobile_sealed)
-        .join(driver, driver.c.customer_id == Customer.id)
-        .join(Contact, Contact.customer_id == Customer.id)
-        .where(
-            driver.c.tenant_id == bindparam("tenant_id"),
-            driver.c.term == bindparam("term_0"),
-            Contact.mobile_sealed.is_not(None),
-            _in_scope(scope),
-            Customer.archived.is_(False),
-            *_filter_clauses(narrowing),
+    parts: list[tuple[Any, list[Any]]] = []
+    for driver, rule in _drivers(scope):
+        statement = (
+            select(Customer.id, Contact.id.label("contact_id"), Contact.mobile_sealed)
+            .join(driver, driver.c.customer_id == Customer.id)
+            .join(Contact, Contact.customer_id == Customer.id)
+            .where(
+                driver.c.tenant_id == bindparam("tenant_id"),
+                driver.c.term == bindparam("term_0"),
+                Contact.mobile_sealed.is_not(None),
+                rule,
+                Customer.archived.is_(False),
+                *_filter_clauses(narrowing),
+            )
         )
-        .order_by(driver.c.rank, driver.c.customer_id, Contact.id)
-        .offset(bindparam("offset", type_=Integer))
-        .limit(bindparam("limit", type_=Integer))
-    )
+        parts.append((statement, [driver.c.rank, driver.c.customer_id, Contact.id]))
+    return _page(parts)
 
 
 @functools.cache
-def _search_statement(scope: DataScope, term_count: int, narrowing: tuple[str, ...] = ()) -> Select[str, str, str]:
+def _search_statement(scope: DataScope, term_count: int, narrowing: tuple[str, ...] = ()) -> Select[Any]:
     """(id, name, short name) of the customers matching `term_count` terms, best rank first, or
     with none, having a term that starts with :prefix, in term order; a page at :offset of
     :limit rows, built once per scope, term count and the filters it narrows by (the filters
@@ -334,32 +359,31 @@ def _search_statement(scope: DataScope, term_count: int, narrowing: tuple[str, .
     terms are checked per candidate through the (customer_id, term) index.
     """
     tenant: BindParameter[str] = bindparam("tenant_id")
-    driver = _driver(scope)
-    matches = (
-        select(Customer.id, Customer.name, Customer.short_name)
-        .join(driver, driver.c.customer_id == Customer.id)
-        .where(driver.c.tenant_id == tenant)
-    )
-    if term_count == 0:
-        # One character: every term starting with it, in the key's own order (term, rank,
-        # customer), so a page is a short index range even for 食 on a million customers.
-        # Ranking all matches by their best rank first meant aggregating hundreds of thousands
-        # of entries (3.4 s for 食 on a million customers). A customer may come once per term.
-        matches = matches.where(driver.c.term >= bindparam("prefix"), driver.c.term < bindparam("prefix_upper"))
-        order: tuple[Any, ...] = (driver.c.term, driver.c.rank, driver.c.customer_id)
-    else:
-        matches = matches.where(driver.c.term == bindparam("term_0"))
-        for index in range(1, term_count):
-            other = aliased(SearchTerm)
-            matches = matches.where(
-                select(other.customer_id)
-                .where(other.customer_id == driver.c.customer_id, other.term == bindparam(f"term_{index}"))
-                .exists()
-            )
-        order = (driver.c.rank, driver.c.customer_id)
-    return (
-        matches.where(_in_scope(scope), Customer.archived.is_(False), *_filter_clauses(narrowing))
-        .order_by(*order)
-        .offset(bindparam("offset", type_=Integer))
-        .limit(bindparam("limit", type_=Integer))
-    )
+    parts: list[tuple[Any, list[Any]]] = []
+    for driver, rule in _drivers(scope):
+        order = [driver.c.rank, driver.c.customer_id]
+        if term_count == 0:
+            # One character: every term starting with it, in the key's own order (term, rank,
+            # customer), so a page is a short index range even for 食 on a million customers.
+            # Ranking all matches by their best rank first meant aggregating hundreds of
+            # thousands of entries (3.4 s for 食 on a million customers). A customer may come
+            # once per term.
+            order = [driver.c.term, *order]
+        matches = (
+            select(Customer.id, Customer.name, Customer.short_name)
+            .join(driver, driver.c.customer_id == Customer.id)
+            .where(driver.c.tenant_id == tenant, rule, Customer.archived.is_(False), *_filter_clauses(narrowing))
+        )
+        if term_count == 0:
+            matches = matches.where(driver.c.term >= bindparam("prefix"), driver.c.term < bindparam("prefix_upper"))
+        else:
+            matches = matches.where(driver.c.term == bindparam("term_0"))
+            for index in range(1, term_count):
+                other = aliased(SearchTerm)
+                matches = matches.where(
+                    select(other.customer_id)
+                    .where(other.customer_id == driver.c.customer_id, other.term == bindparam(f"term_{index}"))
+                    .exists()
+                )
+        parts.append((matches, order))
+    return _page(parts)
