@@ -93,6 +93,7 @@ export type AssignmentRuleInput = Schemas['RuleIn']
 export type AssignmentRulesInput = Schemas['RulesIn']
 export type DryRunInput = Schemas['DryRunIn']
 export type TransferInput = Schemas['TransferIn']
+export type HandoverInput = Schemas['HandoverIn']
 export type CustomerQuery = NonNullable<paths['/api/v1/customers']['get']['parameters']['query']>
 export type CustomerSort = NonNullable<CustomerQuery['sort']>
 

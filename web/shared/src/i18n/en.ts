@@ -266,6 +266,7 @@ const en: MessageSchema = {
     integerRange: 'Enter a whole number from {min} to {max}',
   },
   admin: {
+    handoverRequired: '{name} still holds {held} customers: hand them over first',
     deactivate: 'Deactivate',
     activate: 'Activate',
     deactivateConfirm: 'Deactivate {name}? They will no longer be able to sign in.',
@@ -662,6 +663,8 @@ const en: MessageSchema = {
     },
   },
   transfers: {
+    defaultReason: 'Leaving the company',
+    progressTitle: 'Progress',
     title: 'Handover',
     new: 'New handover',
     history: 'Handovers',

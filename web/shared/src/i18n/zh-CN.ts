@@ -264,6 +264,7 @@ const zhCN = {
     integerRange: '请输入 {min} 到 {max} 的整数',
   },
   admin: {
+    handoverRequired: '{name} 名下还有 {held} 位客户，请先安排交接',
     deactivate: '停用',
     activate: '启用',
     deactivateConfirm: '确定停用 {name}？停用后不能登录。',
@@ -660,6 +661,8 @@ const zhCN = {
     },
   },
   transfers: {
+    defaultReason: '离职交接',
+    progressTitle: '进度',
     title: '离职交接',
     new: '新建交接',
     history: '交接记录',
