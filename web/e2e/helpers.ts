@@ -168,3 +168,8 @@ export async function apiCustomerNames(token: string, query: CustomerQuery): Pro
 export function randomMobile(): string {
   return `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
 }
+
+/** A POST the journey makes through the API rather than the screens (setting up a pool, a release, a claim). */
+export async function apiPost<T = unknown>(token: string, path: string, body: unknown): Promise<T> {
+  return api<T>(path, { method: 'POST', token, body: JSON.stringify(body) })
+}

@@ -564,6 +564,7 @@ const en: MessageSchema = {
     viewAll: 'All notifications',
   },
   collaborators: {
+    noColleagues: 'No colleagues to choose from (a sales rep sees only themselves): ask a supervisor to add the collaborator',
     tab: 'Collaborators',
     add: 'Add collaborator',
     editTitle: 'Change collaborator: {name}',

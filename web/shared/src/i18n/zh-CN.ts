@@ -562,6 +562,7 @@ const zhCN = {
     viewAll: '查看全部通知',
   },
   collaborators: {
+    noColleagues: '没有可选的同事（销售只能看到自己），请让主管添加协作人',
     tab: '协作人',
     add: '添加协作人',
     editTitle: '修改协作人：{name}',
