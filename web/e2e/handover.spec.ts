@@ -4,7 +4,7 @@
 // claims from a pool that needs approval, and the notice opens 待我审批; an admin hands a rep's
 // customers evenly to two colleagues with the wizard and watches the transfer complete. People,
 // customers and the pool are set up through the API.
-import { expect, test, type Browser, type Page } from '@playwright/test'
+import { expect, test, type Browser } from '@playwright/test'
 import {
   ADMIN_PASSWORD,
   apiCreateCustomer,
@@ -14,11 +14,9 @@ import {
   apiPost,
   apiToken,
   choose,
-  DESKTOP,
   pageProblems,
   shot,
-  signInConsole,
-  watchForProblems,
+  signedIn as signedInAs,
 } from './helpers'
 
 const run = Date.now().toString(36).slice(-5)
@@ -33,13 +31,8 @@ const SUPERVISOR = { username: `ho.sup.${run}`, name: `何军${run}` }
 const SHARED = `温州第一中学食堂${run}`
 const POOLED = `鹿城酒店${run}`
 
-async function signedIn(browser: Browser, username: string, password = PASSWORD): Promise<Page> {
-  const page = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
-  await page.goto('/login')
-  await signInConsole(page, username, password)
-  await expect(page.getByTestId('main-menu')).toBeVisible()
-  return page
-}
+/** Signed in with the journey's password unless another is given. */
+const signedIn = (browser: Browser, username: string, password = PASSWORD) => signedInAs(browser, username, password)
 
 test('issue 11 handover journey: a read-only collaborator, a live claim notice, an even transfer', async ({ browser }, info) => {
   expect(ADMIN_PASSWORD, 'set CRM_ADMIN_PASSWORD').not.toBe('')
