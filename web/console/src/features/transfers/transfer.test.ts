@@ -1,8 +1,8 @@
 import { mount } from '@vue/test-utils'
-import type { Transfer } from '@keyuan/shared'
+import { errorFromResponse, type Transfer } from '@keyuan/shared'
 import { describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
-import { checkHow, checkWho, transferBody, transferDraft, useTransferProgress } from './transfer'
+import { checkHow, checkWho, handoverRoute, transferBody, transferDraft, useTransferProgress } from './transfer'
 
 const transfer = (over: Partial<Transfer>): Transfer =>
   ({
@@ -84,5 +84,14 @@ describe('useTransferProgress', () => {
     const calls = fetchTransfer.mock.calls.length
     await new Promise((resolve) => setTimeout(resolve, 30))
     expect(fetchTransfer.mock.calls.length).toBeLessThanOrEqual(calls + 1)
+  })
+})
+
+describe('停用 a user who still holds customers', () => {
+  it("opens the wizard's handover step for them when the API asks for a handover", () => {
+    const refusal = errorFromResponse(412, { type: 'x', title: 'x', status: 412, code: 'handover_required', detail: '仍有客户', held: 37 })
+    expect(handoverRoute(refusal, 'u7')).toEqual({ name: 'transfer-new', query: { deactivate: 'u7', held: '37' } })
+    const other = errorFromResponse(403, { type: 'x', title: 'x', status: 403, code: 'permission_denied', detail: '无权限' })
+    expect(handoverRoute(other, 'u7')).toBeNull()
   })
 })

@@ -1,6 +1,6 @@
 // The transfer wizard's draft, checked as the API checks it, and the body it sends; and the
 // polling of a running transfer until it ends.
-import type { HandoverInput, LifecycleStage, Transfer, TransferInput, TransferMode } from '@keyuan/shared'
+import { ApiError, type HandoverInput, type LifecycleStage, type Transfer, type TransferInput, type TransferMode } from '@keyuan/shared'
 import { onBeforeUnmount, ref, shallowRef } from 'vue'
 
 export interface TransferDraft {
@@ -104,4 +104,11 @@ export function useTransferProgress(fetchTransfer: () => Promise<Transfer>, inte
 
   onBeforeUnmount(stop)
   return { transfer, failure, poll, stop }
+}
+
+/** Where 停用 goes when the API answers 412 handover_required: the wizard's handover step for
+ * that user, with how many customers they hold; null for any other answer. */
+export function handoverRoute(error: unknown, userId: string) {
+  if (!(error instanceof ApiError) || error.code !== 'handover_required') return null
+  return { name: 'transfer-new', query: { deactivate: userId, held: String(error.held ?? '') } }
 }
