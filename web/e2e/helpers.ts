@@ -1,6 +1,6 @@
 // What the journey does again and again: sign in, pick from a select, save a screenshot, and
 // talk to the API directly where a person would not (seeding 500 customers).
-import { expect, type Page, type TestInfo } from '@playwright/test'
+import { expect, type Browser, type Page, type TestInfo } from '@playwright/test'
 import type { components, paths } from '../shared/src/api/schema'
 
 export const BASE_URL = (process.env.CRM_WEB_BASE_URL || 'http://127.0.0.1:8000').replace(/\/$/, '')
@@ -42,6 +42,15 @@ export async function signInConsole(page: Page, username: string, password: stri
   await page.getByLabel('密码').fill(password)
   await page.getByTestId('login-submit').click()
   await expect(page.getByTestId('login-page')).toBeHidden()
+}
+
+/** A new desktop browser context signed in to the console as `username`, its problems watched. */
+export async function signedIn(browser: Browser, username: string, password: string): Promise<Page> {
+  const page = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
+  await page.goto('/login')
+  await signInConsole(page, username, password)
+  await expect(page.getByTestId('main-menu')).toBeVisible()
+  return page
 }
 
 /** Open a console page; sign in first if the browser holds no live sign-in for it. */
@@ -167,4 +176,9 @@ export async function apiCustomerNames(token: string, query: CustomerQuery): Pro
 
 export function randomMobile(): string {
   return `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
+}
+
+/** A POST the journey makes through the API rather than the screens (setting up a pool, a release, a claim). */
+export async function apiPost<T = unknown>(token: string, path: string, body: unknown): Promise<T> {
+  return api<T>(path, { method: 'POST', token, body: JSON.stringify(body) })
 }

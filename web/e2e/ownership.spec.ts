@@ -2,7 +2,7 @@
 // logs a follow-up on a customer and releases it with a reason, a colleague claims it from the
 // 公海 page, their supervisor approves it under 待我审批, and the customer is in the colleague's
 // list. The people, the shop and the customer are set up through the API.
-import { expect, test, type Browser, type Page } from '@playwright/test'
+import { expect, test, type Browser } from '@playwright/test'
 import {
   ADMIN_PASSWORD,
   apiCreateCustomer,
@@ -11,11 +11,9 @@ import {
   apiHeadOffice,
   apiToken,
   choose,
-  DESKTOP,
   pageProblems,
   shot,
-  signInConsole,
-  watchForProblems,
+  signedIn as signedInAs,
 } from './helpers'
 
 const run = Date.now().toString(36).slice(-5)
@@ -28,13 +26,8 @@ const REP_A = { username: `own.a.${run}`, name: `陈静${run}` }
 const REP_B = { username: `own.b.${run}`, name: `刘洋${run}` }
 const SUPERVISOR = { username: `own.sup.${run}`, name: `周强${run}` }
 
-async function signedIn(browser: Browser, username: string, password = PASSWORD): Promise<Page> {
-  const page = watchForProblems(await (await browser.newContext({ viewport: DESKTOP })).newPage())
-  await page.goto('/login')
-  await signInConsole(page, username, password)
-  await expect(page.getByTestId('main-menu')).toBeVisible()
-  return page
-}
+/** Signed in with the journey's password unless another is given. */
+const signedIn = (browser: Browser, username: string, password = PASSWORD) => signedInAs(browser, username, password)
 
 test('issue 11 journey: pool rules, follow-up, release, claim with approval, the new owner’s list', async ({ browser }, info) => {
   expect(ADMIN_PASSWORD, 'set CRM_ADMIN_PASSWORD').not.toBe('')

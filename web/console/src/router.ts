@@ -1,5 +1,12 @@
 // Routes of the console. Views load on demand, so the login route carries only what it shows.
-import { ADMIN_ROLES, guardSignIn, POOL_ROLES, POOL_RULE_ROLES } from '@keyuan/shared'
+import {
+  ADMIN_ROLES,
+  ASSIGNMENT_READ_ROLES,
+  guardSignIn,
+  POOL_ROLES,
+  POOL_RULE_ROLES,
+  TRANSFER_ROLES,
+} from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth } from './app'
 
@@ -73,6 +80,31 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./features/ownership/OwnershipSettingsView.vue'),
         props: true,
         meta: { roles: POOL_RULE_ROLES, titleKey: 'nav.ownershipSettings' },
+      },
+      {
+        path: 'assignment-rules',
+        name: 'assignment-rules',
+        component: () => import('./features/assignment/AssignmentRulesView.vue'),
+        meta: { roles: ASSIGNMENT_READ_ROLES, titleKey: 'nav.assignmentRules' },
+      },
+      {
+        path: 'transfers',
+        name: 'transfers',
+        component: () => import('./features/transfers/TransfersView.vue'),
+        meta: { roles: TRANSFER_ROLES, titleKey: 'nav.transfers' },
+      },
+      {
+        path: 'transfers/new',
+        name: 'transfer-new',
+        component: () => import('./features/transfers/TransferWizardView.vue'),
+        meta: { roles: TRANSFER_ROLES, titleKey: 'transfers.new' },
+      },
+      {
+        path: 'transfers/:id',
+        name: 'transfer',
+        component: () => import('./features/transfers/TransferProgressView.vue'),
+        props: true,
+        meta: { roles: TRANSFER_ROLES, titleKey: 'nav.transfers' },
       },
       {
         path: 'admin/:section(org|users|types|fields)?',

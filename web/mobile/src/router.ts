@@ -34,6 +34,7 @@ const routes: RouteRecordRaw[] = [
   },
   { path: '/tasks', name: 'tasks', component: () => import('./features/tasks/TasksView.vue'), meta: { tabbar: true } },
   { path: '/pool', name: 'pool', component: () => import('./features/pools/PoolView.vue'), meta: { tabbar: true } },
+  { path: '/notifications', name: 'notifications', component: () => import('./features/notifications/NotificationsView.vue') },
   { path: '/me', name: 'me', component: () => import('./features/me/MeView.vue'), meta: { tabbar: true } },
   { path: '/:rest(.*)*', redirect: { name: 'customers' } },
 ]

@@ -16,7 +16,7 @@ describe('the ownership settings (公海与保有量) are for admins and bosses'
   it.each(ROLES)('shows %s the menu item only if they may set pools and caps', async (role) => {
     signedInAs(role)
     const wrapper = mount(ConsoleLayout, {
-      global: { plugins: [i18n, router, createPinia()], stubs: { RouterView: true } },
+      global: { plugins: [i18n, router, createPinia()], stubs: { RouterView: true, NotificationBell: true } },
     })
     await flushPromises()
     const item = wrapper.find('[data-test="menu-pool-settings"]')

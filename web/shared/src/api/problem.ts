@@ -26,6 +26,8 @@ export class ApiError extends Error {
   readonly cap?: number
   readonly limit?: number
   readonly until?: string
+  /** handover_required: how many customers the user to deactivate still holds. */
+  readonly held?: number
 
   constructor(init: {
     status: number
@@ -39,6 +41,7 @@ export class ApiError extends Error {
     cap?: number | null
     limit?: number | null
     until?: string | null
+    held?: number | null
   }) {
     super(`${init.code}: ${init.detail}`)
     this.name = 'ApiError'
@@ -53,6 +56,7 @@ export class ApiError extends Error {
     this.cap = init.cap ?? undefined
     this.limit = init.limit ?? undefined
     this.until = init.until ?? undefined
+    this.held = init.held ?? undefined
   }
 
   /** A network failure, a timeout or a 5xx: worth a retry button rather than a correction. */
@@ -100,6 +104,7 @@ export function errorFromResponse(status: number, body: unknown, headers?: Heade
     cap: body.cap,
     limit: body.limit,
     until: body.until,
+    held: body.held,
   })
 }
 

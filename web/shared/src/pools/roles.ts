@@ -10,3 +10,9 @@ export const POOL_ROLES: readonly Role[] = ['sales', 'supervisor', 'admin', 'bos
 export const DECIDE_ROLES: readonly Role[] = ['supervisor', 'admin', 'boss']
 /** Roles that create pools, set their rules and set how many customers each rep may hold. */
 export const POOL_RULE_ROLES: readonly Role[] = ['admin', 'boss']
+/** Roles that hand a rep's customers over (离职交接) and follow the transfers. */
+export const TRANSFER_ROLES: readonly Role[] = ['admin', 'boss', 'supervisor']
+/** Roles that write the assignment rules (自动分配). */
+export const ASSIGNMENT_EDIT_ROLES: readonly Role[] = ['admin', 'boss']
+/** Roles that read the assignment rules and try them (dry run). */
+export const ASSIGNMENT_READ_ROLES: readonly Role[] = ['admin', 'boss', 'supervisor']

@@ -1,0 +1,18 @@
+// Where a notification leads in the console: its customer, the 公海 claims (待我审批 for a
+// supervisor asked to decide, 我的申请 for the claimant), or the transfer's progress page.
+import { TRANSFER_ROLES, type Notification, type Role } from '@keyuan/shared'
+import type { RouteLocationRaw } from 'vue-router'
+
+export function notificationRoute(notification: Notification, role: Role | undefined): RouteLocationRaw {
+  switch (notification.link_type) {
+    case 'customer':
+      return { name: 'customer', params: { id: notification.link_id } }
+    case 'claim':
+      return { name: 'pools', query: { tab: notification.kind === 'pool_claim_submitted' ? 'to_decide' : 'mine' } }
+    case 'transfer':
+      // A receiving rep may not open transfers: their new customers are in their list.
+      return role && TRANSFER_ROLES.includes(role)
+        ? { name: 'transfer', params: { id: notification.link_id } }
+        : { name: 'customers' }
+  }
+}
