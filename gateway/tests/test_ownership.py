@@ -118,3 +118,13 @@ async def test_bad_collaborators_are_refused_naming_the_field(client, org, api) 
     api.problem(past, 400, field="expires_at")
     api.problem(naive, 400, field="expires_at")
     api.problem(by_other_rep, 404, code="not_found")
+
+
+async def test_a_rep_finds_colleagues_to_ask_in_but_not_finance_or_the_inactive(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    listed = await client.get("/api/v1/colleagues", headers=org.sales_a.headers)
+
+    assert listed.status_code == 200, listed.text
+    roles = {u["id"]: u["role"] for u in listed.json()["items"]}
+    assert {org.sales_b.id, org.supervisor.id, org.service.id} <= set(roles)
+    assert org.finance.id not in roles and org.admin.id not in roles
+    assert set(roles.values()) <= {"sales", "supervisor", "service"}

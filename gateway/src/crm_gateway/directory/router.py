@@ -124,6 +124,16 @@ async def list_users(identity: Caller, session: DbSession) -> UserList:
     return UserList(items=[user_out(u, o) for u, o in await service.list_users(session, identity=identity)])
 
 
+@router.get(
+    "/colleagues",
+    summary="Colleagues who may collaborate on a customer 同事（可选协作人）",
+    description="Active users of your tenant in the roles that may collaborate (sales, supervisor, service), "
+    "for every role: a sales rep sees only themselves in /users.",
+)
+async def list_colleagues(identity: Caller, session: DbSession) -> UserList:
+    return UserList(items=[user_out(u, o) for u, o in await service.list_colleagues(session, identity=identity)])
+
+
 @router.get("/users/{user_id}", summary="One user 用户详情")
 async def get_user(user_id: str, identity: Caller, session: DbSession) -> UserOut:
     user, unit = await service.get_user(session, identity=identity, user_id=path_id(user_id, "user_id"))

@@ -197,6 +197,26 @@ async def list_users(session: AsyncSession, *, identity: Identity) -> list[tuple
     return [(user, unit) for user, unit in rows.all()]
 
 
+# Who may work on a customer beside its owner (collaborators): anyone who serves customers.
+COLLABORATOR_ROLES = (Role.SALES, Role.SUPERVISOR, Role.SERVICE)
+
+
+async def list_colleagues(session: AsyncSession, *, identity: Identity) -> list[tuple[User, OrgUnit]]:
+    """The tenant's active users who may collaborate on a customer, for anyone to pick one: a
+    sales rep sees only themselves in the user list, but must be able to ask a colleague in."""
+    rows = await session.execute(
+        select(User, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(
+            User.tenant_id == identity.tenant_id,
+            User.active.is_(True),
+            User.role.in_([role.value for role in COLLABORATOR_ROLES]),
+        )
+        .order_by(OrgUnit.path, User.display_name)
+    )
+    return [(user, unit) for user, unit in rows.all()]
+
+
 async def get_user(session: AsyncSession, *, identity: Identity, user_id: str) -> tuple[User, OrgUnit]:
     row = (
         await session.execute(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crm.customer.v1 import ownership_pb2 as opb
 from crm_gateway.customers.router import CUSTOMER_OWNER_ROLES
 from crm_gateway.customers.schemas import shanghai
-from crm_gateway.directory.service import list_users, user_in_tenant
+from crm_gateway.directory.service import COLLABORATOR_ROLES, list_users, user_in_tenant
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, DbSession, State
 from crmkit.enums import ProtoEnum
@@ -160,8 +160,6 @@ async def set_customer_caps(
     return await _caps_out(state, identity, saved.caps)
 
 
-# Who may work on a customer beside its owner: anyone who serves customers.
-COLLABORATOR_ROLES = (Role.SALES, Role.SUPERVISOR, Role.SERVICE)
 CollaboratorAccess = Literal["read", "read_write"]
 ACCESS = ProtoEnum(opb.CollaboratorAccess)
 

@@ -4,6 +4,8 @@ import { ApiError, call, describeError, shanghaiDay, type CollaboratorAccess, ty
 import { api } from '../../app'
 
 export const collaboratorsApi = {
+  /** Everyone who may be asked in: a rep sees only themselves in the user list. */
+  colleagues: () => call(api.GET('/api/v1/colleagues')),
   list: (customerId: string) =>
     call(api.GET('/api/v1/customers/{customer_id}/collaborators', { params: { path: { customer_id: customerId } } })),
   put: (customerId: string, userId: string, access: CollaboratorAccess, expiresAt: string | null) =>
