@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, Text, cast, select
+from sqlalchemy import ColumnElement, Select, Text, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_customer.assignment.rules import facts_of_customer
 from crm_customer.assignment.service import Decision, decide
@@ -289,6 +290,27 @@ async def create_customer(
 def contact_mobiles(customer: Customer, personal: PersonalData) -> list[str]:
     """The customer's contacts' mobiles, opened (to index them for search)."""
     return [mobile for mobile in map(personal.mobile_of, customer.contacts) if mobile]
+
+
+async def write_locked(
+    session: AsyncSession, customers: Sequence[Customer], values: dict[str, Any], *, bump_version: bool = True
+) -> None:
+    """Write the same `values` to these customers (locked by the caller) in one UPDATE, the
+    version bumped, and make the session's copies say what the rows say without counting as
+    changed (events then carry them, and nothing is flushed twice). The ORM would update
+    versioned rows one by one on PostgreSQL, whose driver reports no rowcount for a batch."""
+    written = {**values, "version": Customer.version + 1} if bump_version else values
+    await session.execute(
+        update(Customer)
+        .where(Customer.id.in_([customer.id for customer in customers]))
+        .values(**written)
+        .execution_options(synchronize_session=False)
+    )
+    for customer in customers:
+        for key, value in values.items():
+            set_committed_value(customer, key, value)
+        if bump_version:
+            set_committed_value(customer, "version", customer.version + 1)
 
 
 def refuse_if_archived(customer: Customer) -> None:

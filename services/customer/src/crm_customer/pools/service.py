@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_customer.collaborators.endings import end_collaborations_on_owner_change
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
-from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_if_archived
+from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_if_archived, write_locked
 from crm_customer.ownership.models import OwnerChange
 from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.pools.models import DEFAULT_RULES, Pool, PoolClaim, claim_to_proto
@@ -209,8 +208,7 @@ async def move_many_into_pool(
 ) -> list[str]:
     """`move_into_pool` for a batch (the sweep's) in a fixed number of statements: one update of
     the customers (already locked by the caller), one insert of their history, one update of
-    their search terms, one write of all their events. Returns the old owners. (The ORM would
-    update versioned rows one by one on PostgreSQL, whose driver reports no rowcount for a batch.)"""
+    their search terms, one write of all their events. Returns the old owners."""
     previous = [(customer.owner_id, customer.org_unit_id) for customer in customers]
     changes: dict[str, Any] = {
         "owner_id": "",
@@ -226,17 +224,8 @@ async def move_many_into_pool(
         "return_warned_for": None,
         "updated_at": now,
     }
-    await session.execute(
-        update(Customer)
-        .where(Customer.id.in_([customer.id for customer in customers]))
-        .values(**changes, version=Customer.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    await write_locked(session, customers, changes)
     for customer, (previous_owner, _) in zip(customers, previous, strict=True):
-        # The session's copies now say what the row says, without counting as changed.
-        for key, value in changes.items():
-            set_committed_value(customer, key, value)
-        set_committed_value(customer, "version", customer.version + 1)
         record_owner_change(
             session,
             customer,

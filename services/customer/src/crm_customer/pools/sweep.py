@@ -22,12 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
+from crm_customer.customers.service import write_locked
 from crm_customer.pools.models import Pool, PoolClaim, claim_to_proto
 from crm_customer.pools.service import move_many_into_pool, rules_of
 from crmkit.clock import as_utc, shanghai_date
@@ -246,14 +246,7 @@ class PoolSweep:
         for customer, return_date in warnings:
             by_date.setdefault(return_date, []).append(customer)
         for return_date, customers in by_date.items():
-            await session.execute(
-                update(Customer)
-                .where(Customer.id.in_([customer.id for customer in customers]))
-                .values(return_warned_for=return_date)
-                .execution_options(synchronize_session=False)
-            )
-            for customer in customers:
-                set_committed_value(customer, "return_warned_for", return_date)
+            await write_locked(session, customers, {"return_warned_for": return_date}, bump_version=False)
         async with batched_events(session, self.events.tables):
             for customer, return_date in warnings:
                 await self.events.return_warning(session, customer, pool.id, rule.name, return_date, now)

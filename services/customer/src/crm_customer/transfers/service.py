@@ -15,9 +15,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Text, cast, func, select, update
+from sqlalchemy import ColumnElement, Text, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.customer.v1 import events_pb2
 from crm_customer.assignment.rules import facts_of_customer
@@ -25,12 +24,13 @@ from crm_customer.assignment.service import decide, nearest_pool
 from crm_customer.collaborators.endings import end_collaborations_on_owner_change
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
+from crm_customer.customers.service import write_locked
 from crm_customer.directory.models import DirectoryUser
 from crm_customer.directory.service import users_by_id, why_not_owner
 from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, record_owner_change
 from crm_customer.pools.models import Pool, PoolClaim, claim_to_proto
 from crm_customer.pools.service import move_into_pool
-from crm_customer.search.models import SearchTerm
+from crm_customer.search.service import move_search_terms
 from crm_customer.transfers.models import UNFINISHED, Transfer
 from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound
 from crmkit.events import add_event, add_events
@@ -184,13 +184,6 @@ async def list_transfers(
     return NEWEST_FIRST.page(rows, page_size, lambda t: (t.created_at, t.id))
 
 
-async def _move_search_terms(session: AsyncSession, owner_id: str, moved: list[Customer]) -> None:
-    """Search terms carry the owner for sales reps' scope: one statement per receiver."""
-    await session.execute(
-        update(SearchTerm).where(SearchTerm.customer_id.in_([c.id for c in moved])).values(owner_id=owner_id)
-    )
-
-
 class TransferFailed(Exception):
     """The transfer cannot go on (e.g. every receiver has left); it ends as failed."""
 
@@ -264,7 +257,7 @@ class TransferMover:
             await self._hand_over_all(session, transfer, receivers, handed, now)
         else:
             for owner_id, moved in handed.items():
-                await _move_search_terms(session, owner_id, moved)
+                await move_search_terms(session, [c.id for c in moved], owner_id)
         transfer.shares = shares
         transfer.cursor = customers[-1].id
         return False
@@ -337,18 +330,9 @@ class TransferMover:
                 "assigned_rule_id": "",
                 "updated_at": now,
             }
-            await session.execute(
-                update(Customer)
-                .where(Customer.id.in_([c.id for c in moved]))
-                .values(**values, version=Customer.version + 1)
-                .execution_options(synchronize_session=False)
-            )
-            await _move_search_terms(session, owner_id, moved)
+            await write_locked(session, moved, values)
+            await move_search_terms(session, [c.id for c in moved], owner_id)
             for customer in moved:
-                # The loaded rows take the values just written, unchanged as far as the session
-                # knows, so the events carry them and nothing is flushed twice.
-                for key, value in {**values, "version": customer.version + 1}.items():
-                    set_committed_value(customer, key, value)
                 record_owner_change(
                     session,
                     customer,
