@@ -5,8 +5,8 @@ the same run.
 
 Loads the customers straight into a customer database with SQL (every customer owned by one of 50
 reps, held for 40 days, tier 一般 (15 days without a follow-up returns it); the due ones never
-followed up, the others followed up yesterday; four search terms each, so moving their terms to the
-pool costs what it does in production), with one pool at headquarters. Starts the customer service
+followed up, the others followed up yesterday; four search terms each: a return leaves a customer's terms alone, so
+their number does not change the figures), with one pool at headquarters. Starts the customer service
 on it with its test clock control on, moves its clock ten minutes to set the sweep off, and reports:
 
 - the job: from the move until the run finished (its lease row), and customers returned per second;

@@ -124,6 +124,26 @@ async def test_a_claim_without_approval_gives_the_rep_the_customer_and_a_first_v
     assert not after.HasField("first_visit_due")
 
 
+async def test_a_released_customer_leaves_its_reps_search_and_joins_the_claimants(customer_service) -> None:
+    """The pool keeps the old owner on the customer's search terms (no rewrite per return); the
+    rep's search must still check the customer row, before and after a colleague claims it."""
+    org = customer_service.org
+    rep_a, rep_b = org.person(Role.SALES, org.shop_a), org.person(Role.SALES, org.shop_a)
+    pool = await _pool(customer_service, org.sub_a)
+    customer = await customer_service.create(rep_a, name="潍坊坊子区实验小学食堂")
+    kept = await customer_service.create(rep_a, name="潍坊坊子区第二实验小学食堂")
+    assert sorted(await customer_service.search(rep_a, "坊子")) == sorted([customer.name, kept.name])
+
+    await _release(customer_service, rep_a, customer.id)
+    in_pool = await customer_service.search(rep_a, "坊子"), await customer_service.search(rep_b, "坊子")
+    await _claim(customer_service, rep_b, pool.id, customer.id)
+
+    assert in_pool == ([kept.name], [])
+    assert await customer_service.search(rep_a, "坊子") == [kept.name]
+    assert await customer_service.search(rep_b, "坊子") == [customer.name]
+    assert await customer_service.search(rep_b, "wffzq") == [customer.name]
+
+
 async def test_the_rep_a_customer_left_waits_out_the_cool_down_before_claiming_it_again(customer_service) -> None:
     org = customer_service.org
     rep = org.person(Role.SALES, org.shop_a)

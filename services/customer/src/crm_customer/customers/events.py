@@ -31,10 +31,15 @@ def event_snapshot(customer: Customer) -> pb.Customer:
 
 
 def _owner_changed(
-    customer: Customer, previous_owner_id: str, previous_org_unit_id: str, kind: str, reason: str
+    customer: Customer,
+    previous_owner_id: str,
+    previous_org_unit_id: str,
+    kind: str,
+    reason: str,
+    snapshot: pb.Customer | None = None,
 ) -> events_pb2.CustomerOwnerChanged:
     return events_pb2.CustomerOwnerChanged(
-        customer=event_snapshot(customer),
+        customer=snapshot or event_snapshot(customer),
         previous_owner_id=previous_owner_id,
         previous_org_unit_id=previous_org_unit_id,
         kind=CHANGE_KINDS.to_proto(kind),  # type: ignore[arg-type]
@@ -86,8 +91,11 @@ class CustomerEvents:
         *,
         kind: str,
         reason: str = "",
+        snapshot: pb.Customer | None = None,
     ) -> None:
-        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason)
+        """`snapshot`: the customer's `event_snapshot`, when the caller made it already (a batch
+        that announces each customer twice builds it once)."""
+        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason, snapshot)
         await self._emit(session, message, customer, actor_id, at)
 
     def owner_changed_row(
@@ -154,9 +162,11 @@ class CustomerEvents:
         rule: str,
         reason: str,
         at: dt.datetime,
+        *,
+        snapshot: pb.Customer | None = None,
     ) -> None:
         message = events_pb2.CustomerReturnedToPool(
-            customer=event_snapshot(customer),
+            customer=snapshot or event_snapshot(customer),
             previous_owner_id=previous_owner_id,
             pool_id=pool_id,
             rule=rule,

@@ -8,7 +8,7 @@ import uuid
 import zlib
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customer.customers.models import Customer
@@ -64,6 +64,40 @@ def record_owner_change(
     )
     session.add(change)
     return change
+
+
+async def record_owner_changes(
+    session: AsyncSession,
+    customers: Sequence[Customer],
+    from_owner_ids: Sequence[str],
+    *,
+    kind: str,
+    reason: str,
+    actor_id: str,
+    now: dt.datetime,
+    pool_id: str | None = None,
+    pool_rule: str = "",
+) -> None:
+    """`record_owner_change` for a batch job's customers, in one INSERT (no ORM objects)."""
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "tenant_id": customer.tenant_id,
+            "customer_id": customer.id,
+            "from_owner_id": from_owner_id,
+            "to_owner_id": customer.owner_id,
+            "kind": kind,
+            "reason": reason,
+            "actor_id": actor_id,
+            "rule_id": None,
+            "pool_id": pool_id,
+            "pool_rule": pool_rule,
+            "occurred_at": now,
+        }
+        for customer, from_owner_id in zip(customers, from_owner_ids, strict=True)
+    ]
+    if rows:
+        await session.execute(insert(OwnerChange), rows)
 
 
 async def caps_of(session: AsyncSession, tenant_id: str, user_ids: Sequence[str]) -> tuple[int, dict[str, int]]:

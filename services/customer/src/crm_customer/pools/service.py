@@ -15,14 +15,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.customer.v1 import customer_pb2
 from crm_customer.collaborators.endings import end_collaborations_on_owner_change
-from crm_customer.customers.events import CustomerEvents
+from crm_customer.customers.events import CustomerEvents, event_snapshot
 from crm_customer.customers.models import Customer
 from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_if_archived, write_locked
 from crm_customer.ownership.models import OwnerChange
-from crm_customer.ownership.service import check_room, record_owner_change
+from crm_customer.ownership.service import check_room, record_owner_change, record_owner_changes
 from crm_customer.pools.models import DEFAULT_RULES, Pool, PoolClaim, claim_to_proto
-from crm_customer.search.service import move_search_terms, move_search_terms_to_owner
+from crm_customer.search.service import move_search_terms_to_owner
 from crmkit.clock import SHANGHAI, as_utc
 from crmkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.events import batched_events
@@ -180,7 +181,7 @@ async def move_into_pool(
 ) -> str:
     """Take the customer from its owner into the pool (released, or returned by `pool_rule`):
     nobody's task any more, history written, owner change announced. Returns the old owner."""
-    (previous_owner,) = await move_many_into_pool(
+    (move,) = await move_many_into_pool(
         session,
         [customer],
         pool,
@@ -191,7 +192,15 @@ async def move_into_pool(
         now=now,
         pool_rule=pool_rule,
     )
-    return previous_owner
+    return move.previous_owner
+
+
+@dataclass(frozen=True)
+class PoolMove:
+    """A customer's move into a pool: whose it was, and its event snapshot after the move."""
+
+    previous_owner: str
+    snapshot: customer_pb2.Customer
 
 
 async def move_many_into_pool(
@@ -205,10 +214,15 @@ async def move_many_into_pool(
     events: CustomerEvents,
     now: dt.datetime,
     pool_rule: str = "",
-) -> list[str]:
+) -> list[PoolMove]:
     """`move_into_pool` for a batch (the sweep's) in a fixed number of statements: one update of
-    the customers (already locked by the caller), one insert of their history, one update of
-    their search terms, one write of all their events. Returns the old owners."""
+    the customers (already locked by the caller), one insert of their history, one write of all
+    their events.
+
+    Their search terms keep the old owner: only a sales rep's search reads a term's owner, and it
+    checks the customer row's owner before it cuts a page, so a stale term costs that check and
+    no wrong result. Rewriting them was most of a return's cost (a customer has dozens of terms);
+    the next owner's claim or assignment rewrites them anyway."""
     previous = [(customer.owner_id, customer.org_unit_id) for customer in customers]
     changes: dict[str, Any] = {
         "owner_id": "",
@@ -225,27 +239,36 @@ async def move_many_into_pool(
         "updated_at": now,
     }
     await write_locked(session, customers, changes)
-    for customer, (previous_owner, _) in zip(customers, previous, strict=True):
-        record_owner_change(
-            session,
-            customer,
-            from_owner_id=previous_owner,
-            kind=kind,
-            reason=reason,
-            actor_id=actor_id,
-            now=now,
-            pool_id=pool.id,
-            pool_rule=pool_rule,
-        )
-    await session.flush()
-    await move_search_terms(session, [customer.id for customer in customers], "")
+    await record_owner_changes(
+        session,
+        customers,
+        [owner for owner, _ in previous],
+        kind=kind,
+        reason=reason,
+        actor_id=actor_id,
+        now=now,
+        pool_id=pool.id,
+        pool_rule=pool_rule,
+    )
+    moves = [
+        PoolMove(previous_owner, event_snapshot(customer))
+        for customer, (previous_owner, _) in zip(customers, previous, strict=True)
+    ]
     async with batched_events(session, events.tables):
-        for customer, (previous_owner, previous_unit) in zip(customers, previous, strict=True):
+        for customer, move, (_, previous_unit) in zip(customers, moves, previous, strict=True):
             await events.owner_changed(
-                session, customer, previous_owner, previous_unit, actor_id, now, kind=kind, reason=reason
+                session,
+                customer,
+                move.previous_owner,
+                previous_unit,
+                actor_id,
+                now,
+                kind=kind,
+                reason=reason,
+                snapshot=move.snapshot,
             )
         await end_collaborations_on_owner_change(session, customers, actor_id=actor_id, events=events, now=now)
-    return [owner for owner, _ in previous]
+    return moves
 
 
 async def release_to_pool(

@@ -220,7 +220,7 @@ class PoolSweep:
     ) -> None:
         if not customers:
             return
-        previous_owners = await move_many_into_pool(
+        moves = await move_many_into_pool(
             session,
             customers,
             pool,
@@ -232,9 +232,16 @@ class PoolSweep:
             pool_rule=rule.name,
         )
         async with batched_events(session, self.events.tables):
-            for customer, previous_owner in zip(customers, previous_owners, strict=True):
+            for customer, move in zip(customers, moves, strict=True):
                 await self.events.returned_to_pool(
-                    session, customer, previous_owner, pool.id, rule.name, rule.reason, now
+                    session,
+                    customer,
+                    move.previous_owner,
+                    pool.id,
+                    rule.name,
+                    rule.reason,
+                    now,
+                    snapshot=move.snapshot,
                 )
 
     async def _warn(

@@ -20,7 +20,9 @@ class SearchTerm(Base):
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # The customer's owner, copied here so a sales rep's search (the common case) is one ordered
-    # range of the owner index instead of probing the rep's whole book against the term.
+    # range of the owner index instead of probing the rep's whole book against the term. A
+    # customer in a pool keeps its last owner's here (pools.service.move_many_into_pool): the
+    # rep's search checks the customer row's owner too, so a stale copy only costs that check.
     owner_id: Mapped[str] = mapped_column(String(36))
 
     __table_args__ = (
