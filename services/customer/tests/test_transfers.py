@@ -7,13 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import func, select
 
 from crm.customer.v1 import assignment_pb2 as apb
+from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import ownership_pb2 as opb
@@ -23,7 +26,9 @@ from crm_customer.customers.events import CustomerEvents
 from crm_customer.ownership.models import OwnerChange
 from crm_customer.transfers.service import TransferMover, next_unfinished
 from crmkit.clock import shanghai_date
-from crmkit.identity import Identity, Role
+from crmkit.events import event_type_of
+from crmkit.identity import Identity, Placement, Role
+from crmkit.testing.events import OutboxRow
 from crmkit.testing.jobs import ran_since
 
 
@@ -73,6 +78,17 @@ async def _owners(harness, admin: Identity, ids: list[str]) -> Counter[str]:  # 
     return owners
 
 
+def _owner_changes(rows: list[OutboxRow]) -> dict[str, list[events_pb2.CustomerOwnerChanged]]:
+    """The published owner changes, by customer id, oldest first."""
+    changes: dict[str, list[events_pb2.CustomerOwnerChanged]] = {}
+    for row in rows:
+        if row.envelope.type == event_type_of(events_pb2.CustomerOwnerChanged):
+            change = events_pb2.CustomerOwnerChanged()
+            row.envelope.payload.Unpack(change)
+            changes.setdefault(change.customer.id, []).append(change)
+    return changes
+
+
 async def test_an_even_transfer_splits_the_book_keeps_follow_up_dates_and_announces_the_shares(
     customer_service,
 ) -> None:
@@ -113,6 +129,36 @@ async def test_an_even_transfer_splits_the_book_keeps_follow_up_dates_and_announ
     changed = events_pb2.CustomerOwnerChanged()
     moved_first[0].envelope.payload.Unpack(changed)
     assert changed.customer.next_follow_up_date == due
+
+
+async def test_a_transfers_moves_name_the_transfer_and_a_single_handover_names_none(customer_service) -> None:
+    org = customer_service.org
+    supervisor = org.person(Role.SUPERVISOR, org.sub_a)
+    leaving, heir, colleague = await _people(customer_service, org.shop_a, 3)
+    book = await _book(customer_service, leaving, 2)
+    handed = await customer_service.create(colleague, name="单独交接的客户")
+
+    started = (await _start(customer_service, supervisor, leaving, tpb.TRANSFER_MODE_ONE_USER, [heir])).transfer
+    await _run_transfers(customer_service)
+    placement = Placement(heir.principal_id, org.shop_a, org.path(org.shop_a))
+    await customer_service.stub.UpdateCustomer(
+        pb.UpdateCustomerRequest(
+            customer=pb.Customer(
+                id=handed.id, owner_id=heir.principal_id, org_unit_id=org.shop_a, org_path=org.path(org.shop_a)
+            ),
+            update_mask=FieldMask(paths=["owner_id"]),
+            reason="同事休假",
+        ),
+        metadata=customer_service.metadata(replace(supervisor, placement=placement)),
+    )
+    changes = _owner_changes(await customer_service.published_outbox())
+
+    assert {c: [(m.kind, m.transfer_id) for m in changes[c]] for c in book} == {
+        c: [(opb.OWNER_CHANGE_KIND_TRANSFERRED, started.id)] for c in book
+    }
+    assert [(m.kind, m.transfer_id, m.customer.owner_id) for m in changes[handed.id]] == [
+        (opb.OWNER_CHANGE_KIND_TRANSFERRED, "", heir.principal_id)
+    ]
 
 
 async def test_a_transfer_interrupted_midway_resumes_without_moving_anyone_twice(customer_service) -> None:
@@ -251,9 +297,14 @@ async def test_a_transfer_to_the_pool_releases_the_book_and_ends_the_reps_pendin
     assert {c.id for c in listed.customers} == {*ids, pooled.id}
     assert {c.enter_reason for c in listed.customers if c.id in ids} == {"离职，客户回公海"}
     assert [(c.id, c.status) for c in claims.claims] == [(claim.id, ppb.CLAIM_STATUS_WITHDRAWN)]
-    types = [r.envelope.type for r in await customer_service.published_outbox()]
+    rows = await customer_service.published_outbox()
+    types = [r.envelope.type for r in rows]
     assert types.count("crm.customer.v1.customer_released_to_pool") == 4
     assert "crm.customer.v1.pool_claim_decided" in types
+    # The transfer's releases name it; the colleague's own release does not.
+    changes = _owner_changes(rows)
+    assert {changes[c][-1].transfer_id for c in ids} == {started.id}
+    assert [m.transfer_id for m in changes[pooled.id]] == [""]
 
 
 async def test_a_transfer_by_rules_places_each_customer_as_the_rules_say(customer_service) -> None:
@@ -275,7 +326,7 @@ async def test_a_transfer_by_rules_places_each_customer_as_the_rules_say(custome
     )
     ids = await _book(customer_service, leaving, 2)
 
-    await _start(customer_service, admin, leaving, tpb.TRANSFER_MODE_BY_RULES)
+    started = (await _start(customer_service, admin, leaving, tpb.TRANSFER_MODE_BY_RULES)).transfer
     await _run_transfers(customer_service)
     history = await customer_service.stub.ListOwnerChanges(
         opb.ListOwnerChangesRequest(customer_id=ids[1]), metadata=customer_service.metadata(admin)
@@ -287,6 +338,10 @@ async def test_a_transfer_by_rules_places_each_customer_as_the_rules_say(custome
         opb.OWNER_CHANGE_KIND_ASSIGNED_BY_RULE,
         rules.rules[0].id,
     )
+    changes = _owner_changes(await customer_service.published_outbox())
+    assert [(m.kind, m.transfer_id) for c in ids for m in changes[c]] == [
+        (opb.OWNER_CHANGE_KIND_ASSIGNED_BY_RULE, started.id)
+    ] * 2
 
 
 @pytest.mark.parametrize(

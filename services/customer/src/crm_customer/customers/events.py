@@ -36,6 +36,7 @@ def _owner_changed(
     previous_org_unit_id: str,
     kind: str,
     reason: str,
+    transfer_id: str,
     snapshot: pb.Customer | None = None,
 ) -> events_pb2.CustomerOwnerChanged:
     return events_pb2.CustomerOwnerChanged(
@@ -44,6 +45,7 @@ def _owner_changed(
         previous_org_unit_id=previous_org_unit_id,
         kind=CHANGE_KINDS.to_proto(kind),  # type: ignore[arg-type]
         reason=reason,
+        transfer_id=transfer_id,
     )
 
 
@@ -91,11 +93,14 @@ class CustomerEvents:
         *,
         kind: str,
         reason: str = "",
+        transfer_id: str = "",
         snapshot: pb.Customer | None = None,
     ) -> None:
-        """`snapshot`: the customer's `event_snapshot`, when the caller made it already (a batch
-        that announces each customer twice builds it once)."""
-        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason, snapshot)
+        """`transfer_id`: the transfer job's moves name their transfer, which announces them as a
+        whole; a change made on its own leaves it empty. `snapshot`: the customer's
+        `event_snapshot`, when the caller made it already (a batch that announces each customer
+        twice builds it once)."""
+        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason, transfer_id, snapshot)
         await self._emit(session, message, customer, actor_id, at)
 
     def owner_changed_row(
@@ -108,9 +113,10 @@ class CustomerEvents:
         *,
         kind: str,
         reason: str = "",
+        transfer_id: str = "",
     ) -> dict[str, Any]:
         """The same event as an outbox row, for a batch to write with others (`add_events`)."""
-        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason)
+        message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason, transfer_id)
         _, row = outbox_row(
             message=message,
             tenant_id=customer.tenant_id,

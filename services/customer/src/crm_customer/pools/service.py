@@ -178,9 +178,11 @@ async def move_into_pool(
     events: CustomerEvents,
     now: dt.datetime,
     pool_rule: str = "",
+    transfer_id: str = "",
 ) -> str:
     """Take the customer from its owner into the pool (released, or returned by `pool_rule`):
-    nobody's task any more, history written, owner change announced. Returns the old owner."""
+    nobody's task any more, history written, owner change announced (naming `transfer_id` when
+    a transfer moves it). Returns the old owner."""
     (move,) = await move_many_into_pool(
         session,
         [customer],
@@ -191,6 +193,7 @@ async def move_into_pool(
         events=events,
         now=now,
         pool_rule=pool_rule,
+        transfer_id=transfer_id,
     )
     return move.previous_owner
 
@@ -214,6 +217,7 @@ async def move_many_into_pool(
     events: CustomerEvents,
     now: dt.datetime,
     pool_rule: str = "",
+    transfer_id: str = "",
 ) -> list[PoolMove]:
     """`move_into_pool` for a batch (the sweep's) in a fixed number of statements: one update of
     the customers (already locked by the caller), one insert of their history, one write of all
@@ -265,6 +269,7 @@ async def move_many_into_pool(
                 now,
                 kind=kind,
                 reason=reason,
+                transfer_id=transfer_id,
                 snapshot=move.snapshot,
             )
         await end_collaborations_on_owner_change(session, customers, actor_id=actor_id, events=events, now=now)

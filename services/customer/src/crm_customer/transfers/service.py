@@ -351,6 +351,7 @@ class TransferMover:
                         now,
                         kind="transferred",
                         reason=transfer.reason,
+                        transfer_id=transfer.id,
                     )
                 )
         await add_events(session, self.events.tables, events)
@@ -400,6 +401,7 @@ class TransferMover:
             now,
             kind=kind,
             reason=transfer.reason,
+            transfer_id=transfer.id,
         )
         await end_collaborations_on_owner_change(
             session, [customer], actor_id=transfer.actor_id, events=self.events, now=now
@@ -417,6 +419,7 @@ class TransferMover:
             actor_id=transfer.actor_id,
             events=self.events,
             now=now,
+            transfer_id=transfer.id,
         )
         await self.events.released_to_pool(
             session, customer, previous, pool.id, transfer.reason, transfer.actor_id, now

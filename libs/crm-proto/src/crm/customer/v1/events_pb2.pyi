@@ -85,10 +85,15 @@ class CustomerOwnerChanged(_message.Message):
     PREVIOUS_ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    TRANSFER_ID_FIELD_NUMBER: _builtins.int
     previous_owner_id: _builtins.str
     previous_org_unit_id: _builtins.str
     kind: _ownership_pb2.OwnerChangeKind.ValueType
     reason: _builtins.str
+    transfer_id: _builtins.str
+    """The transfer (离职交接) that made this move, announced as a whole by transfer_completed;
+    empty for a change made on its own (a single handover, a claim, a release).
+    """
     @_builtins.property
     def customer(self) -> _customer_pb2.Customer: ...
     def __init__(
@@ -99,10 +104,11 @@ class CustomerOwnerChanged(_message.Message):
         previous_org_unit_id: _builtins.str = ...,
         kind: _ownership_pb2.OwnerChangeKind.ValueType = ...,
         reason: _builtins.str = ...,
+        transfer_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "kind", b"kind", "previous_org_unit_id", b"previous_org_unit_id", "previous_owner_id", b"previous_owner_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "kind", b"kind", "previous_org_unit_id", b"previous_org_unit_id", "previous_owner_id", b"previous_owner_id", "reason", b"reason", "transfer_id", b"transfer_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
