@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from google.protobuf.message import Message
 
-from crm.customer.v1 import customer_pb2, events_pb2
+from crm.customer.v1 import customer_pb2, events_pb2, ownership_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm.gateway.v1.events_pb2 import UserChanged
 from crm_gateway.database import gateway_event_tables
@@ -37,7 +37,9 @@ async def tenant_of(stack, person) -> str:  # type: ignore[no-untyped-def]
     return str(me.json()["tenant_id"])
 
 
-async def publish_customer_event(stack, message: Message, *, tenant_id: str, event_id: str | None = None) -> str:  # type: ignore[no-untyped-def]
+async def publish_customer_event(  # type: ignore[no-untyped-def]
+    stack, message: Message, *, tenant_id: str, event_id: str | None = None, actor_id: str = "system"
+) -> str:
     """Put an event on the customer service's stream as its relay would (a fresh message id
     each time, so JetStream's own de-duplication does not hide a redelivery)."""
     envelope = Envelope(
@@ -48,7 +50,7 @@ async def publish_customer_event(stack, message: Message, *, tenant_id: str, eve
         aggregate_id=str(uuid.uuid4()),
         aggregate_version=1,
         occurred_at=timestamp_of(dt.datetime.now(dt.UTC)),
-        actor_id="system",
+        actor_id=actor_id,
     )
     envelope.payload.Pack(message)
     nc = await nats.connect(stack.settings.nats_url)
@@ -229,6 +231,80 @@ async def test_a_transfer_tells_each_receiver_their_count_and_the_actor_the_tota
     assert to_a == ["4位客户已交接给你（来自王五）。"]
     assert to_b == ["2位客户已交接给你（来自王五）。"]
     assert to_actor == ["王五的6位客户已交接完成。"]
+
+
+# --------------------------------------------------------------------------- single handovers
+
+
+def owner_changed(
+    customer_name: str, owner_id: str, previous_owner_id: str, kind: int, transfer_id: str = ""
+) -> events_pb2.CustomerOwnerChanged:
+    return events_pb2.CustomerOwnerChanged(
+        customer=customer_pb2.Customer(id=str(uuid.uuid4()), name=customer_name, owner_id=owner_id),
+        previous_owner_id=previous_owner_id,
+        kind=kind,  # type: ignore[arg-type]
+        reason="交接测试",
+        transfer_id=transfer_id,
+    )
+
+
+async def test_a_single_handover_tells_the_new_owner_and_not_the_actor_or_the_old_owner(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="绍兴越城区单独交接食堂")
+
+    moved = await client.patch(
+        f"/api/v1/customers/{customer['id']}",
+        json={"owner_id": org.sales_b.id, "reason": "张三休假"},
+        headers=org.supervisor.headers,
+    )
+
+    async def about_customer(person) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+        return [n for n in await inbox(client, person) if n["link_id"] == customer["id"]]
+
+    told = await api.eventually(lambda: about_customer(org.sales_b))
+    english = await client.get(NOTIFICATIONS, headers={**org.sales_b.headers, "Accept-Language": "en"})
+
+    assert moved.status_code == 200, moved.text
+    assert [(n["kind"], n["link_type"], n["title"], n["body"]) for n in told] == [
+        ("customer_handed_over", "customer", "客户交接", "李主管将客户「绍兴越城区单独交接食堂」交接给你。张三休假")
+    ]
+    shown = next(n for n in english.json()["items"] if n["id"] == told[0]["id"])
+    assert shown["body"] == "李主管 handed 绍兴越城区单独交接食堂 over to you. 张三休假"
+    assert await about_customer(org.supervisor) == []
+    assert await about_customer(org.sales_a) == []
+
+
+async def test_an_owner_change_is_told_once_and_only_for_a_handover_by_someone_else(client, stack, org, api) -> None:  # type: ignore[no-untyped-def]
+    tenant = await tenant_of(stack, org.sales_b)
+    kinds = ownership_pb2
+    handover = owner_changed("重复投递的交接客户", org.sales_b.id, org.sales_a.id, kinds.OWNER_CHANGE_KIND_TRANSFERRED)
+    event_id = str(uuid.uuid4())
+    for _ in range(2):
+        await publish_customer_event(stack, handover, tenant_id=tenant, event_id=event_id, actor_id=org.supervisor.id)
+    quiet = {
+        # One move of a bulk transfer: transfer_completed tells it.
+        "批量交接中的客户": (kinds.OWNER_CHANGE_KIND_TRANSFERRED, str(uuid.uuid4()), org.supervisor.id),
+        "批量按规则分配的客户": (kinds.OWNER_CHANGE_KIND_ASSIGNED_BY_RULE, str(uuid.uuid4()), org.supervisor.id),
+        # The rep's own claim, and an approval (pool_claim_decided tells the claimant).
+        "自己领取的客户": (kinds.OWNER_CHANGE_KIND_CLAIMED, "", org.sales_b.id),
+        "审批通过的客户": (kinds.OWNER_CHANGE_KIND_APPROVED, "", org.supervisor.id),
+        # The new owner made the change themselves.
+        "自己接手的客户": (kinds.OWNER_CHANGE_KIND_TRANSFERRED, "", org.sales_b.id),
+    }
+    for name, (kind, transfer_id, actor) in quiet.items():
+        message = owner_changed(name, org.sales_b.id, org.sales_a.id, kind, transfer_id)
+        await publish_customer_event(stack, message, tenant_id=tenant, actor_id=actor)
+    # A later event is handled after all of them: once it shows, they have been seen.
+    await publish_customer_event(stack, reminder("交接之后的客户", org.sales_b.id), tenant_id=tenant)
+    await api.eventually(
+        lambda: inbox(client, org.sales_b), lambda found: any("交接之后的客户" in n["body"] for n in found)
+    )
+
+    handed = [n["body"] for n in await inbox(client, org.sales_b) if n["kind"] == "customer_handed_over"]
+    told_actor = [n for n in await inbox(client, org.supervisor) if n["kind"] == "customer_handed_over"]
+
+    assert [b for b in handed if "重复投递的交接客户" in b] == ["李主管将客户「重复投递的交接客户」交接给你。交接测试"]
+    assert not [b for b in handed if any(name in b for name in quiet)]
+    assert told_actor == []
 
 
 # --------------------------------------------------------------------------- group robots

@@ -1,10 +1,13 @@
 """The customer events that become notifications, and who receives each.
 
-`customer_owner_changed` is not among them: a transfer (离职交接) moves each customer with its
-own owner change and then sends `transfer_completed`, and nothing in an owner change tells a
-bulk transfer from a single handover (both carry the person who started it as the actor). So the
-receivers of a transfer hear of it once, from `transfer_completed` ("N位客户已交接给你"), and a
-single customer handed over one by one is not announced until the event carries a transfer id.
+`customer_owner_changed` is told only for a single handover: an owner change with no
+`transfer_id` whose kind is a hand-over by someone (transferred, or assigned by a rule on someone's
+behalf) tells the new owner, unless they made the change themselves. A transfer (离职交接) moves
+each customer with its own owner change naming the transfer and then sends `transfer_completed`,
+so its receivers hear of it once, from that ("N位客户已交接给你"). The other kinds need no notice
+here: a claim is the rep's own doing, an approved claim is told by `pool_claim_decided`, a
+release or a return to the pool leaves nobody owning the customer, and creation is no owner
+change at all.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2 as cev
-from crm.customer.v1 import pools_pb2
+from crm.customer.v1 import ownership_pb2, pools_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm_gateway.notifications import service
 from crm_gateway.notifications.feed import NotificationFeed
@@ -26,6 +29,10 @@ DECIDED_KINDS = {
     pools_pb2.CLAIM_STATUS_REJECTED: "pool_claim_rejected",
     pools_pb2.CLAIM_STATUS_EXPIRED: "pool_claim_expired",
 }
+# Owner changes that hand a customer to someone who did not ask for it.
+HANDED_OVER_KINDS = frozenset(
+    {ownership_pb2.OWNER_CHANGE_KIND_TRANSFERRED, ownership_pb2.OWNER_CHANGE_KIND_ASSIGNED_BY_RULE}
+)
 
 
 class NotificationEvents:
@@ -40,6 +47,7 @@ class NotificationEvents:
         return Subscription(
             name="notifications",
             handlers={
+                cev.CustomerOwnerChanged: self.customer_owner_changed,
                 cev.PoolClaimSubmitted: self.pool_claim_submitted,
                 cev.PoolClaimDecided: self.pool_claim_decided,
                 cev.CustomerReturnWarning: self.customer_return_warning,
@@ -74,6 +82,23 @@ class NotificationEvents:
 
     async def _name(self, session: AsyncSession, envelope: Envelope, user_id: str) -> str:
         return await service.display_name(session, tenant_id=envelope.tenant_id, user_id=user_id)
+
+    async def customer_owner_changed(
+        self, session: AsyncSession, message: cev.CustomerOwnerChanged, envelope: Envelope
+    ) -> None:
+        customer = message.customer
+        new_owner = customer.owner_id
+        if message.transfer_id or message.kind not in HANDED_OVER_KINDS:
+            return
+        # Moved between units but kept by the same owner, or taken by the actor themselves.
+        if not new_owner or new_owner in (message.previous_owner_id, envelope.actor_id):
+            return
+        params = {
+            "customer": customer.name,
+            "actor": await self._name(session, envelope, envelope.actor_id),
+            "reason": message.reason,
+        }
+        await self._notify(session, envelope, [new_owner], "customer_handed_over", params, "customer", customer.id)
 
     async def pool_claim_submitted(
         self, session: AsyncSession, message: cev.PoolClaimSubmitted, envelope: Envelope

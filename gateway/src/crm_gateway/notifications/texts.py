@@ -17,6 +17,7 @@ NotificationKind = Literal[
     "customer_returned_to_pool_supervisor",
     "transfer_received",
     "transfer_completed",
+    "customer_handed_over",
     "follow_up_reminder",
 ]
 
@@ -64,6 +65,10 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "transfer_completed": {
         "zh": Text("交接完成", "{from_owner}的{customers}位客户已交接完成。"),
         "en": Text("Handover completed", "{customers} customers of {from_owner} were handed over."),
+    },
+    "customer_handed_over": {
+        "zh": Text("客户交接", "{actor}将客户「{customer}」交接给你。{reason}"),
+        "en": Text("A customer handed over to you", "{actor} handed {customer} over to you. {reason}"),
     },
     "follow_up_reminder": {
         "zh": Text("今日待跟进", "今天（{due_date}）计划跟进客户「{customer}」。"),
