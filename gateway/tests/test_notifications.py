@@ -1,26 +1,32 @@
 """The notification inbox: customer events become notifications for the right people, once;
-a user sees only their own; group robots get them over HTTP with retries; and every user change
-leaves the gateway as `user_changed`."""
+a user sees only their own, in the list and on the stream (which replays what a reconnecting
+client missed); group robots get them over HTTP with retries; and every user change leaves the
+gateway as `user_changed`."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, get_args
 
 import nats
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 from google.protobuf.message import Message
 
 from crm.customer.v1 import customer_pb2, events_pb2, ownership_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm.gateway.v1.events_pb2 import UserChanged
 from crm_gateway.database import gateway_event_tables
+from crm_gateway.notifications import router as notifications_router
 from crm_gateway.notifications.texts import KINDS, NotificationKind, render
 from crmkit.events import event_name_of, event_type_of, subject_for, timestamp_of
 from crmkit.testing.events import outbox_rows
@@ -305,6 +311,188 @@ async def test_an_owner_change_is_told_once_and_only_for_a_handover_by_someone_e
     assert [b for b in handed if "重复投递的交接客户" in b] == ["李主管将客户「重复投递的交接客户」交接给你。交接测试"]
     assert not [b for b in handed if any(name in b for name in quiet)]
     assert told_actor == []
+
+
+# --------------------------------------------------------------------------- the stream
+
+
+@dataclass
+class Frame:
+    event: str
+    id: str | None
+    data: str
+
+
+@dataclass
+class Stream:
+    """What one open SSE connection has received so far."""
+
+    status: int = 0
+    frames: list[Frame] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def until(self, done: Callable[[list[Frame]], bool], within: float = 15) -> list[Frame]:
+        async def wait() -> list[Frame]:
+            while not done(self.frames):
+                self.changed.clear()
+                await self.changed.wait()
+            return list(self.frames)
+
+        return await asyncio.wait_for(wait(), timeout=within)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        return [json.loads(f.data) for f in self.frames if f.event == "notification"]
+
+
+def readied(frames: list[Frame]) -> bool:
+    return any(f.event == "ready" for f in frames)
+
+
+@contextlib.asynccontextmanager
+async def open_stream(app: FastAPI, headers: dict[str, str], last_event_id: str | None = None) -> AsyncIterator[Stream]:
+    """The caller's SSE stream, read in-process frame by frame (httpx's ASGI transport waits for a
+    response to end, and this one does not); leaving the block disconnects as a browser would."""
+    sent = {**headers, **({"Last-Event-ID": last_event_id} if last_event_id is not None else {})}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": f"{NOTIFICATIONS}/stream",
+        "raw_path": f"{NOTIFICATIONS}/stream".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"gw"), *((k.lower().encode(), v.encode()) for k, v in sent.items())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("gw", 80),
+    }
+    stream = Stream()
+    gone = asyncio.Event()
+    asked = False
+    text = ""
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal text
+        if message["type"] == "http.response.start":
+            stream.status = message["status"]
+        elif message["type"] == "http.response.body":
+            text += message.get("body", b"").decode()
+            *whole, text = text.replace("\r\n", "\n").split("\n\n")
+            for block in whole:
+                lines = dict(line.split(": ", 1) for line in block.split("\n") if line and not line.startswith(":"))
+                if "data" in lines:
+                    stream.frames.append(Frame(lines.get("event", "message"), lines.get("id"), lines["data"]))
+        stream.changed.set()
+
+    serving = asyncio.create_task(app(scope, receive, send))  # type: ignore[arg-type]
+    try:
+        yield stream
+    finally:
+        gone.set()
+        await asyncio.wait_for(serving, timeout=10)
+
+
+@dataclass(frozen=True)
+class Rep:
+    id: str
+    headers: dict[str, str]
+
+
+async def hired_rep(api, org) -> Rep:  # type: ignore[no-untyped-def]
+    """A rep of their own, whose inbox no other test writes to."""
+    username = f"stream.rep.{uuid.uuid4().hex[:6]}"
+    user = await api.hire(org.admin.headers, username, "sales")
+    return Rep(str(user["id"]), await api.login(username, api.user_password))
+
+
+def customer_in(notification: dict[str, Any]) -> str:
+    return str(notification["body"]).split("「")[1].split("」")[0]
+
+
+async def test_a_reconnect_with_last_event_id_replays_the_callers_later_notifications_then_goes_on_live(  # type: ignore[no-untyped-def]
+    client, stack, org, api
+) -> None:
+    rep, other = await hired_rep(api, org), await hired_rep(api, org)
+    tenant = await tenant_of(stack, org.admin)
+    for name in ("一号", "二号", "三号"):
+        await publish_customer_event(stack, reminder(f"{name}回放客户", rep.id), tenant_id=tenant)
+        await publish_customer_event(stack, reminder(f"{name}别人的客户", other.id), tenant_id=tenant)
+    listed = await api.eventually(lambda: inbox(client, rep), lambda found: len(found) == 3)
+    await api.eventually(lambda: inbox(client, other), lambda found: len(found) == 3)
+    first, second, third = reversed(listed)
+
+    async with open_stream(stack.app, rep.headers, last_event_id=first["id"]) as stream:
+        replayed = await stream.until(readied)
+        await publish_customer_event(stack, reminder("四号回放客户", rep.id), tenant_id=tenant)
+        await stream.until(lambda frames: any("四号回放客户" in f.data for f in frames))
+
+    assert stream.status == 200
+    assert [(f.event, f.id) for f in replayed] == [
+        ("notification", second["id"]),
+        ("notification", third["id"]),
+        ("ready", None),
+    ]
+    pushed = stream.notifications()
+    assert [customer_in(n) for n in pushed] == ["二号回放客户", "三号回放客户", "四号回放客户"]
+    live = stream.frames[-1]
+    assert (live.event, live.id) == ("notification", pushed[-1]["id"])
+    assert live.id in {n["id"] for n in await inbox(client, rep)}
+
+
+async def test_a_reconnect_that_missed_more_than_the_limit_replays_the_newest(  # type: ignore[no-untyped-def]
+    client, stack, org, api, monkeypatch
+) -> None:
+    monkeypatch.setattr(notifications_router, "REPLAY_LIMIT", 2)
+    rep = await hired_rep(api, org)
+    tenant = await tenant_of(stack, org.admin)
+    for name in ("甲", "乙", "丙", "丁"):
+        await publish_customer_event(stack, reminder(f"{name}限量客户", rep.id), tenant_id=tenant)
+    listed = await api.eventually(lambda: inbox(client, rep), lambda found: len(found) == 4)
+
+    async with open_stream(stack.app, rep.headers, last_event_id=listed[-1]["id"]) as stream:
+        await stream.until(readied)
+
+    assert [customer_in(n) for n in stream.notifications()] == ["丙限量客户", "丁限量客户"]
+
+
+async def test_a_garbage_or_foreign_last_event_id_replays_nothing_and_the_stream_goes_on_live(  # type: ignore[no-untyped-def]
+    client, stack, org, api
+) -> None:
+    rep, other = await hired_rep(api, org), await hired_rep(api, org)
+    tenant = await tenant_of(stack, org.admin)
+    await publish_customer_event(stack, reminder("旧的提醒", rep.id), tenant_id=tenant)
+    await publish_customer_event(stack, reminder("别人的提醒", other.id), tenant_id=tenant)
+    await api.eventually(lambda: inbox(client, rep))
+    (theirs,) = await api.eventually(lambda: inbox(client, other))
+    refused = {
+        "another user's notification": theirs["id"],
+        "an unknown id": str(uuid.uuid4()),
+        "not an id": "' OR 1=1; DROP TABLE notifications; --",
+        "far too long": "9" * 5000,
+        "empty": "",
+    }
+
+    opened = {}
+    for why, value in refused.items():
+        async with open_stream(stack.app, rep.headers, last_event_id=value) as stream:
+            frames = await stream.until(readied)
+            opened[why] = (stream.status, [f.event for f in frames])
+    async with open_stream(stack.app, rep.headers, last_event_id="garbage") as stream:
+        await stream.until(readied)
+        await publish_customer_event(stack, reminder("新的提醒", rep.id), tenant_id=tenant)
+        await stream.until(lambda frames: any("新的提醒" in f.data for f in frames))
+
+    assert opened == {why: (200, ["ready"]) for why in refused}
+    assert [customer_in(n) for n in stream.notifications()] == ["新的提醒"]
 
 
 # --------------------------------------------------------------------------- group robots

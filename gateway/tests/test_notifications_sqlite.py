@@ -1,6 +1,7 @@
 """The gateway on its embedded SQLite default (`make run`): migrated, on NATS, announcing its
-admin, and pushing a new notification to the recipient's open stream after the commit (there is
-no LISTEN/NOTIFY there: one process, so the announcement stays in it)."""
+admin, pushing a new notification to the recipient's open stream after the commit (there is
+no LISTEN/NOTIFY there: one process, so the announcement stays in it), and finding what a
+reconnecting stream replays."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from crm.events.v1.envelope_pb2 import Envelope
 from crm_gateway.app import create_app
 from crm_gateway.database import gateway_event_tables
 from crm_gateway.directory.models import User
+from crm_gateway.notifications import service
+from crm_gateway.notifications.models import Notification
 from crm_gateway.settings import get_settings
 from crm_gateway.web import db_session
 from crmkit import bus
@@ -113,3 +116,73 @@ async def test_a_routes_reads_hold_no_lock_that_stalls_a_second_session_on_sqlit
         await nc.close()
 
     assert names == {admin.id: admin.display_name}
+
+
+async def test_the_notifications_after_a_given_one_are_the_users_own_in_order_on_sqlite(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """What a reconnecting stream replays, on SQLite's stored times: ties on the creation time go
+    by id, and another user's id names nothing to replay."""
+    namespace = f"S{uuid.uuid4().hex[:8]}."
+    app = _sqlite_app(nats_server, tmp_path, namespace)
+    nc = await nats.connect(nats_server.url)
+    try:
+        await bus.ensure_stream(nc.jetstream(), "customer", namespace=namespace)
+        async with app.router.lifespan_context(app):
+            state = app.state.gateway
+            now = dt.datetime.now(dt.UTC)
+            async with state.sessions() as session, session.begin():
+                admin = (await session.scalars(select(User))).one()
+                written = [
+                    *await notify_at(session, state, admin, now, "甲"),
+                    *await notify_at(session, state, admin, now, "乙"),
+                    *await notify_at(session, state, admin, now + dt.timedelta(seconds=1), "丙"),
+                ]
+                foreign = Notification(
+                    **{c: getattr(written[0], c) for c in ("tenant_id", "kind", "params", "link_type", "link_id")},
+                    id=str(uuid.uuid4()),
+                    user_id=str(uuid.uuid4()),
+                    event_id=str(uuid.uuid4()),
+                    created_at=now,
+                    read_at=None,
+                    unread=True,
+                )
+                session.add(foreign)
+            in_order = sorted(written[:2], key=lambda n: n.id) + written[2:]
+            async with state.sessions() as session:
+
+                async def after(notification_id: str, limit: int = 10) -> list[str]:
+                    found = await service.notifications_after(
+                        session,
+                        tenant_id=admin.tenant_id,
+                        user_id=admin.id,
+                        notification_id=notification_id,
+                        limit=limit,
+                    )
+                    return [n.id for n in found]
+
+                after_first = await after(in_order[0].id)
+                newest_one = await after(in_order[0].id, limit=1)
+                after_foreign = await after(foreign.id)
+                after_last = await after(in_order[-1].id)
+    finally:
+        await nc.close()
+
+    assert after_first == [n.id for n in in_order[1:]]
+    assert newest_one == [in_order[-1].id]
+    assert after_foreign == [] and after_last == []
+
+
+async def notify_at(session, state, admin: User, at: dt.datetime, name: str) -> list[Notification]:  # type: ignore[no-untyped-def]
+    return await service.notify(
+        session,
+        feed=state.notification_feed,
+        tenant_id=admin.tenant_id,
+        user_ids=[admin.id],
+        kind="follow_up_reminder",
+        params={"customer": name, "due_date": "2026-12-02"},
+        link_type="customer",
+        link_id=str(uuid.uuid4()),
+        event_id=str(uuid.uuid4()),
+        now=at,
+    )

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -19,12 +20,15 @@ from crm_gateway.problems import wants_english
 from crm_gateway.web import Caller, DbSession, GatewayState, State
 from crmkit.clock import SHANGHAI, as_utc
 from crmkit.errors import NotFound
+from crmkit.identity import Identity
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
 ChannelKind = Literal["wecom", "dingtalk"]
 # Comments on the stream this often keep proxies from closing an idle connection.
 STREAM_PING_SECONDS = 15
+# A reconnecting stream sends at most this many of the notifications it missed (the newest).
+REPLAY_LIMIT = 100
 
 
 class NotificationOut(BaseModel):
@@ -182,11 +186,49 @@ async def mark_read(notification_id: str, request: Request, identity: Caller, st
         return notification_out(notification, wants_english(request))
 
 
-async def _stream(request: Request, state: GatewayState, user_id: str, english: bool) -> AsyncIterator[ServerSentEvent]:
+def replay_from(last_event_id: str | None) -> str:
+    """The notification id a reconnecting client names in `Last-Event-ID`, or "" when the header
+    is missing or is no id the stream could have sent (then there is simply nothing to replay)."""
+    if not last_event_id:
+        return ""
+    try:
+        return str(uuid.UUID(last_event_id.strip()))
+    except ValueError:
+        return ""
+
+
+def _event(shown: NotificationOut) -> ServerSentEvent:
+    # The id lets a client name the last one it saw when it reconnects (Last-Event-ID).
+    return ServerSentEvent(event="notification", id=shown.id, data=shown.model_dump_json())
+
+
+async def _stream(
+    request: Request, state: GatewayState, identity: Identity, english: bool, last_seen: str
+) -> AsyncIterator[ServerSentEvent]:
+    user_id = identity.principal_id
+    # Subscribed before the missed ones are read, so nothing written meanwhile falls between the
+    # two; what both bring is sent once.
     async with state.notification_feed.subscribe(user_id) as arrivals:
+        replayed: set[str] = set()
+        if last_seen:
+            async with state.sessions() as session:
+                missed = await service.notifications_after(
+                    session,
+                    tenant_id=identity.tenant_id,
+                    user_id=user_id,
+                    notification_id=last_seen,
+                    limit=REPLAY_LIMIT,
+                )
+                shown_missed = [notification_out(n, english) for n in missed]
+            for shown in shown_missed:
+                replayed.add(shown.id)
+                yield _event(shown)
+        # After the replay: a client that reloads its count on `ready` then counts the replayed too.
         yield ServerSentEvent(event="ready", data="{}")
         while True:
             notification_id = await arrivals.get()
+            if notification_id in replayed:
+                continue
             async with state.sessions() as session:
                 try:
                     notification = await service.own_notification(
@@ -195,7 +237,7 @@ async def _stream(request: Request, state: GatewayState, user_id: str, english: 
                 except NotFound:
                     continue
                 shown = notification_out(notification, english)
-            yield ServerSentEvent(event="notification", id=shown.id, data=shown.model_dump_json())
+            yield _event(shown)
             if await request.is_disconnected():
                 return
 
@@ -205,15 +247,34 @@ async def _stream(request: Request, state: GatewayState, user_id: str, english: 
     summary="New notifications as they arrive (Server-Sent Events) 通知推送",
     response_class=EventSourceResponse,
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "`ready`, then one `notification` event each"}
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "The missed ones (with Last-Event-ID), `ready`, then one `notification` event each",
+        }
     },
 )
-async def stream_notifications(request: Request, identity: Caller, state: State) -> EventSourceResponse:
+async def stream_notifications(
+    request: Request,
+    identity: Caller,
+    state: State,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="On reconnect, the id of the last `notification` event received: your notifications "
+            f"written after it (at most the newest {REPLAY_LIMIT}) come first. Any other value is ignored.",
+        ),
+    ] = None,
+) -> EventSourceResponse:
     """Authenticated like every route (`Authorization: Bearer`): read it with fetch and a
-    stream reader rather than EventSource, which cannot send the header. Each event's data is
-    a NotificationOut; the list is the record, so a client that reconnects reloads it."""
+    stream reader rather than EventSource, which cannot send the header. Each `notification`
+    event's id is the notification's and its data a NotificationOut. A client that reconnects
+    sends the last id it saw as `Last-Event-ID` and receives what it missed before `ready`
+    (the newest of them, as many as the header's description says); the list stays the record
+    beyond that."""
     return EventSourceResponse(
-        _stream(request, state, identity.principal_id, wants_english(request)), ping=STREAM_PING_SECONDS
+        _stream(request, state, identity, wants_english(request), replay_from(last_event_id)),
+        ping=STREAM_PING_SECONDS,
     )
 
 

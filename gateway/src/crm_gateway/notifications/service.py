@@ -195,6 +195,32 @@ async def own_notification(session: AsyncSession, *, user_id: str, notification_
     return found
 
 
+async def notifications_after(
+    session: AsyncSession, *, tenant_id: str, user_id: str, notification_id: str, limit: int
+) -> list[Notification]:
+    """The user's notifications written after their `notification_id` (by creation time, then
+    id), oldest first: the newest `limit` of them when there are more. None when that id is not
+    one of the user's own (another's, a deleted one, or none at all)."""
+    last = await session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id, Notification.tenant_id == tenant_id
+        )
+    )
+    if last is None:
+        return []
+    newer = or_(
+        Notification.created_at > last.created_at,
+        and_(Notification.created_at == last.created_at, Notification.id > last.id),
+    )
+    newest_first = await session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id, Notification.tenant_id == tenant_id, newer)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(newest_first.all()))
+
+
 async def mark_read(session: AsyncSession, *, user_id: str, notification_id: str, now: dt.datetime) -> Notification:
     notification = await own_notification(session, user_id=user_id, notification_id=notification_id)
     if notification.unread:

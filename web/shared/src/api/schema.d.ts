@@ -630,8 +630,11 @@ export interface paths {
         /**
          * New notifications as they arrive (Server-Sent Events) 通知推送
          * @description Authenticated like every route (`Authorization: Bearer`): read it with fetch and a
-         *     stream reader rather than EventSource, which cannot send the header. Each event's data is
-         *     a NotificationOut; the list is the record, so a client that reconnects reloads it.
+         *     stream reader rather than EventSource, which cannot send the header. Each `notification`
+         *     event's id is the notification's and its data a NotificationOut. A client that reconnects
+         *     sends the last id it saw as `Last-Event-ID` and receives what it missed before `ready`
+         *     (the newest of them, as many as the header's description says); the list stays the record
+         *     beyond that.
          */
         get: operations["stream_notifications_api_v1_notifications_stream_get"];
         put?: never;
@@ -9474,13 +9477,16 @@ export interface operations {
     stream_notifications_api_v1_notifications_stream_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description On reconnect, the id of the last `notification` event received: your notifications written after it (at most the newest 100) come first. Any other value is ignored. */
+                "Last-Event-ID"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description `ready`, then one `notification` event each */
+            /** @description The missed ones (with Last-Event-ID), `ready`, then one `notification` event each */
             200: {
                 headers: {
                     [name: string]: unknown;

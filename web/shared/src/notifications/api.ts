@@ -25,11 +25,16 @@ export interface NotificationStreamHandlers extends Pick<StreamOptions, 'onConne
 }
 
 /** The caller's live notifications through the session's fetch (bearer token, one refresh on a
- * 401), reconnecting until `stop()`. */
+ * 401), reconnecting until `stop()`; a reconnect names the last notification received
+ * (`Last-Event-ID`) and the gateway sends the ones written since, before `ready`. */
 export function openNotificationStream(session: BrowserSession, handlers: NotificationStreamHandlers, baseUrl = '') {
   const origin = baseUrl || globalThis.location?.origin || ''
   return keepStreamOpen({
-    open: (signal) => session.fetch(new Request(`${origin}${STREAM_PATH}`, { headers: { Accept: 'text/event-stream' }, signal })),
+    open: (signal, lastEventId) => {
+      const headers: Record<string, string> = { Accept: 'text/event-stream' }
+      if (lastEventId) headers['Last-Event-ID'] = lastEventId
+      return session.fetch(new Request(`${origin}${STREAM_PATH}`, { headers, signal }))
+    },
     onEvent: (event) => {
       if (event.event !== 'notification') return
       try {

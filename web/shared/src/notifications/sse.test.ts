@@ -73,6 +73,33 @@ describe('keepStreamOpen', () => {
     expect(open).toHaveBeenCalledTimes(4)
   })
 
+  it('names the last event id it received when it reconnects, as EventSource does', async () => {
+    const connections = [
+      () => streamOf('event: ready\ndata: {}\n\n', 'event: notification\nid: n1\ndata: {}\n\n', 'event: notification\nid: n2\ndata: {}\n\n'),
+      // Nothing new on this one (its ready carries no id): the next reconnect still names n2.
+      () => streamOf('event: ready\ndata: {}\n\n'),
+      () => new Response('bad gateway', { status: 502 }),
+    ]
+    const named: string[] = []
+    let handle: { stop: () => void; done: Promise<void> } | null = null
+    handle = keepStreamOpen({
+      open: async (_signal, lastEventId) => {
+        named.push(lastEventId)
+        const next = connections.shift()
+        if (!next) {
+          handle?.stop()
+          return new Response('', { status: 503 })
+        }
+        return next()
+      },
+      onEvent: () => undefined,
+      backoff: () => 0,
+      sleep: async () => undefined,
+    })
+    await handle.done
+    expect(named).toEqual(['', 'n2', 'n2', 'n2'])
+  })
+
   it('stops for good when the API refuses the sign-in', async () => {
     const refused = vi.fn()
     const handle = keepStreamOpen({

@@ -1,7 +1,7 @@
 // Server-sent events read with fetch: EventSource cannot send the Authorization header, and the
 // access token lives only in the page's memory. A frame parser (the WHATWG rules the gateway's
-// frames need: event, data over several lines, comments, CR/LF/CRLF) and a connection that
-// comes back with backoff.
+// frames need: event, data over several lines, id, comments, CR/LF/CRLF) and a connection that
+// comes back with backoff, naming the last event id it saw as EventSource would.
 
 export interface SseEvent {
   /** "message" when the frame names none. */
@@ -64,8 +64,9 @@ export function createSseParser(): (chunk: string) => SseEvent[] {
 }
 
 export interface StreamOptions {
-  /** Opens the stream: a fetch that adds the bearer token (the session's). */
-  open: (signal: AbortSignal) => Promise<Response>
+  /** Opens the stream: a fetch that adds the bearer token (the session's), and `Last-Event-ID`
+   * when `lastEventId` is not empty (the last id an earlier connection received). */
+  open: (signal: AbortSignal, lastEventId: string) => Promise<Response>
   onEvent: (event: SseEvent) => void
   /** Each time a connection is up (its `ready` event): reload what a gap may have missed. */
   onConnected?: () => void
@@ -92,16 +93,19 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Keep a stream open until `stop()`: read its frames, reconnect with backoff when it ends or
- * fails (the attempt count starts again after a connection that said `ready`). */
+ * fails (the attempt count starts again after a connection that said `ready`), each reconnect
+ * naming the last event id received so the server can send what was missed. */
 export function keepStreamOpen(options: StreamOptions): { stop: () => void; done: Promise<void> } {
   const controller = new AbortController()
   const { signal } = controller
   const backoff = options.backoff ?? defaultBackoff
   const sleep = options.sleep ?? abortableSleep
+  // Kept across connections, as EventSource keeps it; an empty id field clears it.
+  let lastEventId = ''
 
   async function readOnce(): Promise<{ ready: boolean; refused?: number }> {
     let ready = false
-    const response = await options.open(signal)
+    const response = await options.open(signal, lastEventId)
     if (response.status === 401 || response.status === 403) return { ready, refused: response.status }
     if (!response.ok || !response.body) return { ready }
     const reader = response.body.getReader()
@@ -112,6 +116,7 @@ export function keepStreamOpen(options: StreamOptions): { stop: () => void; done
         const { value, done } = await reader.read()
         if (done) break
         for (const event of parse(decoder.decode(value, { stream: true }))) {
+          if (event.id !== undefined) lastEventId = event.id
           if (event.event === 'ready' && !ready) {
             ready = true
             options.onConnected?.()

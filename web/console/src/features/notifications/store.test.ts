@@ -44,6 +44,7 @@ describe('the notifications store (the bell)', () => {
     const store = useNotificationsStore()
     const counts = [2, 2, 7]
     const languages: string[] = []
+    const lastSeen: (string | null)[] = []
     let streams = 0
     let reconnected!: () => void
     const secondConnection = new Promise<void>((resolve) => (reconnected = resolve))
@@ -55,7 +56,8 @@ describe('the notifications store (the bell)', () => {
         if (path === '/api/v1/notifications/unread-count') return json(200, { unread: counts.shift() ?? 0 })
         if (path === '/api/v1/notifications/stream') {
           streams += 1
-          if (streams === 1) return sse(['event: ready\ndata: {}\n\n', `event: notification\ndata: ${JSON.stringify(notice())}\n\n`])
+          lastSeen.push(request.headers.get('Last-Event-ID'))
+          if (streams === 1) return sse(['event: ready\ndata: {}\n\n', `event: notification\nid: n1\ndata: ${JSON.stringify(notice())}\n\n`])
           reconnected()
           return sse(['event: ready\ndata: {}\n\n: ping\n\n'], true)
         }
@@ -68,6 +70,8 @@ describe('the notifications store (the bell)', () => {
     // 2 at start and on ready, +1 live, then 7 after the reconnect (the list is the record)
     await vi.waitFor(() => expect(store.unread).toBe(7))
     expect(languages.every((language) => language === 'zh-CN')).toBe(true)
+    // The reconnect names the last notification it got, so the gateway sends what came since.
+    expect(lastSeen).toEqual([null, 'n1'])
     store.$reset()
     expect(store.unread).toBe(0)
   })

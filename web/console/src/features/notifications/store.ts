@@ -1,7 +1,8 @@
 // The signed-in user's notifications: the unread count in the header, the list in the drawer,
 // kept live by the gateway's SSE stream (read with fetch: the bearer token cannot go on an
-// EventSource). A notice written while the stream was down is not replayed, so every
-// (re)connection reloads the count, and the list when it was open.
+// EventSource). A reconnect gets the notices written while the stream was down (the newest 100,
+// before `ready`), and every (re)connection still reloads the count, and the list when it was
+// open: more may have been missed, and some read in another tab.
 import {
   describeError,
   notificationsApi,
