@@ -102,7 +102,7 @@ async def _template_names(session: AsyncSession, closures: Iterable[CustomerClos
     if not ids:
         return {}
     rows = await session.execute(select(ClosureTemplate.id, ClosureTemplate.name).where(ClosureTemplate.id.in_(ids)))
-    return dict(rows.all())  # type: ignore[arg-type]
+    return {template_id: name for template_id, name in rows.all()}
 
 
 # --------------------------------------------------------------------------- a customer's own
@@ -671,8 +671,8 @@ async def apply_template(
     ranges = [stored_range(r) for r in template.ranges or []]
     fresh: list[Customer] = []
     for chunk_start in range(0, len(visible), CHUNK):
-        chunk = visible[chunk_start : chunk_start + CHUNK]
-        ids = [c.id for c in chunk]
+        batch = visible[chunk_start : chunk_start + CHUNK]
+        ids = [c.id for c in batch]
         members = set(
             (
                 await session.scalars(
@@ -695,7 +695,7 @@ async def apply_template(
                 )
             ).all():
                 blocking.setdefault(closure.customer_id, closure)
-        for customer in chunk:
+        for customer in batch:
             if customer.id in members:
                 result.already_applied.append(customer.id)
             elif customer.id in blocking:
