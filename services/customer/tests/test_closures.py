@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from crm.customer.v1 import calendar_pb2 as cpb
@@ -251,9 +252,11 @@ async def test_a_template_applied_to_customers_schedules_their_closures_and_repo
     }
 
 
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
 async def test_a_template_change_follows_on_every_customer_and_leaving_it_removes_its_closures(
-    customer_service,
+    backend,
 ) -> None:
+    customer_service = backend
     org = customer_service.org
     admin, rep = org.person(Role.ADMIN, org.hq), org.person(Role.SALES, org.shop_a)
     schools = [await customer_service.create(rep, name=f"杭州西湖区翠苑第{n}小学食堂") for n in range(1, 3)]
@@ -451,9 +454,11 @@ async def _sweep(harness, by: dt.timedelta) -> None:  # type: ignore[no-untyped-
     await ran_since(harness.runtime.sessions, "pool-sweep", moved_to)
 
 
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
 async def test_the_pool_clock_stands_still_while_a_customer_is_closed_and_it_returns_later_by_the_closed_days(
-    customer_service,
+    backend,
 ) -> None:
+    customer_service = backend
     org = customer_service.org
     rep, boss = org.person(Role.SALES, org.shop_a), org.person(Role.BOSS, org.hq)
     await customer_service.stub.CreatePool(

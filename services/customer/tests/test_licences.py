@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from crm.customer.v1 import calendar_pb2 as cpb
@@ -216,7 +217,9 @@ async def test_recording_and_changing_a_licence_publishes_licence_recorded(custo
     }
 
 
-async def test_supervisors_list_the_expiring_and_expired_licences_of_their_subtree(customer_service) -> None:
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
+async def test_supervisors_list_the_expiring_and_expired_licences_of_their_subtree(backend) -> None:
+    customer_service = backend
     org = customer_service.org
     rep, rep_b = org.person(Role.SALES, org.shop_a), org.person(Role.SALES, org.shop_b)
     supervisor = org.person(Role.SUPERVISOR, org.sub_a)
@@ -254,7 +257,9 @@ async def _next_day_run(harness, days: int) -> None:  # type: ignore[no-untyped-
     await ran_since(harness.runtime.sessions, "licence-expiry", moved_to)
 
 
-async def test_the_owner_is_told_30_and_7_days_before_and_once_expired_each_once(customer_service) -> None:
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
+async def test_the_owner_is_told_30_and_7_days_before_and_once_expired_each_once(backend) -> None:
+    customer_service = backend
     org = customer_service.org
     rep = org.person(Role.SALES, org.shop_a)
     customer = await customer_service.create(rep, name="杭州萧山区金城路中餐厅", type="中餐")
