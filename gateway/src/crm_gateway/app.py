@@ -28,6 +28,7 @@ from crm_gateway.assignment.router import router as assignment_router
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
+from crm_gateway.closures.router import router as closures_router
 from crm_gateway.customers.router import router as customers_router
 from crm_gateway.database import Base, gateway_event_tables
 from crm_gateway.directory.events import announce_unannounced_users
@@ -36,6 +37,7 @@ from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
 from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
+from crm_gateway.licences.router import router as licences_router
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.notifications.events import NotificationEvents
@@ -281,6 +283,8 @@ def create_app(
         pools_router,
         assignment_router,
         transfers_router,
+        closures_router,
+        licences_router,
         auth_router,
         two_factor_router,
         directory_router,

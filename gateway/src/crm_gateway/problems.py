@@ -263,9 +263,18 @@ UPSTREAM_FIELD_NAMES = {
     "order_by": "sort",
     "expire_time": "expires_at",
 }
-UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.", "interaction.", "pool.")
+UPSTREAM_FIELD_PREFIXES = (
+    "customer.",
+    "contact.",
+    "filter.",
+    "interaction.",
+    "pool.",
+    "closure.",
+    "template.",
+    "licence.",
+)
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
-UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items"}
+UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items", "kinds": "items"}
 
 
 def rest_field(upstream: str) -> str:

@@ -147,3 +147,11 @@ async def customer_service_sqlite(
     url = f"sqlite+aiosqlite:///{tmp_path / 'customer.db'}"
     async with serve_customer_service(url, nats_url, f"{stream_prefix}.", keys) as harness:
         yield harness
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> CustomerHarness:
+    """The service on the backend a test is parametrized with ("customer_service" or
+    "customer_service_sqlite"), for behaviour that must hold on both."""
+    harness: CustomerHarness = request.getfixturevalue(request.param)
+    return harness

@@ -17,6 +17,7 @@ from crm_devstack.demo_data import (
     DemoTenant,
     demo_tenant,
 )
+from crm_devstack.seed import calendar_bodies
 from crmkit.cn import normalize_credit_code, normalize_mobile
 from crmkit.pii import Keyring
 
@@ -265,3 +266,24 @@ def test_the_demo_assignment_rules_name_real_users_and_units_and_valid_strategie
         assert bool(rule.usernames) != bool(rule.org_unit_key)
         assert set(rule.usernames) <= usernames and (not rule.org_unit_key or rule.org_unit_key in units)
         assert set(rule.conditions.get("product_lines", [])) <= set(tenant.product_lines)
+
+
+def test_the_demo_shows_closures_a_school_calendar_and_licences_in_every_state(tenant: DemoTenant) -> None:
+    (calendar,) = tenant.closure_templates
+    hangzhou_schools = [
+        c for c in tenant.customers if c.type == calendar.customer_type and c.addresses[0].city == calendar.city
+    ]
+    food_licences = [lic for c in tenant.customers for lic in c.licences if lic.kind == "食品经营许可证"]
+    until = [lic.valid_until_days for lic in food_licences if lic.valid_until_days is not None]
+    closed = {c.type: c.closures[0] for c in tenant.customers if c.closures}
+    bodies = [body for c in tenant.customers for body in calendar_bodies(c, today=date(2026, 12, 3))]
+
+    assert calendar.name.endswith("杭州中小学校历") and len(hangzhou_schools) >= 5
+    assert [r["reason"] for r in calendar.ranges] == ["winter_break", "summer_break"]
+    assert all(r["start_date"] < r["end_date"] for r in calendar.ranges)
+    assert any(d > 30 for d in until) and any(0 <= d <= 7 for d in until) and any(d < 0 for d in until)
+    assert any(c.type == "学校食堂" and c.lifecycle_stage == "signed" and not c.licences for c in tenant.customers)
+    assert closed["企业食堂"].reason == "factory_shutdown" and closed["中餐"].reason == "renovation"
+    assert all(lic.valid_from_days <= (lic.valid_until_days or lic.valid_from_days) for lic in food_licences)
+    assert len({body["request_id"] for _, body in bodies}) == len(bodies)
+    assert sum(1 for c in tenant.customers if c.licences) == 24

@@ -21,6 +21,7 @@ from crm.customer.v1 import ownership_pb2, pools_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm_gateway.notifications import service
 from crm_gateway.notifications.feed import NotificationFeed
+from crm_gateway.notifications.licences import licence_handlers
 from crmkit.clock import Clock
 from crmkit.service import Subscription
 
@@ -54,6 +55,7 @@ class NotificationEvents:
                 cev.CustomerReturnedToPool: self.customer_returned_to_pool,
                 cev.TransferCompleted: self.transfer_completed,
                 cev.FollowUpReminder: self.follow_up_reminder,
+                **licence_handlers(self._notify),
             },
         )
 

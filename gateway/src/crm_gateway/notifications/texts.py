@@ -19,6 +19,8 @@ NotificationKind = Literal[
     "transfer_completed",
     "customer_handed_over",
     "follow_up_reminder",
+    "licence_expiring",
+    "licence_expired",
 ]
 
 
@@ -73,6 +75,19 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "follow_up_reminder": {
         "zh": Text("今日待跟进", "今天（{due_date}）计划跟进客户「{customer}」。"),
         "en": Text("Follow-up due today", "You planned to follow up {customer} today ({due_date})."),
+    },
+    "licence_expiring": {
+        "zh": Text(
+            "资质证照即将到期",
+            "客户「{customer}」的{kind}（{number}）将于{valid_until}到期（{days}天后），请提醒客户及时换证。",
+        ),
+        "en": Text(
+            "A licence expires soon", "{customer}'s {kind} ({number}) expires on {valid_until}, in {days} days."
+        ),
+    },
+    "licence_expired": {
+        "zh": Text("资质证照已过期", "客户「{customer}」的{kind}（{number}）已于{valid_until}到期，请尽快补充新证。"),
+        "en": Text("A licence has expired", "{customer}'s {kind} ({number}) expired after {valid_until}."),
     },
 }
 

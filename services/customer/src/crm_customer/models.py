@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from crm_customer.assignment.models import AssignmentCursor, AssignmentRuleSet
+from crm_customer.closures.models import ClosureTemplate, ClosureTemplateMember, CustomerClosure
 from crm_customer.collaborators.models import Collaborator
 from crm_customer.contacts.models import Contact
 from crm_customer.customers.models import Customer
 from crm_customer.database import Base
 from crm_customer.directory.models import DirectoryUser
 from crm_customer.follow_ups.models import Interaction
+from crm_customer.licences.models import Licence, LicenceKindRow
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.search.models import SearchTerm
@@ -25,14 +27,19 @@ __all__ = [
     "AssignmentCursor",
     "AssignmentRuleSet",
     "Base",
+    "ClosureTemplate",
+    "ClosureTemplateMember",
     "Collaborator",
     "Contact",
     "CustomFieldDefinitionRow",
     "Customer",
     "CustomerCap",
+    "CustomerClosure",
     "CustomerType",
     "DirectoryUser",
     "Interaction",
+    "Licence",
+    "LicenceKindRow",
     "OwnerChange",
     "Pool",
     "PoolClaim",

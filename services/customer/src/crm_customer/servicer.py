@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.assignment.servicer import AssignmentRpcs
+from crm_customer.closures.servicer import ClosureRpcs
 from crm_customer.collaborators.servicer import CollaboratorRpcs
 from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
+from crm_customer.licences.servicer import LicenceRpcs
 from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.pools.servicer import PoolRpcs
 from crm_customer.search.servicer import SearchRpcs
@@ -26,6 +28,8 @@ class CustomerServicer(
     PoolRpcs,
     AssignmentRpcs,
     TransferRpcs,
+    ClosureRpcs,
+    LicenceRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

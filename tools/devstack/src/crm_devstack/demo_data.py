@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,10 +17,13 @@ __all__ = [
     "ROLES",
     "TENANT_NAME",
     "AddressSeed",
+    "ClosureSeed",
+    "ClosureTemplateSeed",
     "ContactSeed",
     "CustomerSeed",
     "DemoTenant",
     "FollowUpSeed",
+    "LicenceSeed",
     "OrgUnitSeed",
     "PoolSeed",
     "UserSeed",
@@ -129,6 +132,39 @@ class FollowUpSeed:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosureSeed:
+    """Days a customer is closed (停工/放假), counted from the load day, both ends included."""
+
+    start_in_days: int
+    end_in_days: int
+    reason: str  # winter_break, summer_break, spring_festival, factory_shutdown, renovation, other
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceSeed:
+    """A licence (资质证照) a customer holds; its validity counted from the load day."""
+
+    kind: str
+    number: str
+    issuer: str
+    valid_from_days: int
+    # The last valid day; None never expires (长期有效).
+    valid_until_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureTemplateSeed:
+    """A tenant calendar (校历) with ISO-dated ranges, applied to the customers of `customer_type`
+    whose first address is in `city`."""
+
+    name: str
+    ranges: list[dict[str, str]]
+    customer_type: str
+    city: str
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerSeed:
     """A customer organisation as the demo loader creates it."""
 
@@ -155,6 +191,9 @@ class CustomerSeed:
     source: str = ""
     # Released to its pool by its owner after loading, with this reason ("" stays owned).
     release_reason: str = ""
+    # Its own closures and its licences, recorded by its owner after loading.
+    closures: list[ClosureSeed] = field(default_factory=list)
+    licences: list[LicenceSeed] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +209,7 @@ class DemoTenant:
     product_lines: list[str] = field(default_factory=lambda: list(PRODUCT_LINES))
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
+    closure_templates: list[ClosureTemplateSeed] = field(default_factory=list)
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -752,6 +792,71 @@ def _release_reason(rng: random.Random, stage: str) -> str:
     return rng.choice(_RELEASE_REASONS) if rng.random() < chance else ""
 
 
+def _school_calendar(today: date) -> ClosureTemplateSeed:
+    """The coming school year's winter and summer breaks in Hangzhou (杭州中小学校历)."""
+    year = today.year + 1 if today.month >= 3 else today.year
+    return ClosureTemplateSeed(
+        name=f"{year} 杭州中小学校历",
+        ranges=[
+            {"start_date": f"{year}-01-23", "end_date": f"{year}-02-20", "reason": "winter_break", "note": "寒假"},
+            {"start_date": f"{year}-07-03", "end_date": f"{year}-08-31", "reason": "summer_break", "note": "暑假"},
+        ],
+        customer_type="学校食堂",
+        city="杭州市",
+    )
+
+
+_ISSUERS = {
+    "杭州": "杭州市{district}市场监督管理局",
+    "苏州": "苏州市{district}市场监督管理局",
+    "上海": "上海市{district}市场监督管理局",
+}
+# Where a signed food business's food licence stands on the load day, in days to its last valid
+# day: most valid, some expiring within 30 days (two within a week), a few expired.
+_FOOD_LICENCE_DAYS = (420, 300, 200, 150, 90, 60, 25, 12, 5, 3, -8, -40)
+
+
+def _licences(rng: random.Random, seed: CustomerSeed, until: int) -> list[LicenceSeed]:
+    """Papers of a signed food business: a business licence that never expires (营业执照 are 长期
+    for most companies; schools have none) and a 食品经营许可证 of five years ending `until` days
+    from the load day."""
+    first = seed.addresses[0]
+    issuer = _ISSUERS.get(first.city.removesuffix("市"), "{district}市场监督管理局").format(district=first.district)
+    found = [LicenceSeed("食品经营许可证", f"JY1{rng.randrange(10**13):013d}", issuer, until - 5 * 365 + 1, until)]
+    if seed.type != "学校食堂":
+        found.insert(0, LicenceSeed("营业执照", seed.credit_code, issuer, -rng.randrange(400, 2000), None))
+    return found
+
+
+_FOOD_BUSINESSES = ("中餐", "西餐", "团膳", "学校食堂", "企业食堂", "连锁酒店")
+# Customers whose papers the demo records; the other food businesses show their food licence missing.
+_WITH_PAPERS = 24
+
+
+def _with_papers_and_closures(customers: list[CustomerSeed], rng: random.Random) -> list[CustomerSeed]:
+    """Licences for the first signed food businesses, their food licences cycling through
+    valid, expiring and expired; a factory shutdown (工厂停工) for the first two company canteens
+    and a renovation (装修) under way at one restaurant. Drawn from their own generator, after
+    everything else, so the rest of the tenant stays as it was."""
+    signed = [i for i, c in enumerate(customers) if c.lifecycle_stage == "signed" and c.type in _FOOD_BUSINESSES]
+    papers = {index: _FOOD_LICENCE_DAYS[n % len(_FOOD_LICENCE_DAYS)] for n, index in enumerate(signed[:_WITH_PAPERS])}
+    canteens = [i for i in signed if customers[i].type == "企业食堂"][:2]
+    restaurants = [i for i in signed if customers[i].type == "中餐"][:1]
+    changed = list(customers)
+    for index, customer in enumerate(customers):
+        extra: dict[str, Any] = {}
+        if index in papers:
+            extra["licences"] = _licences(rng, customer, papers[index])
+        if index in canteens:
+            start = rng.randrange(3, 20)
+            extra["closures"] = [ClosureSeed(start, start + 9, "factory_shutdown", "工厂设备年检，停产十天")]
+        if index in restaurants:
+            extra["closures"] = [ClosureSeed(-2, 12, "renovation", "后厨改造")]
+        if extra:
+            changed[index] = replace(customer, **extra)
+    return changed
+
+
 def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY) -> DemoTenant:
     """Build the demo tenant; the same seed, count and date always give the same data."""
     if customers < 0:
@@ -813,6 +918,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         )
     # Loading in creation order makes ids, events and "new this month" charts read naturally.
     seeds.sort(key=lambda c: (c.created_on, c.name))
+    seeds = _with_papers_and_closures(seeds, random.Random(seed + 5))
     return DemoTenant(
         tenant_name=TENANT_NAME,
         org_units=list(_ORG_UNITS),
@@ -820,4 +926,5 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         customers=seeds,
         pools=list(_POOLS),
         assignment_rules=list(_ASSIGNMENT_RULES),
+        closure_templates=[_school_calendar(today)],
     )

@@ -88,6 +88,35 @@ def follow_up_body(entry: FollowUpSeed, customer: dict[str, Any], *, today: dt.d
     return body
 
 
+def calendar_bodies(seed: CustomerSeed, *, today: dt.date) -> list[tuple[str, dict[str, Any]]]:
+    """The customer's own closures and its licences as REST bodies: (path under the customer, body)."""
+
+    def day(offset: int | None) -> str | None:
+        return (today + dt.timedelta(days=offset)).isoformat() if offset is not None else None
+
+    bodies: list[tuple[str, dict[str, Any]]] = []
+    for index, closure in enumerate(seed.closures):
+        body = {
+            "start_date": day(closure.start_in_days),
+            "end_date": day(closure.end_in_days),
+            "reason": closure.reason,
+            "note": closure.note,
+            "request_id": f"demo-{seed.credit_code}-closure-{index}",
+        }
+        bodies.append(("closures", body))
+    for index, licence in enumerate(seed.licences):
+        body = {
+            "kind": licence.kind,
+            "number": licence.number,
+            "issuer": licence.issuer,
+            "valid_from": day(licence.valid_from_days),
+            "valid_until": day(licence.valid_until_days),
+            "request_id": f"demo-{seed.credit_code}-licence-{index}",
+        }
+        bodies.append(("licences", body))
+    return bodies
+
+
 async def load_demo(base_url: str, admin_password: str, *, customers: int = 500, concurrency: int = 4) -> DemoTenant:
     """Four creates in flight: SQLite has one writer, so more only queue inside the service, where
     a create waiting past the gateway's deadline is cancelled and its connection held until SQLite's
@@ -150,6 +179,8 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
             for username in sorted({c.owner_username for c in tenant.customers})
         }
         gate = asyncio.Semaphore(concurrency)
+        # Each created customer's id by its credit code.
+        customer_ids: dict[str, str] = {}
 
         async def post(path: str, owner: str, body: dict[str, Any]) -> dict[str, Any]:
             failures = 0
@@ -173,6 +204,9 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                         seed.owner_username,
                         follow_up_body(entry, customer, today=today, request_id=f"demo-{seed.credit_code}-{index}"),
                     )
+                for path, body in calendar_bodies(seed, today=today):
+                    await post(f"/api/v1/customers/{customer['id']}/{path}", seed.owner_username, body)
+                customer_ids[seed.credit_code] = customer["id"]
                 if seed.release_reason:
                     await post(
                         f"/api/v1/customers/{customer['id']}/release",
@@ -181,6 +215,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                     )
 
         await asyncio.gather(*(create(seed) for seed in tenant.customers))
+        await _closure_templates(client, tenant, customer_ids, admin)
         await _claim_one_for_approval(client, tenant, pools, headers, admin)
         await _share_with_colleagues(client, admin)
     return tenant
@@ -270,3 +305,30 @@ async def _claim_one_for_approval(
     # demo simply has no claim waiting.
     if reply.status_code not in (201, 412):
         _ok(reply)
+
+
+async def _closure_templates(
+    client: httpx.AsyncClient, tenant: DemoTenant, ids: dict[str, str], admin: dict[str, str]
+) -> None:
+    """The tenant's calendars (校历), each applied to its customers of that type in that city."""
+    for template in tenant.closure_templates:
+        created = _ok(
+            await client.post(
+                "/api/v1/closure-templates",
+                headers=admin,
+                json={"name": template.name, "ranges": template.ranges, "request_id": f"demo-{template.name}"},
+            )
+        )
+        chosen = [
+            ids[c.credit_code]
+            for c in tenant.customers
+            if c.type == template.customer_type and c.addresses[0].city == template.city and c.credit_code in ids
+        ]
+        for start in range(0, len(chosen), 500):
+            _ok(
+                await client.post(
+                    f"/api/v1/closure-templates/{created['id']}/customers",
+                    headers=admin,
+                    json={"customer_ids": chosen[start : start + 500]},
+                )
+            )

@@ -28,6 +28,12 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "ApplyIn": {
+    "customer_ids": {
+      "maxItems": 500,
+      "itemMaxLength": 36
+    }
+  },
   "ChannelIn": {
     "notification_kinds": {
       "maxItems": 20
@@ -53,6 +59,19 @@ export const LIMITS = {
     },
     "request_id": {
       "maxLength": 64
+    }
+  },
+  "ClosureIn": {
+    "note": {
+      "maxLength": 200
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "ClosurePatch": {
+    "note": {
+      "maxLength": 200
     }
   },
   "CollaboratorIn": {},
@@ -109,6 +128,20 @@ export const LIMITS = {
   "CustomerCapsIn": {
     "users": {
       "maxItems": 500
+    }
+  },
+  "CustomerFilterIn": {
+    "org_unit_id": {
+      "maxLength": 36
+    },
+    "owner_id": {
+      "maxLength": 36
+    },
+    "tag": {
+      "maxLength": 20
+    },
+    "type": {
+      "maxLength": 30
     }
   },
   "CustomerIn": {
@@ -263,6 +296,49 @@ export const LIMITS = {
       "itemMaxLength": 36
     }
   },
+  "LicenceIn": {
+    "attachment_id": {
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9_-]*$"
+    },
+    "issuer": {
+      "maxLength": 100
+    },
+    "kind": {
+      "minLength": 1,
+      "maxLength": 30
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "number": {
+      "minLength": 1,
+      "maxLength": 64
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "LicencePatch": {
+    "attachment_id": {
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9_-]*$"
+    },
+    "issuer": {
+      "maxLength": 100
+    },
+    "kind": {
+      "minLength": 1,
+      "maxLength": 30
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "number": {
+      "minLength": 1,
+      "maxLength": 64
+    }
+  },
   "LoginIn": {
     "password": {
       "minLength": 1,
@@ -321,6 +397,12 @@ export const LIMITS = {
       "maxLength": 200
     }
   },
+  "RemoveIn": {
+    "customer_ids": {
+      "maxItems": 500,
+      "itemMaxLength": 36
+    }
+  },
   "RuleIn": {
     "id": {
       "maxLength": 36
@@ -354,6 +436,35 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "TemplateIn": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 60
+    },
+    "ranges": {
+      "maxItems": 20
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "TemplatePatch": {
+    "name": {
+      "minLength": 1,
+      "maxLength": 60
+    },
+    "ranges": {
+      "maxItems": 20
+    }
+  },
+  "TemplateRangeIn": {
+    "id": {
+      "maxLength": 36
+    },
+    "note": {
+      "maxLength": 200
+    }
+  },
   "TransferIn": {
     "from_user_id": {
       "minLength": 1,

@@ -1,5 +1,6 @@
 """`follow-up-reminders`: a periodic job that publishes `follow_up_reminder` for each owned
-customer whose next follow-up date is today (Asia/Shanghai), once per customer and date.
+customer whose next follow-up date is today (Asia/Shanghai), once per customer and date, unless
+the customer is closed that day (closures: 停工/放假).
 
 It runs every hour and sends from REMIND_FROM in the morning, so a day is covered whatever time
 the service started. Each event's id is derived from the customer and the date and looked up in
@@ -17,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2
+from crm_customer.closures.days import closed_days
 from crm_customer.customers.events import event_snapshot
 from crm_customer.customers.models import Customer
 from crmkit.clock import SHANGHAI
@@ -74,8 +76,12 @@ async def _remind_batch(
             .limit(BATCH)
         )
     ).all()
+    # A customer closed that day (停工/放假) is not followed up: no reminder.
+    closed = (await closed_days(session, [c.id for c in customers], due, due)).closed_customers(due)
     sent = 0
     for customer in customers:
+        if customer.id in closed:
+            continue
         event_id = reminder_id(customer.id, due)
         if await recorded(session, tables, event_id):
             continue

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_customer.closures.days import Pause, pauses
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
 from crm_customer.customers.service import write_locked
@@ -52,6 +53,8 @@ class Rule:
     condition: ColumnElement[bool]
     deadline: Callable[[Customer], dt.datetime | None]
     reason: str
+    # When its clock started, for the rules a closure pauses (closures.days.pauses); None: it never pauses.
+    counted_from: Callable[[Customer], dt.datetime | None] | None = None
 
 
 def _later(*moments: dt.datetime | None) -> dt.datetime | None:
@@ -63,10 +66,18 @@ def _first_visit_due(customer: Customer) -> dt.datetime | None:
     return as_utc(customer.first_visit_due) if customer.first_visit_due else None
 
 
+def _no_follow_up_since(customer: Customer) -> dt.datetime | None:
+    """Its last follow-up, or when its owner got it if that came later."""
+    return _later(customer.last_interaction_at, customer.owned_since or customer.created_at)
+
+
 def _no_follow_up_until(span: dt.timedelta, customer: Customer) -> dt.datetime | None:
-    """Counted from its last follow-up, or from when its owner got it if that came later."""
-    start = _later(customer.last_interaction_at, customer.owned_since or customer.created_at)
+    start = _no_follow_up_since(customer)
     return start + span if start else None
+
+
+def _owned_since(customer: Customer) -> dt.datetime | None:
+    return as_utc(customer.owned_since) if customer.owned_since else None
 
 
 def _no_deal_until(span: dt.timedelta, customer: Customer) -> dt.datetime | None:
@@ -84,6 +95,7 @@ def _rules(pool: Pool, now: dt.datetime) -> list[Rule]:
             Customer.first_visit_due <= now,
             _first_visit_due,
             "未按期回访 / no visit or call by the first-visit deadline",
+            _owned_since,
         )
     ]
     for tier, days in sorted(rules["no_follow_up_days"].items()):
@@ -101,6 +113,7 @@ def _rules(pool: Pool, now: dt.datetime) -> list[Rule]:
                 ),
                 functools.partial(_no_follow_up_until, span),
                 f"超过{days}天未跟进 / no follow-up for {days} days",
+                _no_follow_up_since,
             )
         )
     no_deal = int(rules["no_deal_days"])
@@ -189,7 +202,12 @@ class PoolSweep:
         for _ in range(MAX_BATCHES):
             async with job.transaction() as session:
                 batch = await _candidates(session, pool, pools, rule, after)
-                returns, warnings = self._judge(job.now, rule, batch, warn=warn, exempt=exempt)
+                paused = (
+                    await pauses(session, {c.id: rule.counted_from(c) for c in batch}, job.now)
+                    if rule.counted_from
+                    else {}
+                )
+                returns, warnings = self._judge(job.now, rule, batch, warn=warn, exempt=exempt, paused=paused)
                 await self._return(session, job.now, pool, rule, returns)
                 await self._warn(session, job.now, pool, rule, warnings)
             if len(batch) < BATCH:
@@ -197,9 +215,18 @@ class PoolSweep:
             after = batch[-1].id
 
     def _judge(
-        self, now: dt.datetime, rule: Rule, batch: list[Customer], *, warn: dt.timedelta | None, exempt: bool
+        self,
+        now: dt.datetime,
+        rule: Rule,
+        batch: list[Customer],
+        *,
+        warn: dt.timedelta | None,
+        exempt: bool,
+        paused: Mapping[str, Pause] | None = None,
     ) -> tuple[list[Customer], list[tuple[Customer, dt.date]]]:
-        """Which of the (locked) candidates go back now, and which owners to warn of which date."""
+        """Which of the (locked) candidates go back now, and which owners to warn of which date.
+        A closed customer's clock stands still (`paused`): nothing returns or warns while it is
+        closed, and its deadline moves on by the closed days already passed."""
         today = shanghai_date(now)
         returns: list[Customer] = []
         warnings: list[tuple[Customer, dt.date]] = []
@@ -207,6 +234,11 @@ class PoolSweep:
             deadline = rule.deadline(customer)
             if deadline is None or (exempt and _under_contract(customer, today)):
                 continue
+            pause = (paused or {}).get(customer.id)
+            if pause is not None:
+                if pause.closed_today:
+                    continue
+                deadline += pause.extension
             if deadline <= now:
                 returns.append(customer)
             elif warn is not None and deadline - warn <= now:

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from crm.customer.v1 import assignment_pb2 as crm_dot_customer_dot_v1_dot_assignment__pb2
+from crm.customer.v1 import calendar_pb2 as crm_dot_customer_dot_v1_dot_calendar__pb2
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
@@ -245,6 +246,101 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/ListTransfers',
                 request_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersResponse.FromString,
+                _registered_method=True)
+        self.ListClosures = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListClosures',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosuresRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosuresResponse.FromString,
+                _registered_method=True)
+        self.CreateClosure = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CreateClosure',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureResponse.FromString,
+                _registered_method=True)
+        self.UpdateClosure = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdateClosure',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureResponse.FromString,
+                _registered_method=True)
+        self.DeleteClosure = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DeleteClosure',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureResponse.FromString,
+                _registered_method=True)
+        self.ListClosureTemplates = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListClosureTemplates',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplatesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplatesResponse.FromString,
+                _registered_method=True)
+        self.GetClosureTemplate = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetClosureTemplate',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.GetClosureTemplateRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.GetClosureTemplateResponse.FromString,
+                _registered_method=True)
+        self.CreateClosureTemplate = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CreateClosureTemplate',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureTemplateRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureTemplateResponse.FromString,
+                _registered_method=True)
+        self.UpdateClosureTemplate = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdateClosureTemplate',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureTemplateRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureTemplateResponse.FromString,
+                _registered_method=True)
+        self.DeleteClosureTemplate = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DeleteClosureTemplate',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureTemplateRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureTemplateResponse.FromString,
+                _registered_method=True)
+        self.ApplyClosureTemplate = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ApplyClosureTemplate',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ApplyClosureTemplateRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ApplyClosureTemplateResponse.FromString,
+                _registered_method=True)
+        self.RemoveClosureTemplateCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/RemoveClosureTemplateCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.RemoveClosureTemplateCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.RemoveClosureTemplateCustomersResponse.FromString,
+                _registered_method=True)
+        self.ListClosureTemplateCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListClosureTemplateCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplateCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplateCustomersResponse.FromString,
+                _registered_method=True)
+        self.ListLicenceKinds = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListLicenceKinds',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListLicenceKindsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListLicenceKindsResponse.FromString,
+                _registered_method=True)
+        self.SetLicenceKinds = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetLicenceKinds',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.SetLicenceKindsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.SetLicenceKindsResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerLicences = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCustomerLicences',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListCustomerLicencesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListCustomerLicencesResponse.FromString,
+                _registered_method=True)
+        self.CreateLicence = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CreateLicence',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateLicenceRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateLicenceResponse.FromString,
+                _registered_method=True)
+        self.UpdateLicence = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UpdateLicence',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateLicenceRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateLicenceResponse.FromString,
+                _registered_method=True)
+        self.DeleteLicence = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DeleteLicence',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteLicenceRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteLicenceResponse.FromString,
+                _registered_method=True)
+        self.ListExpiringLicences = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListExpiringLicences',
+                request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesResponse.FromString,
                 _registered_method=True)
 
 
@@ -524,6 +620,127 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListClosures(self, request, context):
+        """calendar (issue 12): closures (calendar.proto). Who may see a customer sees its closures,
+        except finance; who may change it changes them; a template's closures change only with it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateClosure(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateClosure(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClosure(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClosureTemplates(self, request, context):
+        """Templates (校历): everyone but finance reads them; admins and bosses create, change and delete
+        them; anyone who may change customers applies them to (or removes them from) their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClosureTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateClosureTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateClosureTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClosureTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyClosureTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveClosureTemplateCustomers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClosureTemplateCustomers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLicenceKinds(self, request, context):
+        """calendar (issue 12): licences (calendar.proto). Who may see a customer sees its licences,
+        except service staff; who may change it records them. Kinds: admins and bosses set them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetLicenceKinds(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerLicences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateLicence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateLicence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteLicence(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListExpiringLicences(self, request, context):
+        """Expiring and expired licences of the caller's customers (a supervisor's subtree).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -731,6 +948,101 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListTransfers,
                     request_deserializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersResponse.SerializeToString,
+            ),
+            'ListClosures': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClosures,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosuresRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosuresResponse.SerializeToString,
+            ),
+            'CreateClosure': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClosure,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureResponse.SerializeToString,
+            ),
+            'UpdateClosure': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateClosure,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureResponse.SerializeToString,
+            ),
+            'DeleteClosure': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClosure,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureResponse.SerializeToString,
+            ),
+            'ListClosureTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClosureTemplates,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplatesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplatesResponse.SerializeToString,
+            ),
+            'GetClosureTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClosureTemplate,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.GetClosureTemplateRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.GetClosureTemplateResponse.SerializeToString,
+            ),
+            'CreateClosureTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClosureTemplate,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureTemplateRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureTemplateResponse.SerializeToString,
+            ),
+            'UpdateClosureTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateClosureTemplate,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureTemplateRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureTemplateResponse.SerializeToString,
+            ),
+            'DeleteClosureTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClosureTemplate,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureTemplateRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureTemplateResponse.SerializeToString,
+            ),
+            'ApplyClosureTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyClosureTemplate,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ApplyClosureTemplateRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ApplyClosureTemplateResponse.SerializeToString,
+            ),
+            'RemoveClosureTemplateCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveClosureTemplateCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.RemoveClosureTemplateCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.RemoveClosureTemplateCustomersResponse.SerializeToString,
+            ),
+            'ListClosureTemplateCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClosureTemplateCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplateCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplateCustomersResponse.SerializeToString,
+            ),
+            'ListLicenceKinds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLicenceKinds,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListLicenceKindsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListLicenceKindsResponse.SerializeToString,
+            ),
+            'SetLicenceKinds': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetLicenceKinds,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.SetLicenceKindsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.SetLicenceKindsResponse.SerializeToString,
+            ),
+            'ListCustomerLicences': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerLicences,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListCustomerLicencesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListCustomerLicencesResponse.SerializeToString,
+            ),
+            'CreateLicence': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateLicence,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateLicenceRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.CreateLicenceResponse.SerializeToString,
+            ),
+            'UpdateLicence': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateLicence,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateLicenceRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateLicenceResponse.SerializeToString,
+            ),
+            'DeleteLicence': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteLicence,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteLicenceRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteLicenceResponse.SerializeToString,
+            ),
+            'ListExpiringLicences': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExpiringLicences,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1842,6 +2154,519 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListTransfers',
             crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_transfers__pb2.ListTransfersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClosures(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListClosures',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosuresRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosuresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClosure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CreateClosure',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateClosure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdateClosure',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClosure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DeleteClosure',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClosureTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListClosureTemplates',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplatesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClosureTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetClosureTemplate',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.GetClosureTemplateRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.GetClosureTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClosureTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CreateClosureTemplate',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureTemplateRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.CreateClosureTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateClosureTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdateClosureTemplate',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureTemplateRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateClosureTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClosureTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DeleteClosureTemplate',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureTemplateRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteClosureTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyClosureTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ApplyClosureTemplate',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ApplyClosureTemplateRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ApplyClosureTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveClosureTemplateCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/RemoveClosureTemplateCustomers',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.RemoveClosureTemplateCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.RemoveClosureTemplateCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClosureTemplateCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListClosureTemplateCustomers',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplateCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListClosureTemplateCustomersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLicenceKinds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListLicenceKinds',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListLicenceKindsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListLicenceKindsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetLicenceKinds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetLicenceKinds',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.SetLicenceKindsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.SetLicenceKindsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerLicences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCustomerLicences',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListCustomerLicencesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListCustomerLicencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateLicence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CreateLicence',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.CreateLicenceRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.CreateLicenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateLicence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UpdateLicence',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateLicenceRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.UpdateLicenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteLicence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DeleteLicence',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteLicenceRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.DeleteLicenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExpiringLicences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListExpiringLicences',
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesResponse.FromString,
             options,
             channel_credentials,
             insecure,

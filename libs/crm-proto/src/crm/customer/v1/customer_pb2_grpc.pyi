@@ -5,6 +5,7 @@ Customer profiles: the organisations a distributor sells to on credit."""
 
 from collections import abc as _abc
 from crm.customer.v1 import assignment_pb2 as _assignment_pb2
+from crm.customer.v1 import calendar_pb2 as _calendar_pb2
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
@@ -113,6 +114,35 @@ class CustomerServiceStub:
     """
     GetTransfer: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.GetTransferRequest, _transfers_pb2.GetTransferResponse]
     ListTransfers: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.ListTransfersRequest, _transfers_pb2.ListTransfersResponse]
+    ListClosures: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListClosuresRequest, _calendar_pb2.ListClosuresResponse]
+    """calendar (issue 12): closures (calendar.proto). Who may see a customer sees its closures,
+    except finance; who may change it changes them; a template's closures change only with it.
+    """
+    CreateClosure: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.CreateClosureRequest, _calendar_pb2.CreateClosureResponse]
+    UpdateClosure: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.UpdateClosureRequest, _calendar_pb2.UpdateClosureResponse]
+    DeleteClosure: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.DeleteClosureRequest, _calendar_pb2.DeleteClosureResponse]
+    ListClosureTemplates: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListClosureTemplatesRequest, _calendar_pb2.ListClosureTemplatesResponse]
+    """Templates (校历): everyone but finance reads them; admins and bosses create, change and delete
+    them; anyone who may change customers applies them to (or removes them from) their own.
+    """
+    GetClosureTemplate: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.GetClosureTemplateRequest, _calendar_pb2.GetClosureTemplateResponse]
+    CreateClosureTemplate: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.CreateClosureTemplateRequest, _calendar_pb2.CreateClosureTemplateResponse]
+    UpdateClosureTemplate: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.UpdateClosureTemplateRequest, _calendar_pb2.UpdateClosureTemplateResponse]
+    DeleteClosureTemplate: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.DeleteClosureTemplateRequest, _calendar_pb2.DeleteClosureTemplateResponse]
+    ApplyClosureTemplate: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ApplyClosureTemplateRequest, _calendar_pb2.ApplyClosureTemplateResponse]
+    RemoveClosureTemplateCustomers: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.RemoveClosureTemplateCustomersRequest, _calendar_pb2.RemoveClosureTemplateCustomersResponse]
+    ListClosureTemplateCustomers: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListClosureTemplateCustomersRequest, _calendar_pb2.ListClosureTemplateCustomersResponse]
+    ListLicenceKinds: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListLicenceKindsRequest, _calendar_pb2.ListLicenceKindsResponse]
+    """calendar (issue 12): licences (calendar.proto). Who may see a customer sees its licences,
+    except service staff; who may change it records them. Kinds: admins and bosses set them.
+    """
+    SetLicenceKinds: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.SetLicenceKindsRequest, _calendar_pb2.SetLicenceKindsResponse]
+    ListCustomerLicences: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListCustomerLicencesRequest, _calendar_pb2.ListCustomerLicencesResponse]
+    CreateLicence: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.CreateLicenceRequest, _calendar_pb2.CreateLicenceResponse]
+    UpdateLicence: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.UpdateLicenceRequest, _calendar_pb2.UpdateLicenceResponse]
+    DeleteLicence: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.DeleteLicenceRequest, _calendar_pb2.DeleteLicenceResponse]
+    ListExpiringLicences: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListExpiringLicencesRequest, _calendar_pb2.ListExpiringLicencesResponse]
+    """Expiring and expired licences of the caller's customers (a supervisor's subtree)."""
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -194,6 +224,35 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """
     GetTransfer: _aio.UnaryUnaryMultiCallable[_transfers_pb2.GetTransferRequest, _transfers_pb2.GetTransferResponse]  # type: ignore[assignment]
     ListTransfers: _aio.UnaryUnaryMultiCallable[_transfers_pb2.ListTransfersRequest, _transfers_pb2.ListTransfersResponse]  # type: ignore[assignment]
+    ListClosures: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListClosuresRequest, _calendar_pb2.ListClosuresResponse]  # type: ignore[assignment]
+    """calendar (issue 12): closures (calendar.proto). Who may see a customer sees its closures,
+    except finance; who may change it changes them; a template's closures change only with it.
+    """
+    CreateClosure: _aio.UnaryUnaryMultiCallable[_calendar_pb2.CreateClosureRequest, _calendar_pb2.CreateClosureResponse]  # type: ignore[assignment]
+    UpdateClosure: _aio.UnaryUnaryMultiCallable[_calendar_pb2.UpdateClosureRequest, _calendar_pb2.UpdateClosureResponse]  # type: ignore[assignment]
+    DeleteClosure: _aio.UnaryUnaryMultiCallable[_calendar_pb2.DeleteClosureRequest, _calendar_pb2.DeleteClosureResponse]  # type: ignore[assignment]
+    ListClosureTemplates: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListClosureTemplatesRequest, _calendar_pb2.ListClosureTemplatesResponse]  # type: ignore[assignment]
+    """Templates (校历): everyone but finance reads them; admins and bosses create, change and delete
+    them; anyone who may change customers applies them to (or removes them from) their own.
+    """
+    GetClosureTemplate: _aio.UnaryUnaryMultiCallable[_calendar_pb2.GetClosureTemplateRequest, _calendar_pb2.GetClosureTemplateResponse]  # type: ignore[assignment]
+    CreateClosureTemplate: _aio.UnaryUnaryMultiCallable[_calendar_pb2.CreateClosureTemplateRequest, _calendar_pb2.CreateClosureTemplateResponse]  # type: ignore[assignment]
+    UpdateClosureTemplate: _aio.UnaryUnaryMultiCallable[_calendar_pb2.UpdateClosureTemplateRequest, _calendar_pb2.UpdateClosureTemplateResponse]  # type: ignore[assignment]
+    DeleteClosureTemplate: _aio.UnaryUnaryMultiCallable[_calendar_pb2.DeleteClosureTemplateRequest, _calendar_pb2.DeleteClosureTemplateResponse]  # type: ignore[assignment]
+    ApplyClosureTemplate: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ApplyClosureTemplateRequest, _calendar_pb2.ApplyClosureTemplateResponse]  # type: ignore[assignment]
+    RemoveClosureTemplateCustomers: _aio.UnaryUnaryMultiCallable[_calendar_pb2.RemoveClosureTemplateCustomersRequest, _calendar_pb2.RemoveClosureTemplateCustomersResponse]  # type: ignore[assignment]
+    ListClosureTemplateCustomers: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListClosureTemplateCustomersRequest, _calendar_pb2.ListClosureTemplateCustomersResponse]  # type: ignore[assignment]
+    ListLicenceKinds: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListLicenceKindsRequest, _calendar_pb2.ListLicenceKindsResponse]  # type: ignore[assignment]
+    """calendar (issue 12): licences (calendar.proto). Who may see a customer sees its licences,
+    except service staff; who may change it records them. Kinds: admins and bosses set them.
+    """
+    SetLicenceKinds: _aio.UnaryUnaryMultiCallable[_calendar_pb2.SetLicenceKindsRequest, _calendar_pb2.SetLicenceKindsResponse]  # type: ignore[assignment]
+    ListCustomerLicences: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListCustomerLicencesRequest, _calendar_pb2.ListCustomerLicencesResponse]  # type: ignore[assignment]
+    CreateLicence: _aio.UnaryUnaryMultiCallable[_calendar_pb2.CreateLicenceRequest, _calendar_pb2.CreateLicenceResponse]  # type: ignore[assignment]
+    UpdateLicence: _aio.UnaryUnaryMultiCallable[_calendar_pb2.UpdateLicenceRequest, _calendar_pb2.UpdateLicenceResponse]  # type: ignore[assignment]
+    DeleteLicence: _aio.UnaryUnaryMultiCallable[_calendar_pb2.DeleteLicenceRequest, _calendar_pb2.DeleteLicenceResponse]  # type: ignore[assignment]
+    ListExpiringLicences: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListExpiringLicencesRequest, _calendar_pb2.ListExpiringLicencesResponse]  # type: ignore[assignment]
+    """Expiring and expired licences of the caller's customers (a supervisor's subtree)."""
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -518,5 +577,148 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _transfers_pb2.ListTransfersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_transfers_pb2.ListTransfersResponse, _abc.Awaitable[_transfers_pb2.ListTransfersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClosures(
+        self,
+        request: _calendar_pb2.ListClosuresRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ListClosuresResponse, _abc.Awaitable[_calendar_pb2.ListClosuresResponse]]:
+        """calendar (issue 12): closures (calendar.proto). Who may see a customer sees its closures,
+        except finance; who may change it changes them; a template's closures change only with it.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateClosure(
+        self,
+        request: _calendar_pb2.CreateClosureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.CreateClosureResponse, _abc.Awaitable[_calendar_pb2.CreateClosureResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateClosure(
+        self,
+        request: _calendar_pb2.UpdateClosureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.UpdateClosureResponse, _abc.Awaitable[_calendar_pb2.UpdateClosureResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteClosure(
+        self,
+        request: _calendar_pb2.DeleteClosureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.DeleteClosureResponse, _abc.Awaitable[_calendar_pb2.DeleteClosureResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClosureTemplates(
+        self,
+        request: _calendar_pb2.ListClosureTemplatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ListClosureTemplatesResponse, _abc.Awaitable[_calendar_pb2.ListClosureTemplatesResponse]]:
+        """Templates (校历): everyone but finance reads them; admins and bosses create, change and delete
+        them; anyone who may change customers applies them to (or removes them from) their own.
+        """
+
+    @_abc_1.abstractmethod
+    def GetClosureTemplate(
+        self,
+        request: _calendar_pb2.GetClosureTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.GetClosureTemplateResponse, _abc.Awaitable[_calendar_pb2.GetClosureTemplateResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateClosureTemplate(
+        self,
+        request: _calendar_pb2.CreateClosureTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.CreateClosureTemplateResponse, _abc.Awaitable[_calendar_pb2.CreateClosureTemplateResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateClosureTemplate(
+        self,
+        request: _calendar_pb2.UpdateClosureTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.UpdateClosureTemplateResponse, _abc.Awaitable[_calendar_pb2.UpdateClosureTemplateResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteClosureTemplate(
+        self,
+        request: _calendar_pb2.DeleteClosureTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.DeleteClosureTemplateResponse, _abc.Awaitable[_calendar_pb2.DeleteClosureTemplateResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ApplyClosureTemplate(
+        self,
+        request: _calendar_pb2.ApplyClosureTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ApplyClosureTemplateResponse, _abc.Awaitable[_calendar_pb2.ApplyClosureTemplateResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveClosureTemplateCustomers(
+        self,
+        request: _calendar_pb2.RemoveClosureTemplateCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.RemoveClosureTemplateCustomersResponse, _abc.Awaitable[_calendar_pb2.RemoveClosureTemplateCustomersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClosureTemplateCustomers(
+        self,
+        request: _calendar_pb2.ListClosureTemplateCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ListClosureTemplateCustomersResponse, _abc.Awaitable[_calendar_pb2.ListClosureTemplateCustomersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListLicenceKinds(
+        self,
+        request: _calendar_pb2.ListLicenceKindsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ListLicenceKindsResponse, _abc.Awaitable[_calendar_pb2.ListLicenceKindsResponse]]:
+        """calendar (issue 12): licences (calendar.proto). Who may see a customer sees its licences,
+        except service staff; who may change it records them. Kinds: admins and bosses set them.
+        """
+
+    @_abc_1.abstractmethod
+    def SetLicenceKinds(
+        self,
+        request: _calendar_pb2.SetLicenceKindsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.SetLicenceKindsResponse, _abc.Awaitable[_calendar_pb2.SetLicenceKindsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCustomerLicences(
+        self,
+        request: _calendar_pb2.ListCustomerLicencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ListCustomerLicencesResponse, _abc.Awaitable[_calendar_pb2.ListCustomerLicencesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateLicence(
+        self,
+        request: _calendar_pb2.CreateLicenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.CreateLicenceResponse, _abc.Awaitable[_calendar_pb2.CreateLicenceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateLicence(
+        self,
+        request: _calendar_pb2.UpdateLicenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.UpdateLicenceResponse, _abc.Awaitable[_calendar_pb2.UpdateLicenceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteLicence(
+        self,
+        request: _calendar_pb2.DeleteLicenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.DeleteLicenceResponse, _abc.Awaitable[_calendar_pb2.DeleteLicenceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListExpiringLicences(
+        self,
+        request: _calendar_pb2.ListExpiringLicencesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_calendar_pb2.ListExpiringLicencesResponse, _abc.Awaitable[_calendar_pb2.ListExpiringLicencesResponse]]:
+        """Expiring and expired licences of the caller's customers (a supervisor's subtree)."""
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,6 +4,7 @@ isort:skip_file
 Events published by the customer service on subjects crm.customer.v1.<name>."""
 
 from collections import abc as _abc
+from crm.customer.v1 import calendar_pb2 as _calendar_pb2
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
@@ -466,3 +467,291 @@ class TransferShare(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TransferShare: _TypeAlias = TransferShare  # noqa: Y015
+
+@_typing.final
+class ClosureScheduled(_message.Message):
+    """calendar (issue 12). Closure and licence events carry everything a consumer needs to act
+    alone (the order service refuses deliveries inside a closure from these events): the tenant,
+    the customer, its owner and org unit, and the whole closure or licence. Their envelope's
+    aggregate is the customer (its current version), so one customer's events keep their order.
+
+    crm.customer.v1.closure_scheduled: a closure was added (by hand, or by a template applied to
+    the customer or given a new range).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    CLOSURE_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    @_builtins.property
+    def closure(self) -> _calendar_pb2.Closure: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        closure: _calendar_pb2.Closure | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "customer_id", b"customer_id", "customer_name", b"customer_name", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClosureScheduled: _TypeAlias = ClosureScheduled  # noqa: Y015
+
+@_typing.final
+class ClosureChanged(_message.Message):
+    """crm.customer.v1.closure_changed: its dates, reason or note changed (closure.version is up by
+    one); previous_start_date and previous_end_date are the range it had.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    CLOSURE_FIELD_NUMBER: _builtins.int
+    PREVIOUS_START_DATE_FIELD_NUMBER: _builtins.int
+    PREVIOUS_END_DATE_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    previous_start_date: _builtins.str
+    previous_end_date: _builtins.str
+    @_builtins.property
+    def closure(self) -> _calendar_pb2.Closure: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        closure: _calendar_pb2.Closure | None = ...,
+        previous_start_date: _builtins.str = ...,
+        previous_end_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "customer_id", b"customer_id", "customer_name", b"customer_name", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "previous_end_date", b"previous_end_date", "previous_start_date", b"previous_start_date", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClosureChanged: _TypeAlias = ClosureChanged  # noqa: Y015
+
+@_typing.final
+class ClosureRemoved(_message.Message):
+    """crm.customer.v1.closure_removed: the closure no longer holds (deleted, its template range
+    removed, the customer taken off the template or the template deleted); closure is as it was,
+    its version one up.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    CLOSURE_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    @_builtins.property
+    def closure(self) -> _calendar_pb2.Closure: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        closure: _calendar_pb2.Closure | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "customer_id", b"customer_id", "customer_name", b"customer_name", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClosureRemoved: _TypeAlias = ClosureRemoved  # noqa: Y015
+
+@_typing.final
+class LicenceRecorded(_message.Message):
+    """crm.customer.v1.licence_recorded: a licence was recorded (created) or changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    LICENCE_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    created: _builtins.bool
+    @_builtins.property
+    def licence(self) -> _calendar_pb2.Licence: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        licence: _calendar_pb2.Licence | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["licence", b"licence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "customer_id", b"customer_id", "customer_name", b"customer_name", "licence", b"licence", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceRecorded: _TypeAlias = LicenceRecorded  # noqa: Y015
+
+@_typing.final
+class LicenceRemoved(_message.Message):
+    """crm.customer.v1.licence_removed: a licence record was deleted (a mistake, not an expiry)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    LICENCE_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    @_builtins.property
+    def licence(self) -> _calendar_pb2.Licence: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        licence: _calendar_pb2.Licence | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["licence", b"licence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name", "licence", b"licence", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceRemoved: _TypeAlias = LicenceRemoved  # noqa: Y015
+
+@_typing.final
+class LicenceExpiring(_message.Message):
+    """crm.customer.v1.licence_expiring: sent once 30 days and once 7 days before valid_until (once
+    only, the nearer, for a licence recorded later than that), by the daily licence-expiry job.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    LICENCE_FIELD_NUMBER: _builtins.int
+    DAYS_BEFORE_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    days_before: _builtins.int
+    """30 or 7: which notice this is."""
+    @_builtins.property
+    def licence(self) -> _calendar_pb2.Licence: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        licence: _calendar_pb2.Licence | None = ...,
+        days_before: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["licence", b"licence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name", "days_before", b"days_before", "licence", b"licence", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceExpiring: _TypeAlias = LicenceExpiring  # noqa: Y015
+
+@_typing.final
+class LicenceExpired(_message.Message):
+    """crm.customer.v1.licence_expired: sent once, the day after valid_until, unless a later licence
+    of the same kind supersedes it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    OWNER_ID_FIELD_NUMBER: _builtins.int
+    ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
+    LICENCE_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    owner_id: _builtins.str
+    org_unit_id: _builtins.str
+    @_builtins.property
+    def licence(self) -> _calendar_pb2.Licence: ...
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        owner_id: _builtins.str = ...,
+        org_unit_id: _builtins.str = ...,
+        licence: _calendar_pb2.Licence | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["licence", b"licence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name", "licence", b"licence", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LicenceExpired: _TypeAlias = LicenceExpired  # noqa: Y015
