@@ -303,7 +303,8 @@ async def create_customer(
     await events.created(session, customer, identity.principal_id, now)
     for move in moves:
         record_tier_change(session, customer, move, reason=SET_AT_CREATION, actor_id=identity.principal_id, now=now)
-    await _record_stage(session, customer, "", identity.principal_id, events, now)
+    # The first stage goes into the history; customer_created itself announces it.
+    record_stage_change(session, customer, from_stage="", actor_id=identity.principal_id, now=now)
     return customer
 
 
@@ -435,7 +436,9 @@ async def update_customer(
                 changes.pop(key)
     changed = [key for key, value in changes.items() if getattr(customer, key) != value]
     moves = [
-        move for dimension, value in ranks.items() if (move := change_value(customer, dimension, source=MANUAL, value=value))
+        move
+        for dimension, value in ranks.items()
+        if (move := change_value(customer, dimension, source=MANUAL, value=value))
     ]
     if moves and not reason:
         raise InvalidArgument("reason", "required to change the tier or grade / 修改客户等级须填写原因")
@@ -453,13 +456,13 @@ async def update_customer(
         await move_search_terms_to_owner(session, customer)
     other = [key for key in changed if key not in ("owner_id", "org_unit_id", "org_path")]
     other += [{VALUE: "tier", GRADE: "grade"}[move.dimension] for move in moves if move.before != move.after]
+    if "lifecycle_stage" in changed:
+        await _record_stage(session, customer, previous_stage, identity.principal_id, events, now)
     if other:
         await events.updated(session, customer, other, identity.principal_id, now)
     await _record_tier_moves(
         session, customer, moves, reason=reason, actor_id=identity.principal_id, events=events, now=now
     )
-    if "lifecycle_stage" in changed:
-        await _record_stage(session, customer, previous_stage, identity.principal_id, events, now)
     if owner_moves:
         record_owner_change(
             session,

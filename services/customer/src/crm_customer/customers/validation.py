@@ -10,8 +10,8 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.contacts.validation import contact_input
 from crm_customer.customers.models import STAGES, CustomerInput, ListFilter, struct_to_dict
 from crm_customer.preferences import validation as preference_validation
-from crm_customer.tiers.models import GRADE_VALUES
 from crm_customer.tenant_settings.validation import product_line_names
+from crm_customer.tiers.models import GRADE_VALUES
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
 from crmkit.validate import credit_code, identifier, iso_date, text

@@ -56,15 +56,16 @@ async def ancestors_of(session: AsyncSession, tenant_id: str, customer_id: str) 
 
 
 async def branches_of(session: AsyncSession, tenant_id: str, customer_id: str) -> list[tuple[str, str, int]]:
-    """Every branch under the customer, level by level: (id, parent id, depth from it)."""
+    """Every branch under the customer, level by level, each level by name (pinyin): (id, parent
+    id, depth from it)."""
     found: list[tuple[str, str, int]] = []
     frontier, seen = [customer_id], {customer_id}
     for depth in range(1, MAX_GROUP_LEVELS + 1):
         rows = (
             await session.execute(
-                select(Customer.id, Customer.parent_customer_id).where(
-                    Customer.tenant_id == tenant_id, Customer.parent_customer_id.in_(frontier)
-                )
+                select(Customer.id, Customer.parent_customer_id)
+                .where(Customer.tenant_id == tenant_id, Customer.parent_customer_id.in_(frontier))
+                .order_by(Customer.pinyin_full, Customer.id)
             )
         ).all()
         level = [(branch_id, str(parent_id), depth) for branch_id, parent_id in rows if branch_id not in seen]
@@ -99,7 +100,9 @@ async def set_parent(
         return branch
     if parent_id:
         if parent_id == branch.id:
-            raise InvalidArgument("parent_customer_id", "a customer cannot be its own parent / 不能将客户设为自己的上级")
+            raise InvalidArgument(
+                "parent_customer_id", "a customer cannot be its own parent / 不能将客户设为自己的上级"
+            )
         parent = await session.scalar(
             select(Customer).where(Customer.id == parent_id, scope_condition(identity, now=now))
         )
@@ -111,7 +114,8 @@ async def set_parent(
         if branch.id in above:
             raise InvalidArgument(
                 "parent_customer_id",
-                f"{parent.name} is a branch of this customer: that would be a cycle / “{parent.name}”是本客户的下级，不能互为上下级",
+                f"{parent.name} is a branch of this customer: that would be a cycle"
+                f" / “{parent.name}”是本客户的下级，不能互为上下级",
             )
         below = await branches_of(session, identity.tenant_id, branch.id)
         levels = len(above) + 1 + max((depth for _, _, depth in below), default=0)
@@ -158,8 +162,7 @@ async def group_rollup(
         visible_ids.update(rows.all())
     shown = [(branch_id, depth) for branch_id, _, depth in tree if branch_id in visible_ids]
     loaded = {
-        c.id: c
-        for c in (await session.scalars(select(Customer).where(Customer.id.in_([b for b, _ in shown])))).all()
+        c.id: c for c in (await session.scalars(select(Customer).where(Customer.id.in_([b for b, _ in shown])))).all()
     }
     members = [_Member(root, "", 0)]
     for branch_id, depth in shown:
@@ -231,7 +234,10 @@ async def list_relations(
         await session.scalars(
             select(CustomerRelationRow)
             .where(
-                or_(CustomerRelationRow.customer_id == customer_id, CustomerRelationRow.related_customer_id == customer_id)
+                or_(
+                    CustomerRelationRow.customer_id == customer_id,
+                    CustomerRelationRow.related_customer_id == customer_id,
+                )
             )
             .order_by(CustomerRelationRow.created_at.desc(), CustomerRelationRow.id)
         )

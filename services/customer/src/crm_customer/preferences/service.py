@@ -77,6 +77,8 @@ async def check_requirements(
                 continue
             raise InvalidArgument(f"{at}.kind", f"unknown special requirement {value['kind']!r} / 未知的特殊要求类型")
         if kind.takes_details and not value["details"]:
-            raise InvalidArgument(f"{at}.details", f"list the {kind.details_label or '明细'} / 请填写{kind.details_label or '明细'}")
+            raise InvalidArgument(
+                f"{at}.details", f"list the {kind.details_label or '明细'} / 请填写{kind.details_label or '明细'}"
+            )
         if not kind.takes_details and value["details"]:
             raise InvalidArgument(f"{at}.details", f"{kind.label} takes no details / “{kind.label}”无需填写明细")

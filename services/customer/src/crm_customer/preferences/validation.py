@@ -58,7 +58,8 @@ def delivery_windows(values: Sequence[prpb.DeliveryWindow], field: str) -> list[
             if weekday == window.weekday and start < other_end and other_start < end:
                 raise InvalidArgument(
                     f"{at}.start",
-                    f"overlaps delivery_windows[{other_index}] on the same day / 与同一天的第{other_index + 1}个时段重叠",
+                    f"overlaps delivery_windows[{other_index}] on the same day"
+                    f" / 与同一天的第{other_index + 1}个时段重叠",
                 )
         checked.append((window.weekday, start, end, index))
     ordered = sorted(checked)
@@ -109,7 +110,8 @@ def requirement_kinds(values: Sequence[prpb.SpecialRequirementKind]) -> list[Req
         key = value.key.strip()
         if not KIND_KEY.fullmatch(key):
             raise InvalidArgument(
-                f"{at}.key", "a lowercase letter, then lowercase letters, digits or _, at most 30 / 须以小写字母开头，最多30位"
+                f"{at}.key",
+                "a lowercase letter, then lowercase letters, digits or _, at most 30 / 须以小写字母开头，最多30位",
             )
         if any(k.key == key for k in cleaned):
             raise InvalidArgument(f"{at}.key", f"{key!r} is defined twice / 类型重复")

@@ -30,7 +30,9 @@ from crmkit.paging import KeysetOrder
 # What a caller needs to send automatic values: a service identity the analytics service will
 # hold (no person's role carries it).
 AUTOMATIC_TIER_PERMISSION = "automatic-tiers"
-NEWEST_FIRST = KeysetOrder("tiers_desc", TierChangeRow.occurred_at, TierChangeRow.id, descending=True, value_kind="time")
+NEWEST_FIRST = KeysetOrder(
+    "tiers_desc", TierChangeRow.occurred_at, TierChangeRow.id, descending=True, value_kind="time"
+)
 EFFECTIVE_FIELD = {VALUE: "tier", "grade": "grade"}
 
 

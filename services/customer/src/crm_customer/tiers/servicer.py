@@ -88,7 +88,9 @@ class TierRpcs(CustomerServicerBase):
             labels = await service.tier_labels(session, tenant_id=current_identity().tenant_id)
             return prpb.ListTierLabelsResponse(labels=_labels(labels))
 
-    async def SetTierLabels(self, request: prpb.SetTierLabelsRequest, context: RpcContext) -> prpb.SetTierLabelsResponse:
+    async def SetTierLabels(
+        self, request: prpb.SetTierLabelsRequest, context: RpcContext
+    ) -> prpb.SetTierLabelsResponse:
         labels = validation.tier_labels(request.labels)
         async with self._writes.transaction() as session:
             saved = await service.set_tier_labels(session, identity=current_identity(), labels=labels)
