@@ -36,6 +36,7 @@ from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
 from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
+from crm_gateway.groups.router import router as groups_router
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.notifications.events import NotificationEvents
@@ -45,6 +46,7 @@ from crm_gateway.notifications.service import retention_job
 from crm_gateway.notifications.webhooks import webhook_delivery_job
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
+from crm_gateway.profile.router import router as profile_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.transfers.router import router as transfers_router
@@ -281,6 +283,8 @@ def create_app(
         pools_router,
         assignment_router,
         transfers_router,
+        profile_router,
+        groups_router,
         auth_router,
         two_factor_router,
         directory_router,
