@@ -10,7 +10,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import profile_pb2 as prpb
@@ -25,11 +25,13 @@ from crm_customer.customers.service import (
     scope_condition,
 )
 from crm_customer.groups.models import CustomerRelationRow, relation_to_proto, stored_form
-from crmkit.errors import AlreadyExists, InvalidArgument, NotFound
+from crmkit.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from crmkit.identity import Identity
 
 # Levels of a group, its top parent being the first.
 MAX_GROUP_LEVELS = 5
+# Relations a customer may have (either end), so listing them needs no pages.
+MAX_RELATIONS = 200
 
 
 async def _hold_groups(session: AsyncSession, tenant_id: str) -> None:
@@ -273,6 +275,13 @@ async def add_relation(
     names = await _names_visible(session, identity, {related_id}, now)
     if related_id not in names:
         raise InvalidArgument("related_customer_id", "no such customer / 关联客户不存在")
+    held = await session.scalar(
+        select(func.count()).where(
+            or_(CustomerRelationRow.customer_id == customer.id, CustomerRelationRow.related_customer_id == customer.id)
+        )
+    )
+    if (held or 0) >= MAX_RELATIONS:
+        raise FailedPrecondition(f"a customer has at most {MAX_RELATIONS} relations / 客户关系最多{MAX_RELATIONS}个")
     first, second, stored_kind = stored_form(customer.id, related_id, kind)
     existing = await session.scalar(
         select(CustomerRelationRow.id).where(

@@ -322,7 +322,9 @@ class Customer(_message.Message):
     pool_id: _builtins.str
     """The pool holding the customer while nobody owns it (owner_id is then empty)."""
     tier: _builtins.str
-    """"vip", "key" (重点) or "normal" (一般, the default): how soon pool rules return it."""
+    """"vip", "key" (重点) or "normal" (一般, the default): how soon pool rules return it. The value
+    tier the customer carries: its manual value if set, else its automatic one (tier_source).
+    """
     source: _builtins.str
     """How the customer came: trade_show (展会), online (网络推广), referral (客户推荐), phone (电话),
     other (其他); "" when unknown.
