@@ -38,6 +38,9 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         rep = kept.owner_username
         initials = pinyin_initials(kept.name)[:6]
         found = client.get("/api/v1/customers", params={"q": initials}, headers=login(client, rep, DEMO_USER_PASSWORD))
+        group = tenant.groups[0]
+        parent_id = next(c["id"] for c in listed if c["name"] == group.parent)
+        rollup = client.get(f"/api/v1/customers/{parent_id}/group", headers=admin).json()
         total = eventually_sync(
             lambda: client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"],
             lambda total: total == CUSTOMERS,
@@ -51,6 +54,12 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
     assert all(c["product_lines"] == by_name[c["name"]].product_lines for c in listed)
     assert all(c["source"] == by_name[c["name"]].source for c in listed)
+    # The profile: requirements become alerts, the catering group rolls up its canteens.
+    assert all(
+        [a["kind"] for a in c["alerts"]] == [r["kind"] for r in by_name[c["name"]].special_requirements] for c in listed
+    )
+    assert any(c["alerts"] for c in listed)
+    assert sorted(b["name"] for b in rollup["branches"]) == sorted(group.branches)
     assert kept.name in [c["name"] for c in found.json()["items"]]
     assert total == CUSTOMERS
     released = {c.name for c in tenant.customers if c.release_reason}

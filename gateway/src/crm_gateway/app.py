@@ -37,6 +37,7 @@ from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
 from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
+from crm_gateway.groups.router import router as groups_router
 from crm_gateway.licences.router import router as licences_router
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
@@ -47,6 +48,7 @@ from crm_gateway.notifications.service import retention_job
 from crm_gateway.notifications.webhooks import webhook_delivery_job
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
+from crm_gateway.profile.router import router as profile_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.transfers.router import router as transfers_router
@@ -285,6 +287,8 @@ def create_app(
         transfers_router,
         closures_router,
         licences_router,
+        profile_router,
+        groups_router,
         auth_router,
         two_factor_router,
         directory_router,

@@ -22,6 +22,7 @@ from crm_gateway.directory.service import DisplayNames
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.notifications.feed import NotificationFeed
 from crm_gateway.problems import document_problems
+from crm_gateway.profile.labels import ProfileLabelCache
 from crm_gateway.rate_limits.service import RateLimiter, route_group
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.two_factor.service import MfaTokens
@@ -64,6 +65,8 @@ class GatewayState:
     notification_feed: NotificationFeed
     # The kit's runtime: NATS, the outbox relay, the customer-event consumer, periodic jobs.
     runtime: ServiceRuntime
+    # Requirement kinds and tier names for customer views (`profile/labels.py`).
+    profile_labels: ProfileLabelCache = field(default_factory=ProfileLabelCache)
     _stubs: dict[tuple[object, str], object] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:

@@ -287,3 +287,29 @@ def test_the_demo_shows_closures_a_school_calendar_and_licences_in_every_state(t
     assert all(lic.valid_from_days <= (lic.valid_until_days or lic.valid_from_days) for lic in food_licences)
     assert len({body["request_id"] for _, body in bodies}) == len(bodies)
     assert sum(1 for c in tenant.customers if c.licences) == 24
+
+
+def test_some_customers_have_halal_no_pork_or_cold_chain_requirements_and_valid_delivery_windows(
+    tenant: DemoTenant,
+) -> None:
+    kinds = Counter(r["kind"] for customer in tenant.customers for r in customer.special_requirements)
+    assert {"halal", "no_pork", "cold_chain"} <= set(kinds)
+    assert all(r["details"] for c in tenant.customers for r in c.special_requirements if r["kind"] == "allergens")
+    with_windows = [c for c in tenant.customers if c.preferences.get("delivery_windows")]
+    assert len(with_windows) > 50
+    for customer in with_windows:
+        windows = sorted((w["weekday"], w["start"], w["end"]) for w in customer.preferences["delivery_windows"])
+        for (day, start, end), (next_day, next_start, _) in zip(windows, [*windows[1:], (0, "", "")], strict=True):
+            assert 1 <= day <= 7 and start < end
+            assert next_day != day or end <= next_start, customer.name
+
+
+def test_a_group_relations_and_tier_reviews_name_customers_of_the_tenant(tenant: DemoTenant) -> None:
+    by_name = {c.name: c for c in tenant.customers}
+    assert len(tenant.groups) == 1 and len(tenant.groups[0].branches) == 3
+    for name in (tenant.groups[0].parent, *tenant.groups[0].branches):
+        assert not by_name[name].release_reason
+    assert {r.kind for r in tenant.relations} >= {"upstream_supplier", "referred_by"}
+    assert all(r.customer in by_name and r.related in by_name and r.customer != r.related for r in tenant.relations)
+    assert tenant.tier_changes and all(change.customer in by_name for change in tenant.tier_changes)
+    assert {c.grade for c in tenant.customers if c.lifecycle_stage == "signed"} == {"S", "A", "B", "C"}

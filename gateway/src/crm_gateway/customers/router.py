@@ -52,7 +52,9 @@ def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str],
 
 async def _render(state: GatewayState, identity: Identity, customers: list[pb.Customer]) -> list[CustomerOut]:
     names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={c.owner_id for c in customers})
-    return [apply_customer_view(identity, customer_out(c, names)) for c in customers]
+    # The requirement kinds' names make the alerts every view of a customer shows.
+    labels = await state.profile_labels.for_caller(state, identity)
+    return [apply_customer_view(identity, customer_out(c, names, labels)) for c in customers]
 
 
 # REST sort keys (a leading "-" for descending) and the customer service's list orders.
@@ -171,7 +173,7 @@ async def update_customer(
     present = body.model_dump(exclude_unset=True, exclude={"expected_version", "reason"})
     if not present:
         raise InvalidArgument("body", "names no fields to change / 未指定要修改的字段")
-    for required in ("name", "lifecycle_stage", "owner_id", "tier"):
+    for required in ("name", "lifecycle_stage", "owner_id", "tier", "preferences", "special_requirements"):
         if required in present and present[required] is None:
             raise InvalidArgument(required, "cannot be null / 不能为空")
     customer = pb.Customer(id=path_id(customer_id, "customer_id"))

@@ -12,6 +12,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_gateway.inputs import MAX_VERSION, ApiModel, json_safe, whole_numbers
+from crm_gateway.profile.schemas import (
+    AlertOut,
+    Grade,
+    PreferencesIn,
+    PreferencesOut,
+    ProfileLabels,
+    SpecialRequirementIn,
+    SpecialRequirementOut,
+    TierSource,
+    profile_out,
+    requirements_to_proto,
+)
 from crmkit.clock import SHANGHAI
 from crmkit.cn import normalize_credit_code, normalize_mobile
 
@@ -88,6 +100,11 @@ class CustomerFields(Strict):
         default_factory=list, max_length=50, description="From the tenant's product lines (GET /api/v1/product-lines)"
     )
     source: Source | None = None
+    grade: Grade | None = Field(None, description="分级 S/A/B/C, set as a manual value")
+    preferences: PreferencesIn = Field(default_factory=PreferencesIn, description="食材偏好")
+    special_requirements: list[SpecialRequirementIn] = Field(
+        default_factory=list, max_length=20, description="特殊要求, each kind once, from the tenant's kinds"
+    )
 
     @field_validator("contract_end")
     @classmethod
@@ -123,7 +140,17 @@ class CustomerPatch(Strict):
     product_lines: list[ProductLineName] | None = Field(None, max_length=50)
     source: Source | None = None
     owner_id: str | None = Field(None, max_length=36)
-    reason: str = Field("", max_length=200, description="Why the owner changes (with owner_id); kept in its history")
+    grade: Grade | None = Field(None, description="A manual grade (needs `reason`); null clears the manual grade")
+    preferences: PreferencesIn | None = Field(None, description="Replaces the preferences whole")
+    special_requirements: list[SpecialRequirementIn] | None = Field(
+        None, max_length=20, description="Replaces the special requirements whole; [] removes them"
+    )
+    reason: str = Field(
+        "",
+        max_length=200,
+        description="Why the owner, tier or grade changes; required when the tier or grade changes. Kept in the"
+        " history",
+    )
     expected_version: int | None = Field(
         None, ge=1, le=MAX_VERSION, description="Fail with 409 if the customer changed meanwhile"
     )
@@ -185,7 +212,7 @@ def stage_value(stage: str) -> pb.LifecycleStage.ValueType:
 
 def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
     """Copy the REST field values present in `values` onto a proto Customer."""
-    simple = ("name", "short_name", "type", "credit_code", "owner_id", "tier", "source")
+    simple = ("name", "short_name", "type", "credit_code", "owner_id", "tier", "source", "grade")
     for key in simple:
         if key in values:
             setattr(customer, key, values[key] or "")
@@ -207,6 +234,12 @@ def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
         customer.custom_fields.CopyFrom(custom)
     if values.get("lifecycle_stage"):
         customer.lifecycle_stage = stage_value(values["lifecycle_stage"])
+    if values.get("preferences") is not None:
+        customer.preferences.CopyFrom(PreferencesIn.model_validate(values["preferences"]).to_proto())
+    if "special_requirements" in values:
+        del customer.special_requirements[:]
+        requirements = [SpecialRequirementIn.model_validate(r) for r in values["special_requirements"] or []]
+        customer.special_requirements.extend(requirements_to_proto(requirements))
 
 
 def shanghai(stamp: Timestamp) -> dt.datetime:
@@ -294,6 +327,20 @@ class CustomerOut(BaseModel):
         description="On a customer's own page, for a sales rep who does not own it: their access as its"
         " collaborator (read_write may edit and log follow-ups). Null otherwise.",
     )
+    # profile (issue 12)
+    preferences: PreferencesOut
+    special_requirements: list[SpecialRequirementOut]
+    alerts: list[AlertOut] = Field(
+        description="特殊要求提醒: show it as a prominent banner wherever the customer appears (lists included)"
+    )
+    tier_label: str = Field(description="The tenant's name of the tier, e.g. VIP, 重点, 一般")
+    tier_source: TierSource | None = Field(description="manual (wins until cleared), automatic, or null: never set")
+    automatic_tier: Tier | None = Field(description="The analytics service's tier, even while a manual one hides it")
+    grade: Grade | None = Field(description="分级 S/A/B/C; null when none is set")
+    grade_label: str = Field(description="The tenant's name of the grade; empty without a grade")
+    grade_source: TierSource | None
+    automatic_grade: Grade | None
+    parent_customer_id: str | None = Field(description="The group's parent (集团/总部) of this branch; null: none")
 
 
 class CustomerPage(BaseModel):
@@ -321,8 +368,11 @@ def contact_out(contact: pb.Contact) -> ContactOut:
     )
 
 
-def customer_out(customer: pb.Customer, owner_names: dict[str, str]) -> CustomerOut:
+def customer_out(
+    customer: pb.Customer, owner_names: dict[str, str], labels: ProfileLabels | None = None
+) -> CustomerOut:
     return CustomerOut(
+        **profile_out(customer, labels or ProfileLabels()),
         id=customer.id,
         name=customer.name,
         short_name=customer.short_name,

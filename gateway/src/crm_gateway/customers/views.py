@@ -18,7 +18,9 @@ class Visibility(enum.StrEnum):
 
 
 # role → field path → what that role sees. Fields not listed are shown in full to anyone who
-# may see the record at all (the services decide that).
+# may see the record at all (the services decide that): among them the preferences, the special
+# requirements and their `alerts`, which service staff above all must see (they take the calls
+# and arrange the deliveries), and which only roles that may change the customer change.
 PII_FIELDS = ("contacts.mobile", "contacts.wechat_id", "contacts.email")
 
 POLICY: Mapping[Role, Mapping[str, Visibility]] = {

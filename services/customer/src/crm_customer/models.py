@@ -11,11 +11,15 @@ from crm_customer.customers.models import Customer
 from crm_customer.database import Base
 from crm_customer.directory.models import DirectoryUser
 from crm_customer.follow_ups.models import Interaction
+from crm_customer.groups.models import CustomerRelationRow
 from crm_customer.licences.models import Licence, LicenceKindRow
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
+from crm_customer.preferences.models import SpecialRequirementKindRow
 from crm_customer.search.models import SearchTerm
+from crm_customer.stages.models import StageChangeRow
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
+from crm_customer.tiers.models import TierChangeRow, TierLabelRow
 from crm_customer.transfers.models import Transfer
 from crmkit.idempotency import request_table
 
@@ -35,6 +39,7 @@ __all__ = [
     "Customer",
     "CustomerCap",
     "CustomerClosure",
+    "CustomerRelationRow",
     "CustomerType",
     "DirectoryUser",
     "Interaction",
@@ -45,5 +50,9 @@ __all__ = [
     "PoolClaim",
     "ProductLine",
     "SearchTerm",
+    "SpecialRequirementKindRow",
+    "StageChangeRow",
+    "TierChangeRow",
+    "TierLabelRow",
     "Transfer",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from dataclasses import dataclass, field, replace
@@ -23,9 +24,12 @@ __all__ = [
     "CustomerSeed",
     "DemoTenant",
     "FollowUpSeed",
+    "GroupSeed",
     "LicenceSeed",
     "OrgUnitSeed",
     "PoolSeed",
+    "RelationSeed",
+    "TierChangeSeed",
     "UserSeed",
     "demo_tenant",
 ]
@@ -194,6 +198,39 @@ class CustomerSeed:
     # Its own closures and its licences, recorded by its owner after loading.
     closures: list[ClosureSeed] = field(default_factory=list)
     licences: list[LicenceSeed] = field(default_factory=list)
+    # Profile (issue 12): the grade given at creation, preferences and special requirements as
+    # the REST body names them.
+    grade: str = ""
+    preferences: dict[str, Any] = field(default_factory=dict)
+    special_requirements: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSeed:
+    """A group account (集团): the parent customer and its branches, by name."""
+
+    parent: str
+    branches: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RelationSeed:
+    """`related` is `customer`'s <kind> (upstream_supplier, referred_by, same_group, …)."""
+
+    customer: str
+    related: str
+    kind: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TierChangeSeed:
+    """A manual tier or grade a person set after loading, with the reason."""
+
+    customer: str
+    dimension: str  # "tier" or "grade"
+    value: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +247,9 @@ class DemoTenant:
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
     closure_templates: list[ClosureTemplateSeed] = field(default_factory=list)
+    groups: list[GroupSeed] = field(default_factory=list)
+    relations: list[RelationSeed] = field(default_factory=list)
+    tier_changes: list[TierChangeSeed] = field(default_factory=list)
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -919,6 +959,9 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
     # Loading in creation order makes ids, events and "new this month" charts read naturally.
     seeds.sort(key=lambda c: (c.created_on, c.name))
     seeds = _with_papers_and_closures(seeds, random.Random(seed + 5))
+    # The profile draws from its own generator, so adding it left the rest of the tenant as it was.
+    profile_rng = random.Random(seed + 6)
+    seeds = [_with_profile(profile_rng, customer) for customer in seeds]
     return DemoTenant(
         tenant_name=TENANT_NAME,
         org_units=list(_ORG_UNITS),
@@ -927,4 +970,98 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         pools=list(_POOLS),
         assignment_rules=list(_ASSIGNMENT_RULES),
         closure_templates=[_school_calendar(today)],
+        groups=_groups(seeds),
+        relations=_relations(seeds),
+        tier_changes=_tier_changes(seeds),
     )
+
+
+# --- profile (issue 12): preferences, special requirements, grades, groups, relations ---------
+
+# When each kind of customer takes deliveries: (weekdays, start, end).
+_WINDOWS_BY_TYPE: dict[str, list[tuple[range, str, str]]] = {
+    "学校食堂": [(range(1, 6), "06:00", "07:30")],
+    "企业食堂": [(range(1, 6), "07:00", "08:30"), (range(1, 6), "14:00", "15:00")],
+    "团膳": [(range(1, 7), "05:30", "07:00")],
+    "中餐": [(range(1, 8), "09:00", "10:30")],
+    "西餐": [(range(1, 8), "10:00", "11:30")],
+    "连锁酒店": [(range(1, 8), "05:30", "07:00")],
+}
+_SPECIFICATIONS = ("5kg/箱", "10kg/箱", "整件", "去皮去骨", "小包装500g", "真空包装")
+_QUALITY = ("特级", "一级", "一级", "二级")
+_BRANDS = ("金龙鱼", "福临门", "双汇", "雨润", "光明", "伊利", "太太乐", "海天")
+_DELIVERY_NOTES = ("后门卸货，提前电话联系", "送货到食堂仓库，需过磅签收", "地下车库卸货，限高2.2米", "")
+_HALAL_TYPES = ("学校食堂", "企业食堂", "中餐", "团膳")
+_GRADES = ("S", "A", "B", "C")
+
+
+def _with_profile(rng: random.Random, customer: CustomerSeed) -> CustomerSeed:
+    requirements: list[dict[str, Any]] = []
+    if customer.type in _HALAL_TYPES and rng.random() < 0.07:
+        requirements.append({"kind": "halal", "note": "清真专用器具与车辆"})
+        if rng.random() < 0.5:
+            requirements.append({"kind": "no_pork"})
+    elif customer.type == "学校食堂" and "幼儿园" in customer.name and rng.random() < 0.6:
+        requirements.append({"kind": "allergens", "details": ["花生", "坚果"]})
+    if customer.type in ("西餐", "连锁酒店") and rng.random() < 0.3:
+        requirements.append({"kind": "cold_chain"})
+    if customer.type in ("西餐", "学校食堂") and rng.random() < 0.05:
+        requirements.append({"kind": "organic"})
+    preferences: dict[str, Any] = {}
+    if customer.lifecycle_stage in ("signed", "prospect") and rng.random() < 0.6:
+        windows = [
+            {"weekday": day, "start": start, "end": end}
+            for days, start, end in _WINDOWS_BY_TYPE.get(customer.type, [])
+            for day in days
+        ]
+        preferences = {
+            "categories": list(customer.product_lines),
+            "specifications": sorted(rng.sample(_SPECIFICATIONS, k=rng.randint(0, 2))),
+            "quality_grade": rng.choice(_QUALITY),
+            "brands": sorted(rng.sample(_BRANDS, k=rng.randint(0, 2))),
+            "delivery_windows": windows,
+            "delivery_notes": rng.choice(_DELIVERY_NOTES),
+        }
+    grade = rng.choices(_GRADES, weights=(5, 20, 45, 30))[0] if customer.lifecycle_stage == "signed" else ""
+    return dataclasses.replace(customer, grade=grade, preferences=preferences, special_requirements=requirements)
+
+
+def _owned(customers: list[CustomerSeed], *types: str) -> list[CustomerSeed]:
+    return [c for c in customers if c.type in types and not c.release_reason]
+
+
+def _groups(customers: list[CustomerSeed]) -> list[GroupSeed]:
+    """A catering company (团膳) runs staff canteens in its city: the canteens are its branches."""
+    for company in _owned(customers, "团膳"):
+        city = company.addresses[0].city
+        canteens = [c for c in _owned(customers, "企业食堂") if c.addresses[0].city == city]
+        if company.lifecycle_stage == "signed" and len(canteens) >= 3:
+            return [GroupSeed(company.name, tuple(c.name for c in canteens[:3]))]
+    return []
+
+
+def _relations(customers: list[CustomerSeed]) -> list[RelationSeed]:
+    """Farms supply dealers; one restaurant was referred by another; two hotels share a group."""
+    relations = []
+    farms, dealers = _owned(customers, "养殖场"), _owned(customers, "经销商")
+    for farm, dealer in zip(farms[:2], dealers[:2], strict=False):
+        relations.append(RelationSeed(dealer.name, farm.name, "upstream_supplier", "长期供货"))
+    restaurants = _owned(customers, "中餐")
+    if len(restaurants) >= 2:
+        relations.append(RelationSeed(restaurants[1].name, restaurants[0].name, "referred_by", "老板是朋友，介绍过来"))
+    hotels = _owned(customers, "连锁酒店")
+    brands: dict[str, CustomerSeed] = {}
+    for hotel in hotels:
+        first = brands.setdefault(hotel.name[:2], hotel)
+        if first is not hotel:
+            relations.append(RelationSeed(hotel.name, first.name, "same_group", "同一酒店品牌"))
+            break
+    return relations
+
+
+def _tier_changes(customers: list[CustomerSeed]) -> list[TierChangeSeed]:
+    """The boss's annual review raised a few signed customers, with reasons."""
+    signed = [c for c in customers if c.lifecycle_stage == "signed" and not c.release_reason]
+    changes = [TierChangeSeed(c.name, "tier", "vip", "年度评审：年采购额超百万") for c in signed[:3] if c.tier != "vip"]
+    changes += [TierChangeSeed(c.name, "grade", "A", "回款及时，升为A级") for c in signed[3:5] if c.grade != "A"]
+    return changes

@@ -68,6 +68,9 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
         "product_lines": seed.product_lines,
         "source": seed.source,
         "custom_fields": seed.custom_fields,
+        "grade": seed.grade or None,
+        "preferences": seed.preferences,
+        "special_requirements": seed.special_requirements,
         "request_id": f"demo-{seed.credit_code}",
     }
 
@@ -198,6 +201,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
         async def create(seed: CustomerSeed) -> None:
             async with gate:
                 customer = await post("/api/v1/customers", seed.owner_username, customer_body(seed))
+                customer_ids[seed.name] = customer["id"]
                 for index, entry in enumerate(seed.follow_ups):
                     await post(
                         f"/api/v1/customers/{customer['id']}/follow-ups",
@@ -218,7 +222,43 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
         await _closure_templates(client, tenant, customer_ids, admin)
         await _claim_one_for_approval(client, tenant, pools, headers, admin)
         await _share_with_colleagues(client, admin)
+        await _profile_links(client, tenant, customer_ids)
     return tenant
+
+
+async def _profile_links(client: httpx.AsyncClient, tenant: DemoTenant, customer_ids: dict[str, str]) -> None:
+    """The boss joins the group's branches to their parent, records the relations between
+    customers and raises a few tiers and grades in the annual review (each with its reason)."""
+    boss = await login(client, "chen.jianguo", DEMO_USER_PASSWORD)
+    for group in tenant.groups:
+        for branch in group.branches:
+            _ok(
+                await client.put(
+                    f"/api/v1/customers/{customer_ids[branch]}/parent",
+                    headers=boss,
+                    json={"parent_customer_id": customer_ids[group.parent]},
+                )
+            )
+    for relation in tenant.relations:
+        _ok(
+            await client.post(
+                f"/api/v1/customers/{customer_ids[relation.customer]}/relations",
+                headers=boss,
+                json={
+                    "related_customer_id": customer_ids[relation.related],
+                    "kind": relation.kind,
+                    "note": relation.note,
+                },
+            )
+        )
+    for change in tenant.tier_changes:
+        _ok(
+            await client.put(
+                f"/api/v1/customers/{customer_ids[change.customer]}/{change.dimension}",
+                headers=boss,
+                json={"value": change.value, "reason": change.reason},
+            )
+        )
 
 
 async def _share_with_colleagues(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

@@ -168,6 +168,9 @@ export const LIMITS = {
     "short_name": {
       "maxLength": 50
     },
+    "special_requirements": {
+      "maxItems": 20
+    },
     "tags": {
       "maxItems": 20,
       "itemMaxLength": 20
@@ -197,6 +200,9 @@ export const LIMITS = {
     "short_name": {
       "maxLength": 50
     },
+    "special_requirements": {
+      "maxItems": 20
+    },
     "tags": {
       "maxItems": 20,
       "itemMaxLength": 20
@@ -215,6 +221,14 @@ export const LIMITS = {
   "DecisionIn": {
     "comment": {
       "maxLength": 200
+    }
+  },
+  "DeliveryWindowIn": {
+    "end": {
+      "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
+    },
+    "start": {
+      "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
     }
   },
   "DryRunIn": {
@@ -349,6 +363,12 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "ManualTierIn": {
+    "reason": {
+      "minLength": 1,
+      "maxLength": 200
+    }
+  },
   "OrgUnitIn": {
     "name": {
       "minLength": 1,
@@ -363,6 +383,11 @@ export const LIMITS = {
     "name": {
       "minLength": 1,
       "maxLength": 100
+    }
+  },
+  "ParentIn": {
+    "parent_customer_id": {
+      "maxLength": 36
     }
   },
   "PoolIn": {
@@ -381,11 +406,43 @@ export const LIMITS = {
       "maxLength": 50
     }
   },
+  "PreferencesIn": {
+    "brands": {
+      "maxItems": 30,
+      "itemMaxLength": 30
+    },
+    "categories": {
+      "maxItems": 30,
+      "itemMaxLength": 30
+    },
+    "delivery_notes": {
+      "maxLength": 500
+    },
+    "delivery_windows": {
+      "maxItems": 28
+    },
+    "quality_grade": {
+      "maxLength": 20
+    },
+    "specifications": {
+      "maxItems": 30,
+      "itemMaxLength": 50
+    }
+  },
   "RateLimitIn": {},
   "RefreshIn": {
     "refresh_token": {
       "minLength": 1,
       "maxLength": 256
+    }
+  },
+  "RelationIn": {
+    "note": {
+      "maxLength": 200
+    },
+    "related_customer_id": {
+      "minLength": 1,
+      "maxLength": 36
     }
   },
   "ReleaseIn": {
@@ -401,6 +458,26 @@ export const LIMITS = {
     "customer_ids": {
       "maxItems": 500,
       "itemMaxLength": 36
+    }
+  },
+  "RequirementKindIn": {
+    "description": {
+      "maxLength": 100
+    },
+    "details_label": {
+      "maxLength": 20
+    },
+    "key": {
+      "pattern": "^[a-z][a-z0-9_]{0,29}$"
+    },
+    "label": {
+      "minLength": 1,
+      "maxLength": 20
+    }
+  },
+  "RequirementKindsIn": {
+    "items": {
+      "maxItems": 30
     }
   },
   "RuleIn": {
@@ -436,6 +513,18 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "SpecialRequirementIn": {
+    "details": {
+      "maxItems": 30,
+      "itemMaxLength": 30
+    },
+    "kind": {
+      "pattern": "^[a-z][a-z0-9_]{0,29}$"
+    },
+    "note": {
+      "maxLength": 200
+    }
+  },
   "TemplateIn": {
     "name": {
       "minLength": 1,

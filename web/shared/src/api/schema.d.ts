@@ -609,6 +609,46 @@ export interface paths {
         patch: operations["edit_follow_up_api_v1_customers__customer_id__follow_ups__follow_up_id__patch"];
         trace?: never;
     };
+    "/api/v1/customers/{customer_id}/grade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set or clear the manual grade 设置客户分级
+         * @description Like the tier: a manual grade (S/A/B/C) wins over the automatic one until cleared.
+         */
+        put: operations["set_grade_api_v1_customers__customer_id__grade_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's rollup of its branches 集团汇总
+         * @description Branches (recursively), their count, contacts and stages, and the contacts' decision roles across the group — only those you may see.
+         */
+        get: operations["group_api_v1_customers__customer_id__group_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}/licences": {
         parameters: {
             query?: never;
@@ -665,6 +705,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{customer_id}/parent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Join a branch to its group, or detach it 设置上级客户 */
+        put: operations["set_parent_api_v1_customers__customer_id__parent_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's relations to others 客户关系
+         * @description Only relations whose other end you may also see, newest first.
+         */
+        get: operations["relations_api_v1_customers__customer_id__relations_get"];
+        put?: never;
+        /**
+         * Relate a customer to another 添加客户关系
+         * @description You must be able to change this customer and see the other; 409 if they already have that relation.
+         */
+        post: operations["add_relation_api_v1_customers__customer_id__relations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/relations/{relation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a relation 删除客户关系 */
+        delete: operations["remove_relation_api_v1_customers__customer_id__relations__relation_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}/release": {
         parameters: {
             query?: never;
@@ -676,6 +774,63 @@ export interface paths {
         put?: never;
         /** Release a customer to the pool, with a reason 释放到公海 */
         post: operations["release_api_v1_customers__customer_id__release_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/stage-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's lifecycle stage history 客户阶段变更记录
+         * @description Every stage it entered, newest first, with who and when: lead → prospect → signed and the time each conversion took.
+         */
+        get: operations["stage_changes_api_v1_customers__customer_id__stage_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/tier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set or clear the manual value tier 设置客户分层
+         * @description Whoever may change the customer. A manual tier wins over the automatic one until cleared (`value: null`). The pool rules read the tier the customer carries.
+         */
+        put: operations["set_tier_api_v1_customers__customer_id__tier_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/tier-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's tier and grade history 分层分级记录 */
+        get: operations["tier_changes_api_v1_customers__customer_id__tier_changes_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1071,6 +1226,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/special-requirement-kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's special-requirement kinds 特殊要求类型
+         * @description Defaults until set: 清真 halal, 有机认证 organic, 过敏原 allergens (with the list), 不含猪肉 no_pork, 冷链 cold_chain.
+         */
+        get: operations["requirement_kinds_api_v1_special_requirement_kinds_get"];
+        /**
+         * Replace the tenant's special-requirement kinds (admin, boss) 设置特殊要求类型
+         * @description Customers may then name only these; a customer keeps a requirement whose kind is removed.
+         */
+        put: operations["set_requirement_kinds_api_v1_special_requirement_kinds_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tier-labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's names of tiers and grades 客户分层分级名称 */
+        get: operations["tier_labels_api_v1_tier_labels_get"];
+        /** Rename tiers and grades (admin, boss) 设置分层分级名称 */
+        put: operations["set_tier_labels_api_v1_tier_labels_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/transfers": {
         parameters: {
             query?: never;
@@ -1263,6 +1460,24 @@ export interface components {
             label: string;
             /** Province */
             province: string;
+        };
+        /**
+         * AlertOut
+         * @description One line of the banner the console and the H5 show wherever the customer appears.
+         */
+        AlertOut: {
+            /** Kind */
+            kind: string;
+            /**
+             * Label
+             * @description e.g. 清真
+             */
+            label: string;
+            /**
+             * Text
+             * @description The whole line, e.g. 过敏原：花生、虾
+             */
+            text: string;
         };
         /** ApiClientIn */
         ApiClientIn: {
@@ -1828,6 +2043,11 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * Grade
+             * @description 分级 S/A/B/C, set as a manual value
+             */
+            grade?: ("S" | "A" | "B" | "C") | null;
+            /**
              * Lifecycle Stage
              * @default lead
              * @enum {string}
@@ -1840,6 +2060,8 @@ export interface components {
              * @description Assign to this user (not for sales reps)
              */
             owner_id?: string | null;
+            /** @description 食材偏好 */
+            preferences?: components["schemas"]["PreferencesIn"];
             /**
              * Product Lines
              * @description From the tenant's product lines (GET /api/v1/product-lines)
@@ -1857,6 +2079,11 @@ export interface components {
             short_name?: string;
             /** Source */
             source?: ("trade_show" | "online" | "referral" | "phone" | "other") | null;
+            /**
+             * Special Requirements
+             * @description 特殊要求, each kind once, from the tenant's kinds
+             */
+            special_requirements?: components["schemas"]["SpecialRequirementIn"][];
             /** Tags */
             tags?: string[];
             /**
@@ -1884,6 +2111,11 @@ export interface components {
         CustomerOut: {
             /** Addresses */
             addresses: components["schemas"]["AddressOut"][];
+            /**
+             * Alerts
+             * @description 特殊要求提醒: show it as a prominent banner wherever the customer appears (lists included)
+             */
+            alerts: components["schemas"]["AlertOut"][];
             /** Archived */
             archived: boolean;
             /**
@@ -1891,6 +2123,13 @@ export interface components {
              * @description The assignment rule that chose its current owner or pool; null when none did
              */
             assigned_rule_id?: string | null;
+            /** Automatic Grade */
+            automatic_grade: ("S" | "A" | "B" | "C") | null;
+            /**
+             * Automatic Tier
+             * @description The analytics service's tier, even while a manual one hides it
+             */
+            automatic_tier: ("vip" | "key" | "normal") | null;
             /** Contacts */
             contacts: components["schemas"]["ContactOut"][];
             /** Contract End */
@@ -1914,6 +2153,18 @@ export interface components {
              * @description After a claim: log a visit or call by then, or it returns to the pool (Asia/Shanghai)
              */
             first_visit_due: string | null;
+            /**
+             * Grade
+             * @description 分级 S/A/B/C; null when none is set
+             */
+            grade: ("S" | "A" | "B" | "C") | null;
+            /**
+             * Grade Label
+             * @description The tenant's name of the grade; empty without a grade
+             */
+            grade_label: string;
+            /** Grade Source */
+            grade_source: ("manual" | "automatic") | null;
             /** Id */
             id: string;
             /**
@@ -1956,16 +2207,24 @@ export interface components {
              */
             owner_name: string;
             /**
+             * Parent Customer Id
+             * @description The group's parent (集团/总部) of this branch; null: none
+             */
+            parent_customer_id: string | null;
+            /**
              * Pool Id
              * @description The pool holding the customer while nobody owns it
              */
             pool_id: string | null;
+            preferences: components["schemas"]["PreferencesOut"];
             /** Product Lines */
             product_lines: string[];
             /** Short Name */
             short_name: string;
             /** Source */
             source: ("trade_show" | "online" | "referral" | "phone" | "other") | null;
+            /** Special Requirements */
+            special_requirements: components["schemas"]["SpecialRequirementOut"][];
             /** Tags */
             tags: string[];
             /**
@@ -1973,6 +2232,16 @@ export interface components {
              * @enum {string}
              */
             tier: "vip" | "key" | "normal";
+            /**
+             * Tier Label
+             * @description The tenant's name of the tier, e.g. VIP, 重点, 一般
+             */
+            tier_label: string;
+            /**
+             * Tier Source
+             * @description manual (wins until cleared), automatic, or null: never set
+             */
+            tier_source: ("manual" | "automatic") | null;
             /** Type */
             type: string;
             /**
@@ -2019,17 +2288,24 @@ export interface components {
              * @description Fail with 409 if the customer changed meanwhile
              */
             expected_version?: number | null;
+            /**
+             * Grade
+             * @description A manual grade (needs `reason`); null clears the manual grade
+             */
+            grade?: ("S" | "A" | "B" | "C") | null;
             /** Lifecycle Stage */
             lifecycle_stage?: ("lead" | "prospect" | "signed" | "dormant" | "lost") | null;
             /** Name */
             name?: string | null;
             /** Owner Id */
             owner_id?: string | null;
+            /** @description Replaces the preferences whole */
+            preferences?: components["schemas"]["PreferencesIn"] | null;
             /** Product Lines */
             product_lines?: string[] | null;
             /**
              * Reason
-             * @description Why the owner changes (with owner_id); kept in its history
+             * @description Why the owner, tier or grade changes; required when the tier or grade changes. Kept in the history
              * @default
              */
             reason?: string;
@@ -2037,6 +2313,11 @@ export interface components {
             short_name?: string | null;
             /** Source */
             source?: ("trade_show" | "online" | "referral" | "phone" | "other") | null;
+            /**
+             * Special Requirements
+             * @description Replaces the special requirements whole; [] removes them
+             */
+            special_requirements?: components["schemas"]["SpecialRequirementIn"][] | null;
             /** Tags */
             tags?: string[] | null;
             /** Tier */
@@ -2197,6 +2478,36 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "delivered" | "failed";
+        };
+        /** DeliveryWindowIn */
+        DeliveryWindowIn: {
+            /**
+             * End
+             * @description "HH:MM", after start; windows of one day may not overlap
+             */
+            end: string;
+            /**
+             * Start
+             * @description "HH:MM", Asia/Shanghai
+             */
+            start: string;
+            /**
+             * Weekday
+             * @description 1 周一 … 7 周日 (Monday … Sunday)
+             */
+            weekday: number;
+        };
+        /** DeliveryWindowOut */
+        DeliveryWindowOut: {
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+            /**
+             * Weekday
+             * @description 1 周一 … 7 周日
+             */
+            weekday: number;
         };
         /** DryRunIn */
         DryRunIn: {
@@ -2463,6 +2774,89 @@ export interface components {
             /** Next Page Token */
             next_page_token: string | null;
         };
+        /** GroupBranchOut */
+        GroupBranchOut: {
+            /** Contact Count */
+            contact_count: number;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Depth
+             * @description 1: a direct branch, 2: a branch of one, …
+             */
+            depth: number;
+            /**
+             * Lifecycle Stage
+             * @enum {string}
+             */
+            lifecycle_stage: "lead" | "prospect" | "signed" | "dormant" | "lost";
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string | null;
+            /** Owner Name */
+            owner_name: string;
+            /**
+             * Parent Customer Id
+             * @description Its nearest ancestor you may see (the group's parent at worst)
+             */
+            parent_customer_id: string;
+        };
+        /** GroupContactOut */
+        GroupContactOut: {
+            /** Contact Id */
+            contact_id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Decision Role */
+            decision_role: ("decision_maker" | "purchaser" | "user" | "payer") | null;
+            /** Name */
+            name: string;
+            /** Primary */
+            primary: boolean;
+            /** Title */
+            title: string;
+        };
+        /**
+         * GroupOut
+         * @description The customer's group as you may see it: branches outside your data scope are neither counted
+         *     nor named.
+         */
+        GroupOut: {
+            /**
+             * Ancestor Customer Ids
+             * @description Its own parents, nearest first, as far as you may see
+             */
+            ancestor_customer_ids: string[];
+            /** Branch Count */
+            branch_count: number;
+            /**
+             * Branches
+             * @description Level by level, each level by name
+             */
+            branches: components["schemas"]["GroupBranchOut"][];
+            /**
+             * Contact Count
+             * @description Contacts of the customer and its branches
+             */
+            contact_count: number;
+            /**
+             * Contacts
+             * @description The decision chain across the group
+             */
+            contacts: components["schemas"]["GroupContactOut"][];
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Stages
+             * @description The branches by lifecycle stage
+             */
+            stages: {
+                [key: string]: number;
+            };
+        };
         /**
          * HandoverIn
          * @description Where a departing user's customers go (离职交接): the transfer started before they are
@@ -2643,6 +3037,24 @@ export interface components {
             password: string;
             /** Username */
             username: string;
+        };
+        /** ManualTierIn */
+        ManualTierIn: {
+            /**
+             * Expected Version
+             * @description 409 if the customer changed
+             */
+            expected_version?: number | null;
+            /**
+             * Reason
+             * @description Why; kept in the history
+             */
+            reason: string;
+            /**
+             * Value
+             * @description The manual value (tier: vip, key, normal; grade: S, A, B, C); null clears it and the automatic value applies again
+             */
+            value: string | null;
         };
         /** MarkedRead */
         MarkedRead: {
@@ -2856,6 +3268,19 @@ export interface components {
             /** Pools */
             pools: components["schemas"]["PoolSizeOut"][];
         };
+        /** ParentIn */
+        ParentIn: {
+            /**
+             * Expected Version
+             * @description 409 if the customer changed
+             */
+            expected_version?: number | null;
+            /**
+             * Parent Customer Id
+             * @description The parent account (集团/总部), a customer you may see; null: the customer stands alone. A cycle or a group deeper than 5 levels is refused (400, field parent_customer_id).
+             */
+            parent_customer_id: string | null;
+        };
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
@@ -3042,6 +3467,62 @@ export interface components {
             pool_name: string;
         };
         /**
+         * PreferencesIn
+         * @description 食材偏好: what the customer buys and when it takes deliveries.
+         */
+        PreferencesIn: {
+            /**
+             * Brands
+             * @description 指定品牌
+             */
+            brands?: string[];
+            /**
+             * Categories
+             * @description 品类，如 新鲜蔬菜、冷冻肉品
+             */
+            categories?: string[];
+            /**
+             * Delivery Notes
+             * @description 配送备注，可多行
+             * @default
+             */
+            delivery_notes?: string;
+            /**
+             * Delivery Windows
+             * @description 收货时段：每天可有多个，同一天不得重叠
+             */
+            delivery_windows?: components["schemas"]["DeliveryWindowIn"][];
+            /**
+             * Quality Grade
+             * @description 品质等级，如 一级
+             * @default
+             */
+            quality_grade?: string;
+            /**
+             * Specifications
+             * @description 规格，如 5kg/箱
+             */
+            specifications?: string[];
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** Brands */
+            brands: string[];
+            /** Categories */
+            categories: string[];
+            /** Delivery Notes */
+            delivery_notes: string;
+            /**
+             * Delivery Windows
+             * @description By weekday, then start
+             */
+            delivery_windows: components["schemas"]["DeliveryWindowOut"][];
+            /** Quality Grade */
+            quality_grade: string;
+            /** Specifications */
+            specifications: string[];
+        };
+        /**
          * Problem
          * @description An error, as every error leaves the gateway (RFC 9457 problem details).
          */
@@ -3136,6 +3617,62 @@ export interface components {
             /** Refresh Token */
             refresh_token?: string | null;
         };
+        /** RelationIn */
+        RelationIn: {
+            /**
+             * Kind
+             * @description upstream_supplier 上游供应商, downstream_customer 下游客户, referred_by 推荐人, referred 推荐了, same_group 同集团
+             * @enum {string}
+             */
+            kind: "upstream_supplier" | "downstream_customer" | "referred_by" | "referred" | "same_group";
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+            /**
+             * Related Customer Id
+             * @description A customer you may see
+             */
+            related_customer_id: string;
+        };
+        /** RelationList */
+        RelationList: {
+            /** Items */
+            items: components["schemas"]["RelationOut"][];
+        };
+        /** RelationOut */
+        RelationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Created By Name */
+            created_by_name: string;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description How the related customer stands to this one, read from this side
+             * @enum {string}
+             */
+            kind: "upstream_supplier" | "downstream_customer" | "referred_by" | "referred" | "same_group";
+            /**
+             * Kind Label
+             * @description e.g. 上游供应商; the other end shows the inverse (下游客户)
+             */
+            kind_label: string;
+            /** Note */
+            note: string;
+            /** Related Customer Id */
+            related_customer_id: string;
+            /** Related Customer Name */
+            related_customer_name: string;
+        };
         /** ReleaseIn */
         ReleaseIn: {
             /**
@@ -3160,6 +3697,47 @@ export interface components {
             not_found_customer_ids: string[];
             /** Removed Customer Ids */
             removed_customer_ids: string[];
+        };
+        /** RequirementKindIn */
+        RequirementKindIn: {
+            /**
+             * Description
+             * @description What it asks of deliveries
+             * @default
+             */
+            description?: string;
+            /**
+             * Details Label
+             * @description What the items are called, e.g. 过敏原
+             * @default
+             */
+            details_label?: string;
+            /**
+             * Key
+             * @description e.g. halal; what customers and orders name
+             */
+            key: string;
+            /**
+             * Label
+             * @description The alert's text, e.g. 清真
+             */
+            label: string;
+            /**
+             * Takes Details
+             * @description Requirements of this kind list items (the allergens)
+             * @default false
+             */
+            takes_details?: boolean;
+        };
+        /** RequirementKindsIn */
+        RequirementKindsIn: {
+            /** Items */
+            items: components["schemas"]["RequirementKindIn"][];
+        };
+        /** RequirementKindsOut */
+        RequirementKindsOut: {
+            /** Items */
+            items: components["schemas"]["RequirementKindIn"][];
         };
         /**
          * Role
@@ -3316,6 +3894,75 @@ export interface components {
             /** User Name */
             user_name: string;
         };
+        /** SpecialRequirementIn */
+        SpecialRequirementIn: {
+            /**
+             * Details
+             * @description For a kind that takes details: the items, e.g. 花生、虾
+             */
+            details?: string[];
+            /**
+             * Kind
+             * @description The kind's key (GET /api/v1/special-requirement-kinds), e.g. halal
+             */
+            kind: string;
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+        };
+        /** SpecialRequirementOut */
+        SpecialRequirementOut: {
+            /** Details */
+            details: string[];
+            /**
+             * Details Label
+             * @description What the details are, e.g. 过敏原
+             */
+            details_label: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Label
+             * @description The tenant's name of the kind, e.g. 清真; the key if the kind was removed
+             */
+            label: string;
+            /** Note */
+            note: string;
+        };
+        /** StageChangeOut */
+        StageChangeOut: {
+            /** Actor Id */
+            actor_id: string;
+            /** Actor Name */
+            actor_name: string;
+            /**
+             * From Stage
+             * @description null: the customer was created in to_stage
+             */
+            from_stage: ("lead" | "prospect" | "signed" | "dormant" | "lost") | null;
+            /** Id */
+            id: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            occurred_at: string;
+            /**
+             * To Stage
+             * @enum {string}
+             */
+            to_stage: "lead" | "prospect" | "signed" | "dormant" | "lost";
+        };
+        /** StageChangePage */
+        StageChangePage: {
+            /** Items */
+            items: components["schemas"]["StageChangeOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
         /** TemplateChanged */
         TemplateChanged: {
             /**
@@ -3463,6 +4110,75 @@ export interface components {
              * Format: date
              */
             start_date: string;
+        };
+        /** TierChangeOut */
+        TierChangeOut: {
+            /** Actor Id */
+            actor_id: string;
+            /** Actor Name */
+            actor_name: string;
+            /**
+             * Dimension
+             * @enum {string}
+             */
+            dimension: "tier" | "grade";
+            /**
+             * Effective Value
+             * @description What the customer carried after the change
+             */
+            effective_value: string | null;
+            /**
+             * From Value
+             * @description The manual (or automatic) value before; null: none
+             */
+            from_value: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            occurred_at: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "manual" | "automatic";
+            /**
+             * To Value
+             * @description … and after; null: cleared
+             */
+            to_value: string | null;
+        };
+        /** TierChangePage */
+        TierChangePage: {
+            /** Items */
+            items: components["schemas"]["TierChangeOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /**
+         * TierLabelsBody
+         * @description The tenant's names; a value left out keeps its name, an empty name returns to the default.
+         */
+        TierLabelsBody: {
+            /**
+             * Grade
+             * @description e.g. {"S": "S级"}
+             */
+            grade?: {
+                [key: string]: string;
+            };
+            /**
+             * Tier
+             * @description e.g. {"vip": "VIP", "key": "重点"}
+             */
+            tier?: {
+                [key: string]: string;
+            };
         };
         /** TokensOut */
         TokensOut: {
@@ -10618,6 +11334,288 @@ export interface operations {
             };
         };
     };
+    set_grade_api_v1_customers__customer_id__grade_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManualTierIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    group_api_v1_customers__customer_id__group_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_licences_api_v1_customers__customer_id__licences_get: {
         parameters: {
             query?: never;
@@ -11324,6 +12322,569 @@ export interface operations {
             };
         };
     };
+    set_parent_api_v1_customers__customer_id__parent_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ParentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    relations_api_v1_customers__customer_id__relations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationList"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_relation_api_v1_customers__customer_id__relations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RelationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelationOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_relation_api_v1_customers__customer_id__relations__relation_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+                relation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     release_api_v1_customers__customer_id__release_post: {
         parameters: {
             query?: never;
@@ -11346,6 +12907,434 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PoolCustomerOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stage_changes_api_v1_customers__customer_id__stage_changes_get: {
+        parameters: {
+            query?: {
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageChangePage"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_tier_api_v1_customers__customer_id__tier_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManualTierIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tier_changes_api_v1_customers__customer_id__tier_changes_get: {
+        parameters: {
+            query?: {
+                dimension?: ("tier" | "grade") | null;
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierChangePage"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -15127,6 +17116,562 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecurityPolicyOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requirement_kinds_api_v1_special_requirement_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequirementKindsOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_requirement_kinds_api_v1_special_requirement_kinds_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequirementKindsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequirementKindsOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tier_labels_api_v1_tier_labels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierLabelsBody"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_tier_labels_api_v1_tier_labels_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TierLabelsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TierLabelsBody"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */

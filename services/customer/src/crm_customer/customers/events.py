@@ -15,7 +15,8 @@ from crm.customer.v1 import events_pb2
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import ownership_pb2 as opb
 from crm.customer.v1 import pools_pb2 as ppb
-from crm_customer.customers.models import Customer, customer_to_proto
+from crm.customer.v1 import profile_pb2 as prpb
+from crm_customer.customers.models import STAGES, Customer, customer_to_proto
 from crm_customer.ownership.models import CHANGE_KINDS
 from crmkit.events import EventTables, add_event, outbox_row
 
@@ -236,4 +237,42 @@ class CustomerEvents:
         at: dt.datetime,
     ) -> None:
         message = events_pb2.CollaboratorRemoved(collaborator=collaborator, cause=cause)
+        await self._emit(session, message, customer, actor_id, at)
+
+    # profile (issue 12)
+
+    async def tier_changed(
+        self, session: AsyncSession, customer: Customer, change: prpb.TierChange, actor_id: str, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerTierChanged(customer=event_snapshot(customer), change=change)
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def stage_changed(
+        self, session: AsyncSession, customer: Customer, change: prpb.StageChange, actor_id: str, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerStageChanged(
+            customer=event_snapshot(customer),
+            from_stage=STAGES.to_proto(change.from_stage),  # type: ignore[arg-type]
+            to_stage=STAGES.to_proto(change.to_stage),  # type: ignore[arg-type]
+            change=change,
+        )
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def parent_changed(
+        self, session: AsyncSession, customer: Customer, previous_parent_id: str, actor_id: str, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerParentChanged(
+            customer=event_snapshot(customer), previous_parent_customer_id=previous_parent_id
+        )
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def relation_added(
+        self, session: AsyncSession, customer: Customer, relation: prpb.CustomerRelation, actor_id: str, at: dt.datetime
+    ) -> None:
+        await self._emit(session, events_pb2.CustomerRelationAdded(relation=relation), customer, actor_id, at)
+
+    async def relation_removed(
+        self, session: AsyncSession, customer: Customer, relation: prpb.CustomerRelation, actor_id: str, at: dt.datetime
+    ) -> None:
+        message = events_pb2.CustomerRelationRemoved(relation=relation, removed_by=actor_id)
         await self._emit(session, message, customer, actor_id, at)

@@ -15,6 +15,8 @@ from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.contacts.models import Contact, ContactInput, contact_to_proto
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.database import Base
+from crm_customer.preferences.models import preferences_to_proto, requirements_to_proto
+from crm_customer.tiers.models import GRADE, VALUE, source_to_proto
 from crmkit.clock import as_utc
 from crmkit.db import bytewise
 from crmkit.enums import ProtoEnum
@@ -68,6 +70,18 @@ class Customer(Base):
     return_warned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     # The assignment rule that chose its current owner or pool (assignment.service); "" if none.
     assigned_rule_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
+    # Profile (issue 12). Preferences and special requirements (preferences/): JSON as
+    # preferences/models.py describes. Tier and grade (tiers/): `tier` above and `grade` hold the
+    # effective values, a manual value winning over the automatic one (tiers.models.ranking).
+    # The group (groups/): the parent account of a branch.
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    special_requirements: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    tier_manual: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    tier_automatic: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    grade: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    grade_manual: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    grade_automatic: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    parent_customer_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
@@ -94,6 +108,8 @@ class Customer(Base):
         Index("ix_customers_tenant_follow_up", "tenant_id", "next_follow_up_date"),
         # A pool's customers, longest in it first.
         Index("ix_customers_pool_entered", "pool_id", "pool_entered_at", "id"),
+        # A group's branches, level by level (groups.service).
+        Index("ix_customers_parent", "parent_customer_id"),
     )
 
 
@@ -113,6 +129,9 @@ class CustomerInput:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     lifecycle_stage: str = "lead"
     tier: str = "normal"
+    grade: str = ""
+    preferences: dict[str, Any] = field(default_factory=dict)
+    special_requirements: list[dict[str, Any]] = field(default_factory=list)
     product_lines: list[str] = field(default_factory=list)
     source: str = ""
     owner_id: str = ""
@@ -170,6 +189,14 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         assigned_rule_id=customer.assigned_rule_id or "",
         owned_since=timestamp_of(as_utc(customer.owned_since)) if customer.owned_since else None,
         first_visit_due=timestamp_of(as_utc(customer.first_visit_due)) if customer.first_visit_due else None,
+        preferences=preferences_to_proto(customer.preferences),
+        special_requirements=requirements_to_proto(customer.special_requirements),
+        grade=customer.grade or "",
+        tier_source=source_to_proto(customer, VALUE),
+        grade_source=source_to_proto(customer, GRADE),
+        automatic_tier=customer.tier_automatic or "",
+        automatic_grade=customer.grade_automatic or "",
+        parent_customer_id=customer.parent_customer_id or "",
     )
 
 

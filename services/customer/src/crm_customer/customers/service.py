@@ -25,14 +25,21 @@ from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer, CustomerInput, ListFilter
 from crm_customer.customers.validation import contract_dates
 from crm_customer.ownership.service import check_room, record_owner_change
+from crm_customer.preferences.service import check_requirements
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
+from crm_customer.stages.models import stage_change_to_proto
+from crm_customer.stages.service import record_stage_change
 from crm_customer.tenant_settings.service import check_customer_type, check_product_lines, checked_custom_fields
+from crm_customer.tiers.models import GRADE, MANUAL, VALUE, tier_change_to_proto
+from crm_customer.tiers.rules import TierMove, change_value, record_tier_change
 from crmkit.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import PARTNER_PERMISSION, DataScope, Identity, Placement, Role
 from crmkit.paging import KeysetOrder
 from crmkit.scope import Shares, scope_clause, shared_clause
 
 WRITER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SALES)
+# The history's reason for a tier or grade given when the customer was created.
+SET_AT_CREATION = "新建客户时设定 / set when the customer was created"
 
 
 # What a caller needs from a customer: to see it, to change it (collaborators with read-write
@@ -206,6 +213,7 @@ async def create_customer(
     await check_customer_type(session, tenant_id=identity.tenant_id, value=data.type)
     await check_product_lines(session, tenant_id=identity.tenant_id, values=data.product_lines)
     custom_fields = await checked_custom_fields(session, tenant_id=identity.tenant_id, values=data.custom_fields)
+    await check_requirements(session, tenant_id=identity.tenant_id, values=data.special_requirements)
     refuse_repeats_within(data.contacts)
     mobiles = [c.mobile for c in data.contacts if c.mobile]
     await refuse_duplicates(
@@ -247,7 +255,10 @@ async def create_customer(
         tags=data.tags,
         custom_fields=custom_fields,
         lifecycle_stage=data.lifecycle_stage,
-        tier=data.tier,
+        tier="normal",
+        grade="",
+        preferences=data.preferences,
+        special_requirements=data.special_requirements,
         product_lines=data.product_lines,
         source=data.source,
         owned_since=now if owner_id else None,
@@ -256,6 +267,12 @@ async def create_customer(
         created_at=now,
         updated_at=now,
     )
+    # A tier other than the default, or a grade, given at creation is a manual value.
+    moves = [
+        move
+        for dimension, value in ((VALUE, data.tier if data.tier != "normal" else ""), (GRADE, data.grade))
+        if (move := change_value(customer, dimension, source=MANUAL, value=value))
+    ]
     kind, pool_id = "created", None
     if decision is not None:
         customer.assigned_rule_id = decision.rule.id if decision.rule else ""
@@ -284,7 +301,34 @@ async def create_customer(
     )
     await index_for_search(session, customer, mobiles, personal)
     await events.created(session, customer, identity.principal_id, now)
+    for move in moves:
+        record_tier_change(session, customer, move, reason=SET_AT_CREATION, actor_id=identity.principal_id, now=now)
+    # The first stage goes into the history; customer_created itself announces it.
+    record_stage_change(session, customer, from_stage="", actor_id=identity.principal_id, now=now)
     return customer
+
+
+async def _record_stage(
+    session: AsyncSession, customer: Customer, from_stage: str, actor_id: str, events: CustomerEvents, now: dt.datetime
+) -> None:
+    """Keep the stage the customer entered in its history and announce it (the funnel)."""
+    row = record_stage_change(session, customer, from_stage=from_stage, actor_id=actor_id, now=now)
+    await events.stage_changed(session, customer, stage_change_to_proto(row), actor_id, now)
+
+
+async def _record_tier_moves(
+    session: AsyncSession,
+    customer: Customer,
+    moves: Sequence[TierMove],
+    *,
+    reason: str,
+    actor_id: str,
+    events: CustomerEvents,
+    now: dt.datetime,
+) -> None:
+    for move in moves:
+        row = record_tier_change(session, customer, move, reason=reason, actor_id=actor_id, now=now)
+        await events.tier_changed(session, customer, tier_change_to_proto(row), actor_id, now)
 
 
 def contact_mobiles(customer: Customer, personal: PersonalData) -> list[str]:
@@ -318,7 +362,7 @@ def refuse_if_archived(customer: Customer) -> None:
         raise FailedPrecondition("customer is archived / 客户已归档，不能修改")
 
 
-def _check_version(customer: Customer, expected_version: int) -> None:
+def check_version(customer: Customer, expected_version: int) -> None:
     if expected_version and customer.version != expected_version:
         raise Aborted(
             f"customer was changed by someone else (version {customer.version}) / 客户已被他人修改，请刷新后重试"
@@ -341,7 +385,7 @@ async def update_customer(
     customer = await get_customer(
         session, identity=identity, customer_id=customer_id, now=now, access="write", for_update=True
     )
-    _check_version(customer, expected_version)
+    check_version(customer, expected_version)
     refuse_if_archived(customer)
     if "type" in changes:
         await check_customer_type(session, tenant_id=identity.tenant_id, value=changes["type"])
@@ -351,6 +395,16 @@ async def update_customer(
         changes["custom_fields"] = await checked_custom_fields(
             session, tenant_id=identity.tenant_id, values=changes["custom_fields"]
         )
+    if "special_requirements" in changes:
+        await check_requirements(
+            session,
+            tenant_id=identity.tenant_id,
+            values=changes["special_requirements"],
+            kept=customer.special_requirements or [],
+        )
+    # Tier and grade through PATCH are manual values, which need a reason (kept in their history).
+    ranks = {dimension: changes.pop(key) for key, dimension in (("tier", VALUE), ("grade", GRADE)) if key in changes}
+    previous_stage = customer.lifecycle_stage
     if changes.get("credit_code"):
         await refuse_duplicates(
             session,
@@ -381,7 +435,14 @@ async def update_customer(
             for key in ("owner_id", "org_unit_id", "org_path"):
                 changes.pop(key)
     changed = [key for key, value in changes.items() if getattr(customer, key) != value]
-    if not changed:
+    moves = [
+        move
+        for dimension, value in ranks.items()
+        if (move := change_value(customer, dimension, source=MANUAL, value=value))
+    ]
+    if moves and not reason:
+        raise InvalidArgument("reason", "required to change the tier or grade / 修改客户等级须填写原因")
+    if not changed and not moves:
         return customer
     for key in changed:
         setattr(customer, key, changes[key])
@@ -394,8 +455,14 @@ async def update_customer(
     elif owner_moves:
         await move_search_terms_to_owner(session, customer)
     other = [key for key in changed if key not in ("owner_id", "org_unit_id", "org_path")]
+    other += [{VALUE: "tier", GRADE: "grade"}[move.dimension] for move in moves if move.before != move.after]
+    if "lifecycle_stage" in changed:
+        await _record_stage(session, customer, previous_stage, identity.principal_id, events, now)
     if other:
         await events.updated(session, customer, other, identity.principal_id, now)
+    await _record_tier_moves(
+        session, customer, moves, reason=reason, actor_id=identity.principal_id, events=events, now=now
+    )
     if owner_moves:
         record_owner_change(
             session,

@@ -9,7 +9,9 @@ from typing import Any
 from crm.customer.v1 import customer_pb2 as pb
 from crm_customer.contacts.validation import contact_input
 from crm_customer.customers.models import STAGES, CustomerInput, ListFilter, struct_to_dict
+from crm_customer.preferences import validation as preference_validation
 from crm_customer.tenant_settings.validation import product_line_names
+from crm_customer.tiers.models import GRADE_VALUES
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
 from crmkit.validate import credit_code, identifier, iso_date, text
@@ -108,6 +110,13 @@ def tier(value: str, *, default: str | None = "normal") -> str:
     return value
 
 
+def grade(value: str) -> str:
+    """A customer's grade: S, A, B or C, or "" for none."""
+    if value and value not in GRADE_VALUES:
+        raise InvalidArgument("customer.grade", "must be S, A, B or C / 客户分级须为 S、A、B 或 C")
+    return value
+
+
 SOURCES = ("trade_show", "online", "referral", "phone", "other")
 
 
@@ -141,6 +150,9 @@ def customer_input(customer: pb.Customer) -> CustomerInput:
         custom_fields=custom_fields(customer),
         lifecycle_stage=lifecycle_stage(customer.lifecycle_stage),
         tier=tier(customer.tier),
+        grade=grade(customer.grade),
+        preferences=preference_validation.preferences(customer.preferences),
+        special_requirements=preference_validation.requirements(customer.special_requirements),
         product_lines=product_line_names(list(customer.product_lines), "customer.product_lines"),
         source=source(customer.source),
         owner_id=identifier(customer.owner_id, "customer.owner_id", required=False),
@@ -162,6 +174,9 @@ UPDATABLE_FIELDS = frozenset(
         "custom_fields",
         "lifecycle_stage",
         "tier",
+        "grade",
+        "preferences",
+        "special_requirements",
         "product_lines",
         "source",
         "owner_id",
@@ -203,6 +218,12 @@ def customer_changes(customer: pb.Customer, paths: list[str]) -> dict[str, Any]:
             changes["source"] = source(customer.source)
         elif path == "tier":
             changes["tier"] = tier(customer.tier, default=None)
+        elif path == "grade":
+            changes["grade"] = grade(customer.grade)
+        elif path == "preferences":
+            changes["preferences"] = preference_validation.preferences(customer.preferences)
+        elif path == "special_requirements":
+            changes["special_requirements"] = preference_validation.requirements(customer.special_requirements)
         elif path == "owner_id":
             changes["owner_id"] = identifier(customer.owner_id, "customer.owner_id")
             changes["org_unit_id"] = identifier(customer.org_unit_id, "customer.org_unit_id")

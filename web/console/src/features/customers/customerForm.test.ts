@@ -30,6 +30,17 @@ const saved: Customer = {
   version: 3,
   created_at: '2026-12-01T10:00:00+08:00',
   updated_at: '2026-12-01T10:00:00+08:00',
+  preferences: { categories: [], specifications: [], quality_grade: '', brands: [], delivery_windows: [], delivery_notes: '' },
+  special_requirements: [],
+  alerts: [],
+  tier_label: '一般',
+  tier_source: null,
+  automatic_tier: null,
+  grade: null,
+  grade_label: '',
+  grade_source: null,
+  automatic_grade: null,
+  parent_customer_id: null,
 }
 
 describe('customer form', () => {

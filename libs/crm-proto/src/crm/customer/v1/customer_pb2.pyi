@@ -4,6 +4,7 @@ isort:skip_file
 Customer profiles: the organisations a distributor sells to on credit."""
 
 from collections import abc as _abc
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
@@ -287,6 +288,14 @@ class Customer(_message.Message):
     PRODUCT_LINES_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     ASSIGNED_RULE_ID_FIELD_NUMBER: _builtins.int
+    PREFERENCES_FIELD_NUMBER: _builtins.int
+    SPECIAL_REQUIREMENTS_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    TIER_SOURCE_FIELD_NUMBER: _builtins.int
+    GRADE_SOURCE_FIELD_NUMBER: _builtins.int
+    AUTOMATIC_TIER_FIELD_NUMBER: _builtins.int
+    AUTOMATIC_GRADE_FIELD_NUMBER: _builtins.int
+    PARENT_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tenant_id: _builtins.str
     org_unit_id: _builtins.str
@@ -313,13 +322,25 @@ class Customer(_message.Message):
     pool_id: _builtins.str
     """The pool holding the customer while nobody owns it (owner_id is then empty)."""
     tier: _builtins.str
-    """"vip", "key" (重点) or "normal" (一般, the default): how soon pool rules return it."""
+    """"vip", "key" (重点) or "normal" (一般, the default): how soon pool rules return it. The value
+    tier the customer carries: its manual value if set, else its automatic one (tier_source).
+    """
     source: _builtins.str
     """How the customer came: trade_show (展会), online (网络推广), referral (客户推荐), phone (电话),
     other (其他); "" when unknown.
     """
     assigned_rule_id: _builtins.str
     """The assignment rule that chose its current owner (or pool); "" when none did."""
+    grade: _builtins.str
+    """The grade (客户分级): "S", "A", "B", "C", or "" when none is set."""
+    tier_source: _profile_pb2.TierSource.ValueType
+    """Where `tier` and `grade` came from: a manual value wins until cleared, else the automatic one."""
+    grade_source: _profile_pb2.TierSource.ValueType
+    automatic_tier: _builtins.str
+    """The analytics service's values, shown even while a manual value hides them; "" for none."""
+    automatic_grade: _builtins.str
+    parent_customer_id: _builtins.str
+    """The parent account (集团/总部) of this branch; "" when it stands alone. Set by SetParentCustomer."""
     @_builtins.property
     def addresses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Address]: ...
     @_builtins.property
@@ -351,6 +372,18 @@ class Customer(_message.Message):
     @_builtins.property
     def product_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """What the customer buys, from the tenant's product lines (ListProductLines), e.g. 猪料, 禽料."""
+
+    @_builtins.property
+    def preferences(self) -> _profile_pb2.CustomerPreferences:
+        """profile (issue 12): preferences, special requirements, tiers, group.
+        What the customer buys and when it takes deliveries (食材偏好).
+        """
+
+    @_builtins.property
+    def special_requirements(self) -> _containers.RepeatedCompositeFieldContainer[_profile_pb2.SpecialRequirement]:
+        """Special requirements (清真, 不含猪肉, 冷链 …), from the tenant's kinds; every customer event
+        carries them so the order service can check order lines against them.
+        """
 
     def __init__(
         self,
@@ -384,10 +417,18 @@ class Customer(_message.Message):
         product_lines: _abc.Iterable[_builtins.str] | None = ...,
         source: _builtins.str = ...,
         assigned_rule_id: _builtins.str = ...,
+        preferences: _profile_pb2.CustomerPreferences | None = ...,
+        special_requirements: _abc.Iterable[_profile_pb2.SpecialRequirement] | None = ...,
+        grade: _builtins.str = ...,
+        tier_source: _profile_pb2.TierSource.ValueType = ...,
+        grade_source: _profile_pb2.TierSource.ValueType = ...,
+        automatic_tier: _builtins.str = ...,
+        automatic_grade: _builtins.str = ...,
+        parent_customer_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "owned_since", b"owned_since", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "owned_since", b"owned_since", "preferences", b"preferences", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "assigned_rule_id", b"assigned_rule_id", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "pool_id", b"pool_id", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "assigned_rule_id", b"assigned_rule_id", "automatic_grade", b"automatic_grade", "automatic_tier", b"automatic_tier", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "grade", b"grade", "grade_source", b"grade_source", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "parent_customer_id", b"parent_customer_id", "pool_id", b"pool_id", "preferences", b"preferences", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "special_requirements", b"special_requirements", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "tier_source", b"tier_source", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -9,6 +9,7 @@ from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
+from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 from crm.customer.v1 import transfers_pb2 as crm_dot_customer_dot_v1_dot_transfers__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -341,6 +342,71 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/ListExpiringLicences',
                 request_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesResponse.FromString,
+                _registered_method=True)
+        self.ListSpecialRequirementKinds = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListSpecialRequirementKinds',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListSpecialRequirementKindsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListSpecialRequirementKindsResponse.FromString,
+                _registered_method=True)
+        self.SetSpecialRequirementKinds = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetSpecialRequirementKinds',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetSpecialRequirementKindsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetSpecialRequirementKindsResponse.FromString,
+                _registered_method=True)
+        self.ListTierLabels = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListTierLabels',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierLabelsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierLabelsResponse.FromString,
+                _registered_method=True)
+        self.SetTierLabels = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetTierLabels',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetTierLabelsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetTierLabelsResponse.FromString,
+                _registered_method=True)
+        self.SetCustomerTier = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetCustomerTier',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetCustomerTierRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetCustomerTierResponse.FromString,
+                _registered_method=True)
+        self.SetAutomaticTier = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetAutomaticTier',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetAutomaticTierRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetAutomaticTierResponse.FromString,
+                _registered_method=True)
+        self.ListTierChanges = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListTierChanges',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierChangesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierChangesResponse.FromString,
+                _registered_method=True)
+        self.ListStageChanges = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListStageChanges',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListStageChangesRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListStageChangesResponse.FromString,
+                _registered_method=True)
+        self.SetParentCustomer = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetParentCustomer',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetParentCustomerRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetParentCustomerResponse.FromString,
+                _registered_method=True)
+        self.GetGroupRollup = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetGroupRollup',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.GetGroupRollupRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.GetGroupRollupResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerRelations = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCustomerRelations',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListCustomerRelationsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListCustomerRelationsResponse.FromString,
+                _registered_method=True)
+        self.AddCustomerRelation = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/AddCustomerRelation',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.AddCustomerRelationRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.AddCustomerRelationResponse.FromString,
+                _registered_method=True)
+        self.RemoveCustomerRelation = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/RemoveCustomerRelation',
+                request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationResponse.FromString,
                 _registered_method=True)
 
 
@@ -741,6 +807,92 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSpecialRequirementKinds(self, request, context):
+        """profile (issue 12)
+        The tenant's special-requirement kinds (defaults until an admin or boss sets them).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSpecialRequirementKinds(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTierLabels(self, request, context):
+        """The tenant's names for tiers and grades (admins and bosses set them).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetTierLabels(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCustomerTier(self, request, context):
+        """Set or clear the manual tier or grade, with a reason (those who may change the customer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAutomaticTier(self, request, context):
+        """The analytics service's computed tier or grade: callers whose identity carries the
+        "automatic-tiers" permission (a service identity), for any customer of their tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTierChanges(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStageChanges(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetParentCustomer(self, request, context):
+        """Group accounts: a branch's parent, and the parent's rollup of what the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGroupRollup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerRelations(self, request, context):
+        """Relations between customers (上下游, 推荐, 同集团), both ends visible to the caller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddCustomerRelation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveCustomerRelation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1043,6 +1195,71 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListExpiringLicences,
                     request_deserializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesResponse.SerializeToString,
+            ),
+            'ListSpecialRequirementKinds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSpecialRequirementKinds,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListSpecialRequirementKindsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListSpecialRequirementKindsResponse.SerializeToString,
+            ),
+            'SetSpecialRequirementKinds': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSpecialRequirementKinds,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetSpecialRequirementKindsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetSpecialRequirementKindsResponse.SerializeToString,
+            ),
+            'ListTierLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTierLabels,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierLabelsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierLabelsResponse.SerializeToString,
+            ),
+            'SetTierLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetTierLabels,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetTierLabelsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetTierLabelsResponse.SerializeToString,
+            ),
+            'SetCustomerTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCustomerTier,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetCustomerTierRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetCustomerTierResponse.SerializeToString,
+            ),
+            'SetAutomaticTier': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAutomaticTier,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetAutomaticTierRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetAutomaticTierResponse.SerializeToString,
+            ),
+            'ListTierChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTierChanges,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierChangesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListTierChangesResponse.SerializeToString,
+            ),
+            'ListStageChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStageChanges,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListStageChangesRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListStageChangesResponse.SerializeToString,
+            ),
+            'SetParentCustomer': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetParentCustomer,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetParentCustomerRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.SetParentCustomerResponse.SerializeToString,
+            ),
+            'GetGroupRollup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGroupRollup,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.GetGroupRollupRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.GetGroupRollupResponse.SerializeToString,
+            ),
+            'ListCustomerRelations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerRelations,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListCustomerRelationsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.ListCustomerRelationsResponse.SerializeToString,
+            ),
+            'AddCustomerRelation': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddCustomerRelation,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.AddCustomerRelationRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.AddCustomerRelationResponse.SerializeToString,
+            ),
+            'RemoveCustomerRelation': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveCustomerRelation,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2667,6 +2884,357 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListExpiringLicences',
             crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_calendar__pb2.ListExpiringLicencesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSpecialRequirementKinds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListSpecialRequirementKinds',
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListSpecialRequirementKindsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListSpecialRequirementKindsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSpecialRequirementKinds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetSpecialRequirementKinds',
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetSpecialRequirementKindsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetSpecialRequirementKindsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTierLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListTierLabels',
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListTierLabelsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListTierLabelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetTierLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetTierLabels',
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetTierLabelsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetTierLabelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCustomerTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetCustomerTier',
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetCustomerTierRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetCustomerTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAutomaticTier(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetAutomaticTier',
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetAutomaticTierRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetAutomaticTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTierChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListTierChanges',
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListTierChangesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListTierChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStageChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListStageChanges',
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListStageChangesRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListStageChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetParentCustomer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetParentCustomer',
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetParentCustomerRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.SetParentCustomerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGroupRollup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetGroupRollup',
+            crm_dot_customer_dot_v1_dot_profile__pb2.GetGroupRollupRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.GetGroupRollupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerRelations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCustomerRelations',
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListCustomerRelationsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.ListCustomerRelationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddCustomerRelation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/AddCustomerRelation',
+            crm_dot_customer_dot_v1_dot_profile__pb2.AddCustomerRelationRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.AddCustomerRelationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveCustomerRelation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/RemoveCustomerRelation',
+            crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationResponse.FromString,
             options,
             channel_credentials,
             insecure,

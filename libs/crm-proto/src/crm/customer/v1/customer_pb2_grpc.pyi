@@ -10,6 +10,7 @@ from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from crm.customer.v1 import transfers_pb2 as _transfers_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -143,6 +144,29 @@ class CustomerServiceStub:
     DeleteLicence: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.DeleteLicenceRequest, _calendar_pb2.DeleteLicenceResponse]
     ListExpiringLicences: _grpc.UnaryUnaryMultiCallable[_calendar_pb2.ListExpiringLicencesRequest, _calendar_pb2.ListExpiringLicencesResponse]
     """Expiring and expired licences of the caller's customers (a supervisor's subtree)."""
+    ListSpecialRequirementKinds: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListSpecialRequirementKindsRequest, _profile_pb2.ListSpecialRequirementKindsResponse]
+    """profile (issue 12)
+    The tenant's special-requirement kinds (defaults until an admin or boss sets them).
+    """
+    SetSpecialRequirementKinds: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SetSpecialRequirementKindsRequest, _profile_pb2.SetSpecialRequirementKindsResponse]
+    ListTierLabels: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListTierLabelsRequest, _profile_pb2.ListTierLabelsResponse]
+    """The tenant's names for tiers and grades (admins and bosses set them)."""
+    SetTierLabels: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SetTierLabelsRequest, _profile_pb2.SetTierLabelsResponse]
+    SetCustomerTier: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SetCustomerTierRequest, _profile_pb2.SetCustomerTierResponse]
+    """Set or clear the manual tier or grade, with a reason (those who may change the customer)."""
+    SetAutomaticTier: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SetAutomaticTierRequest, _profile_pb2.SetAutomaticTierResponse]
+    """The analytics service's computed tier or grade: callers whose identity carries the
+    "automatic-tiers" permission (a service identity), for any customer of their tenant.
+    """
+    ListTierChanges: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListTierChangesRequest, _profile_pb2.ListTierChangesResponse]
+    ListStageChanges: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListStageChangesRequest, _profile_pb2.ListStageChangesResponse]
+    SetParentCustomer: _grpc.UnaryUnaryMultiCallable[_profile_pb2.SetParentCustomerRequest, _profile_pb2.SetParentCustomerResponse]
+    """Group accounts: a branch's parent, and the parent's rollup of what the caller may see."""
+    GetGroupRollup: _grpc.UnaryUnaryMultiCallable[_profile_pb2.GetGroupRollupRequest, _profile_pb2.GetGroupRollupResponse]
+    ListCustomerRelations: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListCustomerRelationsRequest, _profile_pb2.ListCustomerRelationsResponse]
+    """Relations between customers (上下游, 推荐, 同集团), both ends visible to the caller."""
+    AddCustomerRelation: _grpc.UnaryUnaryMultiCallable[_profile_pb2.AddCustomerRelationRequest, _profile_pb2.AddCustomerRelationResponse]
+    RemoveCustomerRelation: _grpc.UnaryUnaryMultiCallable[_profile_pb2.RemoveCustomerRelationRequest, _profile_pb2.RemoveCustomerRelationResponse]
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -253,6 +277,29 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     DeleteLicence: _aio.UnaryUnaryMultiCallable[_calendar_pb2.DeleteLicenceRequest, _calendar_pb2.DeleteLicenceResponse]  # type: ignore[assignment]
     ListExpiringLicences: _aio.UnaryUnaryMultiCallable[_calendar_pb2.ListExpiringLicencesRequest, _calendar_pb2.ListExpiringLicencesResponse]  # type: ignore[assignment]
     """Expiring and expired licences of the caller's customers (a supervisor's subtree)."""
+    ListSpecialRequirementKinds: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListSpecialRequirementKindsRequest, _profile_pb2.ListSpecialRequirementKindsResponse]  # type: ignore[assignment]
+    """profile (issue 12)
+    The tenant's special-requirement kinds (defaults until an admin or boss sets them).
+    """
+    SetSpecialRequirementKinds: _aio.UnaryUnaryMultiCallable[_profile_pb2.SetSpecialRequirementKindsRequest, _profile_pb2.SetSpecialRequirementKindsResponse]  # type: ignore[assignment]
+    ListTierLabels: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListTierLabelsRequest, _profile_pb2.ListTierLabelsResponse]  # type: ignore[assignment]
+    """The tenant's names for tiers and grades (admins and bosses set them)."""
+    SetTierLabels: _aio.UnaryUnaryMultiCallable[_profile_pb2.SetTierLabelsRequest, _profile_pb2.SetTierLabelsResponse]  # type: ignore[assignment]
+    SetCustomerTier: _aio.UnaryUnaryMultiCallable[_profile_pb2.SetCustomerTierRequest, _profile_pb2.SetCustomerTierResponse]  # type: ignore[assignment]
+    """Set or clear the manual tier or grade, with a reason (those who may change the customer)."""
+    SetAutomaticTier: _aio.UnaryUnaryMultiCallable[_profile_pb2.SetAutomaticTierRequest, _profile_pb2.SetAutomaticTierResponse]  # type: ignore[assignment]
+    """The analytics service's computed tier or grade: callers whose identity carries the
+    "automatic-tiers" permission (a service identity), for any customer of their tenant.
+    """
+    ListTierChanges: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListTierChangesRequest, _profile_pb2.ListTierChangesResponse]  # type: ignore[assignment]
+    ListStageChanges: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListStageChangesRequest, _profile_pb2.ListStageChangesResponse]  # type: ignore[assignment]
+    SetParentCustomer: _aio.UnaryUnaryMultiCallable[_profile_pb2.SetParentCustomerRequest, _profile_pb2.SetParentCustomerResponse]  # type: ignore[assignment]
+    """Group accounts: a branch's parent, and the parent's rollup of what the caller may see."""
+    GetGroupRollup: _aio.UnaryUnaryMultiCallable[_profile_pb2.GetGroupRollupRequest, _profile_pb2.GetGroupRollupResponse]  # type: ignore[assignment]
+    ListCustomerRelations: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListCustomerRelationsRequest, _profile_pb2.ListCustomerRelationsResponse]  # type: ignore[assignment]
+    """Relations between customers (上下游, 推荐, 同集团), both ends visible to the caller."""
+    AddCustomerRelation: _aio.UnaryUnaryMultiCallable[_profile_pb2.AddCustomerRelationRequest, _profile_pb2.AddCustomerRelationResponse]  # type: ignore[assignment]
+    RemoveCustomerRelation: _aio.UnaryUnaryMultiCallable[_profile_pb2.RemoveCustomerRelationRequest, _profile_pb2.RemoveCustomerRelationResponse]  # type: ignore[assignment]
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -720,5 +767,106 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_calendar_pb2.ListExpiringLicencesResponse, _abc.Awaitable[_calendar_pb2.ListExpiringLicencesResponse]]:
         """Expiring and expired licences of the caller's customers (a supervisor's subtree)."""
+
+    @_abc_1.abstractmethod
+    def ListSpecialRequirementKinds(
+        self,
+        request: _profile_pb2.ListSpecialRequirementKindsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListSpecialRequirementKindsResponse, _abc.Awaitable[_profile_pb2.ListSpecialRequirementKindsResponse]]:
+        """profile (issue 12)
+        The tenant's special-requirement kinds (defaults until an admin or boss sets them).
+        """
+
+    @_abc_1.abstractmethod
+    def SetSpecialRequirementKinds(
+        self,
+        request: _profile_pb2.SetSpecialRequirementKindsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.SetSpecialRequirementKindsResponse, _abc.Awaitable[_profile_pb2.SetSpecialRequirementKindsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTierLabels(
+        self,
+        request: _profile_pb2.ListTierLabelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListTierLabelsResponse, _abc.Awaitable[_profile_pb2.ListTierLabelsResponse]]:
+        """The tenant's names for tiers and grades (admins and bosses set them)."""
+
+    @_abc_1.abstractmethod
+    def SetTierLabels(
+        self,
+        request: _profile_pb2.SetTierLabelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.SetTierLabelsResponse, _abc.Awaitable[_profile_pb2.SetTierLabelsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetCustomerTier(
+        self,
+        request: _profile_pb2.SetCustomerTierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.SetCustomerTierResponse, _abc.Awaitable[_profile_pb2.SetCustomerTierResponse]]:
+        """Set or clear the manual tier or grade, with a reason (those who may change the customer)."""
+
+    @_abc_1.abstractmethod
+    def SetAutomaticTier(
+        self,
+        request: _profile_pb2.SetAutomaticTierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.SetAutomaticTierResponse, _abc.Awaitable[_profile_pb2.SetAutomaticTierResponse]]:
+        """The analytics service's computed tier or grade: callers whose identity carries the
+        "automatic-tiers" permission (a service identity), for any customer of their tenant.
+        """
+
+    @_abc_1.abstractmethod
+    def ListTierChanges(
+        self,
+        request: _profile_pb2.ListTierChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListTierChangesResponse, _abc.Awaitable[_profile_pb2.ListTierChangesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListStageChanges(
+        self,
+        request: _profile_pb2.ListStageChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListStageChangesResponse, _abc.Awaitable[_profile_pb2.ListStageChangesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetParentCustomer(
+        self,
+        request: _profile_pb2.SetParentCustomerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.SetParentCustomerResponse, _abc.Awaitable[_profile_pb2.SetParentCustomerResponse]]:
+        """Group accounts: a branch's parent, and the parent's rollup of what the caller may see."""
+
+    @_abc_1.abstractmethod
+    def GetGroupRollup(
+        self,
+        request: _profile_pb2.GetGroupRollupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.GetGroupRollupResponse, _abc.Awaitable[_profile_pb2.GetGroupRollupResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCustomerRelations(
+        self,
+        request: _profile_pb2.ListCustomerRelationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListCustomerRelationsResponse, _abc.Awaitable[_profile_pb2.ListCustomerRelationsResponse]]:
+        """Relations between customers (上下游, 推荐, 同集团), both ends visible to the caller."""
+
+    @_abc_1.abstractmethod
+    def AddCustomerRelation(
+        self,
+        request: _profile_pb2.AddCustomerRelationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.AddCustomerRelationResponse, _abc.Awaitable[_profile_pb2.AddCustomerRelationResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveCustomerRelation(
+        self,
+        request: _profile_pb2.RemoveCustomerRelationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.RemoveCustomerRelationResponse, _abc.Awaitable[_profile_pb2.RemoveCustomerRelationResponse]]: ...
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

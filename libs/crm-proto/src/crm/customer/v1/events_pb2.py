@@ -27,57 +27,68 @@ from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
+from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/customer/v1/events.proto\x12\x0f\x63rm.customer.v1\x1a\x1e\x63rm/customer/v1/calendar.proto\x1a\x1e\x63rm/customer/v1/customer.proto\x1a crm/customer/v1/follow_ups.proto\x1a\x1f\x63rm/customer/v1/ownership.proto\x1a\x1b\x63rm/customer/v1/pools.proto\">\n\x0f\x43ustomerCreated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"V\n\x0f\x43ustomerUpdated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xd1\x01\n\x14\x43ustomerOwnerChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x1c\n\x14previous_org_unit_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.OwnerChangeKind\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0btransfer_id\x18\x06 \x01(\t\"?\n\x10\x43ustomerArchived\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"\x83\x01\n\x11InteractionLogged\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12+\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x0e\n\x06\x65\x64ited\x18\x03 \x01(\x08\"\x81\x01\n\x16\x43ustomerReleasedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8f\x01\n\x16\x43ustomerReturnedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"Y\n\x12PoolClaimSubmitted\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"W\n\x10PoolClaimDecided\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"\x8a\x01\n\x15\x43ustomerReturnWarning\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x13\n\x0breturn_date\x18\x05 \x01(\t\"H\n\x11\x43ollaboratorAdded\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\"Y\n\x13\x43ollaboratorRemoved\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"c\n\x10\x46ollowUpReminder\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\x91\x01\n\x11TransferCompleted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x06shares\x18\x04 \x03(\x0b\x32\x1e.crm.customer.v1.TransferShare\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"E\n\rTransferShare\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x11\n\tcustomers\x18\x03 \x01(\x05\"\xa3\x01\n\x10\x43losureScheduled\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xd9\x01\n\x0e\x43losureChanged\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\x12\x1b\n\x13previous_start_date\x18\x07 \x01(\t\x12\x19\n\x11previous_end_date\x18\x08 \x01(\t\"\xa1\x01\n\x0e\x43losureRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xb3\x01\n\x0fLicenceRecorded\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x08\"\xa1\x01\n\x0eLicenceRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"\xb7\x01\n\x0fLicenceExpiring\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x13\n\x0b\x64\x61ys_before\x18\x07 \x01(\x05\"\xa1\x01\n\x0eLicenceExpired\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licenceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/customer/v1/events.proto\x12\x0f\x63rm.customer.v1\x1a\x1e\x63rm/customer/v1/calendar.proto\x1a\x1e\x63rm/customer/v1/customer.proto\x1a crm/customer/v1/follow_ups.proto\x1a\x1f\x63rm/customer/v1/ownership.proto\x1a\x1b\x63rm/customer/v1/pools.proto\x1a\x1d\x63rm/customer/v1/profile.proto\">\n\x0f\x43ustomerCreated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"V\n\x0f\x43ustomerUpdated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xd1\x01\n\x14\x43ustomerOwnerChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x1c\n\x14previous_org_unit_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.OwnerChangeKind\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0btransfer_id\x18\x06 \x01(\t\"?\n\x10\x43ustomerArchived\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"\x83\x01\n\x11InteractionLogged\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12+\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x0e\n\x06\x65\x64ited\x18\x03 \x01(\x08\"\x81\x01\n\x16\x43ustomerReleasedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8f\x01\n\x16\x43ustomerReturnedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"Y\n\x12PoolClaimSubmitted\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"W\n\x10PoolClaimDecided\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"\x8a\x01\n\x15\x43ustomerReturnWarning\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x13\n\x0breturn_date\x18\x05 \x01(\t\"H\n\x11\x43ollaboratorAdded\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\"Y\n\x13\x43ollaboratorRemoved\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"c\n\x10\x46ollowUpReminder\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\x91\x01\n\x11TransferCompleted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x06shares\x18\x04 \x03(\x0b\x32\x1e.crm.customer.v1.TransferShare\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"E\n\rTransferShare\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x11\n\tcustomers\x18\x03 \x01(\x05\"\xa3\x01\n\x10\x43losureScheduled\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xd9\x01\n\x0e\x43losureChanged\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\x12\x1b\n\x13previous_start_date\x18\x07 \x01(\t\x12\x19\n\x11previous_end_date\x18\x08 \x01(\t\"\xa1\x01\n\x0e\x43losureRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xb3\x01\n\x0fLicenceRecorded\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x08\"\xa1\x01\n\x0eLicenceRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"\xb7\x01\n\x0fLicenceExpiring\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x13\n\x0b\x64\x61ys_before\x18\x07 \x01(\x05\"\xa1\x01\n\x0eLicenceExpired\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"o\n\x13\x43ustomerTierChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12+\n\x06\x63hange\x18\x02 \x01(\x0b\x32\x1b.crm.customer.v1.TierChange\"\xd9\x01\n\x14\x43ustomerStageChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x33\n\nfrom_stage\x18\x02 \x01(\x0e\x32\x1f.crm.customer.v1.LifecycleStage\x12\x31\n\x08to_stage\x18\x03 \x01(\x0e\x32\x1f.crm.customer.v1.LifecycleStage\x12,\n\x06\x63hange\x18\x04 \x01(\x0b\x32\x1c.crm.customer.v1.StageChange\"i\n\x15\x43ustomerParentChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12#\n\x1bprevious_parent_customer_id\x18\x02 \x01(\t\"L\n\x15\x43ustomerRelationAdded\x12\x33\n\x08relation\x18\x01 \x01(\x0b\x32!.crm.customer.v1.CustomerRelation\"b\n\x17\x43ustomerRelationRemoved\x12\x33\n\x08relation\x18\x01 \x01(\x0b\x32!.crm.customer.v1.CustomerRelation\x12\x12\n\nremoved_by\x18\x02 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CUSTOMERCREATED']._serialized_start=209
-  _globals['_CUSTOMERCREATED']._serialized_end=271
-  _globals['_CUSTOMERUPDATED']._serialized_start=273
-  _globals['_CUSTOMERUPDATED']._serialized_end=359
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=362
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=571
-  _globals['_CUSTOMERARCHIVED']._serialized_start=573
-  _globals['_CUSTOMERARCHIVED']._serialized_end=636
-  _globals['_INTERACTIONLOGGED']._serialized_start=639
-  _globals['_INTERACTIONLOGGED']._serialized_end=770
-  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_start=773
-  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_end=902
-  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_start=905
-  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_end=1048
-  _globals['_POOLCLAIMSUBMITTED']._serialized_start=1050
-  _globals['_POOLCLAIMSUBMITTED']._serialized_end=1139
-  _globals['_POOLCLAIMDECIDED']._serialized_start=1141
-  _globals['_POOLCLAIMDECIDED']._serialized_end=1228
-  _globals['_CUSTOMERRETURNWARNING']._serialized_start=1231
-  _globals['_CUSTOMERRETURNWARNING']._serialized_end=1369
-  _globals['_COLLABORATORADDED']._serialized_start=1371
-  _globals['_COLLABORATORADDED']._serialized_end=1443
-  _globals['_COLLABORATORREMOVED']._serialized_start=1445
-  _globals['_COLLABORATORREMOVED']._serialized_end=1534
-  _globals['_FOLLOWUPREMINDER']._serialized_start=1536
-  _globals['_FOLLOWUPREMINDER']._serialized_end=1635
-  _globals['_TRANSFERCOMPLETED']._serialized_start=1638
-  _globals['_TRANSFERCOMPLETED']._serialized_end=1783
-  _globals['_TRANSFERSHARE']._serialized_start=1785
-  _globals['_TRANSFERSHARE']._serialized_end=1854
-  _globals['_CLOSURESCHEDULED']._serialized_start=1857
-  _globals['_CLOSURESCHEDULED']._serialized_end=2020
-  _globals['_CLOSURECHANGED']._serialized_start=2023
-  _globals['_CLOSURECHANGED']._serialized_end=2240
-  _globals['_CLOSUREREMOVED']._serialized_start=2243
-  _globals['_CLOSUREREMOVED']._serialized_end=2404
-  _globals['_LICENCERECORDED']._serialized_start=2407
-  _globals['_LICENCERECORDED']._serialized_end=2586
-  _globals['_LICENCEREMOVED']._serialized_start=2589
-  _globals['_LICENCEREMOVED']._serialized_end=2750
-  _globals['_LICENCEEXPIRING']._serialized_start=2753
-  _globals['_LICENCEEXPIRING']._serialized_end=2936
-  _globals['_LICENCEEXPIRED']._serialized_start=2939
-  _globals['_LICENCEEXPIRED']._serialized_end=3100
+  _globals['_CUSTOMERCREATED']._serialized_start=240
+  _globals['_CUSTOMERCREATED']._serialized_end=302
+  _globals['_CUSTOMERUPDATED']._serialized_start=304
+  _globals['_CUSTOMERUPDATED']._serialized_end=390
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=393
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=602
+  _globals['_CUSTOMERARCHIVED']._serialized_start=604
+  _globals['_CUSTOMERARCHIVED']._serialized_end=667
+  _globals['_INTERACTIONLOGGED']._serialized_start=670
+  _globals['_INTERACTIONLOGGED']._serialized_end=801
+  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_start=804
+  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_end=933
+  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_start=936
+  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_end=1079
+  _globals['_POOLCLAIMSUBMITTED']._serialized_start=1081
+  _globals['_POOLCLAIMSUBMITTED']._serialized_end=1170
+  _globals['_POOLCLAIMDECIDED']._serialized_start=1172
+  _globals['_POOLCLAIMDECIDED']._serialized_end=1259
+  _globals['_CUSTOMERRETURNWARNING']._serialized_start=1262
+  _globals['_CUSTOMERRETURNWARNING']._serialized_end=1400
+  _globals['_COLLABORATORADDED']._serialized_start=1402
+  _globals['_COLLABORATORADDED']._serialized_end=1474
+  _globals['_COLLABORATORREMOVED']._serialized_start=1476
+  _globals['_COLLABORATORREMOVED']._serialized_end=1565
+  _globals['_FOLLOWUPREMINDER']._serialized_start=1567
+  _globals['_FOLLOWUPREMINDER']._serialized_end=1666
+  _globals['_TRANSFERCOMPLETED']._serialized_start=1669
+  _globals['_TRANSFERCOMPLETED']._serialized_end=1814
+  _globals['_TRANSFERSHARE']._serialized_start=1816
+  _globals['_TRANSFERSHARE']._serialized_end=1885
+  _globals['_CLOSURESCHEDULED']._serialized_start=1888
+  _globals['_CLOSURESCHEDULED']._serialized_end=2051
+  _globals['_CLOSURECHANGED']._serialized_start=2054
+  _globals['_CLOSURECHANGED']._serialized_end=2271
+  _globals['_CLOSUREREMOVED']._serialized_start=2274
+  _globals['_CLOSUREREMOVED']._serialized_end=2435
+  _globals['_LICENCERECORDED']._serialized_start=2438
+  _globals['_LICENCERECORDED']._serialized_end=2617
+  _globals['_LICENCEREMOVED']._serialized_start=2620
+  _globals['_LICENCEREMOVED']._serialized_end=2781
+  _globals['_LICENCEEXPIRING']._serialized_start=2784
+  _globals['_LICENCEEXPIRING']._serialized_end=2967
+  _globals['_LICENCEEXPIRED']._serialized_start=2970
+  _globals['_LICENCEEXPIRED']._serialized_end=3131
+  _globals['_CUSTOMERTIERCHANGED']._serialized_start=3133
+  _globals['_CUSTOMERTIERCHANGED']._serialized_end=3244
+  _globals['_CUSTOMERSTAGECHANGED']._serialized_start=3247
+  _globals['_CUSTOMERSTAGECHANGED']._serialized_end=3464
+  _globals['_CUSTOMERPARENTCHANGED']._serialized_start=3466
+  _globals['_CUSTOMERPARENTCHANGED']._serialized_end=3571
+  _globals['_CUSTOMERRELATIONADDED']._serialized_start=3573
+  _globals['_CUSTOMERRELATIONADDED']._serialized_end=3649
+  _globals['_CUSTOMERRELATIONREMOVED']._serialized_start=3651
+  _globals['_CUSTOMERRELATIONREMOVED']._serialized_end=3749
 # @@protoc_insertion_point(module_scope)

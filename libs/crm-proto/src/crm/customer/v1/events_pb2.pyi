@@ -9,6 +9,7 @@ from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -755,3 +756,144 @@ class LicenceExpired(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LicenceExpired: _TypeAlias = LicenceExpired  # noqa: Y015
+
+@_typing.final
+class CustomerTierChanged(_message.Message):
+    """profile (issue 12)
+
+    crm.customer.v1.customer_tier_changed: the manual or automatic tier or grade changed (the
+    customer carries the effective values and their sources).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    @_builtins.property
+    def change(self) -> _profile_pb2.TierChange: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        change: _profile_pb2.TierChange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "customer", b"customer"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerTierChanged: _TypeAlias = CustomerTierChanged  # noqa: Y015
+
+@_typing.final
+class CustomerStageChanged(_message.Message):
+    """crm.customer.v1.customer_stage_changed: the lifecycle stage changed, or was first set when the
+    customer was created (from_stage unspecified); with the time, analytics reads the funnel from it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    FROM_STAGE_FIELD_NUMBER: _builtins.int
+    TO_STAGE_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    from_stage: _customer_pb2.LifecycleStage.ValueType
+    to_stage: _customer_pb2.LifecycleStage.ValueType
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer: ...
+    @_builtins.property
+    def change(self) -> _profile_pb2.StageChange: ...
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        from_stage: _customer_pb2.LifecycleStage.ValueType = ...,
+        to_stage: _customer_pb2.LifecycleStage.ValueType = ...,
+        change: _profile_pb2.StageChange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "customer", b"customer", "from_stage", b"from_stage", "to_stage", b"to_stage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerStageChanged: _TypeAlias = CustomerStageChanged  # noqa: Y015
+
+@_typing.final
+class CustomerParentChanged(_message.Message):
+    """crm.customer.v1.customer_parent_changed: a branch joined a group, moved, or stands alone again."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    PREVIOUS_PARENT_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    previous_parent_customer_id: _builtins.str
+    @_builtins.property
+    def customer(self) -> _customer_pb2.Customer:
+        """The branch after the change."""
+
+    def __init__(
+        self,
+        *,
+        customer: _customer_pb2.Customer | None = ...,
+        previous_parent_customer_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer", "previous_parent_customer_id", b"previous_parent_customer_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerParentChanged: _TypeAlias = CustomerParentChanged  # noqa: Y015
+
+@_typing.final
+class CustomerRelationAdded(_message.Message):
+    """crm.customer.v1.customer_relation_added: published on the customer the relation was added
+    from; the relation names the other end and the kind as seen from this one.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def relation(self) -> _profile_pb2.CustomerRelation: ...
+    def __init__(
+        self,
+        *,
+        relation: _profile_pb2.CustomerRelation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["relation", b"relation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["relation", b"relation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerRelationAdded: _TypeAlias = CustomerRelationAdded  # noqa: Y015
+
+@_typing.final
+class CustomerRelationRemoved(_message.Message):
+    """crm.customer.v1.customer_relation_removed"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELATION_FIELD_NUMBER: _builtins.int
+    REMOVED_BY_FIELD_NUMBER: _builtins.int
+    removed_by: _builtins.str
+    """Who removed it (from either end)."""
+    @_builtins.property
+    def relation(self) -> _profile_pb2.CustomerRelation: ...
+    def __init__(
+        self,
+        *,
+        relation: _profile_pb2.CustomerRelation | None = ...,
+        removed_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["relation", b"relation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["relation", b"relation", "removed_by", b"removed_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerRelationRemoved: _TypeAlias = CustomerRelationRemoved  # noqa: Y015
