@@ -12,6 +12,7 @@ from crm_customer.directory.models import DirectoryUser
 from crm_customer.follow_ups.models import Interaction
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
+from crm_customer.revisits.models import RevisitPlanRow, RevisitTask
 from crm_customer.search.models import SearchTerm
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
 from crm_customer.transfers.models import Transfer
@@ -37,6 +38,8 @@ __all__ = [
     "Pool",
     "PoolClaim",
     "ProductLine",
+    "RevisitPlanRow",
+    "RevisitTask",
     "SearchTerm",
     "Transfer",
 ]

@@ -10,6 +10,7 @@ from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
 from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.pools.servicer import PoolRpcs
+from crm_customer.revisits.servicer import RevisitRpcs
 from crm_customer.search.servicer import SearchRpcs
 from crm_customer.tenant_settings.servicer import TenantSettingsRpcs
 from crm_customer.transfers.servicer import TransferRpcs
@@ -26,6 +27,7 @@ class CustomerServicer(
     PoolRpcs,
     AssignmentRpcs,
     TransferRpcs,
+    RevisitRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

@@ -9,6 +9,7 @@ from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
+from crm.customer.v1 import revisits_pb2 as _revisits_pb2
 from crm.customer.v1 import transfers_pb2 as _transfers_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -113,6 +114,20 @@ class CustomerServiceStub:
     """
     GetTransfer: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.GetTransferRequest, _transfers_pb2.GetTransferResponse]
     ListTransfers: _grpc.UnaryUnaryMultiCallable[_transfers_pb2.ListTransfersRequest, _transfers_pb2.ListTransfersResponse]
+    GetRevisitPlans: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.GetRevisitPlansRequest, _revisits_pb2.GetRevisitPlansResponse]
+    """revisits (issue 12)
+    Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+    bosses set them, anyone may read them.
+    """
+    SetRevisitPlans: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.SetRevisitPlansRequest, _revisits_pb2.SetRevisitPlansResponse]
+    ListRevisitTasks: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.ListRevisitTasksRequest, _revisits_pb2.ListRevisitTasksResponse]
+    """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree."""
+    ListCustomerRevisits: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.ListCustomerRevisitsRequest, _revisits_pb2.ListCustomerRevisitsResponse]
+    """A customer's revisits (anyone who may see the customer)."""
+    CompleteRevisitTask: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.CompleteRevisitTaskRequest, _revisits_pb2.CompleteRevisitTaskResponse]
+    """The assignee (or a service user over the customer, for the service queue) or their
+    supervisors; logs a follow-up and marks the task done in one transaction.
+    """
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -194,6 +209,20 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """
     GetTransfer: _aio.UnaryUnaryMultiCallable[_transfers_pb2.GetTransferRequest, _transfers_pb2.GetTransferResponse]  # type: ignore[assignment]
     ListTransfers: _aio.UnaryUnaryMultiCallable[_transfers_pb2.ListTransfersRequest, _transfers_pb2.ListTransfersResponse]  # type: ignore[assignment]
+    GetRevisitPlans: _aio.UnaryUnaryMultiCallable[_revisits_pb2.GetRevisitPlansRequest, _revisits_pb2.GetRevisitPlansResponse]  # type: ignore[assignment]
+    """revisits (issue 12)
+    Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+    bosses set them, anyone may read them.
+    """
+    SetRevisitPlans: _aio.UnaryUnaryMultiCallable[_revisits_pb2.SetRevisitPlansRequest, _revisits_pb2.SetRevisitPlansResponse]  # type: ignore[assignment]
+    ListRevisitTasks: _aio.UnaryUnaryMultiCallable[_revisits_pb2.ListRevisitTasksRequest, _revisits_pb2.ListRevisitTasksResponse]  # type: ignore[assignment]
+    """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree."""
+    ListCustomerRevisits: _aio.UnaryUnaryMultiCallable[_revisits_pb2.ListCustomerRevisitsRequest, _revisits_pb2.ListCustomerRevisitsResponse]  # type: ignore[assignment]
+    """A customer's revisits (anyone who may see the customer)."""
+    CompleteRevisitTask: _aio.UnaryUnaryMultiCallable[_revisits_pb2.CompleteRevisitTaskRequest, _revisits_pb2.CompleteRevisitTaskResponse]  # type: ignore[assignment]
+    """The assignee (or a service user over the customer, for the service queue) or their
+    supervisors; logs a follow-up and marks the task done in one transaction.
+    """
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -518,5 +547,49 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _transfers_pb2.ListTransfersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_transfers_pb2.ListTransfersResponse, _abc.Awaitable[_transfers_pb2.ListTransfersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetRevisitPlans(
+        self,
+        request: _revisits_pb2.GetRevisitPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.GetRevisitPlansResponse, _abc.Awaitable[_revisits_pb2.GetRevisitPlansResponse]]:
+        """revisits (issue 12)
+        Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+        bosses set them, anyone may read them.
+        """
+
+    @_abc_1.abstractmethod
+    def SetRevisitPlans(
+        self,
+        request: _revisits_pb2.SetRevisitPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.SetRevisitPlansResponse, _abc.Awaitable[_revisits_pb2.SetRevisitPlansResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRevisitTasks(
+        self,
+        request: _revisits_pb2.ListRevisitTasksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.ListRevisitTasksResponse, _abc.Awaitable[_revisits_pb2.ListRevisitTasksResponse]]:
+        """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree."""
+
+    @_abc_1.abstractmethod
+    def ListCustomerRevisits(
+        self,
+        request: _revisits_pb2.ListCustomerRevisitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.ListCustomerRevisitsResponse, _abc.Awaitable[_revisits_pb2.ListCustomerRevisitsResponse]]:
+        """A customer's revisits (anyone who may see the customer)."""
+
+    @_abc_1.abstractmethod
+    def CompleteRevisitTask(
+        self,
+        request: _revisits_pb2.CompleteRevisitTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.CompleteRevisitTaskResponse, _abc.Awaitable[_revisits_pb2.CompleteRevisitTaskResponse]]:
+        """The assignee (or a service user over the customer, for the service queue) or their
+        supervisors; logs a follow-up and marks the task done in one transaction.
+        """
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
