@@ -46,6 +46,7 @@ from crm_gateway.notifications.webhooks import webhook_delivery_job
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
+from crm_gateway.revisits.router import router as revisits_router
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.transfers.router import router as transfers_router
 from crm_gateway.two_factor.router import router as two_factor_router
@@ -277,6 +278,7 @@ def create_app(
     routers = [
         customers_router,
         follow_ups_router,
+        revisits_router,
         ownership_router,
         pools_router,
         assignment_router,
