@@ -40,6 +40,7 @@ from crm_gateway.login_protection.router import router as login_protection_route
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.notifications.events import NotificationEvents
 from crm_gateway.notifications.feed import NotificationFeed
+from crm_gateway.notifications.revisits import RevisitNotifications
 from crm_gateway.notifications.router import router as notifications_router
 from crm_gateway.notifications.service import retention_job
 from crm_gateway.notifications.webhooks import webhook_delivery_job
@@ -190,6 +191,7 @@ def create_app(
             await _bootstrap_admin(state)
             runtime.spawn(feed.listen)
             start_consumer(runtime, "gateway", NotificationEvents(feed, clock).subscription())
+            start_consumer(runtime, "gateway", RevisitNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()

@@ -207,7 +207,7 @@ async def revisit_rate(
     assignee_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> RevisitRateSummaryOut:
     found = await state.analytics.GetRevisitRate(
-        pb.GetRevisitRateRequest(
+        rpb.GetRevisitRateRequest(
             from_month=from_month or "",
             to_month=to_month or "",
             org_unit_id=org_unit_id or "",

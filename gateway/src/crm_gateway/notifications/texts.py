@@ -18,6 +18,7 @@ NotificationKind = Literal[
     "transfer_received",
     "transfer_completed",
     "follow_up_reminder",
+    "revisit_task_overdue",
 ]
 
 
@@ -68,6 +69,10 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "follow_up_reminder": {
         "zh": Text("今日待跟进", "今天（{due_date}）计划跟进客户「{customer}」。"),
         "en": Text("Follow-up due today", "You planned to follow up {customer} today ({due_date})."),
+    },
+    "revisit_task_overdue": {
+        "zh": Text("回访已逾期", "客户「{customer}」的定期回访应于{due_date}完成，已逾期，请尽快回访。"),
+        "en": Text("Revisit overdue", "The revisit of {customer} was due on {due_date} and is overdue."),
     },
 }
 
