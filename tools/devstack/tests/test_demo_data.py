@@ -265,3 +265,12 @@ def test_the_demo_assignment_rules_name_real_users_and_units_and_valid_strategie
         assert bool(rule.usernames) != bool(rule.org_unit_key)
         assert set(rule.usernames) <= usernames and (not rule.org_unit_key or rule.org_unit_key in units)
         assert set(rule.conditions.get("product_lines", [])) <= set(tenant.product_lines)
+
+
+def test_the_demo_revisit_plans_cover_each_tier_once_with_the_service_queue_for_key_customers(
+    tenant: DemoTenant,
+) -> None:
+    plans = {plan["tier"]: (plan["interval_days"], plan["assignee"]) for plan in tenant.revisit_plans}
+
+    assert plans == {"vip": (14, "owner"), "key": (30, "service"), "normal": (60, "owner")}
+    assert {u.role for u in tenant.users if u.role == "service"} == {"service"}

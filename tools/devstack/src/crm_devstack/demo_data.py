@@ -170,6 +170,7 @@ class DemoTenant:
     product_lines: list[str] = field(default_factory=lambda: list(PRODUCT_LINES))
     customer_types: list[str] = field(default_factory=lambda: list(CUSTOMER_TYPES))
     custom_fields: list[dict[str, Any]] = field(default_factory=lambda: [dict(f) for f in CUSTOM_FIELDS])
+    revisit_plans: list[dict[str, Any]] = field(default_factory=lambda: [dict(p) for p in REVISIT_PLANS])
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -715,6 +716,13 @@ def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUp
     return entries
 
 
+# 定期回访: VIP customers by their owner every two weeks, 重点 by the subsidiaries' customer service
+# (孙丽, 马静) monthly, 一般 by their owner every two months.
+REVISIT_PLANS = (
+    {"tier": "vip", "interval_days": 14, "assignee": "owner"},
+    {"tier": "key", "interval_days": 30, "assignee": "service"},
+    {"tier": "normal", "interval_days": 60, "assignee": "owner"},
+)
 _POOLS = (
     PoolSeed("总部公海", "hq"),
     # Hangzhou's supervisor approves every claim, so the demo shows claims awaiting a decision.
