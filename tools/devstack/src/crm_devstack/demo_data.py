@@ -718,7 +718,7 @@ def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUp
 
 # 定期回访: VIP customers by their owner every two weeks, 重点 by the subsidiaries' customer service
 # (孙丽, 马静) monthly, 一般 by their owner every two months.
-REVISIT_PLANS = (
+REVISIT_PLANS: tuple[dict[str, Any], ...] = (
     {"tier": "vip", "interval_days": 14, "assignee": "owner"},
     {"tier": "key", "interval_days": 30, "assignee": "service"},
     {"tier": "normal", "interval_days": 60, "assignee": "owner"},
