@@ -325,3 +325,19 @@ async def test_admins_and_bosses_set_plans_and_bad_plans_name_the_field(customer
         (grpc.StatusCode.INVALID_ARGUMENT, "plans[0].assignee"),
     ]
     assert [(p.tier, p.interval_days) for p in saved.plans] == [("vip", 7), ("key", 30), ("normal", 60)]
+
+
+async def test_archiving_a_customer_cancels_its_open_revisit(customer_service) -> None:
+    org = customer_service.org
+    rep = org.person(Role.SALES, org.shop_a)
+    customer = await customer_service.create(rep, name="湖州吴兴区敬老院食堂", tier="vip")
+    await _run_job_after(customer_service, dt.timedelta(days=1))
+
+    await customer_service.stub.ArchiveCustomer(
+        pb.ArchiveCustomerRequest(id=customer.id), metadata=customer_service.metadata(rep)
+    )
+    await _run_job_after(customer_service, dt.timedelta(days=1))
+    history = await _history(customer_service, rep, customer.id)
+
+    assert await _tasks(customer_service, rep) == []
+    assert [(t.status, t.cancel_reason) for t in history] == [(rpb.REVISIT_TASK_STATUS_CANCELLED, "archived")]
