@@ -139,10 +139,17 @@ async def _database(postgres_server: PostgresServer, exits: AsyncExitStack, hint
 
 
 async def _serve(
-    exits: AsyncExitStack, spec: ServiceSpec, *, database_url: str, nats_url: str, namespace: str, keys: TestKeys
+    exits: AsyncExitStack,
+    spec: ServiceSpec,
+    *,
+    database_url: str,
+    nats_url: str,
+    namespace: str,
+    keys: TestKeys,
+    **settings: Any,
 ) -> str:
     running = await start_test_service(
-        spec, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys
+        spec, database_url=database_url, nats_url=nats_url, namespace=namespace, keys=keys, **settings
     )
     exits.push_async_callback(running.stop, 1)
     return f"127.0.0.1:{running.port}"
@@ -180,6 +187,8 @@ async def stack(
                 nats_url=nats_server.url,
                 namespace=namespace,
                 keys=keys,
+                # A module may set the services' own (e.g. test_clock_control, to move their time).
+                **getattr(request.module, "SERVICE_SETTINGS", {}),
             )
             for spec in (CUSTOMER, ANALYTICS)
         }

@@ -43,6 +43,7 @@ from crm_gateway.login_protection.router import router as login_protection_route
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.notifications.events import NotificationEvents
 from crm_gateway.notifications.feed import NotificationFeed
+from crm_gateway.notifications.revisits import RevisitNotifications
 from crm_gateway.notifications.router import router as notifications_router
 from crm_gateway.notifications.service import retention_job
 from crm_gateway.notifications.webhooks import webhook_delivery_job
@@ -50,6 +51,7 @@ from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
 from crm_gateway.profile.router import router as profile_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
+from crm_gateway.revisits.router import router as revisits_router
 from crm_gateway.settings import GatewaySettings
 from crm_gateway.transfers.router import router as transfers_router
 from crm_gateway.two_factor.router import router as two_factor_router
@@ -193,6 +195,7 @@ def create_app(
             await _bootstrap_admin(state)
             runtime.spawn(feed.listen)
             start_consumer(runtime, "gateway", NotificationEvents(feed, clock).subscription())
+            start_consumer(runtime, "gateway", RevisitNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()
@@ -281,6 +284,7 @@ def create_app(
     routers = [
         customers_router,
         follow_ups_router,
+        revisits_router,
         ownership_router,
         pools_router,
         assignment_router,

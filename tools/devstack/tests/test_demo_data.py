@@ -313,3 +313,10 @@ def test_a_group_relations_and_tier_reviews_name_customers_of_the_tenant(tenant:
     assert all(r.customer in by_name and r.related in by_name and r.customer != r.related for r in tenant.relations)
     assert tenant.tier_changes and all(change.customer in by_name for change in tenant.tier_changes)
     assert {c.grade for c in tenant.customers if c.lifecycle_stage == "signed"} == {"S", "A", "B", "C"}
+def test_the_demo_revisit_plans_cover_each_tier_once_with_the_service_queue_for_key_customers(
+    tenant: DemoTenant,
+) -> None:
+    plans = {plan["tier"]: (plan["interval_days"], plan["assignee"]) for plan in tenant.revisit_plans}
+
+    assert plans == {"vip": (14, "owner"), "key": (30, "service"), "normal": (60, "owner")}
+    assert {u.role for u in tenant.users if u.role == "service"} == {"service"}

@@ -4,12 +4,13 @@ units from the gateway's directory."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from crm.analytics.v1 import analytics_pb2 as pb
+from crm.analytics.v1 import revisit_rate_pb2 as rpb
 from crm.customer.v1 import pools_pb2 as ppb
 from crm_gateway.customers.schemas import Stage
 from crm_gateway.directory.service import list_org_units
@@ -154,4 +155,93 @@ async def ownership_summary(
             )
             for c in summary.coverage
         ],
+    )
+
+
+# revisits (issue 12)
+
+
+class RevisitRateOut(BaseModel):
+    month: str = Field(description="应回访日期所在月份 YYYY-MM（Asia/Shanghai）")
+    due: int = Field(description="应回访数：已过应回访日或已完成的任务（已取消的不计）")
+    done_on_time: int = Field(description="按期完成数")
+    done_late: int = Field(description="逾期完成数")
+    rate: float = Field(description="回访率 = 按期完成 / 应回访，0 到 1")
+
+
+class AssigneeRevisitRateOut(RevisitRateOut):
+    assignee_kind: Literal["owner", "service"] = Field(description="owner 负责人，service 客服队列")
+    assignee_id: str = Field(description="Empty for the service queue")
+    assignee_name: str = Field(description="Empty for the service queue or a user who is gone")
+
+
+class OrgUnitRevisitRateOut(RevisitRateOut):
+    org_unit_id: str = Field(description="客户所在组织")
+    org_unit_name: str = Field(description="Empty if the org unit is gone")
+
+
+class RevisitRateSummaryOut(BaseModel):
+    by_assignee: list[AssigneeRevisitRateOut] = Field(description="每位负责人（及客服队列）每月一行")
+    by_org_unit: list[OrgUnitRevisitRateOut] = Field(description="每个组织每月一行")
+    totals: list[RevisitRateOut] = Field(description="你可见范围内每月合计")
+
+
+@router.get(
+    "/revisit-rate",
+    summary="回访率 per rep and org unit, by month 回访率",
+    description="Revisit tasks done on time out of those due, by month of the due date. A rep sees their own tasks, "
+    "a supervisor their subtree's, admins and bosses the tenant's.",
+)
+async def revisit_rate(
+    state: State,
+    identity: Caller,
+    session: DbSession,
+    from_month: Annotated[
+        str | None,
+        Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default 5 months back"),
+    ] = None,
+    to_month: Annotated[
+        str | None, Query(alias="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month")
+    ] = None,
+    org_unit_id: Annotated[str | None, Query(max_length=64)] = None,
+    assignee_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> RevisitRateSummaryOut:
+    found = await state.analytics.GetRevisitRate(
+        rpb.GetRevisitRateRequest(
+            from_month=from_month or "",
+            to_month=to_month or "",
+            org_unit_id=org_unit_id or "",
+            assignee_id=assignee_id or "",
+        ),
+        metadata=state.identity_metadata.for_caller(identity),
+    )
+    names = await state.display_names.lookup(
+        tenant_id=identity.tenant_id, user_ids={r.assignee_id for r in found.by_assignee if r.assignee_id}
+    )
+    units = {unit.id: unit.name for unit in await list_org_units(session, identity=identity)}
+
+    def figures(row: rpb.RevisitRate) -> dict[str, Any]:
+        return {
+            "month": row.month,
+            "due": row.due,
+            "done_on_time": row.done_on_time,
+            "done_late": row.done_late,
+            "rate": round(row.rate, 4),
+        }
+
+    return RevisitRateSummaryOut(
+        by_assignee=[
+            AssigneeRevisitRateOut(
+                **figures(r),
+                assignee_kind=cast(Literal["owner", "service"], r.assignee_kind),
+                assignee_id=r.assignee_id,
+                assignee_name=names.get(r.assignee_id, ""),
+            )
+            for r in found.by_assignee
+        ],
+        by_org_unit=[
+            OrgUnitRevisitRateOut(**figures(r), org_unit_id=r.org_unit_id, org_unit_name=units.get(r.org_unit_id, ""))
+            for r in found.by_org_unit
+        ],
+        totals=[RevisitRateOut(**figures(r)) for r in found.totals],
     )

@@ -21,6 +21,7 @@ NotificationKind = Literal[
     "follow_up_reminder",
     "licence_expiring",
     "licence_expired",
+    "revisit_task_overdue",
 ]
 
 
@@ -88,6 +89,10 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "licence_expired": {
         "zh": Text("资质证照已过期", "客户「{customer}」的{kind}（{number}）已于{valid_until}到期，请尽快补充新证。"),
         "en": Text("A licence has expired", "{customer}'s {kind} ({number}) expired after {valid_until}."),
+    },
+    "revisit_task_overdue": {
+        "zh": Text("回访已逾期", "客户「{customer}」的定期回访应于{due_date}完成，已逾期，请尽快回访。"),
+        "en": Text("Revisit overdue", "The revisit of {customer} was due on {due_date} and is overdue."),
     },
 }
 

@@ -16,6 +16,7 @@ from crm_customer.licences.models import Licence, LicenceKindRow
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.preferences.models import SpecialRequirementKindRow
+from crm_customer.revisits.models import RevisitPlanRow, RevisitTask
 from crm_customer.search.models import SearchTerm
 from crm_customer.stages.models import StageChangeRow
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
@@ -49,6 +50,8 @@ __all__ = [
     "Pool",
     "PoolClaim",
     "ProductLine",
+    "RevisitPlanRow",
+    "RevisitTask",
     "SearchTerm",
     "SpecialRequirementKindRow",
     "StageChangeRow",

@@ -14,6 +14,7 @@ from crm_customer.licences.servicer import LicenceRpcs
 from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.pools.servicer import PoolRpcs
 from crm_customer.preferences.servicer import PreferenceRpcs
+from crm_customer.revisits.servicer import RevisitRpcs
 from crm_customer.search.servicer import SearchRpcs
 from crm_customer.stages.servicer import StageRpcs
 from crm_customer.tenant_settings.servicer import TenantSettingsRpcs
@@ -39,6 +40,7 @@ class CustomerServicer(
     TierRpcs,
     StageRpcs,
     GroupRpcs,
+    RevisitRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

@@ -12,6 +12,7 @@ from crm_customer.follow_ups.reminders import follow_up_reminder_job
 from crm_customer.licences.expiry import licence_expiry_job
 from crm_customer.models import Base
 from crm_customer.pools.sweep import pool_sweep_job
+from crm_customer.revisits.job import revisit_job
 from crm_customer.servicer import CustomerServicer
 from crm_customer.transfers.job import transfer_job
 from crmkit.runtime import ServiceRuntime
@@ -43,6 +44,13 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     servicers=[servicer_for],
     subscriptions=[DIRECTORY_SUBSCRIPTION],
-    jobs=[pool_sweep_job, collaborator_expiry_job, transfer_job, follow_up_reminder_job, licence_expiry_job],
+    jobs=[
+        pool_sweep_job,
+        collaborator_expiry_job,
+        transfer_job,
+        follow_up_reminder_job,
+        licence_expiry_job,
+        revisit_job,
+    ],
     commands={"reseal": reseal_command},
 )

@@ -250,6 +250,7 @@ class DemoTenant:
     groups: list[GroupSeed] = field(default_factory=list)
     relations: list[RelationSeed] = field(default_factory=list)
     tier_changes: list[TierChangeSeed] = field(default_factory=list)
+    revisit_plans: list[dict[str, Any]] = field(default_factory=lambda: [dict(p) for p in REVISIT_PLANS])
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -795,6 +796,13 @@ def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUp
     return entries
 
 
+# 定期回访: VIP customers by their owner every two weeks, 重点 by the subsidiaries' customer service
+# (孙丽, 马静) monthly, 一般 by their owner every two months.
+REVISIT_PLANS: tuple[dict[str, Any], ...] = (
+    {"tier": "vip", "interval_days": 14, "assignee": "owner"},
+    {"tier": "key", "interval_days": 30, "assignee": "service"},
+    {"tier": "normal", "interval_days": 60, "assignee": "owner"},
+)
 _POOLS = (
     PoolSeed("总部公海", "hq"),
     # Hangzhou's supervisor approves every claim, so the demo shows claims awaiting a decision.

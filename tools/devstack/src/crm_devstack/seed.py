@@ -161,6 +161,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
             )
         _ok(await client.put("/api/v1/custom-fields", headers=admin, json={"items": tenant.custom_fields}))
         _ok(await client.put("/api/v1/product-lines", headers=admin, json={"product_lines": tenant.product_lines}))
+        _ok(await client.put("/api/v1/revisit-plans", headers=admin, json={"plans": tenant.revisit_plans}))
         pools = {
             pool.org_unit_key: _ok(
                 await client.post(

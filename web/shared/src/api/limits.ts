@@ -480,6 +480,27 @@ export const LIMITS = {
       "maxItems": 30
     }
   },
+  "RevisitCompletionIn": {
+    "contact_ids": {
+      "maxItems": 20,
+      "itemMaxLength": 36
+    },
+    "content": {
+      "minLength": 1,
+      "maxLength": 2000
+    },
+    "new_needs": {
+      "maxLength": 1000
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "RevisitPlansIn": {
+    "plans": {
+      "maxItems": 3
+    }
+  },
   "RuleIn": {
     "id": {
       "maxLength": 36

@@ -35,6 +35,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/revisit-rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 回访率 per rep and org unit, by month 回访率
+         * @description Revisit tasks done on time out of those due, by month of the due date. A rep sees their own tasks, a supervisor their subtree's, admins and bosses the tenant's.
+         */
+        get: operations["revisit_rate_api_v1_analytics_revisit_rate_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-clients": {
         parameters: {
             query?: never;
@@ -780,6 +800,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{customer_id}/revisits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's revisits, latest due first 回访记录
+         * @description Every revisit of the customer with its satisfaction and new needs, for anyone who may see it.
+         */
+        get: operations["list_customer_revisits_api_v1_customers__customer_id__revisits_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}/stage-changes": {
         parameters: {
             query?: never;
@@ -1205,6 +1245,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/revisit-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Revisit plans per tier 回访计划 */
+        get: operations["get_revisit_plans_api_v1_revisit_plans_get"];
+        /**
+         * Set the revisit plans 设置回访计划
+         * @description Admins and bosses. Open tasks keep their date and assignee; each customer's next task follows the new plan.
+         */
+        put: operations["set_revisit_plans_api_v1_revisit_plans_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/revisit-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open revisit tasks: yours, your queue, your team's 回访任务
+         * @description Open tasks due today, before today (overdue), from today to Sunday (this_week) or whenever (open), in Asia/Shanghai days, earliest first. A rep sees their own; service staff the service queue of their org unit and below; a supervisor their subtree's (`mine=true`: only their own).
+         */
+        get: operations["list_revisit_tasks_api_v1_revisit_tasks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/revisit-tasks/{task_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a revisit 完成回访
+         * @description The assignee (the owner; for the service queue, service staff over the customer) or their supervisors. Logs a follow-up (it counts as one) and marks the task done, on time when done on or before its due date (Asia/Shanghai). A task of a customer you cannot see is 404; one you see but is not yours, 403.
+         */
+        post: operations["complete_revisit_task_api_v1_revisit_tasks__task_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/security-policy": {
         parameters: {
             query?: never;
@@ -1557,6 +1658,50 @@ export interface components {
              */
             not_found_customer_ids: string[];
         };
+        /** AssigneeRevisitRateOut */
+        AssigneeRevisitRateOut: {
+            /**
+             * Assignee Id
+             * @description Empty for the service queue
+             */
+            assignee_id: string;
+            /**
+             * Assignee Kind
+             * @description owner 负责人，service 客服队列
+             * @enum {string}
+             */
+            assignee_kind: "owner" | "service";
+            /**
+             * Assignee Name
+             * @description Empty for the service queue or a user who is gone
+             */
+            assignee_name: string;
+            /**
+             * Done Late
+             * @description 逾期完成数
+             */
+            done_late: number;
+            /**
+             * Done On Time
+             * @description 按期完成数
+             */
+            done_on_time: number;
+            /**
+             * Due
+             * @description 应回访数：已过应回访日或已完成的任务（已取消的不计）
+             */
+            due: number;
+            /**
+             * Month
+             * @description 应回访日期所在月份 YYYY-MM（Asia/Shanghai）
+             */
+            month: string;
+            /**
+             * Rate
+             * @description 回访率 = 按期完成 / 应回访，0 到 1
+             */
+            rate: number;
+        };
         /** ChannelIn */
         ChannelIn: {
             /**
@@ -1574,7 +1719,7 @@ export interface components {
              * Notification Kinds
              * @description The kinds it receives
              */
-            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired")[];
+            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue")[];
             /**
              * Url
              * @description The robot's webhook address, https://
@@ -1596,7 +1741,7 @@ export interface components {
              */
             kind: "wecom" | "dingtalk";
             /** Notification Kinds */
-            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired")[];
+            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue")[];
             /**
              * Updated At
              * Format: date-time
@@ -3132,7 +3277,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired";
+            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue";
             /** Link Id */
             link_id: string;
             /**
@@ -3208,6 +3353,44 @@ export interface components {
             kind: "hq" | "subsidiary" | "shop";
             /** Name */
             name: string;
+        };
+        /** OrgUnitRevisitRateOut */
+        OrgUnitRevisitRateOut: {
+            /**
+             * Done Late
+             * @description 逾期完成数
+             */
+            done_late: number;
+            /**
+             * Done On Time
+             * @description 按期完成数
+             */
+            done_on_time: number;
+            /**
+             * Due
+             * @description 应回访数：已过应回访日或已完成的任务（已取消的不计）
+             */
+            due: number;
+            /**
+             * Month
+             * @description 应回访日期所在月份 YYYY-MM（Asia/Shanghai）
+             */
+            month: string;
+            /**
+             * Org Unit Id
+             * @description 客户所在组织
+             */
+            org_unit_id: string;
+            /**
+             * Org Unit Name
+             * @description Empty if the org unit is gone
+             */
+            org_unit_name: string;
+            /**
+             * Rate
+             * @description 回访率 = 按期完成 / 应回访，0 到 1
+             */
+            rate: number;
         };
         /** OwnerChangeOut */
         OwnerChangeOut: {
@@ -3738,6 +3921,233 @@ export interface components {
         RequirementKindsOut: {
             /** Items */
             items: components["schemas"]["RequirementKindIn"][];
+        };
+        /**
+         * RevisitCompletionIn
+         * @description 完成回访：记录满意度和新需求，并作为一条跟进记录。
+         */
+        RevisitCompletionIn: {
+            /** Contact Ids */
+            contact_ids?: string[];
+            /**
+             * Content
+             * @description 回访内容
+             */
+            content: string;
+            /**
+             * Kind
+             * @description 回访方式：电话 phone, 微信 wechat, 拜访 visit, 邮件 email, 会议 meeting, 其他 other
+             * @enum {string}
+             */
+            kind: "phone" | "wechat" | "visit" | "email" | "meeting" | "other";
+            /**
+             * New Needs
+             * @description 新需求
+             * @default
+             */
+            new_needs?: string;
+            /**
+             * Next Follow Up Date
+             * @description 下次跟进日期（Asia/Shanghai），今天或以后
+             */
+            next_follow_up_date?: string | null;
+            /**
+             * Occurred At
+             * @description When it happened; default now; not in the future
+             */
+            occurred_at?: string | null;
+            /**
+             * Request Id
+             * @description Idempotency key: a retry returns the first result
+             */
+            request_id?: string | null;
+            /**
+             * Satisfaction
+             * @description 满意度 1（很不满意）到 5（很满意），必填
+             */
+            satisfaction: number;
+        };
+        /** RevisitPlan */
+        RevisitPlan: {
+            /**
+             * Assignee
+             * @description 回访人：owner 负责人，service 客服（客户所在组织及上级的客服共享队列）
+             * @enum {string}
+             */
+            assignee: "owner" | "service";
+            /**
+             * Interval Days
+             * @description 回访周期（天），0 表示该层级不回访 / days between revisits, 0: none
+             */
+            interval_days: number;
+            /**
+             * Tier
+             * @description 客户层级：vip (VIP), key (重点), normal (一般)
+             * @enum {string}
+             */
+            tier: "vip" | "key" | "normal";
+        };
+        /** RevisitPlansIn */
+        RevisitPlansIn: {
+            /**
+             * Plans
+             * @description 每个层级至多一次；未列出的层级恢复默认 / each tier once
+             */
+            plans: components["schemas"]["RevisitPlan"][];
+        };
+        /** RevisitPlansOut */
+        RevisitPlansOut: {
+            /**
+             * Plans
+             * @description vip, key, normal; 默认 VIP 14 天、重点 30 天、一般 60 天，均由负责人回访
+             */
+            plans: components["schemas"]["RevisitPlan"][];
+        };
+        /** RevisitRateOut */
+        RevisitRateOut: {
+            /**
+             * Done Late
+             * @description 逾期完成数
+             */
+            done_late: number;
+            /**
+             * Done On Time
+             * @description 按期完成数
+             */
+            done_on_time: number;
+            /**
+             * Due
+             * @description 应回访数：已过应回访日或已完成的任务（已取消的不计）
+             */
+            due: number;
+            /**
+             * Month
+             * @description 应回访日期所在月份 YYYY-MM（Asia/Shanghai）
+             */
+            month: string;
+            /**
+             * Rate
+             * @description 回访率 = 按期完成 / 应回访，0 到 1
+             */
+            rate: number;
+        };
+        /** RevisitRateSummaryOut */
+        RevisitRateSummaryOut: {
+            /**
+             * By Assignee
+             * @description 每位负责人（及客服队列）每月一行
+             */
+            by_assignee: components["schemas"]["AssigneeRevisitRateOut"][];
+            /**
+             * By Org Unit
+             * @description 每个组织每月一行
+             */
+            by_org_unit: components["schemas"]["OrgUnitRevisitRateOut"][];
+            /**
+             * Totals
+             * @description 你可见范围内每月合计
+             */
+            totals: components["schemas"]["RevisitRateOut"][];
+        };
+        /** RevisitTaskOut */
+        RevisitTaskOut: {
+            /**
+             * Assignee Id
+             * @description 负责人；客服队列为空 / the owner, empty for the service queue
+             */
+            assignee_id: string;
+            /**
+             * Assignee Kind
+             * @enum {string}
+             */
+            assignee_kind: "owner" | "service";
+            /**
+             * Assignee Name
+             * @description Empty for the service queue or a user who is gone
+             */
+            assignee_name: string;
+            /**
+             * Cancel Reason
+             * @description pool（进入公海）或 archived（已归档）
+             */
+            cancel_reason: string;
+            /**
+             * Completed At
+             * @description Asia/Shanghai
+             */
+            completed_at: string | null;
+            /** Completed By */
+            completed_by: string;
+            /** Completed By Name */
+            completed_by_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /**
+             * Due Date
+             * Format: date
+             * @description 应回访日期（Asia/Shanghai）
+             */
+            due_date: string;
+            /**
+             * Follow Up Id
+             * @description 完成时记录的跟进 / the follow-up it logged
+             */
+            follow_up_id: string | null;
+            /** Id */
+            id: string;
+            /** Interval Days */
+            interval_days: number;
+            /**
+             * New Needs
+             * @description 新需求
+             */
+            new_needs: string;
+            /**
+             * On Time
+             * @description 是否按期（在应回访日当天或之前完成）；未完成为 null
+             */
+            on_time: boolean | null;
+            /**
+             * Org Unit Id
+             * @description 客户所在组织 / the customer's org unit
+             */
+            org_unit_id: string;
+            /**
+             * Overdue At
+             * @description 逾期通知时间；未逾期为 null / when announced overdue
+             */
+            overdue_at: string | null;
+            /**
+             * Satisfaction
+             * @description 满意度 1–5；未完成为 null
+             */
+            satisfaction: number | null;
+            /**
+             * Status
+             * @description open 待回访, done 已完成, cancelled 已取消
+             * @enum {string}
+             */
+            status: "open" | "done" | "cancelled";
+            /**
+             * Tier
+             * @enum {string}
+             */
+            tier: "vip" | "key" | "normal";
+        };
+        /** RevisitTaskPage */
+        RevisitTaskPage: {
+            /** Items */
+            items: components["schemas"]["RevisitTaskOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
         };
         /**
          * Role
@@ -4579,6 +4989,150 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OwnershipSummaryOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revisit_rate_api_v1_analytics_revisit_rate_get: {
+        parameters: {
+            query?: {
+                assignee_id?: string | null;
+                /** @description YYYY-MM; default 5 months back */
+                from?: string | null;
+                org_unit_id?: string | null;
+                /** @description YYYY-MM; default this month */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisitRateSummaryOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -13028,6 +13582,148 @@ export interface operations {
             };
         };
     };
+    list_customer_revisits_api_v1_customers__customer_id__revisits_get: {
+        parameters: {
+            query?: {
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisitTaskPage"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     stage_changes_api_v1_customers__customer_id__stage_changes_get: {
         parameters: {
             query?: {
@@ -16838,6 +17534,571 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductLinesBody"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_revisit_plans_api_v1_revisit_plans_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisitPlansOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_revisit_plans_api_v1_revisit_plans_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevisitPlansIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisitPlansOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_revisit_tasks_api_v1_revisit_tasks_get: {
+        parameters: {
+            query?: {
+                assignee_id?: string | null;
+                due?: "today" | "overdue" | "this_week" | "open";
+                mine?: boolean;
+                org_unit_id?: string | null;
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisitTaskPage"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    complete_revisit_task_api_v1_revisit_tasks__task_id__complete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevisitCompletionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisitTaskOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */

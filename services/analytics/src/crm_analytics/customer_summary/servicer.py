@@ -7,6 +7,7 @@ import datetime as dt
 from crm.analytics.v1 import analytics_pb2 as pb
 from crm.analytics.v1 import analytics_pb2_grpc
 from crm_analytics.customer_summary.service import customer_summary, ownership_summary
+from crm_analytics.revisit_rate.servicer import RevisitRateRpcs
 from crmkit.clock import SHANGHAI, Clock, utcnow
 from crmkit.db import SessionFactory
 from crmkit.errors import InvalidArgument
@@ -23,7 +24,7 @@ def _filter_id(value: str, field_name: str) -> str | None:
     return identifier(value, field_name, required=False, max_len=FILTER_ID_MAX) or None
 
 
-class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
+class AnalyticsServicer(RevisitRateRpcs, analytics_pb2_grpc.AnalyticsServiceServicer):
     def __init__(self, *, sessions: SessionFactory, clock: Clock = utcnow) -> None:
         self._sessions = sessions
         self._clock = clock

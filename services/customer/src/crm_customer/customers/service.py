@@ -26,6 +26,7 @@ from crm_customer.customers.models import Customer, CustomerInput, ListFilter
 from crm_customer.customers.validation import contract_dates
 from crm_customer.ownership.service import check_room, record_owner_change
 from crm_customer.preferences.service import check_requirements
+from crm_customer.revisits.owner_changes import follow_customers
 from crm_customer.search.service import index_for_search, move_search_terms_to_owner
 from crm_customer.stages.models import stage_change_to_proto
 from crm_customer.stages.service import record_stage_change
@@ -486,6 +487,7 @@ async def update_customer(
         await end_collaborations_on_owner_change(
             session, [customer], actor_id=identity.principal_id, events=events, now=now
         )
+        await follow_customers(session, [customer], actor_id=identity.principal_id, events=events, now=now)
     return customer
 
 
@@ -502,6 +504,7 @@ async def archive_customer(
     customer.version += 1
     customer.updated_at = now
     await events.archived(session, customer, identity.principal_id, now)
+    await follow_customers(session, [customer], actor_id=identity.principal_id, events=events, now=now)
     return customer
 
 

@@ -34,7 +34,7 @@ REMINDER_IDS = uuid.UUID("0b6f4f7e-4a53-4a1e-9a55-1f0f6f2b9d1c")
 
 # Each step finds the next tenant above the last with one index lookup (PostgreSQL has no skip
 # scan of its own); the same SQL runs on SQLite.
-_TENANTS = text(
+TENANTS_WITH_CUSTOMERS = text(
     """
     WITH RECURSIVE tenants(tenant_id) AS (
         SELECT MIN(tenant_id) FROM customers
@@ -115,7 +115,7 @@ class FollowUpReminders:
             return
         due = local.date()
         async with context.transaction() as session:
-            tenants = list((await session.scalars(_TENANTS)).all())
+            tenants = list((await session.scalars(TENANTS_WITH_CUSTOMERS)).all())
         for tenant_id in tenants:
             after = ""
             while True:

@@ -23,6 +23,7 @@ from crm_customer.customers.service import WRITER_ROLES, get_customer, refuse_if
 from crm_customer.ownership.models import OwnerChange
 from crm_customer.ownership.service import check_room, record_owner_change, record_owner_changes
 from crm_customer.pools.models import DEFAULT_RULES, Pool, PoolClaim, claim_to_proto
+from crm_customer.revisits.owner_changes import follow_customers
 from crm_customer.search.service import move_search_terms_to_owner
 from crmkit.clock import SHANGHAI, as_utc
 from crmkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -273,6 +274,7 @@ async def move_many_into_pool(
                 snapshot=move.snapshot,
             )
         await end_collaborations_on_owner_change(session, customers, actor_id=actor_id, events=events, now=now)
+    await follow_customers(session, customers, actor_id=actor_id, events=events, now=now)
     return moves
 
 
@@ -429,6 +431,7 @@ async def _assign(
     )
     await events.owner_changed(session, customer, "", previous_unit, actor_id, now, kind=kind, reason=claim.reason)
     await end_collaborations_on_owner_change(session, [customer], actor_id=actor_id, events=events, now=now)
+    await follow_customers(session, [customer], actor_id=actor_id, events=events, now=now)
 
 
 async def claim_customer(

@@ -30,6 +30,7 @@ from crm_customer.directory.service import users_by_id, why_not_owner
 from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, record_owner_change
 from crm_customer.pools.models import Pool, PoolClaim, claim_to_proto
 from crm_customer.pools.service import move_into_pool
+from crm_customer.revisits.owner_changes import follow_customers
 from crm_customer.search.service import move_search_terms
 from crm_customer.transfers.models import UNFINISHED, Transfer
 from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -359,6 +360,7 @@ class TransferMover:
         await end_collaborations_on_owner_change(
             session, moved_all, actor_id=transfer.actor_id, events=self.events, now=now
         )
+        await follow_customers(session, moved_all, actor_id=transfer.actor_id, events=self.events, now=now)
 
     @staticmethod
     def _hand_over(
@@ -406,6 +408,7 @@ class TransferMover:
         await end_collaborations_on_owner_change(
             session, [customer], actor_id=transfer.actor_id, events=self.events, now=now
         )
+        await follow_customers(session, [customer], actor_id=transfer.actor_id, events=self.events, now=now)
 
     async def _release(
         self, session: AsyncSession, transfer: Transfer, customer: Customer, pool: Pool, now: dt.datetime

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from crm.analytics.v1 import revisit_rate_pb2 as crm_dot_analytics_dot_v1_dot_revisit__rate__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n crm/analytics/v1/analytics.proto\x12\x10\x63rm.analytics.v1\"f\n\x19GetCustomerSummaryRequest\x12\x13\n\x0borg_unit_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x11\n\tfrom_date\x18\x03 \x01(\t\x12\x0f\n\x07to_date\x18\x04 \x01(\t\"l\n\rCustomerCount\x12\x13\n\x0borg_unit_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x17\n\x0flifecycle_stage\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\r\n\x05\x63ount\x18\x05 \x01(\x03\"0\n\x11\x44\x61ilyNewCustomers\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\x96\x01\n\x1aGetCustomerSummaryResponse\x12\r\n\x05total\x18\x01 \x01(\x03\x12/\n\x06\x63ounts\x18\x02 \x03(\x0b\x32\x1f.crm.analytics.v1.CustomerCount\x12\x38\n\x0bnew_per_day\x18\x03 \x03(\x0b\x32#.crm.analytics.v1.DailyNewCustomers\"U\n\x1aGetOwnershipSummaryRequest\x12\x13\n\x0borg_unit_id\x18\x01 \x01(\t\x12\x11\n\tfrom_date\x18\x02 \x01(\t\x12\x0f\n\x07to_date\x18\x03 \x01(\t\".\n\x08PoolSize\x12\x0f\n\x07pool_id\x18\x01 \x01(\t\x12\x11\n\tcustomers\x18\x02 \x01(\x03\"P\n\x12\x44\x61ilyPoolMovements\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x03\"N\n\x10\x46ollowUpCoverage\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcustomers\x18\x02 \x01(\x03\x12\x15\n\rcontacted_30d\x18\x03 \x01(\x03\"\xb7\x01\n\x1bGetOwnershipSummaryResponse\x12)\n\x05pools\x18\x01 \x03(\x0b\x32\x1a.crm.analytics.v1.PoolSize\x12\x37\n\tmovements\x18\x02 \x03(\x0b\x32$.crm.analytics.v1.DailyPoolMovements\x12\x34\n\x08\x63overage\x18\x03 \x03(\x0b\x32\".crm.analytics.v1.FollowUpCoverage2\x81\x02\n\x10\x41nalyticsService\x12t\n\x12GetCustomerSummary\x12+.crm.analytics.v1.GetCustomerSummaryRequest\x1a,.crm.analytics.v1.GetCustomerSummaryResponse\"\x03\x90\x02\x01\x12w\n\x13GetOwnershipSummary\x12,.crm.analytics.v1.GetOwnershipSummaryRequest\x1a-.crm.analytics.v1.GetOwnershipSummaryResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n crm/analytics/v1/analytics.proto\x12\x10\x63rm.analytics.v1\x1a#crm/analytics/v1/revisit_rate.proto\"f\n\x19GetCustomerSummaryRequest\x12\x13\n\x0borg_unit_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x11\n\tfrom_date\x18\x03 \x01(\t\x12\x0f\n\x07to_date\x18\x04 \x01(\t\"l\n\rCustomerCount\x12\x13\n\x0borg_unit_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x17\n\x0flifecycle_stage\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\r\n\x05\x63ount\x18\x05 \x01(\x03\"0\n\x11\x44\x61ilyNewCustomers\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\x96\x01\n\x1aGetCustomerSummaryResponse\x12\r\n\x05total\x18\x01 \x01(\x03\x12/\n\x06\x63ounts\x18\x02 \x03(\x0b\x32\x1f.crm.analytics.v1.CustomerCount\x12\x38\n\x0bnew_per_day\x18\x03 \x03(\x0b\x32#.crm.analytics.v1.DailyNewCustomers\"U\n\x1aGetOwnershipSummaryRequest\x12\x13\n\x0borg_unit_id\x18\x01 \x01(\t\x12\x11\n\tfrom_date\x18\x02 \x01(\t\x12\x0f\n\x07to_date\x18\x03 \x01(\t\".\n\x08PoolSize\x12\x0f\n\x07pool_id\x18\x01 \x01(\t\x12\x11\n\tcustomers\x18\x02 \x01(\x03\"P\n\x12\x44\x61ilyPoolMovements\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x03\"N\n\x10\x46ollowUpCoverage\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcustomers\x18\x02 \x01(\x03\x12\x15\n\rcontacted_30d\x18\x03 \x01(\x03\"\xb7\x01\n\x1bGetOwnershipSummaryResponse\x12)\n\x05pools\x18\x01 \x03(\x0b\x32\x1a.crm.analytics.v1.PoolSize\x12\x37\n\tmovements\x18\x02 \x03(\x0b\x32$.crm.analytics.v1.DailyPoolMovements\x12\x34\n\x08\x63overage\x18\x03 \x03(\x0b\x32\".crm.analytics.v1.FollowUpCoverage2\xeb\x02\n\x10\x41nalyticsService\x12t\n\x12GetCustomerSummary\x12+.crm.analytics.v1.GetCustomerSummaryRequest\x1a,.crm.analytics.v1.GetCustomerSummaryResponse\"\x03\x90\x02\x01\x12w\n\x13GetOwnershipSummary\x12,.crm.analytics.v1.GetOwnershipSummaryRequest\x1a-.crm.analytics.v1.GetOwnershipSummaryResponse\"\x03\x90\x02\x01\x12h\n\x0eGetRevisitRate\x12\'.crm.analytics.v1.GetRevisitRateRequest\x1a(.crm.analytics.v1.GetRevisitRateResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,24 +36,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetCustomerSummary']._serialized_options = b'\220\002\001'
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetOwnershipSummary']._loaded_options = None
   _globals['_ANALYTICSSERVICE'].methods_by_name['GetOwnershipSummary']._serialized_options = b'\220\002\001'
-  _globals['_GETCUSTOMERSUMMARYREQUEST']._serialized_start=54
-  _globals['_GETCUSTOMERSUMMARYREQUEST']._serialized_end=156
-  _globals['_CUSTOMERCOUNT']._serialized_start=158
-  _globals['_CUSTOMERCOUNT']._serialized_end=266
-  _globals['_DAILYNEWCUSTOMERS']._serialized_start=268
-  _globals['_DAILYNEWCUSTOMERS']._serialized_end=316
-  _globals['_GETCUSTOMERSUMMARYRESPONSE']._serialized_start=319
-  _globals['_GETCUSTOMERSUMMARYRESPONSE']._serialized_end=469
-  _globals['_GETOWNERSHIPSUMMARYREQUEST']._serialized_start=471
-  _globals['_GETOWNERSHIPSUMMARYREQUEST']._serialized_end=556
-  _globals['_POOLSIZE']._serialized_start=558
-  _globals['_POOLSIZE']._serialized_end=604
-  _globals['_DAILYPOOLMOVEMENTS']._serialized_start=606
-  _globals['_DAILYPOOLMOVEMENTS']._serialized_end=686
-  _globals['_FOLLOWUPCOVERAGE']._serialized_start=688
-  _globals['_FOLLOWUPCOVERAGE']._serialized_end=766
-  _globals['_GETOWNERSHIPSUMMARYRESPONSE']._serialized_start=769
-  _globals['_GETOWNERSHIPSUMMARYRESPONSE']._serialized_end=952
-  _globals['_ANALYTICSSERVICE']._serialized_start=955
-  _globals['_ANALYTICSSERVICE']._serialized_end=1212
+  _globals['_ANALYTICSSERVICE'].methods_by_name['GetRevisitRate']._loaded_options = None
+  _globals['_ANALYTICSSERVICE'].methods_by_name['GetRevisitRate']._serialized_options = b'\220\002\001'
+  _globals['_GETCUSTOMERSUMMARYREQUEST']._serialized_start=91
+  _globals['_GETCUSTOMERSUMMARYREQUEST']._serialized_end=193
+  _globals['_CUSTOMERCOUNT']._serialized_start=195
+  _globals['_CUSTOMERCOUNT']._serialized_end=303
+  _globals['_DAILYNEWCUSTOMERS']._serialized_start=305
+  _globals['_DAILYNEWCUSTOMERS']._serialized_end=353
+  _globals['_GETCUSTOMERSUMMARYRESPONSE']._serialized_start=356
+  _globals['_GETCUSTOMERSUMMARYRESPONSE']._serialized_end=506
+  _globals['_GETOWNERSHIPSUMMARYREQUEST']._serialized_start=508
+  _globals['_GETOWNERSHIPSUMMARYREQUEST']._serialized_end=593
+  _globals['_POOLSIZE']._serialized_start=595
+  _globals['_POOLSIZE']._serialized_end=641
+  _globals['_DAILYPOOLMOVEMENTS']._serialized_start=643
+  _globals['_DAILYPOOLMOVEMENTS']._serialized_end=723
+  _globals['_FOLLOWUPCOVERAGE']._serialized_start=725
+  _globals['_FOLLOWUPCOVERAGE']._serialized_end=803
+  _globals['_GETOWNERSHIPSUMMARYRESPONSE']._serialized_start=806
+  _globals['_GETOWNERSHIPSUMMARYRESPONSE']._serialized_end=989
+  _globals['_ANALYTICSSERVICE']._serialized_start=992
+  _globals['_ANALYTICSSERVICE']._serialized_end=1355
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from crm.analytics.v1 import analytics_pb2 as crm_dot_analytics_dot_v1_dot_analytics__pb2
+from crm.analytics.v1 import revisit_rate_pb2 as crm_dot_analytics_dot_v1_dot_revisit__rate__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -46,6 +47,11 @@ class AnalyticsServiceStub:
                 request_serializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryRequest.SerializeToString,
                 response_deserializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryResponse.FromString,
                 _registered_method=True)
+        self.GetRevisitRate = channel.unary_unary(
+                '/crm.analytics.v1.AnalyticsService/GetRevisitRate',
+                request_serializer=crm_dot_analytics_dot_v1_dot_revisit__rate__pb2.GetRevisitRateRequest.SerializeToString,
+                response_deserializer=crm_dot_analytics_dot_v1_dot_revisit__rate__pb2.GetRevisitRateResponse.FromString,
+                _registered_method=True)
 
 
 class AnalyticsServiceServicer:
@@ -66,6 +72,13 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRevisitRate(self, request, context):
+        """revisits (issue 12): 回访率 per assignee, per org unit and in total, by month of due date.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -78,6 +91,11 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.GetOwnershipSummary,
                     request_deserializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryRequest.FromString,
                     response_serializer=crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryResponse.SerializeToString,
+            ),
+            'GetRevisitRate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRevisitRate,
+                    request_deserializer=crm_dot_analytics_dot_v1_dot_revisit__rate__pb2.GetRevisitRateRequest.FromString,
+                    response_serializer=crm_dot_analytics_dot_v1_dot_revisit__rate__pb2.GetRevisitRateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -136,6 +154,33 @@ class AnalyticsService:
             '/crm.analytics.v1.AnalyticsService/GetOwnershipSummary',
             crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryRequest.SerializeToString,
             crm_dot_analytics_dot_v1_dot_analytics__pb2.GetOwnershipSummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRevisitRate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.analytics.v1.AnalyticsService/GetRevisitRate',
+            crm_dot_analytics_dot_v1_dot_revisit__rate__pb2.GetRevisitRateRequest.SerializeToString,
+            crm_dot_analytics_dot_v1_dot_revisit__rate__pb2.GetRevisitRateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ Read models built only from events."""
 
 from collections import abc as _abc
 from crm.analytics.v1 import analytics_pb2 as _analytics_pb2
+from crm.analytics.v1 import revisit_rate_pb2 as _revisit_rate_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -38,6 +39,8 @@ class AnalyticsServiceStub:
     GetCustomerSummary: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetCustomerSummaryRequest, _analytics_pb2.GetCustomerSummaryResponse]
     GetOwnershipSummary: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.GetOwnershipSummaryRequest, _analytics_pb2.GetOwnershipSummaryResponse]
     """Pools, claims and returns, and how well reps keep up with their customers."""
+    GetRevisitRate: _grpc.UnaryUnaryMultiCallable[_revisit_rate_pb2.GetRevisitRateRequest, _revisit_rate_pb2.GetRevisitRateResponse]
+    """revisits (issue 12): 回访率 per assignee, per org unit and in total, by month of due date."""
 
 @_typing.type_check_only
 class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
@@ -49,6 +52,8 @@ class AnalyticsServiceAsyncStub(AnalyticsServiceStub):
     GetCustomerSummary: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetCustomerSummaryRequest, _analytics_pb2.GetCustomerSummaryResponse]  # type: ignore[assignment]
     GetOwnershipSummary: _aio.UnaryUnaryMultiCallable[_analytics_pb2.GetOwnershipSummaryRequest, _analytics_pb2.GetOwnershipSummaryResponse]  # type: ignore[assignment]
     """Pools, claims and returns, and how well reps keep up with their customers."""
+    GetRevisitRate: _aio.UnaryUnaryMultiCallable[_revisit_rate_pb2.GetRevisitRateRequest, _revisit_rate_pb2.GetRevisitRateResponse]  # type: ignore[assignment]
+    """revisits (issue 12): 回访率 per assignee, per org unit and in total, by month of due date."""
 
 class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -69,5 +74,13 @@ class AnalyticsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_analytics_pb2.GetOwnershipSummaryResponse, _abc.Awaitable[_analytics_pb2.GetOwnershipSummaryResponse]]:
         """Pools, claims and returns, and how well reps keep up with their customers."""
+
+    @_abc_1.abstractmethod
+    def GetRevisitRate(
+        self,
+        request: _revisit_rate_pb2.GetRevisitRateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisit_rate_pb2.GetRevisitRateResponse, _abc.Awaitable[_revisit_rate_pb2.GetRevisitRateResponse]]:
+        """revisits (issue 12): 回访率 per assignee, per org unit and in total, by month of due date."""
 
 def add_AnalyticsServiceServicer_to_server(servicer: AnalyticsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

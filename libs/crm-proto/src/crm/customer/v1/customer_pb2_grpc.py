@@ -10,6 +10,7 @@ from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
+from crm.customer.v1 import revisits_pb2 as crm_dot_customer_dot_v1_dot_revisits__pb2
 from crm.customer.v1 import transfers_pb2 as crm_dot_customer_dot_v1_dot_transfers__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -407,6 +408,31 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/RemoveCustomerRelation',
                 request_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationResponse.FromString,
+                _registered_method=True)
+        self.GetRevisitPlans = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetRevisitPlans',
+                request_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.GetRevisitPlansRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.GetRevisitPlansResponse.FromString,
+                _registered_method=True)
+        self.SetRevisitPlans = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/SetRevisitPlans',
+                request_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.SetRevisitPlansRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.SetRevisitPlansResponse.FromString,
+                _registered_method=True)
+        self.ListRevisitTasks = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListRevisitTasks',
+                request_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListRevisitTasksRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListRevisitTasksResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerRevisits = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCustomerRevisits',
+                request_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListCustomerRevisitsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListCustomerRevisitsResponse.FromString,
+                _registered_method=True)
+        self.CompleteRevisitTask = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CompleteRevisitTask',
+                request_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskResponse.FromString,
                 _registered_method=True)
 
 
@@ -893,6 +919,43 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRevisitPlans(self, request, context):
+        """revisits (issue 12)
+        Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+        bosses set them, anyone may read them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRevisitPlans(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRevisitTasks(self, request, context):
+        """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerRevisits(self, request, context):
+        """A customer's revisits (anyone who may see the customer).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteRevisitTask(self, request, context):
+        """The assignee (or a service user over the customer, for the service queue) or their
+        supervisors; logs a follow-up and marks the task done in one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1260,6 +1323,31 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.RemoveCustomerRelation,
                     request_deserializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationResponse.SerializeToString,
+            ),
+            'GetRevisitPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRevisitPlans,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.GetRevisitPlansRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.GetRevisitPlansResponse.SerializeToString,
+            ),
+            'SetRevisitPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRevisitPlans,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.SetRevisitPlansRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.SetRevisitPlansResponse.SerializeToString,
+            ),
+            'ListRevisitTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRevisitTasks,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListRevisitTasksRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListRevisitTasksResponse.SerializeToString,
+            ),
+            'ListCustomerRevisits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerRevisits,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListCustomerRevisitsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.ListCustomerRevisitsResponse.SerializeToString,
+            ),
+            'CompleteRevisitTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteRevisitTask,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3235,6 +3323,141 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/RemoveCustomerRelation',
             crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_profile__pb2.RemoveCustomerRelationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRevisitPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetRevisitPlans',
+            crm_dot_customer_dot_v1_dot_revisits__pb2.GetRevisitPlansRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_revisits__pb2.GetRevisitPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRevisitPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/SetRevisitPlans',
+            crm_dot_customer_dot_v1_dot_revisits__pb2.SetRevisitPlansRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_revisits__pb2.SetRevisitPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRevisitTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListRevisitTasks',
+            crm_dot_customer_dot_v1_dot_revisits__pb2.ListRevisitTasksRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_revisits__pb2.ListRevisitTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerRevisits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCustomerRevisits',
+            crm_dot_customer_dot_v1_dot_revisits__pb2.ListCustomerRevisitsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_revisits__pb2.ListCustomerRevisitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteRevisitTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CompleteRevisitTask',
+            crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskResponse.FromString,
             options,
             channel_credentials,
             insecure,

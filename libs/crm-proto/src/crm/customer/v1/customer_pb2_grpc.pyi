@@ -11,6 +11,7 @@ from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
 from crm.customer.v1 import profile_pb2 as _profile_pb2
+from crm.customer.v1 import revisits_pb2 as _revisits_pb2
 from crm.customer.v1 import transfers_pb2 as _transfers_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -167,6 +168,20 @@ class CustomerServiceStub:
     """Relations between customers (上下游, 推荐, 同集团), both ends visible to the caller."""
     AddCustomerRelation: _grpc.UnaryUnaryMultiCallable[_profile_pb2.AddCustomerRelationRequest, _profile_pb2.AddCustomerRelationResponse]
     RemoveCustomerRelation: _grpc.UnaryUnaryMultiCallable[_profile_pb2.RemoveCustomerRelationRequest, _profile_pb2.RemoveCustomerRelationResponse]
+    GetRevisitPlans: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.GetRevisitPlansRequest, _revisits_pb2.GetRevisitPlansResponse]
+    """revisits (issue 12)
+    Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+    bosses set them, anyone may read them.
+    """
+    SetRevisitPlans: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.SetRevisitPlansRequest, _revisits_pb2.SetRevisitPlansResponse]
+    ListRevisitTasks: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.ListRevisitTasksRequest, _revisits_pb2.ListRevisitTasksResponse]
+    """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree."""
+    ListCustomerRevisits: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.ListCustomerRevisitsRequest, _revisits_pb2.ListCustomerRevisitsResponse]
+    """A customer's revisits (anyone who may see the customer)."""
+    CompleteRevisitTask: _grpc.UnaryUnaryMultiCallable[_revisits_pb2.CompleteRevisitTaskRequest, _revisits_pb2.CompleteRevisitTaskResponse]
+    """The assignee (or a service user over the customer, for the service queue) or their
+    supervisors; logs a follow-up and marks the task done in one transaction.
+    """
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -300,6 +315,20 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """Relations between customers (上下游, 推荐, 同集团), both ends visible to the caller."""
     AddCustomerRelation: _aio.UnaryUnaryMultiCallable[_profile_pb2.AddCustomerRelationRequest, _profile_pb2.AddCustomerRelationResponse]  # type: ignore[assignment]
     RemoveCustomerRelation: _aio.UnaryUnaryMultiCallable[_profile_pb2.RemoveCustomerRelationRequest, _profile_pb2.RemoveCustomerRelationResponse]  # type: ignore[assignment]
+    GetRevisitPlans: _aio.UnaryUnaryMultiCallable[_revisits_pb2.GetRevisitPlansRequest, _revisits_pb2.GetRevisitPlansResponse]  # type: ignore[assignment]
+    """revisits (issue 12)
+    Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+    bosses set them, anyone may read them.
+    """
+    SetRevisitPlans: _aio.UnaryUnaryMultiCallable[_revisits_pb2.SetRevisitPlansRequest, _revisits_pb2.SetRevisitPlansResponse]  # type: ignore[assignment]
+    ListRevisitTasks: _aio.UnaryUnaryMultiCallable[_revisits_pb2.ListRevisitTasksRequest, _revisits_pb2.ListRevisitTasksResponse]  # type: ignore[assignment]
+    """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree."""
+    ListCustomerRevisits: _aio.UnaryUnaryMultiCallable[_revisits_pb2.ListCustomerRevisitsRequest, _revisits_pb2.ListCustomerRevisitsResponse]  # type: ignore[assignment]
+    """A customer's revisits (anyone who may see the customer)."""
+    CompleteRevisitTask: _aio.UnaryUnaryMultiCallable[_revisits_pb2.CompleteRevisitTaskRequest, _revisits_pb2.CompleteRevisitTaskResponse]  # type: ignore[assignment]
+    """The assignee (or a service user over the customer, for the service queue) or their
+    supervisors; logs a follow-up and marks the task done in one transaction.
+    """
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -868,5 +897,49 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _profile_pb2.RemoveCustomerRelationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.RemoveCustomerRelationResponse, _abc.Awaitable[_profile_pb2.RemoveCustomerRelationResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetRevisitPlans(
+        self,
+        request: _revisits_pb2.GetRevisitPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.GetRevisitPlansResponse, _abc.Awaitable[_revisits_pb2.GetRevisitPlansResponse]]:
+        """revisits (issue 12)
+        Revisit plans (revisits.proto): the tenant's frequency and assignee per tier; admins and
+        bosses set them, anyone may read them.
+        """
+
+    @_abc_1.abstractmethod
+    def SetRevisitPlans(
+        self,
+        request: _revisits_pb2.SetRevisitPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.SetRevisitPlansResponse, _abc.Awaitable[_revisits_pb2.SetRevisitPlansResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRevisitTasks(
+        self,
+        request: _revisits_pb2.ListRevisitTasksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.ListRevisitTasksResponse, _abc.Awaitable[_revisits_pb2.ListRevisitTasksResponse]]:
+        """Open revisit tasks: a rep's own, service staff's queue, a supervisor's subtree."""
+
+    @_abc_1.abstractmethod
+    def ListCustomerRevisits(
+        self,
+        request: _revisits_pb2.ListCustomerRevisitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.ListCustomerRevisitsResponse, _abc.Awaitable[_revisits_pb2.ListCustomerRevisitsResponse]]:
+        """A customer's revisits (anyone who may see the customer)."""
+
+    @_abc_1.abstractmethod
+    def CompleteRevisitTask(
+        self,
+        request: _revisits_pb2.CompleteRevisitTaskRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_revisits_pb2.CompleteRevisitTaskResponse, _abc.Awaitable[_revisits_pb2.CompleteRevisitTaskResponse]]:
+        """The assignee (or a service user over the customer, for the service queue) or their
+        supervisors; logs a follow-up and marks the task done in one transaction.
+        """
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

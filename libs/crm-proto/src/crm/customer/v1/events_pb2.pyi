@@ -10,6 +10,7 @@ from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
 from crm.customer.v1 import profile_pb2 as _profile_pb2
+from crm.customer.v1 import revisits_pb2 as _revisits_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -897,3 +898,124 @@ class CustomerRelationRemoved(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerRelationRemoved: _TypeAlias = CustomerRelationRemoved  # noqa: Y015
+
+@_typing.final
+class RevisitTaskScheduled(_message.Message):
+    """revisits (issue 12). Every revisit event's aggregate is the task (aggregate_id the task id,
+    aggregate_version its version), so a consumer keeps the newest state of each task.
+
+    crm.customer.v1.revisit_task_scheduled: a revisit task was created (or its due date moved).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def task(self) -> _revisits_pb2.RevisitTask: ...
+    def __init__(
+        self,
+        *,
+        task: _revisits_pb2.RevisitTask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevisitTaskScheduled: _TypeAlias = RevisitTaskScheduled  # noqa: Y015
+
+@_typing.final
+class RevisitTaskCompleted(_message.Message):
+    """crm.customer.v1.revisit_task_completed: done, with on_time and satisfaction in the task."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def task(self) -> _revisits_pb2.RevisitTask: ...
+    def __init__(
+        self,
+        *,
+        task: _revisits_pb2.RevisitTask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevisitTaskCompleted: _TypeAlias = RevisitTaskCompleted  # noqa: Y015
+
+@_typing.final
+class RevisitTaskOverdue(_message.Message):
+    """crm.customer.v1.revisit_task_overdue: an open task passed its due date; sent once per task."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def task(self) -> _revisits_pb2.RevisitTask: ...
+    def __init__(
+        self,
+        *,
+        task: _revisits_pb2.RevisitTask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevisitTaskOverdue: _TypeAlias = RevisitTaskOverdue  # noqa: Y015
+
+@_typing.final
+class RevisitTaskReassigned(_message.Message):
+    """crm.customer.v1.revisit_task_reassigned: the customer's owner or org unit changed, and its open
+    task followed (the new owner's, or the service queue of its new unit).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_FIELD_NUMBER: _builtins.int
+    PREVIOUS_ASSIGNEE_ID_FIELD_NUMBER: _builtins.int
+    previous_assignee_id: _builtins.str
+    @_builtins.property
+    def task(self) -> _revisits_pb2.RevisitTask: ...
+    def __init__(
+        self,
+        *,
+        task: _revisits_pb2.RevisitTask | None = ...,
+        previous_assignee_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["previous_assignee_id", b"previous_assignee_id", "task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevisitTaskReassigned: _TypeAlias = RevisitTaskReassigned  # noqa: Y015
+
+@_typing.final
+class RevisitTaskCancelled(_message.Message):
+    """crm.customer.v1.revisit_task_cancelled: the customer went to a pool or was archived; the task
+    no longer counts as due.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def task(self) -> _revisits_pb2.RevisitTask: ...
+    def __init__(
+        self,
+        *,
+        task: _revisits_pb2.RevisitTask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["task", b"task"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevisitTaskCancelled: _TypeAlias = RevisitTaskCancelled  # noqa: Y015
