@@ -313,6 +313,8 @@ def test_a_group_relations_and_tier_reviews_name_customers_of_the_tenant(tenant:
     assert all(r.customer in by_name and r.related in by_name and r.customer != r.related for r in tenant.relations)
     assert tenant.tier_changes and all(change.customer in by_name for change in tenant.tier_changes)
     assert {c.grade for c in tenant.customers if c.lifecycle_stage == "signed"} == {"S", "A", "B", "C"}
+
+
 def test_the_demo_revisit_plans_cover_each_tier_once_with_the_service_queue_for_key_customers(
     tenant: DemoTenant,
 ) -> None:
