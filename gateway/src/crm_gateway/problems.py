@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crmkit.errors import DomainError, ResourceExhausted, kind_of_status
+from crmkit.errors import HTTP_STATUS_BY_CODE, DomainError, ResourceExhausted, kind_of_status
 from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_FIELD_KEY, decode_field, error_details
 from crmkit.telemetry import current_trace_id
 
@@ -31,6 +31,7 @@ TITLES = {
     409: ("冲突", "Conflict"),
     412: ("前置条件不满足", "Precondition failed"),
     413: ("请求过大", "Request too large"),
+    415: ("不支持的文件类型", "Unsupported media type"),
     422: ("请求参数有误", "Invalid request"),
     429: ("请求过多", "Too many requests"),
     500: ("内部错误", "Internal error"),
@@ -336,6 +337,7 @@ def install(app: FastAPI) -> None:
             if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
                 status, code = 413, "payload_too_large"
             return problem(request, status, code, TRANSPORT_DETAILS.get(status, TRANSPORT_DETAILS[502]))
+        status = HTTP_STATUS_BY_CODE.get(str(trailers[ERROR_CODE_KEY]), status)
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())
         extra: dict[str, Any] = {}

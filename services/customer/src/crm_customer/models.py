@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from crm_customer.assignment.models import AssignmentCursor, AssignmentRuleSet
+from crm_customer.attachments.models import Attachment
 from crm_customer.collaborators.models import Collaborator
 from crm_customer.contacts.models import Contact
 from crm_customer.customers.models import Customer
@@ -15,6 +16,7 @@ from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.search.models import SearchTerm
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
 from crm_customer.transfers.models import Transfer
+from crm_customer.visits.models import VisitRecord
 from crmkit.idempotency import request_table
 
 # Create request ids, remembered by the kit (crmkit.writes.Writes.create_once).
@@ -24,6 +26,7 @@ __all__ = [
     "CREATE_REQUESTS",
     "AssignmentCursor",
     "AssignmentRuleSet",
+    "Attachment",
     "Base",
     "Collaborator",
     "Contact",
@@ -39,4 +42,5 @@ __all__ = [
     "ProductLine",
     "SearchTerm",
     "Transfer",
+    "VisitRecord",
 ]

@@ -31,7 +31,7 @@ SELECT c.id, c.tenant_id, c.org_unit_id, c.org_path, c.owner_id, c.name, c.short
        c.credit_code, c.addresses, c.contract_start, c.contract_end, c.tags, c.custom_fields,
        c.lifecycle_stage, c.archived, c.version, c.created_at, c.updated_at, c.last_interaction_at,
        c.next_follow_up_date, c.tier, c.pool_id, c.owned_since, c.first_visit_due,
-       c.product_lines, c.source, c.assigned_rule_id,
+       c.product_lines, c.source, c.assigned_rule_id, c.latitude, c.longitude,
        ARRAY(SELECT k FROM contacts k WHERE k.customer_id = c.id ORDER BY k.created_at, k.position, k.id) AS contacts
 FROM customers c
 """

@@ -8,7 +8,7 @@ from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.customer.v1 import customer_pb2 as pb
@@ -68,6 +68,9 @@ class Customer(Base):
     return_warned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     # The assignment rule that chose its current owner or pool (assignment.service); "" if none.
     assigned_rule_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
+    # Where the customer is (WGS-84 degrees), both or neither (visits measure check-ins against it).
+    latitude: Mapped[float | None] = mapped_column(Double, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Double, nullable=True)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
@@ -118,6 +121,8 @@ class CustomerInput:
     owner_id: str = ""
     org_unit_id: str = ""
     org_path: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,8 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         assigned_rule_id=customer.assigned_rule_id or "",
         owned_since=timestamp_of(as_utc(customer.owned_since)) if customer.owned_since else None,
         first_visit_due=timestamp_of(as_utc(customer.first_visit_due)) if customer.first_visit_due else None,
+        latitude=customer.latitude,
+        longitude=customer.longitude,
     )
 
 
