@@ -257,6 +257,9 @@ UPSTREAM_FIELD_NAMES = {
     "interaction.id": "follow_up_id",
     "interaction.customer_id": "customer_id",
     "interaction.occur_time": "occurred_at",
+    "interaction.check_in.check_in_time": "check_in.checked_in_at",
+    # UploadAttachment's bytes are the multipart form's file.
+    "content": "file",
     "pool.org_unit_id": "org_unit_id",
     "query": "q",
     "from_date": "from",

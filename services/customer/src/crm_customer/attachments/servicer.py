@@ -54,6 +54,8 @@ class AttachmentRpcs(CustomerServicerBase):
             raise PayloadTooLarge(f"content: image of {exc} pixels is too large / 图片像素过多", field="content") from exc
         if sniffed is None:
             raise UnsupportedMediaType("content", ACCEPTED)
+        if kind == "visit_photo" and not sniffed.is_image:
+            raise UnsupportedMediaType("content", "a visit photo must be an image / 拜访照片须为图片")
         return kind, sniffed
 
     async def UploadAttachment(
