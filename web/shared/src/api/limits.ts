@@ -42,6 +42,11 @@ export const LIMITS = {
       "maxItems": 2
     }
   },
+  "CheckInIn": {
+    "address": {
+      "maxLength": 200
+    }
+  },
   "ClaimIn": {
     "customer_id": {
       "minLength": 1,
@@ -233,6 +238,10 @@ export const LIMITS = {
     "outcome": {
       "maxLength": 500
     },
+    "photo_attachment_ids": {
+      "maxItems": 9,
+      "itemMaxLength": 36
+    },
     "request_id": {
       "maxLength": 64
     }
@@ -354,6 +363,7 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "SignedUrlsIn": {},
   "TransferIn": {
     "from_user_id": {
       "minLength": 1,
