@@ -265,3 +265,21 @@ def test_the_demo_assignment_rules_name_real_users_and_units_and_valid_strategie
         assert bool(rule.usernames) != bool(rule.org_unit_key)
         assert set(rule.usernames) <= usernames and (not rule.org_unit_key or rule.org_unit_key in units)
         assert set(rule.conditions.get("product_lines", [])) <= set(tenant.product_lines)
+
+
+def test_pinned_customers_lie_near_their_city_and_check_ins_near_the_pin(tenant: DemoTenant) -> None:
+    from crm_customer.visits.service import haversine_m
+
+    pinned = [c for c in tenant.customers if c.latitude is not None]
+    assert len(pinned) > 100
+    assert all(c.longitude is not None and 30 < c.latitude < 32 and 119 < c.longitude < 122 for c in pinned)  # type: ignore[operator]
+    visits = [(c, f) for c in tenant.customers for f in c.follow_ups if f.check_in is not None]
+    assert len(visits) > 10 and all(f.kind == "visit" for _, f in visits)
+    for customer, visit in visits:
+        assert visit.check_in is not None and visit.check_in.address
+        if customer.latitude is not None and customer.longitude is not None:
+            metres = haversine_m(customer.latitude, customer.longitude, visit.check_in.latitude, visit.check_in.longitude)
+            assert metres < 600
+    photos = sum(f.photos for _, f in visits)
+    assert 0 < photos <= 12
+    assert all(f.photos == 0 for c in tenant.customers for f in c.follow_ups if f.check_in is None)
