@@ -29,7 +29,16 @@ def png() -> bytes:
     return out.getvalue()
 
 
-async def _upload(client, person, customer_id: str, content: bytes, *, kind: str = "visit_photo", name: str = "a.jpg", mime: str = "image/jpeg"):  # type: ignore[no-untyped-def]
+async def _upload(
+    client,
+    person,
+    customer_id: str,
+    content: bytes,
+    *,
+    kind: str = "visit_photo",
+    name: str = "a.jpg",
+    mime: str = "image/jpeg",
+):  # type: ignore[no-untyped-def]
     return await client.post(
         f"{CUSTOMERS}/{customer_id}/attachments",
         files={"file": (name, content, mime)},
@@ -42,7 +51,9 @@ async def test_a_multipart_upload_is_judged_by_its_content_and_streamed_back(cli
     customer = await api.create_customer(org.sales_a, name="杭州西湖区文三路小学食堂")
     picture = png()
 
-    uploaded = await _upload(client, org.sales_a, customer["id"], picture, kind="licence", name="营业执照.pdf", mime="application/pdf")
+    uploaded = await _upload(
+        client, org.sales_a, customer["id"], picture, kind="licence", name="营业执照.pdf", mime="application/pdf"
+    )
     assert uploaded.status_code == 201, uploaded.text
     body = uploaded.json()
     content = await client.get(body["content_url"], headers=org.sales_a.headers)
@@ -75,7 +86,11 @@ async def test_a_text_file_is_415_and_an_oversized_photo_413(client, org, api) -
     way_too_big = await client.post(
         f"{CUSTOMERS}/{customer['id']}/attachments",
         content=b"x" * 10,
-        headers={**org.sales_a.headers, "content-length": str(30 * 1024 * 1024), "content-type": "multipart/form-data; boundary=x"},
+        headers={
+            **org.sales_a.headers,
+            "content-length": str(30 * 1024 * 1024),
+            "content-type": "multipart/form-data; boundary=x",
+        },
     )
     unknown_kind = await _upload(client, org.sales_a, customer["id"], jpeg(), kind="selfie")
     no_file = await client.post(
@@ -154,7 +169,9 @@ async def test_a_signed_url_stops_working_once_its_user_may_not_see_the_customer
     assert (await client.get(body["signed_thumbnail_url"])).status_code == 200
 
     moved = await client.patch(
-        f"{CUSTOMERS}/{customer['id']}", json={"owner_id": org.sales_b.id, "reason": "调整片区"}, headers=org.admin.headers
+        f"{CUSTOMERS}/{customer['id']}",
+        json={"owner_id": org.sales_b.id, "reason": "调整片区"},
+        headers=org.admin.headers,
     )
     assert moved.status_code == 200, moved.text
 
@@ -208,11 +225,15 @@ async def test_bad_check_ins_and_locations_are_refused_naming_the_field(client, 
     api.problem(await log(kind="phone", check_in=SCHOOL), 400, field="check_in")
     api.problem(await log(photo_attachment_ids=[foreign_photo["id"]]), 400, field="photo_attachment_ids[0]")
 
-    create = await client.post(CUSTOMERS, json=api.customer_body(latitude=95, longitude=120), headers=org.sales_a.headers)
+    create = await client.post(
+        CUSTOMERS, json=api.customer_body(latitude=95, longitude=120), headers=org.sales_a.headers
+    )
     api.problem(create, 422, field="latitude")
     half = await client.post(CUSTOMERS, json=api.customer_body(latitude=30.1), headers=org.sales_a.headers)
     api.problem(half, 400, field="longitude")
-    patched = await client.patch(f"{CUSTOMERS}/{customer['id']}", json={"longitude": 120.2}, headers=org.sales_a.headers)
+    patched = await client.patch(
+        f"{CUSTOMERS}/{customer['id']}", json={"longitude": 120.2}, headers=org.sales_a.headers
+    )
     api.problem(patched, 400, field="latitude")
     pinned = await client.patch(f"{CUSTOMERS}/{customer['id']}", json=SCHOOL, headers=org.sales_a.headers)
     cleared = await client.patch(

@@ -41,7 +41,12 @@ def test_a_rep_checks_in_at_a_visit_with_two_photos_retrievable_by_the_rep_and_n
         customer = ok(
             client.post(
                 "/api/v1/customers",
-                json={"name": "杭州西湖区文三路小学食堂", "type": "学校食堂", "latitude": 30.2590, "longitude": 120.1300},
+                json={
+                    "name": "杭州西湖区文三路小学食堂",
+                    "type": "学校食堂",
+                    "latitude": 30.2590,
+                    "longitude": 120.1300,
+                },
                 headers=rep,
             ),
             201,
@@ -88,13 +93,19 @@ def test_a_rep_checks_in_at_a_visit_with_two_photos_retrievable_by_the_rep_and_n
             # The rep: with the header, and through the signed URL an <img> would use.
             by_header = client.get(attachment["content_url"], headers=rep)
             assert (by_header.status_code, by_header.content) == (200, content)
-            signed = client.get(next(p for p in visit["photos"] if p["attachment_id"] == attachment["id"])["content_url"])
+            signed = client.get(
+                next(p for p in visit["photos"] if p["attachment_id"] == attachment["id"])["content_url"]
+            )
             assert (signed.status_code, signed.content) == (200, content)
             thumbnail = client.get(attachment["signed_thumbnail_url"])
             assert thumbnail.headers["content-type"] == "image/jpeg"
             assert max(Image.open(io.BytesIO(thumbnail.content)).size) == 320
             # Another rep: nothing, whichever way they ask.
-            for url in (attachment["content_url"], attachment["thumbnail_url"], f"/api/v1/attachments/{attachment['id']}"):
+            for url in (
+                attachment["content_url"],
+                attachment["thumbnail_url"],
+                f"/api/v1/attachments/{attachment['id']}",
+            ):
                 refused = client.get(url, headers=other)
                 assert refused.status_code == 404, refused.text
                 assert refused.content != content

@@ -127,7 +127,9 @@ async def test_each_accepted_type_is_recognised_from_its_content(
     rep = customer_service.org.person(Role.SALES, customer_service.org.shop_a)
     customer = await customer_service.create(rep, name="杭州拱墅区某中学食堂")
 
-    attachment = await upload(customer_service, rep, customer.id, content, kind=vpb.ATTACHMENT_KIND_LICENCE, filename="x")
+    attachment = await upload(
+        customer_service, rep, customer.id, content, kind=vpb.ATTACHMENT_KIND_LICENCE, filename="x"
+    )
 
     assert (attachment.content_type, attachment.has_thumbnail) == (content_type, thumbnailed)
     assert attachment.kind == vpb.ATTACHMENT_KIND_LICENCE
@@ -245,12 +247,16 @@ async def test_a_customers_location_is_checked_and_kept_and_carried_by_its_event
     assert (await create(longitude=120.0)).field == "customer.latitude"
     assert (await create(latitude=float("nan"), longitude=120.0)).field == "customer.latitude"
 
-    customer = await customer_service.create(rep, name="杭州西湖区文三路小学食堂", latitude=SCHOOL[0], longitude=SCHOOL[1])
+    customer = await customer_service.create(
+        rep, name="杭州西湖区文三路小学食堂", latitude=SCHOOL[0], longitude=SCHOOL[1]
+    )
     assert (customer.latitude, customer.longitude) == SCHOOL
 
     async def update(paths: list[str], **fields: Any) -> pb.Customer:
         response = await customer_service.stub.UpdateCustomer(
-            pb.UpdateCustomerRequest(customer=pb.Customer(id=customer.id, **fields), update_mask=FieldMask(paths=paths)),
+            pb.UpdateCustomerRequest(
+                customer=pb.Customer(id=customer.id, **fields), update_mask=FieldMask(paths=paths)
+            ),
             metadata=customer_service.metadata(rep),
         )
         return cast(pb.Customer, response.customer)
@@ -286,7 +292,9 @@ def test_haversine_measures_metres_on_the_earth() -> None:
 
 async def test_a_check_in_with_photos_is_measured_against_the_customer_and_published(customer_service) -> None:
     rep = customer_service.org.person(Role.SALES, customer_service.org.shop_a)
-    customer = await customer_service.create(rep, name="杭州西湖区文三路小学食堂", latitude=SCHOOL[0], longitude=SCHOOL[1])
+    customer = await customer_service.create(
+        rep, name="杭州西湖区文三路小学食堂", latitude=SCHOOL[0], longitude=SCHOOL[1]
+    )
     photos = [await upload(customer_service, rep, customer.id, image_bytes()) for _ in range(2)]
     checked_in = customer_service.clock() - dt.timedelta(minutes=2)
     stamp = Timestamp()
@@ -352,9 +360,16 @@ async def test_photos_must_be_this_customers_visit_photos(customer_service) -> N
         assert refused.field == "interaction.photo_attachment_ids[1]"
     too_many = await photos([own_photo.id] * 10)
     assert too_many.field == "interaction.photo_attachment_ids"
-    assert len((await customer_service.stub.ListInteractions(
-        fpb.ListInteractionsRequest(customer_id=customer.id), metadata=customer_service.metadata(rep)
-    )).interactions) == 0
+    assert (
+        len(
+            (
+                await customer_service.stub.ListInteractions(
+                    fpb.ListInteractionsRequest(customer_id=customer.id), metadata=customer_service.metadata(rep)
+                )
+            ).interactions
+        )
+        == 0
+    )
 
 
 async def test_check_ins_are_checked_and_only_visits_carry_them(customer_service) -> None:

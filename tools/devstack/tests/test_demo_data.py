@@ -278,7 +278,9 @@ def test_pinned_customers_lie_near_their_city_and_check_ins_near_the_pin(tenant:
     for customer, visit in visits:
         assert visit.check_in is not None and visit.check_in.address
         if customer.latitude is not None and customer.longitude is not None:
-            metres = haversine_m(customer.latitude, customer.longitude, visit.check_in.latitude, visit.check_in.longitude)
+            metres = haversine_m(
+                customer.latitude, customer.longitude, visit.check_in.latitude, visit.check_in.longitude
+            )
             assert metres < 600
     photos = sum(f.photos for _, f in visits)
     assert 0 < photos <= 12

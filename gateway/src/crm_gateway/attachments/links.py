@@ -66,7 +66,9 @@ class AttachmentLinks:
         self.lifetime = lifetime
 
     @classmethod
-    def from_private_key(cls, private_key: Ed25519PrivateKey, *, clock: Clock, lifetime: dt.timedelta) -> AttachmentLinks:
+    def from_private_key(
+        cls, private_key: Ed25519PrivateKey, *, clock: Clock, lifetime: dt.timedelta
+    ) -> AttachmentLinks:
         raw = private_key.private_bytes(
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
         )

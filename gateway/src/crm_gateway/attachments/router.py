@@ -51,7 +51,9 @@ class AttachmentOut(BaseModel):
     id: str
     customer_id: str
     kind: AttachmentKind = Field(description="拜访照片 visit_photo, 资质证照 licence, 合同 contract, 其他 other")
-    content_type: str = Field(description="From the file's content: image/jpeg, image/png, image/webp, image/heic, application/pdf")
+    content_type: str = Field(
+        description="From the file's content: image/jpeg, image/png, image/webp, image/heic, application/pdf"
+    )
     size: int = Field(description="Bytes")
     filename: str = Field(description="As it was named on the uploader's device")
     width: int | None = Field(description="Pixels, for images")
@@ -186,7 +188,7 @@ async def _attachment(state: GatewayState, identity: Identity, attachment_id: st
     found = await state.customers.GetAttachment(
         vpb.GetAttachmentRequest(id=path_id(attachment_id, "attachment_id")), metadata=_metadata(state, identity)
     )
-    return cast(vpb.Attachment, found.attachment)
+    return found.attachment
 
 
 @router.get("/attachments/{attachment_id}", summary="A file's details and signed URLs 附件信息")
@@ -200,7 +202,9 @@ async def get_attachment(attachment_id: str, state: State, identity: Caller) -> 
     description="For `<img src>` and downloads in the browser. They open the file only for you and only while "
     "you may still see the customer; an expired or altered URL answers 403.",
 )
-async def signed_urls(attachment_id: str, state: State, identity: Caller, body: SignedUrlsIn | None = None) -> SignedUrlsOut:
+async def signed_urls(
+    attachment_id: str, state: State, identity: Caller, body: SignedUrlsIn | None = None
+) -> SignedUrlsOut:
     attachment = await _attachment(state, identity, attachment_id)
     lifetime = dt.timedelta(seconds=body.seconds) if body and body.seconds else None
     content = state.attachment_links.sign(identity, attachment.id, "content", lifetime)
@@ -284,7 +288,12 @@ async def download_signed(
 ) -> StreamingResponse:
     state = gateway_state(request)
     holder = state.attachment_links.verify(
-        attachment_id=attachment_id, variant=variant, tenant_id=tenant, user_id=user, expires=expires, signature=signature
+        attachment_id=attachment_id,
+        variant=variant,
+        tenant_id=tenant,
+        user_id=user,
+        expires=expires,
+        signature=signature,
     )
     await state.limiter.admit("reads", f"user:{holder.user_id}")
     row = (

@@ -10,6 +10,7 @@ plain relative paths, so no key reaches outside the directory or the bucket's pr
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
@@ -124,10 +125,9 @@ class ObstoreStorage:
         return _Chunks(result)
 
     async def delete(self, key: str) -> None:
-        try:
+        # Deleting is idempotent: S3 answers a missing key with success too.
+        with contextlib.suppress(FileNotFoundError):
             await obstore.delete_async(self._store, check_key(key))
-        except FileNotFoundError:
-            pass  # deleting is idempotent: S3 answers a missing key with success too
 
     async def exists(self, key: str) -> bool:
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import random
 import re
 from dataclasses import dataclass, field
@@ -748,7 +747,11 @@ def _location(rng: random.Random, district: _District, stage: str) -> tuple[floa
 
 
 def _with_check_ins(
-    rng: random.Random, entries: list[FollowUpSeed], location: tuple[float, float] | None, address: str, photos_left: list[int]
+    rng: random.Random,
+    entries: list[FollowUpSeed],
+    location: tuple[float, float] | None,
+    address: str,
+    photos_left: list[int],
 ) -> list[FollowUpSeed]:
     """Visits of the last month carry a check-in: near the customer's pin (20–400 m off) when it
     has one, else near nothing in particular; a few carry photos."""

@@ -27,7 +27,7 @@ class S3Server:
             s3_bucket=self.bucket,
             s3_region="us-east-1",
             s3_access_key_id="test-key",
-            s3_secret_access_key="test-secret",  # type: ignore[arg-type]
+            s3_secret_access_key="test-secret",
             s3_path_style=True,
             **values,  # type: ignore[arg-type]
         )

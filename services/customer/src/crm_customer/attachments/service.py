@@ -123,8 +123,7 @@ async def check_attachments_of(
     if not ids:
         return
     found = {
-        row.id: row
-        for row in (await session.scalars(select(Attachment).where(Attachment.id.in_(list(ids))))).all()
+        row.id: row for row in (await session.scalars(select(Attachment).where(Attachment.id.in_(list(ids))))).all()
     }
     for index, attachment_id in enumerate(ids):
         row = found.get(attachment_id)

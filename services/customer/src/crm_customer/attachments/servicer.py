@@ -51,7 +51,9 @@ class AttachmentRpcs(CustomerServicerBase):
         try:
             sniffed = content.sniff(request.content)
         except content.TooManyPixels as exc:
-            raise PayloadTooLarge(f"content: image of {exc} pixels is too large / 图片像素过多", field="content") from exc
+            raise PayloadTooLarge(
+                f"content: image of {exc} pixels is too large / 图片像素过多", field="content"
+            ) from exc
         if sniffed is None:
             raise UnsupportedMediaType("content", ACCEPTED)
         if kind == "visit_photo" and not sniffed.is_image:

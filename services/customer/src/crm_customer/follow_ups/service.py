@@ -101,7 +101,11 @@ async def log_interaction(
     # A visit's check-in and photos beside it (visits/); None keeps the relationship from loading.
     interaction.visit = (
         await record_visit(
-            session, customer=customer, interaction_id=interaction.id, visit=data.visit, occurred_at=interaction.occurred_at
+            session,
+            customer=customer,
+            interaction_id=interaction.id,
+            visit=data.visit,
+            occurred_at=interaction.occurred_at,
         )
         if data.visit
         else None

@@ -38,9 +38,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_attachments_customer_created", "attachments", ["customer_id", "created_at", "id"])
-    op.create_index(
-        "ix_attachments_customer_kind_created", "attachments", ["customer_id", "kind", "created_at", "id"]
-    )
+    op.create_index("ix_attachments_customer_kind_created", "attachments", ["customer_id", "kind", "created_at", "id"])
     op.create_table(
         "visit_records",
         sa.Column("interaction_id", sa.String(36), sa.ForeignKey("interactions.id"), primary_key=True),
