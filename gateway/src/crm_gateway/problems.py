@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from crmkit.errors import HTTP_STATUS_BY_CODE, DomainError, ResourceExhausted, kind_of_status
+from crmkit.errors import DomainError, ResourceExhausted, kind_of_status
 from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_FIELD_KEY, decode_field, error_details
 from crmkit.telemetry import current_trace_id
+from crmkit.uploads import HTTP_STATUS_BY_CODE
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

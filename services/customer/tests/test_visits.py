@@ -200,7 +200,7 @@ async def test_attachments_follow_the_customers_scope(customer_service) -> None:
         role=Role.ADMIN,
     )
     assert (await customer_service.refusal(get(other_tenant))).code == grpc.StatusCode.NOT_FOUND
-    upload_by_other = await customer_service.refusal(upload(customer_service, other_rep, customer.id, pdf_bytes()))
+    upload_by_other = await customer_service.refusal(upload(customer_service, other_rep, customer.id, image_bytes()))
     assert upload_by_other.code == grpc.StatusCode.NOT_FOUND
     listed = await customer_service.refusal(
         customer_service.stub.ListAttachments(

@@ -93,20 +93,6 @@ class ResourceExhausted(DomainError):
     http_status = 429
 
 
-class PayloadTooLarge(ResourceExhausted):
-    """An upload larger than allowed: HTTP 413 rather than the kind's 429 (nothing to retry)."""
-
-    code = "payload_too_large"
-    http_status = 413
-
-
-class UnsupportedMediaType(InvalidArgument):
-    """An upload whose content is of a type not accepted there: HTTP 415."""
-
-    code = "unsupported_media_type"
-    http_status = 415
-
-
 class Unavailable(DomainError):
     """A service this one needs is down; the caller may retry later."""
 
@@ -134,9 +120,6 @@ TAXONOMY: tuple[type[DomainError], ...] = (
     DeadlineExceeded,
 )
 _BY_STATUS = {kind.grpc_status: kind for kind in TAXONOMY}
-# Codes whose HTTP status differs from their kind's: the gateway reads the code a service sent
-# (trailing metadata) and answers with this status.
-HTTP_STATUS_BY_CODE: dict[str, int] = {kind.code: kind.http_status for kind in (PayloadTooLarge, UnsupportedMediaType)}
 
 
 def kind_of_status(status: grpc.StatusCode) -> type[DomainError] | None:

@@ -15,11 +15,12 @@ from crm_customer.attachments import content, service
 from crm_customer.attachments.models import ATTACHMENT_KINDS, Attachment, attachment_to_proto
 from crm_customer.models import CREATE_REQUESTS
 from crm_customer.servicer_base import CustomerServicerBase
-from crmkit.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from crmkit.errors import NotFound
 from crmkit.grpc_server import RpcContext
 from crmkit.idempotency import earlier_resource
 from crmkit.identity import current_identity
 from crmkit.paging import page_size
+from crmkit.uploads import PayloadTooLarge, UnsupportedMediaType
 from crmkit.validate import identifier, text
 
 log = logging.getLogger(__name__)
