@@ -30,6 +30,7 @@ from crm_gateway.app import create_app
 from crm_gateway.settings import GatewaySettings, get_settings
 from crmkit.cn import make_credit_code
 from crmkit.service import ServiceSpec
+from crmkit.storage import StorageSettings
 from crmkit.telemetry import setup_tracing
 from crmkit.testing.events import eventually
 from crmkit.testing.harness import TestKeys, make_keys
@@ -200,6 +201,8 @@ async def stack(
             upstreams=upstreams,
             identity_private_key_file=keys.private_path,
             secret_key_file=keys.private_path.parent / "gateway_secrets.key",
+            # The objects the customer service stored (crmkit.testing.services puts them beside the keys).
+            storage=StorageSettings(backend="local", local_dir=keys.private_path.parent / "files"),
             nats_url=nats_server.url,
             event_namespace=namespace,
             # The webhook tests' robot listens on 127.0.0.1.

@@ -41,6 +41,13 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         group = tenant.groups[0]
         parent_id = next(c["id"] for c in listed if c["name"] == group.parent)
         rollup = client.get(f"/api/v1/customers/{parent_id}/group", headers=admin).json()
+        # Visits with a check-in (and some with photos), read back as their owner.
+        visited = [c for c in tenant.customers if any(f.check_in for f in c.follow_ups) and not c.release_reason]
+        timelines = {}
+        for seed in visited:
+            owner = login(client, seed.owner_username, DEMO_USER_PASSWORD)
+            customer_id = next(c["id"] for c in listed if c["name"] == seed.name)
+            timelines[seed.name] = client.get(f"/api/v1/customers/{customer_id}/follow-ups", headers=owner).json()
         total = eventually_sync(
             lambda: client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"],
             lambda total: total == CUSTOMERS,
@@ -72,6 +79,15 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         assert shown[name]["last_interaction_at"] is not None
         next_in = seed.follow_ups[-1].next_in_days
         assert (shown[name]["next_follow_up_date"] is None) == (next_in is None)
+    pinned = {c.name: (c.latitude, c.longitude) for c in tenant.customers if c.latitude is not None}
+    assert pinned, "the demo tenant pins customers on the map"
+    assert {n: (c["latitude"], c["longitude"]) for n, c in shown.items() if c["latitude"] is not None} == pinned
+    assert timelines, "the demo tenant checks in at visits"
+    for name, timeline in timelines.items():
+        checked = [e for e in timeline["items"] if e["check_in"]]
+        assert len(checked) == sum(1 for f in by_name[name].follow_ups if f.check_in)
+        assert all((e["check_in"]["distance_m"] is not None) == (name in pinned) for e in checked)
+        assert sum(len(e["photos"]) for e in checked) == sum(f.photos for f in by_name[name].follow_ups)
 
 
 @pytest.fixture(scope="module")

@@ -646,3 +646,93 @@ def test_every_grpc_service_runs_with_its_test_clock_pinned_off(everything_on: R
             assert env[-1] == pinned[0], name
         else:
             assert pinned == [], name
+
+
+# --- Object storage (attachments) ----------------------------------------------------------------
+
+
+def storage_env(rendered: Rendered, component: str, kind: str = "Deployment") -> tuple[dict[str, str], dict[str, Any]]:
+    """(plain CRM_STORAGE_* settings, secret-backed CRM_STORAGE_* env) of a component."""
+    name = name_of(component) if kind == "Deployment" else f"{name_of(component)}-migrate"
+    [main] = rendered.one(kind, name)["spec"]["template"]["spec"]["containers"]
+    if kind == "Deployment":
+        plain = rendered.one("ConfigMap", name_of(component))["data"]
+    else:
+        plain = {e["name"]: e["value"] for e in main["env"] if "value" in e}
+    secret = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in main["env"] if "valueFrom" in e}
+    return (
+        {k: v for k, v in plain.items() if k.startswith("CRM_STORAGE_")},
+        {k: v for k, v in secret.items() if k.startswith("CRM_STORAGE_")},
+    )
+
+
+def test_the_customer_service_and_the_gateway_share_one_s3_store_with_keys_from_a_secret(default: Rendered) -> None:
+    from crmkit.storage import StorageSettings
+
+    for component in ("customer", "gateway"):
+        plain, secret = storage_env(default, component)
+        assert plain == {
+            "CRM_STORAGE_BACKEND": "s3",
+            "CRM_STORAGE_S3_BUCKET": "keyuan-attachments",
+            "CRM_STORAGE_S3_ENDPOINT": "",
+            "CRM_STORAGE_S3_REGION": "",
+            "CRM_STORAGE_S3_PATH_STYLE": "false",
+            "CRM_STORAGE_S3_PREFIX": "",
+        }, component
+        assert secret == {
+            "CRM_STORAGE_S3_ACCESS_KEY_ID": {"name": "keyuan-storage", "key": "access-key-id"},
+            "CRM_STORAGE_S3_SECRET_ACCESS_KEY": {"name": "keyuan-storage", "key": "secret-access-key"},
+        }, component
+        # Every variable the chart sets is a setting the kit reads.
+        fields = {f"CRM_STORAGE_{name.upper()}" for name in StorageSettings.model_fields}
+        assert set(plain) | set(secret) <= fields
+        # Migrations touch no objects: no storage keys in their Jobs.
+        assert storage_env(default, component, "Job")[1] == {}
+    assert storage_env(default, "analytics") == ({}, {})
+
+
+def test_an_oss_or_minio_store_is_set_through_values(chart: helm.Chart) -> None:
+    rendered = render(
+        chart,
+        {
+            "storage": {
+                "s3": {
+                    "endpoint": "http://minio.minio.svc:9000",
+                    "bucket": "crm-files",
+                    "region": "cn-hangzhou",
+                    "pathStyle": True,
+                    "prefix": "prod",
+                    "existingSecret": "",
+                }
+            }
+        },
+    )
+    plain, secret = storage_env(rendered, "gateway")
+    assert plain["CRM_STORAGE_S3_ENDPOINT"] == "http://minio.minio.svc:9000"
+    assert (plain["CRM_STORAGE_S3_BUCKET"], plain["CRM_STORAGE_S3_PATH_STYLE"]) == ("crm-files", "true")
+    assert (plain["CRM_STORAGE_S3_REGION"], plain["CRM_STORAGE_S3_PREFIX"]) == ("cn-hangzhou", "prod")
+    # No Secret: the client takes credentials from the environment or the pod's role.
+    assert secret == {}
+
+
+def test_storage_without_a_bucket_is_refused(chart: helm.Chart) -> None:
+    with pytest.raises(helm.HelmRenderError) as refused:
+        render(chart, {"storage": {"s3": {"bucket": ""}}})
+    assert "storage.s3.bucket is required" in str(refused.value)
+    # The endpoint is a URL (http:// only when the operator writes it).
+    with pytest.raises(helm.HelmValuesError):
+        render(chart, {"storage": {"s3": {"endpoint": "minio:9000"}}})
+
+
+def test_restricted_egress_reaches_the_object_store(chart: helm.Chart, everything_on: Rendered) -> None:
+    assert {"ports": [{"port": 443, "protocol": "TCP"}]} in egress_rules(everything_on)
+    narrowed = render(
+        chart,
+        {
+            "networkPolicy": {"egress": {"restrict": True, "storage": {"cidrs": ["10.50.0.0/24"], "port": 9000}}},
+        },
+    )
+    assert {
+        "ports": [{"port": 9000, "protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "10.50.0.0/24"}}],
+    } in egress_rules(narrowed)

@@ -25,6 +25,9 @@ from crm_gateway.analytics.router import router as analytics_router
 from crm_gateway.api_clients.router import router as api_clients_router
 from crm_gateway.api_clients.service import ApiClientKeys
 from crm_gateway.assignment.router import router as assignment_router
+from crm_gateway.attachments.links import AttachmentLinks
+from crm_gateway.attachments.router import UPLOAD_PATH
+from crm_gateway.attachments.router import router as attachments_router
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
@@ -66,6 +69,7 @@ from crmkit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from crmkit.runtime import ServiceRuntime, start_runtime
 from crmkit.secretbox import SecretBox
 from crmkit.service import start_consumer, start_jobs
+from crmkit.storage import open_object_storage
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("crm_gateway")
@@ -189,6 +193,10 @@ def create_app(
             api_keys=ApiClientKeys(sessions),
             notification_feed=feed,
             runtime=runtime,
+            storage=open_object_storage(settings.storage),
+            attachment_links=AttachmentLinks.from_private_key(
+                signer.private_key, clock=clock, lifetime=dt.timedelta(seconds=settings.attachment_link_seconds)
+            ),
         )
         app.state.gateway = state
         try:
@@ -229,6 +237,7 @@ def create_app(
                 "directory",
                 "customers",
                 "follow-ups",
+                "attachments",
                 "ownership",
                 "pools",
                 "analytics",
@@ -243,7 +252,12 @@ def create_app(
     problems.install(app)
 
     # Added first, so it sits inside ObserveRequests: a refused body is still counted.
-    app.add_middleware(EdgeGuard, max_body_bytes=settings.max_body_bytes, hsts_seconds=settings.hsts_seconds)
+    app.add_middleware(
+        EdgeGuard,
+        max_body_bytes=settings.max_body_bytes,
+        hsts_seconds=settings.hsts_seconds,
+        large_bodies=[("POST", UPLOAD_PATH, settings.max_upload_bytes)],
+    )
     app.add_middleware(ObserveRequests)
 
     @app.get("/healthz", include_in_schema=False)
@@ -285,6 +299,7 @@ def create_app(
         customers_router,
         follow_ups_router,
         revisits_router,
+        attachments_router,
         ownership_router,
         pools_router,
         assignment_router,

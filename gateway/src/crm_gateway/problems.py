@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from crmkit.errors import DomainError, ResourceExhausted, kind_of_status
 from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_FIELD_KEY, decode_field, error_details
 from crmkit.telemetry import current_trace_id
+from crmkit.uploads import HTTP_STATUS_BY_CODE
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -31,6 +32,7 @@ TITLES = {
     409: ("冲突", "Conflict"),
     412: ("前置条件不满足", "Precondition failed"),
     413: ("请求过大", "Request too large"),
+    415: ("不支持的文件类型", "Unsupported media type"),
     422: ("请求参数有误", "Invalid request"),
     429: ("请求过多", "Too many requests"),
     500: ("内部错误", "Internal error"),
@@ -256,6 +258,9 @@ UPSTREAM_FIELD_NAMES = {
     "interaction.id": "follow_up_id",
     "interaction.customer_id": "customer_id",
     "interaction.occur_time": "occurred_at",
+    "interaction.check_in.check_in_time": "check_in.checked_in_at",
+    # UploadAttachment's bytes are the multipart form's file.
+    "content": "file",
     "pool.org_unit_id": "org_unit_id",
     "query": "q",
     "from_date": "from",
@@ -345,6 +350,7 @@ def install(app: FastAPI) -> None:
             if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
                 status, code = 413, "payload_too_large"
             return problem(request, status, code, TRANSPORT_DETAILS.get(status, TRANSPORT_DETAILS[502]))
+        status = HTTP_STATUS_BY_CODE.get(str(trailers[ERROR_CODE_KEY]), status)
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())
         extra: dict[str, Any] = {}

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from crmkit.settings import ServiceSettings, state_dir
+from crmkit.storage import StorageSettings
 
 
 class RateLimit(BaseModel):
@@ -50,6 +51,14 @@ class GatewaySettings(ServiceSettings):
     http_port: int = 8000
     # Request bodies over this are refused with 413 before they are read.
     max_body_bytes: int = 1_048_576
+    # ... except an attachment upload (multipart), up to this; the customer service then holds
+    # each kind to its own limit (CRM_CUSTOMER_ATTACHMENT_MAX_BYTES, 20 MiB at most by default).
+    max_upload_bytes: int = 21 * 1_048_576
+    # Object storage the attachments are streamed from: the same CRM_STORAGE_* as the customer
+    # service's, which stores them.
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    # Lifetime of a signed attachment link (an <img src> that needs no Authorization header).
+    attachment_link_seconds: int = Field(default=300, ge=10, le=3600)
     # /docs, /redoc and /openapi.json (on for `make run`; the Helm chart turns them off).
     api_docs: bool = True
     # Strict-Transport-Security max-age, only where clients reach the gateway over https (0 = off).

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
 from crm_gateway.api_clients.service import PARTNER_GROUP, ApiClientKeys, is_api_key
+from crm_gateway.attachments.links import AttachmentLinks
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.service import AccessTokens
 from crm_gateway.directory.service import DisplayNames
@@ -32,6 +33,7 @@ from crmkit.errors import Unauthenticated
 from crmkit.identity import METADATA_KEY, Identity, IdentitySigner
 from crmkit.runtime import ServiceRuntime
 from crmkit.secretbox import SecretBox
+from crmkit.storage import ObjectStorage
 
 if TYPE_CHECKING:
     # The async stub types exist only in the generated .pyi files.
@@ -65,6 +67,9 @@ class GatewayState:
     notification_feed: NotificationFeed
     # The kit's runtime: NATS, the outbox relay, the customer-event consumer, periodic jobs.
     runtime: ServiceRuntime
+    # Object storage the attachments are streamed from, and their signed links (attachments/).
+    storage: ObjectStorage
+    attachment_links: AttachmentLinks
     # Requirement kinds and tier names for customer views (`profile/labels.py`).
     profile_labels: ProfileLabelCache = field(default_factory=ProfileLabelCache)
     _stubs: dict[tuple[object, str], object] = field(default_factory=dict)

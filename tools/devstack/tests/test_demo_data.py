@@ -322,3 +322,23 @@ def test_the_demo_revisit_plans_cover_each_tier_once_with_the_service_queue_for_
 
     assert plans == {"vip": (14, "owner"), "key": (30, "service"), "normal": (60, "owner")}
     assert {u.role for u in tenant.users if u.role == "service"} == {"service"}
+
+
+def test_pinned_customers_lie_near_their_city_and_check_ins_near_the_pin(tenant: DemoTenant) -> None:
+    from crm_customer.visits.service import haversine_m
+
+    pinned = [c for c in tenant.customers if c.latitude is not None]
+    assert len(pinned) > 100
+    assert all(c.longitude is not None and 30 < c.latitude < 32 and 119 < c.longitude < 122 for c in pinned)  # type: ignore[operator]
+    visits = [(c, f) for c in tenant.customers for f in c.follow_ups if f.check_in is not None]
+    assert len(visits) > 10 and all(f.kind == "visit" for _, f in visits)
+    for customer, visit in visits:
+        assert visit.check_in is not None and visit.check_in.address
+        if customer.latitude is not None and customer.longitude is not None:
+            metres = haversine_m(
+                customer.latitude, customer.longitude, visit.check_in.latitude, visit.check_in.longitude
+            )
+            assert metres < 600
+    photos = sum(f.photos for _, f in visits)
+    assert 0 < photos <= 12
+    assert all(f.photos == 0 for c in tenant.customers for f in c.follow_ups if f.check_in is None)

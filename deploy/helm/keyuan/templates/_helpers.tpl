@@ -114,6 +114,15 @@ inline env of its migration Job (a pre-install hook runs before the ConfigMap ex
 {{- with include "keyuan.personalDataKey" . }}
 {{- $_ := set $data (printf "%sPERSONAL_DATA_KEYS_FILE" $prefix) (printf "%s/%s" $root.Values.personalData.mountPath .) }}
 {{- end }}
+{{- if ($svc.storage | default dict).enabled }}
+{{- $s3 := $root.Values.storage.s3 }}
+{{- $_ := set $data "CRM_STORAGE_BACKEND" "s3" }}
+{{- $_ := set $data "CRM_STORAGE_S3_BUCKET" (required (printf "storage.s3.bucket is required: services.%s.storage.enabled is true" $name) $s3.bucket) }}
+{{- $_ := set $data "CRM_STORAGE_S3_ENDPOINT" (toString $s3.endpoint) }}
+{{- $_ := set $data "CRM_STORAGE_S3_REGION" (toString $s3.region) }}
+{{- $_ := set $data "CRM_STORAGE_S3_PATH_STYLE" (toString $s3.pathStyle | lower) }}
+{{- $_ := set $data "CRM_STORAGE_S3_PREFIX" (toString $s3.prefix) }}
+{{- end }}
 {{- if $root.Values.otlpEndpoint }}
 {{- $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" (toString $root.Values.otlpEndpoint) }}
 {{- $_ := set $data "OTEL_SERVICE_NAME" (printf "keyuan-%s" $name) }}
@@ -155,6 +164,20 @@ inline env of its migration Job (a pre-install hook runs before the ConfigMap ex
     secretKeyRef:
       name: {{ required "database.existingSecret is required" $root.Values.database.existingSecret }}
       key: {{ ($svc.database | default dict).secretKey | default .name }}
+{{- $s3 := $root.Values.storage.s3 }}
+{{- /* Not for migration Jobs: they touch no objects. */}}
+{{- if and ($svc.storage | default dict).enabled $s3.existingSecret (not .migration) }}
+- name: CRM_STORAGE_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.existingSecret }}
+      key: {{ $s3.accessKeyIdKey }}
+- name: CRM_STORAGE_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.existingSecret }}
+      key: {{ $s3.secretAccessKeyKey }}
+{{- end }}
 {{- if and $svc.bootstrapAdmin $root.Values.bootstrapAdmin.existingSecret }}
 - name: CRM_BOOTSTRAP_ADMIN_PASSWORD
   valueFrom:

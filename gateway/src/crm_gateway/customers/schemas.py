@@ -105,6 +105,11 @@ class CustomerFields(Strict):
     special_requirements: list[SpecialRequirementIn] = Field(
         default_factory=list, max_length=20, description="特殊要求, each kind once, from the tenant's kinds"
     )
+    latitude: float | None = Field(
+        None, ge=-90, le=90, description="The customer's own location (WGS-84 degrees, a map pin); with longitude"
+    )
+    # Both or neither: the customer service refuses one alone, naming the other.
+    longitude: float | None = Field(None, ge=-180, le=180, description="With latitude")
 
     @field_validator("contract_end")
     @classmethod
@@ -139,6 +144,8 @@ class CustomerPatch(Strict):
     tier: Tier | None = None
     product_lines: list[ProductLineName] | None = Field(None, max_length=50)
     source: Source | None = None
+    latitude: float | None = Field(None, ge=-90, le=90, description="With longitude; both null clear the location")
+    longitude: float | None = Field(None, ge=-180, le=180, description="With latitude")
     owner_id: str | None = Field(None, max_length=36)
     grade: Grade | None = Field(None, description="A manual grade (needs `reason`); null clears the manual grade")
     preferences: PreferencesIn | None = Field(None, description="Replaces the preferences whole")
@@ -240,6 +247,9 @@ def fields_to_proto(values: dict[str, Any], customer: pb.Customer) -> None:
         del customer.special_requirements[:]
         requirements = [SpecialRequirementIn.model_validate(r) for r in values["special_requirements"] or []]
         customer.special_requirements.extend(requirements_to_proto(requirements))
+    for key in ("latitude", "longitude"):
+        if values.get(key) is not None:
+            setattr(customer, key, values[key])
 
 
 def shanghai(stamp: Timestamp) -> dt.datetime:
@@ -322,6 +332,8 @@ class CustomerOut(BaseModel):
     updated_at: dt.datetime = Field(description="Asia/Shanghai")
     last_interaction_at: dt.datetime | None = Field(description="The latest follow-up's time; null if none")
     next_follow_up_date: dt.date | None = Field(description="The owner's next follow-up task; null if none")
+    latitude: float | None = Field(None, description="The customer's own location (WGS-84); null when not set")
+    longitude: float | None = Field(None, description="With latitude")
     my_collaboration: Literal["read", "read_write"] | None = Field(
         None,
         description="On a customer's own page, for a sales rep who does not own it: their access as its"
@@ -410,4 +422,6 @@ def customer_out(
         next_follow_up_date=dt.date.fromisoformat(customer.next_follow_up_date)
         if customer.next_follow_up_date
         else None,
+        latitude=customer.latitude if customer.HasField("latitude") else None,
+        longitude=customer.longitude if customer.HasField("longitude") else None,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -13,9 +13,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from crm.customer.v1 import follow_ups_pb2 as fpb
+from crm.customer.v1 import visits_pb2 as vpb
 from crm_gateway.customers.schemas import shanghai
 from crm_gateway.inputs import ApiModel, path_id
 from crm_gateway.web import Caller, GatewayState, State
+from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
 from crmkit.identity import Identity
@@ -31,6 +33,37 @@ DUE = {
 }
 
 
+class CheckInIn(ApiModel):
+    """Where the phone was when the rep checked in at the visit (拜访签到)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    latitude: float = Field(ge=-90, le=90, description="WGS-84 degrees")
+    longitude: float = Field(ge=-180, le=180, description="WGS-84 degrees")
+    accuracy_m: float = Field(0, ge=0, le=10_000, description="The phone's accuracy radius, metres")
+    address: str = Field("", max_length=200, description="The address text the phone reported")
+    checked_in_at: AwareDatetime | None = Field(None, description="When; default the visit's time; not in the future")
+
+
+class CheckInOut(BaseModel):
+    latitude: float
+    longitude: float
+    accuracy_m: float
+    address: str
+    checked_in_at: dt.datetime | None = Field(description="Asia/Shanghai")
+    distance_m: float | None = Field(
+        description="Metres from the customer's own location (straight line); null when the customer has none"
+    )
+
+
+class PhotoOut(BaseModel):
+    """A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments)."""
+
+    attachment_id: str
+    thumbnail_url: str = Field(description="Signed, no Authorization header needed, until signed_until")
+    content_url: str = Field(description="Signed, the full photo")
+    signed_until: dt.datetime = Field(description="Asia/Shanghai")
+
+
 class FollowUpIn(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     kind: InteractionKind = Field(
@@ -43,6 +76,12 @@ class FollowUpIn(ApiModel):
     next_follow_up_date: dt.date | None = Field(None, description="Asia/Shanghai day, today or later")
     corrects_id: str | None = Field(None, max_length=36, description="The follow-up this one corrects")
     request_id: str | None = Field(None, max_length=64, description="Idempotency key: a retry returns the first result")
+    check_in: CheckInIn | None = Field(None, description="A visit's check-in (kind visit only)")
+    photo_attachment_ids: list[Annotated[str, Field(min_length=1, max_length=36)]] = Field(
+        default_factory=list,
+        max_length=9,
+        description="A visit's photos (拍照记录): attachments of kind visit_photo of this customer, uploaded first",
+    )
 
 
 class FollowUpPatch(ApiModel):
@@ -72,6 +111,8 @@ class FollowUpOut(BaseModel):
     created_at: dt.datetime = Field(description="Asia/Shanghai")
     updated_at: dt.datetime = Field(description="Asia/Shanghai")
     editable_until: dt.datetime = Field(description="The author may edit it until then (Asia/Shanghai)")
+    check_in: CheckInOut | None = Field(None, description="A visit's check-in; null otherwise")
+    photos: list[PhotoOut] = Field(default_factory=list, description="A visit's photos, in the order taken")
 
 
 class FollowUpPage(BaseModel):
@@ -94,13 +135,13 @@ class FollowUpTaskPage(BaseModel):
     next_page_token: str | None
 
 
-def _stamp(moment: dt.datetime) -> Timestamp:
+def _stamp(moment: dt.datetime, field: str = "occurred_at") -> Timestamp:
     stamp = Timestamp()
     try:
         stamp.FromDatetime(moment.astimezone(dt.UTC))
     except (OverflowError, ValueError) as exc:
         # 0001-01-01T00:00+08:00 is before the first representable instant.
-        raise InvalidArgument("occurred_at", "is not a valid time / 时间无效") from exc
+        raise InvalidArgument(field, "is not a valid time / 时间无效") from exc
     return stamp
 
 
@@ -116,7 +157,47 @@ def _to_proto(values: dict[str, object], customer_id: str) -> fpb.Interaction:
     if values.get("next_follow_up_date"):
         message.next_follow_up_date = cast(dt.date, values["next_follow_up_date"]).isoformat()
     message.corrects_id = str(values.get("corrects_id") or "")
+    check_in = cast(dict[str, Any] | None, values.get("check_in"))
+    if check_in:
+        message.check_in.CopyFrom(
+            vpb.VisitCheckIn(
+                latitude=check_in["latitude"],
+                longitude=check_in["longitude"],
+                accuracy_m=check_in["accuracy_m"],
+                address=check_in["address"],
+            )
+        )
+        if check_in.get("checked_in_at"):
+            message.check_in.check_in_time.CopyFrom(_stamp(check_in["checked_in_at"], "check_in.checked_in_at"))
+    message.photo_attachment_ids.extend(cast(list[str], values.get("photo_attachment_ids") or []))
     return message
+
+
+def _check_in_out(check_in: vpb.VisitCheckIn) -> CheckInOut:
+    return CheckInOut(
+        latitude=check_in.latitude,
+        longitude=check_in.longitude,
+        accuracy_m=check_in.accuracy_m,
+        address=check_in.address,
+        checked_in_at=shanghai(check_in.check_in_time) if check_in.HasField("check_in_time") else None,
+        distance_m=check_in.distance_m if check_in.HasField("distance_m") else None,
+    )
+
+
+def _photos(state: GatewayState, identity: Identity, ids: list[str]) -> list[PhotoOut]:
+    photos = []
+    for attachment_id in ids:
+        thumbnail = state.attachment_links.sign(identity, attachment_id, "thumbnail")
+        content = state.attachment_links.sign(identity, attachment_id, "content")
+        photos.append(
+            PhotoOut(
+                attachment_id=attachment_id,
+                thumbnail_url=thumbnail.url,
+                content_url=content.url,
+                signed_until=content.expires_at.astimezone(SHANGHAI),
+            )
+        )
+    return photos
 
 
 async def _render(state: GatewayState, identity: Identity, interactions: list[fpb.Interaction]) -> list[FollowUpOut]:
@@ -137,12 +218,22 @@ async def _render(state: GatewayState, identity: Identity, interactions: list[fp
             created_at=shanghai(i.create_time),
             updated_at=shanghai(i.update_time),
             editable_until=shanghai(i.create_time) + dt.timedelta(hours=24),
+            check_in=_check_in_out(i.check_in) if i.HasField("check_in") else None,
+            photos=_photos(state, identity, list(i.photo_attachment_ids)),
         )
         for i in interactions
     ]
 
 
-@router.post("/customers/{customer_id}/follow-ups", status_code=201, summary="Log a follow-up 新增跟进记录")
+@router.post(
+    "/customers/{customer_id}/follow-ups",
+    status_code=201,
+    summary="Log a follow-up 新增跟进记录",
+    description="A visit (kind `visit`) may carry a check-in (拜访签到: the phone's position, accuracy and address) "
+    "and up to 9 photos (拍照记录: upload each first to POST /api/v1/customers/{id}/attachments with kind "
+    "`visit_photo`, then list their ids). The answer gives the distance to the customer's own location when it "
+    "has one. Neither can be changed later.",
+)
 async def log_follow_up(customer_id: str, body: FollowUpIn, state: State, identity: Caller) -> FollowUpOut:
     logged = await state.customers.LogInteraction(
         fpb.LogInteractionRequest(

@@ -177,8 +177,11 @@ class GrpcServer:
         service_names: Sequence[str],
         host: str,
         port: int,
+        max_receive_bytes: int = 4 * 1024 * 1024,
     ) -> None:
-        self.server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        self.server = grpc.aio.server(
+            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", max_receive_bytes)]
+        )
         guarded = GuardedServer(self.server, CallGuard(service, verifier))
         for register in registrars:
             register(cast(grpc.aio.Server, guarded))

@@ -234,6 +234,7 @@ async def start_service(
             service_names=[service.descriptor.full_name for service in services],
             host=settings.grpc_host,
             port=settings.grpc_port,
+            max_receive_bytes=settings.grpc_max_receive_bytes,
         )
         await server.start()
     except BaseException:

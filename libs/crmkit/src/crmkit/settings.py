@@ -40,6 +40,9 @@ class ServiceSettings(BaseSettings):
     nats_creds_file: Path | None = Field(default=None, validation_alias=AliasChoices("CRM_NATS_CREDS_FILE"))
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
+    # The largest request message the gRPC server accepts (gRPC's own default, 4 MiB); a service
+    # that takes uploads raises it (the customer service: its largest attachment and some).
+    grpc_max_receive_bytes: int = 4 * 1024 * 1024
     metrics_port: int = 0
     identity_public_key_file: Path = Field(
         default_factory=lambda: state_dir() / "keys" / "identity_public.pem",

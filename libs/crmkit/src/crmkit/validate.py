@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from crmkit.cn import normalize_credit_code, normalize_mobile
 from crmkit.errors import InvalidArgument
@@ -59,3 +60,17 @@ def mobile(value: str, field_name: str) -> str | None:
         return normalize_mobile(value)
     except ValueError as exc:
         raise InvalidArgument(field_name, str(exc)) from exc
+
+
+def latitude(value: float, field_name: str) -> float:
+    """WGS-84 degrees north, −90 to 90."""
+    if not math.isfinite(value) or not -90 <= value <= 90:
+        raise InvalidArgument(field_name, "must be between -90 and 90 / 纬度须在-90到90之间")
+    return value
+
+
+def longitude(value: float, field_name: str) -> float:
+    """WGS-84 degrees east, −180 to 180."""
+    if not math.isfinite(value) or not -180 <= value <= 180:
+        raise InvalidArgument(field_name, "must be between -180 and 180 / 经度须在-180到180之间")
+    return value

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from crm_customer.assignment.models import AssignmentCursor, AssignmentRuleSet
+from crm_customer.attachments.models import Attachment
 from crm_customer.closures.models import ClosureTemplate, ClosureTemplateMember, CustomerClosure
 from crm_customer.collaborators.models import Collaborator
 from crm_customer.contacts.models import Contact
@@ -22,6 +23,7 @@ from crm_customer.stages.models import StageChangeRow
 from crm_customer.tenant_settings.models import CustomerType, CustomFieldDefinitionRow, ProductLine
 from crm_customer.tiers.models import TierChangeRow, TierLabelRow
 from crm_customer.transfers.models import Transfer
+from crm_customer.visits.models import VisitRecord
 from crmkit.idempotency import request_table
 
 # Create request ids, remembered by the kit (crmkit.writes.Writes.create_once).
@@ -31,6 +33,7 @@ __all__ = [
     "CREATE_REQUESTS",
     "AssignmentCursor",
     "AssignmentRuleSet",
+    "Attachment",
     "Base",
     "ClosureTemplate",
     "ClosureTemplateMember",
@@ -58,4 +61,5 @@ __all__ = [
     "TierChangeRow",
     "TierLabelRow",
     "Transfer",
+    "VisitRecord",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crm.customer.v1 import customer_pb2_grpc
 from crm_customer.assignment.servicer import AssignmentRpcs
+from crm_customer.attachments.servicer import AttachmentRpcs
 from crm_customer.closures.servicer import ClosureRpcs
 from crm_customer.collaborators.servicer import CollaboratorRpcs
 from crm_customer.contacts.servicer import ContactRpcs
@@ -41,6 +42,7 @@ class CustomerServicer(
     StageRpcs,
     GroupRpcs,
     RevisitRpcs,
+    AttachmentRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

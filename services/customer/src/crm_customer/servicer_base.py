@@ -5,6 +5,7 @@ composes them into the one gRPC service."""
 
 from __future__ import annotations
 
+from crm_customer.attachments.service import UploadPolicy
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
@@ -12,6 +13,7 @@ from crm_customer.models import CREATE_REQUESTS
 from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
 from crmkit.relay import OutboxRelay
+from crmkit.storage import ObjectStorage
 from crmkit.writes import Writes
 
 
@@ -26,8 +28,13 @@ class CustomerServicerBase:
         read_sessions: SessionFactory | None = None,
         fast_reads: FastCustomerReads | None = None,
         clock: Clock = utcnow,
+        storage: ObjectStorage | None = None,
+        upload_policy: UploadPolicy | None = None,
     ) -> None:
         self._fast_reads = fast_reads
+        # Object storage for attachments (crmkit.storage) and what uploads may be.
+        self._storage = storage
+        self._upload_policy = upload_policy or UploadPolicy(max_bytes={})
         self._reads = read_sessions or sessions
         self._events = events
         self._personal = personal
@@ -40,3 +47,8 @@ class CustomerServicerBase:
             requests=CREATE_REQUESTS,
             clock=clock,
         )
+
+    def _object_storage(self) -> ObjectStorage:
+        if self._storage is None:
+            raise RuntimeError("this customer servicer was built without object storage")
+        return self._storage

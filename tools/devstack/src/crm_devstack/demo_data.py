@@ -122,6 +122,16 @@ class AssignmentRuleSeed:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckInSeed:
+    """Where the rep's phone was when they checked in at a visit (拜访签到)."""
+
+    latitude: float
+    longitude: float
+    accuracy_m: float
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUpSeed:
     """A follow-up the customer's owner logged, `days_ago` days before the load at `hour`."""
 
@@ -133,6 +143,9 @@ class FollowUpSeed:
     # The latest entry asks for the next follow-up this many days after the load (today or
     # later, as the API requires); None for none.
     next_in_days: int | None = None
+    # A visit's check-in, and how many photos were taken (uploaded as small generated JPEGs).
+    check_in: CheckInSeed | None = None
+    photos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +216,9 @@ class CustomerSeed:
     grade: str = ""
     preferences: dict[str, Any] = field(default_factory=dict)
     special_requirements: list[dict[str, Any]] = field(default_factory=list)
+    # Its own location (a map pin), WGS-84 degrees; None when nobody has set one.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -803,6 +819,49 @@ REVISIT_PLANS: tuple[dict[str, Any], ...] = (
     {"tier": "key", "interval_days": 30, "assignee": "service"},
     {"tier": "normal", "interval_days": 60, "assignee": "owner"},
 )
+# Roughly where each city's customers are; a pin falls within about 8 km of it.
+_CITY_CENTRES = {"杭州": (30.2741, 120.1551), "苏州": (31.2990, 120.5853), "上海": (31.2304, 121.4737)}
+# Visit photos across the whole demo: enough to show them, few enough to keep `make run` quick.
+_DEMO_PHOTOS = 12
+
+
+def _location(rng: random.Random, district: _District, stage: str) -> tuple[float, float] | None:
+    """Most signed customers, and some prospects, have been pinned on the map."""
+    if rng.random() > {"signed": 0.7, "prospect": 0.3}.get(stage, 0.0):
+        return None
+    lat, lng = _CITY_CENTRES[district.city_short]
+    return round(lat + rng.uniform(-0.07, 0.07), 6), round(lng + rng.uniform(-0.08, 0.08), 6)
+
+
+def _with_check_ins(
+    rng: random.Random,
+    entries: list[FollowUpSeed],
+    location: tuple[float, float] | None,
+    address: str,
+    photos_left: list[int],
+) -> list[FollowUpSeed]:
+    """Visits of the last month carry a check-in: near the customer's pin (20–400 m off) when it
+    has one, else near nothing in particular; a few carry photos."""
+    checked: list[FollowUpSeed] = []
+    for entry in entries:
+        if entry.kind != "visit" or entry.days_ago > 30:
+            checked.append(entry)
+            continue
+        lat, lng = location or (30.2741 + rng.uniform(-0.05, 0.05), 120.1551 + rng.uniform(-0.05, 0.05))
+        metres = rng.uniform(20, 400)
+        # ~111 km per degree of latitude; east-west offsets scaled for these latitudes.
+        point = CheckInSeed(
+            latitude=round(lat + metres / 111_000 * rng.choice((-1, 1)) * rng.random(), 6),
+            longitude=round(lng + metres / 96_000 * rng.choice((-1, 1)) * rng.random(), 6),
+            accuracy_m=float(rng.choice((5, 8, 10, 15, 20, 35, 50))),
+            address=address,
+        )
+        photos = min(photos_left[0], rng.choice((0, 1, 2)))
+        photos_left[0] -= photos
+        checked.append(dataclasses.replace(entry, check_in=point, photos=photos))
+    return checked
+
+
 _POOLS = (
     PoolSeed("总部公海", "hq"),
     # Hangzhou's supervisor approves every claim, so the demo shows claims awaiting a decision.
@@ -916,6 +975,8 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
     follow_up_rng = random.Random(seed + 2)
     pool_rng = random.Random(seed + 3)
     line_rng = random.Random(seed + 4)
+    visit_rng = random.Random(seed + 5)
+    photos_left = [_DEMO_PHOTOS]
     uniques = _Uniques()
     sales = [user for user in _USERS if user.role == "sales"]
     types = list(_TYPE_WEIGHTS)
@@ -941,13 +1002,16 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         else:
             raise RuntimeError("demo data ran out of credit codes")
         stage, created, contract_start, contract_end = _lifecycle(rng, today)
+        addresses = _addresses(rng, type_, district)
+        location = _location(visit_rng, district, stage)
+        place = f"{addresses[0].province}{addresses[0].city}{addresses[0].district}{addresses[0].detail}"
         seeds.append(
             CustomerSeed(
                 name=name,
                 short_name=short_name,
                 type=type_,
                 credit_code=code,
-                addresses=_addresses(rng, type_, district),
+                addresses=addresses,
                 contacts=_contacts(rng, type_, uniques),
                 contract_start=contract_start,
                 contract_end=contract_end,
@@ -957,11 +1021,15 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
                 created_on=created.isoformat(),
                 org_unit_key=owner.org_unit_key,
                 custom_fields=_custom_fields(field_rng, type_, stage),
-                follow_ups=_follow_ups(follow_up_rng, created, today),
+                follow_ups=_with_check_ins(
+                    visit_rng, _follow_ups(follow_up_rng, created, today), location, place, photos_left
+                ),
                 tier=_tier(pool_rng, stage),
                 product_lines=_product_lines(line_rng),
                 source=line_rng.choices(_SOURCES, weights=_SOURCE_WEIGHTS)[0],
                 release_reason=_release_reason(pool_rng, stage),
+                latitude=location[0] if location else None,
+                longitude=location[1] if location else None,
             )
         )
     # Loading in creation order makes ids, events and "new this month" charts read naturally.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import io
 from typing import Any
 
 import httpx
@@ -71,15 +72,25 @@ def customer_body(seed: CustomerSeed) -> dict[str, Any]:
         "grade": seed.grade or None,
         "preferences": seed.preferences,
         "special_requirements": seed.special_requirements,
+        "latitude": seed.latitude,
+        "longitude": seed.longitude,
         "request_id": f"demo-{seed.credit_code}",
     }
 
 
-def follow_up_body(entry: FollowUpSeed, customer: dict[str, Any], *, today: dt.date, request_id: str) -> dict[str, Any]:
+def follow_up_body(
+    entry: FollowUpSeed,
+    customer: dict[str, Any],
+    *,
+    today: dt.date,
+    request_id: str,
+    photo_ids: list[str] | None = None,
+) -> dict[str, Any]:
     day = today - dt.timedelta(days=entry.days_ago)
+    occurred_at = dt.datetime(day.year, day.month, day.day, entry.hour, 30, tzinfo=SHANGHAI).isoformat()
     body: dict[str, Any] = {
         "kind": entry.kind,
-        "occurred_at": dt.datetime(day.year, day.month, day.day, entry.hour, 30, tzinfo=SHANGHAI).isoformat(),
+        "occurred_at": occurred_at,
         "content": entry.content,
         "outcome": entry.outcome,
         "request_id": request_id,
@@ -88,6 +99,10 @@ def follow_up_body(entry: FollowUpSeed, customer: dict[str, Any], *, today: dt.d
         body["contact_ids"] = [customer["contacts"][0]["id"]]
     if entry.next_in_days is not None:
         body["next_follow_up_date"] = (today + dt.timedelta(days=entry.next_in_days)).isoformat()
+    if entry.check_in is not None:
+        body["check_in"] = {**dataclasses.asdict(entry.check_in), "checked_in_at": occurred_at}
+    if photo_ids:
+        body["photo_attachment_ids"] = photo_ids
     return body
 
 
@@ -118,6 +133,22 @@ def calendar_bodies(seed: CustomerSeed, *, today: dt.date) -> list[tuple[str, di
         }
         bodies.append(("licences", body))
     return bodies
+
+
+def demo_photo(index: int) -> bytes:
+    """A small JPEG standing in for a photo from the visit: a coloured scene with a few shapes."""
+    from PIL import Image, ImageDraw
+
+    palette = [(196, 120, 70), (90, 140, 90), (70, 110, 170), (180, 170, 90), (150, 90, 140), (110, 160, 170)]
+    picture = Image.new("RGB", (640, 480), palette[index % len(palette)])
+    draw = ImageDraw.Draw(picture)
+    for step in range(4):
+        inset = 40 + step * 45 + index * 3
+        draw.rectangle((inset, inset, 640 - inset, 480 - inset // 2), outline=(250, 250, 245), width=6)
+    draw.ellipse((480 - index * 10, 40, 600 - index * 10, 160), fill=(250, 230, 160))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 async def load_demo(base_url: str, admin_password: str, *, customers: int = 500, concurrency: int = 4) -> DemoTenant:
@@ -199,15 +230,40 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
                 await asyncio.sleep(float(reply.headers.get("retry-after", 0.5 * (attempt + 1))))
             return _ok(reply)
 
+        async def upload_photo(customer_id: str, owner: str, request_id: str, index: int) -> str:
+            for attempt in range(RATE_LIMITED_ATTEMPTS):
+                reply = await client.post(
+                    f"/api/v1/customers/{customer_id}/attachments",
+                    headers=headers[owner],
+                    files={"file": (f"visit-{index}.jpg", demo_photo(index), "image/jpeg")},
+                    data={"kind": "visit_photo", "request_id": request_id},
+                )
+                if reply.status_code not in RETRYABLE:
+                    break
+                await asyncio.sleep(float(reply.headers.get("retry-after", 0.5 * (attempt + 1))))
+            return str(_ok(reply)["id"])
+
+        photo_count = 0
+
         async def create(seed: CustomerSeed) -> None:
+            nonlocal photo_count
             async with gate:
                 customer = await post("/api/v1/customers", seed.owner_username, customer_body(seed))
                 customer_ids[seed.name] = customer["id"]
                 for index, entry in enumerate(seed.follow_ups):
+                    request_id = f"demo-{seed.credit_code}-{index}"
+                    photo_ids = []
+                    for photo in range(entry.photos):
+                        photo_count += 1
+                        photo_ids.append(
+                            await upload_photo(
+                                customer["id"], seed.owner_username, f"{request_id}-photo-{photo}", photo_count
+                            )
+                        )
                     await post(
                         f"/api/v1/customers/{customer['id']}/follow-ups",
                         seed.owner_username,
-                        follow_up_body(entry, customer, today=today, request_id=f"demo-{seed.credit_code}-{index}"),
+                        follow_up_body(entry, customer, today=today, request_id=request_id, photo_ids=photo_ids),
                     )
                 for path, body in calendar_bodies(seed, today=today):
                     await post(f"/api/v1/customers/{customer['id']}/{path}", seed.owner_username, body)

@@ -48,6 +48,11 @@ export const LIMITS = {
       "maxItems": 2
     }
   },
+  "CheckInIn": {
+    "address": {
+      "maxLength": 200
+    }
+  },
   "ClaimIn": {
     "customer_id": {
       "minLength": 1,
@@ -279,6 +284,10 @@ export const LIMITS = {
     },
     "outcome": {
       "maxLength": 500
+    },
+    "photo_attachment_ids": {
+      "maxItems": 9,
+      "itemMaxLength": 36
     },
     "request_id": {
       "maxLength": 64
@@ -534,6 +543,7 @@ export const LIMITS = {
     }
   },
   "SecurityPolicyIn": {},
+  "SignedUrlsIn": {},
   "SpecialRequirementIn": {
     "details": {
       "maxItems": 30,

@@ -134,6 +134,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's details and signed URLs 附件信息 */
+        get: operations["get_attachment_api_v1_attachments__attachment_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/{variant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file or its thumbnail 下载附件/缩略图
+         * @description `content` is the file as uploaded, `thumbnail` a JPEG of an image (404 for a PDF). 404 for anyone who may not see the customer.
+         */
+        get: operations["download_api_v1_attachments__attachment_id___variant__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/signed-urls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Short-lived URLs that open the file without an Authorization header 附件临时链接
+         * @description For `<img src>` and downloads in the browser. They open the file only for you and only while you may still see the customer; an expired or altered URL answers 403.
+         */
+        post: operations["signed_urls_api_v1_attachments__attachment_id__signed_urls_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -475,6 +532,27 @@ export interface paths {
         patch: operations["update_customer_api_v1_customers__customer_id__patch"];
         trace?: never;
     };
+    "/api/v1/customers/{customer_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's files, newest first 客户附件 */
+        get: operations["list_attachments_api_v1_customers__customer_id__attachments_get"];
+        put?: never;
+        /**
+         * Upload a file to a customer 上传附件
+         * @description multipart/form-data with `file` and `kind`. The type comes from the file's content (JPEG, PNG, WebP, HEIC or PDF; anything else 415 `unsupported_media_type`), whatever its name says; each kind has its size limit (413 `payload_too_large`; visit photos 10 MiB, others 20 MiB by default). Whoever may change the customer (or log a follow-up on it) may upload. Reference a visit photo from a visit's `photo_attachment_ids`, a licence scan from the licence record's `attachment_id`.
+         */
+        post: operations["upload_attachment_api_v1_customers__customer_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}/closures": {
         parameters: {
             query?: never;
@@ -601,7 +679,10 @@ export interface paths {
         /** A customer's follow-ups, newest first 跟进记录 */
         get: operations["list_follow_ups_api_v1_customers__customer_id__follow_ups_get"];
         put?: never;
-        /** Log a follow-up 新增跟进记录 */
+        /**
+         * Log a follow-up 新增跟进记录
+         * @description A visit (kind `visit`) may carry a check-in (拜访签到: the phone's position, accuracy and address) and up to 9 photos (拍照记录: upload each first to POST /api/v1/customers/{id}/attachments with kind `visit_photo`, then list their ids). The answer gives the distance to the customer's own location when it has one. Neither can be changed later.
+         */
         post: operations["log_follow_up_api_v1_customers__customer_id__follow_ups_post"];
         delete?: never;
         options?: never;
@@ -1327,6 +1408,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signed/attachments/{attachment_id}/{variant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download through a signed URL 临时链接下载
+         * @description The URLs in `signed_content_url` / `signed_thumbnail_url`: no Authorization header. 403 `link_expired` or `link_invalid` (any part altered); 404 once their user may no longer see the customer.
+         */
+        get: operations["download_signed_api_v1_signed_attachments__attachment_id___variant__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/special-requirement-kinds": {
         parameters: {
             query?: never;
@@ -1702,6 +1803,114 @@ export interface components {
              */
             rate: number;
         };
+        /** AttachmentOut */
+        AttachmentOut: {
+            /**
+             * Content Type
+             * @description From the file's content: image/jpeg, image/png, image/webp, image/heic, application/pdf
+             */
+            content_type: string;
+            /**
+             * Content Url
+             * @description Streams the file; needs the Authorization header
+             */
+            content_url: string;
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Filename
+             * @description As it was named on the uploader's device
+             */
+            filename: string;
+            /**
+             * Has Thumbnail
+             * @description Images have a JPEG thumbnail (320 px) for lists
+             */
+            has_thumbnail: boolean;
+            /**
+             * Height
+             * @description Pixels, for images
+             */
+            height: number | null;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description 拜访照片 visit_photo, 资质证照 licence, 合同 contract, 其他 other
+             * @enum {string}
+             */
+            kind: "visit_photo" | "licence" | "contract" | "other";
+            /**
+             * Signed Content Url
+             * @description The file without an Authorization header, until signed_until
+             */
+            signed_content_url: string;
+            /**
+             * Signed Thumbnail Url
+             * @description The thumbnail without an Authorization header (<img src>)
+             */
+            signed_thumbnail_url: string | null;
+            /**
+             * Signed Until
+             * Format: date-time
+             * @description When the signed URLs stop working (Asia/Shanghai)
+             */
+            signed_until: string;
+            /**
+             * Size
+             * @description Bytes
+             */
+            size: number;
+            /**
+             * Thumbnail Url
+             * @description Streams the thumbnail; needs the Authorization header
+             */
+            thumbnail_url: string | null;
+            /** Uploader Id */
+            uploader_id: string;
+            /**
+             * Uploader Name
+             * @description Empty if the user is gone
+             */
+            uploader_name: string;
+            /**
+             * Width
+             * @description Pixels, for images
+             */
+            width: number | null;
+        };
+        /** AttachmentPage */
+        AttachmentPage: {
+            /** Items */
+            items: components["schemas"]["AttachmentOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
+        };
+        /** Body_upload_attachment_api_v1_customers__customer_id__attachments_post */
+        Body_upload_attachment_api_v1_customers__customer_id__attachments_post: {
+            /**
+             * File
+             * @description The file (at most 20 MiB)
+             */
+            file: string;
+            /**
+             * Kind
+             * @description visit_photo, licence, contract or other
+             * @enum {string}
+             */
+            kind: "visit_photo" | "licence" | "contract" | "other";
+            /**
+             * Request Id
+             * @description Idempotency key
+             */
+            request_id?: string | null;
+        };
         /** ChannelIn */
         ChannelIn: {
             /**
@@ -1755,6 +1964,60 @@ export interface components {
         ChannelsIn: {
             /** Channels */
             channels: components["schemas"]["ChannelIn"][];
+        };
+        /**
+         * CheckInIn
+         * @description Where the phone was when the rep checked in at the visit (拜访签到).
+         */
+        CheckInIn: {
+            /**
+             * Accuracy M
+             * @description The phone's accuracy radius, metres
+             * @default 0
+             */
+            accuracy_m?: number;
+            /**
+             * Address
+             * @description The address text the phone reported
+             * @default
+             */
+            address?: string;
+            /**
+             * Checked In At
+             * @description When; default the visit's time; not in the future
+             */
+            checked_in_at?: string | null;
+            /**
+             * Latitude
+             * @description WGS-84 degrees
+             */
+            latitude: number;
+            /**
+             * Longitude
+             * @description WGS-84 degrees
+             */
+            longitude: number;
+        };
+        /** CheckInOut */
+        CheckInOut: {
+            /** Accuracy M */
+            accuracy_m: number;
+            /** Address */
+            address: string;
+            /**
+             * Checked In At
+             * @description Asia/Shanghai
+             */
+            checked_in_at: string | null;
+            /**
+             * Distance M
+             * @description Metres from the customer's own location (straight line); null when the customer has none
+             */
+            distance_m: number | null;
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
         };
         /** ClaimIn */
         ClaimIn: {
@@ -2193,11 +2456,21 @@ export interface components {
              */
             grade?: ("S" | "A" | "B" | "C") | null;
             /**
+             * Latitude
+             * @description The customer's own location (WGS-84 degrees, a map pin); with longitude
+             */
+            latitude?: number | null;
+            /**
              * Lifecycle Stage
              * @default lead
              * @enum {string}
              */
             lifecycle_stage?: "lead" | "prospect" | "signed" | "dormant" | "lost";
+            /**
+             * Longitude
+             * @description With latitude
+             */
+            longitude?: number | null;
             /** Name */
             name: string;
             /**
@@ -2318,10 +2591,20 @@ export interface components {
              */
             last_interaction_at: string | null;
             /**
+             * Latitude
+             * @description The customer's own location (WGS-84); null when not set
+             */
+            latitude?: number | null;
+            /**
              * Lifecycle Stage
              * @enum {string}
              */
             lifecycle_stage: "lead" | "prospect" | "signed" | "dormant" | "lost";
+            /**
+             * Longitude
+             * @description With latitude
+             */
+            longitude?: number | null;
             /**
              * My Collaboration
              * @description On a customer's own page, for a sales rep who does not own it: their access as its collaborator (read_write may edit and log follow-ups). Null otherwise.
@@ -2438,8 +2721,18 @@ export interface components {
              * @description A manual grade (needs `reason`); null clears the manual grade
              */
             grade?: ("S" | "A" | "B" | "C") | null;
+            /**
+             * Latitude
+             * @description With longitude; both null clear the location
+             */
+            latitude?: number | null;
             /** Lifecycle Stage */
             lifecycle_stage?: ("lead" | "prospect" | "signed" | "dormant" | "lost") | null;
+            /**
+             * Longitude
+             * @description With latitude
+             */
+            longitude?: number | null;
             /** Name */
             name?: string | null;
             /** Owner Id */
@@ -2775,6 +3068,8 @@ export interface components {
         };
         /** FollowUpIn */
         FollowUpIn: {
+            /** @description A visit's check-in (kind visit only) */
+            check_in?: components["schemas"]["CheckInIn"] | null;
             /** Contact Ids */
             contact_ids?: string[];
             /** Content */
@@ -2806,6 +3101,11 @@ export interface components {
              */
             outcome?: string;
             /**
+             * Photo Attachment Ids
+             * @description A visit's photos (拍照记录): attachments of kind visit_photo of this customer, uploaded first
+             */
+            photo_attachment_ids?: string[];
+            /**
              * Request Id
              * @description Idempotency key: a retry returns the first result
              */
@@ -2820,6 +3120,8 @@ export interface components {
              * @description Empty if the user is gone
              */
             author_name: string;
+            /** @description A visit's check-in; null otherwise */
+            check_in?: components["schemas"]["CheckInOut"] | null;
             /** Contact Ids */
             contact_ids: string[];
             /** Content */
@@ -2857,6 +3159,11 @@ export interface components {
             occurred_at: string;
             /** Outcome */
             outcome: string;
+            /**
+             * Photos
+             * @description A visit's photos, in the order taken
+             */
+            photos?: components["schemas"]["PhotoOut"][];
             /**
              * Updated At
              * Format: date-time
@@ -3463,6 +3770,30 @@ export interface components {
              * @description The parent account (集团/总部), a customer you may see; null: the customer stands alone. A cycle or a group deeper than 5 levels is refused (400, field parent_customer_id).
              */
             parent_customer_id: string | null;
+        };
+        /**
+         * PhotoOut
+         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
+         */
+        PhotoOut: {
+            /** Attachment Id */
+            attachment_id: string;
+            /**
+             * Content Url
+             * @description Signed, the full photo
+             */
+            content_url: string;
+            /**
+             * Signed Until
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            signed_until: string;
+            /**
+             * Thumbnail Url
+             * @description Signed, no Authorization header needed, until signed_until
+             */
+            thumbnail_url: string;
         };
         /** PoolCustomerOut */
         PoolCustomerOut: {
@@ -4291,6 +4622,27 @@ export interface components {
         SecurityPolicyOut: {
             /** Mfa Required */
             mfa_required: boolean;
+        };
+        /** SignedUrlsIn */
+        SignedUrlsIn: {
+            /**
+             * Seconds
+             * @description How long they work; default 300
+             */
+            seconds?: number | null;
+        };
+        /** SignedUrlsOut */
+        SignedUrlsOut: {
+            /** Content Url */
+            content_url: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            expires_at: string;
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
         };
         /** SkippedUserOut */
         SkippedUserOut: {
@@ -5967,6 +6319,429 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DryRunOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_attachment_api_v1_attachments__attachment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_api_v1_attachments__attachment_id___variant__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+                variant: "content" | "thumbnail";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "image/*": string;
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signed_urls_api_v1_attachments__attachment_id__signed_urls_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SignedUrlsIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedUrlsOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -9844,6 +10619,301 @@ export interface operations {
             };
             /** @description Request too large / 请求过大 */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_attachments_api_v1_customers__customer_id__attachments_get: {
+        parameters: {
+            query?: {
+                kind?: ("visit_photo" | "licence" | "contract" | "other") | null;
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentPage"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_attachment_api_v1_customers__customer_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_attachment_api_v1_customers__customer_id__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a JPEG, PNG, WebP, HEIC or PDF file (judged by its content) / 不支持的文件类型 */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18377,6 +19447,152 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecurityPolicyOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_signed_api_v1_signed_attachments__attachment_id___variant__get: {
+        parameters: {
+            query: {
+                expires: number;
+                signature: string;
+                tenant: string;
+                user: string;
+            };
+            header?: never;
+            path: {
+                attachment_id: string;
+                variant: "content" | "thumbnail";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                    "image/*": string;
                 };
             };
             /** @description Invalid request / 请求参数有误 */

@@ -11,6 +11,7 @@ import grpc
 from crmkit.clock import Clock, utcnow
 from crmkit.components import component
 from crmkit.service import RunningService, ServiceSpec, start_service
+from crmkit.storage import StorageSettings
 from crmkit.testing.harness import TestKeys
 
 
@@ -28,6 +29,9 @@ async def start_test_service(
     and event namespace. Stop it with `RunningService.stop`."""
     if component(spec.name).personal_data:
         settings.setdefault("personal_data_keys_file", keys.personal_data_path)
+    if "storage" in spec.settings.model_fields:
+        # Objects beside the test's keys, never in the checkout's .crm/files.
+        settings.setdefault("storage", StorageSettings(backend="local", local_dir=keys.public_path.parent / "files"))
     loaded = spec.load_settings(
         database_url=database_url,
         nats_url=nats_url,

@@ -16,6 +16,7 @@ from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import ownership_pb2 as opb
 from crm.customer.v1 import pools_pb2 as ppb
 from crm.customer.v1 import profile_pb2 as prpb
+from crm_customer.attachments.models import Attachment, attachment_to_proto
 from crm_customer.customers.models import STAGES, Customer, customer_to_proto
 from crm_customer.ownership.models import CHANGE_KINDS
 from crmkit.events import EventTables, add_event, outbox_row
@@ -275,4 +276,11 @@ class CustomerEvents:
         self, session: AsyncSession, customer: Customer, relation: prpb.CustomerRelation, actor_id: str, at: dt.datetime
     ) -> None:
         message = events_pb2.CustomerRelationRemoved(relation=relation, removed_by=actor_id)
+        await self._emit(session, message, customer, actor_id, at)
+
+    async def attachment_uploaded(
+        self, session: AsyncSession, customer: Customer, attachment: Attachment, actor_id: str, at: dt.datetime
+    ) -> None:
+        """A file kept on the customer (visits, issue 12), without its storage keys."""
+        message = events_pb2.AttachmentUploaded(attachment=attachment_to_proto(attachment, with_keys=False))
         await self._emit(session, message, customer, actor_id, at)

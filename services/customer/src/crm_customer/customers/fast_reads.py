@@ -33,7 +33,7 @@ SELECT c.id, c.tenant_id, c.org_unit_id, c.org_path, c.owner_id, c.name, c.short
        c.next_follow_up_date, c.tier, c.pool_id, c.owned_since, c.first_visit_due,
        c.product_lines, c.source, c.assigned_rule_id,
        c.preferences, c.special_requirements, c.tier_manual, c.tier_automatic, c.grade, c.grade_manual,
-       c.grade_automatic, c.parent_customer_id,
+       c.grade_automatic, c.parent_customer_id, c.latitude, c.longitude,
        ARRAY(SELECT k FROM contacts k WHERE k.customer_id = c.id ORDER BY k.created_at, k.position, k.id) AS contacts
 FROM customers c
 """

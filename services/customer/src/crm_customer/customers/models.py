@@ -8,7 +8,7 @@ from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.customer.v1 import customer_pb2 as pb
@@ -82,6 +82,9 @@ class Customer(Base):
     grade_manual: Mapped[str | None] = mapped_column(String(10), nullable=True)
     grade_automatic: Mapped[str | None] = mapped_column(String(10), nullable=True)
     parent_customer_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Where the customer is (WGS-84 degrees), both or neither (visits measure check-ins against it).
+    latitude: Mapped[float | None] = mapped_column(Double, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Double, nullable=True)
 
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="customer", order_by=lambda: (Contact.created_at, Contact.position, Contact.id), lazy="selectin"
@@ -137,6 +140,8 @@ class CustomerInput:
     owner_id: str = ""
     org_unit_id: str = ""
     org_path: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,8 @@ def customer_to_proto(customer: Customer, personal: PersonalData | None) -> pb.C
         automatic_tier=customer.tier_automatic or "",
         automatic_grade=customer.grade_automatic or "",
         parent_customer_id=customer.parent_customer_id or "",
+        latitude=customer.latitude,
+        longitude=customer.longitude,
     )
 
 

@@ -262,6 +262,8 @@ async def create_customer(
         special_requirements=data.special_requirements,
         product_lines=data.product_lines,
         source=data.source,
+        latitude=data.latitude,
+        longitude=data.longitude,
         owned_since=now if owner_id else None,
         archived=False,
         version=1,

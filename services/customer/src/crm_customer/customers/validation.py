@@ -14,7 +14,7 @@ from crm_customer.tenant_settings.validation import product_line_names
 from crm_customer.tiers.models import GRADE_VALUES
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
-from crmkit.validate import credit_code, identifier, iso_date, text
+from crmkit.validate import credit_code, identifier, iso_date, latitude, longitude, text
 
 MAX_ADDRESSES = 10
 MAX_CONTACTS = 30
@@ -130,6 +130,17 @@ def source(value: str) -> str:
     return value
 
 
+def location(customer: pb.Customer) -> tuple[float | None, float | None]:
+    """The customer's (latitude, longitude): both or neither, each in range."""
+    has_latitude, has_longitude = customer.HasField("latitude"), customer.HasField("longitude")
+    if has_latitude != has_longitude:
+        missing = "customer.longitude" if has_latitude else "customer.latitude"
+        raise InvalidArgument(missing, "latitude and longitude go together / 纬度和经度须同时填写")
+    if not has_latitude:
+        return None, None
+    return latitude(customer.latitude, "customer.latitude"), longitude(customer.longitude, "customer.longitude")
+
+
 def customer_input(customer: pb.Customer) -> CustomerInput:
     """Everything a create may carry, validated."""
     if len(customer.contacts) > MAX_CONTACTS:
@@ -137,6 +148,7 @@ def customer_input(customer: pb.Customer) -> CustomerInput:
     start = iso_date(customer.contract_start, "customer.contract_start")
     end = iso_date(customer.contract_end, "customer.contract_end")
     contract_dates(start, end)
+    lat, lng = location(customer)
     return CustomerInput(
         name=text(customer.name, "customer.name", max_len=200, required=True),
         short_name=text(customer.short_name, "customer.short_name", max_len=50),
@@ -158,6 +170,8 @@ def customer_input(customer: pb.Customer) -> CustomerInput:
         owner_id=identifier(customer.owner_id, "customer.owner_id", required=False),
         org_unit_id=identifier(customer.org_unit_id, "customer.org_unit_id", required=False),
         org_path=text(customer.org_path, "customer.org_path", max_len=400),
+        latitude=lat,
+        longitude=lng,
     )
 
 
@@ -180,6 +194,8 @@ UPDATABLE_FIELDS = frozenset(
         "product_lines",
         "source",
         "owner_id",
+        "latitude",
+        "longitude",
     }
 )
 
@@ -189,6 +205,12 @@ def customer_changes(customer: pb.Customer, paths: list[str]) -> dict[str, Any]:
     if not paths:
         raise InvalidArgument("update_mask", "names no fields / 未指定要修改的字段")
     changes: dict[str, Any] = {}
+    if {"latitude", "longitude"} & set(paths):
+        # A location changes whole: a new pin, or none.
+        for path in ("latitude", "longitude"):
+            if path not in paths:
+                raise InvalidArgument(f"customer.{path}", "latitude and longitude go together / 纬度和经度须同时填写")
+        changes["latitude"], changes["longitude"] = location(customer)
     for path in paths:
         if path not in UPDATABLE_FIELDS:
             raise InvalidArgument("update_mask", f"field {path!r} cannot be updated / 字段不可修改")
@@ -224,6 +246,8 @@ def customer_changes(customer: pb.Customer, paths: list[str]) -> dict[str, Any]:
             changes["preferences"] = preference_validation.preferences(customer.preferences)
         elif path == "special_requirements":
             changes["special_requirements"] = preference_validation.requirements(customer.special_requirements)
+        elif path in ("latitude", "longitude"):
+            continue  # above
         elif path == "owner_id":
             changes["owner_id"] = identifier(customer.owner_id, "customer.owner_id")
             changes["org_unit_id"] = identifier(customer.org_unit_id, "customer.org_unit_id")

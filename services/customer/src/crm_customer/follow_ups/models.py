@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm_customer.database import Base
+from crm_customer.visits.models import VisitInput, VisitRecord, check_in_to_proto
 from crmkit.clock import as_utc
 from crmkit.enums import ProtoEnum
 from crmkit.events import timestamp_of
@@ -36,6 +37,8 @@ class Interaction(Base):
     corrects_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # A visit's check-in and photos (visits/), loaded with the entry; None for other entries.
+    visit: Mapped[VisitRecord | None] = relationship(lazy="selectin", uselist=False)
 
     __table_args__ = (
         # A customer's timeline, newest first, keyset-paged.
@@ -56,9 +59,11 @@ class InteractionInput:
     outcome: str = ""
     next_follow_up_date: dt.date | None = None
     corrects_id: str | None = None
+    visit: VisitInput = field(default_factory=VisitInput)
 
 
 def interaction_to_proto(interaction: Interaction) -> fpb.Interaction:
+    visit = interaction.visit
     return fpb.Interaction(
         id=interaction.id,
         customer_id=interaction.customer_id,
@@ -72,4 +77,6 @@ def interaction_to_proto(interaction: Interaction) -> fpb.Interaction:
         corrects_id=interaction.corrects_id or "",
         create_time=timestamp_of(as_utc(interaction.created_at)),
         update_time=timestamp_of(as_utc(interaction.updated_at)),
+        check_in=check_in_to_proto(visit) if visit is not None else None,
+        photo_attachment_ids=list(visit.photo_attachment_ids or []) if visit is not None else [],
     )

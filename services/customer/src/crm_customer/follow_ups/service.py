@@ -17,6 +17,7 @@ from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.models import Customer
 from crm_customer.customers.service import get_customer, refuse_if_archived, scope_condition
 from crm_customer.follow_ups.models import EDIT_WINDOW, Interaction, InteractionInput, interaction_to_proto
+from crm_customer.visits.service import record_visit
 from crmkit.clock import as_utc
 from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import Identity
@@ -97,6 +98,18 @@ async def log_interaction(
         updated_at=now,
     )
     session.add(interaction)
+    # A visit's check-in and photos beside it (visits/); None keeps the relationship from loading.
+    interaction.visit = (
+        await record_visit(
+            session,
+            customer=customer,
+            interaction_id=interaction.id,
+            visit=data.visit,
+            occurred_at=interaction.occurred_at,
+        )
+        if data.visit
+        else None
+    )
     if interaction.kind in FIRST_VISIT_KINDS and customer.owner_id == identity.principal_id:
         # The new owner's first visit or call after a claim: the customer stays with them.
         customer.first_visit_due = None
@@ -132,6 +145,10 @@ async def update_interaction(
     await session.refresh(customer, attribute_names=["contacts"])
     if "contact_ids" in changes:
         _check_contacts(customer, changes["contact_ids"], "interaction.contact_ids")
+    if changes.get("kind", "visit") != "visit" and interaction.visit is not None:
+        raise InvalidArgument(
+            "interaction.kind", "a visit with a check-in or photos stays a visit / 已签到或有照片的拜访不能改为其他方式"
+        )
     for column, value in changes.items():
         setattr(interaction, column, value)
     interaction.updated_at = now

@@ -7,6 +7,7 @@ from typing import Any
 
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm_customer.follow_ups.models import KINDS, InteractionInput
+from crm_customer.visits.validation import visit_input
 from crmkit.clock import as_utc, shanghai_date
 from crmkit.errors import InvalidArgument
 from crmkit.validate import identifier, iso_date, text
@@ -53,14 +54,16 @@ def _next_date(value: str, field_name: str, now: dt.datetime) -> dt.date | None:
 
 def interaction_input(message: fpb.Interaction, now: dt.datetime) -> InteractionInput:
     """Everything a new entry may carry, validated; `now` is the business clock."""
+    kind = _kind(message.kind, "interaction.kind")
     return InteractionInput(
-        kind=_kind(message.kind, "interaction.kind"),
+        kind=kind,
         occurred_at=_occurred_at(message, "interaction.occur_time", now),
         contact_ids=_contact_ids(message.contact_ids, "interaction.contact_ids"),
         content=text(message.content, "interaction.content", max_len=MAX_CONTENT, required=True, multiline=True),
         outcome=text(message.outcome, "interaction.outcome", max_len=MAX_OUTCOME, multiline=True),
         next_follow_up_date=_next_date(message.next_follow_up_date, "interaction.next_follow_up_date", now),
         corrects_id=identifier(message.corrects_id, "interaction.corrects_id", required=False) or None,
+        visit=visit_input(message, kind, now),
     )
 
 

@@ -296,6 +296,8 @@ class Customer(_message.Message):
     AUTOMATIC_TIER_FIELD_NUMBER: _builtins.int
     AUTOMATIC_GRADE_FIELD_NUMBER: _builtins.int
     PARENT_CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    LATITUDE_FIELD_NUMBER: _builtins.int
+    LONGITUDE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tenant_id: _builtins.str
     org_unit_id: _builtins.str
@@ -341,6 +343,11 @@ class Customer(_message.Message):
     automatic_grade: _builtins.str
     parent_customer_id: _builtins.str
     """The parent account (集团/总部) of this branch; "" when it stands alone. Set by SetParentCustomer."""
+    latitude: _builtins.float
+    """visits (issue 12). The customer's own location (WGS-84 degrees), set on a map pin or by an
+    import; both or neither. Visits' check-ins are measured against it.
+    """
+    longitude: _builtins.float
     @_builtins.property
     def addresses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Address]: ...
     @_builtins.property
@@ -425,12 +432,21 @@ class Customer(_message.Message):
         automatic_tier: _builtins.str = ...,
         automatic_grade: _builtins.str = ...,
         parent_customer_id: _builtins.str = ...,
+        latitude: _builtins.float | None = ...,
+        longitude: _builtins.float | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "owned_since", b"owned_since", "preferences", b"preferences", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_latitude", b"_latitude", "_longitude", b"_longitude", "create_time", b"create_time", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "last_interaction_time", b"last_interaction_time", "latitude", b"latitude", "longitude", b"longitude", "owned_since", b"owned_since", "preferences", b"preferences", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "archived", b"archived", "assigned_rule_id", b"assigned_rule_id", "automatic_grade", b"automatic_grade", "automatic_tier", b"automatic_tier", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "grade", b"grade", "grade_source", b"grade_source", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "parent_customer_id", b"parent_customer_id", "pool_id", b"pool_id", "preferences", b"preferences", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "special_requirements", b"special_requirements", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "tier_source", b"tier_source", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_latitude", b"_latitude", "_longitude", b"_longitude", "addresses", b"addresses", "archived", b"archived", "assigned_rule_id", b"assigned_rule_id", "automatic_grade", b"automatic_grade", "automatic_tier", b"automatic_tier", "contacts", b"contacts", "contract_end", b"contract_end", "contract_start", b"contract_start", "create_time", b"create_time", "credit_code", b"credit_code", "custom_fields", b"custom_fields", "first_visit_due", b"first_visit_due", "grade", b"grade", "grade_source", b"grade_source", "id", b"id", "last_interaction_time", b"last_interaction_time", "latitude", b"latitude", "lifecycle_stage", b"lifecycle_stage", "longitude", b"longitude", "name", b"name", "next_follow_up_date", b"next_follow_up_date", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "owned_since", b"owned_since", "owner_id", b"owner_id", "parent_customer_id", b"parent_customer_id", "pool_id", b"pool_id", "preferences", b"preferences", "product_lines", b"product_lines", "short_name", b"short_name", "source", b"source", "special_requirements", b"special_requirements", "tags", b"tags", "tenant_id", b"tenant_id", "tier", b"tier", "tier_source", b"tier_source", "type", b"type", "update_time", b"update_time", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__latitude: _TypeAlias = _typing.Literal["latitude"]  # noqa: Y015
+    _WhichOneofArgType__latitude: _TypeAlias = _typing.Literal["_latitude", b"_latitude"]  # noqa: Y015
+    _WhichOneofReturnType__longitude: _TypeAlias = _typing.Literal["longitude"]  # noqa: Y015
+    _WhichOneofArgType__longitude: _TypeAlias = _typing.Literal["_longitude", b"_longitude"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__latitude) -> _WhichOneofReturnType__latitude | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__longitude) -> _WhichOneofReturnType__longitude | None: ...
 
 Global___Customer: _TypeAlias = Customer  # noqa: Y015
 

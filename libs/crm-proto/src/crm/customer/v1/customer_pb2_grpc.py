@@ -12,6 +12,7 @@ from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 from crm.customer.v1 import revisits_pb2 as crm_dot_customer_dot_v1_dot_revisits__pb2
 from crm.customer.v1 import transfers_pb2 as crm_dot_customer_dot_v1_dot_transfers__pb2
+from crm.customer.v1 import visits_pb2 as crm_dot_customer_dot_v1_dot_visits__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -433,6 +434,21 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/CompleteRevisitTask',
                 request_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskResponse.FromString,
+                _registered_method=True)
+        self.UploadAttachment = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/UploadAttachment',
+                request_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.UploadAttachmentRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.UploadAttachmentResponse.FromString,
+                _registered_method=True)
+        self.GetAttachment = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetAttachment',
+                request_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.GetAttachmentRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.GetAttachmentResponse.FromString,
+                _registered_method=True)
+        self.ListAttachments = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListAttachments',
+                request_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.FromString,
                 _registered_method=True)
 
 
@@ -956,6 +972,27 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadAttachment(self, request, context):
+        """visits (issue 12)
+        Attachments (visits.proto): files on a customer. Whoever may change the customer (or log a
+        follow-up on it) may upload; whoever may see it may read them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAttachment(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAttachments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1348,6 +1385,21 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.CompleteRevisitTask,
                     request_deserializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskResponse.SerializeToString,
+            ),
+            'UploadAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadAttachment,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.UploadAttachmentRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.UploadAttachmentResponse.SerializeToString,
+            ),
+            'GetAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAttachment,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.GetAttachmentRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.GetAttachmentResponse.SerializeToString,
+            ),
+            'ListAttachments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAttachments,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3458,6 +3510,87 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/CompleteRevisitTask',
             crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_revisits__pb2.CompleteRevisitTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/UploadAttachment',
+            crm_dot_customer_dot_v1_dot_visits__pb2.UploadAttachmentRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_visits__pb2.UploadAttachmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetAttachment',
+            crm_dot_customer_dot_v1_dot_visits__pb2.GetAttachmentRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_visits__pb2.GetAttachmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAttachments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListAttachments',
+            crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,6 +13,7 @@ from crm.customer.v1 import pools_pb2 as _pools_pb2
 from crm.customer.v1 import profile_pb2 as _profile_pb2
 from crm.customer.v1 import revisits_pb2 as _revisits_pb2
 from crm.customer.v1 import transfers_pb2 as _transfers_pb2
+from crm.customer.v1 import visits_pb2 as _visits_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -182,6 +183,13 @@ class CustomerServiceStub:
     """The assignee (or a service user over the customer, for the service queue) or their
     supervisors; logs a follow-up and marks the task done in one transaction.
     """
+    UploadAttachment: _grpc.UnaryUnaryMultiCallable[_visits_pb2.UploadAttachmentRequest, _visits_pb2.UploadAttachmentResponse]
+    """visits (issue 12)
+    Attachments (visits.proto): files on a customer. Whoever may change the customer (or log a
+    follow-up on it) may upload; whoever may see it may read them.
+    """
+    GetAttachment: _grpc.UnaryUnaryMultiCallable[_visits_pb2.GetAttachmentRequest, _visits_pb2.GetAttachmentResponse]
+    ListAttachments: _grpc.UnaryUnaryMultiCallable[_visits_pb2.ListAttachmentsRequest, _visits_pb2.ListAttachmentsResponse]
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -329,6 +337,13 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """The assignee (or a service user over the customer, for the service queue) or their
     supervisors; logs a follow-up and marks the task done in one transaction.
     """
+    UploadAttachment: _aio.UnaryUnaryMultiCallable[_visits_pb2.UploadAttachmentRequest, _visits_pb2.UploadAttachmentResponse]  # type: ignore[assignment]
+    """visits (issue 12)
+    Attachments (visits.proto): files on a customer. Whoever may change the customer (or log a
+    follow-up on it) may upload; whoever may see it may read them.
+    """
+    GetAttachment: _aio.UnaryUnaryMultiCallable[_visits_pb2.GetAttachmentRequest, _visits_pb2.GetAttachmentResponse]  # type: ignore[assignment]
+    ListAttachments: _aio.UnaryUnaryMultiCallable[_visits_pb2.ListAttachmentsRequest, _visits_pb2.ListAttachmentsResponse]  # type: ignore[assignment]
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -941,5 +956,30 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         """The assignee (or a service user over the customer, for the service queue) or their
         supervisors; logs a follow-up and marks the task done in one transaction.
         """
+
+    @_abc_1.abstractmethod
+    def UploadAttachment(
+        self,
+        request: _visits_pb2.UploadAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_visits_pb2.UploadAttachmentResponse, _abc.Awaitable[_visits_pb2.UploadAttachmentResponse]]:
+        """visits (issue 12)
+        Attachments (visits.proto): files on a customer. Whoever may change the customer (or log a
+        follow-up on it) may upload; whoever may see it may read them.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAttachment(
+        self,
+        request: _visits_pb2.GetAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_visits_pb2.GetAttachmentResponse, _abc.Awaitable[_visits_pb2.GetAttachmentResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAttachments(
+        self,
+        request: _visits_pb2.ListAttachmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_visits_pb2.ListAttachmentsResponse, _abc.Awaitable[_visits_pb2.ListAttachmentsResponse]]: ...
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -11,6 +11,7 @@ from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
 from crm.customer.v1 import profile_pb2 as _profile_pb2
 from crm.customer.v1 import revisits_pb2 as _revisits_pb2
+from crm.customer.v1 import visits_pb2 as _visits_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -1019,3 +1020,27 @@ class RevisitTaskCancelled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RevisitTaskCancelled: _TypeAlias = RevisitTaskCancelled  # noqa: Y015
+
+@_typing.final
+class AttachmentUploaded(_message.Message):
+    """crm.customer.v1.attachment_uploaded: a file was kept on a customer (visits, issue 12). The
+    attachment comes without its storage keys.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def attachment(self) -> _visits_pb2.Attachment: ...
+    def __init__(
+        self,
+        *,
+        attachment: _visits_pb2.Attachment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttachmentUploaded: _TypeAlias = AttachmentUploaded  # noqa: Y015

@@ -4,6 +4,7 @@ isort:skip_file
 Follow-ups (跟进记录): what a rep did with a customer, and when they will follow up next."""
 
 from collections import abc as _abc
+from crm.customer.v1 import visits_pb2 as _visits_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
@@ -104,6 +105,8 @@ class Interaction(_message.Message):
     CORRECTS_ID_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    CHECK_IN_FIELD_NUMBER: _builtins.int
+    PHOTO_ATTACHMENT_IDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     customer_id: _builtins.str
     kind: Global___InteractionKind.ValueType
@@ -131,6 +134,18 @@ class Interaction(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def check_in(self) -> _visits_pb2.VisitCheckIn:
+        """visits (issue 12). A visit's check-in (拜访签到); only for kind VISIT, set when it is logged and
+        not changed after.
+        """
+
+    @_builtins.property
+    def photo_attachment_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Photos taken at the visit (拍照记录): up to 9 attachments of kind VISIT_PHOTO of the same
+        customer; only for kind VISIT, set when it is logged.
+        """
+
     def __init__(
         self,
         *,
@@ -146,10 +161,12 @@ class Interaction(_message.Message):
         corrects_id: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        check_in: _visits_pb2.VisitCheckIn | None = ...,
+        photo_attachment_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "occur_time", b"occur_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["check_in", b"check_in", "create_time", b"create_time", "occur_time", b"occur_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "contact_ids", b"contact_ids", "content", b"content", "corrects_id", b"corrects_id", "create_time", b"create_time", "customer_id", b"customer_id", "id", b"id", "kind", b"kind", "next_follow_up_date", b"next_follow_up_date", "occur_time", b"occur_time", "outcome", b"outcome", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_id", b"author_id", "check_in", b"check_in", "contact_ids", b"contact_ids", "content", b"content", "corrects_id", b"corrects_id", "create_time", b"create_time", "customer_id", b"customer_id", "id", b"id", "kind", b"kind", "next_follow_up_date", b"next_follow_up_date", "occur_time", b"occur_time", "outcome", b"outcome", "photo_attachment_ids", b"photo_attachment_ids", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
