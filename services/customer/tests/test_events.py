@@ -61,7 +61,13 @@ async def test_one_customers_events_reach_jetstream_in_the_order_they_happened(c
     )
     await customer_service.stub.ArchiveCustomer(pb.ArchiveCustomerRequest(id=customer.id), metadata=md)
     await customer_service.published_outbox(within=PUBLISH_DEADLINE_SECONDS)
-    received = [Envelope.FromString((await subscription.next_msg(timeout=5)).data) for _ in range(3)]
+    # Periodic jobs publish on the same subjects (a revisit task for the new customer, say):
+    # keep the customer's own events.
+    received: list[Envelope] = []
+    while len(received) < 3:
+        envelope = Envelope.FromString((await subscription.next_msg(timeout=5)).data)
+        if envelope.aggregate_id == customer.id:
+            received.append(envelope)
     await subscription.unsubscribe()
 
     assert [(e.type, e.aggregate_version) for e in received] == [
