@@ -277,6 +277,7 @@ const en: MessageSchema = {
       manual: 'Manual',
       automatic: 'Automatic',
     },
+    defaultValue: '(default, never set)',
     sourceLabel: 'Source',
     automaticValue: 'Automatic value',
     manualValue: 'Set manually to',

@@ -275,6 +275,7 @@ const zhCN = {
       manual: '手动',
       automatic: '自动',
     },
+    defaultValue: '（默认，未设定）',
     sourceLabel: '来源',
     automaticValue: '自动计算值',
     manualValue: '手动设定为',

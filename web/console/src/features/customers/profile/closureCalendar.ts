@@ -16,9 +16,10 @@ export function closureDays(start: string, end: string): number {
 /** The day el-calendar's cell stands for, as "YYYY-MM-DD" (its `day` is already that string). */
 export const cellDay = (data: { day: string }) => data.day
 
-/** The first month to show: the current closure's, else the next one's, else this month. */
-export function initialMonth(closures: readonly Pick<Closure, 'start_date' | 'end_date'>[], today: string): string {
+/** The day the calendar opens on: today, unless the next closure starts in a later month, then
+ * the first of that month. */
+export function openingDay(closures: readonly Pick<Closure, 'start_date' | 'end_date'>[], today: string): string {
   const upcoming = closures.find((c) => c.end_date >= today)
-  const day = upcoming && upcoming.start_date > today ? upcoming.start_date : today
-  return `${day.slice(0, 7)}-01`
+  if (!upcoming || upcoming.start_date.slice(0, 7) <= today.slice(0, 7)) return today
+  return `${upcoming.start_date.slice(0, 7)}-01`
 }
