@@ -45,6 +45,10 @@ describe('delivery windows', () => {
     expect(addWindow(windows, 1, '09:00', '10:00')).toEqual([w(1, '06:00', '08:00'), w(1, '09:00', '10:00'), w(3, '06:00', '08:00')])
     expect(addWindow(windows, 2)).toEqual([w(1, '06:00', '08:00'), w(2, '08:00', '10:00'), w(3, '06:00', '08:00')])
     expect(addWindow([], 7)).toEqual([w(7, '08:00', '10:00')])
+    // after the day's latest end, so a second click does not overlap the first
+    expect(addWindow([w(5, '08:00', '10:00')], 5)).toEqual([w(5, '08:00', '10:00'), w(5, '10:00', '12:00')])
+    expect(addWindow([w(5, '20:00', '23:30')], 5)[1]).toEqual(w(5, '23:30', '24:00'))
+    expect(checkWindows(addWindow(addWindow([], 2), 2))).toEqual({})
     const days = windowsByDay(addWindow(windows, 1, '09:00', '10:00'))
     expect(days[0]?.rows.map((r) => r.index)).toEqual([0, 1])
     expect(days[2]?.rows.map((r) => r.index)).toEqual([2])

@@ -32,11 +32,18 @@ export function sortWindows(windows: readonly DeliveryWindow[]): DeliveryWindow[
   return [...windows].sort((a, b) => a.weekday - b.weekday || (minutesOf(a.start) ?? 0) - (minutesOf(b.start) ?? 0))
 }
 
-/** A new window on `weekday`, placed after that day's last one (so rows keep their grouping). */
-export function addWindow(windows: DeliveryWindow[], weekday: number, start = '08:00', end = '10:00'): DeliveryWindow[] {
+const hhmm = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
+
+/** A new window on `weekday`, placed after that day's last one (so rows keep their grouping):
+ * 08:00–10:00 on an empty day, else up to two hours after the day's latest end (until 24:00). */
+export function addWindow(windows: DeliveryWindow[], weekday: number, start?: string, end?: string): DeliveryWindow[] {
   const lastOfDay = windows.map((w) => w.weekday).lastIndexOf(weekday)
   const before = lastOfDay >= 0 ? lastOfDay + 1 : windows.filter((w) => w.weekday < weekday).length
-  return [...windows.slice(0, before), { weekday, start, end }, ...windows.slice(before)]
+  const latestEnd = Math.max(-1, ...windows.filter((w) => w.weekday === weekday).map((w) => minutesOf(w.end) ?? -1))
+  // A day already delivering until midnight gets 08:00 again, for the user to change.
+  const from = latestEnd < 0 || latestEnd >= 24 * 60 ? 8 * 60 : latestEnd
+  const added = { weekday, start: start ?? hhmm(from), end: end ?? hhmm(Math.min(from + 120, 24 * 60)) }
+  return [...windows.slice(0, before), added, ...windows.slice(before)]
 }
 
 /** Each day's windows with their index in the flat list (the index the API names). */
