@@ -143,4 +143,27 @@ describe('CustomerListView', () => {
     expect(last().get('sort')).toBe('-updated_at')
     expect(header('更新时间').classes()).toContain('descending')
   })
+
+  it('tags a search result with its special requirements', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        const url = new URL(request.url)
+        if (url.pathname === '/api/v1/customer-types') return json(200, { items: [] })
+        const halal = {
+          ...customer('c1', '西湖清真食堂'),
+          alerts: [
+            { kind: 'halal', label: '清真', text: '清真' },
+            { kind: 'allergens', label: '过敏原', text: '过敏原：花生、虾' },
+          ],
+        }
+        return json(200, { items: [halal, customer('c2', '杭州食堂')], next_page_token: null })
+      }),
+    )
+    const wrapper = await mountList()
+    const tags = wrapper.findAll('[data-test="customer-alert-tags"]')
+    expect(tags).toHaveLength(1)
+    expect(tags[0]!.text()).toContain('清真')
+    expect(tags[0]!.text()).toContain('过敏原：花生、虾')
+  })
 })
