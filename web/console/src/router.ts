@@ -68,7 +68,7 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: POOL_ROLES, titleKey: 'nav.pools' },
       },
       {
-        path: 'analytics/:section(customers|ownership)?',
+        path: 'analytics/:section(customers|ownership|revisits)?',
         name: 'analytics',
         component: () => import('./features/analytics/AnalyticsView.vue'),
         props: true,
@@ -112,6 +112,13 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./features/admin/AdminView.vue'),
         props: true,
         meta: { roles: ADMIN_ROLES, titleKey: 'nav.admin' },
+      },
+      {
+        path: 'profile-settings/:section(closures|licences|requirements|tiers|revisits)?',
+        name: 'profile-settings',
+        component: () => import('./features/profileSettings/ProfileSettingsView.vue'),
+        props: true,
+        meta: { roles: ADMIN_ROLES, titleKey: 'profileSettings.title' },
       },
       {
         path: ':rest(.*)*',

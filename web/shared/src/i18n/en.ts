@@ -1,4 +1,5 @@
 // English — complete: the type and a test hold it to zh-CN's keys.
+import profileEn from './profile.en'
 import type { MessageSchema } from './zh-CN'
 
 const en: MessageSchema = {
@@ -720,6 +721,7 @@ const en: MessageSchema = {
     deactivated: '{name} deactivated',
     back: 'Back to handovers',
   },
+  ...profileEn,
 }
 
 export default en
