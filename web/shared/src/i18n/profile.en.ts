@@ -176,6 +176,7 @@ const profileEn: Widen<typeof profileZhCN> = {
     hint: 'Licences expiring within 30 days and expired ones (left out when a newer one of the kind exists)',
     expiring: 'Expiring',
     expired: 'Expired',
+    customer: 'Customer',
     kind: 'Licence',
     number: 'Number',
     validUntil: 'Valid until',

@@ -172,6 +172,7 @@ const profileZhCN = {
     hint: '30 天内到期与已过期的证照（同种类已有新证的不列）',
     expiring: '即将到期',
     expired: '已过期',
+    customer: '客户',
     kind: '证照',
     number: '证号',
     validUntil: '有效期至',
