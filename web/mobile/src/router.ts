@@ -32,6 +32,12 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./features/followUps/LogFollowUpView.vue'),
     props: true,
   },
+  {
+    path: '/customers/:id/check-in',
+    name: 'check-in',
+    component: () => import('./features/visits/CheckInView.vue'),
+    props: true,
+  },
   { path: '/tasks', name: 'tasks', component: () => import('./features/tasks/TasksView.vue'), meta: { tabbar: true } },
   { path: '/pool', name: 'pool', component: () => import('./features/pools/PoolView.vue'), meta: { tabbar: true } },
   { path: '/notifications', name: 'notifications', component: () => import('./features/notifications/NotificationsView.vue') },
