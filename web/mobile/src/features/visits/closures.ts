@@ -12,6 +12,10 @@ export function closureNotices(list: ClosureList | null, today: string): { curre
   return { current, upcoming }
 }
 
-/** The reason as a rep reads it: the note for "other", else the reason's name. */
-export const closureReason = (t: (key: string) => string, closure: Pick<Closure, 'reason' | 'note'>) =>
-  closure.reason === 'other' && closure.note ? closure.note : t(`closureReasons.${closure.reason}`)
+/** The reason as a rep reads it: its name with the note ("装修（后厨装修）"), or the note alone
+ * for "other". */
+export function closureReason(t: (key: string) => string, closure: Pick<Closure, 'reason' | 'note'>): string {
+  if (closure.reason === 'other' && closure.note) return closure.note
+  const name = t(`closureReasons.${closure.reason}`)
+  return closure.note && closure.note !== name ? `${name}（${closure.note}）` : name
+}
