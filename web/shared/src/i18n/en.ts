@@ -1,5 +1,4 @@
 // English — complete: the type and a test hold it to zh-CN's keys.
-import profileEn from './profile.en'
 import type { MessageSchema } from './zh-CN'
 
 const en: MessageSchema = {
@@ -721,7 +720,6 @@ const en: MessageSchema = {
     deactivated: '{name} deactivated',
     back: 'Back to handovers',
   },
-  ...profileEn,
 }
 
 export default en

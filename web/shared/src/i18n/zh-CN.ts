@@ -1,6 +1,4 @@
 // 简体中文 — the default language; en.ts must have exactly these keys (a test checks).
-import profileZhCN from './profile.zh-CN'
-
 const zhCN = {
   app: {
     name: '客源 CRM',
@@ -720,7 +718,6 @@ const zhCN = {
     deactivated: '已停用 {name}',
     back: '返回交接记录',
   },
-  ...profileZhCN,
 }
 
 export default zhCN

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createAppI18n } from '../i18n'
+import { createAppI18n, mergeProfileMessages } from '../i18n'
+import profileEn from '../i18n/profile.en'
+import profileZhCN from '../i18n/profile.zh-CN'
 import {
   checkCompletion,
   completionBody,
@@ -22,12 +24,15 @@ describe('satisfaction as stars', () => {
   })
 
   it('names each number of stars, from 很不满意 to 很满意', () => {
-    const { t } = createAppI18n('zh-CN').global
+    const i18n = createAppI18n('zh-CN')
+    mergeProfileMessages(i18n, profileZhCN, profileEn)
+    const { t } = i18n.global
     expect(SATISFACTION_KEYS.map((key) => t(key))).toEqual(['很不满意', '不满意', '一般', '满意', '很满意'])
     expect(satisfactionKey(4)).toBe('revisits.satisfaction.4')
     expect(satisfactionKey(0)).toBe('')
-    const en = createAppI18n('en').global
-    expect(en.t(satisfactionKey(1))).toBe('Very dissatisfied')
+    const english = createAppI18n('en')
+    mergeProfileMessages(english, profileZhCN, profileEn)
+    expect(english.global.t(satisfactionKey(1))).toBe('Very dissatisfied')
   })
 })
 
