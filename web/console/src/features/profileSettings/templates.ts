@@ -196,7 +196,7 @@ export function applySummary(t: Translate, report: ApplyReport): string {
 /** Whether the apply needs the reader's attention (something was left out). */
 export const reportHasProblems = (report: ApplyReport) => report.notFound > 0 || report.conflicts > 0
 
-/** A template's ranges in a line each, for the list: "2027-01-23 至 2027-02-20 寒假（28 天）". */
+/** A template's ranges in a line each, for the list: "2027-01-23 至 2027-02-20 寒假（29 天）". */
 export function rangeLines(t: Translate, template: Pick<ClosureTemplate, 'ranges'>): string[] {
   return [...template.ranges]
     .sort((a, b) => a.start_date.localeCompare(b.start_date))

@@ -32,7 +32,7 @@ describe('closures before a visit', () => {
 
   it('says the reason with its note, or the note alone for other', () => {
     i18n.global.locale.value = 'zh-CN'
-    const t = (key: string) => i18n.global.t(key)
+    const t = (key: string, values?: Record<string, unknown>) => i18n.global.t(key, values ?? {})
     expect(closureReason(t, { reason: 'renovation', note: '后厨装修' })).toBe('装修（后厨装修）')
     expect(closureReason(t, { reason: 'winter_break', note: '寒假' })).toBe('寒假')
     expect(closureReason(t, { reason: 'other', note: '盘点' })).toBe('盘点')

@@ -14,8 +14,11 @@ export function closureNotices(list: ClosureList | null, today: string): { curre
 
 /** The reason as a rep reads it: its name with the note ("装修（后厨装修）"), or the note alone
  * for "other". */
-export function closureReason(t: (key: string) => string, closure: Pick<Closure, 'reason' | 'note'>): string {
+export function closureReason(
+  t: (key: string, values?: Record<string, unknown>) => string,
+  closure: Pick<Closure, 'reason' | 'note'>,
+): string {
   if (closure.reason === 'other' && closure.note) return closure.note
   const name = t(`closureReasons.${closure.reason}`)
-  return closure.note && closure.note !== name ? `${name}（${closure.note}）` : name
+  return closure.note && closure.note !== name ? t('customerAlerts.reasonWithNote', { reason: name, note: closure.note }) : name
 }
