@@ -23,6 +23,7 @@ export default defineConfig({
     name: 'console',
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
+    setupFiles: ['src/testing/profileMessages.ts'],
     css: false,
     server: { deps: { inline: ['element-plus'] } },
   },

@@ -34,7 +34,7 @@ export default defineConfig({
     name: 'mobile',
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
-    setupFiles: ['src/testing/settle.ts'],
+    setupFiles: ['src/testing/settle.ts', 'src/testing/profileMessages.ts'],
     css: false,
     server: { deps: { inline: ['vant'] } },
   },

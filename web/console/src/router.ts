@@ -1,6 +1,7 @@
 // Routes of the console. Views load on demand, so the login route carries only what it shows.
 import {
   ADMIN_ROLES,
+  loadProfileMessages,
   ASSIGNMENT_READ_ROLES,
   guardSignIn,
   POOL_ROLES,
@@ -8,7 +9,7 @@ import {
   TRANSFER_ROLES,
 } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { auth } from './app'
+import { auth, i18n } from './app'
 
 // `public` and `roles` are the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
@@ -68,7 +69,7 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: POOL_ROLES, titleKey: 'nav.pools' },
       },
       {
-        path: 'analytics/:section(customers|ownership)?',
+        path: 'analytics/:section(customers|ownership|revisits)?',
         name: 'analytics',
         component: () => import('./features/analytics/AnalyticsView.vue'),
         props: true,
@@ -114,6 +115,13 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: ADMIN_ROLES, titleKey: 'nav.admin' },
       },
       {
+        path: 'profile-settings/:section(closures|licences|requirements|tiers|revisits)?',
+        name: 'profile-settings',
+        component: () => import('./features/profileSettings/ProfileSettingsView.vue'),
+        props: true,
+        meta: { roles: ADMIN_ROLES, titleKey: 'profileSettings.title' },
+      },
+      {
         path: ':rest(.*)*',
         name: 'not-found',
         component: () => import('./components/NotFoundView.vue'),
@@ -126,3 +134,5 @@ export const router = createRouter({ history: createWebHistory(import.meta.env.B
 
 // Sign-in, roles, a lapsed sign-in back to login, pages whose code failed to load.
 export const { navigationFailure } = guardSignIn(router, auth, { home: { name: 'workbench' } })
+// Issue 12's messages come with the first signed-in page, not with the login route.
+router.beforeEach((to) => (to.meta.public ? true : loadProfileMessages(i18n).then(() => true)))

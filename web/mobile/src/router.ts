@@ -1,7 +1,7 @@
 // Routes of the H5 (served under /m/). Views load on demand.
-import { guardSignIn } from '@keyuan/shared'
+import { guardSignIn, loadProfileMessages } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { auth } from './app'
+import { auth, i18n } from './app'
 
 // `public` is the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
@@ -32,6 +32,12 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./features/followUps/LogFollowUpView.vue'),
     props: true,
   },
+  {
+    path: '/customers/:id/check-in',
+    name: 'check-in',
+    component: () => import('./features/visits/CheckInView.vue'),
+    props: true,
+  },
   { path: '/tasks', name: 'tasks', component: () => import('./features/tasks/TasksView.vue'), meta: { tabbar: true } },
   { path: '/pool', name: 'pool', component: () => import('./features/pools/PoolView.vue'), meta: { tabbar: true } },
   { path: '/notifications', name: 'notifications', component: () => import('./features/notifications/NotificationsView.vue') },
@@ -43,3 +49,5 @@ export const router = createRouter({ history: createWebHistory(import.meta.env.B
 
 // Sign-in, a lapsed sign-in back to login, pages whose code failed to load.
 export const { navigationFailure } = guardSignIn(router, auth, { home: { name: 'customers' } })
+// Issue 12's messages come with the first signed-in page, not with the login route.
+router.beforeEach((to) => (to.meta.public ? true : loadProfileMessages(i18n).then(() => true)))

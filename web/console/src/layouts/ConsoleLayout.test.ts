@@ -35,3 +35,29 @@ describe('the ownership settings (公海与保有量) are for admins and bosses'
     expect(router.currentRoute.value.params.section).toBe('caps')
   })
 })
+
+describe('the customer profile settings (档案设置) are for admins and bosses', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it.each(ROLES)('shows %s the menu item only if they may set them', async (role) => {
+    signedInAs(role)
+    const wrapper = mount(ConsoleLayout, {
+      global: { plugins: [i18n, router, createPinia()], stubs: { RouterView: true, NotificationBell: true } },
+    })
+    await flushPromises()
+    const item = wrapper.find('[data-test="menu-profile-settings"]')
+    expect(item.exists()).toBe(role === 'admin' || role === 'boss')
+    if (item.exists()) expect(item.text()).toBe('档案设置')
+  })
+
+  it('sends a supervisor who types its address to the workbench, and lets an admin in', async () => {
+    vi.spyOn(auth, 'ensureSignedIn').mockResolvedValue(true)
+    signedInAs('supervisor')
+    await router.push('/profile-settings/revisits')
+    expect(router.currentRoute.value.name).toBe('workbench')
+    signedInAs('admin')
+    await router.push('/profile-settings/revisits')
+    expect(router.currentRoute.value.name).toBe('profile-settings')
+    expect(router.currentRoute.value.params.section).toBe('revisits')
+  })
+})

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../api/problem'
 import { describeError } from './errors'
-import { createAppI18n, messages, setLanguage, storedLanguage } from '.'
+import { createAppI18n, loadProfileMessages, messages, setLanguage, storedLanguage } from '.'
+import profileEn from './profile.en'
+import profileZhCN from './profile.zh-CN'
 
 function keys(tree: object, prefix = ''): string[] {
   return Object.entries(tree).flatMap(([key, value]) =>
@@ -46,6 +48,35 @@ describe('messages', () => {
     expect(i18n.global.t('nav.customers')).toBe('Customers')
     expect(storedLanguage()).toBe('en')
     expect(document.documentElement.lang).toBe('en')
+  })
+})
+
+describe('the profile messages (issue 12), loaded after sign-in', () => {
+  it('have the same keys and placeholders in both languages, and no vue-i18n syntax', () => {
+    expect(keys(profileEn).sort()).toEqual(keys(profileZhCN).sort())
+    for (const key of keys(profileZhCN)) {
+      const get = (tree: object) => key.split('.').reduce<unknown>((node, k) => (node as Record<string, unknown>)[k], tree)
+      const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
+      expect(String(get(profileEn)), key).not.toBe('')
+      expect(names(String(get(profileEn))), key).toEqual(names(String(get(profileZhCN))))
+    }
+    for (const text of [...values(profileZhCN), ...values(profileEn)]) expect(text).not.toMatch(/[@|]/)
+  })
+
+  it("name no section the entry's messages have (a merge would overwrite it)", () => {
+    const entry = new Set(Object.keys(messages['zh-CN']))
+    expect(Object.keys(profileZhCN).filter((section) => entry.has(section))).toEqual([])
+  })
+
+  it("are not in the entry, and join an app's i18n when loaded", async () => {
+    const i18n = createAppI18n('zh-CN')
+    expect(i18n.global.te('checkIn.title')).toBe(false)
+    await loadProfileMessages(i18n)
+    expect(i18n.global.t('checkIn.title')).toBe('拜访签到')
+    expect(i18n.global.t('revisits.satisfaction.5')).toBe('很满意')
+    setLanguage(i18n, 'en')
+    expect(i18n.global.t('checkIn.title')).toBe('Visit check-in')
+    localStorage.clear()
   })
 })
 

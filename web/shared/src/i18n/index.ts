@@ -52,3 +52,31 @@ export function setLanguage(i18n: AppI18n, language: Language): void {
     // storage may be disabled (private mode): the choice then lasts for this page only
   }
 }
+
+// Issue 12's messages (profile settings, revisits, licences, 回访率, the H5 check-in) are not in
+// the entry: each app loads them with the first signed-in page (its router waits for them), so
+// the login route does not carry them. profile.en.ts is held to profile.zh-CN.ts's keys.
+type ProfileMessages = typeof import('./profile.zh-CN').default
+
+/** Add the profile messages to `i18n` (tests call it with the modules imported statically). */
+export function mergeProfileMessages(i18n: AppI18n, zhCN: ProfileMessages, en: ProfileMessages): void {
+  // The entry's schema does not name these sections; vue-i18n merges any tree.
+  i18n.global.mergeLocaleMessage('zh-CN', zhCN as never)
+  i18n.global.mergeLocaleMessage('en', en as never)
+}
+
+const profileLoads = new WeakMap<AppI18n, Promise<void>>()
+
+/** Load the profile messages once per i18n instance. */
+export function loadProfileMessages(i18n: AppI18n): Promise<void> {
+  let pending = profileLoads.get(i18n)
+  if (!pending) {
+    pending = Promise.all([import('./profile.zh-CN'), import('./profile.en')]).then(([zhCN, en]) =>
+      mergeProfileMessages(i18n, zhCN.default, en.default as ProfileMessages),
+    )
+    // A failed load (the network) may be tried again by the next navigation.
+    pending.catch(() => profileLoads.delete(i18n))
+    profileLoads.set(i18n, pending)
+  }
+  return pending
+}

@@ -11,7 +11,7 @@ vi.mock('vue-echarts', () => ({ default: { name: 'VChart', props: ['option'], te
 async function mountAt(path: string) {
   const router = createRouter({
     history: createMemoryHistory(),
-    routes: [{ path: '/analytics/:section(customers|ownership)?', name: 'analytics', component: AnalyticsView, props: true }],
+    routes: [{ path: '/analytics/:section(customers|ownership|revisits)?', name: 'analytics', component: AnalyticsView, props: true }],
   })
   await router.push(path)
   const wrapper = mount({ template: '<router-view />' }, { global: { plugins: [i18n, router] } })
@@ -80,5 +80,48 @@ describe('AnalyticsView', () => {
     const owners = wrapper.findAll('[data-test="analytics-coverage"] tbody tr').map((row) => row.find('td').text())
     expect(owners).toEqual(['李娜', '张伟'])
     expect(wrapper.find('[data-test="analytics-coverage"]').text()).toContain('25%')
+  })
+
+  it('shows 回访率 by month on its tab, the whole scope first, then each rep lowest first, with its own month range', async () => {
+    const asked: URL[] = []
+    const rate = (month: string, due: number, onTime: number) => ({ month, due, done_on_time: onTime, done_late: due - onTime, rate: onTime / due })
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        const url = new URL(request.url)
+        asked.push(url)
+        if (url.pathname !== '/api/v1/analytics/revisit-rate') return json(200, { total: 0, counts: [], new_per_day: [] })
+        return json(200, {
+          by_assignee: [
+            { ...rate('2026-11', 4, 4), assignee_id: 'u1', assignee_kind: 'owner', assignee_name: '张伟' },
+            { ...rate('2026-12', 4, 1), assignee_id: 'u2', assignee_kind: 'owner', assignee_name: '李娜' },
+          ],
+          by_org_unit: [{ ...rate('2026-12', 8, 5), org_unit_id: 'o1', org_unit_name: '杭州分公司' }],
+          totals: [rate('2026-11', 4, 4), rate('2026-12', 4, 1)],
+        })
+      }),
+    )
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-12-03T10:00:00+08:00') })
+    i18n.global.locale.value = 'zh-CN'
+    auth.me.value = { role: 'supervisor' } as never
+    const wrapper = await mountAt('/analytics/revisits')
+    // The tab's component loads on demand.
+    await vi.waitFor(() => expect(wrapper.find('[data-test="revisit-rate-table"]').exists()).toBe(true))
+    await flushPromises()
+    vi.useRealTimers()
+    const call = asked.find((url) => url.pathname === '/api/v1/analytics/revisit-rate')!
+    expect([call.searchParams.get('from'), call.searchParams.get('to')]).toEqual(['2026-07', '2026-12'])
+    expect(wrapper.find('[data-test="analytics-range"]').exists()).toBe(false)
+    expect(wrapper.find('[data-test="revisit-rate-overall"]').text()).toContain('63%')
+    const rows = wrapper.findAll('[data-test="revisit-rate-table"] .el-table__body-wrapper tr').map((row) => row.text())
+    expect(rows).toHaveLength(3)
+    expect(rows[0]).toMatch(/^合计.*100%（4\/4）.*25%（1\/4）.*63%（5\/8）/)
+    expect(rows[1]).toMatch(/^李娜.*25%（1\/4）/)
+    expect(rows[2]).toMatch(/^张伟.*100%（4\/4）/)
+    await wrapper.find('[data-test="revisit-rate-by-org-unit"] input').setValue(true)
+    await flushPromises()
+    const units = wrapper.findAll('[data-test="revisit-rate-table"] .el-table__body-wrapper tr').map((row) => row.text())
+    expect(units).toHaveLength(2)
+    expect(units[1]).toMatch(/^杭州分公司.*63%（5\/8）/)
   })
 })

@@ -16,6 +16,7 @@ describe('WorkbenchView', () => {
         const url = new URL(request.url)
         if (url.pathname === '/api/v1/analytics/customer-summary') return json(200, { total: 1, counts: [], new_per_day: [] })
         if (url.pathname === '/api/v1/follow-up-tasks') return json(200, { items: [], next_page_token: null })
+        if (url.pathname === '/api/v1/revisit-tasks') return json(200, { items: [], next_page_token: null })
         lists.push(url.searchParams)
         return json(200, {
           items: [

@@ -1,6 +1,7 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { shanghaiDay } from '@keyuan/shared'
 import { json } from '@keyuan/shared/testing/answers.ts'
+import { closeToast } from 'vant'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { i18n } from '../../app'
@@ -13,13 +14,16 @@ const task = (id: string, name: string, due: string) => ({
   last_interaction_at: null,
 })
 
-/** GET /follow-up-tasks answered from `pages` by `due`; the dues asked for, in order. */
-function gateway(pages: Record<string, unknown>) {
+/** GET /follow-up-tasks answered from `pages` by `due`, the revisits from `revisits` (none by
+ * default); the follow-up dues asked for, in order. */
+function gateway(pages: Record<string, unknown>, revisits: (request: Request) => Response | Promise<Response> = () => json(200, { items: [], next_page_token: null })) {
   const asked: string[] = []
   vi.stubGlobal(
     'fetch',
     vi.fn(async (request: Request) => {
-      const due = new URL(request.url).searchParams.get('due') ?? ''
+      const url = new URL(request.url)
+      if (url.pathname.startsWith('/api/v1/revisit-tasks')) return revisits(request)
+      const due = url.searchParams.get('due') ?? ''
       asked.push(due)
       return json(200, pages[due])
     }),
@@ -73,5 +77,59 @@ describe('TasksView', () => {
     wrapper.findComponent({ name: 'van-pull-refresh' }).vm.$emit('refresh')
     await flushPromises()
     expect(asked.sort()).toEqual(['overdue', 'overdue', 'today', 'today'])
+  })
+
+  it("lists today's and overdue revisits and completes one from the sheet with its stars", async () => {
+    const empty = { items: [], next_page_token: null }
+    const revisit = (id: string, name: string, due: string) => ({
+      id,
+      customer_id: `c-${id}`,
+      customer_name: name,
+      due_date: due,
+      tier: 'key',
+      assignee_kind: 'owner',
+      status: 'open',
+    })
+    const posted: { path: string; body: unknown }[] = []
+    gateway({ overdue: empty, today: empty }, async (request) => {
+      const url = new URL(request.url)
+      if (request.method === 'POST') {
+        posted.push({ path: url.pathname, body: await request.json() })
+        return json(200, { ...revisit('r1', '西湖大酒店', shanghaiDay(new Date(), -2)), status: 'done', on_time: false })
+      }
+      const due = url.searchParams.get('due')
+      expect(url.searchParams.get('mine')).toBe('true')
+      return json(200, {
+        items: due === 'overdue' ? [revisit('r1', '西湖大酒店', shanghaiDay(new Date(), -2))] : [revisit('r2', '城南酒楼', shanghaiDay())],
+        next_page_token: null,
+      })
+    })
+    const wrapper = await mountView()
+    const rows = wrapper.findAll('[data-test="revisit-task"]')
+    expect(rows).toHaveLength(2)
+    expect(rows[0]!.text()).toContain('西湖大酒店')
+    expect(rows[1]!.text()).toContain('城南酒楼')
+    expect(rows[0]!.find('[data-test="revisit-days-late"]').text()).toBe('逾期 2 天')
+    expect(wrapper.text()).toContain('回访任务（2）')
+    await rows[0]!.find('[data-test="revisit-complete"]').trigger('click')
+    await flushPromises()
+    const sheet = wrapper.find('[data-test="revisit-sheet"]').element
+    expect(sheet.textContent).toContain('完成回访：西湖大酒店')
+    ;(sheet.querySelectorAll('[data-test="revisit-stars"] [role="radio"]')[4] as HTMLElement).click()
+    await flushPromises()
+    expect(sheet.querySelector('[data-test="revisit-stars-text"]')!.textContent).toBe('很满意')
+    const content = sheet.querySelector('[data-test="revisit-content"] textarea') as HTMLTextAreaElement
+    content.value = '电话回访，反馈配送准时'
+    content.dispatchEvent(new Event('input'))
+    ;(sheet.querySelector('form') as HTMLFormElement).dispatchEvent(new Event('submit'))
+    await flushPromises()
+    expect(posted).toEqual([
+      {
+        path: '/api/v1/revisit-tasks/r1/complete',
+        body: expect.objectContaining({ satisfaction: 5, kind: 'visit', content: '电话回访，反馈配送准时', new_needs: '' }),
+      },
+    ])
+    expect(wrapper.findAll('[data-test="revisit-task"]')).toHaveLength(1)
+    closeToast(true)
   })
 })
