@@ -24,45 +24,48 @@ _sym_db = _symbol_database.Default()
 
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
+from crm.customer.v1 import imports_pb2 as crm_dot_customer_dot_v1_dot_imports__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/customer/v1/events.proto\x12\x0f\x63rm.customer.v1\x1a\x1e\x63rm/customer/v1/customer.proto\x1a crm/customer/v1/follow_ups.proto\x1a\x1f\x63rm/customer/v1/ownership.proto\x1a\x1b\x63rm/customer/v1/pools.proto\">\n\x0f\x43ustomerCreated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"V\n\x0f\x43ustomerUpdated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xbc\x01\n\x14\x43ustomerOwnerChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x1c\n\x14previous_org_unit_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.OwnerChangeKind\x12\x0e\n\x06reason\x18\x05 \x01(\t\"?\n\x10\x43ustomerArchived\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"\x83\x01\n\x11InteractionLogged\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12+\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x0e\n\x06\x65\x64ited\x18\x03 \x01(\x08\"\x81\x01\n\x16\x43ustomerReleasedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8f\x01\n\x16\x43ustomerReturnedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"Y\n\x12PoolClaimSubmitted\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"W\n\x10PoolClaimDecided\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"\x8a\x01\n\x15\x43ustomerReturnWarning\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x13\n\x0breturn_date\x18\x05 \x01(\t\"H\n\x11\x43ollaboratorAdded\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\"Y\n\x13\x43ollaboratorRemoved\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"c\n\x10\x46ollowUpReminder\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\x91\x01\n\x11TransferCompleted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x06shares\x18\x04 \x03(\x0b\x32\x1e.crm.customer.v1.TransferShare\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"E\n\rTransferShare\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x11\n\tcustomers\x18\x03 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/customer/v1/events.proto\x12\x0f\x63rm.customer.v1\x1a\x1e\x63rm/customer/v1/customer.proto\x1a crm/customer/v1/follow_ups.proto\x1a\x1d\x63rm/customer/v1/imports.proto\x1a\x1f\x63rm/customer/v1/ownership.proto\x1a\x1b\x63rm/customer/v1/pools.proto\">\n\x0f\x43ustomerCreated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"V\n\x0f\x43ustomerUpdated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xbc\x01\n\x14\x43ustomerOwnerChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x1c\n\x14previous_org_unit_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.OwnerChangeKind\x12\x0e\n\x06reason\x18\x05 \x01(\t\"?\n\x10\x43ustomerArchived\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"\x83\x01\n\x11InteractionLogged\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12+\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x0e\n\x06\x65\x64ited\x18\x03 \x01(\x08\"\x81\x01\n\x16\x43ustomerReleasedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8f\x01\n\x16\x43ustomerReturnedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"Y\n\x12PoolClaimSubmitted\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"W\n\x10PoolClaimDecided\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"\x8a\x01\n\x15\x43ustomerReturnWarning\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x13\n\x0breturn_date\x18\x05 \x01(\t\"H\n\x11\x43ollaboratorAdded\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\"Y\n\x13\x43ollaboratorRemoved\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"c\n\x10\x46ollowUpReminder\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\x91\x01\n\x11TransferCompleted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x06shares\x18\x04 \x03(\x0b\x32\x1e.crm.customer.v1.TransferShare\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"E\n\rTransferShare\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x11\n\tcustomers\x18\x03 \x01(\x05\"\xd9\x01\n\x16\x43ustomerImportFinished\x12\x11\n\timport_id\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12)\n\x04pass\x18\x03 \x01(\x0e\x32\x1b.crm.customer.v1.ImportPass\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.crm.customer.v1.ImportStatus\x12-\n\x06\x63ounts\x18\x05 \x01(\x0b\x32\x1d.crm.customer.v1.ImportCounts\x12\x10\n\x08\x61\x63tor_id\x18\x06 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CUSTOMERCREATED']._serialized_start=177
-  _globals['_CUSTOMERCREATED']._serialized_end=239
-  _globals['_CUSTOMERUPDATED']._serialized_start=241
-  _globals['_CUSTOMERUPDATED']._serialized_end=327
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=330
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=518
-  _globals['_CUSTOMERARCHIVED']._serialized_start=520
-  _globals['_CUSTOMERARCHIVED']._serialized_end=583
-  _globals['_INTERACTIONLOGGED']._serialized_start=586
-  _globals['_INTERACTIONLOGGED']._serialized_end=717
-  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_start=720
-  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_end=849
-  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_start=852
-  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_end=995
-  _globals['_POOLCLAIMSUBMITTED']._serialized_start=997
-  _globals['_POOLCLAIMSUBMITTED']._serialized_end=1086
-  _globals['_POOLCLAIMDECIDED']._serialized_start=1088
-  _globals['_POOLCLAIMDECIDED']._serialized_end=1175
-  _globals['_CUSTOMERRETURNWARNING']._serialized_start=1178
-  _globals['_CUSTOMERRETURNWARNING']._serialized_end=1316
-  _globals['_COLLABORATORADDED']._serialized_start=1318
-  _globals['_COLLABORATORADDED']._serialized_end=1390
-  _globals['_COLLABORATORREMOVED']._serialized_start=1392
-  _globals['_COLLABORATORREMOVED']._serialized_end=1481
-  _globals['_FOLLOWUPREMINDER']._serialized_start=1483
-  _globals['_FOLLOWUPREMINDER']._serialized_end=1582
-  _globals['_TRANSFERCOMPLETED']._serialized_start=1585
-  _globals['_TRANSFERCOMPLETED']._serialized_end=1730
-  _globals['_TRANSFERSHARE']._serialized_start=1732
-  _globals['_TRANSFERSHARE']._serialized_end=1801
+  _globals['_CUSTOMERCREATED']._serialized_start=208
+  _globals['_CUSTOMERCREATED']._serialized_end=270
+  _globals['_CUSTOMERUPDATED']._serialized_start=272
+  _globals['_CUSTOMERUPDATED']._serialized_end=358
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=361
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=549
+  _globals['_CUSTOMERARCHIVED']._serialized_start=551
+  _globals['_CUSTOMERARCHIVED']._serialized_end=614
+  _globals['_INTERACTIONLOGGED']._serialized_start=617
+  _globals['_INTERACTIONLOGGED']._serialized_end=748
+  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_start=751
+  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_end=880
+  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_start=883
+  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_end=1026
+  _globals['_POOLCLAIMSUBMITTED']._serialized_start=1028
+  _globals['_POOLCLAIMSUBMITTED']._serialized_end=1117
+  _globals['_POOLCLAIMDECIDED']._serialized_start=1119
+  _globals['_POOLCLAIMDECIDED']._serialized_end=1206
+  _globals['_CUSTOMERRETURNWARNING']._serialized_start=1209
+  _globals['_CUSTOMERRETURNWARNING']._serialized_end=1347
+  _globals['_COLLABORATORADDED']._serialized_start=1349
+  _globals['_COLLABORATORADDED']._serialized_end=1421
+  _globals['_COLLABORATORREMOVED']._serialized_start=1423
+  _globals['_COLLABORATORREMOVED']._serialized_end=1512
+  _globals['_FOLLOWUPREMINDER']._serialized_start=1514
+  _globals['_FOLLOWUPREMINDER']._serialized_end=1613
+  _globals['_TRANSFERCOMPLETED']._serialized_start=1616
+  _globals['_TRANSFERCOMPLETED']._serialized_end=1761
+  _globals['_TRANSFERSHARE']._serialized_start=1763
+  _globals['_TRANSFERSHARE']._serialized_end=1832
+  _globals['_CUSTOMERIMPORTFINISHED']._serialized_start=1835
+  _globals['_CUSTOMERIMPORTFINISHED']._serialized_end=2052
 # @@protoc_insertion_point(module_scope)
