@@ -10,6 +10,14 @@ from crm_customer.customers.models import Customer
 from crm_customer.database import Base
 from crm_customer.directory.models import DirectoryUser
 from crm_customer.follow_ups.models import Interaction
+from crm_customer.imports.models import (
+    CustomerImport,
+    ImportFileChunk,
+    ImportMark,
+    ImportProblemRow,
+    RejectedRow,
+    StagedRow,
+)
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
 from crm_customer.search.models import SearchTerm
@@ -30,13 +38,19 @@ __all__ = [
     "CustomFieldDefinitionRow",
     "Customer",
     "CustomerCap",
+    "CustomerImport",
     "CustomerType",
     "DirectoryUser",
+    "ImportFileChunk",
+    "ImportMark",
+    "ImportProblemRow",
     "Interaction",
     "OwnerChange",
     "Pool",
     "PoolClaim",
     "ProductLine",
+    "RejectedRow",
     "SearchTerm",
+    "StagedRow",
     "Transfer",
 ]

@@ -8,6 +8,7 @@ from crm_customer.collaborators.servicer import CollaboratorRpcs
 from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
+from crm_customer.imports.servicer import ImportRpcs
 from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.pools.servicer import PoolRpcs
 from crm_customer.search.servicer import SearchRpcs
@@ -26,6 +27,7 @@ class CustomerServicer(
     PoolRpcs,
     AssignmentRpcs,
     TransferRpcs,
+    ImportRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

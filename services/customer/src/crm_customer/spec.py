@@ -9,6 +9,7 @@ from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.directory.service import DIRECTORY_SUBSCRIPTION
 from crm_customer.follow_ups.reminders import follow_up_reminder_job
+from crm_customer.imports.job import import_job
 from crm_customer.models import Base
 from crm_customer.pools.sweep import pool_sweep_job
 from crm_customer.servicer import CustomerServicer
@@ -42,6 +43,6 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     servicers=[servicer_for],
     subscriptions=[DIRECTORY_SUBSCRIPTION],
-    jobs=[pool_sweep_job, collaborator_expiry_job, transfer_job, follow_up_reminder_job],
+    jobs=[pool_sweep_job, collaborator_expiry_job, transfer_job, follow_up_reminder_job, import_job],
     commands={"reseal": reseal_command},
 )

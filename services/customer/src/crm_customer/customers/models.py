@@ -94,6 +94,8 @@ class Customer(Base):
         Index("ix_customers_tenant_follow_up", "tenant_id", "next_follow_up_date"),
         # A pool's customers, longest in it first.
         Index("ix_customers_pool_entered", "pool_id", "pool_entered_at", "id"),
+        # An import's duplicates by name (rows without a credit code).
+        Index("ix_customers_tenant_name", "tenant_id", "name"),
     )
 
 
