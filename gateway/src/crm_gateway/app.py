@@ -36,6 +36,9 @@ from crm_gateway.directory.service import DisplayNames, bootstrap
 from crm_gateway.edge import EdgeGuard
 from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
+from crm_gateway.imports.export import router as export_router
+from crm_gateway.imports.router import IMPORT_UPLOAD_PATH
+from crm_gateway.imports.router import router as imports_router
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
 from crm_gateway.notifications.events import NotificationEvents
@@ -236,7 +239,12 @@ def create_app(
     problems.install(app)
 
     # Added first, so it sits inside ObserveRequests: a refused body is still counted.
-    app.add_middleware(EdgeGuard, max_body_bytes=settings.max_body_bytes, hsts_seconds=settings.hsts_seconds)
+    app.add_middleware(
+        EdgeGuard,
+        max_body_bytes=settings.max_body_bytes,
+        hsts_seconds=settings.hsts_seconds,
+        upload_limits={IMPORT_UPLOAD_PATH: settings.import_max_bytes},
+    )
     app.add_middleware(ObserveRequests)
 
     @app.get("/healthz", include_in_schema=False)
@@ -281,6 +289,8 @@ def create_app(
         pools_router,
         assignment_router,
         transfers_router,
+        imports_router,
+        export_router,
         auth_router,
         two_factor_router,
         directory_router,

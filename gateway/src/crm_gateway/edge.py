@@ -35,11 +35,20 @@ DOCS_PATHS = ("/docs", "/redoc")
 
 class EdgeGuard:
     """Security headers on every response; a body over `max_body_bytes` is refused with 413
-    before it is read (by its Content-Length) or as soon as it grows past the limit (chunked)."""
+    before it is read (by its Content-Length) or as soon as it grows past the limit (chunked).
+    `upload_limits`: paths that take files, each with its own larger limit."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, hsts_seconds: int = 0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        hsts_seconds: int = 0,
+        upload_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_limits = dict(upload_limits or {})
         self._headers = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
@@ -70,9 +79,10 @@ class EdgeGuard:
                 message = {**message, "headers": headers}
             await send(message)
 
+        limit = self.upload_limits.get(scope["path"], self.max_body_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, send_with_headers)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, send_with_headers, limit)
             return
         received = 0
 
@@ -81,26 +91,24 @@ class EdgeGuard:
             message = await receive()
             if message["type"] == "http.request" and not refused:
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes and not started:
+                if received > limit and not started:
                     # Answer now and tell the app the client is gone, so it stops reading; an
                     # exception here would reach FastAPI's body parsing and come out as a 400.
-                    await self._refuse(scope, send_with_headers)
+                    await self._refuse(scope, send_with_headers, limit)
                     refused = True
                     return {"type": "http.disconnect"}
             return message
 
         await self.app(scope, counted_receive, send_with_headers)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         english = _accepts_english(scope)
         body = {
             "type": "https://keyuan.dev/problems/payload_too_large",
             "title": "Request too large" if english else "请求过大",
             "status": 413,
             "code": "payload_too_large",
-            "detail": f"request body larger than {self.max_body_bytes} bytes"
-            if english
-            else f"请求体超过{self.max_body_bytes}字节",
+            "detail": f"request body larger than {limit} bytes" if english else f"请求体超过{limit}字节",
         }
         payload = json.dumps(body, ensure_ascii=False).encode()
         await send(

@@ -31,6 +31,7 @@ TITLES = {
     409: ("冲突", "Conflict"),
     412: ("前置条件不满足", "Precondition failed"),
     413: ("请求过大", "Request too large"),
+    415: ("不支持的文件类型", "Unsupported media type"),
     422: ("请求参数有误", "Invalid request"),
     429: ("请求过多", "Too many requests"),
     500: ("内部错误", "Internal error"),
@@ -90,6 +91,7 @@ ERROR_STATUSES = {
     409: "Conflict: a duplicate or a concurrent change / 冲突",
     412: "Precondition failed / 前置条件不满足",
     413: "Request too large / 请求过大",
+    415: "Unsupported file type / 不支持的文件类型",
     422: "Invalid request body or parameters / 请求参数有误",
     429: "Too many requests / 请求过多",
     500: "Internal error / 内部错误",
@@ -263,7 +265,7 @@ UPSTREAM_FIELD_NAMES = {
     "order_by": "sort",
     "expire_time": "expires_at",
 }
-UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.", "interaction.", "pool.")
+UPSTREAM_FIELD_PREFIXES = ("customer.", "contact.", "filter.", "interaction.", "pool.", "list.")
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
 UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items"}
 

@@ -50,6 +50,9 @@ class GatewaySettings(ServiceSettings):
     http_port: int = 8000
     # Request bodies over this are refused with 413 before they are read.
     max_body_bytes: int = 1_048_576
+    # An import file (POST /api/v1/customer-imports) may be this large (the customer service
+    # takes at most 50 MiB).
+    import_max_bytes: int = Field(default=50 * 1_048_576, ge=1, le=50 * 1_048_576)
     # /docs, /redoc and /openapi.json (on for `make run`; the Helm chart turns them off).
     api_docs: bool = True
     # Strict-Transport-Security max-age, only where clients reach the gateway over https (0 = off).

@@ -78,7 +78,9 @@ async def upload(harness, who: Identity, content: bytes, *, name: str = "客户.
     chunk = 1 << 20
     for offset in range(0, len(content), chunk):
         await harness.stub.AppendCustomerImportChunk(
-            ipb.AppendCustomerImportChunkRequest(import_id=import_id, offset=offset, data=content[offset : offset + chunk]),
+            ipb.AppendCustomerImportChunkRequest(
+                import_id=import_id, offset=offset, data=content[offset : offset + chunk]
+            ),
             metadata=harness.metadata(who),
         )
     await harness.stub.FinishCustomerImportUpload(
@@ -94,7 +96,8 @@ async def run_job(harness) -> None:  # type: ignore[no-untyped-def]
 
 
 async def get(harness, who: Identity, import_id: str) -> ipb.CustomerImport:  # type: ignore[no-untyped-def]
-    found = await harness.stub.GetCustomerImport(ipb.GetCustomerImportRequest(id=import_id), metadata=harness.metadata(who))
+    request = ipb.GetCustomerImportRequest(id=import_id)
+    found = await harness.stub.GetCustomerImport(request, metadata=harness.metadata(who))
     return found.customer_import
 
 
