@@ -106,6 +106,16 @@ async def test_an_upload_is_checked_reported_confirmed_and_imported_with_its_rej
     listed = (await client.get(IMPORTS, headers=supervisor.headers)).json()["items"]
     assert body["id"] in [i["id"] for i in listed]
 
+    # The importer is told on the notification stream when the report is ready and when it is done.
+    async def told() -> list[dict[str, Any]]:
+        page = (await client.get("/api/v1/notifications", headers=supervisor.headers)).json()["items"]
+        return [n for n in page if n["link_id"] == body["id"]]
+
+    notices = await api.eventually(told, lambda found: len(found) == 2, within=20)
+    assert {n["kind"] for n in notices} == {"import_checked", "import_completed"}
+    completed = next(n for n in notices if n["kind"] == "import_completed")
+    assert completed["link_type"] == "customer_import" and "新建1个" in completed["body"]
+
 
 async def test_files_that_are_not_spreadsheets_or_too_large_are_refused(stack, org, api) -> None:  # type: ignore[no-untyped-def]
     client, headers = stack.client, org.admin.headers

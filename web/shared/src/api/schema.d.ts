@@ -1282,7 +1282,7 @@ export interface components {
              * Notification Kinds
              * @description The kinds it receives
              */
-            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "follow_up_reminder")[];
+            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "follow_up_reminder" | "import_checked" | "import_completed" | "import_failed")[];
             /**
              * Url
              * @description The robot's webhook address, https://
@@ -1304,7 +1304,7 @@ export interface components {
              */
             kind: "wecom" | "dingtalk";
             /** Notification Kinds */
-            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "follow_up_reminder")[];
+            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "follow_up_reminder" | "import_checked" | "import_completed" | "import_failed")[];
             /**
              * Updated At
              * Format: date-time
@@ -2480,7 +2480,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "follow_up_reminder";
+            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "follow_up_reminder" | "import_checked" | "import_completed" | "import_failed";
             /** Link Id */
             link_id: string;
             /**
@@ -2488,7 +2488,7 @@ export interface components {
              * @description What it is about
              * @enum {string}
              */
-            link_type: "customer" | "claim" | "transfer";
+            link_type: "customer" | "claim" | "transfer" | "customer_import";
             /** Read */
             read: boolean;
             /**
