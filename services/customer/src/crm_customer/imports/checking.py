@@ -344,7 +344,9 @@ class Checker:
 
     def _within_file(self, draft: Draft) -> None:
         group, registry = draft.group, self.registry
-        if group.credit_code:
+        # An invalid credit code already has its problem; repeating it is not another one.
+        bad_code = any(f.column == "credit_code" for f in draft.findings)
+        if group.credit_code and not bad_code:
             earlier = registry.credit_codes.setdefault(group.credit_code, group.first_row)
             if earlier != group.first_row:
                 draft.error(
@@ -353,7 +355,7 @@ class Checker:
                     "duplicate_in_file",
                     f"与第{earlier}行的客户重复（同一客户的行须相邻）/ the same customer as row {earlier}",
                 )
-        elif group.name:
+        elif group.name and not group.credit_code:
             earlier = registry.names.setdefault(group.name, group.first_row)
             if earlier != group.first_row:
                 draft.error(
