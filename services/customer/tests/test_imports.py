@@ -481,3 +481,52 @@ async def test_the_template_has_the_chinese_headers_and_reads_back_without_probl
     checked = await get(customer_service, admin, import_id)
     assert (checked.dry_run.customers, checked.dry_run.created, checked.dry_run.problems) == (1, 1, 0)
     assert checked.dry_run.contacts_added == 2
+
+
+async def test_rows_without_an_owner_are_placed_by_the_assignment_rules_in_turn(customer_service) -> None:
+    from crm.customer.v1 import assignment_pb2 as apb
+
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    reps = [org.person(Role.SALES, org.shop_a) for _ in range(2)]
+    for rep in reps:
+        await customer_service.announce_user(rep)
+    await customer_service.stub.SetAssignmentRules(
+        apb.SetAssignmentRulesRequest(
+            rules=[
+                apb.AssignmentRule(
+                    name="浙江轮流",
+                    enabled=True,
+                    strategy=apb.ASSIGNMENT_STRATEGY_ROUND_ROBIN,
+                    conditions=apb.AssignmentConditions(provinces=["浙江"]),
+                    target=apb.AssignmentTarget(user_ids=[r.principal_id for r in reps]),
+                )
+            ]
+        ),
+        metadata=customer_service.metadata(admin),
+    )
+    rows = [row(客户名称=f"轮流食堂{i}", 省="浙江") for i in range(4)]
+    import_id = await upload(customer_service, admin, xlsx(rows))
+    await run_job(customer_service)
+    await confirm(customer_service, admin, import_id)
+    await run_job(customer_service)
+    assert (await get(customer_service, admin, import_id)).result.created == 4
+    names = await customers_named(customer_service, admin)
+    owners = [names[f"轮流食堂{i}"].owner_id for i in range(4)]
+    assert owners.count(reps[0].principal_id) == 2 and owners.count(reps[1].principal_id) == 2
+    assert all(names[f"轮流食堂{i}"].assigned_rule_id for i in range(4))
+
+
+async def test_an_import_runs_the_same_on_sqlite(customer_service_sqlite) -> None:
+    harness = customer_service_sqlite
+    org = harness.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rep = org.person(Role.SALES, org.shop_a)
+    await harness.announce_user(rep, name="李娜", username="rep.li")
+    import_id = await upload(harness, admin, xlsx(PLANTED))
+    await run_job(harness)
+    assert errors(await problems(harness, admin, import_id)) == PLANTED_ERRORS
+    await confirm(harness, admin, import_id)
+    await run_job(harness)
+    assert (await get(harness, admin, import_id)).result.created == 3
+    assert set(await customers_named(harness, admin)) == {"甲食堂", "寅食堂", "卯食堂"}

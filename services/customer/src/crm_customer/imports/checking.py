@@ -462,7 +462,7 @@ class Checker:
         when the importer may see it. One query per kind of key for the whole batch."""
         live = [d for d in drafts if d.data is not None and not d.rejected]
         for draft in drafts:
-            if draft not in live:
+            if draft.data is None or draft.rejected:
                 draft.outcome = "skip"
         if not live:
             return

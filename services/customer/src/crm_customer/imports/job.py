@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import IO
+from typing import IO, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2
@@ -298,7 +298,7 @@ class ImportJob:
                     for n, values, _ in d.group.rows
                 ]
                 if staged:
-                    await session.execute(insert(StagedRow), staged)
+                    await session.execute(insert(cast(Table, StagedRow.__table__)), staged)
             findings = [*notices, *(f for d in drafts for f in d.findings)]
             self._record(session, import_id, pass_, layout, checker, drafts, findings)
             rows = sum(len(d.group.rows) for d in drafts)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_customer.assignment.rules import facts_of_customer
-from crm_customer.assignment.service import Decision, decide
+from crm_customer.assignment.service import Decision, decide, nearest_pool, rules_of
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.service import create_contact
 from crm_customer.customers.events import CustomerEvents
@@ -33,9 +34,10 @@ from crm_customer.customers.service import (
 )
 from crm_customer.imports.checking import Draft, chinese_first
 from crm_customer.imports.models import ImportMark
-from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, record_owner_change
+from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, owner_change
 from crm_customer.search.models import SearchTerm
 from crm_customer.search.service import search_term_rows
+from crmkit.db import insert_new
 from crmkit.errors import DomainError
 from crmkit.events import add_events
 from crmkit.identity import Identity, Placement, Role
@@ -66,21 +68,20 @@ class ImportWriter:
         for draft in drafts:
             if draft.outcome == "update":
                 await self._update(session, draft, now, written)
-        for draft in drafts:
-            if draft.outcome in ("create", "update", "unchanged") and draft.target is not None:
-                self._mark(session, draft, draft.target.id)
+        marks = [
+            {
+                "tenant_id": self.identity.tenant_id,
+                "sha256": self.sha256,
+                "row_number": draft.group.first_row,
+                "import_id": self.import_id,
+                "customer_id": draft.target.id,
+            }
+            for draft in drafts
+            if draft.outcome in ("create", "update", "unchanged") and draft.target is not None
+        ]
+        if marks:
+            await session.execute(insert(cast(Table, ImportMark.__table__)), marks)
         return written
-
-    def _mark(self, session: AsyncSession, draft: Draft, customer_id: str) -> None:
-        session.add(
-            ImportMark(
-                tenant_id=self.identity.tenant_id,
-                sha256=self.sha256,
-                row_number=draft.group.first_row,
-                import_id=self.import_id,
-                customer_id=customer_id,
-            )
-        )
 
     async def _create(self, session: AsyncSession, drafts: list[Draft], now: dt.datetime, written: Written) -> None:
         identity = self.identity
@@ -93,9 +94,18 @@ class ImportWriter:
         default, own = await caps_of(session, tenant, named)
         held = await held_by(session, tenant, named)
         room = {u: ((own.get(u) or default) - held[u]) if (own.get(u) or default) else None for u in named}
-        customers: list[tuple[Customer, str, str | None]] = []
+        # Without rules every unnamed customer lands alike (the pool above the importer, else
+        # the importer): decided once, not asked per customer.
+        ruleless: Decision | None = None
+        if not await rules_of(session, tenant):
+            pool = await nearest_pool(session, tenant, identity.org_path)
+            ruleless = Decision(rule=None, owner=None, pool=pool, checks=[])
+        created: list[Customer] = []
+        rows: list[object] = []
+        terms: list[dict[str, object]] = []
+        events = []
         for draft in drafts:
-            placed = await self._place(session, draft, room)
+            placed = await self._place(session, draft, room, ruleless)
             if placed is None:
                 continue
             placement, decision = placed
@@ -110,17 +120,7 @@ class ImportWriter:
             )
             kind, pool_id = ("created", None) if decision is None else placed_by_rule(customer, decision, now)
             draft.target = customer
-            customers.append((customer, kind, pool_id))
-            session.add(customer)
-            if decision is not None:
-                # The next rule decision counts this customer in its owner's book.
-                await session.flush()
-        await session.flush()
-        terms = []
-        events = []
-        for customer, kind, pool_id in customers:
-            record_owner_change(
-                session,
+            history = owner_change(
                 customer,
                 from_owner_id="",
                 kind=kind,
@@ -134,13 +134,22 @@ class ImportWriter:
             terms.extend(search_term_rows(customer, mobiles, self.personal))
             events.append(self.events.created_row(customer, identity.principal_id, now))
             written.contacts_added += len(customer.contacts)
+            created.append(customer)
+            batch = [customer, *customer.contacts, history]
+            if decision is not None and decision.owner is not None:
+                # The rules' next decision must count this customer in its owner's book.
+                await insert_new(session, batch)
+            else:
+                rows.extend(batch)
+        # Customers first, then what refers to them.
+        await insert_new(session, sorted(rows, key=lambda row: not isinstance(row, Customer)))
         if terms:
-            await session.execute(insert(SearchTerm), terms)
+            await session.execute(insert(cast(Table, SearchTerm.__table__)), terms)
         await add_events(session, self.events.tables, events)
-        written.created += len(customers)
+        written.created += len(created)
 
     async def _place(
-        self, session: AsyncSession, draft: Draft, room: dict[str, int | None]
+        self, session: AsyncSession, draft: Draft, room: dict[str, int | None], ruleless: Decision | None
     ) -> tuple[tuple[str, str, str], Decision | None] | None:
         """Owner, org unit and path of a new customer (and the rules' decision when they chose),
         or None when it cannot be placed (the draft then says why)."""
@@ -169,7 +178,7 @@ class ImportWriter:
                 room[placement[0]] = left - 1
             return placement, None
         assert draft.data is not None
-        decision = await decide(
+        decision = ruleless or await decide(
             session,
             tenant_id=identity.tenant_id,
             facts=facts_of_customer(draft.data),
