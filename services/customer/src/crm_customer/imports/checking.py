@@ -109,6 +109,8 @@ class Draft:
     target: Customer | None = None
     changes: dict[str, Any] = field(default_factory=dict)
     new_contacts: list[ContactInput] = field(default_factory=list)
+    # The tenant's required custom fields the file leaves empty: a problem if it creates.
+    missing_required: list[FieldDefinition] = field(default_factory=list)
 
     @property
     def rejected(self) -> bool:
@@ -199,6 +201,7 @@ class Checker:
         self.layout = layout
         self.definitions = {d.key: d for d in definitions}
         self.definition_list = list(definitions)
+        self.optional_definitions = [replace(d, required=False) for d in definitions]
         self.personal = personal
         self.sha256 = sha256
         self.update_existing = update_existing
@@ -305,13 +308,17 @@ class Checker:
     def _validate(self, draft: Draft, message: pb.Customer, origin: dict[str, int]) -> None:
         """`customer_input` and the tenant-independent checks, again and again with each bad
         field blanked, so every bad field is reported once."""
+        seen: set[str] = set()
         for _ in range(64):
             try:
                 data = customer_input(message)
-                custom = check_values(self.definition_list, dict(data.custom_fields))
+                custom = check_values(self.optional_definitions, dict(data.custom_fields))
                 refuse_repeats_within(data.contacts)
             except (InvalidArgument, AlreadyExists) as exc:
                 path = exc.field or ""
+                if path in seen:
+                    return
+                seen.add(path)
                 row, column = self._place(path, draft, origin)
                 reason = exc.reason if isinstance(exc, InvalidArgument) else exc.message.split(" / ")[0]
                 if isinstance(exc, AlreadyExists):
@@ -322,6 +329,10 @@ class Checker:
                 continue
             if not draft.rejected:
                 draft.data = replace(data, custom_fields=custom)
+                # A required custom field binds a new customer; a row updating one may leave it out.
+                draft.missing_required = [
+                    d for d in self.definition_list if d.required and custom.get(d.key) in (None, "")
+                ]
             return
 
     def _place(self, path: str, draft: Draft, origin: dict[str, int]) -> tuple[int, str]:
@@ -587,6 +598,9 @@ class Checker:
                 self._duplicate(draft, number, column, holder, field_name, readable)
         if target is not None:
             self._existing(draft, target, matched_by, readable, writable)
+        else:
+            for definition in draft.missing_required:
+                draft.error(first, f"custom:{definition.key}", "required", "必填 / is required")
         if draft.rejected:
             draft.outcome = "skip"
         elif target is None:
