@@ -12,23 +12,25 @@ many rows went out."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
 import json
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Annotated, Any, Literal
 
 import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
+from google.protobuf.struct_pb2 import Value
 from sqlalchemy import update
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm_gateway.customers.router import SORTS, Sort
-from crm_gateway.customers.schemas import ContactOut, CustomerOut, Stage, customer_out, stage_value
-from crm_gateway.customers.views import apply_customer_view
+from crm_gateway.customers.schemas import Stage, stage_value
+from crm_gateway.customers.views import shown_value
 from crm_gateway.directory.models import AuditEntry
 from crm_gateway.directory.service import audit
 from crm_gateway.imports.router import XLSX_TYPE, attachment
@@ -51,75 +53,92 @@ COLUMNS = [
 TRAILING = ["客户编号", "创建时间"]
 
 
-def customer_rows(customer: CustomerOut, custom_keys: list[str]) -> Iterable[list[str]]:
-    """One row per contact, every row carrying the customer's columns."""
+def customer_rows(
+    identity: Identity, customer: pb.Customer, owner_names: dict[str, str], custom_keys: list[str]
+) -> Iterable[list[str]]:
+    """One row per contact, every row carrying the customer's columns; personal details as the
+    caller's role sees them (`customers.views.shown_value`, the one policy table)."""
     address = customer.addresses[0] if customer.addresses else None
+    stage = pb.LifecycleStage.Name(customer.lifecycle_stage).removeprefix("LIFECYCLE_STAGE_").lower()
     own = [
         customer.name,
         customer.short_name,
         customer.type,
-        customer.credit_code or "",
+        customer.credit_code,
         address.province if address else "",
         address.city if address else "",
         address.district if address else "",
         address.detail if address else "",
-        TIERS.get(customer.tier, customer.tier),
-        STAGES.get(customer.lifecycle_stage, customer.lifecycle_stage),
+        TIERS.get(customer.tier or "normal", customer.tier),
+        STAGES.get(stage, stage),
         "、".join(customer.product_lines),
-        SOURCES.get(customer.source or "", ""),
+        SOURCES.get(customer.source, ""),
         "、".join(customer.tags),
-        customer.owner_name,
-        customer.contract_start.isoformat() if customer.contract_start else "",
-        customer.contract_end.isoformat() if customer.contract_end else "",
+        owner_names.get(customer.owner_id, ""),
+        customer.contract_start,
+        customer.contract_end,
     ]
-    tail = [customer.id, customer.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")]
-    custom = [_custom_text(customer.custom_fields.get(key)) for key in custom_keys]
-    contacts: list[ContactOut | None] = list(customer.contacts) or [None]
-    for contact in contacts:
-        people = (
-            [
-                contact.name,
-                contact.mobile,
-                contact.title,
-                contact.wechat_id or "",
-                contact.email,
-                ROLES.get(contact.decision_role or "", ""),
-                "是" if contact.primary else "",
-            ]
-            if contact is not None
-            else [""] * 7
-        )
+    created = customer.create_time.ToDatetime(tzinfo=dt.UTC).astimezone(SHANGHAI)
+    tail = [customer.id, created.strftime("%Y-%m-%d %H:%M")]
+    fields = customer.custom_fields.fields
+    custom = [_custom_text(fields[key]) if key in fields else "" for key in custom_keys]
+    if not customer.contacts:
+        yield [*own, *[""] * 7, *custom, *tail]
+    for contact in customer.contacts:
+        people = [
+            contact.name,
+            shown_value(identity, "contacts.mobile", contact.mobile) or "",
+            contact.title,
+            shown_value(identity, "contacts.wechat_id", contact.wechat_id) or "",
+            shown_value(identity, "contacts.email", contact.email) or "",
+            ROLES.get(pb.DecisionRole.Name(contact.decision_role).removeprefix("DECISION_ROLE_").lower(), ""),
+            "是" if contact.primary else "",
+        ]
         yield [*own, *people, *custom, *tail]
 
 
-def _custom_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+def _custom_text(value: Value) -> str:
+    kind = value.WhichOneof("kind")
+    if kind == "bool_value":
+        return "是" if value.bool_value else "否"
+    if kind == "number_value":
+        number = value.number_value
+        return str(int(number)) if number.is_integer() else str(number)
+    if kind == "string_value":
+        return value.string_value
+    return ""
 
 
 class Export:
-    """The pages of one export, rendered for the caller, counting rows as they go."""
+    """The pages of one export, each rendered as rows for the caller while the customer service
+    reads the next, counting rows and customers as they go."""
 
-    def __init__(self, state: GatewayState, identity: Identity, fetch: Callable[[str], Any]) -> None:
+    def __init__(self, state: GatewayState, identity: Identity, fetch: Callable[[str], Awaitable[Any]]) -> None:
         self.state, self.identity, self.fetch = state, identity, fetch
         self.rows = 0
         self.customers = 0
 
-    async def pages(self, first: Any) -> AsyncIterator[list[CustomerOut]]:
+    async def pages(self, first: Any, custom_keys: list[str]) -> AsyncIterator[list[list[str]]]:
         page = first
         while True:
-            customers = list(page.customers)
-            if customers:
+            token = page.next_page_token
+            following = asyncio.ensure_future(self.fetch(token)) if token else None
+            try:
+                customers = list(page.customers)
                 names = await self.state.display_names.lookup(
                     tenant_id=self.identity.tenant_id, user_ids={c.owner_id for c in customers} - {""}
                 )
-                yield [apply_customer_view(self.identity, customer_out(c, names)) for c in customers]
-            if not page.next_page_token:
+                rows = [r for c in customers for r in customer_rows(self.identity, c, names, custom_keys)]
+                self.customers += len(customers)
+                self.rows += len(rows)
+                yield rows
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
+            if following is None:
                 return
-            page = await self.fetch(page.next_page_token)
+            page = await following
 
 
 @router.get(
@@ -216,7 +235,7 @@ async def export_customers(
 
 
 async def _csv(
-    export: Export, first: Any, headers: list[str], custom_keys: list[str], finish: Callable[[bool], Any]
+    export: Export, first: Any, headers: list[str], custom_keys: list[str], finish: Callable[[bool], Awaitable[None]]
 ) -> AsyncIterator[bytes]:
     completed = False
     try:
@@ -224,14 +243,10 @@ async def _csv(
         writer = csv.writer(out)
         writer.writerow(headers)
         yield b"\xef\xbb\xbf" + out.getvalue().encode()
-        async for customers in export.pages(first):
+        async for rows in export.pages(first, custom_keys):
             out.seek(0)
             out.truncate()
-            for customer in customers:
-                for values in customer_rows(customer, custom_keys):
-                    writer.writerow(values)
-                    export.rows += 1
-                export.customers += 1
+            writer.writerows(rows)
             yield out.getvalue().encode()
         completed = True
     finally:
@@ -239,7 +254,7 @@ async def _csv(
 
 
 async def _xlsx(
-    export: Export, first: Any, headers: list[str], custom_keys: list[str], finish: Callable[[bool], Any]
+    export: Export, first: Any, headers: list[str], custom_keys: list[str], finish: Callable[[bool], Awaitable[None]]
 ) -> AsyncIterator[bytes]:
     completed = False
     try:
@@ -248,15 +263,14 @@ async def _xlsx(
             sheet = workbook.add_worksheet("客户")
             sheet.write_row(0, 0, headers, workbook.add_format({"bold": True}))
             sheet.freeze_panes(1, 1)
-            async for customers in export.pages(first):
-                for customer in customers:
-                    for values in customer_rows(customer, custom_keys):
-                        export.rows += 1
-                        for column, value in enumerate(values):
-                            # As text: a credit code or a mobile must not become a number.
-                            if value:
-                                sheet.write_string(export.rows, column, value)
-                    export.customers += 1
+            number = 0
+            async for rows in export.pages(first, custom_keys):
+                for values in rows:
+                    number += 1
+                    for column, value in enumerate(values):
+                        # As text: a credit code or a mobile must not become a number.
+                        if value:
+                            sheet.write_string(number, column, value)
             workbook.close()
             out.seek(0)
             while piece := out.read(1 << 20):
