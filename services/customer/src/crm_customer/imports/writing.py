@@ -220,7 +220,8 @@ class ImportWriter:
                         now=now,
                     )
         except DomainError as exc:
-            draft.error(first, exc.field or "", "not_editable", chinese_first(exc.message))
+            column = (exc.field or "").removeprefix("customer.").split("[", 1)[0]
+            draft.error(first, column, "not_editable", chinese_first(exc.message))
             draft.outcome = "skip"
             return
         written.updated += 1
