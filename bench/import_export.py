@@ -85,10 +85,18 @@ def peak_rss_mb(pid: int) -> float:
 async def wait_for(
     client: httpx.AsyncClient, headers: dict[str, str], import_id: str, statuses: set[str]
 ) -> dict[str, Any]:
+    last = -1
     while True:
-        found: dict[str, Any] = (await client.get(f"/api/v1/customer-imports/{import_id}", headers=headers)).json()
-        if found["status"] in statuses:
+        try:
+            reply = await client.get(f"/api/v1/customer-imports/{import_id}", headers=headers, timeout=30)
+        except httpx.TimeoutException:
+            continue  # a busy machine: ask again
+        found: dict[str, Any] = reply.json()
+        if reply.status_code == 200 and found["status"] in statuses:
             return found
+        if reply.status_code == 200 and found["percent"] // 10 != last:
+            last = found["percent"] // 10
+            print(f"  {found['status']} {found['percent']}%", flush=True)
         await asyncio.sleep(1)
 
 
@@ -155,6 +163,9 @@ async def benchmark(stack: Stack, rows: int) -> dict[str, Any]:
         figures["dry_run"] = {"seconds": round(dry_run, 1), "rows_per_s": round(rows / dry_run), **checked["dry_run"]}
         figures["import"] = {"seconds": round(imported, 1), "rows_per_s": round(rows / imported), **done["result"]}
         figures["import_total_s"] = round(dry_run + imported, 1)
+        print(
+            json.dumps({k: figures[k] for k in ("dry_run", "import", "import_total_s")}, ensure_ascii=False), flush=True
+        )
 
         for file_format in ("xlsx", "csv"):
             began = time.perf_counter()
@@ -175,6 +186,7 @@ async def benchmark(stack: Stack, rows: int) -> dict[str, Any]:
                 "customers_per_s": round(rows / elapsed),
             }
             memory(f"export_{file_format}")
+            print(json.dumps({f"export_{file_format}": figures[f"export_{file_format}"]}), flush=True)
     return figures
 
 

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Annotated, Any, Literal
 
+import anyio
 import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -296,6 +297,13 @@ async def _audit_start(state: GatewayState, identity: Identity, file_format: str
 
 
 async def _audit_finish(state: GatewayState, audit_id: str, detail: dict[str, Any]) -> None:
+    # Also when the client went away mid-stream: the stream's task is being cancelled then, and
+    # the count must still be written.
+    with anyio.CancelScope(shield=True):
+        await _write_audit(state, audit_id, detail)
+
+
+async def _write_audit(state: GatewayState, audit_id: str, detail: dict[str, Any]) -> None:
     async with state.sessions() as session, session.begin():
         await session.execute(
             update(AuditEntry)
