@@ -191,6 +191,7 @@ def test_retries_are_the_reads_the_protos_mark() -> None:
     assert sorted(retryable_methods("analytics")) == [
         (analytics, "GetCustomerSummary"),
         (analytics, "GetOwnershipSummary"),
+        (analytics, "GetRevisitRate"),
     ]
 
 

@@ -33,7 +33,7 @@ from crm_customer.follow_ups.reminders import TENANTS_WITH_CUSTOMERS
 from crm_customer.revisits import events as revisit_events
 from crm_customer.revisits.models import DONE, OPEN, Plan, RevisitTask
 from crm_customer.revisits.service import plans_of
-from crmkit.clock import as_utc, shanghai_date
+from crmkit.clock import SHANGHAI, as_utc, shanghai_date
 from crmkit.jobs import JobContext, PeriodicJob
 from crmkit.runtime import ServiceRuntime
 
@@ -77,6 +77,11 @@ class _Candidate:
     held_since: dt.datetime
 
 
+def start_of(day: dt.date) -> dt.datetime:
+    """The first instant of an Asia/Shanghai day."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=SHANGHAI)
+
+
 def _due(plan: Plan, since: dt.datetime, last_done: dt.datetime | None, today: dt.date) -> dt.date:
     start = max(as_utc(since), as_utc(last_done)) if last_done is not None else as_utc(since)
     return max(shanghai_date(start) + dt.timedelta(days=plan.interval_days), today)
@@ -102,7 +107,7 @@ class RevisitTasks:
         after = ""
         for _ in range(MAX_BATCHES):
             async with job.transaction() as session:
-                batch = await _candidates(session, tenant_id, tier, after)
+                batch = await _candidates(session, tenant_id, tier, after, start_of(today))
                 await self._schedule(session, batch, tier, plan, today, job.now)
             if len(batch) < BATCH:
                 return
@@ -192,9 +197,14 @@ class RevisitTasks:
         await revisit_events.write(session, self.events, rows)
 
 
-async def _candidates(session: AsyncSession, tenant_id: str, tier: str, after: str) -> list[_Candidate]:
+async def _candidates(
+    session: AsyncSession, tenant_id: str, tier: str, after: str, held_before: dt.datetime
+) -> list[_Candidate]:
     """Up to BATCH owned, unarchived customers of the tenant and tier above `after` with no open
-    task, locked."""
+    task, locked. Only those held since before today (`held_before`): a customer created or
+    handed over today gets its task from tomorrow's run, due on the same day it would have been
+    (due dates count from when it was got), and a service's first run at start-up does not race
+    the day's new customers."""
     query: Any = (
         select(
             Customer.id,
@@ -211,6 +221,7 @@ async def _candidates(session: AsyncSession, tenant_id: str, tier: str, after: s
             Customer.id > after,
             Customer.owner_id != "",
             Customer.archived.is_(False),
+            func.coalesce(Customer.owned_since, Customer.created_at) < held_before,
             ~exists().where(RevisitTask.customer_id == Customer.id, RevisitTask.status == OPEN),
         )
         .order_by(Customer.id)
