@@ -48,6 +48,12 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
             owner = login(client, seed.owner_username, DEMO_USER_PASSWORD)
             customer_id = next(c["id"] for c in listed if c["name"] == seed.name)
             timelines[seed.name] = client.get(f"/api/v1/customers/{customer_id}/follow-ups", headers=owner).json()
+        imports = client.get("/api/v1/customer-imports", headers=admin).json()["items"]
+        report = [
+            (p["row"], p["column"], p["code"], p["reason"])
+            for i in imports
+            for p in client.get(f"/api/v1/customer-imports/{i['id']}/problems", headers=admin).json()["items"]
+        ]
         total = eventually_sync(
             lambda: client.get("/api/v1/analytics/customer-summary", headers=admin).json()["total"],
             lambda total: total == CUSTOMERS,
@@ -56,6 +62,15 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         )
 
     assert sorted(c["name"] for c in listed) == sorted(c.name for c in tenant.customers)
+    # An uploaded import waits for confirmation with its report: two new customers, one update,
+    # two rows with problems (the GB18030 file was detected as such).
+    [waiting] = imports
+    assert waiting["status"] == "checked" and waiting["encoding"] == "gb18030", waiting
+    assert (waiting["dry_run"]["created"], waiting["dry_run"]["updated"], waiting["dry_run"]["problems"]) == (
+        2,
+        1,
+        2,
+    ), report
     assert [f["key"] for f in fields] == ["settlement", "delivery_window", "daily_meals"]
     by_name = {c.name: c for c in tenant.customers}
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import secrets
 import signal
 import sys
@@ -41,6 +42,9 @@ from crm_gateway.edge import EdgeGuard
 from crm_gateway.follow_ups.router import router as follow_ups_router
 from crm_gateway.front_ends.serving import FrontEnds
 from crm_gateway.groups.router import router as groups_router
+from crm_gateway.imports.export import router as export_router
+from crm_gateway.imports.router import IMPORT_UPLOAD_PATH
+from crm_gateway.imports.router import router as imports_router
 from crm_gateway.licences.router import router as licences_router
 from crm_gateway.login_protection.router import router as login_protection_router
 from crm_gateway.login_protection.service import LoginPolicy
@@ -256,7 +260,10 @@ def create_app(
         EdgeGuard,
         max_body_bytes=settings.max_body_bytes,
         hsts_seconds=settings.hsts_seconds,
-        large_bodies=[("POST", UPLOAD_PATH, settings.max_upload_bytes)],
+        large_bodies=[
+            ("POST", UPLOAD_PATH, settings.max_upload_bytes),
+            ("POST", re.compile(re.escape(IMPORT_UPLOAD_PATH)), settings.import_max_bytes),
+        ],
     )
     app.add_middleware(ObserveRequests)
 
@@ -308,6 +315,8 @@ def create_app(
         licences_router,
         profile_router,
         groups_router,
+        imports_router,
+        export_router,
         auth_router,
         two_factor_router,
         directory_router,

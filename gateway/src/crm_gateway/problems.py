@@ -92,6 +92,7 @@ ERROR_STATUSES = {
     409: "Conflict: a duplicate or a concurrent change / 冲突",
     412: "Precondition failed / 前置条件不满足",
     413: "Request too large / 请求过大",
+    415: "Unsupported file type / 不支持的文件类型",
     422: "Invalid request body or parameters / 请求参数有误",
     429: "Too many requests / 请求过多",
     500: "Internal error / 内部错误",
@@ -277,6 +278,7 @@ UPSTREAM_FIELD_PREFIXES = (
     "closure.",
     "template.",
     "licence.",
+    "list.",
 )
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
 UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items", "kinds": "items"}

@@ -59,6 +59,9 @@ class GatewaySettings(ServiceSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     # Lifetime of a signed attachment link (an <img src> that needs no Authorization header).
     attachment_link_seconds: int = Field(default=300, ge=10, le=3600)
+    # An import file (POST /api/v1/customer-imports) may be this large (the customer service
+    # takes at most 50 MiB).
+    import_max_bytes: int = Field(default=50 * 1_048_576, ge=1, le=50 * 1_048_576)
     # /docs, /redoc and /openapi.json (on for `make run`; the Helm chart turns them off).
     api_docs: bool = True
     # Strict-Transport-Security max-age, only where clients reach the gateway over https (0 = off).

@@ -73,11 +73,20 @@ class CustomerHarness:
     refusal = staticmethod(refusal)
 
     async def announce_user(
-        self, user: Identity, *, active: bool = True, role: str = "", version: int = 1, name: str = ""
+        self,
+        user: Identity,
+        *,
+        active: bool = True,
+        role: str = "",
+        version: int = 1,
+        name: str = "",
+        username: str = "",
     ) -> None:
         """Apply the gateway's user_changed for `user` as the service's consumer would (the
         NATS path is tested in test_directory_copy.py)."""
-        envelope = user_changed_envelope(user, active=active, role=role, version=version, name=name, at=self.clock())
+        envelope = user_changed_envelope(
+            user, active=active, role=role, version=version, name=name, at=self.clock(), username=username
+        )
         message = UserChanged()
         envelope.payload.Unpack(message)
         async with self.runtime.sessions() as session, session.begin():
@@ -88,7 +97,9 @@ class CustomerHarness:
             return int(await session.scalar(select(func.count()).select_from(Customer)) or 0)
 
 
-def user_changed_envelope(user: Identity, *, active: bool, role: str, version: int, name: str, at: Any) -> Envelope:
+def user_changed_envelope(
+    user: Identity, *, active: bool, role: str, version: int, name: str, at: Any, username: str = ""
+) -> Envelope:
     message = UserChanged(
         user_id=user.principal_id,
         org_unit_id=user.org_unit_id,
@@ -96,6 +107,7 @@ def user_changed_envelope(user: Identity, *, active: bool, role: str, version: i
         role=role or user.role.value,
         active=active,
         display_name=name or f"用户{user.principal_id[:4]}",
+        username=username,
     )
     return envelope_for(
         message,

@@ -60,15 +60,22 @@ def _mask(field: str, value: str) -> str:
     return "***"
 
 
+def shown_value(identity: Identity, field: str, value: str) -> str | None:
+    """One field's value as the caller's role sees it: in full, masked, or None (hidden)."""
+    rule = visibility(identity, field)
+    if rule is Visibility.HIDDEN:
+        return None
+    if rule is Visibility.MASKED:
+        return _mask(field, value)
+    return value
+
+
 def apply_contact_view(identity: Identity, contact: ContactOut) -> ContactOut:
     shown: dict[str, Any] = {}
     for field in PII_FIELDS:
         key = field.split(".", 1)[1]
-        rule = visibility(identity, field)
-        if rule is Visibility.HIDDEN:
-            shown[key] = None
-        elif rule is Visibility.MASKED:
-            shown[key] = _mask(field, str(getattr(contact, key) or ""))
+        if visibility(identity, field) is not Visibility.FULL:
+            shown[key] = shown_value(identity, field, str(getattr(contact, key) or ""))
     return contact.model_copy(update=shown) if shown else contact
 
 

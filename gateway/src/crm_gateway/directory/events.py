@@ -27,6 +27,7 @@ async def _record(
             role=user.role,
             active=user.active,
             display_name=user.display_name,
+            username=user.username,
         ),
         tenant_id=user.tenant_id,
         org_unit_id=unit.id,

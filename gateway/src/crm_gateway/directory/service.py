@@ -75,8 +75,9 @@ def audit(
     now: dt.datetime,
     *,
     client_address: str = "",
-) -> None:
-    record_audit(
+) -> str:
+    """The entry's id (an export fills in its count when it ends)."""
+    return record_audit(
         session,
         tenant_id=identity.tenant_id,
         actor_id=identity.principal_id,
@@ -114,12 +115,13 @@ def record_audit(
     detail: str = "",
     client_address: str = "",
     now: dt.datetime,
-) -> None:
+) -> str:
     """An audit entry in the caller's transaction; also for events without a signed-in caller
-    (a failed login has no identity, and an unknown username no tenant)."""
+    (a failed login has no identity, and an unknown username no tenant). Its id."""
+    entry_id = str(uuid.uuid4())
     session.add(
         AuditEntry(
-            id=str(uuid.uuid4()),
+            id=entry_id,
             tenant_id=tenant_id,
             actor_id=actor_id,
             action=action,
@@ -129,6 +131,7 @@ def record_audit(
             client_address=client_address[:64],
         )
     )
+    return entry_id
 
 
 async def list_org_units(session: AsyncSession, *, identity: Identity) -> list[OrgUnit]:

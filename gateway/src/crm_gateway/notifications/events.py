@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2 as cev
-from crm.customer.v1 import ownership_pb2, pools_pb2
+from crm.customer.v1 import imports_pb2, ownership_pb2, pools_pb2
 from crm.events.v1.envelope_pb2 import Envelope
 from crm_gateway.notifications import service
 from crm_gateway.notifications.feed import NotificationFeed
@@ -56,6 +56,7 @@ class NotificationEvents:
                 cev.TransferCompleted: self.transfer_completed,
                 cev.FollowUpReminder: self.follow_up_reminder,
                 **licence_handlers(self._notify),
+                cev.CustomerImportFinished: self.customer_import_finished,
             },
         )
 
@@ -196,3 +197,24 @@ class NotificationEvents:
         customer = message.customer
         params = {"customer": customer.name, "due_date": message.due_date}
         await self._notify(session, envelope, [message.owner_id], "follow_up_reminder", params, "customer", customer.id)
+
+    async def customer_import_finished(
+        self, session: AsyncSession, message: cev.CustomerImportFinished, envelope: Envelope
+    ) -> None:
+        """The importer hears when the dry run's report is ready and when the import ends (its
+        progress in between is polled: GET /api/v1/customer-imports/{id})."""
+        counts = message.counts
+        params: dict[str, object] = {
+            "file_name": message.file_name,
+            "created": counts.created,
+            "updated": counts.updated,
+            "problems": counts.problems,
+            "rejected_rows": counts.rejected_rows,
+        }
+        if message.status == imports_pb2.IMPORT_STATUS_FAILED:
+            kind = "import_failed"
+        elif message.status == imports_pb2.IMPORT_STATUS_CHECKED:
+            kind = "import_checked"
+        else:
+            kind = "import_completed"
+        await self._notify(session, envelope, [message.actor_id], kind, params, "customer_import", message.import_id)

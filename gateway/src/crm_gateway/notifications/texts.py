@@ -22,6 +22,9 @@ NotificationKind = Literal[
     "licence_expiring",
     "licence_expired",
     "revisit_task_overdue",
+    "import_checked",
+    "import_completed",
+    "import_failed",
 ]
 
 
@@ -72,6 +75,28 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "customer_handed_over": {
         "zh": Text("客户交接", "{actor}将客户「{customer}」交接给你。{reason}"),
         "en": Text("A customer handed over to you", "{actor} handed {customer} over to you. {reason}"),
+    },
+    "import_checked": {
+        "zh": Text(
+            "导入预检完成",
+            "「{file_name}」预检完成：可新建{created}个、更新{updated}个，{problems}个问题，请查看报告后确认导入。",
+        ),
+        "en": Text(
+            "Import checked",
+            "{file_name} was checked: {created} to create, {updated} to update, {problems} problems. "
+            "Read the report, then confirm.",
+        ),
+    },
+    "import_completed": {
+        "zh": Text("导入完成", "「{file_name}」导入完成：新建{created}个、更新{updated}个，{rejected_rows}行未导入。"),
+        "en": Text(
+            "Import completed",
+            "{file_name} was imported: {created} created, {updated} updated, {rejected_rows} rows not imported.",
+        ),
+    },
+    "import_failed": {
+        "zh": Text("导入失败", "「{file_name}」无法导入，原因见导入记录。"),
+        "en": Text("Import failed", "{file_name} could not be imported; the import says why."),
     },
     "follow_up_reminder": {
         "zh": Text("今日待跟进", "今天（{due_date}）计划跟进客户「{customer}」。"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Insert, MetaData, String, Table, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -91,6 +92,28 @@ def insert_unless_present(dialect_name: str, table: Table, values: dict[str, Any
     if dialect_name == "postgresql":
         return postgresql.insert(table).values(**values).on_conflict_do_nothing()
     return sqlite.insert(table).values(**values).on_conflict_do_nothing()
+
+
+async def insert_new(session: AsyncSession, objects: Sequence[object]) -> None:
+    """Insert new mapped objects with one executemany per table, outside the unit of work: a
+    batch job writing thousands of rows spends most of a flush in the ORM's bookkeeping. The
+    objects stay transient (the session does not track them); column defaults apply as a flush
+    would apply them. Tables are written in the order their first object comes, so give parents
+    before children."""
+    by_table: dict[Table, list[dict[str, Any]]] = {}
+    for obj in objects:
+        mapper = sa_inspect(obj).mapper
+        row: dict[str, Any] = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            value = getattr(obj, prop.key)
+            default = column.default
+            if value is None and default is not None:
+                value = default.arg(None) if default.is_callable else default.arg
+            row[column.key] = value
+        by_table.setdefault(mapper.local_table, []).append(row)
+    for table, rows in by_table.items():
+        await session.execute(table.insert(), rows)
 
 
 def bytewise(length: int) -> String:

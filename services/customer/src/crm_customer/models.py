@@ -13,6 +13,14 @@ from crm_customer.database import Base
 from crm_customer.directory.models import DirectoryUser
 from crm_customer.follow_ups.models import Interaction
 from crm_customer.groups.models import CustomerRelationRow
+from crm_customer.imports.models import (
+    CustomerImport,
+    ImportFileChunk,
+    ImportMark,
+    ImportProblemRow,
+    RejectedRow,
+    StagedRow,
+)
 from crm_customer.licences.models import Licence, LicenceKindRow
 from crm_customer.ownership.models import CustomerCap, OwnerChange
 from crm_customer.pools.models import Pool, PoolClaim
@@ -43,9 +51,13 @@ __all__ = [
     "Customer",
     "CustomerCap",
     "CustomerClosure",
+    "CustomerImport",
     "CustomerRelationRow",
     "CustomerType",
     "DirectoryUser",
+    "ImportFileChunk",
+    "ImportMark",
+    "ImportProblemRow",
     "Interaction",
     "Licence",
     "LicenceKindRow",
@@ -53,11 +65,13 @@ __all__ = [
     "Pool",
     "PoolClaim",
     "ProductLine",
+    "RejectedRow",
     "RevisitPlanRow",
     "RevisitTask",
     "SearchTerm",
     "SpecialRequirementKindRow",
     "StageChangeRow",
+    "StagedRow",
     "TierChangeRow",
     "TierLabelRow",
     "Transfer",

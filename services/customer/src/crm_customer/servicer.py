@@ -11,6 +11,7 @@ from crm_customer.contacts.servicer import ContactRpcs
 from crm_customer.customers.servicer import CustomerRpcs
 from crm_customer.follow_ups.servicer import FollowUpRpcs
 from crm_customer.groups.servicer import GroupRpcs
+from crm_customer.imports.servicer import ImportRpcs
 from crm_customer.licences.servicer import LicenceRpcs
 from crm_customer.ownership.servicer import OwnershipRpcs
 from crm_customer.pools.servicer import PoolRpcs
@@ -43,6 +44,7 @@ class CustomerServicer(
     GroupRpcs,
     RevisitRpcs,
     AttachmentRpcs,
+    ImportRpcs,
     customer_pb2_grpc.CustomerServiceServicer,
 ):
     """The generated servicer comes last, so an RPC no feature serves still answers UNIMPLEMENTED."""

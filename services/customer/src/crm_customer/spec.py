@@ -10,6 +10,7 @@ from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.fast_reads import FastCustomerReads
 from crm_customer.directory.service import DIRECTORY_SUBSCRIPTION
 from crm_customer.follow_ups.reminders import follow_up_reminder_job
+from crm_customer.imports.job import import_job
 from crm_customer.licences.expiry import licence_expiry_job
 from crm_customer.models import Base
 from crm_customer.pools.sweep import pool_sweep_job
@@ -60,6 +61,7 @@ SPEC = ServiceSpec(
         follow_up_reminder_job,
         licence_expiry_job,
         revisit_job,
+        import_job,
     ],
     commands={"reseal": reseal_command},
 )

@@ -1141,3 +1141,92 @@ def _tier_changes(customers: list[CustomerSeed]) -> list[TierChangeSeed]:
     changes = [TierChangeSeed(c.name, "tier", "vip", "年度评审：年采购额超百万") for c in signed[:3] if c.tier != "vip"]
     changes += [TierChangeSeed(c.name, "grade", "A", "回款及时，升为A级") for c in signed[3:5] if c.grade != "A"]
     return changes
+
+
+# --- an import waiting for confirmation --------------------------------------------------
+
+IMPORT_HEADERS = [
+    "客户名称",
+    "客户类型",
+    "统一社会信用代码",
+    "省",
+    "市",
+    "区",
+    "详细地址",
+    "客户等级",
+    "结算方式",
+    "联系人姓名",
+    "联系人手机",
+    "联系人职务",
+]
+IMPORT_ROWS = [
+    [
+        "杭州市拱墅区大关小学食堂",
+        "学校食堂",
+        "",
+        "浙江",
+        "杭州",
+        "拱墅区",
+        "大关路88号",
+        "重点",
+        "月结",
+        "陈晓燕",
+        "13758120001",
+        "后勤主任",
+    ],
+    ["杭州市拱墅区大关小学食堂", "", "", "", "", "", "", "", "", "周建华", "13758120002", "采购"],
+    [
+        "宁波鄞州区老味道酒楼",
+        "中餐",
+        "",
+        "浙江",
+        "宁波",
+        "鄞州区",
+        "天童南路210号",
+        "一般",
+        "现结",
+        "林海",
+        "13958120003",
+        "店长",
+    ],
+    [
+        "绍兴柯桥纺织园职工食堂",
+        "企业食堂",
+        "",
+        "浙江",
+        "绍兴",
+        "柯桥区",
+        "柯北大道66号",
+        "VIP",
+        "月结",
+        "王志强",
+        "1395812",
+        "行政经理",
+    ],
+    [
+        "嘉兴南湖区禾城快餐",
+        "火星餐厅",
+        "",
+        "浙江",
+        "嘉兴",
+        "南湖区",
+        "中山东路12号",
+        "一般",
+        "现结",
+        "沈丽",
+        "13858120005",
+        "老板",
+    ],
+]
+
+
+def import_file(tenant: DemoTenant) -> bytes:
+    """A CSV as Excel on a Chinese Windows saves it (GB18030): two new customers (one with two
+    contacts), a row updating a demo customer (same credit code), and two rows with problems (a
+    mobile too short, a customer type the tenant does not have) — for the import wizard's report."""
+    rows = [list(row) for row in IMPORT_ROWS]
+    if tenant.customers:
+        known = tenant.customers[0]
+        rows.append([known.name, "", known.credit_code, "", "", "", "", "重点", "", "", "", ""])
+    text = "\r\n".join(",".join(row) for row in [IMPORT_HEADERS, *rows]) + "\r\n"
+    return text.encode("gb18030")

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from crm_devstack.demo_data import CustomerSeed, DemoTenant, FollowUpSeed, demo_tenant
+from crm_devstack.demo_data import CustomerSeed, DemoTenant, FollowUpSeed, demo_tenant, import_file
 from crmkit.clock import SHANGHAI
 
 DEMO_USER_PASSWORD = "keyuan-demo-2026"
@@ -279,6 +279,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
         await _closure_templates(client, tenant, customer_ids, admin)
         await _claim_one_for_approval(client, tenant, pools, headers, admin)
         await _share_with_colleagues(client, admin)
+        await _import_waiting_for_confirmation(client, tenant, admin)
         await _profile_links(client, tenant, customer_ids)
     return tenant
 
@@ -316,6 +317,27 @@ async def _profile_links(client: httpx.AsyncClient, tenant: DemoTenant, customer
                 json={"value": change.value, "reason": change.reason},
             )
         )
+
+
+async def _import_waiting_for_confirmation(
+    client: httpx.AsyncClient, tenant: DemoTenant, admin: dict[str, str]
+) -> None:
+    """An import the admin uploaded and has not confirmed: its dry-run report (two problems, a
+    customer it would update) waits in the import wizard. Confirming it is left to the user, so
+    the demo's customers stay those of `tenant`."""
+    uploaded = _ok(
+        await client.post(
+            "/api/v1/customer-imports",
+            params={"file_name": "新客户名单.csv", "request_id": "demo-import"},
+            content=import_file(tenant),
+            headers=admin,
+        )
+    )
+    for _ in range(120):
+        found = _ok(await client.get(f"/api/v1/customer-imports/{uploaded['id']}", headers=admin))
+        if found["status"] != "checking":
+            return
+        await asyncio.sleep(0.5)
 
 
 async def _share_with_colleagues(client: httpx.AsyncClient, admin: dict[str, str]) -> None:

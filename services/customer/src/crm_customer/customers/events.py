@@ -78,6 +78,23 @@ class CustomerEvents:
         message = events_pb2.CustomerCreated(customer=event_snapshot(customer))
         await self._emit(session, message, customer, actor_id, at)
 
+    def created_row(self, customer: Customer, actor_id: str, at: dt.datetime) -> dict[str, Any]:
+        """`created` as an outbox row, for a batch to write with others (`add_events`)."""
+        return self._row(events_pb2.CustomerCreated(customer=event_snapshot(customer)), customer, actor_id, at)
+
+    def _row(self, message: Message, customer: Customer, actor_id: str, at: dt.datetime) -> dict[str, Any]:
+        _, row = outbox_row(
+            message=message,
+            tenant_id=customer.tenant_id,
+            org_unit_id=customer.org_unit_id,
+            aggregate_id=customer.id,
+            aggregate_version=customer.version,
+            occurred_at=at,
+            actor_id=actor_id,
+            namespace=self.namespace,
+        )
+        return row
+
     async def updated(
         self, session: AsyncSession, customer: Customer, changed: list[str], actor_id: str, at: dt.datetime
     ) -> None:
@@ -119,17 +136,7 @@ class CustomerEvents:
     ) -> dict[str, Any]:
         """The same event as an outbox row, for a batch to write with others (`add_events`)."""
         message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason, transfer_id)
-        _, row = outbox_row(
-            message=message,
-            tenant_id=customer.tenant_id,
-            org_unit_id=customer.org_unit_id,
-            aggregate_id=customer.id,
-            aggregate_version=customer.version,
-            occurred_at=at,
-            actor_id=actor_id,
-            namespace=self.namespace,
-        )
-        return row
+        return self._row(message, customer, actor_id, at)
 
     async def interaction_logged(
         self,

@@ -113,6 +113,8 @@ class Customer(Base):
         Index("ix_customers_pool_entered", "pool_id", "pool_entered_at", "id"),
         # A group's branches, level by level (groups.service).
         Index("ix_customers_parent", "parent_customer_id"),
+        # An import's duplicates by name (rows without a credit code).
+        Index("ix_customers_tenant_name", "tenant_id", "name"),
     )
 
 

@@ -100,11 +100,11 @@ def _placement(identity: Identity, data: CustomerInput) -> tuple[str, str, str]:
         return identity.principal_id, identity.org_unit_id, identity.org_path
     if not data.org_unit_id or not data.org_path:
         raise InvalidArgument("customer.org_unit_id", "required with owner_id / 指定负责人时须指定组织")
-    _check_placement(identity, data.owner_id, data.org_unit_id, data.org_path)
+    check_placement(identity, data.owner_id, data.org_unit_id, data.org_path)
     return data.owner_id, data.org_unit_id, data.org_path
 
 
-def _check_placement(identity: Identity, owner_id: str, org_unit_id: str, org_path: str) -> None:
+def check_placement(identity: Identity, owner_id: str, org_unit_id: str, org_path: str) -> None:
     """The service knows no directory: an owner other than the caller must come vouched for
     (`Placement`, signed by the gateway after checking the user, their unit and their role), so a
     caller with a valid identity still cannot hand a customer to a user who does not exist, has
@@ -125,7 +125,7 @@ def _check_placement(identity: Identity, owner_id: str, org_unit_id: str, org_pa
     )
 
 
-def _placement_by_rule(identity: Identity, decision: Decision) -> tuple[str, str, str]:
+def placement_by_rule(identity: Identity, decision: Decision) -> tuple[str, str, str]:
     """Owner, org unit and org path the rules chose: the owner where the directory copy says
     they sit, else the pool's unit with no owner. A tenant with neither a rule that fits nor a
     pool keeps the old way: the creator owns it — unless the creator is a partner system."""
@@ -181,21 +181,105 @@ async def refuse_duplicates(
         if exclude_customer_id and field_name == "credit_code":
             query = query.where(Customer.id != exclude_customer_id)
         existing = (await session.scalars(query.limit(1))).first()
-        if existing is None:
-            continue
-        label = {"credit_code": "统一社会信用代码", "mobile": "手机号", "wechat_id": "微信号"}[field_name]
-        if visible(identity, existing):
-            raise AlreadyExists(
-                f"{label}已被客户“{existing.name}”使用 / {field_name} already belongs to customer {existing.name!r}",
-                field=field_name,
-                details={"existing-id": existing.id, "existing-owner-id": existing.owner_id},
-            )
-        # The caller may not open that customer, so its name is not theirs to learn: a mobile or a
-        # credit code must not be a way to look up who the company serves.
-        raise AlreadyExists(
-            f"{label}已被同事负责的客户使用 / {field_name} already belongs to a customer a colleague serves",
+        if existing is not None:
+            raise duplicate_refusal(identity, existing, field_name)
+
+
+DUPLICATE_LABELS = {"credit_code": "统一社会信用代码", "mobile": "手机号", "wechat_id": "微信号", "name": "客户名称"}
+
+
+def duplicate_refusal(
+    identity: Identity, existing: Customer, field_name: str, *, seen: bool | None = None
+) -> AlreadyExists:
+    """The refusal of a value another customer holds: naming it, with its id and owner, only
+    when the caller may see it (`seen`, when the caller already knows, shares included)."""
+    label = DUPLICATE_LABELS[field_name]
+    if visible(identity, existing) if seen is None else seen:
+        return AlreadyExists(
+            f"{label}已被客户“{existing.name}”使用 / {field_name} already belongs to customer {existing.name!r}",
             field=field_name,
+            details={"existing-id": existing.id, "existing-owner-id": existing.owner_id},
         )
+    # The caller may not open that customer, so its name is not theirs to learn: a mobile or a
+    # credit code must not be a way to look up who the company serves.
+    return AlreadyExists(
+        f"{label}已被同事负责的客户使用 / {field_name} already belongs to a customer a colleague serves",
+        field=field_name,
+    )
+
+
+def new_customer(
+    identity: Identity,
+    data: CustomerInput,
+    *,
+    custom_fields: dict[str, Any],
+    placement: tuple[str, str, str],
+    personal: PersonalData,
+    now: dt.datetime,
+) -> Customer:
+    """A new customer and its contacts as `create_customer` (and an import's batch) writes them,
+    at its placement (owner, org unit, org path), checks done."""
+    owner_id, org_unit_id, org_path = placement
+    customer = Customer(
+        id=str(uuid.uuid4()),
+        tenant_id=identity.tenant_id,
+        org_unit_id=org_unit_id,
+        org_path=org_path,
+        owner_id=owner_id,
+        name=data.name,
+        short_name=data.short_name,
+        type=data.type,
+        credit_code=data.credit_code,
+        addresses=data.addresses,
+        contract_start=data.contract_start,
+        contract_end=data.contract_end,
+        tags=data.tags,
+        custom_fields=custom_fields,
+        lifecycle_stage=data.lifecycle_stage,
+        tier="normal",
+        grade="",
+        preferences=data.preferences,
+        special_requirements=data.special_requirements,
+        product_lines=data.product_lines,
+        source=data.source,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        owned_since=now if owner_id else None,
+        archived=False,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        assigned_rule_id="",
+    )
+    customer.contacts = [
+        new_contact(identity.tenant_id, customer.id, c, now, position, personal)
+        for position, c in enumerate(data.contacts)
+    ]
+    return customer
+
+
+def initial_tiers(customer: Customer, data: CustomerInput) -> list[Any]:
+    """A tier other than the default, or a grade, given at creation is a manual value: set it on
+    the new customer and return the moves for its history (`record_tier_change`)."""
+    return [
+        move
+        for dimension, value in ((VALUE, data.tier if data.tier != "normal" else ""), (GRADE, data.grade))
+        if (move := change_value(customer, dimension, source=MANUAL, value=value))
+    ]
+
+
+def placed_by_rule(customer: Customer, decision: Decision, now: dt.datetime) -> tuple[str, str | None]:
+    """Record the rules' decision on a new customer: the owner change's kind and the pool it
+    entered (when no one was found)."""
+    kind, pool_id = "created", None
+    customer.assigned_rule_id = decision.rule.id if decision.rule else ""
+    if decision.owner is not None:
+        kind = "assigned_by_rule"
+    elif decision.pool is not None:
+        pool_id = customer.pool_id = decision.pool.id
+        customer.pool_entered_at, customer.pool_enter_kind = now, "created"
+        customer.pool_enter_reason = "无可分配的负责人 / no rule found an owner"
+    return kind, pool_id
 
 
 async def create_customer(
@@ -234,61 +318,22 @@ async def create_customer(
             fallback_org_path=identity.org_path,
             take_turn=True,
         )
-        owner_id, org_unit_id, org_path = _placement_by_rule(identity, decision)
+        owner_id, org_unit_id, org_path = placement_by_rule(identity, decision)
         if owner_id == identity.principal_id:
             await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
     else:
         owner_id, org_unit_id, org_path = _placement(identity, data)
         await check_room(session, tenant_id=identity.tenant_id, owner_id=owner_id, field="customer.owner_id")
-    customer = Customer(
-        id=str(uuid.uuid4()),
-        tenant_id=identity.tenant_id,
-        org_unit_id=org_unit_id,
-        org_path=org_path,
-        owner_id=owner_id,
-        name=data.name,
-        short_name=data.short_name,
-        type=data.type,
-        credit_code=data.credit_code,
-        addresses=data.addresses,
-        contract_start=data.contract_start,
-        contract_end=data.contract_end,
-        tags=data.tags,
+    customer = new_customer(
+        identity,
+        data,
         custom_fields=custom_fields,
-        lifecycle_stage=data.lifecycle_stage,
-        tier="normal",
-        grade="",
-        preferences=data.preferences,
-        special_requirements=data.special_requirements,
-        product_lines=data.product_lines,
-        source=data.source,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        owned_since=now if owner_id else None,
-        archived=False,
-        version=1,
-        created_at=now,
-        updated_at=now,
+        placement=(owner_id, org_unit_id, org_path),
+        personal=personal,
+        now=now,
     )
-    # A tier other than the default, or a grade, given at creation is a manual value.
-    moves = [
-        move
-        for dimension, value in ((VALUE, data.tier if data.tier != "normal" else ""), (GRADE, data.grade))
-        if (move := change_value(customer, dimension, source=MANUAL, value=value))
-    ]
-    kind, pool_id = "created", None
-    if decision is not None:
-        customer.assigned_rule_id = decision.rule.id if decision.rule else ""
-        if decision.owner is not None:
-            kind = "assigned_by_rule"
-        elif decision.pool is not None:
-            pool_id = customer.pool_id = decision.pool.id
-            customer.pool_entered_at, customer.pool_enter_kind = now, "created"
-            customer.pool_enter_reason = "无可分配的负责人 / no rule found an owner"
-    customer.contacts = [
-        new_contact(identity.tenant_id, customer.id, c, now, position, personal)
-        for position, c in enumerate(data.contacts)
-    ]
+    moves = initial_tiers(customer, data)
+    kind, pool_id = ("created", None) if decision is None else placed_by_rule(customer, decision, now)
     session.add(customer)
     await session.flush()
     record_owner_change(
@@ -429,7 +474,7 @@ async def update_customer(
         if owner_moves:
             if identity.role is Role.SALES:
                 raise PermissionDenied("sales reps cannot transfer customers / 销售不能转移客户")
-            _check_placement(identity, changes["owner_id"], changes["org_unit_id"], changes["org_path"])
+            check_placement(identity, changes["owner_id"], changes["org_unit_id"], changes["org_path"])
             if changes["owner_id"] != customer.owner_id:
                 await check_room(
                     session, tenant_id=identity.tenant_id, owner_id=changes["owner_id"], field="customer.owner_id"

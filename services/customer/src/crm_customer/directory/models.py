@@ -24,7 +24,14 @@ class DirectoryUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean)
     display_name: Mapped[str] = mapped_column(String(100), default="")
+    # The login name; "" in rows copied before the gateway sent it (until the user next changes).
+    username: Mapped[str] = mapped_column(String(100), default="", server_default="")
     version: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_directory_users_tenant_path", "tenant_id", "org_path"),)
+    __table_args__ = (
+        Index("ix_directory_users_tenant_path", "tenant_id", "org_path"),
+        # An import's owner column names users by login or display name.
+        Index("ix_directory_users_tenant_username", "tenant_id", "username"),
+        Index("ix_directory_users_tenant_display_name", "tenant_id", "display_name"),
+    )

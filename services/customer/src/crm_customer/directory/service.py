@@ -35,6 +35,7 @@ async def on_user_changed(session: AsyncSession, message: UserChanged, envelope:
     row.role = message.role
     row.active = message.active
     row.display_name = message.display_name[:100]
+    row.username = message.username[:100]
     row.version = envelope.aggregate_version
     row.updated_at = as_utc(envelope.occurred_at.ToDatetime(tzinfo=dt.UTC))
 

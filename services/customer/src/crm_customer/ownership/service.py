@@ -48,7 +48,35 @@ def record_owner_change(
     pool_id: str | None = None,
     pool_rule: str = "",
 ) -> OwnerChange:
-    change = OwnerChange(
+    change = owner_change(
+        customer,
+        from_owner_id=from_owner_id,
+        kind=kind,
+        reason=reason,
+        actor_id=actor_id,
+        now=now,
+        rule_id=rule_id,
+        pool_id=pool_id,
+        pool_rule=pool_rule,
+    )
+    session.add(change)
+    return change
+
+
+def owner_change(
+    customer: Customer,
+    *,
+    from_owner_id: str,
+    kind: str,
+    reason: str,
+    actor_id: str,
+    now: dt.datetime,
+    rule_id: str | None = None,
+    pool_id: str | None = None,
+    pool_rule: str = "",
+) -> OwnerChange:
+    """The history row of an owner change (a batch writes many at once)."""
+    return OwnerChange(
         id=str(uuid.uuid4()),
         tenant_id=customer.tenant_id,
         customer_id=customer.id,
@@ -62,8 +90,6 @@ def record_owner_change(
         pool_rule=pool_rule,
         occurred_at=now,
     )
-    session.add(change)
-    return change
 
 
 async def record_owner_changes(

@@ -65,24 +65,28 @@ async def index_for_search(
     """(Re)write the customer's search terms, and its pinyin columns, from its names, credit code
     and (as blind terms) its contacts' mobiles."""
     await session.execute(delete(SearchTerm).where(SearchTerm.customer_id == customer.id))
+    rows = search_term_rows(customer, mobiles, personal)
+    if rows:
+        await session.execute(insert(SearchTerm), rows)
+
+
+def search_term_rows(customer: Customer, mobiles: Sequence[str], personal: PersonalData) -> list[dict[str, Any]]:
+    """A new customer's search terms as rows (a batch inserts many customers' at once), and its
+    pinyin columns set."""
     terms = search_terms(customer.name, customer.short_name, customer.credit_code or "")
     terms.update(personal.mobile_search_terms(customer.tenant_id, mobiles))
-    if terms:
-        await session.execute(
-            insert(SearchTerm),
-            [
-                {
-                    "tenant_id": customer.tenant_id,
-                    "term": term,
-                    "rank": rank,
-                    "customer_id": customer.id,
-                    "owner_id": customer.owner_id,
-                }
-                for term, rank in terms.items()
-            ],
-        )
     customer.pinyin_full = pinyin_full(customer.name)[:600]
     customer.pinyin_initials = pinyin_initials(customer.name)[:200]
+    return [
+        {
+            "tenant_id": customer.tenant_id,
+            "term": term,
+            "rank": rank,
+            "customer_id": customer.id,
+            "owner_id": customer.owner_id,
+        }
+        for term, rank in terms.items()
+    ]
 
 
 async def move_search_terms_to_owner(session: AsyncSession, customer: Customer) -> None:

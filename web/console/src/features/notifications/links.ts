@@ -14,5 +14,8 @@ export function notificationRoute(notification: Notification, role: Role | undef
       return role && TRANSFER_ROLES.includes(role)
         ? { name: 'transfer', params: { id: notification.link_id } }
         : { name: 'customers' }
+    case 'customer_import':
+      // The import wizard's screens come next; until then the list shows what was imported.
+      return { name: 'customers' }
   }
 }

@@ -1184,3 +1184,54 @@ class SetCustomFieldDefinitionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetCustomFieldDefinitionsResponse: _TypeAlias = SetCustomFieldDefinitionsResponse  # noqa: Y015
+
+@_typing.final
+class ExportCustomersRequest(_message.Message):
+    """Exports (issue 12) sit here, not in imports.proto: they carry customers, and customer.proto
+    imports imports.proto for the service.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def list(self) -> Global___ListCustomersRequest:
+        """The list's filters and order (page_size here may go up to 1000)."""
+
+    def __init__(
+        self,
+        *,
+        list: Global___ListCustomersRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["list", b"list"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["list", b"list"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportCustomersRequest: _TypeAlias = ExportCustomersRequest  # noqa: Y015
+
+@_typing.final
+class ExportCustomersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def customers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Customer]:
+        """With contacts, opened (the gateway applies the caller's role view)."""
+
+    def __init__(
+        self,
+        *,
+        customers: _abc.Iterable[Global___Customer] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customers", b"customers", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportCustomersResponse: _TypeAlias = ExportCustomersResponse  # noqa: Y015

@@ -7,6 +7,7 @@ from crm.customer.v1 import assignment_pb2 as crm_dot_customer_dot_v1_dot_assign
 from crm.customer.v1 import calendar_pb2 as crm_dot_customer_dot_v1_dot_calendar__pb2
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
+from crm.customer.v1 import imports_pb2 as crm_dot_customer_dot_v1_dot_imports__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
@@ -449,6 +450,61 @@ class CustomerServiceStub:
                 '/crm.customer.v1.CustomerService/ListAttachments',
                 request_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.FromString,
+                _registered_method=True)
+        self.GetCustomerImportTemplate = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetCustomerImportTemplate',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateResponse.FromString,
+                _registered_method=True)
+        self.StartCustomerImport = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/StartCustomerImport',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.StartCustomerImportRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.StartCustomerImportResponse.FromString,
+                _registered_method=True)
+        self.AppendCustomerImportChunk = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/AppendCustomerImportChunk',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.AppendCustomerImportChunkRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.AppendCustomerImportChunkResponse.FromString,
+                _registered_method=True)
+        self.FinishCustomerImportUpload = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/FinishCustomerImportUpload',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.FinishCustomerImportUploadRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.FinishCustomerImportUploadResponse.FromString,
+                _registered_method=True)
+        self.GetCustomerImport = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/GetCustomerImport',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerImports = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCustomerImports',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportsResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerImportProblems = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ListCustomerImportProblems',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportProblemsRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportProblemsResponse.FromString,
+                _registered_method=True)
+        self.ConfirmCustomerImport = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ConfirmCustomerImport',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ConfirmCustomerImportRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ConfirmCustomerImportResponse.FromString,
+                _registered_method=True)
+        self.CancelCustomerImport = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/CancelCustomerImport',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.CancelCustomerImportRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.CancelCustomerImportResponse.FromString,
+                _registered_method=True)
+        self.ReadCustomerImportFile = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ReadCustomerImportFile',
+                request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ReadCustomerImportFileRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ReadCustomerImportFileResponse.FromString,
+                _registered_method=True)
+        self.ExportCustomers = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/ExportCustomers',
+                request_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ExportCustomersRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ExportCustomersResponse.FromString,
                 _registered_method=True)
 
 
@@ -993,6 +1049,78 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCustomerImportTemplate(self, request, context):
+        """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
+        and supervisors import into their scope, sales reps into their own book; the file arrives in
+        chunks, a job checks it (the dry run) and, once confirmed, imports it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartCustomerImport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AppendCustomerImportChunk(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishCustomerImportUpload(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCustomerImport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerImports(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerImportProblems(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmCustomerImport(self, request, context):
+        """Only the importer, once the dry run is done.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelCustomerImport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadCustomerImportFile(self, request, context):
+        """The rejected rows as xlsx, with a reason column.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportCustomers(self, request, context):
+        """Pages of the caller's customers with contacts, for an export (the list's filters and scope).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CustomerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1400,6 +1528,61 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListAttachments,
                     request_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.SerializeToString,
+            ),
+            'GetCustomerImportTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomerImportTemplate,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateResponse.SerializeToString,
+            ),
+            'StartCustomerImport': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartCustomerImport,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.StartCustomerImportRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.StartCustomerImportResponse.SerializeToString,
+            ),
+            'AppendCustomerImportChunk': grpc.unary_unary_rpc_method_handler(
+                    servicer.AppendCustomerImportChunk,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.AppendCustomerImportChunkRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.AppendCustomerImportChunkResponse.SerializeToString,
+            ),
+            'FinishCustomerImportUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishCustomerImportUpload,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.FinishCustomerImportUploadRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.FinishCustomerImportUploadResponse.SerializeToString,
+            ),
+            'GetCustomerImport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCustomerImport,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportResponse.SerializeToString,
+            ),
+            'ListCustomerImports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerImports,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportsResponse.SerializeToString,
+            ),
+            'ListCustomerImportProblems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerImportProblems,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportProblemsRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportProblemsResponse.SerializeToString,
+            ),
+            'ConfirmCustomerImport': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmCustomerImport,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ConfirmCustomerImportRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ConfirmCustomerImportResponse.SerializeToString,
+            ),
+            'CancelCustomerImport': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelCustomerImport,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.CancelCustomerImportRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.CancelCustomerImportResponse.SerializeToString,
+            ),
+            'ReadCustomerImportFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadCustomerImportFile,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_imports__pb2.ReadCustomerImportFileRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.ReadCustomerImportFileResponse.SerializeToString,
+            ),
+            'ExportCustomers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCustomers,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_customer__pb2.ExportCustomersRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_customer__pb2.ExportCustomersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -3591,6 +3774,303 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListAttachments',
             crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomerImportTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetCustomerImportTemplate',
+            crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartCustomerImport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/StartCustomerImport',
+            crm_dot_customer_dot_v1_dot_imports__pb2.StartCustomerImportRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.StartCustomerImportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AppendCustomerImportChunk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/AppendCustomerImportChunk',
+            crm_dot_customer_dot_v1_dot_imports__pb2.AppendCustomerImportChunkRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.AppendCustomerImportChunkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishCustomerImportUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/FinishCustomerImportUpload',
+            crm_dot_customer_dot_v1_dot_imports__pb2.FinishCustomerImportUploadRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.FinishCustomerImportUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCustomerImport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/GetCustomerImport',
+            crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerImports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCustomerImports',
+            crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerImportProblems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ListCustomerImportProblems',
+            crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportProblemsRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.ListCustomerImportProblemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmCustomerImport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ConfirmCustomerImport',
+            crm_dot_customer_dot_v1_dot_imports__pb2.ConfirmCustomerImportRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.ConfirmCustomerImportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelCustomerImport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/CancelCustomerImport',
+            crm_dot_customer_dot_v1_dot_imports__pb2.CancelCustomerImportRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.CancelCustomerImportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadCustomerImportFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ReadCustomerImportFile',
+            crm_dot_customer_dot_v1_dot_imports__pb2.ReadCustomerImportFileRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_imports__pb2.ReadCustomerImportFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCustomers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/ExportCustomers',
+            crm_dot_customer_dot_v1_dot_customer__pb2.ExportCustomersRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_customer__pb2.ExportCustomersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,6 +8,7 @@ from crm.customer.v1 import assignment_pb2 as _assignment_pb2
 from crm.customer.v1 import calendar_pb2 as _calendar_pb2
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import imports_pb2 as _imports_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
 from crm.customer.v1 import profile_pb2 as _profile_pb2
@@ -190,6 +191,24 @@ class CustomerServiceStub:
     """
     GetAttachment: _grpc.UnaryUnaryMultiCallable[_visits_pb2.GetAttachmentRequest, _visits_pb2.GetAttachmentResponse]
     ListAttachments: _grpc.UnaryUnaryMultiCallable[_visits_pb2.ListAttachmentsRequest, _visits_pb2.ListAttachmentsResponse]
+    GetCustomerImportTemplate: _grpc.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportTemplateRequest, _imports_pb2.GetCustomerImportTemplateResponse]
+    """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
+    and supervisors import into their scope, sales reps into their own book; the file arrives in
+    chunks, a job checks it (the dry run) and, once confirmed, imports it.
+    """
+    StartCustomerImport: _grpc.UnaryUnaryMultiCallable[_imports_pb2.StartCustomerImportRequest, _imports_pb2.StartCustomerImportResponse]
+    AppendCustomerImportChunk: _grpc.UnaryUnaryMultiCallable[_imports_pb2.AppendCustomerImportChunkRequest, _imports_pb2.AppendCustomerImportChunkResponse]
+    FinishCustomerImportUpload: _grpc.UnaryUnaryMultiCallable[_imports_pb2.FinishCustomerImportUploadRequest, _imports_pb2.FinishCustomerImportUploadResponse]
+    GetCustomerImport: _grpc.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportRequest, _imports_pb2.GetCustomerImportResponse]
+    ListCustomerImports: _grpc.UnaryUnaryMultiCallable[_imports_pb2.ListCustomerImportsRequest, _imports_pb2.ListCustomerImportsResponse]
+    ListCustomerImportProblems: _grpc.UnaryUnaryMultiCallable[_imports_pb2.ListCustomerImportProblemsRequest, _imports_pb2.ListCustomerImportProblemsResponse]
+    ConfirmCustomerImport: _grpc.UnaryUnaryMultiCallable[_imports_pb2.ConfirmCustomerImportRequest, _imports_pb2.ConfirmCustomerImportResponse]
+    """Only the importer, once the dry run is done."""
+    CancelCustomerImport: _grpc.UnaryUnaryMultiCallable[_imports_pb2.CancelCustomerImportRequest, _imports_pb2.CancelCustomerImportResponse]
+    ReadCustomerImportFile: _grpc.UnaryUnaryMultiCallable[_imports_pb2.ReadCustomerImportFileRequest, _imports_pb2.ReadCustomerImportFileResponse]
+    """The rejected rows as xlsx, with a reason column."""
+    ExportCustomers: _grpc.UnaryUnaryMultiCallable[_customer_pb2.ExportCustomersRequest, _customer_pb2.ExportCustomersResponse]
+    """Pages of the caller's customers with contacts, for an export (the list's filters and scope)."""
 
 @_typing.type_check_only
 class CustomerServiceAsyncStub(CustomerServiceStub):
@@ -344,6 +363,24 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """
     GetAttachment: _aio.UnaryUnaryMultiCallable[_visits_pb2.GetAttachmentRequest, _visits_pb2.GetAttachmentResponse]  # type: ignore[assignment]
     ListAttachments: _aio.UnaryUnaryMultiCallable[_visits_pb2.ListAttachmentsRequest, _visits_pb2.ListAttachmentsResponse]  # type: ignore[assignment]
+    GetCustomerImportTemplate: _aio.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportTemplateRequest, _imports_pb2.GetCustomerImportTemplateResponse]  # type: ignore[assignment]
+    """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
+    and supervisors import into their scope, sales reps into their own book; the file arrives in
+    chunks, a job checks it (the dry run) and, once confirmed, imports it.
+    """
+    StartCustomerImport: _aio.UnaryUnaryMultiCallable[_imports_pb2.StartCustomerImportRequest, _imports_pb2.StartCustomerImportResponse]  # type: ignore[assignment]
+    AppendCustomerImportChunk: _aio.UnaryUnaryMultiCallable[_imports_pb2.AppendCustomerImportChunkRequest, _imports_pb2.AppendCustomerImportChunkResponse]  # type: ignore[assignment]
+    FinishCustomerImportUpload: _aio.UnaryUnaryMultiCallable[_imports_pb2.FinishCustomerImportUploadRequest, _imports_pb2.FinishCustomerImportUploadResponse]  # type: ignore[assignment]
+    GetCustomerImport: _aio.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportRequest, _imports_pb2.GetCustomerImportResponse]  # type: ignore[assignment]
+    ListCustomerImports: _aio.UnaryUnaryMultiCallable[_imports_pb2.ListCustomerImportsRequest, _imports_pb2.ListCustomerImportsResponse]  # type: ignore[assignment]
+    ListCustomerImportProblems: _aio.UnaryUnaryMultiCallable[_imports_pb2.ListCustomerImportProblemsRequest, _imports_pb2.ListCustomerImportProblemsResponse]  # type: ignore[assignment]
+    ConfirmCustomerImport: _aio.UnaryUnaryMultiCallable[_imports_pb2.ConfirmCustomerImportRequest, _imports_pb2.ConfirmCustomerImportResponse]  # type: ignore[assignment]
+    """Only the importer, once the dry run is done."""
+    CancelCustomerImport: _aio.UnaryUnaryMultiCallable[_imports_pb2.CancelCustomerImportRequest, _imports_pb2.CancelCustomerImportResponse]  # type: ignore[assignment]
+    ReadCustomerImportFile: _aio.UnaryUnaryMultiCallable[_imports_pb2.ReadCustomerImportFileRequest, _imports_pb2.ReadCustomerImportFileResponse]  # type: ignore[assignment]
+    """The rejected rows as xlsx, with a reason column."""
+    ExportCustomers: _aio.UnaryUnaryMultiCallable[_customer_pb2.ExportCustomersRequest, _customer_pb2.ExportCustomersResponse]  # type: ignore[assignment]
+    """Pages of the caller's customers with contacts, for an export (the list's filters and scope)."""
 
 class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients (crmkit.grpc_client) retry
@@ -981,5 +1018,89 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _visits_pb2.ListAttachmentsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_visits_pb2.ListAttachmentsResponse, _abc.Awaitable[_visits_pb2.ListAttachmentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCustomerImportTemplate(
+        self,
+        request: _imports_pb2.GetCustomerImportTemplateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.GetCustomerImportTemplateResponse, _abc.Awaitable[_imports_pb2.GetCustomerImportTemplateResponse]]:
+        """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
+        and supervisors import into their scope, sales reps into their own book; the file arrives in
+        chunks, a job checks it (the dry run) and, once confirmed, imports it.
+        """
+
+    @_abc_1.abstractmethod
+    def StartCustomerImport(
+        self,
+        request: _imports_pb2.StartCustomerImportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.StartCustomerImportResponse, _abc.Awaitable[_imports_pb2.StartCustomerImportResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AppendCustomerImportChunk(
+        self,
+        request: _imports_pb2.AppendCustomerImportChunkRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.AppendCustomerImportChunkResponse, _abc.Awaitable[_imports_pb2.AppendCustomerImportChunkResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def FinishCustomerImportUpload(
+        self,
+        request: _imports_pb2.FinishCustomerImportUploadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.FinishCustomerImportUploadResponse, _abc.Awaitable[_imports_pb2.FinishCustomerImportUploadResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCustomerImport(
+        self,
+        request: _imports_pb2.GetCustomerImportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.GetCustomerImportResponse, _abc.Awaitable[_imports_pb2.GetCustomerImportResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCustomerImports(
+        self,
+        request: _imports_pb2.ListCustomerImportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.ListCustomerImportsResponse, _abc.Awaitable[_imports_pb2.ListCustomerImportsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCustomerImportProblems(
+        self,
+        request: _imports_pb2.ListCustomerImportProblemsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.ListCustomerImportProblemsResponse, _abc.Awaitable[_imports_pb2.ListCustomerImportProblemsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ConfirmCustomerImport(
+        self,
+        request: _imports_pb2.ConfirmCustomerImportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.ConfirmCustomerImportResponse, _abc.Awaitable[_imports_pb2.ConfirmCustomerImportResponse]]:
+        """Only the importer, once the dry run is done."""
+
+    @_abc_1.abstractmethod
+    def CancelCustomerImport(
+        self,
+        request: _imports_pb2.CancelCustomerImportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.CancelCustomerImportResponse, _abc.Awaitable[_imports_pb2.CancelCustomerImportResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReadCustomerImportFile(
+        self,
+        request: _imports_pb2.ReadCustomerImportFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_imports_pb2.ReadCustomerImportFileResponse, _abc.Awaitable[_imports_pb2.ReadCustomerImportFileResponse]]:
+        """The rejected rows as xlsx, with a reason column."""
+
+    @_abc_1.abstractmethod
+    def ExportCustomers(
+        self,
+        request: _customer_pb2.ExportCustomersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_customer_pb2.ExportCustomersResponse, _abc.Awaitable[_customer_pb2.ExportCustomersResponse]]:
+        """Pages of the caller's customers with contacts, for an export (the list's filters and scope)."""
 
 def add_CustomerServiceServicer_to_server(servicer: CustomerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,6 +25,7 @@ _sym_db = _symbol_database.Default()
 from crm.customer.v1 import calendar_pb2 as crm_dot_customer_dot_v1_dot_calendar__pb2
 from crm.customer.v1 import customer_pb2 as crm_dot_customer_dot_v1_dot_customer__pb2
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
+from crm.customer.v1 import imports_pb2 as crm_dot_customer_dot_v1_dot_imports__pb2
 from crm.customer.v1 import ownership_pb2 as crm_dot_customer_dot_v1_dot_ownership__pb2
 from crm.customer.v1 import pools_pb2 as crm_dot_customer_dot_v1_dot_pools__pb2
 from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
@@ -32,77 +33,79 @@ from crm.customer.v1 import revisits_pb2 as crm_dot_customer_dot_v1_dot_revisits
 from crm.customer.v1 import visits_pb2 as crm_dot_customer_dot_v1_dot_visits__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/customer/v1/events.proto\x12\x0f\x63rm.customer.v1\x1a\x1e\x63rm/customer/v1/calendar.proto\x1a\x1e\x63rm/customer/v1/customer.proto\x1a crm/customer/v1/follow_ups.proto\x1a\x1f\x63rm/customer/v1/ownership.proto\x1a\x1b\x63rm/customer/v1/pools.proto\x1a\x1d\x63rm/customer/v1/profile.proto\x1a\x1e\x63rm/customer/v1/revisits.proto\x1a\x1c\x63rm/customer/v1/visits.proto\">\n\x0f\x43ustomerCreated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"V\n\x0f\x43ustomerUpdated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xd1\x01\n\x14\x43ustomerOwnerChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x1c\n\x14previous_org_unit_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.OwnerChangeKind\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0btransfer_id\x18\x06 \x01(\t\"?\n\x10\x43ustomerArchived\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"\x83\x01\n\x11InteractionLogged\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12+\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x0e\n\x06\x65\x64ited\x18\x03 \x01(\x08\"\x81\x01\n\x16\x43ustomerReleasedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8f\x01\n\x16\x43ustomerReturnedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"Y\n\x12PoolClaimSubmitted\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"W\n\x10PoolClaimDecided\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"\x8a\x01\n\x15\x43ustomerReturnWarning\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x13\n\x0breturn_date\x18\x05 \x01(\t\"H\n\x11\x43ollaboratorAdded\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\"Y\n\x13\x43ollaboratorRemoved\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"c\n\x10\x46ollowUpReminder\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\x91\x01\n\x11TransferCompleted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x06shares\x18\x04 \x03(\x0b\x32\x1e.crm.customer.v1.TransferShare\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"E\n\rTransferShare\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x11\n\tcustomers\x18\x03 \x01(\x05\"\xa3\x01\n\x10\x43losureScheduled\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xd9\x01\n\x0e\x43losureChanged\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\x12\x1b\n\x13previous_start_date\x18\x07 \x01(\t\x12\x19\n\x11previous_end_date\x18\x08 \x01(\t\"\xa1\x01\n\x0e\x43losureRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xb3\x01\n\x0fLicenceRecorded\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x08\"\xa1\x01\n\x0eLicenceRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"\xb7\x01\n\x0fLicenceExpiring\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x13\n\x0b\x64\x61ys_before\x18\x07 \x01(\x05\"\xa1\x01\n\x0eLicenceExpired\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"o\n\x13\x43ustomerTierChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12+\n\x06\x63hange\x18\x02 \x01(\x0b\x32\x1b.crm.customer.v1.TierChange\"\xd9\x01\n\x14\x43ustomerStageChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x33\n\nfrom_stage\x18\x02 \x01(\x0e\x32\x1f.crm.customer.v1.LifecycleStage\x12\x31\n\x08to_stage\x18\x03 \x01(\x0e\x32\x1f.crm.customer.v1.LifecycleStage\x12,\n\x06\x63hange\x18\x04 \x01(\x0b\x32\x1c.crm.customer.v1.StageChange\"i\n\x15\x43ustomerParentChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12#\n\x1bprevious_parent_customer_id\x18\x02 \x01(\t\"L\n\x15\x43ustomerRelationAdded\x12\x33\n\x08relation\x18\x01 \x01(\x0b\x32!.crm.customer.v1.CustomerRelation\"b\n\x17\x43ustomerRelationRemoved\x12\x33\n\x08relation\x18\x01 \x01(\x0b\x32!.crm.customer.v1.CustomerRelation\x12\x12\n\nremoved_by\x18\x02 \x01(\t\"B\n\x14RevisitTaskScheduled\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"B\n\x14RevisitTaskCompleted\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"@\n\x12RevisitTaskOverdue\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"a\n\x15RevisitTaskReassigned\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x1c\n\x14previous_assignee_id\x18\x02 \x01(\t\"B\n\x14RevisitTaskCancelled\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"E\n\x12\x41ttachmentUploaded\x12/\n\nattachment\x18\x01 \x01(\x0b\x32\x1b.crm.customer.v1.Attachmentb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63rm/customer/v1/events.proto\x12\x0f\x63rm.customer.v1\x1a\x1e\x63rm/customer/v1/calendar.proto\x1a\x1e\x63rm/customer/v1/customer.proto\x1a crm/customer/v1/follow_ups.proto\x1a\x1d\x63rm/customer/v1/imports.proto\x1a\x1f\x63rm/customer/v1/ownership.proto\x1a\x1b\x63rm/customer/v1/pools.proto\x1a\x1d\x63rm/customer/v1/profile.proto\x1a\x1e\x63rm/customer/v1/revisits.proto\x1a\x1c\x63rm/customer/v1/visits.proto\">\n\x0f\x43ustomerCreated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"V\n\x0f\x43ustomerUpdated\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"\xd1\x01\n\x14\x43ustomerOwnerChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x1c\n\x14previous_org_unit_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.OwnerChangeKind\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0btransfer_id\x18\x06 \x01(\t\"?\n\x10\x43ustomerArchived\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\"\x83\x01\n\x11InteractionLogged\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12+\n\x08\x63ustomer\x18\x02 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x0e\n\x06\x65\x64ited\x18\x03 \x01(\x08\"\x81\x01\n\x16\x43ustomerReleasedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x8f\x01\n\x16\x43ustomerReturnedToPool\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x19\n\x11previous_owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"Y\n\x12PoolClaimSubmitted\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"W\n\x10PoolClaimDecided\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x18\n\x10pool_org_unit_id\x18\x02 \x01(\t\"\x8a\x01\n\x15\x43ustomerReturnWarning\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x13\n\x0breturn_date\x18\x05 \x01(\t\"H\n\x11\x43ollaboratorAdded\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\"Y\n\x13\x43ollaboratorRemoved\x12\x33\n\x0c\x63ollaborator\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.Collaborator\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\"c\n\x10\x46ollowUpReminder\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x03 \x01(\t\"\x91\x01\n\x11TransferCompleted\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12\x15\n\rfrom_owner_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\x06shares\x18\x04 \x03(\x0b\x32\x1e.crm.customer.v1.TransferShare\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\"E\n\rTransferShare\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x11\n\tcustomers\x18\x03 \x01(\x05\"\xa3\x01\n\x10\x43losureScheduled\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xd9\x01\n\x0e\x43losureChanged\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\x12\x1b\n\x13previous_start_date\x18\x07 \x01(\t\x12\x19\n\x11previous_end_date\x18\x08 \x01(\t\"\xa1\x01\n\x0e\x43losureRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07\x63losure\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Closure\"\xb3\x01\n\x0fLicenceRecorded\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x0f\n\x07\x63reated\x18\x07 \x01(\x08\"\xa1\x01\n\x0eLicenceRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"\xb7\x01\n\x0fLicenceExpiring\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\x12\x13\n\x0b\x64\x61ys_before\x18\x07 \x01(\x05\"\xa1\x01\n\x0eLicenceExpired\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x10\n\x08owner_id\x18\x04 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x05 \x01(\t\x12)\n\x07licence\x18\x06 \x01(\x0b\x32\x18.crm.customer.v1.Licence\"o\n\x13\x43ustomerTierChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12+\n\x06\x63hange\x18\x02 \x01(\x0b\x32\x1b.crm.customer.v1.TierChange\"\xd9\x01\n\x14\x43ustomerStageChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12\x33\n\nfrom_stage\x18\x02 \x01(\x0e\x32\x1f.crm.customer.v1.LifecycleStage\x12\x31\n\x08to_stage\x18\x03 \x01(\x0e\x32\x1f.crm.customer.v1.LifecycleStage\x12,\n\x06\x63hange\x18\x04 \x01(\x0b\x32\x1c.crm.customer.v1.StageChange\"i\n\x15\x43ustomerParentChanged\x12+\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Customer\x12#\n\x1bprevious_parent_customer_id\x18\x02 \x01(\t\"L\n\x15\x43ustomerRelationAdded\x12\x33\n\x08relation\x18\x01 \x01(\x0b\x32!.crm.customer.v1.CustomerRelation\"b\n\x17\x43ustomerRelationRemoved\x12\x33\n\x08relation\x18\x01 \x01(\x0b\x32!.crm.customer.v1.CustomerRelation\x12\x12\n\nremoved_by\x18\x02 \x01(\t\"B\n\x14RevisitTaskScheduled\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"B\n\x14RevisitTaskCompleted\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"@\n\x12RevisitTaskOverdue\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"a\n\x15RevisitTaskReassigned\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x1c\n\x14previous_assignee_id\x18\x02 \x01(\t\"B\n\x14RevisitTaskCancelled\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\"E\n\x12\x41ttachmentUploaded\x12/\n\nattachment\x18\x01 \x01(\x0b\x32\x1b.crm.customer.v1.Attachment\"\xd9\x01\n\x16\x43ustomerImportFinished\x12\x11\n\timport_id\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12)\n\x04pass\x18\x03 \x01(\x0e\x32\x1b.crm.customer.v1.ImportPass\x12-\n\x06status\x18\x04 \x01(\x0e\x32\x1d.crm.customer.v1.ImportStatus\x12-\n\x06\x63ounts\x18\x05 \x01(\x0b\x32\x1d.crm.customer.v1.ImportCounts\x12\x10\n\x08\x61\x63tor_id\x18\x06 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CUSTOMERCREATED']._serialized_start=302
-  _globals['_CUSTOMERCREATED']._serialized_end=364
-  _globals['_CUSTOMERUPDATED']._serialized_start=366
-  _globals['_CUSTOMERUPDATED']._serialized_end=452
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=455
-  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=664
-  _globals['_CUSTOMERARCHIVED']._serialized_start=666
-  _globals['_CUSTOMERARCHIVED']._serialized_end=729
-  _globals['_INTERACTIONLOGGED']._serialized_start=732
-  _globals['_INTERACTIONLOGGED']._serialized_end=863
-  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_start=866
-  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_end=995
-  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_start=998
-  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_end=1141
-  _globals['_POOLCLAIMSUBMITTED']._serialized_start=1143
-  _globals['_POOLCLAIMSUBMITTED']._serialized_end=1232
-  _globals['_POOLCLAIMDECIDED']._serialized_start=1234
-  _globals['_POOLCLAIMDECIDED']._serialized_end=1321
-  _globals['_CUSTOMERRETURNWARNING']._serialized_start=1324
-  _globals['_CUSTOMERRETURNWARNING']._serialized_end=1462
-  _globals['_COLLABORATORADDED']._serialized_start=1464
-  _globals['_COLLABORATORADDED']._serialized_end=1536
-  _globals['_COLLABORATORREMOVED']._serialized_start=1538
-  _globals['_COLLABORATORREMOVED']._serialized_end=1627
-  _globals['_FOLLOWUPREMINDER']._serialized_start=1629
-  _globals['_FOLLOWUPREMINDER']._serialized_end=1728
-  _globals['_TRANSFERCOMPLETED']._serialized_start=1731
-  _globals['_TRANSFERCOMPLETED']._serialized_end=1876
-  _globals['_TRANSFERSHARE']._serialized_start=1878
-  _globals['_TRANSFERSHARE']._serialized_end=1947
-  _globals['_CLOSURESCHEDULED']._serialized_start=1950
-  _globals['_CLOSURESCHEDULED']._serialized_end=2113
-  _globals['_CLOSURECHANGED']._serialized_start=2116
-  _globals['_CLOSURECHANGED']._serialized_end=2333
-  _globals['_CLOSUREREMOVED']._serialized_start=2336
-  _globals['_CLOSUREREMOVED']._serialized_end=2497
-  _globals['_LICENCERECORDED']._serialized_start=2500
-  _globals['_LICENCERECORDED']._serialized_end=2679
-  _globals['_LICENCEREMOVED']._serialized_start=2682
-  _globals['_LICENCEREMOVED']._serialized_end=2843
-  _globals['_LICENCEEXPIRING']._serialized_start=2846
-  _globals['_LICENCEEXPIRING']._serialized_end=3029
-  _globals['_LICENCEEXPIRED']._serialized_start=3032
-  _globals['_LICENCEEXPIRED']._serialized_end=3193
-  _globals['_CUSTOMERTIERCHANGED']._serialized_start=3195
-  _globals['_CUSTOMERTIERCHANGED']._serialized_end=3306
-  _globals['_CUSTOMERSTAGECHANGED']._serialized_start=3309
-  _globals['_CUSTOMERSTAGECHANGED']._serialized_end=3526
-  _globals['_CUSTOMERPARENTCHANGED']._serialized_start=3528
-  _globals['_CUSTOMERPARENTCHANGED']._serialized_end=3633
-  _globals['_CUSTOMERRELATIONADDED']._serialized_start=3635
-  _globals['_CUSTOMERRELATIONADDED']._serialized_end=3711
-  _globals['_CUSTOMERRELATIONREMOVED']._serialized_start=3713
-  _globals['_CUSTOMERRELATIONREMOVED']._serialized_end=3811
-  _globals['_REVISITTASKSCHEDULED']._serialized_start=3813
-  _globals['_REVISITTASKSCHEDULED']._serialized_end=3879
-  _globals['_REVISITTASKCOMPLETED']._serialized_start=3881
-  _globals['_REVISITTASKCOMPLETED']._serialized_end=3947
-  _globals['_REVISITTASKOVERDUE']._serialized_start=3949
-  _globals['_REVISITTASKOVERDUE']._serialized_end=4013
-  _globals['_REVISITTASKREASSIGNED']._serialized_start=4015
-  _globals['_REVISITTASKREASSIGNED']._serialized_end=4112
-  _globals['_REVISITTASKCANCELLED']._serialized_start=4114
-  _globals['_REVISITTASKCANCELLED']._serialized_end=4180
-  _globals['_ATTACHMENTUPLOADED']._serialized_start=4182
-  _globals['_ATTACHMENTUPLOADED']._serialized_end=4251
+  _globals['_CUSTOMERCREATED']._serialized_start=333
+  _globals['_CUSTOMERCREATED']._serialized_end=395
+  _globals['_CUSTOMERUPDATED']._serialized_start=397
+  _globals['_CUSTOMERUPDATED']._serialized_end=483
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_start=486
+  _globals['_CUSTOMEROWNERCHANGED']._serialized_end=695
+  _globals['_CUSTOMERARCHIVED']._serialized_start=697
+  _globals['_CUSTOMERARCHIVED']._serialized_end=760
+  _globals['_INTERACTIONLOGGED']._serialized_start=763
+  _globals['_INTERACTIONLOGGED']._serialized_end=894
+  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_start=897
+  _globals['_CUSTOMERRELEASEDTOPOOL']._serialized_end=1026
+  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_start=1029
+  _globals['_CUSTOMERRETURNEDTOPOOL']._serialized_end=1172
+  _globals['_POOLCLAIMSUBMITTED']._serialized_start=1174
+  _globals['_POOLCLAIMSUBMITTED']._serialized_end=1263
+  _globals['_POOLCLAIMDECIDED']._serialized_start=1265
+  _globals['_POOLCLAIMDECIDED']._serialized_end=1352
+  _globals['_CUSTOMERRETURNWARNING']._serialized_start=1355
+  _globals['_CUSTOMERRETURNWARNING']._serialized_end=1493
+  _globals['_COLLABORATORADDED']._serialized_start=1495
+  _globals['_COLLABORATORADDED']._serialized_end=1567
+  _globals['_COLLABORATORREMOVED']._serialized_start=1569
+  _globals['_COLLABORATORREMOVED']._serialized_end=1658
+  _globals['_FOLLOWUPREMINDER']._serialized_start=1660
+  _globals['_FOLLOWUPREMINDER']._serialized_end=1759
+  _globals['_TRANSFERCOMPLETED']._serialized_start=1762
+  _globals['_TRANSFERCOMPLETED']._serialized_end=1907
+  _globals['_TRANSFERSHARE']._serialized_start=1909
+  _globals['_TRANSFERSHARE']._serialized_end=1978
+  _globals['_CLOSURESCHEDULED']._serialized_start=1981
+  _globals['_CLOSURESCHEDULED']._serialized_end=2144
+  _globals['_CLOSURECHANGED']._serialized_start=2147
+  _globals['_CLOSURECHANGED']._serialized_end=2364
+  _globals['_CLOSUREREMOVED']._serialized_start=2367
+  _globals['_CLOSUREREMOVED']._serialized_end=2528
+  _globals['_LICENCERECORDED']._serialized_start=2531
+  _globals['_LICENCERECORDED']._serialized_end=2710
+  _globals['_LICENCEREMOVED']._serialized_start=2713
+  _globals['_LICENCEREMOVED']._serialized_end=2874
+  _globals['_LICENCEEXPIRING']._serialized_start=2877
+  _globals['_LICENCEEXPIRING']._serialized_end=3060
+  _globals['_LICENCEEXPIRED']._serialized_start=3063
+  _globals['_LICENCEEXPIRED']._serialized_end=3224
+  _globals['_CUSTOMERTIERCHANGED']._serialized_start=3226
+  _globals['_CUSTOMERTIERCHANGED']._serialized_end=3337
+  _globals['_CUSTOMERSTAGECHANGED']._serialized_start=3340
+  _globals['_CUSTOMERSTAGECHANGED']._serialized_end=3557
+  _globals['_CUSTOMERPARENTCHANGED']._serialized_start=3559
+  _globals['_CUSTOMERPARENTCHANGED']._serialized_end=3664
+  _globals['_CUSTOMERRELATIONADDED']._serialized_start=3666
+  _globals['_CUSTOMERRELATIONADDED']._serialized_end=3742
+  _globals['_CUSTOMERRELATIONREMOVED']._serialized_start=3744
+  _globals['_CUSTOMERRELATIONREMOVED']._serialized_end=3842
+  _globals['_REVISITTASKSCHEDULED']._serialized_start=3844
+  _globals['_REVISITTASKSCHEDULED']._serialized_end=3910
+  _globals['_REVISITTASKCOMPLETED']._serialized_start=3912
+  _globals['_REVISITTASKCOMPLETED']._serialized_end=3978
+  _globals['_REVISITTASKOVERDUE']._serialized_start=3980
+  _globals['_REVISITTASKOVERDUE']._serialized_end=4044
+  _globals['_REVISITTASKREASSIGNED']._serialized_start=4046
+  _globals['_REVISITTASKREASSIGNED']._serialized_end=4143
+  _globals['_REVISITTASKCANCELLED']._serialized_start=4145
+  _globals['_REVISITTASKCANCELLED']._serialized_end=4211
+  _globals['_ATTACHMENTUPLOADED']._serialized_start=4213
+  _globals['_ATTACHMENTUPLOADED']._serialized_end=4282
+  _globals['_CUSTOMERIMPORTFINISHED']._serialized_start=4285
+  _globals['_CUSTOMERIMPORTFINISHED']._serialized_end=4502
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from crm.customer.v1 import calendar_pb2 as _calendar_pb2
 from crm.customer.v1 import customer_pb2 as _customer_pb2
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import imports_pb2 as _imports_pb2
 from crm.customer.v1 import ownership_pb2 as _ownership_pb2
 from crm.customer.v1 import pools_pb2 as _pools_pb2
 from crm.customer.v1 import profile_pb2 as _profile_pb2
@@ -1044,3 +1045,43 @@ class AttachmentUploaded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AttachmentUploaded: _TypeAlias = AttachmentUploaded  # noqa: Y015
+
+@_typing.final
+class CustomerImportFinished(_message.Message):
+    """crm.customer.v1.customer_import_finished: a pass over an import file ended — the dry run's
+    report is ready (status CHECKED), or the import completed or failed. The gateway tells the
+    importer. Each customer the import created or updated published its own customer_created or
+    customer_updated.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMPORT_ID_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    PASS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    ACTOR_ID_FIELD_NUMBER: _builtins.int
+    import_id: _builtins.str
+    file_name: _builtins.str
+    status: _imports_pb2.ImportStatus.ValueType
+    actor_id: _builtins.str
+    """The importer."""
+    @_builtins.property
+    def counts(self) -> _imports_pb2.ImportCounts: ...
+    def __init__(
+        self,
+        *,
+        import_id: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        status: _imports_pb2.ImportStatus.ValueType = ...,
+        counts: _imports_pb2.ImportCounts | None = ...,
+        actor_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor_id", b"actor_id", "counts", b"counts", "file_name", b"file_name", "import_id", b"import_id", "pass", b"pass", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerImportFinished: _TypeAlias = CustomerImportFinished  # noqa: Y015

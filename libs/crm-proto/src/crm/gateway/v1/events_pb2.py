@@ -24,13 +24,13 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63rm/gateway/v1/events.proto\x12\x0e\x63rm.gateway.v1\"y\n\x0bUserChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x02 \x01(\t\x12\x10\n\x08org_path\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x14\n\x0c\x64isplay_name\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63rm/gateway/v1/events.proto\x12\x0e\x63rm.gateway.v1\"\x8b\x01\n\x0bUserChanged\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x02 \x01(\t\x12\x10\n\x08org_path\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x14\n\x0c\x64isplay_name\x18\x06 \x01(\t\x12\x10\n\x08username\x18\x07 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.gateway.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USERCHANGED']._serialized_start=47
-  _globals['_USERCHANGED']._serialized_end=168
+  _globals['_USERCHANGED']._serialized_start=48
+  _globals['_USERCHANGED']._serialized_end=187
 # @@protoc_insertion_point(module_scope)

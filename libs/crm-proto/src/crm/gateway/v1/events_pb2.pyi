@@ -34,6 +34,7 @@ class UserChanged(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     ACTIVE_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     org_unit_id: _builtins.str
     org_path: _builtins.str
@@ -42,6 +43,8 @@ class UserChanged(_message.Message):
     """"admin", "boss", "supervisor", "sales", "service" or "finance"."""
     active: _builtins.bool
     display_name: _builtins.str
+    username: _builtins.str
+    """The login name (unique across tenants): imports name owners by it."""
     def __init__(
         self,
         *,
@@ -51,10 +54,11 @@ class UserChanged(_message.Message):
         role: _builtins.str = ...,
         active: _builtins.bool = ...,
         display_name: _builtins.str = ...,
+        username: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "display_name", b"display_name", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "role", b"role", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "display_name", b"display_name", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "role", b"role", "user_id", b"user_id", "username", b"username"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
