@@ -51,6 +51,18 @@ def _owner_changed(
     )
 
 
+def about_customer(customer: Customer) -> dict[str, str]:
+    """The customer fields of events that carry another record (a closure, a licence) instead of
+    the customer's snapshot: tenant, id, name, owner and org unit."""
+    return {
+        "tenant_id": customer.tenant_id,
+        "customer_id": customer.id,
+        "customer_name": customer.name,
+        "owner_id": customer.owner_id,
+        "org_unit_id": customer.org_unit_id,
+    }
+
+
 @dataclass(frozen=True)
 class CustomerEvents:
     """Writes customer events into the outbox of the caller's transaction."""
@@ -58,7 +70,7 @@ class CustomerEvents:
     tables: EventTables
     namespace: str = ""
 
-    async def _emit(
+    async def emit(
         self, session: AsyncSession, message: Message, customer: Customer, actor_id: str, at: dt.datetime
     ) -> None:
         await add_event(
@@ -76,7 +88,7 @@ class CustomerEvents:
 
     async def created(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
         message = events_pb2.CustomerCreated(customer=event_snapshot(customer))
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     def created_row(self, customer: Customer, actor_id: str, at: dt.datetime) -> dict[str, Any]:
         """`created` as an outbox row, for a batch to write with others (`add_events`)."""
@@ -99,7 +111,7 @@ class CustomerEvents:
         self, session: AsyncSession, customer: Customer, changed: list[str], actor_id: str, at: dt.datetime
     ) -> None:
         message = events_pb2.CustomerUpdated(customer=event_snapshot(customer), changed_fields=changed)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def owner_changed(
         self,
@@ -120,7 +132,7 @@ class CustomerEvents:
         `event_snapshot`, when the caller made it already (a batch that announces each customer
         twice builds it once)."""
         message = _owner_changed(customer, previous_owner_id, previous_org_unit_id, kind, reason, transfer_id, snapshot)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     def owner_changed_row(
         self,
@@ -151,7 +163,7 @@ class CustomerEvents:
         message = events_pb2.InteractionLogged(
             interaction=interaction, customer=event_snapshot(customer), edited=edited
         )
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def released_to_pool(
         self,
@@ -166,7 +178,7 @@ class CustomerEvents:
         message = events_pb2.CustomerReleasedToPool(
             customer=event_snapshot(customer), previous_owner_id=previous_owner_id, pool_id=pool_id, reason=reason
         )
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def returned_to_pool(
         self,
@@ -187,7 +199,7 @@ class CustomerEvents:
             rule=rule,
             reason=reason,
         )
-        await self._emit(session, message, customer, "", at)
+        await self.emit(session, message, customer, "", at)
 
     async def return_warning(
         self, session: AsyncSession, customer: Customer, pool_id: str, rule: str, return_date: dt.date, at: dt.datetime
@@ -199,7 +211,7 @@ class CustomerEvents:
             rule=rule,
             return_date=return_date.isoformat(),
         )
-        await self._emit(session, message, customer, "", at)
+        await self.emit(session, message, customer, "", at)
 
     async def claim_submitted(
         self,
@@ -211,7 +223,7 @@ class CustomerEvents:
         at: dt.datetime,
     ) -> None:
         message = events_pb2.PoolClaimSubmitted(claim=claim, pool_org_unit_id=pool.org_unit_id)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def claim_decided(
         self,
@@ -223,17 +235,17 @@ class CustomerEvents:
         at: dt.datetime,
     ) -> None:
         message = events_pb2.PoolClaimDecided(claim=claim, pool_org_unit_id=pool.org_unit_id)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def archived(self, session: AsyncSession, customer: Customer, actor_id: str, at: dt.datetime) -> None:
         message = events_pb2.CustomerArchived(customer=event_snapshot(customer))
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def collaborator_added(
         self, session: AsyncSession, customer: Customer, collaborator: opb.Collaborator, actor_id: str, at: dt.datetime
     ) -> None:
         message = events_pb2.CollaboratorAdded(collaborator=collaborator)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def collaborator_removed(
         self,
@@ -245,7 +257,7 @@ class CustomerEvents:
         at: dt.datetime,
     ) -> None:
         message = events_pb2.CollaboratorRemoved(collaborator=collaborator, cause=cause)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     # profile (issue 12)
 
@@ -253,7 +265,7 @@ class CustomerEvents:
         self, session: AsyncSession, customer: Customer, change: prpb.TierChange, actor_id: str, at: dt.datetime
     ) -> None:
         message = events_pb2.CustomerTierChanged(customer=event_snapshot(customer), change=change)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def stage_changed(
         self, session: AsyncSession, customer: Customer, change: prpb.StageChange, actor_id: str, at: dt.datetime
@@ -264,7 +276,7 @@ class CustomerEvents:
             to_stage=STAGES.to_proto(change.to_stage),  # type: ignore[arg-type]
             change=change,
         )
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def parent_changed(
         self, session: AsyncSession, customer: Customer, previous_parent_id: str, actor_id: str, at: dt.datetime
@@ -272,22 +284,22 @@ class CustomerEvents:
         message = events_pb2.CustomerParentChanged(
             customer=event_snapshot(customer), previous_parent_customer_id=previous_parent_id
         )
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def relation_added(
         self, session: AsyncSession, customer: Customer, relation: prpb.CustomerRelation, actor_id: str, at: dt.datetime
     ) -> None:
-        await self._emit(session, events_pb2.CustomerRelationAdded(relation=relation), customer, actor_id, at)
+        await self.emit(session, events_pb2.CustomerRelationAdded(relation=relation), customer, actor_id, at)
 
     async def relation_removed(
         self, session: AsyncSession, customer: Customer, relation: prpb.CustomerRelation, actor_id: str, at: dt.datetime
     ) -> None:
         message = events_pb2.CustomerRelationRemoved(relation=relation, removed_by=actor_id)
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
 
     async def attachment_uploaded(
         self, session: AsyncSession, customer: Customer, attachment: Attachment, actor_id: str, at: dt.datetime
     ) -> None:
         """A file kept on the customer (visits, issue 12), without its storage keys."""
         message = events_pb2.AttachmentUploaded(attachment=attachment_to_proto(attachment, with_keys=False))
-        await self._emit(session, message, customer, actor_id, at)
+        await self.emit(session, message, customer, actor_id, at)
