@@ -1,9 +1,10 @@
 import { afterAll } from 'vitest'
 
-// Vant's sticky and tab bar components measure themselves 100 ms after mounting (use-height's
-// setTimeout), which nothing cancels. On a busy machine a test file can finish inside that window,
-// and the timer then fires after jsdom is gone ("window is not defined"). Give pending timers the
-// time to run while the document still exists.
-const VANT_MEASURE_DELAY_MS = 100
+// Vant's sticky and tab bar components measure themselves 100, 200 and 300 ms after mounting
+// (use-height's setTimeouts with a safe area), which nothing cancels. On a busy machine a test
+// file can finish inside that window, and a timer then fires after jsdom is gone ("window is not
+// defined"). Timers fire in deadline order, so one started after the last mount that outlasts the
+// last measurement runs after all of them, however busy the machine.
+const VANT_LAST_MEASURE_MS = 300
 
-afterAll(() => new Promise((resolve) => setTimeout(resolve, VANT_MEASURE_DELAY_MS * 2)))
+afterAll(() => new Promise((resolve) => setTimeout(resolve, VANT_LAST_MEASURE_MS + 50)))
