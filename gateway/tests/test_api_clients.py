@@ -3,7 +3,13 @@ and org unit; each partner has its own rate limit; a revoked key stops working."
 
 from __future__ import annotations
 
+import base64
 from typing import Any
+
+import grpc
+import pytest
+
+from crm.customer.v1 import customer_pb2, customer_pb2_grpc
 
 CLIENTS = "/api/v1/api-clients"
 # Partners: 4 at once, then one a second, drawn one at a time so the count is exact.
@@ -107,3 +113,102 @@ async def test_registering_partners_is_for_admins_and_bad_input_names_the_field(
     api.problem(empty_name, 422)
     api.problem(missing, 404)
     api.problem(listed_by_rep, 403)
+
+
+# --------------------------------------------------------------------------- partners on gRPC
+
+TOKEN = "/api/v1/oauth/token"
+
+
+async def _token(api, client_id: str, secret: str, **form: str):  # type: ignore[no-untyped-def]
+    return await api.client.post(
+        TOKEN, data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, **form}
+    )
+
+
+async def _grpc_customers(stack, token: str, call: str, request: Any) -> Any:  # type: ignore[no-untyped-def]
+    async with grpc.aio.insecure_channel(stack.settings.upstreams["customer"]) as channel:
+        stub = customer_pb2_grpc.CustomerServiceStub(channel)
+        return await getattr(stub, call)(request, metadata=(("authorization", f"Bearer {token}"),))
+
+
+async def test_a_partner_trades_its_key_for_a_token_and_calls_the_customer_service_within_its_scopes(
+    api,
+    org,
+    stack,  # type: ignore[no-untyped-def]
+) -> None:
+    ours = await api.create_customer(org.sales_a, name="杭州下沙大学城食堂")
+    theirs = await api.create_customer(org.sales_c, name="深圳南山科技园食堂")
+    client = await _register(
+        api, org.admin.headers, name="金蝶ERP对接", role="supervisor", org_unit_id=org.sub1, scopes=["customers:read"]
+    )
+
+    issued = await _token(api, client["id"], client["key"])
+    assert issued.status_code == 200, issued.text
+    token = issued.json()
+    listed = await _grpc_customers(
+        stack, token["access_token"], "ListCustomers", customer_pb2.ListCustomersRequest(page_size=200)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await _grpc_customers(
+            stack, token["access_token"], "CreateCustomer", customer_pb2.CreateCustomerRequest(request_id="p-1")
+        )
+    clients = (await api.client.get(CLIENTS, headers=org.admin.headers)).json()["items"]
+
+    assert token["token_type"] == "Bearer" and token["scope"] == "customers:read" and token["expires_in"] == 900
+    ids = {customer.id for customer in listed.customers}
+    assert ours["id"] in ids and theirs["id"] not in ids  # the client's org unit's data scope
+    assert refused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "customers:write" in (refused.value.details() or "")
+    assert next(c for c in clients if c["id"] == client["id"])["last_used_at"] is not None
+
+
+async def test_a_token_request_is_refused_the_oauth_way(api, org) -> None:  # type: ignore[no-untyped-def]
+    client = await _register(api, org.admin.headers, name="物流调度系统", role="admin", scopes=["customers:read"])
+    unscoped = await _register(api, org.admin.headers, name="旧系统", role="admin")
+    basic = base64.b64encode(f"{client['id']}:{client['key']}".encode()).decode()
+
+    by_basic = await api.client.post(
+        TOKEN, data={"grant_type": "client_credentials"}, headers={"Authorization": f"Basic {basic}"}
+    )
+    wrong_secret = await _token(api, client["id"], "ky_" + "x" * 43)
+    unknown_client = await _token(api, "00000000-0000-0000-0000-000000000000", client["key"])
+    beyond_grant = await _token(api, client["id"], client["key"], scope="customers:read customers:write")
+    unknown_scope = await _token(api, client["id"], client["key"], scope="everything")
+    nothing_granted = await _token(api, unscoped["id"], unscoped["key"])
+    password_grant = await api.client.post(TOKEN, data={"grant_type": "password", "username": "a", "password": "b"})
+    no_secret = await api.client.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client["id"]})
+
+    assert by_basic.status_code == 200 and by_basic.json()["scope"] == "customers:read"
+    assert wrong_secret.status_code == unknown_client.status_code == 401
+    assert wrong_secret.json() == unknown_client.json()
+    assert wrong_secret.json()["error"] == "invalid_client"
+    assert [r.json()["error"] for r in (beyond_grant, unknown_scope, nothing_granted)] == ["invalid_scope"] * 3
+    assert beyond_grant.status_code == 400
+    assert (password_grant.status_code, password_grant.json()["error"]) == (400, "unsupported_grant_type")
+    assert (no_secret.status_code, no_secret.json()["error"]) == (400, "invalid_request")
+
+
+async def test_rotating_a_key_stops_the_old_one_and_scopes_are_an_admins_to_grant(api, org) -> None:  # type: ignore[no-untyped-def]
+    client = await _register(api, org.admin.headers, name="财务对账系统", role="finance")
+    granted = await api.client.put(
+        f"{CLIENTS}/{client['id']}/scopes",
+        json={"scopes": ["customers:read", "orders:read"]},
+        headers=org.admin.headers,
+    )
+    by_boss = await api.client.put(f"{CLIENTS}/{client['id']}/scopes", json={"scopes": []}, headers=org.boss.headers)
+    unknown = await api.client.put(
+        f"{CLIENTS}/{client['id']}/scopes", json={"scopes": ["root"]}, headers=org.admin.headers
+    )
+    rotated = await api.client.post(f"{CLIENTS}/{client['id']}/rotate", headers=org.admin.headers)
+    old_rest = await api.client.get("/api/v1/customers", headers=_bearer(client["key"]))
+    old_token = await _token(api, client["id"], client["key"])
+    new_token = await _token(api, client["id"], rotated.json()["key"])
+
+    assert granted.status_code == 200 and granted.json()["scopes"] == ["customers:read", "orders:read"]
+    api.problem(by_boss, 403)
+    api.problem(unknown, 422)
+    assert rotated.status_code == 200 and rotated.json()["key"] != client["key"]
+    api.problem(old_rest, 401)
+    assert old_token.status_code == 401
+    assert new_token.status_code == 200 and new_token.json()["scope"] == "customers:read orders:read"

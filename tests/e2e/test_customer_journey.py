@@ -7,10 +7,12 @@ import os
 import signal
 from typing import Any
 
+import grpc
 import httpx
 import nats
 import pytest
 
+from crm.customer.v1 import customer_pb2, customer_pb2_grpc
 from crm_analytics.customer_summary.events import CUSTOMER_SUMMARY
 from crm_devstack.stack import Stack
 from crmkit.events import stream_name
@@ -210,3 +212,43 @@ def test_the_stack_restarts_a_killed_service_and_loses_nothing_written_meanwhile
         within=10.0,
     )
     assert wait_for_total(client, admin, before + 3) == before + 3
+
+
+def test_a_partner_erp_searches_customers_over_grpc_with_a_client_credentials_token(
+    stack: Stack, client: httpx.Client, team: dict[str, dict[str, str]]
+) -> None:
+    """The README's grpcurl example, with a generated stub: token by HTTP Basic, then the
+    customer service's gRPC port directly, within the client's scope and data scope."""
+    admin = team["admin"]
+    created = client.post(
+        "/api/v1/customers", headers=team["rep_a"], json=new_customer("顺义区第九幼儿园食堂", "13700000099")
+    )
+    assert created.status_code == 201, created.text
+    registered = client.post(
+        "/api/v1/api-clients",
+        headers=admin,
+        json={"name": "用友U8对接", "role": "admin", "scopes": ["customers:read"]},
+    )
+    assert registered.status_code == 201, registered.text
+    partner = registered.json()
+    issued = client.post(
+        "/api/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=(partner["id"], partner["key"])
+    )
+    assert issued.status_code == 200, issued.text
+    bearer = (("authorization", f"Bearer {issued.json()['access_token']}"),)
+
+    async def search_then_create() -> tuple[list[str], grpc.StatusCode]:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.port('customer')}") as channel:
+            stub = customer_pb2_grpc.CustomerServiceStub(channel)
+            found = await stub.SearchCustomers(
+                customer_pb2.SearchCustomersRequest(query="幼儿园食堂", page_size=50), metadata=bearer
+            )
+            try:
+                await stub.CreateCustomer(customer_pb2.CreateCustomerRequest(request_id="erp-1"), metadata=bearer)
+            except grpc.aio.AioRpcError as refused:
+                return [customer.name for customer in found.customers], refused.code()
+            raise AssertionError("a partner without customers:write created a customer")
+
+    names, refusal = asyncio.run(search_then_create())
+    assert "顺义区第九幼儿园食堂" in names
+    assert refusal is grpc.StatusCode.PERMISSION_DENIED

@@ -26,7 +26,12 @@ class ApiClient(Base):
     # Its own token bucket; NULL = the "partners" route group's.
     rate_burst: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rate_per_minute: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # What its client-credentials tokens may call on the services' gRPC (crmkit.partners.PartnerScope),
+    # space-separated as in OAuth's `scope`.
+    scopes: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The last token issued to it (REST key use is not recorded: it is cached, not read per call).
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

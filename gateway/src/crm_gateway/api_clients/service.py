@@ -1,15 +1,21 @@
-"""API clients: create (the key is shown once), list, revoke; and a key's caller and rate limit.
+"""API clients: create (the key is shown once), list, grant scopes, rotate, revoke; a key's
+caller and rate limit; and the client-credentials token a partner calls the services' gRPC with.
 
 A partner system sends its key as a bearer token (`Authorization: Bearer ky_…`). It acts as a user
 of the client's role in the client's org unit (same data scope, same role views), and is admitted
 by its own token bucket (`rate_burst`/`rate_per_minute`, else the "partners" group's), keyed by the
 client, so one partner's flood never spends a user's or another partner's budget.
+
+The same id and key buy a short-lived identity token (OAuth 2 client credentials,
+`/api/v1/oauth/token`) for the services themselves: it carries the scopes an admin granted the
+client, and each service's call guard checks them per method (crmkit.partners).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -26,6 +32,7 @@ from crm_gateway.settings import RateLimit
 from crmkit.db import SessionFactory
 from crmkit.errors import InvalidArgument, NotFound, Unauthenticated
 from crmkit.identity import PARTNER_PERMISSION, Identity, Role
+from crmkit.partners import PartnerScope, token_permissions
 
 KEY_PREFIX = "ky_"
 PARTNER_GROUP = "partners"
@@ -34,6 +41,9 @@ PARTNER_ROLES = (Role.ADMIN, Role.BOSS, Role.SUPERVISOR, Role.SERVICE, Role.FINA
 # How long a replica trusts what it read of a key: a revoke reaches other replicas within this.
 KEY_CACHE_SECONDS = 30.0
 KEY_CACHE_LIMIT = 10_000
+# A client-credentials token lives longer than a forwarded call's (5 min): a partner reuses it for a
+# batch of calls; a revoke stops new tokens at once and the last one within this.
+PARTNER_TOKEN_TTL = dt.timedelta(minutes=15)
 
 
 def is_partner(identity: Identity) -> bool:
@@ -52,6 +62,14 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+def scopes_of(client: ApiClient) -> frozenset[PartnerScope]:
+    return frozenset(PartnerScope(scope) for scope in client.scopes.split())
+
+
+def scope_text(scopes: frozenset[PartnerScope]) -> str:
+    return " ".join(sorted(scopes))
+
+
 @dataclass(frozen=True)
 class ClientCaller:
     identity: Identity
@@ -68,6 +86,7 @@ async def create_client(
     limit: RateLimit | None,
     now: dt.datetime,
     address: str,
+    scopes: frozenset[PartnerScope] = frozenset(),
 ) -> tuple[ApiClient, str]:
     """A new client and its key (returned once: only its digest is kept)."""
     identity.require_role(Role.ADMIN)
@@ -91,6 +110,7 @@ async def create_client(
         key_hint=key[: len(KEY_PREFIX) + 6],
         rate_burst=limit.burst if limit else None,
         rate_per_minute=limit.per_minute if limit else None,
+        scopes=scope_text(scopes),
         active=True,
         created_by=identity.principal_id,
         created_at=now,
@@ -108,15 +128,87 @@ async def list_clients(session: AsyncSession, *, identity: Identity) -> list[Api
     return list(rows.all())
 
 
-async def revoke_client(
-    session: AsyncSession, *, identity: Identity, client_id: str, now: dt.datetime, address: str
-) -> ApiClient:
+async def _own_client(session: AsyncSession, identity: Identity, client_id: str) -> ApiClient:
     identity.require_role(Role.ADMIN)
     client = await session.scalar(
         select(ApiClient).where(ApiClient.id == client_id, ApiClient.tenant_id == identity.tenant_id)
     )
     if client is None:
         raise NotFound("api client", client_id)
+    return client
+
+
+async def grant_scopes(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    client_id: str,
+    scopes: frozenset[PartnerScope],
+    now: dt.datetime,
+    address: str,
+) -> ApiClient:
+    """Replace what the client's tokens may call; tokens already issued keep theirs until they expire."""
+    client = await _own_client(session, identity, client_id)
+    client.scopes = scope_text(scopes)
+    audit(session, identity, "api_client.scopes", client.id, client.scopes or "-", now, client_address=address)
+    return client
+
+
+async def rotate_key(
+    session: AsyncSession, *, identity: Identity, client_id: str, now: dt.datetime, address: str
+) -> tuple[ApiClient, str]:
+    """A new key (shown once); the old one stops working (on other replicas within the key cache)."""
+    client = await _own_client(session, identity, client_id)
+    if not client.active:
+        raise InvalidArgument("client_id", "a revoked client cannot get a new key / 已吊销的客户端不能更换密钥")
+    key = new_key()
+    client.key_digest = _digest(key)
+    client.key_hint = key[: len(KEY_PREFIX) + 6]
+    audit(session, identity, "api_client.rotate", client.id, client.name, now, client_address=address)
+    return client, key
+
+
+async def issue_token(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    secret: str,
+    requested: frozenset[PartnerScope] | None,
+    now: dt.datetime,
+    address: str,
+) -> tuple[Identity, frozenset[PartnerScope]]:
+    """The identity a partner's token carries, with the scopes it asked for (all it was granted if
+    it asked for none). A wrong id or key, or a revoked client, is one and the same refusal."""
+    row = (
+        await session.execute(
+            select(ApiClient, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == ApiClient.org_unit_id)
+            .where(ApiClient.id == client_id, ApiClient.active.is_(True))
+        )
+    ).first()
+    if row is None or not hmac.compare_digest(row[0].key_digest, _digest(secret)):
+        raise Unauthenticated("invalid client / 客户端身份无效")
+    client, unit = row
+    granted = scopes_of(client)
+    scopes = granted if requested is None else requested
+    if not scopes or not scopes <= granted:
+        raise InvalidArgument("scope", f"scopes granted to this client: {scope_text(granted) or '-'} / 超出授权范围")
+    client.last_used_at = now
+    identity = identity_in(
+        unit,
+        principal_id=client.id,
+        role=Role(client.role),
+        display_name=client.name,
+        extra=token_permissions(scopes),
+    )
+    audit(session, identity, "api_client.token", client.id, scope_text(scopes), now, client_address=address)
+    return identity, scopes
+
+
+async def revoke_client(
+    session: AsyncSession, *, identity: Identity, client_id: str, now: dt.datetime, address: str
+) -> ApiClient:
+    client = await _own_client(session, identity, client_id)
     if client.active:
         client.active = False
         client.revoked_at = now

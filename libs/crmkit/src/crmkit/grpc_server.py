@@ -14,8 +14,15 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry import propagate, trace
 
 from crmkit.errors import TAXONOMY, DomainError, Unauthenticated
-from crmkit.identity import METADATA_KEY, IdentityVerifier, reset_current_identity, set_current_identity
-from crmkit.metrics import GRPC_LATENCY, GRPC_REQUESTS
+from crmkit.identity import (
+    METADATA_KEY,
+    Identity,
+    IdentityVerifier,
+    reset_current_identity,
+    set_current_identity,
+)
+from crmkit.metrics import GRPC_LATENCY, GRPC_REQUESTS, PARTNER_CALLS
+from crmkit.partners import PartnerCalls, audit_partner_call, is_partner_token
 from crmkit.telemetry import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -74,15 +81,31 @@ else:
     Handler = grpc.RpcMethodHandler
 
 
-class CallGuard:
-    """Identity check, error → status mapping, RED metrics and a server span around each RPC of
-    our services. It wraps their handlers once, when they are registered (`GuardedServer`),
-    rather than as a grpc.aio server interceptor, which runs an interceptor coroutine and builds
-    a new handler on every call."""
+# A partner system sends its token the standard way; the gateway sends `x-crm-identity`.
+AUTHORIZATION_KEY = "authorization"
+BEARER = "Bearer "
 
-    def __init__(self, service: str, verifier: IdentityVerifier) -> None:
+
+def caller_token(metadata: dict[str, Any]) -> str:
+    raw = metadata.get(METADATA_KEY)
+    if isinstance(raw, str) and raw:
+        return raw
+    authorization = metadata.get(AUTHORIZATION_KEY)
+    if isinstance(authorization, str) and authorization.startswith(BEARER) and len(authorization) > len(BEARER):
+        return authorization[len(BEARER) :]
+    raise Unauthenticated("missing caller identity / 缺少调用者身份")
+
+
+class CallGuard:
+    """Identity check, partner admission, error → status mapping, RED metrics and a server span
+    around each RPC of our services. It wraps their handlers once, when they are registered
+    (`GuardedServer`), rather than as a grpc.aio server interceptor, which runs an interceptor
+    coroutine and builds a new handler on every call."""
+
+    def __init__(self, service: str, verifier: IdentityVerifier, partners: PartnerCalls | None = None) -> None:
         self._service = service
         self._verifier = verifier
+        self._partners = partners or PartnerCalls(burst=120, per_minute=600)
 
     def wrap(self, method: str, handler: Handler) -> Handler:
         inner = handler.unary_unary
@@ -97,11 +120,13 @@ class CallGuard:
             parent = propagate.extract(metadata)
             with tracer.start_as_current_span(method, context=parent, kind=trace.SpanKind.SERVER):
                 token = None
+                partner: Identity | None = None
                 try:
-                    raw = metadata.get(METADATA_KEY)
-                    if not isinstance(raw, str) or not raw:
-                        raise Unauthenticated("missing caller identity / 缺少调用者身份")
-                    token = set_current_identity(self._verifier.verify(raw))
+                    identity = self._verifier.verify(caller_token(metadata))
+                    if is_partner_token(identity):
+                        partner = identity
+                        self._partners.admit(identity, method)
+                    token = set_current_identity(identity)
                     return await inner(request, context)  # type: ignore[arg-type]
                 except DomainError as error:
                     code = error.grpc_status
@@ -118,8 +143,12 @@ class CallGuard:
                 finally:
                     if token is not None:
                         reset_current_identity(token)
+                    seconds = time.perf_counter() - started
                     GRPC_REQUESTS.labels(self._service, method, code.name).inc()
-                    GRPC_LATENCY.labels(self._service, method).observe(time.perf_counter() - started)
+                    GRPC_LATENCY.labels(self._service, method).observe(seconds)
+                    if partner is not None:
+                        PARTNER_CALLS.labels(self._service, partner.principal_id, method, code.name).inc()
+                        audit_partner_call(self._service, partner, method, code.name, seconds)
 
         return grpc.unary_unary_rpc_method_handler(
             guarded,
@@ -178,11 +207,12 @@ class GrpcServer:
         host: str,
         port: int,
         max_receive_bytes: int = 4 * 1024 * 1024,
+        partners: PartnerCalls | None = None,
     ) -> None:
         self.server = grpc.aio.server(
             options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", max_receive_bytes)]
         )
-        guarded = GuardedServer(self.server, CallGuard(service, verifier))
+        guarded = GuardedServer(self.server, CallGuard(service, verifier, partners))
         for register in registrars:
             register(cast(grpc.aio.Server, guarded))
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]

@@ -186,7 +186,7 @@ class IdentityTokens:
         self._label = label
         self._verified: dict[str, tuple[float, Identity]] = {}
 
-    def sign(self, identity: Identity, *, now: dt.datetime | None = None) -> str:
+    def sign(self, identity: Identity, *, now: dt.datetime | None = None, ttl: dt.timedelta | None = None) -> str:
         if self._private is None:
             raise RuntimeError("this process holds no private key and cannot mint tokens")
         issued = now or dt.datetime.now(dt.UTC)
@@ -195,7 +195,7 @@ class IdentityTokens:
             "aud": self.audience,
             **claims_of(identity),
             "iat": int(issued.timestamp()),
-            "exp": int((issued + self.ttl).timestamp()),
+            "exp": int((issued + (ttl or self.ttl)).timestamp()),
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self._private, algorithm="EdDSA")
@@ -251,8 +251,10 @@ class IdentitySigner:
             raise ValueError(f"{path} is not an Ed25519 private key")
         return cls(key)
 
-    def sign(self, identity: Identity, *, now: dt.datetime | None = None) -> str:
-        return self._tokens.sign(identity, now=now)
+    def sign(self, identity: Identity, *, now: dt.datetime | None = None, ttl: dt.timedelta | None = None) -> str:
+        """A token for the services; `ttl` longer than the default only for a partner's
+        client-credentials token, which the partner reuses across many calls."""
+        return self._tokens.sign(identity, now=now, ttl=ttl)
 
 
 class IdentityVerifier:

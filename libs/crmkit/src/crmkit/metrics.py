@@ -11,6 +11,10 @@ GRPC_LATENCY = Histogram(
     ["service", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Partner systems calling a service's gRPC directly (crmkit.partners), by client.
+PARTNER_CALLS = Counter(
+    "crm_partner_calls_total", "gRPC calls by partner systems", ["service", "client", "method", "code"]
+)
 HTTP_REQUESTS = Counter("crm_http_requests_total", "HTTP requests handled", ["method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "crm_http_request_duration_seconds",

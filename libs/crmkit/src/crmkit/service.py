@@ -39,6 +39,7 @@ from crmkit.grpc_server import GrpcServer
 from crmkit.heap import freeze_startup_heap
 from crmkit.identity import IdentityVerifier
 from crmkit.jobs import JobRunner, PeriodicJob, job_lease_table
+from crmkit.partners import PartnerCalls
 from crmkit.runtime import (
     BackgroundTask,
     ServiceRuntime,
@@ -235,6 +236,7 @@ async def start_service(
             host=settings.grpc_host,
             port=settings.grpc_port,
             max_receive_bytes=settings.grpc_max_receive_bytes,
+            partners=PartnerCalls(burst=settings.partner_rate_burst, per_minute=settings.partner_rate_per_minute),
         )
         await server.start()
     except BaseException:

@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     # that takes uploads raises it (the customer service: its largest attachment and some).
     grpc_max_receive_bytes: int = 4 * 1024 * 1024
     metrics_port: int = 0
+    # Each partner system's token bucket on this replica (crmkit.partners): calls at once, refill.
+    partner_rate_burst: int = Field(default=120, ge=1)
+    partner_rate_per_minute: float = Field(default=600.0, gt=0)
     identity_public_key_file: Path = Field(
         default_factory=lambda: state_dir() / "keys" / "identity_public.pem",
         validation_alias=AliasChoices("CRM_IDENTITY_PUBLIC_KEY_FILE"),

@@ -35,6 +35,10 @@ class JsonFormatter(logging.Formatter):
             entry["span_id"] = format(span.span_id, "016x")
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        # An audit line's fields (`log.info(..., extra={"audit": {...}})`), kept machine-readable.
+        audit = getattr(record, "audit", None)
+        if isinstance(audit, dict):
+            entry["audit"] = audit
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -26,6 +26,9 @@ export const LIMITS = {
     "org_unit_id": {
       "minLength": 1,
       "maxLength": 64
+    },
+    "scopes": {
+      "maxItems": 6
     }
   },
   "ApplyIn": {
@@ -529,6 +532,11 @@ export const LIMITS = {
   "RulesIn": {
     "rules": {
       "maxItems": 100
+    }
+  },
+  "ScopesIn": {
+    "scopes": {
+      "maxItems": 6
     }
   },
   "SecondFactorIn": {

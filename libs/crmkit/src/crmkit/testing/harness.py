@@ -19,6 +19,7 @@ from crmkit.identity import (
     generate_keypair,
     org_path_of,
 )
+from crmkit.partners import PartnerCalls
 from crmkit.pii import ensure_keyring
 
 
@@ -88,7 +89,12 @@ class OrgTree:
 
 
 async def start_grpc(
-    *, service: str, verifier: IdentityVerifier, registrars: Sequence[Registrar], service_names: Sequence[str]
+    *,
+    service: str,
+    verifier: IdentityVerifier,
+    registrars: Sequence[Registrar],
+    service_names: Sequence[str],
+    partners: PartnerCalls | None = None,
 ) -> GrpcServer:
     server = GrpcServer(
         service=service,
@@ -97,6 +103,7 @@ async def start_grpc(
         service_names=service_names,
         host="127.0.0.1",
         port=0,
+        partners=partners,
     )
     await server.start()
     return server
