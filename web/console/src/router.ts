@@ -108,7 +108,7 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: TRANSFER_ROLES, titleKey: 'nav.transfers' },
       },
       {
-        path: 'admin/:section(org|users|types|fields)?',
+        path: 'admin/:section(org|users|types|fields|partners)?',
         name: 'admin',
         component: () => import('./features/admin/AdminView.vue'),
         props: true,
