@@ -17,11 +17,11 @@ describe('the wizard’s step for an import', () => {
     expect(stepOf(anImport({ status: 'cancelled' }))).toBe('cancelled')
   })
 
-  it('puts a dry run under way on the upload step and an ended import on the last', () => {
+  it('puts a dry run under way on the upload step, a completed import past the last and a failed one on it', () => {
     expect(stepIndex('checking')).toBe(0)
     expect(stepIndex('report')).toBe(1)
     expect(stepIndex('importing')).toBe(2)
-    expect(stepIndex('result')).toBe(3)
+    expect(stepIndex('result')).toBe(4)
     expect(stepIndex('failed')).toBe(3)
   })
 

@@ -30,9 +30,11 @@ export function stepOf(found: CustomerImport | null): ImportStep {
   return found ? STEP_OF_STATUS[found.status] : 'upload'
 }
 
-/** Where the step bar stands for a step (a dry run under way is still the upload step's work). */
+/** Where the step bar stands for a step: a dry run under way is still the upload step's work, a
+ * completed import has every step done, a failed or cancelled one stops on the last. */
 export function stepIndex(step: ImportStep): number {
   if (step === 'checking') return 0
+  if (step === 'result') return STEP_BAR.length
   if (step === 'failed' || step === 'cancelled') return STEP_BAR.length - 1
   return STEP_BAR.indexOf(step)
 }
