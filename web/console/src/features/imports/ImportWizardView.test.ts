@@ -207,6 +207,42 @@ describe('ImportWizardView', () => {
     wrapper.unmount()
   })
 
+  it('shows the gateway’s refusal of a file that is not what its name says', async () => {
+    gateway([], (call) =>
+      call.method === 'POST' ? problem(415, 'unsupported_media_type', '只能导入 xlsx 或 CSV 文件 / only xlsx or CSV files can be imported') : null,
+    )
+    const { wrapper, router } = await mountAt('/customers/import')
+    const input = wrapper.find('[data-test="import-file"]')
+    Object.defineProperty(input.element, 'files', { value: [new NodeFile([new Uint8Array([0, 1, 2])], '客户.xlsx')] })
+    await input.trigger('change')
+    await wrapper.find('[data-test="import-upload-submit"]').trigger('submit')
+    await flushPromises()
+    expect(wrapper.find('[data-test="import-file-problem"]').text()).toContain('unsupported_media_type')
+    expect(router.currentRoute.value.name).toBe('customer-import-new')
+    wrapper.unmount()
+  })
+
+  it('cancels a report once the user agrees, and then offers another file', async () => {
+    const seen = gateway([REPORT], (call) => {
+      if (call.path === '/api/v1/customer-imports/i1/problems') return json(200, { items: [], next_page_token: null })
+      if (call.path === '/api/v1/customer-imports/i1/cancel') return json(200, anImport({ ...REPORT, status: 'cancelled' }))
+      return null
+    })
+    const { wrapper } = await mountAt('/customers/import/i1')
+    await vi.waitFor(() => expect(wrapper.find('[data-test="import-cancel"]').exists()).toBe(true))
+    expect(wrapper.find('[data-test="import-problem-table"]').text()).toContain('没有发现问题')
+    await wrapper.find('[data-test="import-cancel"]').trigger('click')
+    // The question is asked first: nothing is cancelled until the user agrees.
+    await vi.waitFor(() => expect(document.querySelector('.el-message-box')).not.toBeNull())
+    expect(seen.some((s) => s.path.endsWith('/cancel'))).toBe(false)
+    const agree = [...document.querySelectorAll<HTMLButtonElement>('.el-message-box button')].find((b) => b.textContent?.includes('确定'))!
+    agree.click()
+    await vi.waitFor(() => expect(wrapper.find('[data-test="import-cancelled"]').exists()).toBe(true))
+    expect(seen.filter((s) => s.method === 'POST' && s.path === '/api/v1/customer-imports/i1/cancel')).toHaveLength(1)
+    expect(wrapper.find('[data-test="import-again"]').exists()).toBe(true)
+    wrapper.unmount()
+  })
+
   it('opened by its address, shows an ended import as it ended', async () => {
     gateway([anImport({ status: 'failed', error: '文件无法读取：不是有效的 xlsx' })])
     const { wrapper } = await mountAt('/customers/import/i1')
