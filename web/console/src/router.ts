@@ -10,6 +10,7 @@ import {
 } from '@keyuan/shared'
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth, i18n } from './app'
+import { IMPORT_ROLES } from './features/imports/importWizard'
 
 // `public` and `roles` are the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
@@ -47,6 +48,19 @@ const routes: RouteRecordRaw[] = [
         name: 'customer-new',
         component: () => import('./features/customers/CustomerFormView.vue'),
         meta: { titleKey: 'form.createTitle' },
+      },
+      {
+        path: 'customers/import',
+        name: 'customer-import-new',
+        component: () => import('./features/imports/ImportWizardView.vue'),
+        meta: { roles: IMPORT_ROLES, titleKey: 'imports.title' },
+      },
+      {
+        path: 'customers/import/:id',
+        name: 'customer-import',
+        component: () => import('./features/imports/ImportWizardView.vue'),
+        props: true,
+        meta: { roles: IMPORT_ROLES, titleKey: 'imports.title' },
       },
       {
         path: 'customers/:id',

@@ -1,5 +1,6 @@
 // Where a notification leads in the console: its customer, the 公海 claims (待我审批 for a
-// supervisor asked to decide, 我的申请 for the claimant), or the transfer's progress page.
+// supervisor asked to decide, 我的申请 for the claimant), the transfer's progress page, or the
+// import's page.
 import { TRANSFER_ROLES, type Notification, type Role } from '@keyuan/shared'
 import type { RouteLocationRaw } from 'vue-router'
 
@@ -15,7 +16,7 @@ export function notificationRoute(notification: Notification, role: Role | undef
         ? { name: 'transfer', params: { id: notification.link_id } }
         : { name: 'customers' }
     case 'customer_import':
-      // The import wizard's screens come next; until then the list shows what was imported.
-      return { name: 'customers' }
+      // Only the importer is told: the import's own page (its report, progress or result).
+      return { name: 'customer-import', params: { id: notification.link_id } }
   }
 }
