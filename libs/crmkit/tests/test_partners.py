@@ -12,9 +12,10 @@ import pytest
 import pytest_asyncio
 
 import crm.customer.v1.customer_pb2  # noqa: F401  (puts CustomerService's contract in the descriptor pool)
+from crmkit.errors import PermissionDenied
 from crmkit.grpc_server import GrpcServer
 from crmkit.identity import PARTNER_PERMISSION, Identity, Role, current_identity
-from crmkit.partners import PartnerCalls, PartnerScope, required_scope, token_permissions
+from crmkit.partners import PartnerCalls, PartnerScope, admitting_scopes, require_scope, token_permissions
 from crmkit.testing import harness
 from crmkit.testing.harness import OrgTree
 
@@ -85,10 +86,19 @@ async def refused(
 
 
 def test_the_contract_names_each_methods_scope() -> None:
-    assert required_scope(f"/{CUSTOMER_SERVICE}/GetCustomer") == "customers:read"
-    assert required_scope(f"/{CUSTOMER_SERVICE}/CreateCustomer") == "customers:write"
-    assert required_scope(f"/{CUSTOMER_SERVICE}/ArchiveCustomer") is None
-    assert required_scope("/crm.nowhere.v1.NoService/Nothing") is None
+    assert admitting_scopes(f"/{CUSTOMER_SERVICE}/GetCustomer") == ("customers:read",)
+    assert admitting_scopes(f"/{CUSTOMER_SERVICE}/CreateCustomer") == ("customers:write",)
+    assert admitting_scopes(f"/{CUSTOMER_SERVICE}/ArchiveCustomer") == ()
+    assert admitting_scopes("/crm.nowhere.v1.NoService/Nothing") == ()
+
+
+def test_an_action_needing_its_own_scope_refuses_only_partner_tokens() -> None:
+    dispatcher = partner(PartnerScope.DELIVERIES_WRITE)
+    require_scope(dispatcher, PartnerScope.DELIVERIES_WRITE, PartnerScope.ORDERS_WRITE)
+    with pytest.raises(PermissionDenied, match="orders:write"):
+        require_scope(dispatcher, PartnerScope.ORDERS_WRITE)
+    org = OrgTree.create()
+    require_scope(org.person(Role.SUPERVISOR, org.hq), PartnerScope.ORDERS_WRITE)
 
 
 async def test_a_partner_with_the_scope_is_admitted_with_a_bearer_token(

@@ -51,16 +51,23 @@ def has_scope(identity: Identity, scope: str) -> bool:
 
 
 @cache
-def required_scope(method: str) -> str | None:
-    """The scope a partner needs for `/package.Service/Method`, from the method's contract; none:
-    the method is closed to partners. The service's generated module is imported by then (its
-    servicer is registered), so its descriptor is in the default pool."""
+def admitting_scopes(method: str) -> tuple[str, ...]:
+    """The scopes any one of which admits a partner to `/package.Service/Method`, from the
+    method's contract; none: the method is closed to partners. The service's generated module is
+    imported by then (its servicer is registered), so its descriptor is in the default pool."""
     try:
         descriptor = descriptor_pool.Default().FindMethodByName(method.lstrip("/").replace("/", "."))
     except KeyError:
-        return None
-    scope: str = descriptor.GetOptions().Extensions[access_pb2.partner_scope]
-    return scope or None
+        return ()
+    return tuple(descriptor.GetOptions().Extensions[access_pb2.partner_scope])
+
+
+def require_scope(identity: Identity, *scopes: PartnerScope) -> None:
+    """Inside a method several scopes admit: this action needs one of `scopes` when the caller is a
+    partner's token (users and forwarded REST calls are governed by their role)."""
+    if is_partner_token(identity) and not any(has_scope(identity, scope) for scope in scopes):
+        needed = " / ".join(scopes)
+        raise PermissionDenied(f"the client's token lacks the scope {needed} / 接口客户端缺少权限范围 {needed}")
 
 
 @dataclass
@@ -81,11 +88,12 @@ class PartnerCalls:
         self._buckets: dict[str, _Bucket] = {}
 
     def admit(self, identity: Identity, method: str) -> None:
-        scope = required_scope(method)
-        if scope is None:
+        scopes = admitting_scopes(method)
+        if not scopes:
             raise PermissionDenied("this method is not open to partner systems / 此接口不对接口客户端开放")
-        if not has_scope(identity, scope):
-            raise PermissionDenied(f"the client's token lacks the scope {scope} / 接口客户端缺少权限范围 {scope}")
+        if not any(has_scope(identity, scope) for scope in scopes):
+            needed = " / ".join(scopes)
+            raise PermissionDenied(f"the client's token lacks the scope {needed} / 接口客户端缺少权限范围 {needed}")
         self._take(identity.principal_id)
 
     def _take(self, client_id: str) -> None:

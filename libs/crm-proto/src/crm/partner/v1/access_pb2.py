@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63rm/partner/v1/access.proto\x12\x0e\x63rm.partner.v1\x1a google/protobuf/descriptor.proto:7\n\rpartner_scope\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63rm/partner/v1/access.proto\x12\x0e\x63rm.partner.v1\x1a google/protobuf/descriptor.proto:7\n\rpartner_scope\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -5,13 +5,16 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pb2 as _descriptor_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import extension_dict as _extension_dict
 import builtins as _builtins
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
 PARTNER_SCOPE_FIELD_NUMBER: _builtins.int
-partner_scope: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, _builtins.str]
-"""One of: customers:read, customers:write, catalogue:write, orders:read, orders:write,
-deliveries:write (crmkit.partners.PartnerScope).
+partner_scope: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, _containers.RepeatedScalarFieldContainer[_builtins.str]]
+"""Any one of these admits the call: customers:read, customers:write, catalogue:write,
+orders:read, orders:write, deliveries:write (crmkit.partners.PartnerScope). A method whose
+actions differ (TransitionOrder: a dispatch system delivers, an ERP confirms) names each
+scope that admits some action, and the servicer checks the action's own.
 """
