@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, cast, get_args
 
 from fastapi import APIRouter, Query
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -173,6 +173,15 @@ def _to_proto(values: dict[str, object], customer_id: str) -> fpb.Interaction:
     return message
 
 
+def _kind_filter(kind: str | None) -> fpb.InteractionKind.ValueType:
+    # A plain string, not the Literal, so an unknown kind is a 400 naming `kind` like the service's.
+    if kind is None or kind == "":
+        return fpb.INTERACTION_KIND_UNSPECIFIED
+    if kind not in get_args(InteractionKind):
+        raise InvalidArgument("kind", "unknown follow-up kind / 未知的跟进方式")
+    return cast(fpb.InteractionKind.ValueType, KINDS.to_proto(kind))
+
+
 def _check_in_out(check_in: vpb.VisitCheckIn) -> CheckInOut:
     return CheckInOut(
         latitude=check_in.latitude,
@@ -252,10 +261,21 @@ async def list_follow_ups(
     identity: Caller,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str, Query(max_length=500)] = "",
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="Only follow-ups of this kind: " + ", ".join(get_args(InteractionKind)),
+            json_schema_extra={"enum": list(get_args(InteractionKind))},
+        ),
+    ] = None,
 ) -> FollowUpPage:
     found = await state.customers.ListInteractions(
         fpb.ListInteractionsRequest(
-            customer_id=path_id(customer_id, "customer_id"), page_size=page_size, page_token=page_token
+            customer_id=path_id(customer_id, "customer_id"),
+            page_size=page_size,
+            page_token=page_token,
+            kind=_kind_filter(kind),
         ),
         metadata=state.identity_metadata.for_caller(identity),
     )

@@ -14508,6 +14508,8 @@ export interface operations {
     list_follow_ups_api_v1_customers__customer_id__follow_ups_get: {
         parameters: {
             query?: {
+                /** @description Only follow-ups of this kind: phone, wechat, visit, email, meeting, other */
+                kind?: "phone" | "wechat" | "visit" | "email" | "meeting" | "other";
                 page_size?: number;
                 page_token?: string;
             };

@@ -65,6 +65,7 @@ class FollowUpRpcs(CustomerServicerBase):
         self, request: fpb.ListInteractionsRequest, context: RpcContext
     ) -> fpb.ListInteractionsResponse:
         customer_id = identifier(request.customer_id, "customer_id")
+        kind = validation.kind_filter(request.kind)
         size = page_size(request.page_size)
         async with self._reads() as session:
             rows, token = await service.list_interactions(
@@ -74,6 +75,7 @@ class FollowUpRpcs(CustomerServicerBase):
                 page_size=size,
                 page_token=request.page_token,
                 now=self._clock(),
+                kind=kind,
             )
             return fpb.ListInteractionsResponse(
                 interactions=[interaction_to_proto(row) for row in rows], next_page_token=token
