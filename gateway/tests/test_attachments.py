@@ -241,3 +241,22 @@ async def test_bad_check_ins_and_locations_are_refused_naming_the_field(client, 
     )
     assert (pinned.json()["latitude"], pinned.json()["longitude"]) == (SCHOOL["latitude"], SCHOOL["longitude"])
     assert (cleared.json()["latitude"], cleared.json()["longitude"]) == (None, None)
+
+
+async def test_a_check_in_without_a_location_is_recorded_as_no_location_without_a_distance(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="杭州滨江区某小学食堂", **SCHOOL)
+    url = f"{CUSTOMERS}/{customer['id']}/follow-ups"
+
+    async def log(check_in: dict[str, Any]):  # type: ignore[no-untyped-def]
+        body = {"kind": "visit", "content": "拜访，手机未授权定位", "check_in": check_in}
+        return await client.post(url, json=body, headers=org.sales_a.headers)
+
+    logged = await log({"no_location": True, "address": "滨江区江南大道"})
+    assert logged.status_code == 201, logged.text
+    check_in = logged.json()["check_in"]
+    assert (check_in["no_location"], check_in["latitude"], check_in["longitude"]) == (True, None, None)
+    assert (check_in["distance_m"], check_in["address"]) == (None, "滨江区江南大道")
+    assert check_in["checked_in_at"].endswith("+08:00")
+    api.problem(await log({"no_location": True, "latitude": 30.2, "longitude": 120.2}), 400, field="check_in.latitude")
+    api.problem(await log({"no_location": True, "latitude": 95}), 422, field="check_in.latitude")
+    api.problem(await log({"address": "滨江区"}), 422, field="check_in.latitude")

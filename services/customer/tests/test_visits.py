@@ -415,3 +415,34 @@ async def test_a_visit_with_a_check_in_stays_a_visit(customer_service) -> None:
 
     assert refused.field == "interaction.kind"
     assert edited.interaction.check_in == logged.check_in
+
+
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
+async def test_a_phone_that_refused_its_location_still_checks_in_with_no_location_and_no_distance(backend) -> None:
+    rep = backend.org.person(Role.SALES, backend.org.shop_a)
+    customer = await backend.create(rep, name="杭州拱墅区某小学食堂", latitude=SCHOOL[0], longitude=SCHOOL[1])
+
+    logged = await log_visit(
+        backend, rep, customer.id, check_in=vpb.VisitCheckIn(no_location=True, address="拱墅区湖墅南路")
+    )
+    listed = await backend.stub.ListInteractions(
+        fpb.ListInteractionsRequest(customer_id=customer.id), metadata=backend.metadata(rep)
+    )
+
+    assert logged.check_in.no_location and not logged.check_in.HasField("distance_m")
+    assert (logged.check_in.latitude, logged.check_in.longitude, logged.check_in.address) == (0, 0, "拱墅区湖墅南路")
+    assert logged.check_in.check_in_time == logged.occur_time
+    assert listed.interactions[0].check_in == logged.check_in
+
+
+async def test_a_check_in_without_a_location_takes_no_coordinates(customer_service) -> None:
+    rep = customer_service.org.person(Role.SALES, customer_service.org.shop_a)
+    customer = await customer_service.create(rep, name="杭州上城区某小学食堂")
+    cases = {
+        "interaction.check_in.latitude": vpb.VisitCheckIn(no_location=True, latitude=30.2),
+        "interaction.check_in.longitude": vpb.VisitCheckIn(no_location=True, longitude=120.1),
+        "interaction.check_in.accuracy_m": vpb.VisitCheckIn(no_location=True, accuracy_m=30),
+    }
+    for field, value in cases.items():
+        refused = await customer_service.refusal(log_visit(customer_service, rep, customer.id, check_in=value))
+        assert (refused.code, refused.field) == (grpc.StatusCode.INVALID_ARGUMENT, field), field

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal, cast, get_args
 from fastapi import APIRouter, Query
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import visits_pb2 as vpb
@@ -34,19 +35,38 @@ DUE = {
 
 
 class CheckInIn(ApiModel):
-    """Where the phone was when the rep checked in at the visit (拜访签到)."""
+    """Where the phone was when the rep checked in at the visit (拜访签到), or that it could not
+    tell (`no_location`: location refused or unavailable)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    latitude: float = Field(ge=-90, le=90, description="WGS-84 degrees")
-    longitude: float = Field(ge=-180, le=180, description="WGS-84 degrees")
+    # Before the coordinates: their validator reads it.
+    no_location: bool = Field(
+        False,
+        description="The phone gave no position: check in with the time and typed address only; leave out "
+        "latitude, longitude and accuracy_m. No distance is measured.",
+    )
+    latitude: float | None = Field(
+        None, ge=-90, le=90, validate_default=True, description="WGS-84 degrees; required unless no_location"
+    )
+    longitude: float | None = Field(
+        None, ge=-180, le=180, validate_default=True, description="WGS-84 degrees; required unless no_location"
+    )
     accuracy_m: float = Field(0, ge=0, le=10_000, description="The phone's accuracy radius, metres")
-    address: str = Field("", max_length=200, description="The address text the phone reported")
+    address: str = Field("", max_length=200, description="The address text the phone reported or the rep typed")
     checked_in_at: AwareDatetime | None = Field(None, description="When; default the visit's time; not in the future")
+
+    @field_validator("latitude", "longitude")
+    @classmethod
+    def _located_unless_told_not(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None and not info.data.get("no_location", False):
+            raise PydanticCustomError("missing", "Field required unless no_location")
+        return value
 
 
 class CheckInOut(BaseModel):
-    latitude: float
-    longitude: float
+    no_location: bool = Field(description="The phone gave no position: no coordinates, no distance")
+    latitude: float | None = Field(description="Null with no_location")
+    longitude: float | None = Field(description="Null with no_location")
     accuracy_m: float
     address: str
     checked_in_at: dt.datetime | None = Field(description="Asia/Shanghai")
@@ -161,8 +181,9 @@ def _to_proto(values: dict[str, object], customer_id: str) -> fpb.Interaction:
     if check_in:
         message.check_in.CopyFrom(
             vpb.VisitCheckIn(
-                latitude=check_in["latitude"],
-                longitude=check_in["longitude"],
+                no_location=check_in["no_location"],
+                latitude=check_in["latitude"] or 0.0,
+                longitude=check_in["longitude"] or 0.0,
                 accuracy_m=check_in["accuracy_m"],
                 address=check_in["address"],
             )
@@ -183,9 +204,11 @@ def _kind_filter(kind: str | None) -> fpb.InteractionKind.ValueType:
 
 
 def _check_in_out(check_in: vpb.VisitCheckIn) -> CheckInOut:
+    located = not check_in.no_location
     return CheckInOut(
-        latitude=check_in.latitude,
-        longitude=check_in.longitude,
+        no_location=check_in.no_location,
+        latitude=check_in.latitude if located else None,
+        longitude=check_in.longitude if located else None,
         accuracy_m=check_in.accuracy_m,
         address=check_in.address,
         checked_in_at=shanghai(check_in.check_in_time) if check_in.HasField("check_in_time") else None,

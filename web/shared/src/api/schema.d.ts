@@ -2128,7 +2128,8 @@ export interface components {
         };
         /**
          * CheckInIn
-         * @description Where the phone was when the rep checked in at the visit (拜访签到).
+         * @description Where the phone was when the rep checked in at the visit (拜访签到), or that it could not
+         *     tell (`no_location`: location refused or unavailable).
          */
         CheckInIn: {
             /**
@@ -2139,7 +2140,7 @@ export interface components {
             accuracy_m?: number;
             /**
              * Address
-             * @description The address text the phone reported
+             * @description The address text the phone reported or the rep typed
              * @default
              */
             address?: string;
@@ -2150,14 +2151,20 @@ export interface components {
             checked_in_at?: string | null;
             /**
              * Latitude
-             * @description WGS-84 degrees
+             * @description WGS-84 degrees; required unless no_location
              */
-            latitude: number;
+            latitude?: number | null;
             /**
              * Longitude
-             * @description WGS-84 degrees
+             * @description WGS-84 degrees; required unless no_location
              */
-            longitude: number;
+            longitude?: number | null;
+            /**
+             * No Location
+             * @description The phone gave no position: check in with the time and typed address only; leave out latitude, longitude and accuracy_m. No distance is measured.
+             * @default false
+             */
+            no_location?: boolean;
         };
         /** CheckInOut */
         CheckInOut: {
@@ -2175,10 +2182,21 @@ export interface components {
              * @description Metres from the customer's own location (straight line); null when the customer has none
              */
             distance_m: number | null;
-            /** Latitude */
-            latitude: number;
-            /** Longitude */
-            longitude: number;
+            /**
+             * Latitude
+             * @description Null with no_location
+             */
+            latitude: number | null;
+            /**
+             * Longitude
+             * @description Null with no_location
+             */
+            longitude: number | null;
+            /**
+             * No Location
+             * @description The phone gave no position: no coordinates, no distance
+             */
+            no_location: boolean;
         };
         /** ClaimIn */
         ClaimIn: {

@@ -309,6 +309,7 @@ const en: MessageSchema = {
     accuracy: 'Accuracy',
     distance: 'From the customer',
     noDistance: 'Customer has no location',
+    noLocation: 'Checked in without a location (phone refused it)',
     noCheckIn: 'No check-in',
     customerPin: 'Customer',
     checkInPoint: 'Check-in',

@@ -307,6 +307,7 @@ const zhCN = {
     accuracy: '定位精度',
     distance: '距客户位置',
     noDistance: '客户未设置位置',
+    noLocation: '未定位签到（手机未授权定位）',
     noCheckIn: '未签到',
     customerPin: '客户',
     checkInPoint: '签到点',
