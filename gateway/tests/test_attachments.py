@@ -260,3 +260,28 @@ async def test_a_check_in_without_a_location_is_recorded_as_no_location_without_
     api.problem(await log({"no_location": True, "latitude": 30.2, "longitude": 120.2}), 400, field="check_in.latitude")
     api.problem(await log({"no_location": True, "latitude": 95}), 422, field="check_in.latitude")
     api.problem(await log({"address": "滨江区"}), 422, field="check_in.latitude")
+
+
+async def test_a_deleted_file_is_gone_for_everyone_and_a_visit_photo_stays(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="杭州余杭区某小学食堂")
+    wrong = (await _upload(client, org.sales_a, customer["id"], jpeg())).json()
+    kept = (await _upload(client, org.sales_a, customer["id"], jpeg(colour=(9, 9, 9)))).json()
+    await client.post(
+        f"{CUSTOMERS}/{customer['id']}/follow-ups",
+        json={"kind": "visit", "content": "拜访", "photo_attachment_ids": [kept["id"]]},
+        headers=org.sales_a.headers,
+    )
+
+    by_other_rep = await client.delete(f"/api/v1/attachments/{wrong['id']}", headers=org.sales_b.headers)
+    deleted = await client.delete(f"/api/v1/attachments/{wrong['id']}", headers=org.sales_a.headers)
+    in_use = await client.delete(f"/api/v1/attachments/{kept['id']}", headers=org.sales_a.headers)
+
+    api.problem(by_other_rep, 404, code="not_found")
+    assert deleted.status_code == 204, deleted.text
+    api.problem(in_use, 412, code="attachment_in_use")
+    listed = (await client.get(f"{CUSTOMERS}/{customer['id']}/attachments", headers=org.sales_a.headers)).json()
+    assert [a["id"] for a in listed["items"]] == [kept["id"]]
+    for url in (wrong["content_url"], f"/api/v1/attachments/{wrong['id']}"):
+        api.problem(await client.get(url, headers=org.sales_a.headers), 404, code="not_found")
+    assert (await client.get(wrong["signed_thumbnail_url"])).status_code in (403, 404)
+    api.problem(await client.delete(f"/api/v1/attachments/{wrong['id']}", headers=org.sales_a.headers), 404)

@@ -309,7 +309,7 @@ const en: MessageSchema = {
     accuracy: 'Accuracy',
     distance: 'From the customer',
     noDistance: 'Customer has no location',
-    noLocation: 'Checked in without a location (phone refused it)',
+    checkInNoLocation: 'Checked in without a location (phone refused it)',
     noCheckIn: 'No check-in',
     customerPin: 'Customer',
     checkInPoint: 'Check-in',
@@ -318,6 +318,9 @@ const en: MessageSchema = {
     openPhoto: 'Open photo {n} full size',
     photoAlt: 'Visit photo {n}',
     noAttachments: 'No files',
+    deleteAttachment: 'Delete file',
+    deleteAttachmentConfirm: 'Delete “{name}”? It cannot be restored.',
+    attachmentDeleted: 'File deleted',
     attachmentKind: 'Kind',
     attachmentKinds: {
       visit_photo: 'Visit photo',

@@ -307,7 +307,7 @@ const zhCN = {
     accuracy: '定位精度',
     distance: '距客户位置',
     noDistance: '客户未设置位置',
-    noLocation: '未定位签到（手机未授权定位）',
+    checkInNoLocation: '未定位签到（手机未授权定位）',
     noCheckIn: '未签到',
     customerPin: '客户',
     checkInPoint: '签到点',
@@ -316,6 +316,9 @@ const zhCN = {
     openPhoto: '查看第 {n} 张照片大图',
     photoAlt: '拜访照片 {n}',
     noAttachments: '暂无附件',
+    deleteAttachment: '删除附件',
+    deleteAttachmentConfirm: '确定删除“{name}”吗？删除后无法恢复。',
+    attachmentDeleted: '附件已删除',
     attachmentKind: '类型',
     attachmentKinds: {
       visit_photo: '拜访照片',
