@@ -140,3 +140,15 @@ async def test_the_timeline_narrows_to_one_kind_and_an_unknown_kind_is_named(cli
     assert [(f["kind"], f["content"]) for f in wechat.json()["items"]] == [("wechat", "微信发报价")]
     assert visits.json()["items"] == []
     api.problem(fax, 400, field="kind")
+
+
+async def test_a_due_follow_up_shows_the_customers_alerts(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(
+        org.sales_b, name="温州苍南县清真餐厅", special_requirements=[{"kind": "halal"}]
+    )
+    await _log(client, org.sales_b, customer["id"], next_follow_up_date=_today().isoformat())
+
+    due = await client.get("/api/v1/follow-up-tasks", params={"due": "today"}, headers=org.sales_b.headers)
+
+    task = next(t for t in due.json()["items"] if t["customer_id"] == customer["id"])
+    assert [a["label"] for a in task["alerts"]] == ["清真"]

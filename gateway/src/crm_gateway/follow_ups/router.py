@@ -17,6 +17,7 @@ from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import visits_pb2 as vpb
 from crm_gateway.customers.schemas import shanghai
 from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.profile.schemas import ALERTS_DESCRIPTION, AlertOut, row_alerts
 from crm_gateway.web import Caller, GatewayState, State
 from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
@@ -148,6 +149,7 @@ class FollowUpTaskOut(BaseModel):
     org_unit_id: str
     next_follow_up_date: dt.date
     last_interaction_at: dt.datetime | None = Field(description="Asia/Shanghai; null if never followed up")
+    alerts: list[AlertOut] = Field(default_factory=list, description=ALERTS_DESCRIPTION)
 
 
 class FollowUpTaskPage(BaseModel):
@@ -356,6 +358,7 @@ async def follow_up_tasks(
         metadata=state.identity_metadata.for_caller(identity),
     )
     owners = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={t.owner_id for t in found.tasks})
+    labels = await state.profile_labels.for_caller(state, identity)
     return FollowUpTaskPage(
         items=[
             FollowUpTaskOut(
@@ -366,6 +369,7 @@ async def follow_up_tasks(
                 org_unit_id=t.org_unit_id,
                 next_follow_up_date=dt.date.fromisoformat(t.next_follow_up_date),
                 last_interaction_at=shanghai(t.last_interaction_time) if t.HasField("last_interaction_time") else None,
+                alerts=row_alerts(t.special_requirements, labels),
             )
             for t in found.tasks
         ],

@@ -2219,6 +2219,11 @@ export interface components {
         };
         /** ClaimOut */
         ClaimOut: {
+            /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
             /** Claimant Id */
             claimant_id: string;
             /** Claimant Name */
@@ -3445,6 +3450,11 @@ export interface components {
         };
         /** FollowUpTaskOut */
         FollowUpTaskOut: {
+            /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
             /** Customer Id */
             customer_id: string;
             /** Customer Name */
@@ -4134,6 +4144,11 @@ export interface components {
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
+            /**
              * Claim Pending
              * @description A claim awaits approval: nobody else may claim it meanwhile
              */
@@ -4175,6 +4190,12 @@ export interface components {
              * @enum {string}
              */
             tier: "vip" | "key" | "normal";
+            /**
+             * Tier Label
+             * @description The tenant's name of the tier, e.g. VIP, 重点, 一般
+             * @default
+             */
+            tier_label?: string;
             /** Type */
             type: string;
         };
@@ -4719,6 +4740,11 @@ export interface components {
         /** RevisitTaskOut */
         RevisitTaskOut: {
             /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
+            /**
              * Assignee Id
              * @description 负责人；客服队列为空 / the owner, empty for the service queue
              */
@@ -4808,6 +4834,12 @@ export interface components {
              * @enum {string}
              */
             tier: "vip" | "key" | "normal";
+            /**
+             * Tier Label
+             * @description The tenant's name of the tier, e.g. VIP, 重点, 一般
+             * @default
+             */
+            tier_label?: string;
         };
         /** RevisitTaskPage */
         RevisitTaskPage: {
@@ -5412,11 +5444,22 @@ export interface components {
         };
         /** TransferSkipOut */
         TransferSkipOut: {
+            /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
             /** Customer Id */
             customer_id: string;
             /**
+             * Customer Name
+             * @description As it is now; empty if the customer is gone
+             * @default
+             */
+            customer_name?: string;
+            /**
              * Reason
-             * @description customer_cap_reached or no_pool
+             * @description customer_cap_reached, no_pool, archived or moved_meanwhile
              */
             reason: string;
         };

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm_customer.follow_ups import service, validation
 from crm_customer.follow_ups.models import Interaction, interaction_to_proto
+from crm_customer.preferences.service import requirements_by_customer
 from crm_customer.servicer_base import CustomerServicerBase
 from crmkit.clock import as_utc
 from crmkit.errors import NotFound
@@ -92,9 +93,13 @@ class FollowUpRpcs(CustomerServicerBase):
             org_unit_id=identifier(request.org_unit_id, "org_unit_id", required=False) or None,
         )
         size = page_size(request.page_size)
+        identity = current_identity()
         async with self._reads() as session:
             rows, token = await service.list_follow_up_tasks(
-                session, identity=current_identity(), query=query, page_size=size, page_token=request.page_token
+                session, identity=identity, query=query, page_size=size, page_token=request.page_token
+            )
+            found = await requirements_by_customer(
+                session, tenant_id=identity.tenant_id, customer_ids=[row.id for row in rows]
             )
         return fpb.ListFollowUpTasksResponse(
             tasks=[
@@ -107,6 +112,7 @@ class FollowUpRpcs(CustomerServicerBase):
                     last_interaction_time=timestamp_of(as_utc(row.last_interaction_at))
                     if row.last_interaction_at
                     else None,
+                    special_requirements=found.get(row.id, []),
                 )
                 for row in rows
             ],
