@@ -2267,12 +2267,17 @@ export interface components {
         };
         /** ClosureConflictOut */
         ClosureConflictOut: {
-            /** @description Its own closure that overlaps a range of the template */
+            /** @description The earliest of its own closures that overlap a range of the template */
             closure: components["schemas"]["ClosureOut"];
             /** Customer Id */
             customer_id: string;
             /** Customer Name */
             customer_name: string;
+            /**
+             * Overlaps
+             * @description Every overlap that kept the template off it: its closure and the template's range, earliest first
+             */
+            overlaps?: components["schemas"]["ClosureOverlapOut"][];
         };
         /** ClosureIn */
         ClosureIn: {
@@ -2361,6 +2366,13 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number;
+        };
+        /** ClosureOverlapOut */
+        ClosureOverlapOut: {
+            /** @description One of the customer's own closures */
+            closure: components["schemas"]["ClosureOut"];
+            /** @description The template's range it overlaps */
+            range: components["schemas"]["TemplateRangeOut"];
         };
         /**
          * ClosurePatch

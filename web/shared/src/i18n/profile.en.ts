@@ -82,6 +82,7 @@ const profileEn: Widen<typeof profileZhCN> = {
       notFoundNames: 'Not found: {names}',
       conflictsTitle: 'Conflicts (change their own closure, then apply again)',
       ownClosure: 'Own closure',
+      overlappedRange: 'Template range it overlaps',
       fromTemplate: '(from template {name})',
       nameSeparator: ', ',
     },

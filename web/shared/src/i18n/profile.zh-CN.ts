@@ -78,6 +78,7 @@ const profileZhCN = {
       notFoundNames: '未找到：{names}',
       conflictsTitle: '冲突的客户（先调整其自有停工，再重新应用）',
       ownClosure: '自有停工',
+      overlappedRange: '重叠的校历区间',
       fromTemplate: '（来自模板：{name}）',
       nameSeparator: '、',
     },
