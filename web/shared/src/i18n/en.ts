@@ -563,6 +563,7 @@ const en: MessageSchema = {
     log: 'Log follow-up',
     edit: 'Edit follow-up',
     kind: 'Kind',
+    allKinds: 'All kinds',
     occurredAt: 'When',
     contacts: 'Contacts',
     content: 'Content',

@@ -561,6 +561,7 @@ const zhCN = {
     log: '写跟进',
     edit: '修改跟进',
     kind: '方式',
+    allKinds: '全部方式',
     occurredAt: '时间',
     contacts: '联系人',
     content: '内容',
