@@ -241,3 +241,47 @@ async def test_bad_check_ins_and_locations_are_refused_naming_the_field(client, 
     )
     assert (pinned.json()["latitude"], pinned.json()["longitude"]) == (SCHOOL["latitude"], SCHOOL["longitude"])
     assert (cleared.json()["latitude"], cleared.json()["longitude"]) == (None, None)
+
+
+async def test_a_check_in_without_a_location_is_recorded_as_no_location_without_a_distance(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="杭州滨江区某小学食堂", **SCHOOL)
+    url = f"{CUSTOMERS}/{customer['id']}/follow-ups"
+
+    async def log(check_in: dict[str, Any]):  # type: ignore[no-untyped-def]
+        body = {"kind": "visit", "content": "拜访，手机未授权定位", "check_in": check_in}
+        return await client.post(url, json=body, headers=org.sales_a.headers)
+
+    logged = await log({"no_location": True, "address": "滨江区江南大道"})
+    assert logged.status_code == 201, logged.text
+    check_in = logged.json()["check_in"]
+    assert (check_in["no_location"], check_in["latitude"], check_in["longitude"]) == (True, None, None)
+    assert (check_in["distance_m"], check_in["address"]) == (None, "滨江区江南大道")
+    assert check_in["checked_in_at"].endswith("+08:00")
+    api.problem(await log({"no_location": True, "latitude": 30.2, "longitude": 120.2}), 400, field="check_in.latitude")
+    api.problem(await log({"no_location": True, "latitude": 95}), 422, field="check_in.latitude")
+    api.problem(await log({"address": "滨江区"}), 422, field="check_in.latitude")
+
+
+async def test_a_deleted_file_is_gone_for_everyone_and_a_visit_photo_stays(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="杭州余杭区某小学食堂")
+    wrong = (await _upload(client, org.sales_a, customer["id"], jpeg())).json()
+    kept = (await _upload(client, org.sales_a, customer["id"], jpeg(colour=(9, 9, 9)))).json()
+    await client.post(
+        f"{CUSTOMERS}/{customer['id']}/follow-ups",
+        json={"kind": "visit", "content": "拜访", "photo_attachment_ids": [kept["id"]]},
+        headers=org.sales_a.headers,
+    )
+
+    by_other_rep = await client.delete(f"/api/v1/attachments/{wrong['id']}", headers=org.sales_b.headers)
+    deleted = await client.delete(f"/api/v1/attachments/{wrong['id']}", headers=org.sales_a.headers)
+    in_use = await client.delete(f"/api/v1/attachments/{kept['id']}", headers=org.sales_a.headers)
+
+    api.problem(by_other_rep, 404, code="not_found")
+    assert deleted.status_code == 204, deleted.text
+    api.problem(in_use, 412, code="attachment_in_use")
+    listed = (await client.get(f"{CUSTOMERS}/{customer['id']}/attachments", headers=org.sales_a.headers)).json()
+    assert [a["id"] for a in listed["items"]] == [kept["id"]]
+    for url in (wrong["content_url"], f"/api/v1/attachments/{wrong['id']}"):
+        api.problem(await client.get(url, headers=org.sales_a.headers), 404, code="not_found")
+    assert (await client.get(wrong["signed_thumbnail_url"])).status_code in (403, 404)
+    api.problem(await client.delete(f"/api/v1/attachments/{wrong['id']}", headers=org.sales_a.headers), 404)

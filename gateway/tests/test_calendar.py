@@ -285,3 +285,25 @@ async def test_the_owner_is_notified_of_a_licence_running_out_once_per_notice(cl
     expiring_notice = next(n for n in found if n["kind"] == "licence_expiring")
     assert "食品经营许可证" in expiring_notice["body"] and "7天后" in expiring_notice["body"]
     assert expiring_notice["link_type"] == "customer"
+
+
+async def test_applying_a_template_reports_the_customers_it_skipped_and_what_overlapped(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    busy = await api.create_customer(org.sales_a, name="杭州上城区装修中的小学食堂")
+    await _close(client, org.sales_a, busy["id"], start_date="2027-02-15", end_date="2027-03-01", reason="renovation")
+    template = await client.post(
+        TEMPLATES, json={"name": "2027 上城区校历", "ranges": [WINTER, SUMMER]}, headers=org.admin.headers
+    )
+
+    applied = await client.post(
+        f"{TEMPLATES}/{template.json()['id']}/customers",
+        json={"customer_ids": [busy["id"]]},
+        headers=org.sales_a.headers,
+    )
+
+    assert applied.status_code == 200, applied.text
+    (conflict,) = applied.json()["conflicts"]
+    assert (conflict["customer_id"], conflict["customer_name"]) == (busy["id"], "杭州上城区装修中的小学食堂")
+    assert [
+        (o["closure"]["start_date"], o["closure"]["reason"], o["range"]["start_date"], o["range"]["end_date"])
+        for o in conflict["overlaps"]
+    ] == [("2027-02-15", "renovation", "2027-01-23", "2027-02-20")]

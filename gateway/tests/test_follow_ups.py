@@ -125,3 +125,30 @@ async def test_times_at_the_edge_of_the_calendar_are_refused_not_a_server_error(
 
     api.problem(first_instant, 400, field="occurred_at")
     api.problem(huge_version, 422, field="expected_version")
+
+
+async def test_the_timeline_narrows_to_one_kind_and_an_unknown_kind_is_named(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(org.sales_a, name="温州鹿城区食堂")
+    await _log(client, org.sales_a, customer["id"], kind="phone", content="电话确认")
+    await _log(client, org.sales_a, customer["id"], kind="wechat", content="微信发报价")
+
+    wechat = await client.get(f"{CUSTOMERS}/{customer['id']}/follow-ups?kind=wechat", headers=org.sales_a.headers)
+    visits = await client.get(f"{CUSTOMERS}/{customer['id']}/follow-ups?kind=visit", headers=org.sales_a.headers)
+    fax = await client.get(f"{CUSTOMERS}/{customer['id']}/follow-ups?kind=fax", headers=org.sales_a.headers)
+
+    assert wechat.status_code == 200, wechat.text
+    assert [(f["kind"], f["content"]) for f in wechat.json()["items"]] == [("wechat", "微信发报价")]
+    assert visits.json()["items"] == []
+    api.problem(fax, 400, field="kind")
+
+
+async def test_a_due_follow_up_shows_the_customers_alerts(client, org, api) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(
+        org.sales_b, name="温州苍南县清真餐厅", special_requirements=[{"kind": "halal"}]
+    )
+    await _log(client, org.sales_b, customer["id"], next_follow_up_date=_today().isoformat())
+
+    due = await client.get("/api/v1/follow-up-tasks", params={"due": "today"}, headers=org.sales_b.headers)
+
+    task = next(t for t in due.json()["items"] if t["customer_id"] == customer["id"])
+    assert [a["label"] for a in task["alerts"]] == ["清真"]

@@ -162,3 +162,24 @@ async def test_analytics_counts_the_pool_its_movements_and_coverage(client, org,
     assert next(p for p in found["pools"] if p["pool_id"] == pool["id"])["pool_name"] == "华东公海"
     assert mine["owner_name"] == "张三" and mine["contacted_30d"] >= 1 and 0 < mine["share"] <= 1
     assert by_rep["pools"] == [] and {c["owner_id"] for c in by_rep["coverage"]} <= {org.sales_b.id}
+
+
+async def test_pool_rows_and_claims_show_the_customers_alerts(client, org, api, pool) -> None:  # type: ignore[no-untyped-def]
+    customer = await api.create_customer(
+        org.sales_a, name="南通港闸区回民餐厅", special_requirements=[{"kind": "allergens", "details": ["花生"]}]
+    )
+    await client.post(f"{CUSTOMERS}/{customer['id']}/release", json={"reason": "暂无需求"}, headers=org.sales_a.headers)
+
+    rows = (await client.get(f"/api/v1/pools/{pool['id']}/customers", headers=org.sales_b.headers)).json()["items"]
+    claimed = await client.post(
+        f"/api/v1/pools/{pool['id']}/claims",
+        json={"customer_id": customer["id"], "reason": "客户来电"},
+        headers=org.sales_b.headers,
+    )
+    mine = (await client.get("/api/v1/pool-claims", params={"view": "mine"}, headers=org.sales_b.headers)).json()
+
+    row = next(r for r in rows if r["id"] == customer["id"])
+    assert row["alerts"] == [{"kind": "allergens", "label": "过敏原", "text": "过敏原：花生"}]
+    assert row["tier_label"] == "一般"
+    assert claimed.json()["alerts"] == row["alerts"]
+    assert next(c for c in mine["items"] if c["customer_id"] == customer["id"])["alerts"] == row["alerts"]

@@ -36,7 +36,9 @@ async def _open_tasks(client, person) -> list[dict[str, Any]]:  # type: ignore[n
 async def task(stack, org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Rep A's VIP customer and the revisit task the daily job gives it."""
     response = await stack.client.post(
-        "/api/v1/customers", json={"name": "绍兴越城区实验小学食堂", "tier": "vip"}, headers=org.sales_a.headers
+        "/api/v1/customers",
+        json={"name": "绍兴越城区实验小学食堂", "tier": "vip", "special_requirements": [{"kind": "halal"}]},
+        headers=org.sales_a.headers,
     )
     assert response.status_code == 201, response.text
     await _advance_customer_clock(stack, dt.timedelta(days=1, minutes=1))
@@ -97,6 +99,10 @@ async def test_a_rep_sees_and_completes_their_revisit_and_it_shows_on_the_custom
         "vip",
         "open",
     )
+    # The row says the tenant's name of the tier and the customer's alerts, like its page.
+    assert (task["tier_label"], [a["label"] for a in task["alerts"]]) == ("VIP", ["清真"])
+    assert [a["label"] for a in done.json()["alerts"]] == ["清真"]
+    assert [a["label"] for a in history.json()["items"][0]["alerts"]] == ["清真"]
     api.problem(by_other_rep, 404, code="not_found")
     api.problem(by_service, 403, code="permission_denied")
     assert done.status_code == 200, done.text

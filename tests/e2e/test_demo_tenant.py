@@ -48,6 +48,15 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
             owner = login(client, seed.owner_username, DEMO_USER_PASSWORD)
             customer_id = next(c["id"] for c in listed if c["name"] == seed.name)
             timelines[seed.name] = client.get(f"/api/v1/customers/{customer_id}/follow-ups", headers=owner).json()
+        # A rep opens the app to a follow-up due today, its alerts on the row.
+        due_seed = next(
+            c for c in tenant.customers if not c.release_reason and c.follow_ups and c.follow_ups[-1].next_in_days == 0
+        )
+        due_today = client.get(
+            "/api/v1/follow-up-tasks",
+            params={"due": "today", "page_size": 200},
+            headers=login(client, due_seed.owner_username, DEMO_USER_PASSWORD),
+        ).json()["items"]
         imports = client.get("/api/v1/customer-imports", headers=admin).json()["items"]
         report = [
             (p["row"], p["column"], p["code"], p["reason"])
@@ -73,6 +82,11 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     ), report
     assert [f["key"] for f in fields] == ["settlement", "delivery_window", "daily_meals"]
     by_name = {c.name: c for c in tenant.customers}
+    assert due_seed.name in [t["customer_name"] for t in due_today]
+    assert all(
+        [a["kind"] for a in t["alerts"]] == [r["kind"] for r in by_name[t["customer_name"]].special_requirements]
+        for t in due_today
+    )
     assert all(c["custom_fields"] == by_name[c["name"]].custom_fields for c in listed)
     assert all(c["product_lines"] == by_name[c["name"]].product_lines for c in listed)
     assert all(c["source"] == by_name[c["name"]].source for c in listed)

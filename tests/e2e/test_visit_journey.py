@@ -111,8 +111,42 @@ def test_a_rep_checks_in_at_a_visit_with_two_photos_retrievable_by_the_rep_and_n
                 assert refused.content != content
         assert client.get(f"/api/v1/customers/{customer['id']}/follow-ups", headers=other).status_code == 404
 
+        # The phone refused its location: the rep still checks in, recorded as no_location with
+        # no distance; a wrong photo not used by any visit is deleted, and its file goes.
+        unlocated = ok(
+            client.post(
+                f"/api/v1/customers/{customer['id']}/follow-ups",
+                json={
+                    "kind": "visit",
+                    "content": "再次拜访，手机未授权定位",
+                    "check_in": {"no_location": True, "address": "文三路小学后门"},
+                },
+                headers=rep,
+            ),
+            201,
+        )
+        assert (unlocated["check_in"]["no_location"], unlocated["check_in"]["distance_m"]) == (True, None)
+        visits = ok(
+            client.get(f"/api/v1/customers/{customer['id']}/follow-ups", params={"kind": "visit"}, headers=rep)
+        )["items"]
+        assert [v["id"] for v in visits] == [unlocated["id"], visit["id"]]
+        wrong = ok(
+            client.post(
+                f"/api/v1/customers/{customer['id']}/attachments",
+                files={"file": ("IMG_9.JPG", _photo((9, 9, 9)), "image/jpeg")},
+                data={"kind": "visit_photo"},
+                headers=rep,
+            ),
+            201,
+        )
+        assert client.delete(f"/api/v1/attachments/{wrong['id']}", headers=other).status_code == 404
+        assert client.delete(f"/api/v1/attachments/{uploaded[0]['id']}", headers=rep).status_code == 412
+        assert client.delete(f"/api/v1/attachments/{wrong['id']}", headers=rep).status_code == 204
+        assert client.get(wrong["content_url"], headers=rep).status_code == 404
+
         # On disk (the default local store under the state directory) the files sit under random
         # keys in the tenant's folder, and no file name the client sent appears.
         stored = [p for p in Path(stack.config.state_dir / "files").rglob("*") if p.is_file()]
         assert {p.read_bytes() for p in stored} >= set(photos)
+        assert _photo((9, 9, 9)) not in {p.read_bytes() for p in stored}
         assert not any("IMG_" in str(p) for p in stored)

@@ -212,6 +212,7 @@ async def test_a_template_applied_to_customers_schedules_their_closures_and_repo
     schools = [await customer_service.create(rep, name=f"杭州滨江区第{n}小学食堂") for n in range(1, 4)]
     busy = await customer_service.create(rep, name="杭州滨江区江南实验学校食堂")
     await _close(customer_service, rep, busy.id, "2027-02-10", "2027-02-25", cpb.CLOSURE_REASON_RENOVATION)
+    await _close(customer_service, rep, busy.id, "2027-08-25", "2027-09-05", cpb.CLOSURE_REASON_RENOVATION)
     foreign = await customer_service.create(other_rep, name="杭州萧山区市心路小学食堂")
     template = (
         await customer_service.stub.CreateClosureTemplate(
@@ -237,6 +238,15 @@ async def test_a_template_applied_to_customers_schedules_their_closures_and_repo
     assert sorted(applied.applied_customer_ids) == sorted(s.id for s in schools)
     assert list(applied.not_found_customer_ids) == [foreign.id]
     assert [(c.customer_id, c.closure.start_date) for c in applied.conflicts] == [(busy.id, "2027-02-10")]
+    # The report names the customer and every overlap that kept it out: its closure and the range.
+    (conflict,) = applied.conflicts
+    assert conflict.customer_name == "杭州滨江区江南实验学校食堂"
+    assert [
+        (o.closure.start_date, o.range.start_date, o.range.end_date, o.range.reason) for o in conflict.overlaps
+    ] == [
+        ("2027-02-10", "2027-01-23", "2027-02-20", WINTER),
+        ("2027-08-25", "2027-07-03", "2027-08-31", SUMMER),
+    ]
     assert (list(again.applied_customer_ids), list(again.already_applied_customer_ids)) == ([], [schools[0].id])
     assert counted.template.customer_count == 3
     assert await _closures(customer_service, rep, schools[0].id) == [

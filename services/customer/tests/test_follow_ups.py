@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any, cast
 
 import grpc
+import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -251,3 +252,31 @@ async def test_this_week_runs_from_today_to_sunday(customer_service) -> None:
         customer_service.stub.ListFollowUpTasks(fpb.ListFollowUpTasksRequest(), metadata=customer_service.metadata(rep))
     )
     assert (refused.code, refused.field) == (grpc.StatusCode.INVALID_ARGUMENT, "due")
+
+
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
+async def test_the_timeline_narrows_to_one_kind_and_refuses_an_unknown_one(backend) -> None:
+    org = backend.org
+    rep = org.person(Role.SALES, org.shop_a)
+    customer = await backend.create(rep, name="蚌埠禹会区实验小学食堂")
+    await _log(backend, rep, customer.id, kind=fpb.INTERACTION_KIND_PHONE, content="电话确认")
+    await _log(backend, rep, customer.id, kind=fpb.INTERACTION_KIND_WECHAT, content="微信发菜单")
+    await _log(backend, rep, customer.id, kind=fpb.INTERACTION_KIND_PHONE, content="电话回访")
+
+    async def contents(kind: int) -> list[str]:
+        page = await backend.stub.ListInteractions(
+            fpb.ListInteractionsRequest(customer_id=customer.id, kind=kind), metadata=backend.metadata(rep)
+        )
+        return sorted(i.content for i in page.interactions)
+
+    assert await contents(fpb.INTERACTION_KIND_PHONE) == ["电话回访", "电话确认"]
+    assert await contents(fpb.INTERACTION_KIND_WECHAT) == ["微信发菜单"]
+    assert await contents(fpb.INTERACTION_KIND_VISIT) == []
+    assert len(await contents(fpb.INTERACTION_KIND_UNSPECIFIED)) == 3
+    refused = await backend.refusal(
+        backend.stub.ListInteractions(
+            fpb.ListInteractionsRequest(customer_id=customer.id, kind=99),
+            metadata=backend.metadata(rep),  # type: ignore[arg-type]
+        )
+    )
+    assert (refused.code, refused.field) == (grpc.StatusCode.INVALID_ARGUMENT, "kind")

@@ -15,6 +15,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
 from PIL import Image
 
+from crm.customer.v1 import calendar_pb2 as cpb
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import events_pb2
 from crm.customer.v1 import follow_ups_pb2 as fpb
@@ -415,3 +416,132 @@ async def test_a_visit_with_a_check_in_stays_a_visit(customer_service) -> None:
 
     assert refused.field == "interaction.kind"
     assert edited.interaction.check_in == logged.check_in
+
+
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
+async def test_a_phone_that_refused_its_location_still_checks_in_with_no_location_and_no_distance(backend) -> None:
+    rep = backend.org.person(Role.SALES, backend.org.shop_a)
+    customer = await backend.create(rep, name="杭州拱墅区某小学食堂", latitude=SCHOOL[0], longitude=SCHOOL[1])
+
+    logged = await log_visit(
+        backend, rep, customer.id, check_in=vpb.VisitCheckIn(no_location=True, address="拱墅区湖墅南路")
+    )
+    listed = await backend.stub.ListInteractions(
+        fpb.ListInteractionsRequest(customer_id=customer.id), metadata=backend.metadata(rep)
+    )
+
+    assert logged.check_in.no_location and not logged.check_in.HasField("distance_m")
+    assert (logged.check_in.latitude, logged.check_in.longitude, logged.check_in.address) == (0, 0, "拱墅区湖墅南路")
+    assert logged.check_in.check_in_time == logged.occur_time
+    assert listed.interactions[0].check_in == logged.check_in
+
+
+async def test_a_check_in_without_a_location_takes_no_coordinates(customer_service) -> None:
+    rep = customer_service.org.person(Role.SALES, customer_service.org.shop_a)
+    customer = await customer_service.create(rep, name="杭州上城区某小学食堂")
+    cases = {
+        "interaction.check_in.latitude": vpb.VisitCheckIn(no_location=True, latitude=30.2),
+        "interaction.check_in.longitude": vpb.VisitCheckIn(no_location=True, longitude=120.1),
+        "interaction.check_in.accuracy_m": vpb.VisitCheckIn(no_location=True, accuracy_m=30),
+    }
+    for field, value in cases.items():
+        refused = await customer_service.refusal(log_visit(customer_service, rep, customer.id, check_in=value))
+        assert (refused.code, refused.field) == (grpc.StatusCode.INVALID_ARGUMENT, field), field
+
+
+# --------------------------------------------------------------------------- deleting attachments
+
+
+async def delete(harness: Any, identity: Identity, attachment_id: str) -> None:
+    await harness.stub.DeleteAttachment(
+        vpb.DeleteAttachmentRequest(id=attachment_id), metadata=harness.metadata(identity)
+    )
+
+
+@pytest.mark.parametrize("backend", ["customer_service", "customer_service_sqlite"], indirect=True)
+async def test_a_deleted_attachment_is_gone_with_its_files_and_published(backend) -> None:
+    rep = backend.org.person(Role.SALES, backend.org.shop_a)
+    customer = await backend.create(rep, name="杭州富阳区某小学食堂")
+    kept = await upload(backend, rep, customer.id, image_bytes())
+    wrong = await upload(backend, rep, customer.id, image_bytes(), filename="拍错了.jpg")
+    storage = stored_objects(backend)
+    assert await read(storage, wrong.thumbnail_key)
+
+    await delete(backend, rep, wrong.id)
+
+    listed = await backend.stub.ListAttachments(
+        vpb.ListAttachmentsRequest(customer_id=customer.id), metadata=backend.metadata(rep)
+    )
+    assert [a.id for a in listed.attachments] == [kept.id]
+    gone = await backend.refusal(
+        backend.stub.GetAttachment(vpb.GetAttachmentRequest(id=wrong.id), metadata=backend.metadata(rep))
+    )
+    assert gone.code == grpc.StatusCode.NOT_FOUND
+    for key in (wrong.storage_key, wrong.thumbnail_key):
+        assert not await storage.exists(key), key
+    assert await read(storage, kept.storage_key)
+    rows = [r for r in await backend.published_outbox() if r.envelope.type.endswith("attachment_deleted")]
+    assert len(rows) == 1
+    event = events_pb2.AttachmentDeleted()
+    assert rows[0].envelope.payload.Unpack(event)
+    assert (event.attachment.id, event.attachment.storage_key, event.deleted_by) == (wrong.id, "", rep.principal_id)
+    assert rows[0].envelope.aggregate_id == customer.id
+    again = await backend.refusal(delete(backend, rep, wrong.id))
+    assert again.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_another_reps_or_tenants_attachment_looks_missing_to_delete(customer_service) -> None:
+    org = customer_service.org
+    rep, other_rep = org.person(Role.SALES, org.shop_a), org.person(Role.SALES, org.shop_a)
+    customer = await customer_service.create(rep, name="杭州桐庐县某中学食堂")
+    attachment = await upload(customer_service, rep, customer.id, pdf_bytes(), kind=vpb.ATTACHMENT_KIND_CONTRACT)
+    other_tenant = Identity(
+        principal_id=str(uuid.uuid4()),
+        tenant_id=str(uuid.uuid4()),
+        org_unit_id=org.hq,
+        org_path=org.path(org.hq),
+        role=Role.ADMIN,
+    )
+
+    by_other_rep = await customer_service.refusal(delete(customer_service, other_rep, attachment.id))
+    by_other_tenant = await customer_service.refusal(delete(customer_service, other_tenant, attachment.id))
+    missing_id = str(uuid.uuid4())
+    missing = await customer_service.refusal(delete(customer_service, rep, missing_id))
+    malformed = await customer_service.refusal(delete(customer_service, rep, ""))
+
+    assert by_other_rep.code == by_other_tenant.code == missing.code == grpc.StatusCode.NOT_FOUND
+    assert by_other_rep.message.replace(attachment.id, "?") == missing.message.replace(missing_id, "?")
+    assert (malformed.code, malformed.field) == (grpc.StatusCode.INVALID_ARGUMENT, "id")
+    assert (await get_attachment(customer_service, rep, attachment.id)).id == attachment.id
+
+
+async def test_an_attachment_a_visit_or_licence_refers_to_is_not_deleted(customer_service) -> None:
+    rep = customer_service.org.person(Role.SALES, customer_service.org.shop_a)
+    customer = await customer_service.create(rep, name="杭州建德市某小学食堂")
+    photo = await upload(customer_service, rep, customer.id, image_bytes())
+    scan = await upload(customer_service, rep, customer.id, pdf_bytes(), kind=vpb.ATTACHMENT_KIND_LICENCE)
+    await log_visit(customer_service, rep, customer.id, photo_attachment_ids=[photo.id])
+    await customer_service.stub.CreateLicence(
+        cpb.CreateLicenceRequest(
+            licence=cpb.Licence(
+                customer_id=customer.id, kind="食品经营许可证", number="JY13301060012345", attachment_id=scan.id
+            )
+        ),
+        metadata=customer_service.metadata(rep),
+    )
+
+    for attachment in (photo, scan):
+        refused = await customer_service.refusal(delete(customer_service, rep, attachment.id))
+        assert (refused.code, refused.trailers.get(ERROR_CODE_KEY)) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "attachment_in_use",
+        )
+        assert (await get_attachment(customer_service, rep, attachment.id)).id == attachment.id
+        assert await read(stored_objects(customer_service), attachment.storage_key)
+
+
+async def get_attachment(harness: Any, identity: Identity, attachment_id: str) -> vpb.Attachment:
+    response = await harness.stub.GetAttachment(
+        vpb.GetAttachmentRequest(id=attachment_id), metadata=harness.metadata(identity)
+    )
+    return cast(vpb.Attachment, response.attachment)

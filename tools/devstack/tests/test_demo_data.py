@@ -342,3 +342,15 @@ def test_pinned_customers_lie_near_their_city_and_check_ins_near_the_pin(tenant:
     photos = sum(f.photos for _, f in visits)
     assert 0 < photos <= 12
     assert all(f.photos == 0 for c in tenant.customers for f in c.follow_ups if f.check_in is None)
+
+
+def test_every_sales_rep_has_a_follow_up_due_today(tenant: DemoTenant) -> None:
+    reps = {user.username for user in tenant.users if user.role == "sales"}
+    due_today = {
+        c.owner_username
+        for c in tenant.customers
+        if not c.release_reason and c.follow_ups and c.follow_ups[-1].next_in_days == 0
+    }
+    owning = {c.owner_username for c in tenant.customers if not c.release_reason}
+    assert "zhang.wei" in due_today
+    assert due_today == reps & owning

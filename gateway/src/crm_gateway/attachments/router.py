@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -194,6 +194,21 @@ async def _attachment(state: GatewayState, identity: Identity, attachment_id: st
 @router.get("/attachments/{attachment_id}", summary="A file's details and signed URLs 附件信息")
 async def get_attachment(attachment_id: str, state: State, identity: Caller) -> AttachmentOut:
     return (await render_attachments(state, identity, [await _attachment(state, identity, attachment_id)]))[0]
+
+
+@router.delete(
+    "/attachments/{attachment_id}",
+    status_code=204,
+    summary="Delete a file 删除附件",
+    description="Whoever may change the customer. A file a visit or a licence record refers to stays "
+    "(412 `attachment_in_use`); the file leaves storage once the deletion is recorded, and its signed URLs stop "
+    "working. Another tenant's or rep's file, or a missing one, is 404.",
+)
+async def delete_attachment(attachment_id: str, state: State, identity: Caller) -> Response:
+    await state.customers.DeleteAttachment(
+        vpb.DeleteAttachmentRequest(id=path_id(attachment_id, "attachment_id")), metadata=_metadata(state, identity)
+    )
+    return Response(status_code=204)
 
 
 @router.post(

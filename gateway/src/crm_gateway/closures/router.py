@@ -156,10 +156,19 @@ class ApplyIn(ApiModel):
     filter: CustomerFilterIn | None = None
 
 
+class ClosureOverlapOut(BaseModel):
+    closure: ClosureOut = Field(description="One of the customer's own closures")
+    range: TemplateRangeOut = Field(description="The template's range it overlaps")
+
+
 class ClosureConflictOut(BaseModel):
     customer_id: str
     customer_name: str
-    closure: ClosureOut = Field(description="Its own closure that overlaps a range of the template")
+    closure: ClosureOut = Field(description="The earliest of its own closures that overlap a range of the template")
+    overlaps: list[ClosureOverlapOut] = Field(
+        default_factory=list,
+        description="Every overlap that kept the template off it: its closure and the template's range, earliest first",
+    )
 
 
 class ApplyOut(BaseModel):
@@ -212,20 +221,21 @@ def _template_out(template: cpb.ClosureTemplate) -> TemplateOut:
     return TemplateOut(
         id=template.id,
         name=template.name,
-        ranges=[
-            TemplateRangeOut(
-                id=r.id,
-                start_date=dt.date.fromisoformat(r.start_date),
-                end_date=dt.date.fromisoformat(r.end_date),
-                reason=cast(ClosureReason, REASONS.from_proto(r.reason)),
-                note=r.note,
-            )
-            for r in template.ranges
-        ],
+        ranges=[_range_out(r) for r in template.ranges],
         customer_count=template.customer_count,
         version=template.version,
         created_at=shanghai(template.create_time),
         updated_at=shanghai(template.update_time),
+    )
+
+
+def _range_out(value: cpb.ClosureTemplateRange) -> TemplateRangeOut:
+    return TemplateRangeOut(
+        id=value.id,
+        start_date=dt.date.fromisoformat(value.start_date),
+        end_date=dt.date.fromisoformat(value.end_date),
+        reason=cast(ClosureReason, REASONS.from_proto(value.reason)),
+        note=value.note,
     )
 
 
@@ -427,7 +437,14 @@ async def apply_template(template_id: str, body: ApplyIn, state: State, identity
         already_applied_customer_ids=list(applied.already_applied_customer_ids),
         not_found_customer_ids=list(applied.not_found_customer_ids),
         conflicts=[
-            ClosureConflictOut(customer_id=c.customer_id, customer_name=c.customer_name, closure=closure_out(c.closure))
+            ClosureConflictOut(
+                customer_id=c.customer_id,
+                customer_name=c.customer_name,
+                closure=closure_out(c.closure),
+                overlaps=[
+                    ClosureOverlapOut(closure=closure_out(o.closure), range=_range_out(o.range)) for o in c.overlaps
+                ],
+            )
             for c in applied.conflicts
         ],
     )

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, cast, get_args
 
 from fastapi import APIRouter, Query
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import visits_pb2 as vpb
 from crm_gateway.customers.schemas import shanghai
 from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.profile.schemas import ALERTS_DESCRIPTION, AlertOut, row_alerts
 from crm_gateway.web import Caller, GatewayState, State
 from crmkit.clock import SHANGHAI
 from crmkit.enums import ProtoEnum
@@ -34,19 +36,38 @@ DUE = {
 
 
 class CheckInIn(ApiModel):
-    """Where the phone was when the rep checked in at the visit (拜访签到)."""
+    """Where the phone was when the rep checked in at the visit (拜访签到), or that it could not
+    tell (`no_location`: location refused or unavailable)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    latitude: float = Field(ge=-90, le=90, description="WGS-84 degrees")
-    longitude: float = Field(ge=-180, le=180, description="WGS-84 degrees")
+    # Before the coordinates: their validator reads it.
+    no_location: bool = Field(
+        False,
+        description="The phone gave no position: check in with the time and typed address only; leave out "
+        "latitude, longitude and accuracy_m. No distance is measured.",
+    )
+    latitude: float | None = Field(
+        None, ge=-90, le=90, validate_default=True, description="WGS-84 degrees; required unless no_location"
+    )
+    longitude: float | None = Field(
+        None, ge=-180, le=180, validate_default=True, description="WGS-84 degrees; required unless no_location"
+    )
     accuracy_m: float = Field(0, ge=0, le=10_000, description="The phone's accuracy radius, metres")
-    address: str = Field("", max_length=200, description="The address text the phone reported")
+    address: str = Field("", max_length=200, description="The address text the phone reported or the rep typed")
     checked_in_at: AwareDatetime | None = Field(None, description="When; default the visit's time; not in the future")
+
+    @field_validator("latitude", "longitude")
+    @classmethod
+    def _located_unless_told_not(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None and not info.data.get("no_location", False):
+            raise PydanticCustomError("missing", "Field required unless no_location")
+        return value
 
 
 class CheckInOut(BaseModel):
-    latitude: float
-    longitude: float
+    no_location: bool = Field(description="The phone gave no position: no coordinates, no distance")
+    latitude: float | None = Field(description="Null with no_location")
+    longitude: float | None = Field(description="Null with no_location")
     accuracy_m: float
     address: str
     checked_in_at: dt.datetime | None = Field(description="Asia/Shanghai")
@@ -128,6 +149,7 @@ class FollowUpTaskOut(BaseModel):
     org_unit_id: str
     next_follow_up_date: dt.date
     last_interaction_at: dt.datetime | None = Field(description="Asia/Shanghai; null if never followed up")
+    alerts: list[AlertOut] = Field(default_factory=list, description=ALERTS_DESCRIPTION)
 
 
 class FollowUpTaskPage(BaseModel):
@@ -161,8 +183,9 @@ def _to_proto(values: dict[str, object], customer_id: str) -> fpb.Interaction:
     if check_in:
         message.check_in.CopyFrom(
             vpb.VisitCheckIn(
-                latitude=check_in["latitude"],
-                longitude=check_in["longitude"],
+                no_location=check_in["no_location"],
+                latitude=check_in["latitude"] or 0.0,
+                longitude=check_in["longitude"] or 0.0,
                 accuracy_m=check_in["accuracy_m"],
                 address=check_in["address"],
             )
@@ -173,10 +196,21 @@ def _to_proto(values: dict[str, object], customer_id: str) -> fpb.Interaction:
     return message
 
 
+def _kind_filter(kind: str | None) -> fpb.InteractionKind.ValueType:
+    # A plain string, not the Literal, so an unknown kind is a 400 naming `kind` like the service's.
+    if kind is None or kind == "":
+        return fpb.INTERACTION_KIND_UNSPECIFIED
+    if kind not in get_args(InteractionKind):
+        raise InvalidArgument("kind", "unknown follow-up kind / 未知的跟进方式")
+    return cast(fpb.InteractionKind.ValueType, KINDS.to_proto(kind))
+
+
 def _check_in_out(check_in: vpb.VisitCheckIn) -> CheckInOut:
+    located = not check_in.no_location
     return CheckInOut(
-        latitude=check_in.latitude,
-        longitude=check_in.longitude,
+        no_location=check_in.no_location,
+        latitude=check_in.latitude if located else None,
+        longitude=check_in.longitude if located else None,
         accuracy_m=check_in.accuracy_m,
         address=check_in.address,
         checked_in_at=shanghai(check_in.check_in_time) if check_in.HasField("check_in_time") else None,
@@ -252,10 +286,21 @@ async def list_follow_ups(
     identity: Caller,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     page_token: Annotated[str, Query(max_length=500)] = "",
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="Only follow-ups of this kind: " + ", ".join(get_args(InteractionKind)),
+            json_schema_extra={"enum": list(get_args(InteractionKind))},
+        ),
+    ] = None,
 ) -> FollowUpPage:
     found = await state.customers.ListInteractions(
         fpb.ListInteractionsRequest(
-            customer_id=path_id(customer_id, "customer_id"), page_size=page_size, page_token=page_token
+            customer_id=path_id(customer_id, "customer_id"),
+            page_size=page_size,
+            page_token=page_token,
+            kind=_kind_filter(kind),
         ),
         metadata=state.identity_metadata.for_caller(identity),
     )
@@ -313,6 +358,7 @@ async def follow_up_tasks(
         metadata=state.identity_metadata.for_caller(identity),
     )
     owners = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids={t.owner_id for t in found.tasks})
+    labels = await state.profile_labels.for_caller(state, identity)
     return FollowUpTaskPage(
         items=[
             FollowUpTaskOut(
@@ -323,6 +369,7 @@ async def follow_up_tasks(
                 org_unit_id=t.org_unit_id,
                 next_follow_up_date=dt.date.fromisoformat(t.next_follow_up_date),
                 last_interaction_at=shanghai(t.last_interaction_time) if t.HasField("last_interaction_time") else None,
+                alerts=row_alerts(t.special_requirements, labels),
             )
             for t in found.tasks
         ],

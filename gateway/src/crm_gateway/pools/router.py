@@ -14,6 +14,7 @@ from crm.customer.v1 import pools_pb2 as ppb
 from crm_gateway.customers.schemas import Stage, Tier, shanghai
 from crm_gateway.directory.service import get_org_unit, list_org_units
 from crm_gateway.inputs import MAX_VERSION, ApiModel, path_id
+from crm_gateway.profile.schemas import ALERTS_DESCRIPTION, AlertOut, ProfileLabels, row_alerts
 from crm_gateway.web import Caller, DbSession, GatewayState, State
 from crmkit.enums import ProtoEnum
 from crmkit.identity import Identity
@@ -86,6 +87,8 @@ class PoolCustomerOut(BaseModel):
     enter_reason: str
     last_interaction_at: dt.datetime | None
     claim_pending: bool = Field(description="A claim awaits approval: nobody else may claim it meanwhile")
+    tier_label: str = Field("", description="The tenant's name of the tier, e.g. VIP, 重点, 一般")
+    alerts: list[AlertOut] = Field(default_factory=list, description=ALERTS_DESCRIPTION)
 
 
 class PoolCustomerPage(BaseModel):
@@ -128,6 +131,7 @@ class ClaimOut(BaseModel):
     comment: str
     created_at: dt.datetime = Field(description="Asia/Shanghai")
     decided_at: dt.datetime | None
+    alerts: list[AlertOut] = Field(default_factory=list, description=ALERTS_DESCRIPTION)
 
 
 class ClaimPage(BaseModel):
@@ -168,6 +172,7 @@ async def _unit_names(session: DbSession, identity: Identity) -> dict[str, str]:
 async def _claims_out(state: GatewayState, identity: Identity, claims: list[ppb.PoolClaim]) -> list[ClaimOut]:
     people = {c.claimant_id for c in claims} | {c.decider_id for c in claims}
     names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids=people - {""})
+    labels = await state.profile_labels.for_caller(state, identity)
     return [
         ClaimOut(
             id=c.id,
@@ -183,12 +188,13 @@ async def _claims_out(state: GatewayState, identity: Identity, claims: list[ppb.
             comment=c.comment,
             created_at=shanghai(c.create_time),
             decided_at=shanghai(c.decide_time) if c.HasField("decide_time") else None,
+            alerts=row_alerts(c.special_requirements, labels),
         )
         for c in claims
     ]
 
 
-def _pool_customer_out(customer: ppb.PoolCustomer) -> PoolCustomerOut:
+def _pool_customer_out(customer: ppb.PoolCustomer, labels: ProfileLabels) -> PoolCustomerOut:
     return PoolCustomerOut(
         id=customer.id,
         name=customer.name,
@@ -205,6 +211,8 @@ def _pool_customer_out(customer: ppb.PoolCustomer) -> PoolCustomerOut:
         if customer.HasField("last_interaction_time")
         else None,
         claim_pending=customer.claim_pending,
+        tier_label=labels.tier("value", customer.tier or "normal"),
+        alerts=row_alerts(customer.special_requirements, labels),
     )
 
 
@@ -264,8 +272,10 @@ async def pool_customers(
         ppb.ListPoolCustomersRequest(pool_id=path_id(pool_id, "pool_id"), page_size=page_size, page_token=page_token),
         metadata=state.identity_metadata.for_caller(identity),
     )
+    labels = await state.profile_labels.for_caller(state, identity)
     return PoolCustomerPage(
-        items=[_pool_customer_out(c) for c in found.customers], next_page_token=found.next_page_token or None
+        items=[_pool_customer_out(c, labels) for c in found.customers],
+        next_page_token=found.next_page_token or None,
     )
 
 
@@ -277,7 +287,7 @@ async def release(customer_id: str, body: ReleaseIn, state: State, identity: Cal
         ),
         metadata=state.identity_metadata.for_caller(identity),
     )
-    return _pool_customer_out(released.customer)
+    return _pool_customer_out(released.customer, await state.profile_labels.for_caller(state, identity))
 
 
 @router.post(

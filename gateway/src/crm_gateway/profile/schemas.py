@@ -5,7 +5,7 @@ alerts they raise, tier and grade with their labels and sources. The customer's 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -173,6 +173,13 @@ def alerts_of(requirements: list[SpecialRequirementOut]) -> list[AlertOut]:
         alerts.append(AlertOut(kind=requirement.kind, label=requirement.label, text="，".join(parts)))
     return alerts
 
+
+def row_alerts(values: Iterable[prpb.SpecialRequirement], labels: ProfileLabels) -> list[AlertOut]:
+    """The alerts of a row that names a customer (a pool row, a claim, a task, a skipped customer)."""
+    return alerts_of(requirements_out(list(values), labels))
+
+
+ALERTS_DESCRIPTION = "特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row"
 
 SOURCES = {prpb.TIER_SOURCE_MANUAL: "manual", prpb.TIER_SOURCE_AUTOMATIC: "automatic"}
 

@@ -15,6 +15,7 @@ from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm.customer.v1 import revisits_pb2 as rpb
 from crm_gateway.customers.schemas import shanghai
 from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.profile.schemas import ALERTS_DESCRIPTION, AlertOut, row_alerts
 from crm_gateway.web import Caller, GatewayState, State
 from crmkit.enums import ProtoEnum
 from crmkit.errors import InvalidArgument
@@ -68,6 +69,7 @@ class RevisitTaskOut(BaseModel):
     due_date: dt.date = Field(description="应回访日期（Asia/Shanghai）")
     status: Status = Field(description="open 待回访, done 已完成, cancelled 已取消")
     tier: Tier
+    tier_label: str = Field("", description="The tenant's name of the tier, e.g. VIP, 重点, 一般")
     interval_days: int
     created_at: dt.datetime = Field(description="Asia/Shanghai")
     overdue_at: dt.datetime | None = Field(description="逾期通知时间；未逾期为 null / when announced overdue")
@@ -79,6 +81,7 @@ class RevisitTaskOut(BaseModel):
     follow_up_id: str | None = Field(description="完成时记录的跟进 / the follow-up it logged")
     on_time: bool | None = Field(description="是否按期（在应回访日当天或之前完成）；未完成为 null")
     cancel_reason: str = Field(description="pool（进入公海）或 archived（已归档）")
+    alerts: list[AlertOut] = Field(default_factory=list, description=ALERTS_DESCRIPTION)
 
 
 class RevisitTaskPage(BaseModel):
@@ -114,6 +117,7 @@ async def _render(state: GatewayState, identity: Identity, tasks: list[rpb.Revis
     names = await state.display_names.lookup(
         tenant_id=identity.tenant_id, user_ids={u for t in tasks for u in (t.assignee_id, t.completed_by) if u}
     )
+    labels = await state.profile_labels.for_caller(state, identity)
     done = rpb.REVISIT_TASK_STATUS_DONE
     return [
         RevisitTaskOut(
@@ -127,6 +131,7 @@ async def _render(state: GatewayState, identity: Identity, tasks: list[rpb.Revis
             due_date=dt.date.fromisoformat(t.due_date),
             status=cast(Status, STATUSES.from_proto(t.status)),
             tier=cast(Tier, t.tier),
+            tier_label=labels.tier("value", t.tier),
             interval_days=t.interval_days,
             created_at=shanghai(t.create_time),
             overdue_at=shanghai(t.overdue_time) if t.HasField("overdue_time") else None,
@@ -138,6 +143,7 @@ async def _render(state: GatewayState, identity: Identity, tasks: list[rpb.Revis
             follow_up_id=t.interaction_id or None,
             on_time=t.on_time if t.status == done else None,
             cancel_reason=t.cancel_reason,
+            alerts=row_alerts(t.special_requirements, labels),
         )
         for t in tasks
     ]

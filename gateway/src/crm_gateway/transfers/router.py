@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crm.customer.v1 import transfers_pb2 as tpb
 from crm_gateway.customers.schemas import Stage, shanghai
 from crm_gateway.inputs import ApiModel, path_id
+from crm_gateway.profile.schemas import ALERTS_DESCRIPTION, AlertOut, row_alerts
 from crm_gateway.web import Caller, GatewayState, State
 from crmkit.enums import ProtoEnum
 from crmkit.identity import Identity, Role
@@ -53,7 +54,9 @@ class TransferIn(ApiModel):
 
 class TransferSkipOut(BaseModel):
     customer_id: str
-    reason: str = Field(description="customer_cap_reached or no_pool")
+    customer_name: str = Field("", description="As it is now; empty if the customer is gone")
+    reason: str = Field(description="customer_cap_reached, no_pool, archived or moved_meanwhile")
+    alerts: list[AlertOut] = Field(default_factory=list, description=ALERTS_DESCRIPTION)
 
 
 class TransferOut(BaseModel):
@@ -87,6 +90,7 @@ async def transfers_out(state: GatewayState, identity: Identity, transfers: list
     people = {t.from_user_id for t in transfers} | {t.actor_id for t in transfers}
     people |= {u for t in transfers for u in t.to_user_ids}
     names = await state.display_names.lookup(tenant_id=identity.tenant_id, user_ids=people - {""})
+    labels = await state.profile_labels.for_caller(state, identity)
     return [
         TransferOut(
             id=t.id,
@@ -108,7 +112,15 @@ async def transfers_out(state: GatewayState, identity: Identity, transfers: list
             total=t.total,
             moved=t.moved,
             skipped=t.skipped,
-            skips=[TransferSkipOut(customer_id=s.customer_id, reason=s.reason) for s in t.skips],
+            skips=[
+                TransferSkipOut(
+                    customer_id=s.customer_id,
+                    customer_name=s.customer_name,
+                    reason=s.reason,
+                    alerts=row_alerts(s.special_requirements, labels),
+                )
+                for s in t.skips
+            ],
             error=t.error,
             actor_id=t.actor_id,
             actor_name=names.get(t.actor_id, ""),

@@ -795,6 +795,28 @@ _FOLLOW_UP_NOTES: dict[str, tuple[tuple[str, str], ...]] = {
 _FOLLOW_UP_KINDS = ("phone", "phone", "wechat", "visit", "visit", "email", "meeting")
 
 
+def _with_a_follow_up_due_today(seeds: list[CustomerSeed], today: date) -> list[CustomerSeed]:
+    """Every sales rep opens the H5 to at least one follow-up due today: the first customer of
+    theirs still in their book (not released, created two days or more ago) asks for it — its
+    latest follow-up's next date becomes today, or, without one, a call yesterday asks for it."""
+    due_today = {
+        s.owner_username for s in seeds if not s.release_reason and s.follow_ups and s.follow_ups[-1].next_in_days == 0
+    }
+    shown: list[CustomerSeed] = []
+    for seed in seeds:
+        owner = seed.owner_username
+        if owner in due_today or seed.release_reason or (today - date.fromisoformat(seed.created_on)).days < 2:
+            shown.append(seed)
+            continue
+        due_today.add(owner)
+        if seed.follow_ups:
+            follow_ups = [*seed.follow_ups[:-1], replace(seed.follow_ups[-1], next_in_days=0)]
+        else:
+            follow_ups = [FollowUpSeed("phone", 1, 15, "电话确认下周菜单和到货时间", "约定今天再确认一次数量", 0)]
+        shown.append(replace(seed, follow_ups=follow_ups))
+    return shown
+
+
 def _follow_ups(rng: random.Random, created: date, today: date) -> list[FollowUpSeed]:
     """Two customers in five have been followed up a few times since they were created; the
     latest entry of most asks for the next one within a week, so reps see today's tasks."""
@@ -1038,6 +1060,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
     # The profile draws from its own generator, so adding it left the rest of the tenant as it was.
     profile_rng = random.Random(seed + 6)
     seeds = [_with_profile(profile_rng, customer) for customer in seeds]
+    seeds = _with_a_follow_up_due_today(seeds, today)
     return DemoTenant(
         tenant_name=TENANT_NAME,
         org_units=list(_ORG_UNITS),

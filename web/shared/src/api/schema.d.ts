@@ -182,7 +182,11 @@ export interface paths {
         get: operations["get_attachment_api_v1_attachments__attachment_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a file 删除附件
+         * @description Whoever may change the customer. A file a visit or a licence record refers to stays (412 `attachment_in_use`); the file leaves storage once the deletion is recorded, and its signed URLs stop working. Another tenant's or rep's file, or a missing one, is 404.
+         */
+        delete: operations["delete_attachment_api_v1_attachments__attachment_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2223,7 +2227,8 @@ export interface components {
         };
         /**
          * CheckInIn
-         * @description Where the phone was when the rep checked in at the visit (拜访签到).
+         * @description Where the phone was when the rep checked in at the visit (拜访签到), or that it could not
+         *     tell (`no_location`: location refused or unavailable).
          */
         CheckInIn: {
             /**
@@ -2234,7 +2239,7 @@ export interface components {
             accuracy_m?: number;
             /**
              * Address
-             * @description The address text the phone reported
+             * @description The address text the phone reported or the rep typed
              * @default
              */
             address?: string;
@@ -2245,14 +2250,20 @@ export interface components {
             checked_in_at?: string | null;
             /**
              * Latitude
-             * @description WGS-84 degrees
+             * @description WGS-84 degrees; required unless no_location
              */
-            latitude: number;
+            latitude?: number | null;
             /**
              * Longitude
-             * @description WGS-84 degrees
+             * @description WGS-84 degrees; required unless no_location
              */
-            longitude: number;
+            longitude?: number | null;
+            /**
+             * No Location
+             * @description The phone gave no position: check in with the time and typed address only; leave out latitude, longitude and accuracy_m. No distance is measured.
+             * @default false
+             */
+            no_location?: boolean;
         };
         /** CheckInOut */
         CheckInOut: {
@@ -2270,10 +2281,21 @@ export interface components {
              * @description Metres from the customer's own location (straight line); null when the customer has none
              */
             distance_m: number | null;
-            /** Latitude */
-            latitude: number;
-            /** Longitude */
-            longitude: number;
+            /**
+             * Latitude
+             * @description Null with no_location
+             */
+            latitude: number | null;
+            /**
+             * Longitude
+             * @description Null with no_location
+             */
+            longitude: number | null;
+            /**
+             * No Location
+             * @description The phone gave no position: no coordinates, no distance
+             */
+            no_location: boolean;
         };
         /** ClaimIn */
         ClaimIn: {
@@ -2292,6 +2314,11 @@ export interface components {
         };
         /** ClaimOut */
         ClaimOut: {
+            /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
             /** Claimant Id */
             claimant_id: string;
             /** Claimant Name */
@@ -2335,12 +2362,17 @@ export interface components {
         };
         /** ClosureConflictOut */
         ClosureConflictOut: {
-            /** @description Its own closure that overlaps a range of the template */
+            /** @description The earliest of its own closures that overlap a range of the template */
             closure: components["schemas"]["ClosureOut"];
             /** Customer Id */
             customer_id: string;
             /** Customer Name */
             customer_name: string;
+            /**
+             * Overlaps
+             * @description Every overlap that kept the template off it: its closure and the template's range, earliest first
+             */
+            overlaps?: components["schemas"]["ClosureOverlapOut"][];
         };
         /** ClosureIn */
         ClosureIn: {
@@ -2429,6 +2461,13 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number;
+        };
+        /** ClosureOverlapOut */
+        ClosureOverlapOut: {
+            /** @description One of the customer's own closures */
+            closure: components["schemas"]["ClosureOut"];
+            /** @description The template's range it overlaps */
+            range: components["schemas"]["TemplateRangeOut"];
         };
         /**
          * ClosurePatch
@@ -3518,6 +3557,11 @@ export interface components {
         };
         /** FollowUpTaskOut */
         FollowUpTaskOut: {
+            /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
             /** Customer Id */
             customer_id: string;
             /** Customer Name */
@@ -4232,6 +4276,11 @@ export interface components {
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
+            /**
              * Claim Pending
              * @description A claim awaits approval: nobody else may claim it meanwhile
              */
@@ -4273,6 +4322,12 @@ export interface components {
              * @enum {string}
              */
             tier: "vip" | "key" | "normal";
+            /**
+             * Tier Label
+             * @description The tenant's name of the tier, e.g. VIP, 重点, 一般
+             * @default
+             */
+            tier_label?: string;
             /** Type */
             type: string;
         };
@@ -4817,6 +4872,11 @@ export interface components {
         /** RevisitTaskOut */
         RevisitTaskOut: {
             /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
+            /**
              * Assignee Id
              * @description 负责人；客服队列为空 / the owner, empty for the service queue
              */
@@ -4906,6 +4966,12 @@ export interface components {
              * @enum {string}
              */
             tier: "vip" | "key" | "normal";
+            /**
+             * Tier Label
+             * @description The tenant's name of the tier, e.g. VIP, 重点, 一般
+             * @default
+             */
+            tier_label?: string;
         };
         /** RevisitTaskPage */
         RevisitTaskPage: {
@@ -5538,11 +5604,22 @@ export interface components {
         };
         /** TransferSkipOut */
         TransferSkipOut: {
+            /**
+             * Alerts
+             * @description 特殊要求提醒 of the customer (e.g. 清真): show them as chips on the row
+             */
+            alerts?: components["schemas"]["AlertOut"][];
             /** Customer Id */
             customer_id: string;
             /**
+             * Customer Name
+             * @description As it is now; empty if the customer is gone
+             * @default
+             */
+            customer_name?: string;
+            /**
              * Reason
-             * @description customer_cap_reached or no_pool
+             * @description customer_cap_reached, no_pool, archived or moved_meanwhile
              */
             reason: string;
         };
@@ -7302,6 +7379,152 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AttachmentOut"];
                 };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_attachment_api_v1_attachments__attachment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid request / 请求参数有误 */
             400: {
@@ -14956,6 +15179,8 @@ export interface operations {
     list_follow_ups_api_v1_customers__customer_id__follow_ups_get: {
         parameters: {
             query?: {
+                /** @description Only follow-ups of this kind: phone, wechat, visit, email, meeting, other */
+                kind?: "phone" | "wechat" | "visit" | "email" | "meeting" | "other";
                 page_size?: number;
                 page_token?: string;
             };

@@ -1,13 +1,13 @@
 // Follow-up calls both apps make (issue 11): a customer's timeline, logging and editing an entry,
 // and the due lists the next follow-up dates become.
 import { call, type ApiClient } from '../api/client'
-import type { FollowUpDue, FollowUpInput, FollowUpPatch } from '../api/models'
+import type { FollowUpDue, FollowUpInput, FollowUpKind, FollowUpPatch } from '../api/models'
 
 export const followUpsApi = (client: ApiClient) => ({
-  list: (customerId: string, pageToken = '') =>
+  list: (customerId: string, pageToken = '', kind?: FollowUpKind) =>
     call(
       client.GET('/api/v1/customers/{customer_id}/follow-ups', {
-        params: { path: { customer_id: customerId }, query: { page_size: 50, page_token: pageToken } },
+        params: { path: { customer_id: customerId }, query: { page_size: 50, page_token: pageToken, ...(kind ? { kind } : {}) } },
       }),
     ),
   log: (customerId: string, body: FollowUpInput) =>

@@ -1,6 +1,7 @@
-"""Attachments: record an upload already stored, read one or a customer's list, and check the
-attachments a record refers to. Whoever may see the customer may see its attachments; whoever
-may change it (or log a follow-up on it) may add one. Functions take the session and never commit."""
+"""Attachments: record an upload already stored, read one or a customer's list, delete one no
+record refers to, and check the attachments a record refers to. Whoever may see the customer may
+see its attachments; whoever may change it (or log a follow-up on it) may add or delete one.
+Functions take the session and never commit."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_customer.attachments.models import Attachment
 from crm_customer.customers.events import CustomerEvents
 from crm_customer.customers.service import get_customer, refuse_if_archived
-from crmkit.errors import InvalidArgument, NotFound
+from crm_customer.licences.models import Licence
+from crm_customer.visits.models import VisitRecord
+from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound
 from crmkit.identity import Identity
 from crmkit.paging import KeysetOrder
 
@@ -95,6 +98,48 @@ async def get_attachment(
     except NotFound:
         raise NotFound("attachment", attachment_id) from None
     return attachment
+
+
+class AttachmentInUse(FailedPrecondition):
+    code = "attachment_in_use"
+
+
+async def delete_attachment(
+    session: AsyncSession, *, identity: Identity, attachment_id: str, events: CustomerEvents, now: dt.datetime
+) -> list[str]:
+    """Deletes the row and writes attachment_deleted; answers the storage keys the caller removes
+    once the transaction commits (removing them earlier would lose the file if it rolled back).
+    Another tenant's attachment, or one of a customer the caller may not see, is not found."""
+    attachment = await session.get(Attachment, attachment_id, with_for_update=True)
+    if attachment is None or attachment.tenant_id != identity.tenant_id:
+        raise NotFound("attachment", attachment_id)
+    try:
+        customer = await get_customer(
+            session, identity=identity, customer_id=attachment.customer_id, now=now, access="write"
+        )
+    except NotFound:
+        raise NotFound("attachment", attachment_id) from None
+    refuse_if_archived(customer)
+    await _refuse_if_referred_to(session, attachment)
+    keys = [key for key in (attachment.storage_key, attachment.thumbnail_key) if key]
+    await events.attachment_deleted(session, customer, attachment, identity.principal_id, now)
+    await session.delete(attachment)
+    await session.flush()
+    return keys
+
+
+async def _refuse_if_referred_to(session: AsyncSession, attachment: Attachment) -> None:
+    licence = await session.scalar(
+        select(Licence.id).where(Licence.customer_id == attachment.customer_id, Licence.attachment_id == attachment.id)
+    )
+    if licence is not None:
+        raise AttachmentInUse("a licence record refers to this file / 该附件被资质证照记录引用，不能删除")
+    # A customer has tens of visits, not millions: their photo lists are read here, not indexed.
+    photo_lists = await session.scalars(
+        select(VisitRecord.photo_attachment_ids).where(VisitRecord.customer_id == attachment.customer_id)
+    )
+    if any(attachment.id in (ids or []) for ids in photo_lists):
+        raise AttachmentInUse("a visit refers to this photo / 该照片属于一次拜访记录，不能删除")
 
 
 async def list_attachments(

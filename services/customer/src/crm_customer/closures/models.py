@@ -159,3 +159,26 @@ def template_to_proto(template: ClosureTemplate, customer_count: int = 0) -> cpb
         create_time=timestamp_of(as_utc(template.created_at)),
         update_time=timestamp_of(as_utc(template.updated_at)),
     )
+
+
+def overlaps_to_proto(closures: list[CustomerClosure], ranges: list[dict[str, Any]]) -> list[cpb.ClosureOverlap]:
+    """Each of a customer's closures with each template range (as stored) it overlaps: the report
+    of why a template was not applied to it."""
+    overlaps = []
+    for closure in closures:
+        for value in ranges:
+            template_range = stored_range(value)
+            if closure.start_date <= template_range.end_date and closure.end_date >= template_range.start_date:
+                overlaps.append(
+                    cpb.ClosureOverlap(
+                        closure=closure_to_proto(closure),
+                        range=cpb.ClosureTemplateRange(
+                            id=template_range.id,
+                            start_date=value["start_date"],
+                            end_date=value["end_date"],
+                            reason=REASONS.to_proto(template_range.reason),  # type: ignore[arg-type]
+                            note=template_range.note,
+                        ),
+                    )
+                )
+    return overlaps

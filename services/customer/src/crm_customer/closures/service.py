@@ -615,8 +615,10 @@ class ApplyResult:
     applied: list[str] = field(default_factory=list)
     already_applied: list[str] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)
-    # (customer, its closure that overlaps a range)
-    conflicts: list[tuple[Customer, CustomerClosure]] = field(default_factory=list)
+    # (customer, its closures that overlap a range, earliest first)
+    conflicts: list[tuple[Customer, list[CustomerClosure]]] = field(default_factory=list)
+    # The template's ranges as stored, for the report of what overlapped what.
+    template_ranges: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def _filtered_ids(
@@ -653,7 +655,7 @@ async def apply_template(
     if filters is not None:
         extra = await _filtered_ids(session, identity, filters, MAX_FILTERED, now)
         wanted = list(dict.fromkeys([*wanted, *extra]))
-    result = ApplyResult()
+    result = ApplyResult(template_ranges=list(template.ranges or []))
     visible: list[Customer] = []
     for chunk in _chunks(sorted(wanted)):
         query = (
@@ -682,7 +684,7 @@ async def apply_template(
                 )
             ).all()
         )
-        blocking: dict[str, CustomerClosure] = {}
+        blocking: dict[str, list[CustomerClosure]] = {}
         if ranges:
             for closure in (
                 await session.scalars(
@@ -694,7 +696,7 @@ async def apply_template(
                     .order_by(CustomerClosure.start_date)
                 )
             ).all():
-                blocking.setdefault(closure.customer_id, closure)
+                blocking.setdefault(closure.customer_id, []).append(closure)
         for customer in batch:
             if customer.id in members:
                 result.already_applied.append(customer.id)

@@ -7,7 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.customer.v1 import calendar_pb2 as cpb
 from crm_customer.closures import service, validation
 from crm_customer.closures.events import ClosureEvents
-from crm_customer.closures.models import ClosureTemplate, CustomerClosure, closure_to_proto, template_to_proto
+from crm_customer.closures.models import (
+    ClosureTemplate,
+    CustomerClosure,
+    closure_to_proto,
+    overlaps_to_proto,
+    template_to_proto,
+)
 from crm_customer.servicer_base import CustomerServicerBase
 from crmkit.clock import as_utc
 from crmkit.errors import NotFound
@@ -190,8 +196,13 @@ class ClosureRpcs(CustomerServicerBase):
                 already_applied_customer_ids=result.already_applied,
                 not_found_customer_ids=result.not_found,
                 conflicts=[
-                    cpb.ClosureConflict(customer_id=c.id, customer_name=c.name, closure=closure_to_proto(closure))
-                    for c, closure in result.conflicts
+                    cpb.ClosureConflict(
+                        customer_id=c.id,
+                        customer_name=c.name,
+                        closure=closure_to_proto(closures[0]),
+                        overlaps=overlaps_to_proto(closures, result.template_ranges),
+                    )
+                    for c, closures in result.conflicts
                 ],
             )
         return response

@@ -303,3 +303,12 @@ class CustomerEvents:
         """A file kept on the customer (visits, issue 12), without its storage keys."""
         message = events_pb2.AttachmentUploaded(attachment=attachment_to_proto(attachment, with_keys=False))
         await self.emit(session, message, customer, actor_id, at)
+
+    async def attachment_deleted(
+        self, session: AsyncSession, customer: Customer, attachment: Attachment, actor_id: str, at: dt.datetime
+    ) -> None:
+        """A file no record referred to, removed from the customer (without its storage keys)."""
+        message = events_pb2.AttachmentDeleted(
+            attachment=attachment_to_proto(attachment, with_keys=False), deleted_by=actor_id
+        )
+        await self.emit(session, message, customer, actor_id, at)

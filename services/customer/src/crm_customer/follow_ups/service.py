@@ -167,10 +167,14 @@ async def list_interactions(
     page_size: int,
     page_token: str,
     now: dt.datetime,
+    kind: str | None = None,
 ) -> tuple[list[Interaction], str]:
-    """A customer's follow-ups, newest first by when they happened."""
+    """A customer's follow-ups, newest first by when they happened; only those of `kind` if given."""
     await get_customer(session, identity=identity, customer_id=customer_id, now=now)
-    query = NEWEST_FIRST.apply(select(Interaction).where(Interaction.customer_id == customer_id), page_token)
+    statement = select(Interaction).where(Interaction.customer_id == customer_id)
+    if kind is not None:
+        statement = statement.where(Interaction.kind == kind)
+    query = NEWEST_FIRST.apply(statement, page_token)
     rows = (await session.scalars(query.limit(page_size + 1))).all()
     return NEWEST_FIRST.page(rows, page_size, lambda row: (row.occurred_at, row.id))
 

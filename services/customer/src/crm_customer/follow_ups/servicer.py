@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm.customer.v1 import follow_ups_pb2 as fpb
 from crm_customer.follow_ups import service, validation
 from crm_customer.follow_ups.models import Interaction, interaction_to_proto
+from crm_customer.preferences.service import requirements_by_customer
 from crm_customer.servicer_base import CustomerServicerBase
 from crmkit.clock import as_utc
 from crmkit.errors import NotFound
@@ -65,6 +66,7 @@ class FollowUpRpcs(CustomerServicerBase):
         self, request: fpb.ListInteractionsRequest, context: RpcContext
     ) -> fpb.ListInteractionsResponse:
         customer_id = identifier(request.customer_id, "customer_id")
+        kind = validation.kind_filter(request.kind)
         size = page_size(request.page_size)
         async with self._reads() as session:
             rows, token = await service.list_interactions(
@@ -74,6 +76,7 @@ class FollowUpRpcs(CustomerServicerBase):
                 page_size=size,
                 page_token=request.page_token,
                 now=self._clock(),
+                kind=kind,
             )
             return fpb.ListInteractionsResponse(
                 interactions=[interaction_to_proto(row) for row in rows], next_page_token=token
@@ -90,9 +93,13 @@ class FollowUpRpcs(CustomerServicerBase):
             org_unit_id=identifier(request.org_unit_id, "org_unit_id", required=False) or None,
         )
         size = page_size(request.page_size)
+        identity = current_identity()
         async with self._reads() as session:
             rows, token = await service.list_follow_up_tasks(
-                session, identity=current_identity(), query=query, page_size=size, page_token=request.page_token
+                session, identity=identity, query=query, page_size=size, page_token=request.page_token
+            )
+            found = await requirements_by_customer(
+                session, tenant_id=identity.tenant_id, customer_ids=[row.id for row in rows]
             )
         return fpb.ListFollowUpTasksResponse(
             tasks=[
@@ -105,6 +112,7 @@ class FollowUpRpcs(CustomerServicerBase):
                     last_interaction_time=timestamp_of(as_utc(row.last_interaction_at))
                     if row.last_interaction_at
                     else None,
+                    special_requirements=found.get(row.id, []),
                 )
                 for row in rows
             ],

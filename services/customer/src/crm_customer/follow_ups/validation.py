@@ -24,6 +24,11 @@ def _kind(value: int, field_name: str) -> str:
     return KINDS.parse(value, field_name, unknown="unknown follow-up kind / 未知的跟进方式")
 
 
+def kind_filter(value: int) -> str | None:
+    """A list's kind narrowing: unset lists every kind."""
+    return None if value == 0 else _kind(value, "kind")
+
+
 def _occurred_at(message: fpb.Interaction, field_name: str, now: dt.datetime) -> dt.datetime:
     if not message.HasField("occur_time"):
         return now

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import pools_pb2 as ppb
 from crm_customer.pools import service, validation
 from crm_customer.pools.models import CLAIM_STATUSES, PoolClaim, claim_to_proto, pool_customer_to_proto, pool_to_proto
+from crm_customer.preferences.models import requirements_to_proto
+from crm_customer.preferences.service import add_requirements
 from crm_customer.servicer_base import CustomerServicerBase
 from crmkit.enums import ProtoEnum
 from crmkit.errors import NotFound
@@ -58,13 +62,18 @@ class PoolRpcs(CustomerServicerBase):
     ) -> ppb.ListPoolCustomersResponse:
         pool_id = identifier(request.pool_id, "pool_id")
         size = page_size(request.page_size)
+        identity = current_identity()
         async with self._reads() as session:
             rows, token = await service.list_pool_customers(
-                session, identity=current_identity(), pool_id=pool_id, page_size=size, page_token=request.page_token
+                session, identity=identity, pool_id=pool_id, page_size=size, page_token=request.page_token
             )
-            return ppb.ListPoolCustomersResponse(
+            response = ppb.ListPoolCustomersResponse(
                 customers=[pool_customer_to_proto(c, pending) for c, pending in rows], next_page_token=token
             )
+            await add_requirements(
+                session, tenant_id=identity.tenant_id, rows=response.customers, customer_id=lambda row: row.id
+            )
+            return response
 
     async def ReleaseToPool(self, request: ppb.ReleaseToPoolRequest, context: RpcContext) -> ppb.ReleaseToPoolResponse:
         customer_id = identifier(request.customer_id, "customer_id")
@@ -81,6 +90,7 @@ class PoolRpcs(CustomerServicerBase):
                 now=self._clock(),
             )
             response = ppb.ReleaseToPoolResponse(customer=pool_customer_to_proto(customer, False))
+            response.customer.special_requirements.extend(requirements_to_proto(customer.special_requirements))
         return response
 
     async def ClaimCustomer(self, request: ppb.ClaimCustomerRequest, context: RpcContext) -> ppb.ClaimCustomerResponse:
@@ -100,13 +110,17 @@ class PoolRpcs(CustomerServicerBase):
                 events=self._events,
                 now=self._clock(),
             )
-            return made.id, ppb.ClaimCustomerResponse(claim=claim_to_proto(made, name))
+            answer = ppb.ClaimCustomerResponse(claim=claim_to_proto(made, name))
+            await _add_claim_requirements(session, identity.tenant_id, [answer.claim])
+            return made.id, answer
 
         async def replay(session: AsyncSession, claim_id: str) -> ppb.ClaimCustomerResponse:
             earlier = await session.get(PoolClaim, claim_id)
             if earlier is None:
                 raise NotFound("claim", claim_id)
-            return ppb.ClaimCustomerResponse(claim=claim_to_proto(earlier, ""))
+            answer = ppb.ClaimCustomerResponse(claim=claim_to_proto(earlier, ""))
+            await _add_claim_requirements(session, identity.tenant_id, [answer.claim])
+            return answer
 
         return await self._writes.create_once(identity=identity, request_id=request_id, create=claim, replay=replay)
 
@@ -124,6 +138,7 @@ class PoolRpcs(CustomerServicerBase):
                 now=self._clock(),
             )
             response = ppb.DecideClaimResponse(claim=claim_to_proto(claim, name))
+            await _add_claim_requirements(session, claim.tenant_id, [response.claim])
         return response
 
     async def WithdrawClaim(self, request: ppb.WithdrawClaimRequest, context: RpcContext) -> ppb.WithdrawClaimResponse:
@@ -133,19 +148,29 @@ class PoolRpcs(CustomerServicerBase):
                 session, identity=current_identity(), claim_id=claim_id, events=self._events, now=self._clock()
             )
             response = ppb.WithdrawClaimResponse(claim=claim_to_proto(claim, name))
+            await _add_claim_requirements(session, claim.tenant_id, [response.claim])
         return response
 
     async def ListClaims(self, request: ppb.ListClaimsRequest, context: RpcContext) -> ppb.ListClaimsResponse:
         view = CLAIM_VIEWS.parse(request.view, "view", unknown="unknown view / 未知的视图")
         status = CLAIM_STATUSES.parse(request.status, "status", default="", unknown="unknown status / 未知的状态")
         size = page_size(request.page_size)
+        identity = current_identity()
         async with self._reads() as session:
             rows, token = await service.list_claims(
                 session,
-                identity=current_identity(),
+                identity=identity,
                 mine=view == "mine",
                 status=status,
                 page_size=size,
                 page_token=request.page_token,
             )
-            return ppb.ListClaimsResponse(claims=[claim_to_proto(c, name) for c, name in rows], next_page_token=token)
+            response = ppb.ListClaimsResponse(
+                claims=[claim_to_proto(c, name) for c, name in rows], next_page_token=token
+            )
+            await _add_claim_requirements(session, identity.tenant_id, response.claims)
+            return response
+
+
+async def _add_claim_requirements(session: AsyncSession, tenant_id: str, claims: Sequence[ppb.PoolClaim]) -> None:
+    await add_requirements(session, tenant_id=tenant_id, rows=claims, customer_id=lambda claim: claim.customer_id)

@@ -1,19 +1,23 @@
-"""A tenant's special-requirement kinds, and the check of a customer's requirements against them.
-Functions take the session and never commit: the caller does."""
+"""A tenant's special-requirement kinds, the check of a customer's requirements against them, and
+the requirements every row naming a customer shows as alerts. Functions take the session and
+never commit: the caller does."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm.customer.v1 import profile_pb2 as prpb
+from crm_customer.customers.models import Customer
 from crm_customer.preferences.models import (
     DEFAULT_REQUIREMENT_KINDS,
     RequirementKind,
     SpecialRequirementKindRow,
     kind_of_row,
+    requirements_to_proto,
 )
 from crmkit.errors import InvalidArgument
 from crmkit.identity import Identity, Role
@@ -82,3 +86,27 @@ async def check_requirements(
             )
         if not kind.takes_details and value["details"]:
             raise InvalidArgument(f"{at}.details", f"{kind.label} takes no details / “{kind.label}”无需填写明细")
+
+
+async def requirements_by_customer(
+    session: AsyncSession, *, tenant_id: str, customer_ids: Iterable[str]
+) -> dict[str, list[prpb.SpecialRequirement]]:
+    """The special requirements of these customers (a page of rows: at most a few hundred ids),
+    for the alerts shown wherever a customer appears; customers without any are left out."""
+    ids = sorted(set(customer_ids) - {""})
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Customer.id, Customer.special_requirements).where(Customer.tenant_id == tenant_id, Customer.id.in_(ids))
+    )
+    return {customer_id: requirements_to_proto(values) for customer_id, values in rows if values}
+
+
+async def add_requirements(
+    session: AsyncSession, *, tenant_id: str, rows: Sequence[Any], customer_id: Callable[[Any], str]
+) -> None:
+    """Fills `special_requirements` of each proto row (a pool customer, a claim, a task, a
+    transfer's skip) from its customer, read now: the alert follows the customer's latest."""
+    found = await requirements_by_customer(session, tenant_id=tenant_id, customer_ids=map(customer_id, rows))
+    for row in rows:
+        row.special_requirements.extend(found.get(customer_id(row), []))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import revisits_pb2 as rpb
 from crm_customer.follow_ups.models import Interaction, interaction_to_proto
+from crm_customer.preferences.service import add_requirements
 from crm_customer.revisits import service, validation
 from crm_customer.revisits.models import RevisitTask, plan_to_proto, task_to_proto
 from crm_customer.servicer_base import CustomerServicerBase
@@ -46,31 +49,37 @@ class RevisitRpcs(CustomerServicerBase):
             org_unit_id=identifier(request.org_unit_id, "org_unit_id", required=False) or None,
         )
         size = page_size(request.page_size)
+        identity = current_identity()
         async with self._reads() as session:
             rows, token = await service.list_tasks(
-                session, identity=current_identity(), query=query, page_size=size, page_token=request.page_token
+                session, identity=identity, query=query, page_size=size, page_token=request.page_token
             )
-        return rpb.ListRevisitTasksResponse(
-            tasks=[task_to_proto(task, name) for task, name in rows], next_page_token=token
-        )
+            response = rpb.ListRevisitTasksResponse(
+                tasks=[task_to_proto(task, name) for task, name in rows], next_page_token=token
+            )
+            await _add_task_requirements(session, identity.tenant_id, response.tasks)
+        return response
 
     async def ListCustomerRevisits(
         self, request: rpb.ListCustomerRevisitsRequest, context: RpcContext
     ) -> rpb.ListCustomerRevisitsResponse:
         customer_id = identifier(request.customer_id, "customer_id")
         size = page_size(request.page_size)
+        identity = current_identity()
         async with self._reads() as session:
             tasks, token, name = await service.customer_revisits(
                 session,
-                identity=current_identity(),
+                identity=identity,
                 customer_id=customer_id,
                 page_size=size,
                 page_token=request.page_token,
                 now=self._clock(),
             )
-        return rpb.ListCustomerRevisitsResponse(
-            tasks=[task_to_proto(task, name) for task in tasks], next_page_token=token
-        )
+            response = rpb.ListCustomerRevisitsResponse(
+                tasks=[task_to_proto(task, name) for task in tasks], next_page_token=token
+            )
+            await _add_task_requirements(session, identity.tenant_id, response.tasks)
+        return response
 
     async def CompleteRevisitTask(
         self, request: rpb.CompleteRevisitTaskRequest, context: RpcContext
@@ -92,6 +101,7 @@ class RevisitRpcs(CustomerServicerBase):
             answer = rpb.CompleteRevisitTaskResponse(
                 task=task_to_proto(task, name), interaction=interaction_to_proto(interaction)
             )
+            await _add_task_requirements(session, identity.tenant_id, [answer.task])
             return task.id, answer
 
         async def replay(session: AsyncSession, completed_id: str) -> rpb.CompleteRevisitTaskResponse:
@@ -101,8 +111,14 @@ class RevisitRpcs(CustomerServicerBase):
             interaction = await session.get(Interaction, task.interaction_id)
             if interaction is None:
                 raise NotFound("revisit task", task_id)
-            return rpb.CompleteRevisitTaskResponse(
+            answer = rpb.CompleteRevisitTaskResponse(
                 task=task_to_proto(task), interaction=interaction_to_proto(interaction)
             )
+            await _add_task_requirements(session, identity.tenant_id, [answer.task])
+            return answer
 
         return await self._writes.create_once(identity=identity, request_id=request_id, create=complete, replay=replay)
+
+
+async def _add_task_requirements(session: AsyncSession, tenant_id: str, tasks: Sequence[rpb.RevisitTask]) -> None:
+    await add_requirements(session, tenant_id=tenant_id, rows=tasks, customer_id=lambda task: task.customer_id)

@@ -70,7 +70,9 @@ def transfer_to_proto(transfer: Transfer) -> tpb.Transfer:
         total=transfer.total,
         moved=transfer.moved,
         skipped=transfer.skipped,
-        skips=[tpb.TransferSkip(**skip) for skip in transfer.skips or []],
+        skips=[
+            tpb.TransferSkip(customer_id=skip["customer_id"], reason=skip["reason"]) for skip in transfer.skips or []
+        ],
         error=transfer.error,
         actor_id=transfer.actor_id,
         create_time=timestamp_of(as_utc(transfer.created_at)),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import transfers_pb2 as tpb
+from crm_customer.customers.models import Customer
+from crm_customer.preferences.service import add_requirements
 from crm_customer.servicer_base import CustomerServicerBase
 from crm_customer.transfers import service, validation
 from crm_customer.transfers.models import transfer_to_proto
@@ -37,17 +42,44 @@ class TransferRpcs(CustomerServicerBase):
     async def GetTransfer(self, request: tpb.GetTransferRequest, context: RpcContext) -> tpb.GetTransferResponse:
         transfer_id = identifier(request.id, "id")
         async with self._reads() as session:
-            transfer = await service.get_transfer(session, identity=current_identity(), transfer_id=transfer_id)
-            return tpb.GetTransferResponse(transfer=transfer_to_proto(transfer))
+            identity = current_identity()
+            transfer = await service.get_transfer(session, identity=identity, transfer_id=transfer_id)
+            response = tpb.GetTransferResponse(transfer=transfer_to_proto(transfer))
+            await describe_skips(session, identity.tenant_id, [response.transfer])
+            return response
 
     async def ListTransfers(self, request: tpb.ListTransfersRequest, context: RpcContext) -> tpb.ListTransfersResponse:
         from_user_id = identifier(request.from_user_id, "from_user_id", required=False)
+        identity = current_identity()
         async with self._reads() as session:
             rows, token = await service.list_transfers(
                 session,
-                identity=current_identity(),
+                identity=identity,
                 from_user_id=from_user_id,
                 page_size=page_size(request.page_size),
                 page_token=request.page_token,
             )
-            return tpb.ListTransfersResponse(transfers=[transfer_to_proto(t) for t in rows], next_page_token=token)
+            response = tpb.ListTransfersResponse(transfers=[transfer_to_proto(t) for t in rows], next_page_token=token)
+            await describe_skips(session, identity.tenant_id, response.transfers)
+            return response
+
+
+async def describe_skips(session: AsyncSession, tenant_id: str, transfers: Sequence[tpb.Transfer]) -> None:
+    """Each skipped customer's name and special requirements, as they are now (the transfer
+    keeps only ids and reasons)."""
+    skips = [skip for transfer in transfers for skip in transfer.skips]
+    if not skips:
+        return
+    ids = {skip.customer_id for skip in skips}
+    names = dict(
+        (
+            await session.execute(
+                select(Customer.id, Customer.name).where(Customer.tenant_id == tenant_id, Customer.id.in_(ids))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    for skip in skips:
+        skip.customer_name = names.get(skip.customer_id, "")
+    await add_requirements(session, tenant_id=tenant_id, rows=skips, customer_id=lambda skip: skip.customer_id)

@@ -21,7 +21,9 @@ class VisitRecord(Base):
     interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id"), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(36))
     customer_id: Mapped[str] = mapped_column(String(36))
-    # The check-in, all or nothing: a visit may carry photos without one.
+    # The check-in: checked_in_at is set when there is one (a visit may carry photos without
+    # one); latitude, longitude and accuracy are all set, or all null when the phone gave no
+    # position (no_location).
     latitude: Mapped[float | None] = mapped_column(Double, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Double, nullable=True)
     accuracy_m: Mapped[float | None] = mapped_column(Double, nullable=True)
@@ -35,9 +37,11 @@ class VisitRecord(Base):
 
 @dataclass(frozen=True)
 class CheckInInput:
-    latitude: float
-    longitude: float
-    accuracy_m: float
+    """None coordinates: the phone gave no position (no_location)."""
+
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
     address: str
     checked_in_at: dt.datetime | None
 
@@ -54,8 +58,12 @@ class VisitInput:
 
 
 def check_in_to_proto(record: VisitRecord) -> vpb.VisitCheckIn | None:
-    if record.latitude is None or record.longitude is None:
+    if record.checked_in_at is None:
         return None
+    if record.latitude is None or record.longitude is None:
+        return vpb.VisitCheckIn(
+            no_location=True, address=record.address, check_in_time=timestamp_of(as_utc(record.checked_in_at))
+        )
     return vpb.VisitCheckIn(
         latitude=record.latitude,
         longitude=record.longitude,

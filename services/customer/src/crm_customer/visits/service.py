@@ -48,9 +48,11 @@ async def record_visit(
         record.latitude, record.longitude = check_in.latitude, check_in.longitude
         record.accuracy_m, record.address = check_in.accuracy_m, check_in.address
         record.checked_in_at = check_in.checked_in_at or occurred_at
-        if customer.latitude is not None and customer.longitude is not None:
+        located = check_in.latitude is not None and check_in.longitude is not None
+        if located and customer.latitude is not None and customer.longitude is not None:
             record.distance_m = round(
-                haversine_m(customer.latitude, customer.longitude, check_in.latitude, check_in.longitude), 1
+                haversine_m(customer.latitude, customer.longitude, check_in.latitude, check_in.longitude),  # type: ignore[arg-type]
+                1,
             )
     session.add(record)
     return record

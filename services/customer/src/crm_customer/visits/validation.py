@@ -31,11 +31,20 @@ def _check_in(message: vpb.VisitCheckIn, prefix: str, now: dt.datetime) -> Check
             raise InvalidArgument(f"{prefix}.check_in_time", "is not a valid time / 时间无效") from exc
         if checked_in_at > now + CLOCK_SKEW:
             raise InvalidArgument(f"{prefix}.check_in_time", "is in the future / 签到时间不能晚于现在")
+    address = text(message.address, f"{prefix}.address", max_len=MAX_ADDRESS)
+    if message.no_location:
+        # A phone that refused its location still checks in; coordinates beside it would be a lie.
+        for name in ("latitude", "longitude", "accuracy_m"):
+            if getattr(message, name) != 0:
+                raise InvalidArgument(f"{prefix}.{name}", "must be empty without a location / 未定位时不能填写坐标")
+        return CheckInInput(
+            latitude=None, longitude=None, accuracy_m=None, address=address, checked_in_at=checked_in_at
+        )
     return CheckInInput(
         latitude=latitude(message.latitude, f"{prefix}.latitude"),
         longitude=longitude(message.longitude, f"{prefix}.longitude"),
         accuracy_m=accuracy,
-        address=text(message.address, f"{prefix}.address", max_len=MAX_ADDRESS),
+        address=address,
         checked_in_at=checked_in_at,
     )
 

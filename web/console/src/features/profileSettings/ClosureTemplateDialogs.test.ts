@@ -121,6 +121,12 @@ describe('the calendar template dialogs', () => {
             customer_id: 'c4',
             customer_name: '滨江实验小学食堂',
             closure: { id: 'cl1', customer_id: 'c4', start_date: '2027-02-01', end_date: '2027-02-10', reason: 'renovation', note: '', template_id: null, template_name: '', version: 1, created_at: '', updated_at: '' },
+            overlaps: [
+              {
+                closure: { id: 'cl1', customer_id: 'c4', start_date: '2027-02-01', end_date: '2027-02-10', reason: 'renovation', note: '', template_id: null, template_name: '', version: 1, created_at: '', updated_at: '' },
+                range: { id: 'r1', start_date: '2027-01-23', end_date: '2027-02-20', reason: 'winter_break', note: '' },
+              },
+            ],
           },
         ],
       })
@@ -143,6 +149,7 @@ describe('the calendar template dialogs', () => {
     expect(dialog('apply-summary').textContent).toContain('新应用 2 个客户，1 个此前已应用，1 个因自有停工冲突未应用')
     expect(dialog('report-conflict-table').textContent).toContain('滨江实验小学食堂')
     expect(dialog('report-conflict-table').textContent).toContain('2027-02-01 – 2027-02-10 装修')
+    expect(dialog('report-conflict-table').textContent).toContain('2027-01-23 – 2027-02-20 寒假')
     expect(wrapper.emitted('applied')).toHaveLength(1)
   })
 })

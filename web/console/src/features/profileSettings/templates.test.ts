@@ -182,9 +182,34 @@ describe('the apply report', () => {
     const report = applyReport(result, new Map([['c5', '城南小学食堂']]))
     expect(report).toMatchObject({ applied: 3, already: 1, notFound: 2, conflicts: 1, notFoundNames: ['城南小学食堂'] })
     expect(report.conflictRows).toEqual([
-      { customerId: 'c7', customerName: '滨江实验小学食堂', start: '2027-02-01', end: '2027-02-10', reason: 'renovation', templateName: '' },
+      {
+        key: 'c7-0',
+        customerId: 'c7',
+        customerName: '滨江实验小学食堂',
+        start: '2027-02-01',
+        end: '2027-02-10',
+        reason: 'renovation',
+        templateName: '',
+        range: null,
+      },
     ])
     expect(reportHasProblems(report)).toBe(true)
+  })
+
+  it('gives a row per overlap, naming the template range each own closure is in the way of', () => {
+    const closure = result.conflicts[0]!.closure
+    const later = { ...closure, id: 'cl2', start_date: '2027-08-20', end_date: '2027-09-05' }
+    const winter = { id: 'r1', start_date: '2027-01-23', end_date: '2027-02-20', reason: 'winter_break' as const, note: '' }
+    const summer = { id: 'r2', start_date: '2027-07-03', end_date: '2027-08-31', reason: 'summer_break' as const, note: '' }
+    const report = applyReport({
+      ...result,
+      conflicts: [{ ...result.conflicts[0]!, overlaps: [{ closure, range: winter }, { closure: later, range: summer }] }],
+    })
+    expect(report.conflictRows.map((row) => [row.key, row.customerName, row.start, row.range?.start, row.range?.reason])).toEqual([
+      ['c7-0', '滨江实验小学食堂', '2027-02-01', '2027-01-23', 'winter_break'],
+      ['c7-1', '滨江实验小学食堂', '2027-08-20', '2027-07-03', 'summer_break'],
+    ])
+    expect(report.conflicts).toBe(1)
   })
 
   it('says it in one sentence, leaving out what is zero', () => {

@@ -159,8 +159,18 @@ export interface ApplyReport {
   conflicts: number
   /** Names of the customers left out as not found, where the form knows them (picked ones). */
   notFoundNames: string[]
-  /** Each conflict: the customer and its own closure in the way. */
-  conflictRows: { customerId: string; customerName: string; start: string; end: string; reason: ClosureReason; templateName: string }[]
+  /** Each overlap that kept a customer out: the customer, its own closure in the way and the
+   * template's range it overlaps (null from a server that does not say). */
+  conflictRows: {
+    key: string
+    customerId: string
+    customerName: string
+    start: string
+    end: string
+    reason: ClosureReason
+    templateName: string
+    range: { start: string; end: string; reason: ClosureReason } | null
+  }[]
 }
 
 /** The API's answer to an apply as the report shows it; `names` knows the picked customers. */
@@ -171,14 +181,19 @@ export function applyReport(result: ApplyResult, names: ReadonlyMap<string, stri
     notFound: result.not_found_customer_ids.length,
     conflicts: result.conflicts.length,
     notFoundNames: result.not_found_customer_ids.map((id) => names.get(id) ?? '').filter(Boolean),
-    conflictRows: result.conflicts.map((conflict) => ({
-      customerId: conflict.customer_id,
-      customerName: conflict.customer_name,
-      start: conflict.closure.start_date,
-      end: conflict.closure.end_date,
-      reason: conflict.closure.reason,
-      templateName: conflict.closure.template_name,
-    })),
+    conflictRows: result.conflicts.flatMap((conflict) => {
+      const overlaps = conflict.overlaps?.length ? conflict.overlaps : [{ closure: conflict.closure, range: null }]
+      return overlaps.map(({ closure, range }, index) => ({
+        key: `${conflict.customer_id}-${index}`,
+        customerId: conflict.customer_id,
+        customerName: conflict.customer_name,
+        start: closure.start_date,
+        end: closure.end_date,
+        reason: closure.reason,
+        templateName: closure.template_name,
+        range: range ? { start: range.start_date, end: range.end_date, reason: range.reason } : null,
+      }))
+    }),
   }
 }
 

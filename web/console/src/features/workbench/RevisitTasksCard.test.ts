@@ -77,6 +77,15 @@ describe('RevisitTasksCard', () => {
     document.body.innerHTML = ''
   })
 
+  it('shows the tenant’s tier name and the customer’s special requirements on each revisit', async () => {
+    const alerts = [{ kind: 'halal', label: '清真', text: '清真，专用餐具' }]
+    gateway(() => json(200, { items: [task('t1', '回民中学食堂', '2026-12-03', { tier_label: '钻石客户', alerts })], next_page_token: null }))
+    const wrapper = await mountWith(RevisitTasksCard)
+    const row = wrapper.find('[data-test="revisit"]')
+    expect(row.text()).toContain('钻石客户')
+    expect(row.find('[data-test="customer-alert-tags"]').text()).toBe('清真，专用餐具')
+  })
+
   it('counts my revisits due today, overdue and this week, and shows how late the overdue are', async () => {
     const sent = gateway((url) => {
       const due = url.searchParams.get('due')

@@ -132,4 +132,26 @@ describe('TasksView', () => {
     expect(wrapper.findAll('[data-test="revisit-task"]')).toHaveLength(1)
     closeToast(true)
   })
+
+  it('shows each customer’s special requirements as chips on its follow-up and revisit rows', async () => {
+    const halal = [{ kind: 'halal', label: '清真', text: '清真' }]
+    gateway(
+      {
+        overdue: { items: [], next_page_token: null },
+        today: { items: [{ ...task('c1', '回民中学食堂', shanghaiDay()), alerts: halal }, task('c2', '城西养殖场', shanghaiDay())], next_page_token: null },
+      },
+      () =>
+        json(200, {
+          items: [{ id: 'r1', customer_id: 'c1', customer_name: '回民中学食堂', due_date: shanghaiDay(), tier: 'vip', tier_label: '钻石', assignee_kind: 'owner', status: 'open', alerts: [{ kind: 'allergens', label: '过敏原', text: '过敏原：花生' }] }],
+          next_page_token: null,
+        }),
+    )
+    const wrapper = await mountView()
+    const rows = wrapper.findAll('[data-test="task"]')
+    expect(rows[0]!.findAll('[data-test="alert-chip"]').map((c) => c.text())).toEqual(['清真'])
+    expect(rows[1]!.find('[data-test="alert-chips"]').exists()).toBe(false)
+    const revisit = wrapper.find('[data-test="revisit-task"]')
+    expect(revisit.find('[data-test="alert-chip"]').text()).toBe('过敏原：花生')
+    expect(revisit.text()).toContain('钻石')
+  })
 })

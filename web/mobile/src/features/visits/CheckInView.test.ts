@@ -57,7 +57,9 @@ function gateway(options: { upload?: (n: number) => Response; visit?: (body: Rec
       }
       const body = (await request.json()) as Record<string, unknown>
       sent.push({ call, body })
-      return options.visit?.(body) ?? json(201, { id: 'f1', kind: 'visit', check_in: body.check_in ? { distance_m: 86.4 } : null, photos: [{}, {}] })
+      const checkIn = body.check_in as { no_location?: boolean } | undefined
+      const answered = checkIn ? { no_location: !!checkIn.no_location, distance_m: checkIn.no_location ? null : 86.4 } : null
+      return options.visit?.(body) ?? json(201, { id: 'f1', kind: 'visit', check_in: answered, photos: [{}, {}] })
     }),
   )
   return sent
@@ -141,7 +143,7 @@ describe('CheckInView', () => {
     expect(wrapper.find('[data-test="check-in-distance"]').text()).toBe('距客户位置约 86 米')
   })
 
-  it('says a denied location plainly, takes the typed address into the visit and saves it without a check-in', async () => {
+  it('says a denied location plainly and still checks in, as no_location with the typed address', async () => {
     geolocation({ code: 1 })
     const sent = gateway()
     const wrapper = await mountView()
@@ -151,9 +153,9 @@ describe('CheckInView', () => {
     await wrapper.find('form').trigger('submit')
     await flushPromises()
     const visit = sent.find((s) => s.call.endsWith('/follow-ups'))!.body as Record<string, unknown>
-    expect(visit).not.toHaveProperty('check_in')
-    expect(visit.content).toBe('到店拜访\n地址：文三路 90 号')
-    expect(wrapper.find('[data-test="check-in-distance"]').text()).toContain('未取得位置')
+    expect(visit.check_in).toEqual({ no_location: true, address: '文三路 90 号' })
+    expect(visit.content).toBe('到店拜访')
+    expect(wrapper.find('[data-test="check-in-distance"]').text()).toContain('未定位')
   })
 
   it('keeps a refused photo to retry or remove, and saves only once every photo is up', async () => {

@@ -708,24 +708,60 @@ class ClosureConflict(_message.Message):
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
     CLOSURE_FIELD_NUMBER: _builtins.int
+    OVERLAPS_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     customer_name: _builtins.str
     @_builtins.property
-    def closure(self) -> Global___Closure: ...
+    def closure(self) -> Global___Closure:
+        """The earliest of its closures in the way."""
+
+    @_builtins.property
+    def overlaps(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClosureOverlap]:
+        """Every overlap that kept the template off it: each of its closures in the way with each range
+        of the template it overlaps, earliest first.
+        """
+
     def __init__(
         self,
         *,
         customer_id: _builtins.str = ...,
         customer_name: _builtins.str = ...,
         closure: Global___Closure | None = ...,
+        overlaps: _abc.Iterable[Global___ClosureOverlap] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "customer_id", b"customer_id", "customer_name", b"customer_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "customer_id", b"customer_id", "customer_name", b"customer_name", "overlaps", b"overlaps"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ClosureConflict: _TypeAlias = ClosureConflict  # noqa: Y015
+
+@_typing.final
+class ClosureOverlap(_message.Message):
+    """One of a customer's own closures and a template range it overlaps."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLOSURE_FIELD_NUMBER: _builtins.int
+    RANGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def closure(self) -> Global___Closure: ...
+    @_builtins.property
+    def range(self) -> Global___ClosureTemplateRange: ...
+    def __init__(
+        self,
+        *,
+        closure: Global___Closure | None = ...,
+        range: Global___ClosureTemplateRange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "range", b"range"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closure", b"closure", "range", b"range"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClosureOverlap: _TypeAlias = ClosureOverlap  # noqa: Y015
 
 @_typing.final
 class ApplyClosureTemplateResponse(_message.Message):

@@ -451,6 +451,11 @@ class CustomerServiceStub:
                 request_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.SerializeToString,
                 response_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.FromString,
                 _registered_method=True)
+        self.DeleteAttachment = channel.unary_unary(
+                '/crm.customer.v1.CustomerService/DeleteAttachment',
+                request_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.DeleteAttachmentRequest.SerializeToString,
+                response_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.DeleteAttachmentResponse.FromString,
+                _registered_method=True)
         self.GetCustomerImportTemplate = channel.unary_unary(
                 '/crm.customer.v1.CustomerService/GetCustomerImportTemplate',
                 request_serializer=crm_dot_customer_dot_v1_dot_imports__pb2.GetCustomerImportTemplateRequest.SerializeToString,
@@ -1049,6 +1054,14 @@ class CustomerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteAttachment(self, request, context):
+        """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
+        visit or a licence refers to it. The file leaves object storage once the deletion commits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCustomerImportTemplate(self, request, context):
         """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
         and supervisors import into their scope, sales reps into their own book; the file arrives in
@@ -1528,6 +1541,11 @@ def add_CustomerServiceServicer_to_server(servicer, server):
                     servicer.ListAttachments,
                     request_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.FromString,
                     response_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.SerializeToString,
+            ),
+            'DeleteAttachment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAttachment,
+                    request_deserializer=crm_dot_customer_dot_v1_dot_visits__pb2.DeleteAttachmentRequest.FromString,
+                    response_serializer=crm_dot_customer_dot_v1_dot_visits__pb2.DeleteAttachmentResponse.SerializeToString,
             ),
             'GetCustomerImportTemplate': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCustomerImportTemplate,
@@ -3774,6 +3792,33 @@ class CustomerService:
             '/crm.customer.v1.CustomerService/ListAttachments',
             crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsRequest.SerializeToString,
             crm_dot_customer_dot_v1_dot_visits__pb2.ListAttachmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAttachment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.customer.v1.CustomerService/DeleteAttachment',
+            crm_dot_customer_dot_v1_dot_visits__pb2.DeleteAttachmentRequest.SerializeToString,
+            crm_dot_customer_dot_v1_dot_visits__pb2.DeleteAttachmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

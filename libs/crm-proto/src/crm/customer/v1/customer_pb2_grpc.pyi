@@ -191,6 +191,10 @@ class CustomerServiceStub:
     """
     GetAttachment: _grpc.UnaryUnaryMultiCallable[_visits_pb2.GetAttachmentRequest, _visits_pb2.GetAttachmentResponse]
     ListAttachments: _grpc.UnaryUnaryMultiCallable[_visits_pb2.ListAttachmentsRequest, _visits_pb2.ListAttachmentsResponse]
+    DeleteAttachment: _grpc.UnaryUnaryMultiCallable[_visits_pb2.DeleteAttachmentRequest, _visits_pb2.DeleteAttachmentResponse]
+    """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
+    visit or a licence refers to it. The file leaves object storage once the deletion commits.
+    """
     GetCustomerImportTemplate: _grpc.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportTemplateRequest, _imports_pb2.GetCustomerImportTemplateResponse]
     """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
     and supervisors import into their scope, sales reps into their own book; the file arrives in
@@ -363,6 +367,10 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     """
     GetAttachment: _aio.UnaryUnaryMultiCallable[_visits_pb2.GetAttachmentRequest, _visits_pb2.GetAttachmentResponse]  # type: ignore[assignment]
     ListAttachments: _aio.UnaryUnaryMultiCallable[_visits_pb2.ListAttachmentsRequest, _visits_pb2.ListAttachmentsResponse]  # type: ignore[assignment]
+    DeleteAttachment: _aio.UnaryUnaryMultiCallable[_visits_pb2.DeleteAttachmentRequest, _visits_pb2.DeleteAttachmentResponse]  # type: ignore[assignment]
+    """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
+    visit or a licence refers to it. The file leaves object storage once the deletion commits.
+    """
     GetCustomerImportTemplate: _aio.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportTemplateRequest, _imports_pb2.GetCustomerImportTemplateResponse]  # type: ignore[assignment]
     """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
     and supervisors import into their scope, sales reps into their own book; the file arrives in
@@ -1018,6 +1026,16 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _visits_pb2.ListAttachmentsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_visits_pb2.ListAttachmentsResponse, _abc.Awaitable[_visits_pb2.ListAttachmentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteAttachment(
+        self,
+        request: _visits_pb2.DeleteAttachmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_visits_pb2.DeleteAttachmentResponse, _abc.Awaitable[_visits_pb2.DeleteAttachmentResponse]]:
+        """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
+        visit or a licence refers to it. The file leaves object storage once the deletion commits.
+        """
 
     @_abc_1.abstractmethod
     def GetCustomerImportTemplate(

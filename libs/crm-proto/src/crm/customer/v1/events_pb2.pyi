@@ -1047,6 +1047,33 @@ class AttachmentUploaded(_message.Message):
 Global___AttachmentUploaded: _TypeAlias = AttachmentUploaded  # noqa: Y015
 
 @_typing.final
+class AttachmentDeleted(_message.Message):
+    """crm.customer.v1.attachment_deleted: a file no record referred to was removed from a customer;
+    the attachment comes without its storage keys.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENT_FIELD_NUMBER: _builtins.int
+    DELETED_BY_FIELD_NUMBER: _builtins.int
+    deleted_by: _builtins.str
+    @_builtins.property
+    def attachment(self) -> _visits_pb2.Attachment: ...
+    def __init__(
+        self,
+        *,
+        attachment: _visits_pb2.Attachment | None = ...,
+        deleted_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachment", b"attachment", "deleted_by", b"deleted_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttachmentDeleted: _TypeAlias = AttachmentDeleted  # noqa: Y015
+
+@_typing.final
 class CustomerImportFinished(_message.Message):
     """crm.customer.v1.customer_import_finished: a pass over an import file ended — the dry run's
     report is ready (status CHECKED), or the import completed or failed. The gateway tells the

@@ -22,40 +22,41 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 from crm.customer.v1 import visits_pb2 as crm_dot_customer_dot_v1_dot_visits__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n crm/customer/v1/follow_ups.proto\x12\x0f\x63rm.customer.v1\x1a\x1c\x63rm/customer/v1/visits.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x03\n\x0bInteraction\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12.\n\x04kind\x18\x03 \x01(\x0e\x32 .crm.customer.v1.InteractionKind\x12.\n\noccur_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63ontact_ids\x18\x05 \x03(\t\x12\x0f\n\x07\x63ontent\x18\x06 \x01(\t\x12\x0f\n\x07outcome\x18\x07 \x01(\t\x12\x1b\n\x13next_follow_up_date\x18\x08 \x01(\t\x12\x11\n\tauthor_id\x18\t \x01(\t\x12\x13\n\x0b\x63orrects_id\x18\n \x01(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x08\x63heck_in\x18- \x01(\x0b\x32\x1d.crm.customer.v1.VisitCheckIn\x12\x1c\n\x14photo_attachment_ids\x18. \x03(\t\"^\n\x15LogInteractionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"K\n\x16LogInteractionResponse\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"~\n\x18UpdateInteractionRequest\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x19UpdateInteractionResponse\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"U\n\x17ListInteractionsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"g\n\x18ListInteractionsResponse\x12\x32\n\x0cinteractions\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.Interaction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb9\x01\n\x0c\x46ollowUpTask\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_name\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x04 \x01(\t\x12\x1b\n\x13next_follow_up_date\x18\x05 \x01(\t\x12\x39\n\x15last_interaction_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x93\x01\n\x18ListFollowUpTasksRequest\x12)\n\x03\x64ue\x18\x01 \x01(\x0e\x32\x1c.crm.customer.v1.FollowUpDue\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"b\n\x19ListFollowUpTasksResponse\x12,\n\x05tasks\x18\x01 \x03(\x0b\x32\x1d.crm.customer.v1.FollowUpTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xde\x01\n\x0fInteractionKind\x12 \n\x1cINTERACTION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16INTERACTION_KIND_PHONE\x10\x01\x12\x1b\n\x17INTERACTION_KIND_WECHAT\x10\x02\x12\x1a\n\x16INTERACTION_KIND_VISIT\x10\x03\x12\x1a\n\x16INTERACTION_KIND_EMAIL\x10\x04\x12\x1c\n\x18INTERACTION_KIND_MEETING\x10\x05\x12\x1a\n\x16INTERACTION_KIND_OTHER\x10\x06*}\n\x0b\x46ollowUpDue\x12\x1d\n\x19\x46OLLOW_UP_DUE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x46OLLOW_UP_DUE_TODAY\x10\x01\x12\x19\n\x15\x46OLLOW_UP_DUE_OVERDUE\x10\x02\x12\x1b\n\x17\x46OLLOW_UP_DUE_THIS_WEEK\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n crm/customer/v1/follow_ups.proto\x12\x0f\x63rm.customer.v1\x1a\x1d\x63rm/customer/v1/profile.proto\x1a\x1c\x63rm/customer/v1/visits.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x03\n\x0bInteraction\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12.\n\x04kind\x18\x03 \x01(\x0e\x32 .crm.customer.v1.InteractionKind\x12.\n\noccur_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63ontact_ids\x18\x05 \x03(\t\x12\x0f\n\x07\x63ontent\x18\x06 \x01(\t\x12\x0f\n\x07outcome\x18\x07 \x01(\t\x12\x1b\n\x13next_follow_up_date\x18\x08 \x01(\t\x12\x11\n\tauthor_id\x18\t \x01(\t\x12\x13\n\x0b\x63orrects_id\x18\n \x01(\t\x12/\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x08\x63heck_in\x18- \x01(\x0b\x32\x1d.crm.customer.v1.VisitCheckIn\x12\x1c\n\x14photo_attachment_ids\x18. \x03(\t\"^\n\x15LogInteractionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"K\n\x16LogInteractionResponse\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"~\n\x18UpdateInteractionRequest\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x19UpdateInteractionResponse\x12\x31\n\x0binteraction\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction\"\x85\x01\n\x17ListInteractionsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .crm.customer.v1.InteractionKind\"g\n\x18ListInteractionsResponse\x12\x32\n\x0cinteractions\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.Interaction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xfc\x01\n\x0c\x46ollowUpTask\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x15\n\rcustomer_name\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x04 \x01(\t\x12\x1b\n\x13next_follow_up_date\x18\x05 \x01(\t\x12\x39\n\x15last_interaction_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x41\n\x14special_requirements\x18\x07 \x03(\x0b\x32#.crm.customer.v1.SpecialRequirement\"\x93\x01\n\x18ListFollowUpTasksRequest\x12)\n\x03\x64ue\x18\x01 \x01(\x0e\x32\x1c.crm.customer.v1.FollowUpDue\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"b\n\x19ListFollowUpTasksResponse\x12,\n\x05tasks\x18\x01 \x03(\x0b\x32\x1d.crm.customer.v1.FollowUpTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xde\x01\n\x0fInteractionKind\x12 \n\x1cINTERACTION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16INTERACTION_KIND_PHONE\x10\x01\x12\x1b\n\x17INTERACTION_KIND_WECHAT\x10\x02\x12\x1a\n\x16INTERACTION_KIND_VISIT\x10\x03\x12\x1a\n\x16INTERACTION_KIND_EMAIL\x10\x04\x12\x1c\n\x18INTERACTION_KIND_MEETING\x10\x05\x12\x1a\n\x16INTERACTION_KIND_OTHER\x10\x06*}\n\x0b\x46ollowUpDue\x12\x1d\n\x19\x46OLLOW_UP_DUE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x46OLLOW_UP_DUE_TODAY\x10\x01\x12\x19\n\x15\x46OLLOW_UP_DUE_OVERDUE\x10\x02\x12\x1b\n\x17\x46OLLOW_UP_DUE_THIS_WEEK\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.follow_ups_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_INTERACTIONKIND']._serialized_start=1608
-  _globals['_INTERACTIONKIND']._serialized_end=1830
-  _globals['_FOLLOWUPDUE']._serialized_start=1832
-  _globals['_FOLLOWUPDUE']._serialized_end=1957
-  _globals['_INTERACTION']._serialized_start=151
-  _globals['_INTERACTION']._serialized_end=594
-  _globals['_LOGINTERACTIONREQUEST']._serialized_start=596
-  _globals['_LOGINTERACTIONREQUEST']._serialized_end=690
-  _globals['_LOGINTERACTIONRESPONSE']._serialized_start=692
-  _globals['_LOGINTERACTIONRESPONSE']._serialized_end=767
-  _globals['_UPDATEINTERACTIONREQUEST']._serialized_start=769
-  _globals['_UPDATEINTERACTIONREQUEST']._serialized_end=895
-  _globals['_UPDATEINTERACTIONRESPONSE']._serialized_start=897
-  _globals['_UPDATEINTERACTIONRESPONSE']._serialized_end=975
-  _globals['_LISTINTERACTIONSREQUEST']._serialized_start=977
-  _globals['_LISTINTERACTIONSREQUEST']._serialized_end=1062
-  _globals['_LISTINTERACTIONSRESPONSE']._serialized_start=1064
-  _globals['_LISTINTERACTIONSRESPONSE']._serialized_end=1167
-  _globals['_FOLLOWUPTASK']._serialized_start=1170
-  _globals['_FOLLOWUPTASK']._serialized_end=1355
-  _globals['_LISTFOLLOWUPTASKSREQUEST']._serialized_start=1358
-  _globals['_LISTFOLLOWUPTASKSREQUEST']._serialized_end=1505
-  _globals['_LISTFOLLOWUPTASKSRESPONSE']._serialized_start=1507
-  _globals['_LISTFOLLOWUPTASKSRESPONSE']._serialized_end=1605
+  _globals['_INTERACTIONKIND']._serialized_start=1755
+  _globals['_INTERACTIONKIND']._serialized_end=1977
+  _globals['_FOLLOWUPDUE']._serialized_start=1979
+  _globals['_FOLLOWUPDUE']._serialized_end=2104
+  _globals['_INTERACTION']._serialized_start=182
+  _globals['_INTERACTION']._serialized_end=625
+  _globals['_LOGINTERACTIONREQUEST']._serialized_start=627
+  _globals['_LOGINTERACTIONREQUEST']._serialized_end=721
+  _globals['_LOGINTERACTIONRESPONSE']._serialized_start=723
+  _globals['_LOGINTERACTIONRESPONSE']._serialized_end=798
+  _globals['_UPDATEINTERACTIONREQUEST']._serialized_start=800
+  _globals['_UPDATEINTERACTIONREQUEST']._serialized_end=926
+  _globals['_UPDATEINTERACTIONRESPONSE']._serialized_start=928
+  _globals['_UPDATEINTERACTIONRESPONSE']._serialized_end=1006
+  _globals['_LISTINTERACTIONSREQUEST']._serialized_start=1009
+  _globals['_LISTINTERACTIONSREQUEST']._serialized_end=1142
+  _globals['_LISTINTERACTIONSRESPONSE']._serialized_start=1144
+  _globals['_LISTINTERACTIONSRESPONSE']._serialized_end=1247
+  _globals['_FOLLOWUPTASK']._serialized_start=1250
+  _globals['_FOLLOWUPTASK']._serialized_end=1502
+  _globals['_LISTFOLLOWUPTASKSREQUEST']._serialized_start=1505
+  _globals['_LISTFOLLOWUPTASKSREQUEST']._serialized_end=1652
+  _globals['_LISTFOLLOWUPTASKSRESPONSE']._serialized_start=1654
+  _globals['_LISTFOLLOWUPTASKSRESPONSE']._serialized_end=1752
 # @@protoc_insertion_point(module_scope)

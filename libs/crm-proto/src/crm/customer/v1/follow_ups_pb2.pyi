@@ -4,6 +4,7 @@ isort:skip_file
 Follow-ups (跟进记录): what a rep did with a customer, and when they will follow up next."""
 
 from collections import abc as _abc
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from crm.customer.v1 import visits_pb2 as _visits_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
@@ -273,20 +274,24 @@ class ListInteractionsRequest(_message.Message):
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     page_size: _builtins.int
     """At most 200; 0 means the default (50)."""
     page_token: _builtins.str
+    kind: Global___InteractionKind.ValueType
+    """Only follow-ups of this kind; unspecified: all kinds."""
     def __init__(
         self,
         *,
         customer_id: _builtins.str = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        kind: Global___InteractionKind.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -329,6 +334,7 @@ class FollowUpTask(_message.Message):
     ORG_UNIT_ID_FIELD_NUMBER: _builtins.int
     NEXT_FOLLOW_UP_DATE_FIELD_NUMBER: _builtins.int
     LAST_INTERACTION_TIME_FIELD_NUMBER: _builtins.int
+    SPECIAL_REQUIREMENTS_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     customer_name: _builtins.str
     owner_id: _builtins.str
@@ -339,6 +345,10 @@ class FollowUpTask(_message.Message):
     def last_interaction_time(self) -> _timestamp_pb2.Timestamp:
         """Unset if nobody has followed the customer up yet."""
 
+    @_builtins.property
+    def special_requirements(self) -> _containers.RepeatedCompositeFieldContainer[_profile_pb2.SpecialRequirement]:
+        """The customer's special requirements (特殊要求), shown as alerts on the task."""
+
     def __init__(
         self,
         *,
@@ -348,10 +358,11 @@ class FollowUpTask(_message.Message):
         org_unit_id: _builtins.str = ...,
         next_follow_up_date: _builtins.str = ...,
         last_interaction_time: _timestamp_pb2.Timestamp | None = ...,
+        special_requirements: _abc.Iterable[_profile_pb2.SpecialRequirement] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["last_interaction_time", b"last_interaction_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name", "last_interaction_time", b"last_interaction_time", "next_follow_up_date", b"next_follow_up_date", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name", "last_interaction_time", b"last_interaction_time", "next_follow_up_date", b"next_follow_up_date", "org_unit_id", b"org_unit_id", "owner_id", b"owner_id", "special_requirements", b"special_requirements"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

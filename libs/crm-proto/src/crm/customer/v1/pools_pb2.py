@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63rm/customer/v1/pools.proto\x12\x0f\x63rm.customer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n\tPoolRules\x12I\n\x11no_follow_up_days\x18\x01 \x03(\x0b\x32..crm.customer.v1.PoolRules.NoFollowUpDaysEntry\x12\x14\n\x0cno_deal_days\x18\x02 \x01(\x05\x12\x18\n\x10warn_days_before\x18\x03 \x01(\x05\x12\x15\n\rcooldown_days\x18\x04 \x01(\x05\x12\x16\n\x0e\x63laims_per_day\x18\x05 \x01(\x05\x12\x18\n\x10\x66irst_visit_days\x18\x06 \x01(\x05\x12\x1e\n\x16\x65xempt_active_contract\x18\x07 \x01(\x08\x1a\x35\n\x13NoFollowUpDaysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x98\x02\n\x04Pool\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x03 \x01(\t\x12\x10\n\x08org_path\x18\x04 \x01(\t\x12\x19\n\x11requires_approval\x18\x05 \x01(\x08\x12)\n\x05rules\x18\x06 \x01(\x0b\x32\x1a.crm.customer.v1.PoolRules\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12\x16\n\x0e\x63ustomer_count\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbb\x02\n\x0cPoolCustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nshort_name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0c\n\x04tier\x18\x05 \x01(\t\x12\x17\n\x0flifecycle_stage\x18\x06 \x01(\t\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\x0e\n\x06region\x18\x08 \x01(\t\x12.\n\nenter_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nenter_kind\x18\n \x01(\t\x12\x14\n\x0c\x65nter_reason\x18\x0b \x01(\t\x12\x39\n\x15last_interaction_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rclaim_pending\x18\r \x01(\x08\"\xae\x02\n\tPoolClaim\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x15\n\rcustomer_name\x18\x04 \x01(\t\x12\x13\n\x0b\x63laimant_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12,\n\x06status\x18\x07 \x01(\x0e\x32\x1c.crm.customer.v1.ClaimStatus\x12\x12\n\ndecider_id\x18\x08 \x01(\t\x12\x0f\n\x07\x63omment\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x12\n\x10ListPoolsRequest\"9\n\x11ListPoolsResponse\x12$\n\x05pools\x18\x01 \x03(\x0b\x32\x15.crm.customer.v1.Pool\"8\n\x11\x43reatePoolRequest\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\"9\n\x12\x43reatePoolResponse\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\"R\n\x11UpdatePoolRequest\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\"9\n\x12UpdatePoolResponse\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\"R\n\x18ListPoolCustomersRequest\x12\x0f\n\x07pool_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x19ListPoolCustomersResponse\x12\x30\n\tcustomers\x18\x01 \x03(\x0b\x32\x1d.crm.customer.v1.PoolCustomer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"L\n\x14ReleaseToPoolRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\"H\n\x15ReleaseToPoolResponse\x12/\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.PoolCustomer\"`\n\x14\x43laimCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"B\n\x15\x43laimCustomerResponse\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\"H\n\x12\x44\x65\x63ideClaimRequest\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"@\n\x13\x44\x65\x63ideClaimResponse\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\"(\n\x14WithdrawClaimRequest\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\"B\n\x15WithdrawClaimResponse\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\"\x92\x01\n\x11ListClaimsRequest\x12(\n\x04view\x18\x01 \x01(\x0e\x32\x1a.crm.customer.v1.ClaimView\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.crm.customer.v1.ClaimStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Y\n\x12ListClaimsResponse\x12*\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xb1\x01\n\x0b\x43laimStatus\x12\x1c\n\x18\x43LAIM_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43LAIM_STATUS_PENDING\x10\x01\x12\x19\n\x15\x43LAIM_STATUS_APPROVED\x10\x02\x12\x19\n\x15\x43LAIM_STATUS_REJECTED\x10\x03\x12\x18\n\x14\x43LAIM_STATUS_EXPIRED\x10\x04\x12\x1a\n\x16\x43LAIM_STATUS_WITHDRAWN\x10\x05*V\n\tClaimView\x12\x1a\n\x16\x43LAIM_VIEW_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LAIM_VIEW_MINE\x10\x01\x12\x18\n\x14\x43LAIM_VIEW_TO_DECIDE\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63rm/customer/v1/pools.proto\x12\x0f\x63rm.customer.v1\x1a\x1d\x63rm/customer/v1/profile.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\x02\n\tPoolRules\x12I\n\x11no_follow_up_days\x18\x01 \x03(\x0b\x32..crm.customer.v1.PoolRules.NoFollowUpDaysEntry\x12\x14\n\x0cno_deal_days\x18\x02 \x01(\x05\x12\x18\n\x10warn_days_before\x18\x03 \x01(\x05\x12\x15\n\rcooldown_days\x18\x04 \x01(\x05\x12\x16\n\x0e\x63laims_per_day\x18\x05 \x01(\x05\x12\x18\n\x10\x66irst_visit_days\x18\x06 \x01(\x05\x12\x1e\n\x16\x65xempt_active_contract\x18\x07 \x01(\x08\x1a\x35\n\x13NoFollowUpDaysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x98\x02\n\x04Pool\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x03 \x01(\t\x12\x10\n\x08org_path\x18\x04 \x01(\t\x12\x19\n\x11requires_approval\x18\x05 \x01(\x08\x12)\n\x05rules\x18\x06 \x01(\x0b\x32\x1a.crm.customer.v1.PoolRules\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12\x16\n\x0e\x63ustomer_count\x18\x08 \x01(\x05\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfe\x02\n\x0cPoolCustomer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nshort_name\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x0c\n\x04tier\x18\x05 \x01(\t\x12\x17\n\x0flifecycle_stage\x18\x06 \x01(\t\x12\x0c\n\x04tags\x18\x07 \x03(\t\x12\x0e\n\x06region\x18\x08 \x01(\t\x12.\n\nenter_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nenter_kind\x18\n \x01(\t\x12\x14\n\x0c\x65nter_reason\x18\x0b \x01(\t\x12\x39\n\x15last_interaction_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rclaim_pending\x18\r \x01(\x08\x12\x41\n\x14special_requirements\x18\x0e \x03(\x0b\x32#.crm.customer.v1.SpecialRequirement\"\xf1\x02\n\tPoolClaim\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x15\n\rcustomer_name\x18\x04 \x01(\t\x12\x13\n\x0b\x63laimant_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12,\n\x06status\x18\x07 \x01(\x0e\x32\x1c.crm.customer.v1.ClaimStatus\x12\x12\n\ndecider_id\x18\x08 \x01(\t\x12\x0f\n\x07\x63omment\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x41\n\x14special_requirements\x18\x0c \x03(\x0b\x32#.crm.customer.v1.SpecialRequirement\"\x12\n\x10ListPoolsRequest\"9\n\x11ListPoolsResponse\x12$\n\x05pools\x18\x01 \x03(\x0b\x32\x15.crm.customer.v1.Pool\"8\n\x11\x43reatePoolRequest\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\"9\n\x12\x43reatePoolResponse\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\"R\n\x11UpdatePoolRequest\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\"9\n\x12UpdatePoolResponse\x12#\n\x04pool\x18\x01 \x01(\x0b\x32\x15.crm.customer.v1.Pool\"R\n\x18ListPoolCustomersRequest\x12\x0f\n\x07pool_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x19ListPoolCustomersResponse\x12\x30\n\tcustomers\x18\x01 \x03(\x0b\x32\x1d.crm.customer.v1.PoolCustomer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"L\n\x14ReleaseToPoolRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07pool_id\x18\x03 \x01(\t\"H\n\x15ReleaseToPoolResponse\x12/\n\x08\x63ustomer\x18\x01 \x01(\x0b\x32\x1d.crm.customer.v1.PoolCustomer\"`\n\x14\x43laimCustomerRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07pool_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"B\n\x15\x43laimCustomerResponse\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\"H\n\x12\x44\x65\x63ideClaimRequest\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61pprove\x18\x02 \x01(\x08\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\"@\n\x13\x44\x65\x63ideClaimResponse\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\"(\n\x14WithdrawClaimRequest\x12\x10\n\x08\x63laim_id\x18\x01 \x01(\t\"B\n\x15WithdrawClaimResponse\x12)\n\x05\x63laim\x18\x01 \x01(\x0b\x32\x1a.crm.customer.v1.PoolClaim\"\x92\x01\n\x11ListClaimsRequest\x12(\n\x04view\x18\x01 \x01(\x0e\x32\x1a.crm.customer.v1.ClaimView\x12,\n\x06status\x18\x02 \x01(\x0e\x32\x1c.crm.customer.v1.ClaimStatus\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Y\n\x12ListClaimsResponse\x12*\n\x06\x63laims\x18\x01 \x03(\x0b\x32\x1a.crm.customer.v1.PoolClaim\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xb1\x01\n\x0b\x43laimStatus\x12\x1c\n\x18\x43LAIM_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43LAIM_STATUS_PENDING\x10\x01\x12\x19\n\x15\x43LAIM_STATUS_APPROVED\x10\x02\x12\x19\n\x15\x43LAIM_STATUS_REJECTED\x10\x03\x12\x18\n\x14\x43LAIM_STATUS_EXPIRED\x10\x04\x12\x1a\n\x16\x43LAIM_STATUS_WITHDRAWN\x10\x05*V\n\tClaimView\x12\x1a\n\x16\x43LAIM_VIEW_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x43LAIM_VIEW_MINE\x10\x01\x12\x18\n\x14\x43LAIM_VIEW_TO_DECIDE\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,54 +35,54 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POOLRULES_NOFOLLOWUPDAYSENTRY']._loaded_options = None
   _globals['_POOLRULES_NOFOLLOWUPDAYSENTRY']._serialized_options = b'8\001'
-  _globals['_CLAIMSTATUS']._serialized_start=2620
-  _globals['_CLAIMSTATUS']._serialized_end=2797
-  _globals['_CLAIMVIEW']._serialized_start=2799
-  _globals['_CLAIMVIEW']._serialized_end=2885
-  _globals['_POOLRULES']._serialized_start=82
-  _globals['_POOLRULES']._serialized_end=376
-  _globals['_POOLRULES_NOFOLLOWUPDAYSENTRY']._serialized_start=323
-  _globals['_POOLRULES_NOFOLLOWUPDAYSENTRY']._serialized_end=376
-  _globals['_POOL']._serialized_start=379
-  _globals['_POOL']._serialized_end=659
-  _globals['_POOLCUSTOMER']._serialized_start=662
-  _globals['_POOLCUSTOMER']._serialized_end=977
-  _globals['_POOLCLAIM']._serialized_start=980
-  _globals['_POOLCLAIM']._serialized_end=1282
-  _globals['_LISTPOOLSREQUEST']._serialized_start=1284
-  _globals['_LISTPOOLSREQUEST']._serialized_end=1302
-  _globals['_LISTPOOLSRESPONSE']._serialized_start=1304
-  _globals['_LISTPOOLSRESPONSE']._serialized_end=1361
-  _globals['_CREATEPOOLREQUEST']._serialized_start=1363
-  _globals['_CREATEPOOLREQUEST']._serialized_end=1419
-  _globals['_CREATEPOOLRESPONSE']._serialized_start=1421
-  _globals['_CREATEPOOLRESPONSE']._serialized_end=1478
-  _globals['_UPDATEPOOLREQUEST']._serialized_start=1480
-  _globals['_UPDATEPOOLREQUEST']._serialized_end=1562
-  _globals['_UPDATEPOOLRESPONSE']._serialized_start=1564
-  _globals['_UPDATEPOOLRESPONSE']._serialized_end=1621
-  _globals['_LISTPOOLCUSTOMERSREQUEST']._serialized_start=1623
-  _globals['_LISTPOOLCUSTOMERSREQUEST']._serialized_end=1705
-  _globals['_LISTPOOLCUSTOMERSRESPONSE']._serialized_start=1707
-  _globals['_LISTPOOLCUSTOMERSRESPONSE']._serialized_end=1809
-  _globals['_RELEASETOPOOLREQUEST']._serialized_start=1811
-  _globals['_RELEASETOPOOLREQUEST']._serialized_end=1887
-  _globals['_RELEASETOPOOLRESPONSE']._serialized_start=1889
-  _globals['_RELEASETOPOOLRESPONSE']._serialized_end=1961
-  _globals['_CLAIMCUSTOMERREQUEST']._serialized_start=1963
-  _globals['_CLAIMCUSTOMERREQUEST']._serialized_end=2059
-  _globals['_CLAIMCUSTOMERRESPONSE']._serialized_start=2061
-  _globals['_CLAIMCUSTOMERRESPONSE']._serialized_end=2127
-  _globals['_DECIDECLAIMREQUEST']._serialized_start=2129
-  _globals['_DECIDECLAIMREQUEST']._serialized_end=2201
-  _globals['_DECIDECLAIMRESPONSE']._serialized_start=2203
-  _globals['_DECIDECLAIMRESPONSE']._serialized_end=2267
-  _globals['_WITHDRAWCLAIMREQUEST']._serialized_start=2269
-  _globals['_WITHDRAWCLAIMREQUEST']._serialized_end=2309
-  _globals['_WITHDRAWCLAIMRESPONSE']._serialized_start=2311
-  _globals['_WITHDRAWCLAIMRESPONSE']._serialized_end=2377
-  _globals['_LISTCLAIMSREQUEST']._serialized_start=2380
-  _globals['_LISTCLAIMSREQUEST']._serialized_end=2526
-  _globals['_LISTCLAIMSRESPONSE']._serialized_start=2528
-  _globals['_LISTCLAIMSRESPONSE']._serialized_end=2617
+  _globals['_CLAIMSTATUS']._serialized_start=2785
+  _globals['_CLAIMSTATUS']._serialized_end=2962
+  _globals['_CLAIMVIEW']._serialized_start=2964
+  _globals['_CLAIMVIEW']._serialized_end=3050
+  _globals['_POOLRULES']._serialized_start=113
+  _globals['_POOLRULES']._serialized_end=407
+  _globals['_POOLRULES_NOFOLLOWUPDAYSENTRY']._serialized_start=354
+  _globals['_POOLRULES_NOFOLLOWUPDAYSENTRY']._serialized_end=407
+  _globals['_POOL']._serialized_start=410
+  _globals['_POOL']._serialized_end=690
+  _globals['_POOLCUSTOMER']._serialized_start=693
+  _globals['_POOLCUSTOMER']._serialized_end=1075
+  _globals['_POOLCLAIM']._serialized_start=1078
+  _globals['_POOLCLAIM']._serialized_end=1447
+  _globals['_LISTPOOLSREQUEST']._serialized_start=1449
+  _globals['_LISTPOOLSREQUEST']._serialized_end=1467
+  _globals['_LISTPOOLSRESPONSE']._serialized_start=1469
+  _globals['_LISTPOOLSRESPONSE']._serialized_end=1526
+  _globals['_CREATEPOOLREQUEST']._serialized_start=1528
+  _globals['_CREATEPOOLREQUEST']._serialized_end=1584
+  _globals['_CREATEPOOLRESPONSE']._serialized_start=1586
+  _globals['_CREATEPOOLRESPONSE']._serialized_end=1643
+  _globals['_UPDATEPOOLREQUEST']._serialized_start=1645
+  _globals['_UPDATEPOOLREQUEST']._serialized_end=1727
+  _globals['_UPDATEPOOLRESPONSE']._serialized_start=1729
+  _globals['_UPDATEPOOLRESPONSE']._serialized_end=1786
+  _globals['_LISTPOOLCUSTOMERSREQUEST']._serialized_start=1788
+  _globals['_LISTPOOLCUSTOMERSREQUEST']._serialized_end=1870
+  _globals['_LISTPOOLCUSTOMERSRESPONSE']._serialized_start=1872
+  _globals['_LISTPOOLCUSTOMERSRESPONSE']._serialized_end=1974
+  _globals['_RELEASETOPOOLREQUEST']._serialized_start=1976
+  _globals['_RELEASETOPOOLREQUEST']._serialized_end=2052
+  _globals['_RELEASETOPOOLRESPONSE']._serialized_start=2054
+  _globals['_RELEASETOPOOLRESPONSE']._serialized_end=2126
+  _globals['_CLAIMCUSTOMERREQUEST']._serialized_start=2128
+  _globals['_CLAIMCUSTOMERREQUEST']._serialized_end=2224
+  _globals['_CLAIMCUSTOMERRESPONSE']._serialized_start=2226
+  _globals['_CLAIMCUSTOMERRESPONSE']._serialized_end=2292
+  _globals['_DECIDECLAIMREQUEST']._serialized_start=2294
+  _globals['_DECIDECLAIMREQUEST']._serialized_end=2366
+  _globals['_DECIDECLAIMRESPONSE']._serialized_start=2368
+  _globals['_DECIDECLAIMRESPONSE']._serialized_end=2432
+  _globals['_WITHDRAWCLAIMREQUEST']._serialized_start=2434
+  _globals['_WITHDRAWCLAIMREQUEST']._serialized_end=2474
+  _globals['_WITHDRAWCLAIMRESPONSE']._serialized_start=2476
+  _globals['_WITHDRAWCLAIMRESPONSE']._serialized_end=2542
+  _globals['_LISTCLAIMSREQUEST']._serialized_start=2545
+  _globals['_LISTCLAIMSREQUEST']._serialized_end=2691
+  _globals['_LISTCLAIMSRESPONSE']._serialized_start=2693
+  _globals['_LISTCLAIMSRESPONSE']._serialized_end=2782
 # @@protoc_insertion_point(module_scope)

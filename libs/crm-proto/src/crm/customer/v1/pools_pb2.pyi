@@ -4,6 +4,7 @@ isort:skip_file
 The public pool (公海): customers nobody owns, which the reps of an org unit may claim."""
 
 from collections import abc as _abc
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -210,6 +211,7 @@ class PoolCustomer(_message.Message):
     ENTER_REASON_FIELD_NUMBER: _builtins.int
     LAST_INTERACTION_TIME_FIELD_NUMBER: _builtins.int
     CLAIM_PENDING_FIELD_NUMBER: _builtins.int
+    SPECIAL_REQUIREMENTS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     short_name: _builtins.str
@@ -231,6 +233,10 @@ class PoolCustomer(_message.Message):
 
     @_builtins.property
     def last_interaction_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def special_requirements(self) -> _containers.RepeatedCompositeFieldContainer[_profile_pb2.SpecialRequirement]:
+        """Its special requirements (特殊要求), shown as alerts on the row."""
+
     def __init__(
         self,
         *,
@@ -247,10 +253,11 @@ class PoolCustomer(_message.Message):
         enter_reason: _builtins.str = ...,
         last_interaction_time: _timestamp_pb2.Timestamp | None = ...,
         claim_pending: _builtins.bool = ...,
+        special_requirements: _abc.Iterable[_profile_pb2.SpecialRequirement] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["enter_time", b"enter_time", "last_interaction_time", b"last_interaction_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_pending", b"claim_pending", "enter_kind", b"enter_kind", "enter_reason", b"enter_reason", "enter_time", b"enter_time", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "region", b"region", "short_name", b"short_name", "tags", b"tags", "tier", b"tier", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claim_pending", b"claim_pending", "enter_kind", b"enter_kind", "enter_reason", b"enter_reason", "enter_time", b"enter_time", "id", b"id", "last_interaction_time", b"last_interaction_time", "lifecycle_stage", b"lifecycle_stage", "name", b"name", "region", b"region", "short_name", b"short_name", "special_requirements", b"special_requirements", "tags", b"tags", "tier", b"tier", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -273,6 +280,7 @@ class PoolClaim(_message.Message):
     COMMENT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    SPECIAL_REQUIREMENTS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     pool_id: _builtins.str
     customer_id: _builtins.str
@@ -286,6 +294,12 @@ class PoolClaim(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def decide_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def special_requirements(self) -> _containers.RepeatedCompositeFieldContainer[_profile_pb2.SpecialRequirement]:
+        """The customer's special requirements (特殊要求), shown as alerts on the record; filled by the
+        claim RPCs' answers, not in events.
+        """
+
     def __init__(
         self,
         *,
@@ -300,10 +314,11 @@ class PoolClaim(_message.Message):
         comment: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         decide_time: _timestamp_pb2.Timestamp | None = ...,
+        special_requirements: _abc.Iterable[_profile_pb2.SpecialRequirement] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decide_time", b"decide_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claimant_id", b"claimant_id", "comment", b"comment", "create_time", b"create_time", "customer_id", b"customer_id", "customer_name", b"customer_name", "decide_time", b"decide_time", "decider_id", b"decider_id", "id", b"id", "pool_id", b"pool_id", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claimant_id", b"claimant_id", "comment", b"comment", "create_time", b"create_time", "customer_id", b"customer_id", "customer_name", b"customer_name", "decide_time", b"decide_time", "decider_id", b"decider_id", "id", b"id", "pool_id", b"pool_id", "reason", b"reason", "special_requirements", b"special_requirements", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -23,44 +23,45 @@ _sym_db = _symbol_database.Default()
 
 
 from crm.customer.v1 import follow_ups_pb2 as crm_dot_customer_dot_v1_dot_follow__ups__pb2
+from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63rm/customer/v1/revisits.proto\x12\x0f\x63rm.customer.v1\x1a crm/customer/v1/follow_ups.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"f\n\x0bRevisitPlan\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\x15\n\rinterval_days\x18\x02 \x01(\x05\x12\x32\n\x08\x61ssignee\x18\x03 \x01(\x0e\x32 .crm.customer.v1.RevisitAssignee\"\xcb\x04\n\x0bRevisitTask\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x04 \x01(\t\x12\x10\n\x08org_path\x18\x05 \x01(\t\x12\x37\n\rassignee_kind\x18\x06 \x01(\x0e\x32 .crm.customer.v1.RevisitAssignee\x12\x13\n\x0b\x61ssignee_id\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x32\n\x06status\x18\t \x01(\x0e\x32\".crm.customer.v1.RevisitTaskStatus\x12\x0c\n\x04tier\x18\n \x01(\t\x12\x15\n\rinterval_days\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0coverdue_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ompleted_by\x18\x0f \x01(\t\x12\x14\n\x0csatisfaction\x18\x10 \x01(\x05\x12\x11\n\tnew_needs\x18\x11 \x01(\t\x12\x16\n\x0einteraction_id\x18\x12 \x01(\t\x12\x0f\n\x07on_time\x18\x13 \x01(\x08\x12\x15\n\rcancel_reason\x18\x14 \x01(\t\x12\x0f\n\x07version\x18\x15 \x01(\x03\"\x18\n\x16GetRevisitPlansRequest\"F\n\x17GetRevisitPlansResponse\x12+\n\x05plans\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitPlan\"E\n\x16SetRevisitPlansRequest\x12+\n\x05plans\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitPlan\"F\n\x17SetRevisitPlansResponse\x12+\n\x05plans\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitPlan\"\xa2\x01\n\x17ListRevisitTasksRequest\x12(\n\x03\x64ue\x18\x01 \x01(\x0e\x32\x1b.crm.customer.v1.RevisitDue\x12\x0c\n\x04mine\x18\x02 \x01(\x08\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"`\n\x18ListRevisitTasksResponse\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Y\n\x1bListCustomerRevisitsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x1cListCustomerRevisitsResponse\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x02\n\x1a\x43ompleteRevisitTaskRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x14\n\x0csatisfaction\x18\x03 \x01(\x05\x12\x11\n\tnew_needs\x18\x04 \x01(\t\x12.\n\x04kind\x18\x05 \x01(\x0e\x32 .crm.customer.v1.InteractionKind\x12\x0f\n\x07\x63ontent\x18\x06 \x01(\t\x12\x13\n\x0b\x63ontact_ids\x18\x07 \x03(\t\x12.\n\noccur_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13next_follow_up_date\x18\t \x01(\t\"|\n\x1b\x43ompleteRevisitTaskResponse\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction*m\n\x0fRevisitAssignee\x12 \n\x1cREVISIT_ASSIGNEE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REVISIT_ASSIGNEE_OWNER\x10\x01\x12\x1c\n\x18REVISIT_ASSIGNEE_SERVICE\x10\x02*\x97\x01\n\x11RevisitTaskStatus\x12#\n\x1fREVISIT_TASK_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18REVISIT_TASK_STATUS_OPEN\x10\x01\x12\x1c\n\x18REVISIT_TASK_STATUS_DONE\x10\x02\x12!\n\x1dREVISIT_TASK_STATUS_CANCELLED\x10\x03*\x8e\x01\n\nRevisitDue\x12\x1b\n\x17REVISIT_DUE_UNSPECIFIED\x10\x00\x12\x15\n\x11REVISIT_DUE_TODAY\x10\x01\x12\x17\n\x13REVISIT_DUE_OVERDUE\x10\x02\x12\x19\n\x15REVISIT_DUE_THIS_WEEK\x10\x03\x12\x18\n\x14REVISIT_DUE_ALL_OPEN\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63rm/customer/v1/revisits.proto\x12\x0f\x63rm.customer.v1\x1a crm/customer/v1/follow_ups.proto\x1a\x1d\x63rm/customer/v1/profile.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"f\n\x0bRevisitPlan\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\x15\n\rinterval_days\x18\x02 \x01(\x05\x12\x32\n\x08\x61ssignee\x18\x03 \x01(\x0e\x32 .crm.customer.v1.RevisitAssignee\"\x8e\x05\n\x0bRevisitTask\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x04 \x01(\t\x12\x10\n\x08org_path\x18\x05 \x01(\t\x12\x37\n\rassignee_kind\x18\x06 \x01(\x0e\x32 .crm.customer.v1.RevisitAssignee\x12\x13\n\x0b\x61ssignee_id\x18\x07 \x01(\t\x12\x10\n\x08\x64ue_date\x18\x08 \x01(\t\x12\x32\n\x06status\x18\t \x01(\x0e\x32\".crm.customer.v1.RevisitTaskStatus\x12\x0c\n\x04tier\x18\n \x01(\t\x12\x15\n\rinterval_days\x18\x0b \x01(\x05\x12/\n\x0b\x63reate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0coverdue_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rcomplete_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ompleted_by\x18\x0f \x01(\t\x12\x14\n\x0csatisfaction\x18\x10 \x01(\x05\x12\x11\n\tnew_needs\x18\x11 \x01(\t\x12\x16\n\x0einteraction_id\x18\x12 \x01(\t\x12\x0f\n\x07on_time\x18\x13 \x01(\x08\x12\x15\n\rcancel_reason\x18\x14 \x01(\t\x12\x0f\n\x07version\x18\x15 \x01(\x03\x12\x41\n\x14special_requirements\x18\x16 \x03(\x0b\x32#.crm.customer.v1.SpecialRequirement\"\x18\n\x16GetRevisitPlansRequest\"F\n\x17GetRevisitPlansResponse\x12+\n\x05plans\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitPlan\"E\n\x16SetRevisitPlansRequest\x12+\n\x05plans\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitPlan\"F\n\x17SetRevisitPlansResponse\x12+\n\x05plans\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitPlan\"\xa2\x01\n\x17ListRevisitTasksRequest\x12(\n\x03\x64ue\x18\x01 \x01(\x0e\x32\x1b.crm.customer.v1.RevisitDue\x12\x0c\n\x04mine\x18\x02 \x01(\x08\x12\x13\n\x0b\x61ssignee_id\x18\x03 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"`\n\x18ListRevisitTasksResponse\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Y\n\x1bListCustomerRevisitsRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"d\n\x1cListCustomerRevisitsResponse\x12+\n\x05tasks\x18\x01 \x03(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x02\n\x1a\x43ompleteRevisitTaskRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x14\n\x0csatisfaction\x18\x03 \x01(\x05\x12\x11\n\tnew_needs\x18\x04 \x01(\t\x12.\n\x04kind\x18\x05 \x01(\x0e\x32 .crm.customer.v1.InteractionKind\x12\x0f\n\x07\x63ontent\x18\x06 \x01(\t\x12\x13\n\x0b\x63ontact_ids\x18\x07 \x03(\t\x12.\n\noccur_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13next_follow_up_date\x18\t \x01(\t\"|\n\x1b\x43ompleteRevisitTaskResponse\x12*\n\x04task\x18\x01 \x01(\x0b\x32\x1c.crm.customer.v1.RevisitTask\x12\x31\n\x0binteraction\x18\x02 \x01(\x0b\x32\x1c.crm.customer.v1.Interaction*m\n\x0fRevisitAssignee\x12 \n\x1cREVISIT_ASSIGNEE_UNSPECIFIED\x10\x00\x12\x1a\n\x16REVISIT_ASSIGNEE_OWNER\x10\x01\x12\x1c\n\x18REVISIT_ASSIGNEE_SERVICE\x10\x02*\x97\x01\n\x11RevisitTaskStatus\x12#\n\x1fREVISIT_TASK_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18REVISIT_TASK_STATUS_OPEN\x10\x01\x12\x1c\n\x18REVISIT_TASK_STATUS_DONE\x10\x02\x12!\n\x1dREVISIT_TASK_STATUS_CANCELLED\x10\x03*\x8e\x01\n\nRevisitDue\x12\x1b\n\x17REVISIT_DUE_UNSPECIFIED\x10\x00\x12\x15\n\x11REVISIT_DUE_TODAY\x10\x01\x12\x17\n\x13REVISIT_DUE_OVERDUE\x10\x02\x12\x19\n\x15REVISIT_DUE_THIS_WEEK\x10\x03\x12\x18\n\x14REVISIT_DUE_ALL_OPEN\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.revisits_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REVISITASSIGNEE']._serialized_start=1907
-  _globals['_REVISITASSIGNEE']._serialized_end=2016
-  _globals['_REVISITTASKSTATUS']._serialized_start=2019
-  _globals['_REVISITTASKSTATUS']._serialized_end=2170
-  _globals['_REVISITDUE']._serialized_start=2173
-  _globals['_REVISITDUE']._serialized_end=2315
-  _globals['_REVISITPLAN']._serialized_start=118
-  _globals['_REVISITPLAN']._serialized_end=220
-  _globals['_REVISITTASK']._serialized_start=223
-  _globals['_REVISITTASK']._serialized_end=810
-  _globals['_GETREVISITPLANSREQUEST']._serialized_start=812
-  _globals['_GETREVISITPLANSREQUEST']._serialized_end=836
-  _globals['_GETREVISITPLANSRESPONSE']._serialized_start=838
-  _globals['_GETREVISITPLANSRESPONSE']._serialized_end=908
-  _globals['_SETREVISITPLANSREQUEST']._serialized_start=910
-  _globals['_SETREVISITPLANSREQUEST']._serialized_end=979
-  _globals['_SETREVISITPLANSRESPONSE']._serialized_start=981
-  _globals['_SETREVISITPLANSRESPONSE']._serialized_end=1051
-  _globals['_LISTREVISITTASKSREQUEST']._serialized_start=1054
-  _globals['_LISTREVISITTASKSREQUEST']._serialized_end=1216
-  _globals['_LISTREVISITTASKSRESPONSE']._serialized_start=1218
-  _globals['_LISTREVISITTASKSRESPONSE']._serialized_end=1314
-  _globals['_LISTCUSTOMERREVISITSREQUEST']._serialized_start=1316
-  _globals['_LISTCUSTOMERREVISITSREQUEST']._serialized_end=1405
-  _globals['_LISTCUSTOMERREVISITSRESPONSE']._serialized_start=1407
-  _globals['_LISTCUSTOMERREVISITSRESPONSE']._serialized_end=1507
-  _globals['_COMPLETEREVISITTASKREQUEST']._serialized_start=1510
-  _globals['_COMPLETEREVISITTASKREQUEST']._serialized_end=1779
-  _globals['_COMPLETEREVISITTASKRESPONSE']._serialized_start=1781
-  _globals['_COMPLETEREVISITTASKRESPONSE']._serialized_end=1905
+  _globals['_REVISITASSIGNEE']._serialized_start=2005
+  _globals['_REVISITASSIGNEE']._serialized_end=2114
+  _globals['_REVISITTASKSTATUS']._serialized_start=2117
+  _globals['_REVISITTASKSTATUS']._serialized_end=2268
+  _globals['_REVISITDUE']._serialized_start=2271
+  _globals['_REVISITDUE']._serialized_end=2413
+  _globals['_REVISITPLAN']._serialized_start=149
+  _globals['_REVISITPLAN']._serialized_end=251
+  _globals['_REVISITTASK']._serialized_start=254
+  _globals['_REVISITTASK']._serialized_end=908
+  _globals['_GETREVISITPLANSREQUEST']._serialized_start=910
+  _globals['_GETREVISITPLANSREQUEST']._serialized_end=934
+  _globals['_GETREVISITPLANSRESPONSE']._serialized_start=936
+  _globals['_GETREVISITPLANSRESPONSE']._serialized_end=1006
+  _globals['_SETREVISITPLANSREQUEST']._serialized_start=1008
+  _globals['_SETREVISITPLANSREQUEST']._serialized_end=1077
+  _globals['_SETREVISITPLANSRESPONSE']._serialized_start=1079
+  _globals['_SETREVISITPLANSRESPONSE']._serialized_end=1149
+  _globals['_LISTREVISITTASKSREQUEST']._serialized_start=1152
+  _globals['_LISTREVISITTASKSREQUEST']._serialized_end=1314
+  _globals['_LISTREVISITTASKSRESPONSE']._serialized_start=1316
+  _globals['_LISTREVISITTASKSRESPONSE']._serialized_end=1412
+  _globals['_LISTCUSTOMERREVISITSREQUEST']._serialized_start=1414
+  _globals['_LISTCUSTOMERREVISITSREQUEST']._serialized_end=1503
+  _globals['_LISTCUSTOMERREVISITSRESPONSE']._serialized_start=1505
+  _globals['_LISTCUSTOMERREVISITSRESPONSE']._serialized_end=1605
+  _globals['_COMPLETEREVISITTASKREQUEST']._serialized_start=1608
+  _globals['_COMPLETEREVISITTASKREQUEST']._serialized_end=1877
+  _globals['_COMPLETEREVISITTASKRESPONSE']._serialized_start=1879
+  _globals['_COMPLETEREVISITTASKRESPONSE']._serialized_end=2003
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,7 @@ the tasks the plans generate; completing one logs a follow-up with satisfaction 
 
 from collections import abc as _abc
 from crm.customer.v1 import follow_ups_pb2 as _follow_ups_pb2
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -154,6 +155,7 @@ class RevisitTask(_message.Message):
     ON_TIME_FIELD_NUMBER: _builtins.int
     CANCEL_REASON_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    SPECIAL_REQUIREMENTS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     customer_id: _builtins.str
     customer_name: _builtins.str
@@ -192,6 +194,12 @@ class RevisitTask(_message.Message):
     def complete_time(self) -> _timestamp_pb2.Timestamp:
         """Done: when, by whom, what the customer said, and the follow-up it logged."""
 
+    @_builtins.property
+    def special_requirements(self) -> _containers.RepeatedCompositeFieldContainer[_profile_pb2.SpecialRequirement]:
+        """The customer's special requirements (特殊要求), shown as alerts on the row; filled by the
+        list and complete RPCs' answers, not in events (customer events carry them).
+        """
+
     def __init__(
         self,
         *,
@@ -216,10 +224,11 @@ class RevisitTask(_message.Message):
         on_time: _builtins.bool = ...,
         cancel_reason: _builtins.str = ...,
         version: _builtins.int = ...,
+        special_requirements: _abc.Iterable[_profile_pb2.SpecialRequirement] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["complete_time", b"complete_time", "create_time", b"create_time", "overdue_time", b"overdue_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "assignee_kind", b"assignee_kind", "cancel_reason", b"cancel_reason", "complete_time", b"complete_time", "completed_by", b"completed_by", "create_time", b"create_time", "customer_id", b"customer_id", "customer_name", b"customer_name", "due_date", b"due_date", "id", b"id", "interaction_id", b"interaction_id", "interval_days", b"interval_days", "new_needs", b"new_needs", "on_time", b"on_time", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "overdue_time", b"overdue_time", "satisfaction", b"satisfaction", "status", b"status", "tier", b"tier", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee_id", b"assignee_id", "assignee_kind", b"assignee_kind", "cancel_reason", b"cancel_reason", "complete_time", b"complete_time", "completed_by", b"completed_by", "create_time", b"create_time", "customer_id", b"customer_id", "customer_name", b"customer_name", "due_date", b"due_date", "id", b"id", "interaction_id", b"interaction_id", "interval_days", b"interval_days", "new_needs", b"new_needs", "on_time", b"on_time", "org_path", b"org_path", "org_unit_id", b"org_unit_id", "overdue_time", b"overdue_time", "satisfaction", b"satisfaction", "special_requirements", b"special_requirements", "status", b"status", "tier", b"tier", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

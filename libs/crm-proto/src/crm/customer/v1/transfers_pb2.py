@@ -22,36 +22,37 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from crm.customer.v1 import profile_pb2 as crm_dot_customer_dot_v1_dot_profile__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63rm/customer/v1/transfers.proto\x12\x0f\x63rm.customer.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x0eTransferFilter\x12\x17\n\x0flifecycle_stage\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08province\x18\x03 \x01(\t\x12\x0c\n\x04\x63ity\x18\x04 \x01(\t\x12\x0b\n\x03tag\x18\x05 \x01(\t\"3\n\x0cTransferSkip\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xd1\x03\n\x08Transfer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_user_id\x18\x02 \x01(\t\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x1f.crm.customer.v1.TransferFilter\x12+\n\x04mode\x18\x04 \x01(\x0e\x32\x1d.crm.customer.v1.TransferMode\x12\x13\n\x0bto_user_ids\x18\x05 \x03(\t\x12\x0f\n\x07pool_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12/\n\x06status\x18\x08 \x01(\x0e\x32\x1f.crm.customer.v1.TransferStatus\x12\r\n\x05total\x18\t \x01(\x05\x12\r\n\x05moved\x18\n \x01(\x05\x12\x0f\n\x07skipped\x18\x0b \x01(\x05\x12,\n\x05skips\x18\x0c \x03(\x0b\x32\x1d.crm.customer.v1.TransferSkip\x12\r\n\x05\x65rror\x18\r \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x0e \x01(\t\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x14StartTransferRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_user_id\x18\x02 \x01(\t\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x1f.crm.customer.v1.TransferFilter\x12+\n\x04mode\x18\x04 \x01(\x0e\x32\x1d.crm.customer.v1.TransferMode\x12\x13\n\x0bto_user_ids\x18\x05 \x03(\t\x12\x0f\n\x07pool_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\"D\n\x15StartTransferResponse\x12+\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Transfer\" \n\x12GetTransferRequest\x12\n\n\x02id\x18\x01 \x01(\t\"B\n\x13GetTransferResponse\x12+\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Transfer\"S\n\x14ListTransfersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0c\x66rom_user_id\x18\x03 \x01(\t\"^\n\x15ListTransfersResponse\x12,\n\ttransfers\x18\x01 \x03(\x0b\x32\x19.crm.customer.v1.Transfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x97\x01\n\x0cTransferMode\x12\x1d\n\x19TRANSFER_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRANSFER_MODE_ONE_USER\x10\x01\x12\x18\n\x14TRANSFER_MODE_EVENLY\x10\x02\x12\x1a\n\x16TRANSFER_MODE_BY_RULES\x10\x03\x12\x16\n\x12TRANSFER_MODE_POOL\x10\x04*\xa6\x01\n\x0eTransferStatus\x12\x1f\n\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1b\n\x17TRANSFER_STATUS_RUNNING\x10\x02\x12\x1d\n\x19TRANSFER_STATUS_COMPLETED\x10\x03\x12\x1a\n\x16TRANSFER_STATUS_FAILED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63rm/customer/v1/transfers.proto\x12\x0f\x63rm.customer.v1\x1a\x1d\x63rm/customer/v1/profile.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x0eTransferFilter\x12\x17\n\x0flifecycle_stage\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08province\x18\x03 \x01(\t\x12\x0c\n\x04\x63ity\x18\x04 \x01(\t\x12\x0b\n\x03tag\x18\x05 \x01(\t\"\x8d\x01\n\x0cTransferSkip\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x15\n\rcustomer_name\x18\x03 \x01(\t\x12\x41\n\x14special_requirements\x18\x04 \x03(\x0b\x32#.crm.customer.v1.SpecialRequirement\"\xd1\x03\n\x08Transfer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_user_id\x18\x02 \x01(\t\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x1f.crm.customer.v1.TransferFilter\x12+\n\x04mode\x18\x04 \x01(\x0e\x32\x1d.crm.customer.v1.TransferMode\x12\x13\n\x0bto_user_ids\x18\x05 \x03(\t\x12\x0f\n\x07pool_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12/\n\x06status\x18\x08 \x01(\x0e\x32\x1f.crm.customer.v1.TransferStatus\x12\r\n\x05total\x18\t \x01(\x05\x12\r\n\x05moved\x18\n \x01(\x05\x12\x0f\n\x07skipped\x18\x0b \x01(\x05\x12,\n\x05skips\x18\x0c \x03(\x0b\x32\x1d.crm.customer.v1.TransferSkip\x12\r\n\x05\x65rror\x18\r \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x0e \x01(\t\x12/\n\x0b\x63reate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inish_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd4\x01\n\x14StartTransferRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_user_id\x18\x02 \x01(\t\x12/\n\x06\x66ilter\x18\x03 \x01(\x0b\x32\x1f.crm.customer.v1.TransferFilter\x12+\n\x04mode\x18\x04 \x01(\x0e\x32\x1d.crm.customer.v1.TransferMode\x12\x13\n\x0bto_user_ids\x18\x05 \x03(\t\x12\x0f\n\x07pool_id\x18\x06 \x01(\t\x12\x0e\n\x06reason\x18\x07 \x01(\t\"D\n\x15StartTransferResponse\x12+\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Transfer\" \n\x12GetTransferRequest\x12\n\n\x02id\x18\x01 \x01(\t\"B\n\x13GetTransferResponse\x12+\n\x08transfer\x18\x01 \x01(\x0b\x32\x19.crm.customer.v1.Transfer\"S\n\x14ListTransfersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x14\n\x0c\x66rom_user_id\x18\x03 \x01(\t\"^\n\x15ListTransfersResponse\x12,\n\ttransfers\x18\x01 \x03(\x0b\x32\x19.crm.customer.v1.Transfer\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x97\x01\n\x0cTransferMode\x12\x1d\n\x19TRANSFER_MODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TRANSFER_MODE_ONE_USER\x10\x01\x12\x18\n\x14TRANSFER_MODE_EVENLY\x10\x02\x12\x1a\n\x16TRANSFER_MODE_BY_RULES\x10\x03\x12\x16\n\x12TRANSFER_MODE_POOL\x10\x04*\xa6\x01\n\x0eTransferStatus\x12\x1f\n\x1bTRANSFER_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17TRANSFER_STATUS_PENDING\x10\x01\x12\x1b\n\x17TRANSFER_STATUS_RUNNING\x10\x02\x12\x1d\n\x19TRANSFER_STATUS_COMPLETED\x10\x03\x12\x1a\n\x16TRANSFER_STATUS_FAILED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.customer.v1.transfers_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRANSFERMODE']._serialized_start=1277
-  _globals['_TRANSFERMODE']._serialized_end=1428
-  _globals['_TRANSFERSTATUS']._serialized_start=1431
-  _globals['_TRANSFERSTATUS']._serialized_end=1597
-  _globals['_TRANSFERFILTER']._serialized_start=85
-  _globals['_TRANSFERFILTER']._serialized_end=185
-  _globals['_TRANSFERSKIP']._serialized_start=187
-  _globals['_TRANSFERSKIP']._serialized_end=238
-  _globals['_TRANSFER']._serialized_start=241
-  _globals['_TRANSFER']._serialized_end=706
-  _globals['_STARTTRANSFERREQUEST']._serialized_start=709
-  _globals['_STARTTRANSFERREQUEST']._serialized_end=921
-  _globals['_STARTTRANSFERRESPONSE']._serialized_start=923
-  _globals['_STARTTRANSFERRESPONSE']._serialized_end=991
-  _globals['_GETTRANSFERREQUEST']._serialized_start=993
-  _globals['_GETTRANSFERREQUEST']._serialized_end=1025
-  _globals['_GETTRANSFERRESPONSE']._serialized_start=1027
-  _globals['_GETTRANSFERRESPONSE']._serialized_end=1093
-  _globals['_LISTTRANSFERSREQUEST']._serialized_start=1095
-  _globals['_LISTTRANSFERSREQUEST']._serialized_end=1178
-  _globals['_LISTTRANSFERSRESPONSE']._serialized_start=1180
-  _globals['_LISTTRANSFERSRESPONSE']._serialized_end=1274
+  _globals['_TRANSFERMODE']._serialized_start=1399
+  _globals['_TRANSFERMODE']._serialized_end=1550
+  _globals['_TRANSFERSTATUS']._serialized_start=1553
+  _globals['_TRANSFERSTATUS']._serialized_end=1719
+  _globals['_TRANSFERFILTER']._serialized_start=116
+  _globals['_TRANSFERFILTER']._serialized_end=216
+  _globals['_TRANSFERSKIP']._serialized_start=219
+  _globals['_TRANSFERSKIP']._serialized_end=360
+  _globals['_TRANSFER']._serialized_start=363
+  _globals['_TRANSFER']._serialized_end=828
+  _globals['_STARTTRANSFERREQUEST']._serialized_start=831
+  _globals['_STARTTRANSFERREQUEST']._serialized_end=1043
+  _globals['_STARTTRANSFERRESPONSE']._serialized_start=1045
+  _globals['_STARTTRANSFERRESPONSE']._serialized_end=1113
+  _globals['_GETTRANSFERREQUEST']._serialized_start=1115
+  _globals['_GETTRANSFERREQUEST']._serialized_end=1147
+  _globals['_GETTRANSFERRESPONSE']._serialized_start=1149
+  _globals['_GETTRANSFERRESPONSE']._serialized_end=1215
+  _globals['_LISTTRANSFERSREQUEST']._serialized_start=1217
+  _globals['_LISTTRANSFERSREQUEST']._serialized_end=1300
+  _globals['_LISTTRANSFERSRESPONSE']._serialized_start=1302
+  _globals['_LISTTRANSFERSRESPONSE']._serialized_end=1396
 # @@protoc_insertion_point(module_scope)

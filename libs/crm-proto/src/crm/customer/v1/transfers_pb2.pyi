@@ -4,6 +4,7 @@ isort:skip_file
 Transfers (离职交接): moving a rep's book to others, as a job that survives restarts."""
 
 from collections import abc as _abc
+from crm.customer.v1 import profile_pb2 as _profile_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -111,18 +112,28 @@ class TransferSkip(_message.Message):
 
     CUSTOMER_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    SPECIAL_REQUIREMENTS_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     reason: _builtins.str
     """"customer_cap_reached", "no_pool", "archived" or "moved_meanwhile"."""
+    customer_name: _builtins.str
+    """Filled when the transfer is read: the customer's name and special requirements (特殊要求),
+    shown as alerts on the row.
+    """
+    @_builtins.property
+    def special_requirements(self) -> _containers.RepeatedCompositeFieldContainer[_profile_pb2.SpecialRequirement]: ...
     def __init__(
         self,
         *,
         customer_id: _builtins.str = ...,
         reason: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        special_requirements: _abc.Iterable[_profile_pb2.SpecialRequirement] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_name", b"customer_name", "reason", b"reason", "special_requirements", b"special_requirements"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

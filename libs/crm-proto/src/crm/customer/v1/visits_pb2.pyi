@@ -55,7 +55,8 @@ Global___AttachmentKind: _TypeAlias = AttachmentKind  # noqa: Y015
 @_typing.final
 class Attachment(_message.Message):
     """A file kept on a customer. Its type is what its content is (sniffed: JPEG, PNG, WebP, HEIC or
-    PDF), never what the uploader called it. Attachments are never deleted: records refer to them.
+    PDF), never what the uploader called it. One that no record refers to may be deleted
+    (DeleteAttachment); one a visit or a licence refers to stays while the record does.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -276,8 +277,44 @@ class ListAttachmentsResponse(_message.Message):
 Global___ListAttachmentsResponse: _TypeAlias = ListAttachmentsResponse  # noqa: Y015
 
 @_typing.final
+class DeleteAttachmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAttachmentRequest: _TypeAlias = DeleteAttachmentRequest  # noqa: Y015
+
+@_typing.final
+class DeleteAttachmentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAttachmentResponse: _TypeAlias = DeleteAttachmentResponse  # noqa: Y015
+
+@_typing.final
 class VisitCheckIn(_message.Message):
-    """Where a rep checked in at a visit (拜访签到), as their phone reported it."""
+    """Where a rep checked in at a visit (拜访签到), as their phone reported it, or that it could not
+    (no_location).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -287,6 +324,7 @@ class VisitCheckIn(_message.Message):
     ADDRESS_FIELD_NUMBER: _builtins.int
     CHECK_IN_TIME_FIELD_NUMBER: _builtins.int
     DISTANCE_M_FIELD_NUMBER: _builtins.int
+    NO_LOCATION_FIELD_NUMBER: _builtins.int
     latitude: _builtins.float
     """WGS-84 degrees: latitude −90..90, longitude −180..180."""
     longitude: _builtins.float
@@ -297,6 +335,11 @@ class VisitCheckIn(_message.Message):
     distance_m: _builtins.float
     """Set by the service: metres from the customer's own location (haversine) when the customer
     has one; unset otherwise.
+    """
+    no_location: _builtins.bool
+    """The phone gave no position (location refused or unavailable): the check-in records the time
+    and the typed address only; latitude, longitude and accuracy_m must be left 0 and no
+    distance is measured.
     """
     @_builtins.property
     def check_in_time(self) -> _timestamp_pb2.Timestamp:
@@ -311,10 +354,11 @@ class VisitCheckIn(_message.Message):
         address: _builtins.str = ...,
         check_in_time: _timestamp_pb2.Timestamp | None = ...,
         distance_m: _builtins.float | None = ...,
+        no_location: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_distance_m", b"_distance_m", "check_in_time", b"check_in_time", "distance_m", b"distance_m"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_distance_m", b"_distance_m", "accuracy_m", b"accuracy_m", "address", b"address", "check_in_time", b"check_in_time", "distance_m", b"distance_m", "latitude", b"latitude", "longitude", b"longitude"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_distance_m", b"_distance_m", "accuracy_m", b"accuracy_m", "address", b"address", "check_in_time", b"check_in_time", "distance_m", b"distance_m", "latitude", b"latitude", "longitude", b"longitude", "no_location", b"no_location"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__distance_m: _TypeAlias = _typing.Literal["distance_m"]  # noqa: Y015
     _WhichOneofArgType__distance_m: _TypeAlias = _typing.Literal["_distance_m", b"_distance_m"]  # noqa: Y015

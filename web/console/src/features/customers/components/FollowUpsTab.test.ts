@@ -77,6 +77,26 @@ describe('FollowUpsTab', () => {
     expect(tab.find('[data-test="follow-up-edit"]').exists()).toBe(false)
   })
 
+  it('asks the server for one kind when a kind is chosen, and for all again when cleared', async () => {
+    const asked: (string | null)[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        const kind = new URL(request.url).searchParams.get('kind')
+        asked.push(kind)
+        return json(200, { items: kind === 'wechat' ? [entry({ kind: 'wechat', content: '微信发菜单' })] : [entry({})], next_page_token: null })
+      }),
+    )
+    const tab = await mountTab()
+    const select = tab.find('[data-test="follow-up-kind-filter"]').findComponent({ name: 'ElSelect' })
+    select.vm.$emit('update:modelValue', 'wechat')
+    await flushPromises()
+    expect(tab.find('[data-test="follow-up-timeline"]').text()).toContain('微信发菜单')
+    select.vm.$emit('update:modelValue', '')
+    await flushPromises()
+    expect(asked).toEqual([null, 'wechat', null])
+  })
+
   it('offers to edit only the signed-in author’s entry while it is editable', async () => {
     gateway({ list: [entry({ id: 'a' }), entry({ id: 'b', editable_until: '2020-01-01T00:00:00+08:00' })] })
     auth.me.value = { id: 'u1', role: 'sales' } as never

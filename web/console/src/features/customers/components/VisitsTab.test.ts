@@ -30,21 +30,25 @@ const visit = {
 describe('VisitsTab', () => {
   afterEach(() => vi.unstubAllGlobals())
 
-  it('shows only visits, with the check-in, its plot and the photos', async () => {
+  it('asks for visits only and shows each with the check-in, its plot and the photos', async () => {
     const signed: string[] = []
+    const kinds: (string | null)[] = []
     vi.stubGlobal(
       'fetch',
       vi.fn(async (request: Request) => {
-        const path = new URL(request.url).pathname
+        const url = new URL(request.url)
+        const path = url.pathname
         if (path.endsWith('/signed-urls')) {
           signed.push(path)
           return json(200, { content_url: '/full', thumbnail_url: '/api/v1/signed/attachments/p1/thumbnail?new', expires_at: '2026-12-02T15:00:00+08:00' })
         }
-        return json(200, { items: [visit, { ...visit, id: 'f2', kind: 'phone', check_in: null, photos: [] }], next_page_token: null })
+        kinds.push(url.searchParams.get('kind'))
+        return json(200, { items: [visit], next_page_token: null })
       }),
     )
     const tab = mount(VisitsTab, { props: { customer, canEdit: true }, global: { plugins: [i18n] } })
     await flushPromises()
+    expect(kinds).toEqual(['visit'])
     expect(tab.findAll('[data-test="visit-entry"]')).toHaveLength(1)
     expect(tab.find('[data-test="visit-check-in"]').text()).toContain('西湖区文三路 1 号')
     expect(tab.find('[data-test="visit-check-in"]').text()).toContain('264 m')
@@ -60,5 +64,15 @@ describe('VisitsTab', () => {
     await tab.find('[data-test="visit-photo-thumb"]').trigger('error')
     await flushPromises()
     expect(signed).toHaveLength(1)
+  })
+
+  it('shows a check-in without a location as such, with no plot and no distance', async () => {
+    const unlocated = { ...visit, check_in: { ...visit.check_in, latitude: null, longitude: null, accuracy_m: 0, distance_m: null, no_location: true } }
+    vi.stubGlobal('fetch', vi.fn(async () => json(200, { items: [unlocated], next_page_token: null })))
+    const tab = mount(VisitsTab, { props: { customer, canEdit: true }, global: { plugins: [i18n] } })
+    await flushPromises()
+    expect(tab.find('[data-test="visit-no-location"]').text()).toContain('未定位')
+    expect(tab.find('[data-test="check-in-distance"]').exists()).toBe(false)
+    expect(tab.find('[data-test="visit-check-in"]').text()).toContain('西湖区文三路 1 号')
   })
 })

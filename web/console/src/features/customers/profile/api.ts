@@ -144,6 +144,9 @@ export const profileApi = (client: ApiClient) => ({
         },
       }),
     ),
+  /** Refused (412 attachment_in_use) while a visit or a licence refers to the file. */
+  deleteAttachment: (attachmentId: string) =>
+    call(client.DELETE('/api/v1/attachments/{attachment_id}', { params: { path: { attachment_id: attachmentId } } })),
   /** Links an <img> or a new tab may open without the Authorization header, for a short while. */
   signedUrls: (attachmentId: string, seconds = 300) =>
     call(
