@@ -471,8 +471,8 @@ async def _products_and_orders(
     for product in tenant.products:
         body = dataclasses.asdict(product)
         sku = body.pop("sku")
-        reply = _ok(await client.put(f"/api/v1/products/by-sku/{sku}", headers=admin, json=body))
-        products[sku] = reply["product"]["id"]
+        upserted = _ok(await client.put(f"/api/v1/products/by-sku/{sku}", headers=admin, json=body))
+        products[sku] = upserted["product"]["id"]
     boss = await login(client, "chen.jianguo", DEMO_USER_PASSWORD)
     for index, order in enumerate(tenant.orders):
         rep = headers[order.owner_username]
