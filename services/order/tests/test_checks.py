@@ -87,3 +87,13 @@ def test_bad_numbers_name_their_field() -> None:
             assert refusal.field == "lines[0].quantity"
         else:
             raise AssertionError(f"{value} was accepted")
+
+
+def test_a_huge_exponent_is_refused_before_it_is_multiplied_out() -> None:
+    for parse in (parse_fen, parse_milli):
+        try:
+            parse("1E+1000000", "lines[0].quantity")
+        except InvalidArgument as refusal:
+            assert "too large" in refusal.reason
+        else:
+            raise AssertionError("accepted")

@@ -12,6 +12,7 @@ from crmkit.errors import InvalidArgument
 # Prices up to 100 million yuan, quantities up to a million units: far beyond any order line.
 MAX_FEN = 10_000_000_000
 MAX_MILLI = 1_000_000_000
+MAX_DIGITS = 12
 
 
 def _decimal(value: str, field: str, places: int) -> Decimal:
@@ -21,6 +22,9 @@ def _decimal(value: str, field: str, places: int) -> Decimal:
         raise InvalidArgument(field, "must be a decimal number / 须为数字") from exc
     if not number.is_finite():
         raise InvalidArgument(field, "must be a decimal number / 须为数字")
+    if number.adjusted() > MAX_DIGITS:
+        # Refused before it is multiplied out: "1E+1000000" would build a million-digit integer.
+        raise InvalidArgument(field, "too large / 数值过大")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places and number != number.quantize(Decimal(1).scaleb(-places)):
         raise InvalidArgument(field, f"at most {places} decimals / 最多{places}位小数")

@@ -468,6 +468,9 @@ async def list_orders(
             urgent, created, last_id = bool(after[0]), dt.datetime.fromisoformat(str(after[1])), str(after[2])
         except ValueError as exc:
             raise InvalidArgument("page_token", "malformed page token / 分页标记无效") from exc
+        if created.tzinfo is None:
+            # Our tokens carry the offset; a naive time cannot be compared with stored ones.
+            raise InvalidArgument("page_token", "malformed page token / 分页标记无效")
         statement = statement.where(
             (Order.urgent < urgent)
             | ((Order.urgent == urgent) & (Order.created_at < created))
