@@ -15,7 +15,7 @@ from crm.customer.v1 import customer_pb2 as cpb
 from crm.events.v1.envelope_pb2 import Envelope
 from crm_order.customer_facts.events import CUSTOMER_FACTS
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact
-from crmkit.events import stream_name
+from crmkit.events import event_type_of, stream_name
 from crmkit.identity import Role
 from crmkit.testing.events import eventually
 from crmkit.testing.harness import TestKeys
@@ -57,19 +57,25 @@ def _history(harness: OrderHarness, customer_id: str) -> list[Envelope]:
     return [customer_envelope(m, tenant_id=tenant, customer_id=customer_id, version=v) for m, v in messages]
 
 
+# Each event type the history holds, by its envelope type (derived from the proto).
+KINDS = {
+    event_type_of(kind): kind
+    for kind in (
+        events_pb2.CustomerCreated,
+        events_pb2.CustomerOwnerChanged,
+        events_pb2.ClosureScheduled,
+        events_pb2.ClosureRemoved,
+    )
+}
+
+
 async def _publish(
     nats_url: str, namespace: str, envelopes: list[Envelope], *, msg_ids: list[str] | None = None
 ) -> None:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     for index, envelope in enumerate(envelopes):
-        name = envelope.type.rsplit(".", 1)[1]
-        message_type = {
-            "customer_created": events_pb2.CustomerCreated,
-            "customer_owner_changed": events_pb2.CustomerOwnerChanged,
-            "closure_scheduled": events_pb2.ClosureScheduled,
-            "closure_removed": events_pb2.ClosureRemoved,
-        }[name]
+        message_type = KINDS[envelope.type]
         await js.publish(
             publish_subject(namespace, message_type),
             envelope.SerializeToString(),

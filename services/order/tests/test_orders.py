@@ -9,7 +9,9 @@ import json
 import grpc
 import pytest
 
+from crm.order.v1 import events_pb2
 from crm.order.v1 import order_pb2 as pb
+from crmkit.events import event_name_of
 from crmkit.identity import Role
 from crmkit.testing.events import outbox_rows
 from crmkit.testing.rpc import refusal
@@ -44,16 +46,16 @@ async def test_a_cod_order_goes_from_draft_to_completed(backend: OrderHarness) -
     assert order.HasField("paid_time")
     rows = await outbox_rows(backend.runtime.sessions, backend.runtime.tables)
     subjects = [row.subject.rsplit(".", 1)[1] for row in rows]
-    for name in (
-        "order_created",
-        "order_confirmed",
-        "order_paid_cod",
-        "order_dispatched",
-        "order_delivered",
-        "order_completed",
+    for kind in (
+        events_pb2.OrderCreated,
+        events_pb2.OrderConfirmed,
+        events_pb2.OrderPaidCod,
+        events_pb2.OrderDispatched,
+        events_pb2.OrderDelivered,
+        events_pb2.OrderCompleted,
     ):
-        assert name in subjects
-    assert subjects.count("order_state_changed") == 6
+        assert event_name_of(kind) in subjects
+    assert subjects.count(event_name_of(events_pb2.OrderStateChanged)) == 6
 
 
 @BOTH
