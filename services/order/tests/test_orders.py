@@ -261,3 +261,41 @@ async def test_a_retried_create_with_its_request_id_makes_one_order(order_servic
     assert first.order.id == second.order.id
     listed = await order_service.stub.ListOrders(pb.ListOrdersRequest(), metadata=order_service.md(rep))
     assert len(listed.orders) == 1
+
+
+async def test_a_collaborator_sees_the_customers_orders_and_places_them_only_with_write_access(
+    order_service: OrderHarness,
+) -> None:
+    from crm.customer.v1 import events_pb2 as customer_events
+    from crm.customer.v1 import ownership_pb2
+
+    from .conftest import customer_envelope
+
+    org = order_service.org
+    owner, helper = org.person(Role.SALES, org.shop_a), org.person(Role.SALES, org.shop_b)
+    customer = await order_service.customer(owner)
+    beef = await order_service.product("NR-001", "冷冻牛腩")
+    order = await order_service.order(owner, customer, [beef])
+
+    async def share(access: int, *, removed: bool = False) -> None:
+        collaborator = ownership_pb2.Collaborator(customer_id=customer, user_id=helper.principal_id, access=access)  # type: ignore[arg-type]
+        message = (
+            customer_events.CollaboratorRemoved(collaborator=collaborator, cause="removed")
+            if removed
+            else customer_events.CollaboratorAdded(collaborator=collaborator)
+        )
+        await order_service.apply(customer_envelope(message, tenant_id=org.tenant_id, customer_id=customer, version=1))
+
+    async def listed() -> list[str]:
+        reply = await order_service.stub.ListOrders(pb.ListOrdersRequest(), metadata=order_service.md(helper))
+        return [o.id for o in reply.orders]
+
+    assert await listed() == []
+    await share(ownership_pb2.COLLABORATOR_ACCESS_READ)
+    assert await listed() == [order.id]
+    refused = await refusal(order_service.order(helper, customer, [beef]))
+    assert refused.code == grpc.StatusCode.NOT_FOUND
+    await share(ownership_pb2.COLLABORATOR_ACCESS_READ_WRITE)
+    assert (await order_service.order(helper, customer, [beef])).customer_id == customer
+    await share(ownership_pb2.COLLABORATOR_ACCESS_READ_WRITE, removed=True)
+    assert await listed() == []

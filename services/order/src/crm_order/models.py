@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crm_order import Base
 from crm_order.catalogue.models import Product
-from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence
+from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
 from crm_order.orders.models import Order, OrderLine, OrderRevision
 from crmkit.idempotency import request_table
 
@@ -17,6 +17,7 @@ __all__ = [
     "CustomerClosure",
     "CustomerFact",
     "CustomerLicence",
+    "CustomerShare",
     "Order",
     "OrderLine",
     "OrderRevision",

@@ -9,10 +9,12 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm.customer.v1 import calendar_pb2, customer_pb2, events_pb2
+from crm.customer.v1 import calendar_pb2, customer_pb2, events_pb2, ownership_pb2
 from crm.events.v1.envelope_pb2 import Envelope
-from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence
+from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
+from crmkit.clock import as_utc
 from crmkit.consumer import PermanentEventError
+from crmkit.enums import ProtoEnum
 from crmkit.service import Subscription
 
 
@@ -134,6 +136,44 @@ async def on_licence_removed(session: AsyncSession, event: events_pb2.LicenceRem
     await apply_licence(session, envelope, event.tenant_id, event.licence, removed=True)
 
 
+ACCESS = ProtoEnum(ownership_pb2.CollaboratorAccess)
+
+
+async def apply_share(
+    session: AsyncSession, envelope: Envelope, collaborator: ownership_pb2.Collaborator, *, removed: bool
+) -> None:
+    """Collaborator events carry no version of their own: the later business time wins."""
+    if not collaborator.customer_id or not collaborator.user_id:
+        raise PermanentEventError(f"event {envelope.id} carries no collaborator")
+    at = envelope.occurred_at.ToDatetime(tzinfo=dt.UTC)
+    key = (envelope.tenant_id, collaborator.customer_id, collaborator.user_id)
+    row = await session.get(CustomerShare, key)
+    if row is not None and as_utc(row.changed_at) > at:
+        return
+    values = {
+        "access": "" if removed else ACCESS.from_proto(collaborator.access) or "read",
+        "expires_at": collaborator.expire_time.ToDatetime(tzinfo=dt.UTC)
+        if collaborator.HasField("expire_time")
+        else None,
+        "changed_at": at,
+    }
+    if row is None:
+        session.add(CustomerShare(tenant_id=key[0], customer_id=key[1], user_id=key[2], **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+async def on_collaborator_added(session: AsyncSession, event: events_pb2.CollaboratorAdded, envelope: Envelope) -> None:
+    await apply_share(session, envelope, event.collaborator, removed=False)
+
+
+async def on_collaborator_removed(
+    session: AsyncSession, event: events_pb2.CollaboratorRemoved, envelope: Envelope
+) -> None:
+    await apply_share(session, envelope, event.collaborator, removed=True)
+
+
 CUSTOMER_FACTS = Subscription(
     "customer-facts",
     {
@@ -153,5 +193,7 @@ CUSTOMER_FACTS = Subscription(
         events_pb2.LicenceExpiring: on_licence,
         events_pb2.LicenceExpired: on_licence,
         events_pb2.LicenceRemoved: on_licence_removed,
+        events_pb2.CollaboratorAdded: on_collaborator_added,
+        events_pb2.CollaboratorRemoved: on_collaborator_removed,
     },
 )

@@ -4,13 +4,15 @@ order needs to know about its customer without calling the customer service."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_order import Base
 from crmkit.db import bytewise
+from crmkit.scope import Shares
 
 
 class CustomerFact(Base):
@@ -70,3 +72,34 @@ class CustomerLicence(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_customer_licences_customer", "tenant_id", "customer_id"),)
+
+
+class CustomerShare(Base):
+    """A collaborator (协作人) of a customer: a user who sees it without owning it. A removed one
+    stays, inactive, so an older collaborator_added arriving late cannot bring it back."""
+
+    __tablename__ = "customer_shares"
+
+    tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # "read" or "read_write"; "" once removed.
+    access: Mapped[str] = mapped_column(String(12))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The business time of the event that last changed it: a later one wins.
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_customer_shares_user", "tenant_id", "user_id"),)
+
+
+READ_SHARES = Shares(
+    record_id=CustomerFact.customer_id,
+    tenant=CustomerShare.tenant_id,
+    record=CustomerShare.customer_id,
+    user=CustomerShare.user_id,
+    expires_at=CustomerShare.expires_at,
+    owned=CustomerFact.owner_id != "",
+    only=CustomerShare.access != "",
+)
+# Placing and changing orders needs read-write access (as changing the customer does).
+WRITE_SHARES = replace(READ_SHARES, only=CustomerShare.access == "read_write")

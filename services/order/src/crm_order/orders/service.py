@@ -9,11 +9,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_order.catalogue.service import products_by_id
-from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence
+from crm_order.customer_facts.models import (
+    READ_SHARES,
+    WRITE_SHARES,
+    CustomerClosure,
+    CustomerFact,
+    CustomerLicence,
+)
 from crm_order.money import line_amount_fen, quantity_text, yuan
 from crm_order.orders import checks
 from crm_order.orders.events import OrderEvents
@@ -34,36 +40,46 @@ class CustomerArchived(FailedPrecondition):
     code = "customer_archived"
 
 
-def _scoped_orders(identity: Identity) -> Select[Order]:
-    """Orders of the customers the caller may see, by the customers' current owner and unit."""
-    facts = and_(CustomerFact.tenant_id == Order.tenant_id, CustomerFact.customer_id == Order.customer_id)
-    return (
-        select(Order)
-        .join(CustomerFact, facts)
-        .where(
-            scope_clause(
-                identity, tenant=CustomerFact.tenant_id, org_path=CustomerFact.org_path, owner=CustomerFact.owner_id
-            )
-        )
+def _customer_scope(identity: Identity, now: dt.datetime, write: bool) -> ColumnElement[bool]:
+    """The customers the caller may see (or, with `write`, change): owned by them or in their
+    subtree, as the customer service's rule, or shared with them by a collaborator grant."""
+    return scope_clause(
+        identity,
+        tenant=CustomerFact.tenant_id,
+        org_path=CustomerFact.org_path,
+        owner=CustomerFact.owner_id,
+        shares=WRITE_SHARES if write else READ_SHARES,
+        now=now,
     )
 
 
-async def visible_customer(session: AsyncSession, *, identity: Identity, customer_id: str) -> CustomerFact:
+def _scoped_orders(identity: Identity, now: dt.datetime, write: bool = False) -> Select[Order]:
+    """Orders of the customers the caller may see, by the customers' current owner and unit."""
+    facts = and_(CustomerFact.tenant_id == Order.tenant_id, CustomerFact.customer_id == Order.customer_id)
+    return select(Order).join(CustomerFact, facts).where(_customer_scope(identity, now, write))
+
+
+async def visible_customer(
+    session: AsyncSession, *, identity: Identity, customer_id: str, now: dt.datetime, write: bool = False
+) -> CustomerFact:
     fact = await session.scalar(
-        select(CustomerFact).where(
-            CustomerFact.customer_id == customer_id,
-            scope_clause(
-                identity, tenant=CustomerFact.tenant_id, org_path=CustomerFact.org_path, owner=CustomerFact.owner_id
-            ),
-        )
+        select(CustomerFact).where(CustomerFact.customer_id == customer_id, _customer_scope(identity, now, write))
     )
     if fact is None:
         raise NotFound("customer", customer_id)
     return fact
 
 
-async def visible_order(session: AsyncSession, *, identity: Identity, order_id: str, lock: bool = False) -> Order:
-    statement = _scoped_orders(identity).where(Order.id == order_id)
+async def visible_order(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    order_id: str,
+    now: dt.datetime,
+    lock: bool = False,
+    write: bool = False,
+) -> Order:
+    statement = _scoped_orders(identity, now, write).where(Order.id == order_id)
     if lock:
         statement = statement.with_for_update(of=Order)
     order = await session.scalar(statement)
@@ -231,7 +247,7 @@ async def create_order(
     now: dt.datetime,
 ) -> Order:
     _require_seller(identity)
-    fact = await visible_customer(session, identity=identity, customer_id=customer_id)
+    fact = await visible_customer(session, identity=identity, customer_id=customer_id, now=now, write=True)
     order_lines = await _lines(session, identity=identity, inputs=lines)
     checked = await check_against_facts(
         session,
@@ -324,7 +340,7 @@ async def update_order(
 ) -> tuple[Order, OrderRevision | None]:
     """Change a draft freely; after confirmation every change is a revision with a reason."""
     _require_seller(identity)
-    order = await visible_order(session, identity=identity, order_id=order_id, lock=True)
+    order = await visible_order(session, identity=identity, order_id=order_id, now=now, lock=True, write=True)
     check_version(order, expected_version)
     if order.state not in EDITABLE:
         raise FailedPrecondition(
@@ -348,7 +364,7 @@ async def update_order(
     diff = _diff(before, _content(order))
     if not diff:
         return order, None
-    fact = await visible_customer(session, identity=identity, customer_id=order.customer_id)
+    fact = await visible_customer(session, identity=identity, customer_id=order.customer_id, now=now, write=True)
     checked = await check_against_facts(
         session,
         identity=identity,
@@ -399,13 +415,13 @@ async def transition_order(
     """One move of the state table (`crm_order.orders.states`)."""
     if identity.role not in ACTION_ROLES[action]:
         raise PermissionDenied(f"role {identity.role} may not {action} orders / 当前角色无此操作权限")
-    order = await visible_order(session, identity=identity, order_id=order_id, lock=True)
+    order = await visible_order(session, identity=identity, order_id=order_id, now=now, lock=True, write=True)
     check_version(order, expected_version)
     target = next_state(order.state, action, order.payment_mode)
     if action == "cancel" and not reason:
         raise InvalidArgument("reason", "a cancellation needs a reason / 取消订单须填写原因")
     if action == "confirm":
-        fact = await visible_customer(session, identity=identity, customer_id=order.customer_id)
+        fact = await visible_customer(session, identity=identity, customer_id=order.customer_id, now=now, write=True)
         checked = await check_against_facts(
             session,
             identity=identity,
@@ -455,9 +471,10 @@ async def list_orders(
     state: str,
     page_size: int,
     page_token: str,
+    now: dt.datetime,
 ) -> tuple[list[Order], str]:
     """Urgent first, then newest first; a page continues after the token's (urgent, time, id)."""
-    statement = _scoped_orders(identity)
+    statement = _scoped_orders(identity, now)
     if customer_id:
         statement = statement.where(Order.customer_id == customer_id)
     if state:

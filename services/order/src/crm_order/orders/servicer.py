@@ -54,7 +54,7 @@ class OrderRpcs(OrderServicerBase):
             return order.id, pb.CreateOrderResponse(order=order_message(order))
 
         async def replay(session: AsyncSession, order_id: str) -> pb.CreateOrderResponse:
-            order = await service.visible_order(session, identity=identity, order_id=order_id)
+            order = await service.visible_order(session, identity=identity, order_id=order_id, now=now)
             return pb.CreateOrderResponse(order=order_message(order))
 
         answer = await self._writes.create_once(identity=identity, request_id=request_id, create=create, replay=replay)
@@ -65,7 +65,7 @@ class OrderRpcs(OrderServicerBase):
         identity = current_identity()
         order_id = identifier(request.id, "id")
         async with self._reads() as session:
-            order = await service.visible_order(session, identity=identity, order_id=order_id)
+            order = await service.visible_order(session, identity=identity, order_id=order_id, now=self._clock())
             revisions = await service.order_revisions(session, order=order)
             return pb.GetOrderResponse(order=order_message(order), revisions=[revision_message(r) for r in revisions])
 
@@ -82,6 +82,7 @@ class OrderRpcs(OrderServicerBase):
                 state=state,
                 page_size=size,
                 page_token=request.page_token,
+                now=self._clock(),
             )
             return pb.ListOrdersResponse(orders=[order_message(o) for o in orders], next_page_token=token)
 
