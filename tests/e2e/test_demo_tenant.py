@@ -69,6 +69,7 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
             within=30.0,
             interval=0.2,
         )
+        orders = client.get("/api/v1/orders", params={"page_size": 200}, headers=admin).json()["items"]
 
     assert sorted(c["name"] for c in listed) == sorted(c.name for c in tenant.customers)
     # An uploaded import waits for confirmation with its report: two new customers, one update,
@@ -117,6 +118,10 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
         assert len(checked) == sum(1 for f in by_name[name].follow_ups if f.check_in)
         assert all((e["check_in"]["distance_m"] is not None) == (name in pinned) for e in checked)
         assert sum(len(e["photos"]) for e in checked) == sum(f.photos for f in by_name[name].follow_ups)
+    # The order service's demo: each order placed for its customer and moved to its state.
+    assert sorted(o["customer_name"] for o in orders) == sorted(o.customer for o in tenant.orders)
+    assert {o["state"] for o in orders} >= {"completed", "ready_to_ship", "draft"}
+    assert orders[0]["urgent"], "urgent orders come first"
 
 
 @pytest.fixture(scope="module")

@@ -220,7 +220,7 @@ def test_a_service_deleted_from_values_leaves_no_trace(without_analytics: Render
 
 def test_deleting_the_gateway_renders_the_rest(chart: helm.Chart) -> None:
     rendered = render(chart, {"services": {"gateway": None}})
-    assert rendered.names("Deployment") == {name_of("customer"), name_of("analytics")}
+    assert rendered.names("Deployment") == {name_of("customer"), name_of("analytics"), name_of("order")}
     assert "gateway" not in rendered.notes
     # Nobody calls the gRPC services any more but the helm test pods.
     policy = rendered.one("NetworkPolicy", f"{name_of('customer')}-ingress")
@@ -359,7 +359,7 @@ def test_the_global_digest_pins_a_single_image(chart: helm.Chart) -> None:
 
 
 def test_the_global_digest_is_refused_for_different_images(chart: helm.Chart) -> None:
-    with pytest.raises(helm.HelmRenderError, match=r"image.digest pins one image, but it would apply to 3"):
+    with pytest.raises(helm.HelmRenderError, match=r"image.digest pins one image, but it would apply to 4"):
         render(chart, {"image": {"digest": DIGEST_B}})
 
 

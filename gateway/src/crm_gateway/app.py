@@ -54,8 +54,10 @@ from crm_gateway.notifications.revisits import RevisitNotifications
 from crm_gateway.notifications.router import router as notifications_router
 from crm_gateway.notifications.service import retention_job
 from crm_gateway.notifications.webhooks import webhook_delivery_job
+from crm_gateway.orders.router import router as orders_router
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
+from crm_gateway.products.router import router as products_router
 from crm_gateway.profile.router import router as profile_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.revisits.router import router as revisits_router
@@ -245,6 +247,8 @@ def create_app(
                 "ownership",
                 "pools",
                 "analytics",
+                "products",
+                "orders",
                 "api clients",
                 "notifications",
             )
@@ -324,6 +328,8 @@ def create_app(
         api_clients_router,
         analytics_router,
         notifications_router,
+        orders_router,
+        products_router,
     ]
     for router in routers:
         app.include_router(router)

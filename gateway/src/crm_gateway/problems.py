@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crm_gateway.orders.codes import ORDER_STATUS_BY_CODE
 from crmkit.errors import DomainError, ResourceExhausted, kind_of_status
 from crmkit.grpc_server import ERROR_CODE_KEY, ERROR_FIELD_KEY, decode_field, error_details
 from crmkit.telemetry import current_trace_id
@@ -81,6 +82,7 @@ class Problem(BaseModel):
     limit: int | None = Field(None, description="On claim_limit_reached: the pool's claims per day")
     until: str | None = Field(None, description="On claim_cooldown: when the rep may claim the customer again")
     held: int | None = Field(None, description="On handover_required: how many customers the user still holds")
+    current_state: str | None = Field(None, description="On illegal_transition: the order's state now")
 
 
 # Every status an operation may answer with besides its success, with the problem body.
@@ -279,6 +281,7 @@ UPSTREAM_FIELD_PREFIXES = (
     "template.",
     "licence.",
     "list.",
+    "product.",
 )
 # Lists whose REST name differs from the proto field (SetCustomerTypes.types is the body's items).
 UPSTREAM_LIST_NAMES = {"types": "items", "definitions": "items", "kinds": "items"}
@@ -352,7 +355,8 @@ def install(app: FastAPI) -> None:
             if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
                 status, code = 413, "payload_too_large"
             return problem(request, status, code, TRANSPORT_DETAILS.get(status, TRANSPORT_DETAILS[502]))
-        status = HTTP_STATUS_BY_CODE.get(str(trailers[ERROR_CODE_KEY]), status)
+        upstream_code = str(trailers[ERROR_CODE_KEY])
+        status = HTTP_STATUS_BY_CODE.get(upstream_code, ORDER_STATUS_BY_CODE.get(upstream_code, status))
         if status >= 500:
             log.warning("upstream %s: %s", error.code(), error.details())
         extra: dict[str, Any] = {}
@@ -364,6 +368,8 @@ def install(app: FastAPI) -> None:
                 extra[number] = int(details[number])
         if details.get("until"):
             extra["until"] = details["until"]
+        if details.get("current-state"):
+            extra["current_state"] = details["current-state"]
         detail = error.details() or code
         owner_id = details.get("existing-owner-id", "")
         if owner_id:

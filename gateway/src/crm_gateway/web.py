@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceStub
 from crm.customer.v1.customer_pb2_grpc import CustomerServiceStub
+from crm.order.v1.order_pb2_grpc import OrderServiceStub
 from crm_gateway.api_clients.service import PARTNER_GROUP, ApiClientKeys, is_api_key
 from crm_gateway.attachments.links import AttachmentLinks
 from crm_gateway.auth.passwords import PasswordHashing
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     # The async stub types exist only in the generated .pyi files.
     from crm.analytics.v1.analytics_pb2_grpc import AnalyticsServiceAsyncStub
     from crm.customer.v1.customer_pb2_grpc import CustomerServiceAsyncStub
+    from crm.order.v1.order_pb2_grpc import OrderServiceAsyncStub
 
 
 Stub = TypeVar("Stub")
@@ -92,6 +94,10 @@ class GatewayState:
     @property
     def analytics(self) -> AnalyticsServiceAsyncStub:
         return self.stub(AnalyticsServiceStub, "analytics")
+
+    @property
+    def orders(self) -> OrderServiceAsyncStub:
+        return self.stub(OrderServiceStub, "order")
 
 
 def gateway_state(request: Request) -> GatewayState:

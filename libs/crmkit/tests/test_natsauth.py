@@ -68,7 +68,7 @@ def test_a_consumer_may_read_the_streams_of_what_it_consumes_and_nothing_more() 
 
 
 def test_every_component_gets_a_nats_user() -> None:
-    assert [entry.name for entry in natsauth.nats_users()] == ["customer", "analytics", "gateway"]
+    assert [entry.name for entry in natsauth.nats_users()] == ["customer", "analytics", "order", "gateway"]
 
 
 def test_seeds_are_private_files_and_kept_once_written(tmp_path: Path) -> None:

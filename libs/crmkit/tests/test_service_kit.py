@@ -105,10 +105,12 @@ def test_settings_take_ports_from_the_registry_unless_the_environment_sets_them(
 def test_a_caller_finds_each_callee_at_its_registry_port_or_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRM_GATEWAY_ANALYTICS_ADDR", "analytics.svc:50051")
     monkeypatch.delenv("CRM_GATEWAY_CUSTOMER_ADDR", raising=False)
+    monkeypatch.delenv("CRM_GATEWAY_ORDER_ADDR", raising=False)
     upstreams = ServiceSettings.load("gateway").upstreams
     assert upstreams == {
         "customer": f"127.0.0.1:{registry()['customer'].grpc_port}",
         "analytics": "analytics.svc:50051",
+        "order": f"127.0.0.1:{registry()['order'].grpc_port}",
     }
 
 

@@ -354,3 +354,21 @@ def test_every_sales_rep_has_a_follow_up_due_today(tenant: DemoTenant) -> None:
     owning = {c.owner_username for c in tenant.customers if not c.release_reason}
     assert "zhang.wei" in due_today
     assert due_today == reps & owning
+
+
+def test_demo_orders_are_for_signed_customers_and_fit_their_requirements(tenant: DemoTenant) -> None:
+    from crm_devstack.demo_data import DEMO_PRODUCTS
+
+    products = {p.sku: p for p in DEMO_PRODUCTS}
+    customers = {c.name: c for c in tenant.customers}
+    assert len(products) == len(DEMO_PRODUCTS)
+    assert len(tenant.orders) >= 5
+    assert {o.actions[-1] if o.actions else "draft" for o in tenant.orders} >= {"complete", "record_payment", "draft"}
+    for order in tenant.orders:
+        customer = customers[order.customer]
+        assert (customer.lifecycle_stage, customer.owner_username) == ("signed", order.owner_username)
+        kinds = {r["kind"] for r in customer.special_requirements}
+        for sku, _ in order.lines:
+            attributes = products[sku].attributes
+            assert "halal" not in kinds or attributes.get("halal")
+            assert "no_pork" not in kinds or not attributes.get("contains_pork")

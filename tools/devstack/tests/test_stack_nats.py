@@ -72,8 +72,8 @@ def test_an_external_nats_gets_the_credentials_the_environment_gives(
     monkeypatch.setenv("CRM_CUSTOMER_NATS_NKEY_SEED_FILE", "/run/secrets/customer.nk")
     monkeypatch.setenv("CRM_NATS_CREDS_FILE", "/run/secrets/shared.creds")
     stack = Stack(StackConfig(state_dir=tmp_path, nats_url="nats://nats.example:4222"))
-    stack.config.ports.update(customer=1, analytics=2, gateway=3)
-    stack.config.metrics_ports.update(customer=4, analytics=5)
+    stack.config.ports.update(customer=1, analytics=2, order=6, gateway=3)
+    stack.config.metrics_ports.update(customer=4, analytics=5, order=7)
 
     env = stack.child_env("customer")
 

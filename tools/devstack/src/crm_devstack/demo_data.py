@@ -267,6 +267,9 @@ class DemoTenant:
     relations: list[RelationSeed] = field(default_factory=list)
     tier_changes: list[TierChangeSeed] = field(default_factory=list)
     revisit_plans: list[dict[str, Any]] = field(default_factory=lambda: [dict(p) for p in REVISIT_PLANS])
+    # The order service (issue 13): its catalogue, and a few orders in different states.
+    products: list[ProductSeed] = field(default_factory=lambda: list(DEMO_PRODUCTS))
+    orders: list[OrderSeed] = field(default_factory=list)
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -1072,6 +1075,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         groups=_groups(seeds),
         relations=_relations(seeds),
         tier_changes=_tier_changes(seeds),
+        orders=_demo_orders(seeds, today),
     )
 
 
@@ -1253,3 +1257,130 @@ def import_file(tenant: DemoTenant) -> bytes:
         rows.append([known.name, "", known.credit_code, "", "", "", "", "重点", "", "", "", ""])
     text = "\r\n".join(",".join(row) for row in [IMPORT_HEADERS, *rows]) + "\r\n"
     return text.encode("gb18030")
+
+
+# --- orders (issue 13): a light catalogue and a few orders ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSeed:
+    """A product as PUT /api/v1/products/by-sku/{sku} takes it."""
+
+    sku: str
+    name: str
+    category: str
+    specification: str
+    unit: str
+    list_price: str
+    cost: str
+    tax_rate: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+DEMO_PRODUCTS: tuple[ProductSeed, ...] = (
+    ProductSeed(
+        "NR-1001",
+        "清真冷冻牛腩",
+        "冷冻肉品/牛肉",
+        "10kg/箱",
+        "箱",
+        "568.00",
+        "432.50",
+        "0.09",
+        {"halal": True, "cold_chain": True},
+    ),
+    ProductSeed(
+        "YR-1002",
+        "清真羊肉卷",
+        "冷冻肉品/羊肉",
+        "5kg/箱",
+        "箱",
+        "398.00",
+        "301.00",
+        "0.09",
+        {"halal": True, "cold_chain": True},
+    ),
+    ProductSeed(
+        "ZR-1003",
+        "猪里脊",
+        "冷冻肉品/猪肉",
+        "10kg/箱",
+        "箱",
+        "329.00",
+        "255.00",
+        "0.09",
+        {"contains_pork": True, "cold_chain": True},
+    ),
+    ProductSeed(
+        "SC-2001", "有机西兰花", "新鲜蔬菜", "散装", "公斤", "12.80", "8.60", "0.09", {"organic": True, "halal": True}
+    ),
+    ProductSeed("SC-2002", "土豆", "新鲜蔬菜", "散装", "公斤", "3.20", "2.10", "0.09", {"halal": True}),
+    ProductSeed(
+        "LY-3001", "金龙鱼大豆油", "粮油米面/食用油", "20L/桶", "桶", "235.00", "198.00", "0.09", {"halal": True}
+    ),
+    ProductSeed("LY-3002", "东北大米", "粮油米面/大米", "25kg/袋", "袋", "142.00", "118.00", "0.09", {"halal": True}),
+    ProductSeed(
+        "HX-4001",
+        "冻虾仁",
+        "水产海鲜",
+        "1kg/袋",
+        "袋",
+        "86.00",
+        "61.00",
+        "0.09",
+        {"allergens": ["虾"], "cold_chain": True},
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSeed:
+    """An order a rep places for their customer, then moved by `actions` (the boss records the
+    payment and the deliveries); lines are (sku, quantity)."""
+
+    customer: str
+    owner_username: str
+    lines: tuple[tuple[str, str], ...]
+    delivery_date: str
+    urgent: bool
+    actions: tuple[str, ...]
+
+
+# The states the demo orders end in: from delivered and completed down to a draft.
+_ORDER_PATHS: tuple[tuple[str, ...], ...] = (
+    ("confirm", "release", "record_payment", "dispatch", "deliver", "complete"),
+    ("confirm", "release", "record_payment", "dispatch", "deliver"),
+    ("confirm", "release", "record_payment"),
+    ("confirm", "release"),
+    ("confirm",),
+    (),
+)
+# Goods no special requirement of the demo refuses (halal, no pork, cold chain): all halal, no pork.
+_PLAIN_LINES = (("LY-3002", "2"), ("SC-2002", "30"), ("LY-3001", "1"), ("NR-1001", "1.5"))
+
+
+def _demo_orders(customers: list[CustomerSeed], today: date) -> list[OrderSeed]:
+    """Orders for signed customers that are not schools (the school calendar may close them),
+    have no closures of their own and stay owned, delivered on a day of their delivery windows."""
+    chosen = [
+        c
+        for c in customers
+        if c.lifecycle_stage == "signed" and c.type != "学校食堂" and not c.closures and not c.release_reason
+    ][: len(_ORDER_PATHS)]
+    orders = []
+    for index, (customer, path) in enumerate(zip(chosen, _ORDER_PATHS, strict=False)):
+        weekdays = {int(w["weekday"]) for w in customer.preferences.get("delivery_windows", [])}
+        day = today + timedelta(days=2)
+        while weekdays and day.isoweekday() not in weekdays:
+            day += timedelta(days=1)
+        orders.append(
+            OrderSeed(
+                customer=customer.name,
+                owner_username=customer.owner_username,
+                lines=(_PLAIN_LINES[index % len(_PLAIN_LINES)], _PLAIN_LINES[(index + 1) % len(_PLAIN_LINES)]),
+                delivery_date=day.isoformat(),
+                urgent=index == len(_ORDER_PATHS) - 1,
+                actions=path,
+            )
+        )
+    return orders

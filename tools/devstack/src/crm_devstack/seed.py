@@ -281,6 +281,7 @@ async def load_demo(base_url: str, admin_password: str, *, customers: int = 500,
         await _share_with_colleagues(client, admin)
         await _import_waiting_for_confirmation(client, tenant, admin)
         await _profile_links(client, tenant, customer_ids)
+        await _products_and_orders(client, tenant, customer_ids, admin, headers)
     return tenant
 
 
@@ -451,3 +452,47 @@ async def _closure_templates(
                     json={"customer_ids": chosen[start : start + 500]},
                 )
             )
+
+
+# How long a new customer's facts may take to reach the order service (through NATS).
+ORDER_FACTS_WAIT = 30.0
+
+
+async def _products_and_orders(
+    client: httpx.AsyncClient,
+    tenant: DemoTenant,
+    customer_ids: dict[str, str],
+    admin: dict[str, str],
+    headers: dict[str, dict[str, str]],
+) -> None:
+    """The catalogue, then a few orders placed by the customers' reps and moved along: the boss
+    records the COD payments and the deliveries."""
+    products = {}
+    for product in tenant.products:
+        body = dataclasses.asdict(product)
+        sku = body.pop("sku")
+        upserted = _ok(await client.put(f"/api/v1/products/by-sku/{sku}", headers=admin, json=body))
+        products[sku] = upserted["product"]["id"]
+    boss = await login(client, "chen.jianguo", DEMO_USER_PASSWORD)
+    for index, order in enumerate(tenant.orders):
+        rep = headers[order.owner_username]
+        body = {
+            "customer_id": customer_ids[order.customer],
+            "payment_mode": "cod",
+            "lines": [{"product_id": products[sku], "quantity": quantity} for sku, quantity in order.lines],
+            "delivery_date": order.delivery_date,
+            "delivery_address": "",
+            "urgent": order.urgent,
+            "request_id": f"demo-order-{index}",
+        }
+        # The customer's facts reach the order service through NATS: until then it is unknown (404).
+        deadline = asyncio.get_running_loop().time() + ORDER_FACTS_WAIT
+        while True:
+            reply = await client.post("/api/v1/orders", headers=rep, json=body)
+            if reply.status_code != 404 or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        created = _ok(reply)
+        for action in order.actions:
+            who = rep if action in ("confirm", "release") else boss
+            _ok(await client.post(f"/api/v1/orders/{created['id']}/{action}", headers=who, json={}))

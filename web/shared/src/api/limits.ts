@@ -37,6 +37,12 @@ export const LIMITS = {
       "itemMaxLength": 36
     }
   },
+  "AttributesIn": {
+    "allergens": {
+      "maxItems": 20,
+      "itemMaxLength": 20
+    }
+  },
   "ChannelIn": {
     "notification_kinds": {
       "maxItems": 20
@@ -365,6 +371,12 @@ export const LIMITS = {
       "maxLength": 64
     }
   },
+  "LineIn": {
+    "product_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
   "LoginIn": {
     "password": {
       "minLength": 1,
@@ -378,6 +390,44 @@ export const LIMITS = {
   "ManualTierIn": {
     "reason": {
       "minLength": 1,
+      "maxLength": 200
+    }
+  },
+  "OrderIn": {
+    "customer_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "delivery_address": {
+      "maxLength": 300
+    },
+    "lines": {
+      "maxItems": 200
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "override_reason": {
+      "maxLength": 200
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "OrderPatch": {
+    "delivery_address": {
+      "maxLength": 300
+    },
+    "lines": {
+      "maxItems": 200
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "override_reason": {
+      "maxLength": 200
+    },
+    "reason": {
       "maxLength": 200
     }
   },
@@ -439,6 +489,22 @@ export const LIMITS = {
     "specifications": {
       "maxItems": 30,
       "itemMaxLength": 50
+    }
+  },
+  "ProductIn": {
+    "category": {
+      "maxLength": 100
+    },
+    "name": {
+      "minLength": 1,
+      "maxLength": 100
+    },
+    "specification": {
+      "maxLength": 100
+    },
+    "unit": {
+      "minLength": 1,
+      "maxLength": 10
     }
   },
   "RateLimitIn": {},
@@ -611,6 +677,11 @@ export const LIMITS = {
     "to_user_ids": {
       "maxItems": 50,
       "itemMaxLength": 36
+    }
+  },
+  "TransitionIn": {
+    "reason": {
+      "maxLength": 200
     }
   },
   "UserCapIn": {

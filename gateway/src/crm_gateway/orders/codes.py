@@ -1,0 +1,13 @@
+"""The order service's refusals that are conflicts with the order's state or its customer's facts:
+FAILED_PRECONDITION upstream, answered as HTTP 409 (the taxonomy's kind says 412)."""
+
+from __future__ import annotations
+
+ORDER_STATUS_BY_CODE: dict[str, int] = {
+    "illegal_transition": 409,
+    "credit_unavailable": 409,
+    "requirement_conflict": 409,
+    "delivery_date_closed": 409,
+    "licence_expired": 409,
+    "customer_archived": 409,
+}
