@@ -14,7 +14,10 @@ from crmkit.errors import InvalidArgument
 from crmkit.grpc_server import RpcContext
 from crmkit.identity import current_identity
 from crmkit.paging import page_size
+from crmkit.partners import PartnerScope, require_scope
 from crmkit.validate import identifier, text
+
+DELIVERY_ACTIONS = frozenset({"dispatch", "deliver"})
 
 
 def _version(value: int) -> int:
@@ -123,6 +126,11 @@ class OrderRpcs(OrderServicerBase):
         identity = current_identity()
         order_id = identifier(request.id, "id")
         action = validation.ORDER_ACTIONS.parse(request.action, "action")
+        # A dispatch system (deliveries:write) moves an order on the road, nothing else.
+        if action in DELIVERY_ACTIONS:
+            require_scope(identity, PartnerScope.DELIVERIES_WRITE, PartnerScope.ORDERS_WRITE)
+        else:
+            require_scope(identity, PartnerScope.ORDERS_WRITE)
         reason = validation.reason(request.reason)
         now = self._clock()
         async with self._writes.transaction() as session:
