@@ -1,5 +1,5 @@
 """The `customer-imports` job: the dry run and the import, each a pass over the file's customers
-in batches of about 500 rows, each batch one transaction on the job's lease that also writes the
+in batches of about 2,000 rows, each batch one transaction on the job's lease that also writes the
 pass's progress (counts, percent, and the cursor: the last row it committed).
 
 The dry run streams the uploaded file (imports.reading) and stages its rows; the import reads the
@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import IO, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2
@@ -40,7 +40,7 @@ from crm_customer.imports.sections import CUSTOMER_COLUMNS, SECTIONS, Layout, la
 from crm_customer.imports.writing import ImportWriter
 from crm_customer.tenant_settings.custom_fields import FieldDefinition
 from crm_customer.tenant_settings.service import custom_field_definitions
-from crmkit.db import SessionFactory
+from crmkit.db import SessionFactory, insert_rows
 from crmkit.events import add_event
 from crmkit.jobs import JobContext, LeaseLost, PeriodicJob
 from crmkit.runtime import ServiceRuntime
@@ -48,7 +48,7 @@ from crmkit.runtime import ServiceRuntime
 log = logging.getLogger(__name__)
 
 IMPORT_INTERVAL = dt.timedelta(seconds=2)
-BATCH_ROWS = 500
+BATCH_ROWS = 2000
 STAGED_PAGE = 2000
 MAX_ATTEMPTS = 3
 TEMPLATE_HEADERS = {c.key: c.header for c in CUSTOMER_COLUMNS + tuple(c for s in SECTIONS for c in s.columns)}
@@ -297,8 +297,7 @@ class ImportJob:
                     for d in drafts
                     for n, values, _ in d.group.rows
                 ]
-                if staged:
-                    await session.execute(insert(cast(Table, StagedRow.__table__)), staged)
+                await insert_rows(session, cast(Table, StagedRow.__table__), staged)
             findings = [*notices, *(f for d in drafts for f in d.findings)]
             self._record(session, import_id, pass_, layout, checker, drafts, findings)
             rows = sum(len(d.group.rows) for d in drafts)

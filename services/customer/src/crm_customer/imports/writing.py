@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from google.protobuf.message import Message
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import events_pb2
@@ -53,9 +53,9 @@ from crm_customer.search.service import search_term_rows
 from crm_customer.stages.service import stage_change_row
 from crm_customer.tiers.rules import tier_change_row
 from crmkit.clock import shanghai_date
-from crmkit.db import insert_new
+from crmkit.db import insert_new, insert_rows, new_rows
 from crmkit.errors import DomainError
-from crmkit.events import add_events, outbox_row
+from crmkit.events import outbox_row
 from crmkit.identity import Identity, Placement, Role
 
 
@@ -95,8 +95,7 @@ class ImportWriter:
             for draft in drafts
             if draft.outcome in ("create", "update", "unchanged") and draft.target is not None
         ]
-        if marks:
-            await session.execute(insert(cast(Table, ImportMark.__table__)), marks)
+        await insert_rows(session, cast(Table, ImportMark.__table__), marks)
         return written
 
     async def _create(self, session: AsyncSession, drafts: list[Draft], now: dt.datetime, written: Written) -> None:
@@ -174,11 +173,14 @@ class ImportWriter:
                 await insert_new(session, batch)
             else:
                 rows.extend(batch)
-        # Customers first, then what refers to them.
-        await insert_new(session, sorted(rows, key=lambda row: not isinstance(row, Customer)))
-        if terms:
-            await session.execute(insert(cast(Table, SearchTerm.__table__)), terms)
-        await add_events(session, self.events.tables, events)
+        # Customers first, then what refers to them; COPY on PostgreSQL.
+        for table, table_rows in new_rows(sorted(rows, key=lambda row: not isinstance(row, Customer))).items():
+            await insert_rows(session, table, table_rows)
+        # In the primary key's order: a b-tree takes keys in order far faster than scattered, and
+        # these are most of what an import writes (about 50 per customer).
+        terms.sort(key=lambda t: (t["tenant_id"], t["term"], t["rank"], t["customer_id"]))
+        await insert_rows(session, cast(Table, SearchTerm.__table__), terms)
+        await insert_rows(session, self.events.tables.outbox, events)
         written.created += len(created)
 
     def _licence(self, customer: Customer, data: LicenceInput, now: dt.datetime) -> Licence:
