@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, Insert, MetaData, String, Table, event
+from sqlalchemy import Column, Insert, MetaData, String, Table, event, literal, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -152,7 +152,12 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
                 value = _python_default(column)
             record[index] = binder(value) if binder is not None else value
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+    driver: Any = raw.driver_connection
+    if not driver.is_in_transaction():
+        # The driver begins the session's transaction with its first statement; COPY goes round
+        # the driver, so without one it would commit on its own, outside the caller's transaction.
+        await connection.execute(select(literal(1)))
+    await driver.copy_records_to_table(
         table.name, records=records, columns=[c.name for c in columns], schema_name=table.schema
     )
 
