@@ -1,6 +1,6 @@
 """The `customer-imports` job: the dry run and the import, each a pass over the file's customers
-in batches of about 2,000 rows, each batch one transaction on the job's lease that also writes the
-pass's progress (counts, percent, and the cursor: the last row it committed).
+in batches of about 2,000 rows (500 on SQLite), each batch one transaction on the job's lease
+that also writes the pass's progress (counts, percent, and the cursor: the last row it committed).
 
 The dry run streams the uploaded file (imports.reading) and stages its rows; the import reads the
 staged rows, so the file is parsed once. A pass that a crash, a restart or a lost lease cut short
@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 IMPORT_INTERVAL = dt.timedelta(seconds=2)
 BATCH_ROWS = 2000
+# SQLite has one writer: a batch's transaction holds every other write of the service (up to
+# their 4 s busy timeout), so it stays short there.
+SQLITE_BATCH_ROWS = 500
 STAGED_PAGE = 2000
 MAX_ATTEMPTS = 3
 TEMPLATE_HEADERS = {c.key: c.header for c in CUSTOMER_COLUMNS + tuple(c for s in SECTIONS for c in s.columns)}
@@ -147,6 +150,8 @@ class ImportJob:
             )
             batch: list[Draft] = []
             size = 0
+            sqlite = self.sessions.kw["bind"].dialect.name == "sqlite"
+            batch_rows = min(BATCH_ROWS, SQLITE_BATCH_ROWS) if sqlite else BATCH_ROWS
             async for group in customers:
                 # Every customer is read, those before the cursor only so the file's earlier
                 # keys are known (duplicates within the file).
@@ -155,7 +160,7 @@ class ImportJob:
                     continue
                 batch.append(draft)
                 size += len(group.rows)
-                if size >= BATCH_ROWS:
+                if size >= batch_rows:
                     await self._batch(job, import_id, pass_, checker, writer, layout, batch, notices)
                     batch, size, notices = [], 0, []
             await self._batch(job, import_id, pass_, checker, writer, layout, batch, notices)
