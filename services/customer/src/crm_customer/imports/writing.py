@@ -15,6 +15,7 @@ in a savepoint, so one refusal skips that customer only), publishing their usual
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -57,6 +58,9 @@ from crmkit.db import insert_new, insert_rows, new_rows
 from crmkit.errors import DomainError
 from crmkit.events import outbox_row
 from crmkit.identity import Identity, Placement, Role
+
+# The search-term table's primary key.
+IN_KEY_ORDER = operator.itemgetter("tenant_id", "term", "rank", "customer_id")
 
 
 @dataclass
@@ -178,7 +182,7 @@ class ImportWriter:
             await insert_rows(session, table, table_rows)
         # In the primary key's order: a b-tree takes keys in order far faster than scattered, and
         # these are most of what an import writes (about 50 per customer).
-        terms.sort(key=lambda t: (t["tenant_id"], t["term"], t["rank"], t["customer_id"]))
+        terms.sort(key=IN_KEY_ORDER)
         await insert_rows(session, cast(Table, SearchTerm.__table__), terms)
         await insert_rows(session, self.events.tables.outbox, events)
         written.created += len(created)
