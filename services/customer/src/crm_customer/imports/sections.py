@@ -205,8 +205,10 @@ class LicenceSection(Section):
         )
 
         def blank(name: str) -> bool:
+            if name not in self.fields:
+                return False
             setattr(message, name, "-" if name in ("kind", "number") else "")
-            return name in self.fields
+            return True
 
         found: LicenceInput | None = _every_problem(lambda: licence_input(message), self.fields, blank, problems)
         return found
