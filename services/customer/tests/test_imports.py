@@ -476,6 +476,12 @@ async def test_the_template_has_the_chinese_headers_and_reads_back_without_probl
     sheet = load_workbook(io.BytesIO(template.content), read_only=True).worksheets[0]
     header = [v for v in next(sheet.iter_rows(values_only=True)) if v]
     assert header[:4] == ["客户名称*", "简称", "客户类型", "统一社会信用代码"] and "联系人手机" in header
+    assert {"证照类型", "证照编号", "证照有效期至", "停工开始日期", "停工结束日期", "停工原因"} <= set(header)
+    # Drop-downs on the licence kinds (the tenant's) and the closure reasons, as on the other choices.
+    lists = [
+        v.formula1 for v in load_workbook(io.BytesIO(template.content)).worksheets[0].data_validations.dataValidation
+    ]
+    assert any("食品经营许可证" in f for f in lists) and any("寒假" in f for f in lists)
     import_id = await upload(customer_service, admin, template.content, name="模板.xlsx")
     await run_job(customer_service)
     checked = await get(customer_service, admin, import_id)
@@ -530,3 +536,176 @@ async def test_an_import_runs_the_same_on_sqlite(customer_service_sqlite) -> Non
     await run_job(harness)
     assert (await get(harness, admin, import_id)).result.created == 3
     assert set(await customers_named(harness, admin)) == {"甲食堂", "寅食堂", "卯食堂"}
+
+
+# --------------------------------------------------------------------------- licences and closures
+
+LC_HEADERS = [*HEADERS, "证照类型", "证照编号", "证照有效期至", "停工开始日期", "停工结束日期", "停工原因", "停工说明"]
+
+
+def lc_row(**values: str) -> list[str]:
+    return [values.get(header, "") for header in LC_HEADERS]
+
+
+async def held(harness, customer_id: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:  # type: ignore[no-untyped-def]
+    """The customer's licences, closures, stage history and tier history, as stored."""
+    from crm_customer.closures.models import CustomerClosure
+    from crm_customer.licences.models import Licence
+    from crm_customer.stages.models import StageChangeRow
+    from crm_customer.tiers.models import TierChangeRow
+
+    async with harness.runtime.sessions() as session:
+        found = []
+        for model, order in (
+            (Licence, Licence.number),
+            (CustomerClosure, CustomerClosure.start_date),
+            (StageChangeRow, StageChangeRow.occurred_at),
+            (TierChangeRow, TierChangeRow.occurred_at),
+        ):
+            query = select(model).where(model.customer_id == customer_id).order_by(order)  # type: ignore[attr-defined]
+            found.append(list(await session.scalars(query)))
+    return found[0], found[1], found[2], found[3]
+
+
+LICENSED = [
+    lc_row(客户名称="西湖实小食堂", 客户等级="重点", 生命周期="意向", 联系人姓名="王建国", 联系人手机="13800010001",
+           证照类型="食品经营许可证", 证照编号="JY1330106001", 证照有效期至="2028/6/30",
+           停工开始日期="2027-01-20", 停工结束日期="2027-02-18", 停工原因="寒假"),
+    lc_row(客户名称="西湖实小食堂", 证照类型="营业执照", 证照编号="YZ0001",
+           停工开始日期="2027-07-10", 停工结束日期="2027-08-31", 停工原因="summer_break"),
+    lc_row(客户名称="城西工厂食堂", 停工开始日期="2027-02-01", 停工结束日期="2027-02-10", 停工原因="其他",
+           停工说明="设备检修"),
+]  # fmt: skip
+
+
+async def import_licences_and_closures(harness) -> None:  # type: ignore[no-untyped-def]
+    org = harness.org
+    admin = org.person(Role.ADMIN, org.hq)
+    import_id = await upload(harness, admin, xlsx(LICENSED, LC_HEADERS))
+    await run_job(harness)
+    checked = await get(harness, admin, import_id)
+    assert checked.status == ipb.IMPORT_STATUS_CHECKED, checked.error
+    assert errors(await problems(harness, admin, import_id)) == set()
+    assert (checked.dry_run.customers, checked.dry_run.created) == (2, 2)
+    await confirm(harness, admin, import_id)
+    await run_job(harness)
+    assert (await get(harness, admin, import_id)).result.created == 2
+
+    names = await customers_named(harness, admin)
+    school = names["西湖实小食堂"]
+    licences, closures, stages, tiers = await held(harness, school.id)
+    assert [(lc.kind, lc.number, lc.valid_until) for lc in licences] == [
+        ("食品经营许可证", "JY1330106001", dt.date(2028, 6, 30)),
+        ("营业执照", "YZ0001", None),
+    ]
+    assert licences[0].next_notice_on == dt.date(2028, 5, 31)
+    assert [(c.start_date, c.end_date, c.reason) for c in closures] == [
+        (dt.date(2027, 1, 20), dt.date(2027, 2, 18), "winter_break"),
+        (dt.date(2027, 7, 10), dt.date(2027, 8, 31), "summer_break"),
+    ]
+    # Stage and tier history, as a create through the API keeps them.
+    assert [(s.from_stage, s.to_stage) for s in stages] == [("", "prospect")]
+    assert [(t.dimension, t.to_value, t.effective_value) for t in tiers] == [("value", "key", "key")]
+    factory, other_closures, factory_stages, factory_tiers = await held(harness, names["城西工厂食堂"].id)
+    assert factory == [] and [(c.reason, c.note) for c in other_closures] == [("other", "设备检修")]
+    assert [s.to_stage for s in factory_stages] == ["lead"] and factory_tiers == []
+
+    outbox = await harness.outbox()
+    about_school = [r.envelope.type.rsplit(".", 1)[-1] for r in outbox if r.envelope.aggregate_id == school.id]
+    assert sorted(about_school) == [
+        "closure_scheduled",
+        "closure_scheduled",
+        "customer_created",
+        "licence_recorded",
+        "licence_recorded",
+    ]
+    assert about_school[0] == "customer_created"
+
+    # The same file again creates nothing, and adds no licence or closure twice.
+    again = await upload(harness, admin, xlsx(LICENSED, LC_HEADERS))
+    await run_job(harness)
+    await confirm(harness, admin, again)
+    await run_job(harness)
+    assert (await get(harness, admin, again)).result.created == 0
+    licences, closures, _, _ = await held(harness, school.id)
+    assert (len(licences), len(closures)) == (2, 2)
+
+
+async def test_licences_and_closures_are_imported_with_their_events_and_the_history_rows(customer_service) -> None:
+    await import_licences_and_closures(customer_service)
+
+
+async def test_licences_and_closures_are_imported_alike_on_sqlite(customer_service_sqlite) -> None:
+    await import_licences_and_closures(customer_service_sqlite)
+
+
+BAD_LICENCES_AND_CLOSURES = [
+    lc_row(客户名称="好食堂", 证照类型="食品经营许可证", 证照编号="JY01"),  # 2: fine
+    lc_row(客户名称="一号食堂", 证照类型="驾驶证", 证照编号="X1"),  # 3: unknown kind
+    lc_row(客户名称="二号食堂", 证照类型="营业执照"),  # 4: no number
+    lc_row(客户名称="三号食堂", 证照类型="营业执照", 证照编号="Y1", 证照有效期至="2028-02-30"),  # 5: not a date
+    lc_row(客户名称="四号食堂", 停工开始日期="2027-03-01", 停工结束日期="2027-02-01", 停工原因="寒假"),  # 6: ends first
+    lc_row(客户名称="五号食堂", 停工开始日期="2027-03-01", 停工结束日期="2027-03-05", 停工原因="度假"),  # 7: reason
+    lc_row(客户名称="六号食堂", 停工开始日期="2027-03-01", 停工结束日期="2027-03-05", 停工原因="其他"),  # 8: no note
+    lc_row(客户名称="七号食堂", 停工结束日期="2027-03-05", 停工原因="春节"),  # 9: no start
+    lc_row(客户名称="八号食堂", 停工开始日期="2027-01-01", 停工结束日期="2027-01-31", 停工原因="春节"),  # 10
+    lc_row(
+        客户名称="八号食堂", 停工开始日期="2027-01-15", 停工结束日期="2027-02-15", 停工原因="寒假"
+    ),  # 11: overlaps 10
+    lc_row(客户名称="九号食堂", 证照类型="营业执照", 证照编号="Z9"),  # 12
+    lc_row(客户名称="九号食堂", 证照类型="营业执照", 证照编号="Z9"),  # 13: the same licence again
+    lc_row(客户名称="十号食堂", 停工开始日期="2027-01-01", 停工结束日期="2028-06-30", 停工原因="装修"),  # 14: too long
+]
+BAD_LICENCE_AND_CLOSURE_ERRORS = {
+    (3, "证照类型", "unknown_value"),
+    (4, "证照编号", "required"),
+    (5, "证照有效期至", "invalid"),
+    (6, "停工结束日期", "invalid"),
+    (7, "停工原因", "unknown_value"),
+    (8, "停工说明", "required"),
+    (9, "停工开始日期", "required"),
+    (11, "停工开始日期", "closure_overlap"),
+    (13, "证照编号", "duplicate_in_file"),
+    (14, "停工结束日期", "invalid"),
+}
+
+
+async def test_bad_licence_and_closure_cells_are_reported_by_row_and_column_in_chinese(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    import_id = await upload(customer_service, admin, xlsx(BAD_LICENCES_AND_CLOSURES, LC_HEADERS))
+    await run_job(customer_service)
+    found = await problems(customer_service, admin, import_id)
+    assert errors(found) == BAD_LICENCE_AND_CLOSURE_ERRORS
+    assert all(not p.reason.isascii() for p in found)
+    reasons = {(p.row, p.column): p.reason for p in found}
+    assert reasons[(6, "停工结束日期")].startswith("结束日期不能早于开始日期")
+    assert "第10行" in reasons[(11, "停工开始日期")] and "食品经营许可证" in reasons[(3, "证照类型")]
+    checked = await get(customer_service, admin, import_id)
+    assert (checked.dry_run.created, checked.dry_run.skipped) == (1, 10)
+
+
+async def test_an_update_adds_the_licences_and_closures_the_customer_lacks(customer_service) -> None:
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    existing = await customer_service.create(admin, name="老客户食堂", credit_code=code(31))
+    rows = [
+        lc_row(客户名称="老客户食堂", 统一社会信用代码=code(31), 证照类型="卫生许可证", 证照编号="WS1",
+               停工开始日期="2027-01-20", 停工结束日期="2027-02-18", 停工原因="寒假"),
+    ]  # fmt: skip
+    for _ in range(2):
+        import_id = await upload(customer_service, admin, xlsx(rows, LC_HEADERS))
+        await run_job(customer_service)
+        await confirm(customer_service, admin, import_id)
+        await run_job(customer_service)
+    first_result = await get(customer_service, admin, import_id)
+    assert first_result.result.created == 0
+    licences, closures, _, _ = await held(customer_service, existing.id)
+    assert [lc.number for lc in licences] == ["WS1"] and len(closures) == 1
+
+    # A closure overlapping one it holds is refused on its row.
+    clash = [lc_row(客户名称="老客户食堂", 统一社会信用代码=code(31), 停工开始日期="2027-02-01",
+                    停工结束日期="2027-02-28", 停工原因="春节")]  # fmt: skip
+    import_id = await upload(customer_service, admin, xlsx(clash, LC_HEADERS))
+    await run_job(customer_service)
+    assert errors(await problems(customer_service, admin, import_id)) == {(2, "停工开始日期", "closure_overlap")}

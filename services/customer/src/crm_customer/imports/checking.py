@@ -11,6 +11,7 @@ field of a row is reported, with the one message the service would have given fo
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.closures.models import REASON_LABELS, ClosureRange, CustomerClosure
+from crm_customer.closures.service import MAX_CLOSURES
 from crm_customer.contacts.models import Contact, ContactInput
 from crm_customer.contacts.personal import PersonalData
 from crm_customer.contacts.validation import refuse_repeats_within
@@ -40,9 +43,12 @@ from crm_customer.imports.sections import (
     YES_WORDS,
     Layout,
     choices,
+    iso_date_text,
     split_list,
     word_of,
 )
+from crm_customer.licences.models import Licence, LicenceInput
+from crm_customer.licences.service import MAX_LICENCES, licence_kinds
 from crm_customer.tenant_settings.custom_fields import FieldDefinition, check_values
 from crm_customer.tenant_settings.service import check_customer_type, check_product_lines
 from crmkit.errors import AlreadyExists, DomainError, InvalidArgument
@@ -61,7 +67,6 @@ CONTACT_FIELDS = {
 ADDRESS_FIELDS = {"province": "province", "city": "city", "district": "district", "detail": "detail"}
 PLACEHOLDER = "-"
 _CONTACT_PATH = re.compile(r"^customer\.contacts\[(\d+)\]\.(\w+)$")
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
 @dataclass
@@ -111,6 +116,12 @@ class Draft:
     new_contacts: list[ContactInput] = field(default_factory=list)
     # The tenant's required custom fields the file leaves empty: a problem if it creates.
     missing_required: list[FieldDefinition] = field(default_factory=list)
+    # The licences and closures the rows give, each with its row; those an existing customer
+    # does not hold yet (an update adds them).
+    licences: list[tuple[int, LicenceInput]] = field(default_factory=list)
+    closures: list[tuple[int, ClosureRange]] = field(default_factory=list)
+    new_licences: list[LicenceInput] = field(default_factory=list)
+    new_closures: list[ClosureRange] = field(default_factory=list)
 
     @property
     def rejected(self) -> bool:
@@ -134,15 +145,6 @@ def normalise_name(value: str) -> str:
 
 def normalise_code(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().upper()
-
-
-def iso_date_text(value: str) -> str:
-    """2026/1/5, 2026.1.5 and 2026年1月5日 as 2026-01-05; anything else as it is (then refused)."""
-    match = _DATE.match(value)
-    if not match:
-        return value
-    year, month, day = (int(part) for part in match.groups())
-    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def groups(rows: Iterable[tuple[int, list[str]]], layout: Layout) -> Iterator[Group]:
@@ -209,6 +211,7 @@ class Checker:
         self.registry = FileRegistry()
         self._tenant_checks: dict[tuple[str, str], str] = {}
         self._owners: dict[str, tuple[DirectoryUser | None, str]] = {}
+        self._licence_kinds: list[str] | None = None
 
     # ------------------------------------------------------------------ reading and validation
 
@@ -225,14 +228,50 @@ class Checker:
                 item = section.read(cells, number, problems)
                 for key, code, reason in problems:
                     draft.error(number, key, code, reason)
-                if item is not None and section.key == "contacts":
+                if item is None:
+                    continue
+                if section.key == "contacts":
                     contacts.append(item)
                     draft.contact_rows.append(number)
+                elif section.key == "licences":
+                    draft.licences.append((number, item))
+                else:
+                    draft.closures.append((number, item))
         message.contacts.extend(contacts)
         draft.owner_text = values.get("owner", "")
+        self._within_customer(draft)
         self._validate(draft, message, origin)
         self._within_file(draft)
         return draft
+
+    def _within_customer(self, draft: Draft) -> None:
+        """One customer's licences and closures among themselves: a licence given twice, closures
+        that overlap (a customer's closures never do), more than a customer may keep."""
+        seen: dict[tuple[str, str], int] = {}
+        for number, licence in draft.licences:
+            earlier = seen.setdefault((licence.kind, licence.number), number)
+            if earlier != number:
+                draft.error(
+                    number, "licence_number", "duplicate_in_file", f"与第{earlier}行的证照重复 / repeats row {earlier}"
+                )
+        ordered = sorted(draft.closures, key=lambda pair: (pair[1].start_date, pair[0]))
+        for (before_row, before), (number, later) in itertools.pairwise(ordered):
+            if later.start_date <= before.end_date:
+                first = min(number, before_row)
+                draft.error(
+                    max(number, before_row),
+                    "closure_start",
+                    "closure_overlap",
+                    f"与第{first}行的停工时段重叠 / overlaps the closure of row {first}",
+                )
+        for items, limit, column, what in (
+            (draft.licences, MAX_LICENCES, "licence_number", "份证照"),
+            (draft.closures, MAX_CLOSURES, "closure_start", "条停工记录"),
+        ):
+            if len(items) > limit:
+                draft.error(
+                    items[limit][0], column, "invalid", f"每个客户最多{limit}{what} / at most {limit} per customer"
+                )
 
     def _customer_values(self, draft: Draft) -> tuple[dict[str, str], dict[str, int]]:
         """The customer's columns, each from the first row that fills it; a later row with
@@ -410,6 +449,17 @@ class Checker:
             reason = await self._tenant_check(session, "product_line", value)
             if reason:
                 draft.error(first, "product_lines", "unknown_value", reason)
+        if draft.licences:
+            if self._licence_kinds is None:
+                self._licence_kinds = [k.name for k in await licence_kinds(session, tenant_id=self.identity.tenant_id)]
+            for number, licence in draft.licences:
+                if licence.kind not in self._licence_kinds:
+                    draft.error(
+                        number,
+                        "licence_kind",
+                        "unknown_value",
+                        f"须为本企业的证照类型之一：{'、'.join(self._licence_kinds)} / unknown licence kind",
+                    )
         await self._check_owner(session, draft)
         if draft.rejected:
             draft.data = None
@@ -513,6 +563,55 @@ class Checker:
                 draft.outcome = "skip"
                 continue
             self._judge(draft, by_code, by_name, holders, readable, writable)
+        await self._licences_and_closures_held(session, [d for d in live if d.target is not None])
+
+    async def _licences_and_closures_held(self, session: AsyncSession, drafts: Sequence[Draft]) -> None:
+        """What an update adds: the licences (by kind and number) and closures (by their days and
+        reason) the existing customer does not hold yet; a new closure overlapping one it holds
+        is a problem of its row."""
+        drafts = [d for d in drafts if d.licences or d.closures]
+        if not drafts:
+            return
+        ids = {d.target.id for d in drafts if d.target is not None}
+        query = select(Licence.customer_id, Licence.kind, Licence.number).where(Licence.customer_id.in_(ids))
+        held_licences = {(customer_id, kind, number) for customer_id, kind, number in await session.execute(query)}
+        held_closures: dict[str, list[CustomerClosure]] = {}
+        for row in await session.scalars(select(CustomerClosure).where(CustomerClosure.customer_id.in_(ids))):
+            held_closures.setdefault(row.customer_id, []).append(row)
+        for draft in drafts:
+            assert draft.target is not None
+            target = draft.target
+            draft.new_licences = [
+                licence
+                for _, licence in draft.licences
+                if (target.id, licence.kind, licence.number) not in held_licences
+            ]
+            for number, closure in draft.closures:
+                same = [c for c in held_closures.get(target.id, []) if c.start_date <= closure.end_date
+                        and c.end_date >= closure.start_date]  # fmt: skip
+                if not same:
+                    draft.new_closures.append(closure)
+                    continue
+                held = same[0]
+                if (held.start_date, held.end_date, held.reason) != (
+                    closure.start_date,
+                    closure.end_date,
+                    closure.reason,
+                ):
+                    label = REASON_LABELS.get(held.reason, held.reason)
+                    draft.error(
+                        number,
+                        "closure_start",
+                        "closure_overlap",
+                        f"与已有的停工{held.start_date}至{held.end_date}（{label}）重叠 / overlaps a closure it has",
+                    )
+            if draft.rejected:
+                draft.outcome, draft.target = "skip", None
+            elif draft.outcome == "unchanged" and (draft.new_licences or draft.new_closures):
+                draft.outcome = "update"
+                for finding in draft.findings:
+                    if finding.code == "updates_existing":
+                        finding.reason = f"将更新已有客户“{target.name}”"
 
     async def _contact_holders(self, session: AsyncSession, drafts: Sequence[Draft]) -> dict[str, Customer]:
         """The customers already holding the drafts' mobiles and WeChat ids, by blind index."""

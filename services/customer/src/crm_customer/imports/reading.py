@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.worksheet._read_only import read_dimension
 
 XLSX_MAGIC = b"PK\x03\x04"
 BOM = codecs.BOM_UTF8
@@ -129,14 +131,19 @@ def _csv_rows(source: IO[bytes], encoding: str) -> Iterator[list[str]]:
 
 
 def xlsx_row_estimate(source: IO[bytes]) -> int:
-    """Rows the first sheet says it spans (its dimension), for progress; 0 when it does not say."""
+    """Rows the first sheet says it spans (its dimension), for progress; 0 when it does not say.
+    Only the workbook part and the sheet's head are read: `load_workbook` would parse the whole
+    shared-string table first (every distinct text of the file), a second time beside the pass."""
     source.seek(0)
     try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        reader = ExcelReader(source, read_only=True)
+        reader.read_manifest()
+        reader.read_workbook()
+        _, rel = next(iter(reader.parser.find_sheets()))
+        with reader.archive.open(rel.target) as sheet:
+            dimensions = read_dimension(sheet)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, StopIteration):
         return 0
-    try:
-        return int(workbook.worksheets[0].max_row or 0)
     finally:
-        workbook.close()
         source.seek(0)
+    return int(dimensions[3] or 0) if dimensions else 0

@@ -1,8 +1,8 @@
 """The import file's columns: the customer's own, then one section per kind of thing a customer
-has several of (contacts now; licences and closures plug in the same way).
+has several of: contacts, licences (资质证照) and closures (停工/放假).
 
-One row per contact: a customer's rows are consecutive, the first carries the customer's
-columns and its first contact, each further row another contact. A further row repeats the
+A customer's rows are consecutive: the first carries the customer's columns and its first
+contact, licence and closure, each further row another of each (a row may fill any of them). A further row repeats the
 customer's name or credit code, or leaves both empty ("the customer above"); its other customer
 columns must be empty or the same as the first row's. A section reads its own columns of every
 row of the customer into items (`Section.read`); a row that leaves a section's columns empty
@@ -12,14 +12,21 @@ trailing "*"; each column also answers to a few common names (手机号, 省份,
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
+from crm.customer.v1 import calendar_pb2 as cpb
 from crm.customer.v1 import customer_pb2 as pb
+from crm_customer.closures.models import REASON_LABELS, REASONS, ClosureRange
+from crm_customer.closures.validation import closure_range
 from crm_customer.contacts.models import ROLES
+from crm_customer.licences.models import LicenceInput
+from crm_customer.licences.validation import licence_input
+from crmkit.errors import InvalidArgument
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,23 @@ SOURCE_WORDS = {"展会": "trade_show", "网络推广": "online", "客户推荐"
 ROLE_WORDS = {"决策人": "decision_maker", "采购": "purchaser", "使用人": "user", "付款人": "payer"}
 YES_WORDS = {"是": True, "否": False, "Y": True, "N": False, "TRUE": True, "FALSE": False, "1": True, "0": False}
 LIST_SEPARATORS = re.compile(r"[,，、;；|\n]+")
+CLOSURE_REASON_WORDS = {label: word for word, label in REASON_LABELS.items()}
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+# What a licence or closure field blanked for the next round of validation holds instead.
+_PLACEHOLDER_DATE = "2000-01-01"
 
 
 def choices(words: dict[str, str]) -> str:
     return "、".join(words)
+
+
+def iso_date_text(value: str) -> str:
+    """2026/1/5, 2026.1.5 and 2026年1月5日 as 2026-01-05; anything else as it is (then refused)."""
+    match = _DATE.match(value)
+    if not match:
+        return value
+    year, month, day = (int(part) for part in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 CUSTOMER_COLUMNS: tuple[Column, ...] = (
@@ -127,9 +147,138 @@ class ContactSection(Section):
         return contact
 
 
-# The sections in column order. Licences (资质证照) and closures (停工/放假) come next, each a
-# Section with its own columns, read the same way and written after the customer.
-SECTIONS: tuple[Section, ...] = (ContactSection(),)
+def _is_date(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _every_problem(
+    build: Callable[[], Any],
+    columns: Mapping[str, str],
+    blank: Callable[[str], bool],
+    problems: list[tuple[str, str, str]],
+) -> Any | None:
+    """`build()` again and again, each field it refuses reported (on its column) and blanked, so
+    every bad field of the row is reported once, with the message the service itself gives."""
+    seen: set[str] = set()
+    while True:
+        try:
+            return build()
+        except InvalidArgument as exc:
+            path = exc.field or ""
+            column = columns.get(path.rsplit(".", 1)[-1], next(iter(columns.values())))
+            if path in seen:
+                return None
+            seen.add(path)
+            problems.append((column, "required" if "required" in exc.reason else "invalid", exc.reason))
+            if not blank(path.rsplit(".", 1)[-1]):
+                return None
+
+
+class LicenceSection(Section):
+    """A licence per row: its kind (one of the tenant's, checked against the database later),
+    number and last valid day, validated as the licence service validates a new licence."""
+
+    key = "licences"
+    columns = (
+        Column("licence_kind", "证照类型", "本企业的证照类型之一；有证照时必填", "食品经营许可证", ("资质类型",)),
+        Column("licence_number", "证照编号", "有证照时必填，至多64字", "JY13301060012345", ("证照号码", "许可证号")),
+        Column("licence_valid_until", "证照有效期至", "YYYY-MM-DD；空为长期有效", "2028-06-30",
+               ("有效期至", "证照到期日")),
+    )  # fmt: skip
+    fields: ClassVar[Mapping[str, str]] = {
+        "kind": "licence_kind",
+        "number": "licence_number",
+        "valid_until": "licence_valid_until",
+    }
+
+    def read(self, cells: dict[str, str], row: int, problems: list[tuple[str, str, str]]) -> LicenceInput | None:
+        if not any(cells.get(c.key) for c in self.columns):
+            return None
+        message = cpb.Licence(
+            kind=cells.get("licence_kind", ""),
+            number=cells.get("licence_number", ""),
+            valid_until=iso_date_text(cells.get("licence_valid_until", "")),
+        )
+
+        def blank(name: str) -> bool:
+            if name not in self.fields:
+                return False
+            setattr(message, name, "-" if name in ("kind", "number") else "")
+            return True
+
+        found: LicenceInput | None = _every_problem(lambda: licence_input(message), self.fields, blank, problems)
+        return found
+
+
+class ClosureSection(Section):
+    """A closure per row: its first and last day and reason (and a note, required for 其他),
+    validated as the closures service validates a new closure."""
+
+    key = "closures"
+    columns = (
+        Column("closure_start", "停工开始日期", "YYYY-MM-DD；有停工时必填", "2027-01-20", ("放假开始日期", "停工开始")),
+        Column("closure_end", "停工结束日期", "YYYY-MM-DD，不早于开始日期，最长366天", "2027-02-18",
+               ("放假结束日期", "停工结束")),
+        Column("closure_reason", "停工原因", f"{choices(CLOSURE_REASON_WORDS)}；有停工时必填", "寒假", ("放假原因",)),
+        Column("closure_note", "停工说明", "原因为其他时必填，至多200字", "", ("停工备注",)),
+    )  # fmt: skip
+    fields: ClassVar[Mapping[str, str]] = {
+        "start_date": "closure_start",
+        "end_date": "closure_end",
+        "reason": "closure_reason",
+        "note": "closure_note",
+    }
+
+    def read(self, cells: dict[str, str], row: int, problems: list[tuple[str, str, str]]) -> ClosureRange | None:
+        if not any(cells.get(c.key) for c in self.columns):
+            return None
+        values = {
+            "start_date": iso_date_text(cells.get("closure_start", "")),
+            "end_date": iso_date_text(cells.get("closure_end", "")),
+            "note": cells.get("closure_note", ""),
+        }
+        reason = cells.get("closure_reason", "")
+        word = word_of(reason, CLOSURE_REASON_WORDS, REASONS.words) if reason else None
+        valid = True
+        if not reason:
+            problems.append(("closure_reason", "required", "is required / 必填"))
+            valid = False
+        elif word is None:
+            problems.append(
+                ("closure_reason", "unknown_value", f"须为{choices(CLOSURE_REASON_WORDS)}之一 / unknown reason")
+            )
+            valid = False
+
+        def build() -> ClosureRange:
+            return closure_range(
+                start_date=values["start_date"],
+                end_date=values["end_date"],
+                reason=REASONS.to_proto(word or "winter_break"),
+                note=values["note"],
+                prefix="closure.",
+            )
+
+        def blank(name: str) -> bool:
+            if name == "start_date":
+                values["start_date"] = values["end_date"] if _is_date(values["end_date"]) else _PLACEHOLDER_DATE
+            elif name == "end_date":
+                values["end_date"] = values["start_date"]
+            elif name == "note":
+                values["note"] = "-"
+            else:
+                return False
+            return True
+
+        found: ClosureRange | None = _every_problem(build, self.fields, blank, problems)
+        return found if valid else None
+
+
+# The sections in column order; each reads its own columns of every row of a customer.
+SECTIONS: tuple[Section, ...] = (ContactSection(), LicenceSection(), ClosureSection())
 
 
 def word_of(value: str, words: dict[str, str], stored: Sequence[str]) -> str | None:

@@ -22,6 +22,7 @@ from crm_customer.imports import storage
 from crm_customer.imports.models import CustomerImport, ImportProblemRow, RejectedRow, StagedRow
 from crm_customer.imports.rejects import rejects_file_name
 from crm_customer.imports.template import csv_template, xlsx_template
+from crm_customer.licences.service import licence_kinds
 from crm_customer.tenant_settings.service import custom_field_definitions, customer_types, product_lines
 from crmkit.errors import FailedPrecondition, InvalidArgument, NotFound
 from crmkit.identity import DataScope, Identity, Role
@@ -239,4 +240,5 @@ async def template(session: AsyncSession, *, identity: Identity, file_format: st
         return "客户导入模板.csv", csv_template(definitions)
     types = await customer_types(session, tenant_id=identity.tenant_id)
     lines = await product_lines(session, tenant_id=identity.tenant_id)
-    return "客户导入模板.xlsx", xlsx_template(definitions, types, lines)
+    kinds = [kind.name for kind in await licence_kinds(session, tenant_id=identity.tenant_id)]
+    return "客户导入模板.xlsx", xlsx_template(definitions, types, lines, kinds)

@@ -1,6 +1,7 @@
 """The downloadable import template: the tenant's columns (ours, then its custom fields) with
-Chinese headers, an example customer with two contacts (two rows), and — in the xlsx — a sheet
-explaining every column and its allowed values, and drop-downs on the choice columns."""
+Chinese headers, an example customer with two contacts, a licence and a closure (two rows), and —
+in the xlsx — a sheet explaining every column and its allowed values, and drop-downs on the choice
+columns (the tenant's customer types and licence kinds among them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import io
 import xlsxwriter
 
 from crm_customer.imports.sections import (
+    CLOSURE_REASON_WORDS,
     CUSTOMER_COLUMNS,
     ROLE_WORDS,
     SECTIONS,
@@ -25,12 +27,16 @@ CHOICES = {
     "source": list(SOURCE_WORDS),
     "contact_role": list(ROLE_WORDS),
     "contact_primary": ["是", "否"],
+    "closure_reason": list(CLOSURE_REASON_WORDS),
 }
 SECOND_CONTACT = {
     "contact_name": "李梅",
     "contact_mobile": "13900139000",
     "contact_title": "采购",
     "contact_role": "采购",
+    "closure_start": "2027-07-10",
+    "closure_end": "2027-08-31",
+    "closure_reason": "暑假",
 }
 ROWS_WITH_CHOICES = 5000
 
@@ -57,7 +63,12 @@ def template_rows(definitions: list[FieldDefinition]) -> tuple[list[str], list[l
     return [header for _, header, _, _ in columns], [first, second]
 
 
-def xlsx_template(definitions: list[FieldDefinition], customer_types: list[str], product_lines: list[str]) -> bytes:
+def xlsx_template(
+    definitions: list[FieldDefinition],
+    customer_types: list[str],
+    product_lines: list[str],
+    licence_kinds: list[str] | None = None,
+) -> bytes:
     columns = template_columns(definitions)
     headers, examples = template_rows(definitions)
     out = io.BytesIO()
@@ -70,7 +81,7 @@ def xlsx_template(definitions: list[FieldDefinition], customer_types: list[str],
         for column, value in enumerate(values):
             sheet.write_string(index, column, value, text)
     sheet.freeze_panes(1, 1)
-    lists = {**CHOICES, "type": customer_types, "product_lines": product_lines}
+    lists = {**CHOICES, "type": customer_types, "product_lines": product_lines, "licence_kind": licence_kinds or []}
     for column, (key, header, _, _) in enumerate(columns):
         sheet.set_column(column, column, max(10, len(header) * 2 + 2), text)
         choices = lists.get(key)
@@ -84,8 +95,9 @@ def xlsx_template(definitions: list[FieldDefinition], customer_types: list[str],
         notes.write_row(row, 0, [header, note, "、".join(lists.get(key, []))])
     tail = len(columns) + 2
     notes.write(tail, 0, "一个客户多个联系人：每个联系人一行，同一客户的行须相邻，后续行填写相同的客户名称（或留空）。")
+    notes.write(tail + 1, 0, "证照、停工同理：每份证照、每段停工占一行（可与联系人同一行），写在该客户的行中。")
     notes.write(
-        tail + 1, 0, "带 * 的列必填。已有客户（统一社会信用代码相同，或未填代码而名称相同）按导入选项更新或跳过。"
+        tail + 2, 0, "带 * 的列必填。已有客户（统一社会信用代码相同，或未填代码而名称相同）按导入选项更新或跳过。"
     )
     notes.set_column(0, 0, 18)
     notes.set_column(1, 2, 50)

@@ -21,7 +21,14 @@ NEWEST_FIRST = KeysetOrder(
 def record_stage_change(
     session: AsyncSession, customer: Customer, *, from_stage: str, actor_id: str, now: dt.datetime
 ) -> StageChangeRow:
-    row = StageChangeRow(
+    row = stage_change_row(customer, from_stage=from_stage, actor_id=actor_id, now=now)
+    session.add(row)
+    return row
+
+
+def stage_change_row(customer: Customer, *, from_stage: str, actor_id: str, now: dt.datetime) -> StageChangeRow:
+    """The history row of the stage the customer is in, not yet added (a batch inserts many)."""
+    return StageChangeRow(
         id=str(uuid.uuid4()),
         tenant_id=customer.tenant_id,
         customer_id=customer.id,
@@ -30,8 +37,6 @@ def record_stage_change(
         actor_id=actor_id,
         occurred_at=now,
     )
-    session.add(row)
-    return row
 
 
 async def list_stage_changes(

@@ -45,7 +45,16 @@ def change_value(customer: Customer, dimension: str, *, source: str, value: str)
 def record_tier_change(
     session: AsyncSession, customer: Customer, move: TierMove, *, reason: str, actor_id: str, now: dt.datetime
 ) -> TierChangeRow:
-    row = TierChangeRow(
+    row = tier_change_row(customer, move, reason=reason, actor_id=actor_id, now=now)
+    session.add(row)
+    return row
+
+
+def tier_change_row(
+    customer: Customer, move: TierMove, *, reason: str, actor_id: str, now: dt.datetime
+) -> TierChangeRow:
+    """The history row of a move, not yet added (a batch inserts many)."""
+    return TierChangeRow(
         id=str(uuid.uuid4()),
         tenant_id=customer.tenant_id,
         customer_id=customer.id,
@@ -58,5 +67,3 @@ def record_tier_change(
         actor_id=actor_id,
         occurred_at=now,
     )
-    session.add(row)
-    return row

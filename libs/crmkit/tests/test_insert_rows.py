@@ -1,0 +1,68 @@
+"""insert_rows writes the same rows on PostgreSQL (COPY) as on SQLite (executemany): Python defaults
+filled, serial keys left to the database, JSON bound as JSON, all inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crmkit.db import create_engine, insert_rows, session_factory
+
+metadata = MetaData()
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("customer", String(40), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+)
+DUE = dt.datetime(2027, 1, 20, 2, 0, tzinfo=dt.UTC)
+ROWS = [
+    {"customer": "西湖实小食堂", "lines": [{"sku": "大米-5kg", "boxes": 3}], "due_at": DUE},
+    {"customer": "城西工厂食堂", "lines": [], "due_at": None},
+]
+
+
+async def _written(url: str, *, fail: bool = False) -> list[tuple[object, ...]]:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        sessions = session_factory(engine)
+        session: AsyncSession
+        async with sessions() as session, session.begin():
+            await insert_rows(session, deliveries, ROWS)
+        if fail:
+            with pytest.raises(RuntimeError):
+                async with sessions() as session, session.begin():
+                    await insert_rows(session, deliveries, ROWS)
+                    raise RuntimeError("the batch fails after its rows went in")
+        async with sessions() as session:
+            query = select(deliveries.c.seq, deliveries.c.customer, deliveries.c.lines, deliveries.c.attempts,
+                           deliveries.c.due_at).order_by(deliveries.c.seq)  # fmt: skip
+            return [tuple(row) for row in await session.execute(query)]
+    finally:
+        await engine.dispose()
+
+
+EXPECTED = [
+    (1, "西湖实小食堂", [{"sku": "大米-5kg", "boxes": 3}], 0, DUE),
+    (2, "城西工厂食堂", [], 0, None),
+]
+
+
+async def test_copy_on_postgresql_fills_defaults_and_serials_and_rolls_back_with_its_transaction(
+    pg_database_url: str,
+) -> None:
+    assert await _written(pg_database_url, fail=True) == EXPECTED
+
+
+async def test_sqlite_writes_the_same_rows(tmp_path: Path) -> None:
+    found = await _written(f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}")
+    assert [(*row[:4], row[4] and row[4].replace(tzinfo=dt.UTC)) for row in found] == EXPECTED
