@@ -58,6 +58,7 @@ from crm_gateway.orders.router import router as orders_router
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
 from crm_gateway.products.router import router as products_router
+from crm_gateway.quotes.router import router as quotes_router
 from crm_gateway.profile.router import router as profile_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.revisits.router import router as revisits_router
@@ -249,6 +250,7 @@ def create_app(
                 "analytics",
                 "products",
                 "orders",
+                "quotes",
                 "api clients",
                 "notifications",
             )
@@ -330,6 +332,7 @@ def create_app(
         notifications_router,
         orders_router,
         products_router,
+        quotes_router,
     ]
     for router in routers:
         app.include_router(router)

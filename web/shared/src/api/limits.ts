@@ -121,6 +121,17 @@ export const LIMITS = {
       "pattern": "^([A-Za-z][-_A-Za-z0-9]{5,19})?$"
     }
   },
+  "ConvertIn": {
+    "delivery_address": {
+      "maxLength": 300
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "override_reason": {
+      "maxLength": 200
+    }
+  },
   "CustomFieldIn": {
     "key": {
       "pattern": "^[A-Za-z][A-Za-z0-9_]{0,39}$"
@@ -232,11 +243,6 @@ export const LIMITS = {
     }
   },
   "DeactivateIn": {},
-  "DecisionIn": {
-    "comment": {
-      "maxLength": 200
-    }
-  },
   "DeliveryWindowIn": {
     "end": {
       "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
@@ -507,6 +513,35 @@ export const LIMITS = {
       "maxLength": 10
     }
   },
+  "QuoteIn": {
+    "customer_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "lines": {
+      "maxItems": 200
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "QuoteLineIn": {
+    "product_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
+  "QuotePatch": {
+    "lines": {
+      "maxItems": 200
+    },
+    "notes": {
+      "maxLength": 500
+    }
+  },
   "RateLimitIn": {},
   "RefreshIn": {
     "refresh_token": {
@@ -630,6 +665,7 @@ export const LIMITS = {
       "maxLength": 200
     }
   },
+  "SubmitIn": {},
   "TemplateIn": {
     "name": {
       "minLength": 1,
@@ -713,6 +749,16 @@ export const LIMITS = {
     "display_name": {
       "minLength": 1,
       "maxLength": 50
+    }
+  },
+  "crm_gateway__pools__router__DecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
+  "crm_gateway__quotes__router__DecisionIn": {
+    "comment": {
+      "maxLength": 200
     }
   }
 } as const
