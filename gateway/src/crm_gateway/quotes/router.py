@@ -66,7 +66,7 @@ class SubmitIn(ApiModel):
     expected_version: int | None = Field(None, ge=1, le=MAX_VERSION)
 
 
-class DecisionIn(ApiModel):
+class QuoteDecisionIn(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     decision: Decision
     comment: str = Field("", max_length=200, description="Required to reject")
@@ -309,7 +309,7 @@ async def submit_quote(quote_id: str, body: SubmitIn, state: State, identity: Ca
     summary="Approve or reject a quote 审批报价单",
     description="Supervisors of the customer's unit, bosses and admins; never the submitter (403).",
 )
-async def decide_quote(quote_id: str, body: DecisionIn, state: State, identity: Caller) -> QuoteOut:
+async def decide_quote(quote_id: str, body: QuoteDecisionIn, state: State, identity: Caller) -> QuoteOut:
     reply = await state.orders.DecideQuote(
         pb.DecideQuoteRequest(
             id=path_id(quote_id, "quote_id"),

@@ -243,6 +243,11 @@ export const LIMITS = {
     }
   },
   "DeactivateIn": {},
+  "DecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
   "DeliveryWindowIn": {
     "end": {
       "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
@@ -513,6 +518,11 @@ export const LIMITS = {
       "maxLength": 10
     }
   },
+  "QuoteDecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
   "QuoteIn": {
     "customer_id": {
       "minLength": 1,
@@ -749,16 +759,6 @@ export const LIMITS = {
     "display_name": {
       "minLength": 1,
       "maxLength": 50
-    }
-  },
-  "crm_gateway__pools__router__DecisionIn": {
-    "comment": {
-      "maxLength": 200
-    }
-  },
-  "crm_gateway__quotes__router__DecisionIn": {
-    "comment": {
-      "maxLength": 200
     }
   }
 } as const

@@ -2485,7 +2485,7 @@ export interface components {
              * Notification Kinds
              * @description The kinds it receives
              */
-            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed")[];
+            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected")[];
             /**
              * Url
              * @description The robot's webhook address, https://
@@ -2507,7 +2507,7 @@ export interface components {
              */
             kind: "wecom" | "dingtalk";
             /** Notification Kinds */
-            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed")[];
+            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected")[];
             /**
              * Updated At
              * Format: date-time
@@ -2997,33 +2997,6 @@ export interface components {
              * @description contacted_30d / customers, 0 to 1
              */
             share: number;
-        };
-        /** DecisionIn */
-        crm_gateway__pools__router__DecisionIn: {
-            /** Approve */
-            approve: boolean;
-            /**
-             * Comment
-             * @description Required when rejecting
-             * @default
-             */
-            comment?: string;
-        };
-        /** DecisionIn */
-        crm_gateway__quotes__router__DecisionIn: {
-            /**
-             * Comment
-             * @description Required to reject
-             * @default
-             */
-            comment?: string;
-            /**
-             * Decision
-             * @enum {string}
-             */
-            decision: "approve" | "reject";
-            /** Expected Version */
-            expected_version?: number | null;
         };
         /**
          * CustomerCapsIn
@@ -3583,6 +3556,17 @@ export interface components {
         DeactivateIn: {
             /** @description Required while the user holds customers */
             handover?: components["schemas"]["HandoverIn"] | null;
+        };
+        /** DecisionIn */
+        DecisionIn: {
+            /** Approve */
+            approve: boolean;
+            /**
+             * Comment
+             * @description Required when rejecting
+             * @default
+             */
+            comment?: string;
         };
         /** DeliveryList */
         DeliveryList: {
@@ -4438,7 +4422,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed";
+            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected";
             /** Link Id */
             link_id: string;
             /**
@@ -5288,6 +5272,22 @@ export interface components {
         QuoteConverted: {
             order: components["schemas"]["OrderOut"];
             quote: components["schemas"]["QuoteOut"];
+        };
+        /** QuoteDecisionIn */
+        QuoteDecisionIn: {
+            /**
+             * Comment
+             * @description Required to reject
+             * @default
+             */
+            comment?: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+            /** Expected Version */
+            expected_version?: number | null;
         };
         /** QuoteIn */
         QuoteIn: {
@@ -22408,7 +22408,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["crm_gateway__pools__router__DecisionIn"];
+                "application/json": components["schemas"]["DecisionIn"];
             };
         };
         responses: {
@@ -24965,7 +24965,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["crm_gateway__quotes__router__DecisionIn"];
+                "application/json": components["schemas"]["QuoteDecisionIn"];
             };
         };
         responses: {
