@@ -236,10 +236,11 @@ def _quote(client: httpx.Client, rep: dict[str, str], customer_id: str, product_
     return str(ok(created, 201)["id"])
 
 
-def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_paid_cod_order(
+def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_completed_cod_order(
     client: httpx.Client, people: dict[str, dict[str, str]], products: dict[str, dict[str, Any]]
 ) -> None:
-    rep, supervisor, finance = people["zhao.li"], people["wang.lei"], people["chen.jing"]
+    rep, supervisor = people["zhao.li"], people["wang.lei"]
+    finance, dispatcher = people["chen.jing"], people["liu.yang"]
     customer = _customer(client, rep, "杭州市西湖区求是小学食堂")
     # 268.00 list, 227.80 quoted: 85.00%.
     quote_id = _quote(client, rep, customer, products["NR-001"]["id"], "227.80")
@@ -275,9 +276,17 @@ def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_paid_
     order = converted["order"]
     assert (converted["quote"]["status"], converted["quote"]["order_id"]) == ("converted", order["id"])
     assert (order["lines"][0]["unit_price"], order["total_amount"]) == ("227.80", "2278.00")
-    for who, action in ((rep, "confirm"), (rep, "release"), (finance, "record_payment")):
+    steps = [
+        (rep, "confirm", "confirmed"),
+        (rep, "release", "awaiting_payment"),
+        (finance, "record_payment", "ready_to_ship"),
+        (dispatcher, "dispatch", "dispatched"),
+        (dispatcher, "deliver", "delivered"),
+        (dispatcher, "complete", "completed"),
+    ]
+    for who, action, reached in steps:
         order = ok(client.post(f"/api/v1/orders/{order['id']}/{action}", headers=who, json={}))
-    assert order["state"] == "ready_to_ship"
+        assert order["state"] == reached
     twice = client.post(
         f"/api/v1/quotes/{quote_id}/convert", headers=rep, json={"payment_mode": "cod", "delivery_date": delivery}
     )
