@@ -3,6 +3,7 @@ discount is deep, who may decide, conversion into an order, the PDF, validation 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -310,6 +311,18 @@ async def test_quote_numbers_count_per_tenant_and_day(order_service: OrderHarnes
     day = order_service.today() - dt.timedelta(days=1)
     assert [first.number, second.number] == [f"BJ-{day:%Y%m%d}-0001", f"BJ-{day:%Y%m%d}-0002"]
     assert next_day.number == f"BJ-{order_service.today():%Y%m%d}-0001"
+
+
+@BOTH
+async def test_quotes_created_at_once_get_distinct_numbers(backend: OrderHarness) -> None:
+    rep = backend.org.person(Role.SALES, backend.org.shop_a)
+    customer = await backend.customer(rep)
+    beef = await backend.product("NR-001", "冷冻牛腩", price="40.00")
+
+    made = await asyncio.gather(*(quote(backend, rep, customer, [(beef, "1", "")]) for _ in range(5)))
+
+    day = f"{backend.today():%Y%m%d}"
+    assert sorted(q.number for q in made) == [f"BJ-{day}-{n:04d}" for n in range(1, 6)]
 
 
 async def test_the_pdf_carries_the_letterhead_and_is_a_pdf(order_service: OrderHarness) -> None:
