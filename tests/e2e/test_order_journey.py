@@ -259,6 +259,14 @@ def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_compl
         )
     )
     assert (approved["status"], approved["approval"]["comment"]) == ("approved", "年度合作客户，同意")
+    for who, kind in ((supervisor, "quote_awaiting_approval"), (rep, "quote_approved")):
+        told = eventually_sync(
+            lambda who=who: ok(client.get("/api/v1/notifications", params={"page_size": 100}, headers=who))["items"],
+            lambda items, kind=kind: any(n["kind"] == kind and approved["number"] in n["body"] for n in items),
+            within=30,
+            interval=0.3,
+        )
+        assert told
 
     pdf = client.get(f"/api/v1/quotes/{quote_id}/pdf", headers=rep)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
