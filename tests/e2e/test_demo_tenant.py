@@ -70,6 +70,7 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
             interval=0.2,
         )
         orders = client.get("/api/v1/orders", params={"page_size": 200}, headers=admin).json()["items"]
+        quotes = client.get("/api/v1/quotes", params={"page_size": 200}, headers=admin).json()["items"]
 
     assert sorted(c["name"] for c in listed) == sorted(c.name for c in tenant.customers)
     # An uploaded import waits for confirmation with its report: two new customers, one update,
@@ -122,6 +123,8 @@ def test_demo_tenant_loads_through_the_api_with_its_custom_fields(stack: Stack) 
     assert sorted(o["customer_name"] for o in orders) == sorted(o.customer for o in tenant.orders)
     assert {o["state"] for o in orders} >= {"completed", "ready_to_ship", "draft"}
     assert orders[0]["urgent"], "urgent orders come first"
+    # And its quotes: one approved at once, one waiting for the supervisor.
+    assert sorted(q["status"] for q in quotes) == ["approved", "pending_approval"]
 
 
 @pytest.fixture(scope="module")

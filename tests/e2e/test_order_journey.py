@@ -2,7 +2,9 @@
 created at the gateway reaches the order service's facts through NATS, then an order goes from
 draft to delivered with its COD payment; a credit order is refused with `credit_unavailable`
 while cash on delivery goes on; a halal customer's pork line is refused until a supervisor lets
-it through with a reason; a change after confirmation shows its diff; sales never see cost."""
+it through with a reason; a change after confirmation shows its diff; sales never see cost; a quote
+at 85% waits for the supervisor (a rep may not approve), becomes a COD order and downloads as a
+PDF, one at 95% is approved at once."""
 
 from __future__ import annotations
 
@@ -214,3 +216,110 @@ def test_a_change_after_confirmation_shows_its_diff_and_bad_input_names_the_fiel
         },
     )
     assert (bad.status_code, bad.json()["field"]) == (422, "lines[0].quantity")
+
+
+def _quote(client: httpx.Client, rep: dict[str, str], customer_id: str, product_id: str, price: str) -> str:
+    """Draft a quote once the customer's facts have reached the order service (404 until then)."""
+    valid_until = (dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=14)).isoformat()
+    body = {
+        "customer_id": customer_id,
+        "lines": [{"product_id": product_id, "quantity": "10", "quoted_price": price}],
+        "valid_until": valid_until,
+        "notes": "含税含运费",
+    }
+    created = eventually_sync(
+        lambda: client.post("/api/v1/quotes", headers=rep, json=body),
+        lambda reply: reply.status_code != 404,
+        within=30,
+        interval=0.3,
+    )
+    return str(ok(created, 201)["id"])
+
+
+def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_completed_cod_order(
+    client: httpx.Client, people: dict[str, dict[str, str]], products: dict[str, dict[str, Any]]
+) -> None:
+    rep, supervisor = people["zhao.li"], people["wang.lei"]
+    finance, dispatcher = people["chen.jing"], people["liu.yang"]
+    customer = _customer(client, rep, "杭州市西湖区求是小学食堂")
+    # 268.00 list, 227.80 quoted: 85.00%.
+    quote_id = _quote(client, rep, customer, products["NR-001"]["id"], "227.80")
+
+    submitted = ok(client.post(f"/api/v1/quotes/{quote_id}/submit", headers=rep, json={}))
+    assert (submitted["status"], submitted["discount_rate"], submitted["margin"]) == ("pending_approval", "85.00", None)
+    by_rep = client.post(f"/api/v1/quotes/{quote_id}/decision", headers=rep, json={"decision": "approve"})
+    assert by_rep.status_code == 403
+    waiting = ok(client.get("/api/v1/quotes", params={"awaiting_my_decision": "true"}, headers=supervisor))["items"]
+    assert quote_id in [q["id"] for q in waiting]
+    approved = ok(
+        client.post(
+            f"/api/v1/quotes/{quote_id}/decision",
+            headers=supervisor,
+            json={"decision": "approve", "comment": "年度合作客户，同意"},
+        )
+    )
+    assert (approved["status"], approved["approval"]["comment"]) == ("approved", "年度合作客户，同意")
+    for who, kind in ((supervisor, "quote_awaiting_approval"), (rep, "quote_approved")):
+        told = eventually_sync(
+            lambda who=who: ok(client.get("/api/v1/notifications", params={"page_size": 100}, headers=who))["items"],
+            lambda items, kind=kind: any(n["kind"] == kind and approved["number"] in n["body"] for n in items),
+            within=30,
+            interval=0.3,
+        )
+        assert told
+
+    pdf = client.get(f"/api/v1/quotes/{quote_id}/pdf", headers=rep)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95-BJ-" in pdf.headers["content-disposition"]
+
+    delivery = (dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=2)).isoformat()
+    converted = ok(
+        client.post(
+            f"/api/v1/quotes/{quote_id}/convert",
+            headers=rep,
+            json={"payment_mode": "cod", "delivery_date": delivery, "delivery_address": "杭州市西湖区求是路8号"},
+        )
+    )
+    order = converted["order"]
+    assert (converted["quote"]["status"], converted["quote"]["order_id"]) == ("converted", order["id"])
+    assert (order["lines"][0]["unit_price"], order["total_amount"]) == ("227.80", "2278.00")
+    steps = [
+        (rep, "confirm", "confirmed"),
+        (rep, "release", "awaiting_payment"),
+        (finance, "record_payment", "ready_to_ship"),
+        (dispatcher, "dispatch", "dispatched"),
+        (dispatcher, "deliver", "delivered"),
+        (dispatcher, "complete", "completed"),
+    ]
+    for who, action, reached in steps:
+        order = ok(client.post(f"/api/v1/orders/{order['id']}/{action}", headers=who, json={}))
+        assert order["state"] == reached
+    twice = client.post(
+        f"/api/v1/quotes/{quote_id}/convert", headers=rep, json={"payment_mode": "cod", "delivery_date": delivery}
+    )
+    assert (twice.status_code, twice.json()["code"]) == (409, "illegal_quote_state")
+
+
+def test_a_quote_at_95_percent_is_approved_at_once(
+    client: httpx.Client, people: dict[str, dict[str, str]], products: dict[str, dict[str, Any]]
+) -> None:
+    rep = people["zhao.li"]
+    customer = _customer(client, rep, "杭州市西湖区保俶塔小学食堂")
+    # 268.00 list, 254.60 quoted: 95.00%.
+    quote_id = _quote(client, rep, customer, products["NR-001"]["id"], "254.60")
+
+    submitted = ok(client.post(f"/api/v1/quotes/{quote_id}/submit", headers=rep, json={}))
+
+    assert (submitted["status"], submitted["discount_rate"]) == ("approved", "95.00")
+    assert submitted["needs_approval"] is False
+    bad = client.post(
+        "/api/v1/quotes",
+        headers=rep,
+        json={
+            "customer_id": customer,
+            "lines": [{"product_id": products["NR-001"]["id"], "quantity": "1.5"}],
+            "valid_until": dt.datetime.now(SHANGHAI).date().isoformat(),
+        },
+    )
+    assert (bad.status_code, bad.json()["field"]) == (400, "lines[0].quantity")

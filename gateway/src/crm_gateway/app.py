@@ -59,6 +59,8 @@ from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
 from crm_gateway.products.router import router as products_router
 from crm_gateway.profile.router import router as profile_router
+from crm_gateway.quotes.notifications import QuoteNotifications
+from crm_gateway.quotes.router import router as quotes_router
 from crm_gateway.rate_limits.service import RateLimiter, SharedBuckets
 from crm_gateway.revisits.router import router as revisits_router
 from crm_gateway.settings import GatewaySettings
@@ -210,6 +212,7 @@ def create_app(
             runtime.spawn(feed.listen)
             start_consumer(runtime, "gateway", NotificationEvents(feed, clock).subscription())
             start_consumer(runtime, "gateway", RevisitNotifications(feed, clock).subscription())
+            start_consumer(runtime, "gateway", QuoteNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()
@@ -249,6 +252,7 @@ def create_app(
                 "analytics",
                 "products",
                 "orders",
+                "quotes",
                 "api clients",
                 "notifications",
             )
@@ -330,6 +334,7 @@ def create_app(
         notifications_router,
         orders_router,
         products_router,
+        quotes_router,
     ]
     for router in routers:
         app.include_router(router)

@@ -25,6 +25,9 @@ NotificationKind = Literal[
     "import_checked",
     "import_completed",
     "import_failed",
+    "quote_awaiting_approval",
+    "quote_approved",
+    "quote_rejected",
 ]
 
 
@@ -118,6 +121,18 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "revisit_task_overdue": {
         "zh": Text("回访已逾期", "客户「{customer}」的定期回访应于{due_date}完成，已逾期，请尽快回访。"),
         "en": Text("Revisit overdue", "The revisit of {customer} was due on {due_date} and is overdue."),
+    },
+    "quote_awaiting_approval": {
+        "zh": Text("报价单待审批", "{submitter}提交的报价单{number}（客户「{customer}」，折扣率{rate}%）等待你审批。"),
+        "en": Text("Quote awaiting your approval", "{submitter}'s quote {number} for {customer} ({rate}%) awaits you."),
+    },
+    "quote_approved": {
+        "zh": Text("报价单已批准", "你的报价单{number}（客户「{customer}」）已批准。{comment}"),
+        "en": Text("Quote approved", "Your quote {number} for {customer} was approved. {comment}"),
+    },
+    "quote_rejected": {
+        "zh": Text("报价单被驳回", "你的报价单{number}（客户「{customer}」）被驳回：{comment}"),
+        "en": Text("Quote rejected", "Your quote {number} for {customer} was rejected: {comment}"),
     },
 }
 

@@ -10,4 +10,5 @@ ORDER_STATUS_BY_CODE: dict[str, int] = {
     "delivery_date_closed": 409,
     "licence_expired": 409,
     "customer_archived": 409,
+    "illegal_quote_state": 409,
 }

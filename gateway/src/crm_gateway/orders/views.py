@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from crmkit.identity import Identity, Role
 
 # Fields some roles do not see; anything not listed is shown to whoever may see the record.
-COST_FIELDS = ("product.cost", "order.lines.unit_cost", "order.margin")
+COST_FIELDS = ("product.cost", "order.lines.unit_cost", "order.margin", "quote.lines.unit_cost", "quote.margin")
 
 POLICY: Mapping[Role, frozenset[str]] = {
     Role.SALES: frozenset(COST_FIELDS),

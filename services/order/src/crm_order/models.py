@@ -6,6 +6,7 @@ from crm_order import Base
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
 from crm_order.orders.models import Order, OrderLine, OrderRevision
+from crm_order.quotes.models import Quote, QuoteLine, QuoteNumber
 from crmkit.idempotency import request_table
 
 # Creates made idempotent by request id (crmkit.writes.Writes.create_once).
@@ -22,4 +23,7 @@ __all__ = [
     "OrderLine",
     "OrderRevision",
     "Product",
+    "Quote",
+    "QuoteLine",
+    "QuoteNumber",
 ]

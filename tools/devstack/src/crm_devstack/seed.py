@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import io
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -496,3 +497,40 @@ async def _products_and_orders(
         for action in order.actions:
             who = rep if action in ("confirm", "release") else boss
             _ok(await client.post(f"/api/v1/orders/{created['id']}/{action}", headers=who, json={}))
+    await _quotes(client, tenant, customer_ids, products, headers)
+
+
+# (rate of the list price, note): one approved at once, one waiting for the supervisor.
+_QUOTE_RATES = ((Decimal("0.95"), "年度框架报价，含送货"), (Decimal("0.85"), "新学期大单，申请特价"))
+
+
+async def _quotes(
+    client: httpx.AsyncClient,
+    tenant: DemoTenant,
+    customer_ids: dict[str, str],
+    products: dict[str, str],
+    headers: dict[str, dict[str, str]],
+) -> None:
+    """Two submitted quotes (报价单) for the first ordering customers: at 95% of the list price,
+    approved at once, and at 85%, waiting in the supervisor's approval queue."""
+    prices = {product.sku: Decimal(product.list_price) for product in tenant.products}
+    valid_until = (dt.datetime.now(SHANGHAI).date() + dt.timedelta(days=30)).isoformat()
+    for index, (order, (rate, note)) in enumerate(zip(tenant.orders, _QUOTE_RATES, strict=False)):
+        rep = headers[order.owner_username]
+        lines = [
+            {
+                "product_id": products[sku],
+                "quantity": "10",
+                "quoted_price": str((prices[sku] * rate).quantize(Decimal("0.01"))),
+            }
+            for sku, _ in order.lines
+        ]
+        body = {
+            "customer_id": customer_ids[order.customer],
+            "lines": lines,
+            "valid_until": valid_until,
+            "notes": note,
+            "request_id": f"demo-quote-{index}",
+        }
+        created = _ok(await client.post("/api/v1/quotes", headers=rep, json=body))
+        _ok(await client.post(f"/api/v1/quotes/{created['id']}/submit", headers=rep, json={}))

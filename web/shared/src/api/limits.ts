@@ -121,6 +121,17 @@ export const LIMITS = {
       "pattern": "^([A-Za-z][-_A-Za-z0-9]{5,19})?$"
     }
   },
+  "ConvertIn": {
+    "delivery_address": {
+      "maxLength": 300
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "override_reason": {
+      "maxLength": 200
+    }
+  },
   "CustomFieldIn": {
     "key": {
       "pattern": "^[A-Za-z][A-Za-z0-9_]{0,39}$"
@@ -507,6 +518,40 @@ export const LIMITS = {
       "maxLength": 10
     }
   },
+  "QuoteDecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
+  "QuoteIn": {
+    "customer_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "lines": {
+      "maxItems": 200
+    },
+    "notes": {
+      "maxLength": 500
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "QuoteLineIn": {
+    "product_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
+  "QuotePatch": {
+    "lines": {
+      "maxItems": 200
+    },
+    "notes": {
+      "maxLength": 500
+    }
+  },
   "RateLimitIn": {},
   "RefreshIn": {
     "refresh_token": {
@@ -630,6 +675,7 @@ export const LIMITS = {
       "maxLength": 200
     }
   },
+  "SubmitIn": {},
   "TemplateIn": {
     "name": {
       "minLength": 1,

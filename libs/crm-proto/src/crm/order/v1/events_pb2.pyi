@@ -7,6 +7,7 @@ aggregate is the order (aggregate_version its version) and carries the order aft
 
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
+from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 import builtins as _builtins
@@ -262,3 +263,60 @@ class OrderCompleted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OrderCompleted: _TypeAlias = OrderCompleted  # noqa: Y015
+
+@_typing.final
+class QuoteSubmitted(_message.Message):
+    """crm.order.v1.quote_submitted: a quote was submitted; its state says whether it waits for an
+    approver (pending_approval) or was approved at once. Aggregate: the quote.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> _quotes_pb2.Quote: ...
+    def __init__(
+        self,
+        *,
+        quote: _quotes_pb2.Quote | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteSubmitted: _TypeAlias = QuoteSubmitted  # noqa: Y015
+
+@_typing.final
+class QuoteDecided(_message.Message):
+    """crm.order.v1.quote_decided: approved or rejected (by an approver, or at once on submit when
+    `automatic`), for the submitter's notification.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    AUTOMATIC_FIELD_NUMBER: _builtins.int
+    decision: _quotes_pb2.QuoteDecision.ValueType
+    comment: _builtins.str
+    automatic: _builtins.bool
+    @_builtins.property
+    def quote(self) -> _quotes_pb2.Quote: ...
+    def __init__(
+        self,
+        *,
+        quote: _quotes_pb2.Quote | None = ...,
+        decision: _quotes_pb2.QuoteDecision.ValueType = ...,
+        comment: _builtins.str = ...,
+        automatic: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["automatic", b"automatic", "comment", b"comment", "decision", b"decision", "quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteDecided: _TypeAlias = QuoteDecided  # noqa: Y015

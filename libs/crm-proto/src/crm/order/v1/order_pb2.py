@@ -23,11 +23,12 @@ _sym_db = _symbol_database.Default()
 
 
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
+from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
 from crm.partner.v1 import access_pb2 as crm_dot_partner_dot_v1_dot_access__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63rm/order/v1/order.proto\x12\x0c\x63rm.order.v1\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x1b\x63rm/partner/v1/access.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n\tOrderLine\x12\x0f\n\x07line_no\x18\x01 \x01(\x05\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x14\n\x0cproduct_name\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\t\x12\x12\n\nunit_price\x18\x07 \x01(\t\x12\x0e\n\x06\x61mount\x18\x08 \x01(\t\x12\x10\n\x08tax_rate\x18\t \x01(\t\x12\x11\n\tunit_cost\x18\n \x01(\t\"-\n\x0cOrderWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"o\n\x13RequirementOverride\x12\x0f\n\x07line_no\x18\x01 \x01(\x05\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x13\n\x0brequirement\x18\x03 \x01(\t\x12\x15\n\roverridden_by\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x92\x05\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x15\n\rcustomer_name\x18\x04 \x01(\t\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x06 \x01(\t\x12/\n\x0cpayment_mode\x18\x07 \x01(\x0e\x32\x19.crm.order.v1.PaymentMode\x12\'\n\x05state\x18\x08 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12&\n\x05lines\x18\t \x03(\x0b\x32\x17.crm.order.v1.OrderLine\x12\x14\n\x0ctotal_amount\x18\n \x01(\t\x12\x15\n\rdelivery_date\x18\x0b \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x0c \x01(\t\x12\r\n\x05notes\x18\r \x01(\t\x12\x0e\n\x06urgent\x18\x0e \x01(\x08\x12,\n\x08warnings\x18\x0f \x03(\x0b\x32\x1a.crm.order.v1.OrderWarning\x12\x34\n\toverrides\x18\x10 \x03(\x0b\x32!.crm.order.v1.RequirementOverride\x12\x0f\n\x07version\x18\x11 \x01(\x03\x12\x12\n\ncreated_by\x18\x12 \x01(\t\x12/\n\x0b\x63reate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tpaid_time\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rcancel_reason\x18\x16 \x01(\t\"\xa4\x01\n\rOrderRevision\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x11\n\tdiff_json\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x0eOrderLineInput\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x12\n\nunit_price\x18\x03 \x01(\t\"\x84\x02\n\x12\x43reateOrderRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12/\n\x0cpayment_mode\x18\x02 \x01(\x0e\x32\x19.crm.order.v1.PaymentMode\x12+\n\x05lines\x18\x03 \x03(\x0b\x32\x1c.crm.order.v1.OrderLineInput\x12\x15\n\rdelivery_date\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x05 \x01(\t\x12\r\n\x05notes\x18\x06 \x01(\t\x12\x0e\n\x06urgent\x18\x07 \x01(\x08\x12\x17\n\x0foverride_reason\x18\x08 \x01(\t\x12\x12\n\nrequest_id\x18\t \x01(\t\"9\n\x13\x43reateOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"f\n\x10GetOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12.\n\trevisions\x18\x02 \x03(\x0b\x32\x1b.crm.order.v1.OrderRevision\"x\n\x11ListOrdersRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"R\n\x12ListOrdersResponse\x12#\n\x06orders\x18\x01 \x03(\x0b\x32\x13.crm.order.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xf7\x01\n\x12UpdateOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x15\n\rupdate_fields\x18\x03 \x03(\t\x12+\n\x05lines\x18\x04 \x03(\x0b\x32\x1c.crm.order.v1.OrderLineInput\x12\x15\n\rdelivery_date\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x06 \x01(\t\x12\r\n\x05notes\x18\x07 \x01(\t\x12\x0e\n\x06urgent\x18\x08 \x01(\x08\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x17\n\x0foverride_reason\x18\n \x01(\t\"h\n\x13UpdateOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"y\n\x16TransitionOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"=\n\x17TransitionOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order*Z\n\x0bPaymentMode\x12\x1c\n\x18PAYMENT_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10PAYMENT_MODE_COD\x10\x01\x12\x17\n\x13PAYMENT_MODE_CREDIT\x10\x02*\x89\x02\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11ORDER_STATE_DRAFT\x10\x01\x12\x19\n\x15ORDER_STATE_CONFIRMED\x10\x02\x12 \n\x1cORDER_STATE_AWAITING_PAYMENT\x10\x03\x12\x1d\n\x19ORDER_STATE_READY_TO_SHIP\x10\x04\x12\x1a\n\x16ORDER_STATE_DISPATCHED\x10\x05\x12\x19\n\x15ORDER_STATE_DELIVERED\x10\x06\x12\x19\n\x15ORDER_STATE_COMPLETED\x10\x07\x12\x19\n\x15ORDER_STATE_CANCELLED\x10\x08*\xe9\x01\n\x0bOrderAction\x12\x1c\n\x18ORDER_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_ACTION_CONFIRM\x10\x01\x12\x18\n\x14ORDER_ACTION_RELEASE\x10\x02\x12\x1f\n\x1bORDER_ACTION_RECORD_PAYMENT\x10\x03\x12\x19\n\x15ORDER_ACTION_DISPATCH\x10\x04\x12\x18\n\x14ORDER_ACTION_DELIVER\x10\x05\x12\x19\n\x15ORDER_ACTION_COMPLETE\x10\x06\x12\x17\n\x13ORDER_ACTION_CANCEL\x10\x07\x32\xf6\x07\n\x0cOrderService\x12m\n\rUpsertProduct\x12\".crm.order.v1.UpsertProductRequest\x1a#.crm.order.v1.UpsertProductResponse\"\x13\xca\xf3\x18\x0f\x63\x61talogue:write\x12\x86\x01\n\nGetProduct\x12\x1f.crm.order.v1.GetProductRequest\x1a .crm.order.v1.GetProductResponse\"5\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x0f\x63\x61talogue:write\x12\x8c\x01\n\x0cListProducts\x12!.crm.order.v1.ListProductsRequest\x1a\".crm.order.v1.ListProductsResponse\"5\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x0f\x63\x61talogue:write\x12\x64\n\x0b\x43reateOrder\x12 .crm.order.v1.CreateOrderRequest\x1a!.crm.order.v1.CreateOrderResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x81\x01\n\x08GetOrder\x12\x1d.crm.order.v1.GetOrderRequest\x1a\x1e.crm.order.v1.GetOrderResponse\"6\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x10\x64\x65liveries:write\x12\x87\x01\n\nListOrders\x12\x1f.crm.order.v1.ListOrdersRequest\x1a .crm.order.v1.ListOrdersResponse\"6\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x10\x64\x65liveries:write\x12\x64\n\x0bUpdateOrder\x12 .crm.order.v1.UpdateOrderRequest\x1a!.crm.order.v1.UpdateOrderResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x84\x01\n\x0fTransitionOrder\x12$.crm.order.v1.TransitionOrderRequest\x1a%.crm.order.v1.TransitionOrderResponse\"$\xca\xf3\x18\x0corders:write\xca\xf3\x18\x10\x64\x65liveries:writeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63rm/order/v1/order.proto\x12\x0c\x63rm.order.v1\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x19\x63rm/order/v1/quotes.proto\x1a\x1b\x63rm/partner/v1/access.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n\tOrderLine\x12\x0f\n\x07line_no\x18\x01 \x01(\x05\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x0b\n\x03sku\x18\x03 \x01(\t\x12\x14\n\x0cproduct_name\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x10\n\x08quantity\x18\x06 \x01(\t\x12\x12\n\nunit_price\x18\x07 \x01(\t\x12\x0e\n\x06\x61mount\x18\x08 \x01(\t\x12\x10\n\x08tax_rate\x18\t \x01(\t\x12\x11\n\tunit_cost\x18\n \x01(\t\"-\n\x0cOrderWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"o\n\x13RequirementOverride\x12\x0f\n\x07line_no\x18\x01 \x01(\x05\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x13\n\x0brequirement\x18\x03 \x01(\t\x12\x15\n\roverridden_by\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\"\x92\x05\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x15\n\rcustomer_name\x18\x04 \x01(\t\x12\x10\n\x08owner_id\x18\x05 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x06 \x01(\t\x12/\n\x0cpayment_mode\x18\x07 \x01(\x0e\x32\x19.crm.order.v1.PaymentMode\x12\'\n\x05state\x18\x08 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12&\n\x05lines\x18\t \x03(\x0b\x32\x17.crm.order.v1.OrderLine\x12\x14\n\x0ctotal_amount\x18\n \x01(\t\x12\x15\n\rdelivery_date\x18\x0b \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x0c \x01(\t\x12\r\n\x05notes\x18\r \x01(\t\x12\x0e\n\x06urgent\x18\x0e \x01(\x08\x12,\n\x08warnings\x18\x0f \x03(\x0b\x32\x1a.crm.order.v1.OrderWarning\x12\x34\n\toverrides\x18\x10 \x03(\x0b\x32!.crm.order.v1.RequirementOverride\x12\x0f\n\x07version\x18\x11 \x01(\x03\x12\x12\n\ncreated_by\x18\x12 \x01(\t\x12/\n\x0b\x63reate_time\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tpaid_time\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rcancel_reason\x18\x16 \x01(\t\"\xa4\x01\n\rOrderRevision\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08order_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x11\n\tdiff_json\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x0eOrderLineInput\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\t\x12\x12\n\nunit_price\x18\x03 \x01(\t\"\x84\x02\n\x12\x43reateOrderRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12/\n\x0cpayment_mode\x18\x02 \x01(\x0e\x32\x19.crm.order.v1.PaymentMode\x12+\n\x05lines\x18\x03 \x03(\x0b\x32\x1c.crm.order.v1.OrderLineInput\x12\x15\n\rdelivery_date\x18\x04 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x05 \x01(\t\x12\r\n\x05notes\x18\x06 \x01(\t\x12\x0e\n\x06urgent\x18\x07 \x01(\x08\x12\x17\n\x0foverride_reason\x18\x08 \x01(\t\x12\x12\n\nrequest_id\x18\t \x01(\t\"9\n\x13\x43reateOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"f\n\x10GetOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12.\n\trevisions\x18\x02 \x03(\x0b\x32\x1b.crm.order.v1.OrderRevision\"x\n\x11ListOrdersRequest\x12\x13\n\x0b\x63ustomer_id\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"R\n\x12ListOrdersResponse\x12#\n\x06orders\x18\x01 \x03(\x0b\x32\x13.crm.order.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xf7\x01\n\x12UpdateOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x15\n\rupdate_fields\x18\x03 \x03(\t\x12+\n\x05lines\x18\x04 \x03(\x0b\x32\x1c.crm.order.v1.OrderLineInput\x12\x15\n\rdelivery_date\x18\x05 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x06 \x01(\t\x12\r\n\x05notes\x18\x07 \x01(\t\x12\x0e\n\x06urgent\x18\x08 \x01(\x08\x12\x0e\n\x06reason\x18\t \x01(\t\x12\x17\n\x0foverride_reason\x18\n \x01(\t\"h\n\x13UpdateOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"y\n\x16TransitionOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12)\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t\"=\n\x17TransitionOrderResponse\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"\xdc\x01\n\x1a\x43onvertQuoteToOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12/\n\x0cpayment_mode\x18\x02 \x01(\x0e\x32\x19.crm.order.v1.PaymentMode\x12\x15\n\rdelivery_date\x18\x03 \x01(\t\x12\x18\n\x10\x64\x65livery_address\x18\x04 \x01(\t\x12\r\n\x05notes\x18\x05 \x01(\t\x12\x0e\n\x06urgent\x18\x06 \x01(\x08\x12\x17\n\x0foverride_reason\x18\x07 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x08 \x01(\x03\"e\n\x1b\x43onvertQuoteToOrderResponse\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12\"\n\x05order\x18\x02 \x01(\x0b\x32\x13.crm.order.v1.Order*Z\n\x0bPaymentMode\x12\x1c\n\x18PAYMENT_MODE_UNSPECIFIED\x10\x00\x12\x14\n\x10PAYMENT_MODE_COD\x10\x01\x12\x17\n\x13PAYMENT_MODE_CREDIT\x10\x02*\x89\x02\n\nOrderState\x12\x1b\n\x17ORDER_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11ORDER_STATE_DRAFT\x10\x01\x12\x19\n\x15ORDER_STATE_CONFIRMED\x10\x02\x12 \n\x1cORDER_STATE_AWAITING_PAYMENT\x10\x03\x12\x1d\n\x19ORDER_STATE_READY_TO_SHIP\x10\x04\x12\x1a\n\x16ORDER_STATE_DISPATCHED\x10\x05\x12\x19\n\x15ORDER_STATE_DELIVERED\x10\x06\x12\x19\n\x15ORDER_STATE_COMPLETED\x10\x07\x12\x19\n\x15ORDER_STATE_CANCELLED\x10\x08*\xe9\x01\n\x0bOrderAction\x12\x1c\n\x18ORDER_ACTION_UNSPECIFIED\x10\x00\x12\x18\n\x14ORDER_ACTION_CONFIRM\x10\x01\x12\x18\n\x14ORDER_ACTION_RELEASE\x10\x02\x12\x1f\n\x1bORDER_ACTION_RECORD_PAYMENT\x10\x03\x12\x19\n\x15ORDER_ACTION_DISPATCH\x10\x04\x12\x18\n\x14ORDER_ACTION_DELIVER\x10\x05\x12\x19\n\x15ORDER_ACTION_COMPLETE\x10\x06\x12\x17\n\x13ORDER_ACTION_CANCEL\x10\x07\x32\xf1\x0e\n\x0cOrderService\x12m\n\rUpsertProduct\x12\".crm.order.v1.UpsertProductRequest\x1a#.crm.order.v1.UpsertProductResponse\"\x13\xca\xf3\x18\x0f\x63\x61talogue:write\x12\x86\x01\n\nGetProduct\x12\x1f.crm.order.v1.GetProductRequest\x1a .crm.order.v1.GetProductResponse\"5\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x0f\x63\x61talogue:write\x12\x8c\x01\n\x0cListProducts\x12!.crm.order.v1.ListProductsRequest\x1a\".crm.order.v1.ListProductsResponse\"5\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x0f\x63\x61talogue:write\x12\x64\n\x0b\x43reateOrder\x12 .crm.order.v1.CreateOrderRequest\x1a!.crm.order.v1.CreateOrderResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x81\x01\n\x08GetOrder\x12\x1d.crm.order.v1.GetOrderRequest\x1a\x1e.crm.order.v1.GetOrderResponse\"6\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x10\x64\x65liveries:write\x12\x87\x01\n\nListOrders\x12\x1f.crm.order.v1.ListOrdersRequest\x1a .crm.order.v1.ListOrdersResponse\"6\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\xca\xf3\x18\x10\x64\x65liveries:write\x12\x64\n\x0bUpdateOrder\x12 .crm.order.v1.UpdateOrderRequest\x1a!.crm.order.v1.UpdateOrderResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x84\x01\n\x0fTransitionOrder\x12$.crm.order.v1.TransitionOrderRequest\x1a%.crm.order.v1.TransitionOrderResponse\"$\xca\xf3\x18\x0corders:write\xca\xf3\x18\x10\x64\x65liveries:write\x12\x64\n\x0b\x43reateQuote\x12 .crm.order.v1.CreateQuoteRequest\x1a!.crm.order.v1.CreateQuoteResponse\"\x10\xca\xf3\x18\x0corders:write\x12m\n\x08GetQuote\x12\x1d.crm.order.v1.GetQuoteRequest\x1a\x1e.crm.order.v1.GetQuoteResponse\"\"\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\x12s\n\nListQuotes\x12\x1f.crm.order.v1.ListQuotesRequest\x1a .crm.order.v1.ListQuotesResponse\"\"\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:write\x12\x64\n\x0bUpdateQuote\x12 .crm.order.v1.UpdateQuoteRequest\x1a!.crm.order.v1.UpdateQuoteResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x64\n\x0bSubmitQuote\x12 .crm.order.v1.SubmitQuoteRequest\x1a!.crm.order.v1.SubmitQuoteResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x64\n\x0b\x44\x65\x63ideQuote\x12 .crm.order.v1.DecideQuoteRequest\x1a!.crm.order.v1.DecideQuoteResponse\"\x10\xca\xf3\x18\x0corders:write\x12|\n\x13\x43onvertQuoteToOrder\x12(.crm.order.v1.ConvertQuoteToOrderRequest\x1a).crm.order.v1.ConvertQuoteToOrderResponse\"\x10\xca\xf3\x18\x0corders:write\x12\x7f\n\x0eRenderQuotePdf\x12#.crm.order.v1.RenderQuotePdfRequest\x1a$.crm.order.v1.RenderQuotePdfResponse\"\"\x90\x02\x01\xca\xf3\x18\x0borders:read\xca\xf3\x18\x0corders:writeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,44 +51,64 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE'].methods_by_name['UpdateOrder']._serialized_options = b'\312\363\030\014orders:write'
   _globals['_ORDERSERVICE'].methods_by_name['TransitionOrder']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['TransitionOrder']._serialized_options = b'\312\363\030\014orders:write\312\363\030\020deliveries:write'
-  _globals['_PAYMENTMODE']._serialized_start=2594
-  _globals['_PAYMENTMODE']._serialized_end=2684
-  _globals['_ORDERSTATE']._serialized_start=2687
-  _globals['_ORDERSTATE']._serialized_end=2952
-  _globals['_ORDERACTION']._serialized_start=2955
-  _globals['_ORDERACTION']._serialized_end=3188
-  _globals['_ORDERLINE']._serialized_start=135
-  _globals['_ORDERLINE']._serialized_end=323
-  _globals['_ORDERWARNING']._serialized_start=325
-  _globals['_ORDERWARNING']._serialized_end=370
-  _globals['_REQUIREMENTOVERRIDE']._serialized_start=372
-  _globals['_REQUIREMENTOVERRIDE']._serialized_end=483
-  _globals['_ORDER']._serialized_start=486
-  _globals['_ORDER']._serialized_end=1144
-  _globals['_ORDERREVISION']._serialized_start=1147
-  _globals['_ORDERREVISION']._serialized_end=1311
-  _globals['_ORDERLINEINPUT']._serialized_start=1313
-  _globals['_ORDERLINEINPUT']._serialized_end=1387
-  _globals['_CREATEORDERREQUEST']._serialized_start=1390
-  _globals['_CREATEORDERREQUEST']._serialized_end=1650
-  _globals['_CREATEORDERRESPONSE']._serialized_start=1652
-  _globals['_CREATEORDERRESPONSE']._serialized_end=1709
-  _globals['_GETORDERREQUEST']._serialized_start=1711
-  _globals['_GETORDERREQUEST']._serialized_end=1740
-  _globals['_GETORDERRESPONSE']._serialized_start=1742
-  _globals['_GETORDERRESPONSE']._serialized_end=1844
-  _globals['_LISTORDERSREQUEST']._serialized_start=1846
-  _globals['_LISTORDERSREQUEST']._serialized_end=1966
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1968
-  _globals['_LISTORDERSRESPONSE']._serialized_end=2050
-  _globals['_UPDATEORDERREQUEST']._serialized_start=2053
-  _globals['_UPDATEORDERREQUEST']._serialized_end=2300
-  _globals['_UPDATEORDERRESPONSE']._serialized_start=2302
-  _globals['_UPDATEORDERRESPONSE']._serialized_end=2406
-  _globals['_TRANSITIONORDERREQUEST']._serialized_start=2408
-  _globals['_TRANSITIONORDERREQUEST']._serialized_end=2529
-  _globals['_TRANSITIONORDERRESPONSE']._serialized_start=2531
-  _globals['_TRANSITIONORDERRESPONSE']._serialized_end=2592
-  _globals['_ORDERSERVICE']._serialized_start=3191
-  _globals['_ORDERSERVICE']._serialized_end=4205
+  _globals['_ORDERSERVICE'].methods_by_name['CreateQuote']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['CreateQuote']._serialized_options = b'\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['GetQuote']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['GetQuote']._serialized_options = b'\220\002\001\312\363\030\013orders:read\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['ListQuotes']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['ListQuotes']._serialized_options = b'\220\002\001\312\363\030\013orders:read\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['UpdateQuote']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['UpdateQuote']._serialized_options = b'\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['SubmitQuote']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['SubmitQuote']._serialized_options = b'\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['DecideQuote']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['DecideQuote']._serialized_options = b'\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['ConvertQuoteToOrder']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['ConvertQuoteToOrder']._serialized_options = b'\312\363\030\014orders:write'
+  _globals['_ORDERSERVICE'].methods_by_name['RenderQuotePdf']._loaded_options = None
+  _globals['_ORDERSERVICE'].methods_by_name['RenderQuotePdf']._serialized_options = b'\220\002\001\312\363\030\013orders:read\312\363\030\014orders:write'
+  _globals['_PAYMENTMODE']._serialized_start=2947
+  _globals['_PAYMENTMODE']._serialized_end=3037
+  _globals['_ORDERSTATE']._serialized_start=3040
+  _globals['_ORDERSTATE']._serialized_end=3305
+  _globals['_ORDERACTION']._serialized_start=3308
+  _globals['_ORDERACTION']._serialized_end=3541
+  _globals['_ORDERLINE']._serialized_start=162
+  _globals['_ORDERLINE']._serialized_end=350
+  _globals['_ORDERWARNING']._serialized_start=352
+  _globals['_ORDERWARNING']._serialized_end=397
+  _globals['_REQUIREMENTOVERRIDE']._serialized_start=399
+  _globals['_REQUIREMENTOVERRIDE']._serialized_end=510
+  _globals['_ORDER']._serialized_start=513
+  _globals['_ORDER']._serialized_end=1171
+  _globals['_ORDERREVISION']._serialized_start=1174
+  _globals['_ORDERREVISION']._serialized_end=1338
+  _globals['_ORDERLINEINPUT']._serialized_start=1340
+  _globals['_ORDERLINEINPUT']._serialized_end=1414
+  _globals['_CREATEORDERREQUEST']._serialized_start=1417
+  _globals['_CREATEORDERREQUEST']._serialized_end=1677
+  _globals['_CREATEORDERRESPONSE']._serialized_start=1679
+  _globals['_CREATEORDERRESPONSE']._serialized_end=1736
+  _globals['_GETORDERREQUEST']._serialized_start=1738
+  _globals['_GETORDERREQUEST']._serialized_end=1767
+  _globals['_GETORDERRESPONSE']._serialized_start=1769
+  _globals['_GETORDERRESPONSE']._serialized_end=1871
+  _globals['_LISTORDERSREQUEST']._serialized_start=1873
+  _globals['_LISTORDERSREQUEST']._serialized_end=1993
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1995
+  _globals['_LISTORDERSRESPONSE']._serialized_end=2077
+  _globals['_UPDATEORDERREQUEST']._serialized_start=2080
+  _globals['_UPDATEORDERREQUEST']._serialized_end=2327
+  _globals['_UPDATEORDERRESPONSE']._serialized_start=2329
+  _globals['_UPDATEORDERRESPONSE']._serialized_end=2433
+  _globals['_TRANSITIONORDERREQUEST']._serialized_start=2435
+  _globals['_TRANSITIONORDERREQUEST']._serialized_end=2556
+  _globals['_TRANSITIONORDERRESPONSE']._serialized_start=2558
+  _globals['_TRANSITIONORDERRESPONSE']._serialized_end=2619
+  _globals['_CONVERTQUOTETOORDERREQUEST']._serialized_start=2622
+  _globals['_CONVERTQUOTETOORDERREQUEST']._serialized_end=2842
+  _globals['_CONVERTQUOTETOORDERRESPONSE']._serialized_start=2844
+  _globals['_CONVERTQUOTETOORDERRESPONSE']._serialized_end=2945
+  _globals['_ORDERSERVICE']._serialized_start=3544
+  _globals['_ORDERSERVICE']._serialized_end=5449
 # @@protoc_insertion_point(module_scope)

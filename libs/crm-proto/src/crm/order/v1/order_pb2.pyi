@@ -4,6 +4,7 @@ isort:skip_file
 Orders (订货单) and the catalogue they are placed from."""
 
 from collections import abc as _abc
+from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -682,3 +683,69 @@ class TransitionOrderResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TransitionOrderResponse: _TypeAlias = TransitionOrderResponse  # noqa: Y015
+
+@_typing.final
+class ConvertQuoteToOrderRequest(_message.Message):
+    """An approved quote, still valid, becomes an order (draft) with the quoted prices."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_MODE_FIELD_NUMBER: _builtins.int
+    DELIVERY_DATE_FIELD_NUMBER: _builtins.int
+    DELIVERY_ADDRESS_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    URGENT_FIELD_NUMBER: _builtins.int
+    OVERRIDE_REASON_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    payment_mode: Global___PaymentMode.ValueType
+    delivery_date: _builtins.str
+    delivery_address: _builtins.str
+    notes: _builtins.str
+    urgent: _builtins.bool
+    override_reason: _builtins.str
+    expected_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        payment_mode: Global___PaymentMode.ValueType = ...,
+        delivery_date: _builtins.str = ...,
+        delivery_address: _builtins.str = ...,
+        notes: _builtins.str = ...,
+        urgent: _builtins.bool = ...,
+        override_reason: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery_address", b"delivery_address", "delivery_date", b"delivery_date", "expected_version", b"expected_version", "id", b"id", "notes", b"notes", "override_reason", b"override_reason", "payment_mode", b"payment_mode", "urgent", b"urgent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConvertQuoteToOrderRequest: _TypeAlias = ConvertQuoteToOrderRequest  # noqa: Y015
+
+@_typing.final
+class ConvertQuoteToOrderResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    ORDER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> _quotes_pb2.Quote: ...
+    @_builtins.property
+    def order(self) -> Global___Order: ...
+    def __init__(
+        self,
+        *,
+        quote: _quotes_pb2.Quote | None = ...,
+        order: Global___Order | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order", "quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConvertQuoteToOrderResponse: _TypeAlias = ConvertQuoteToOrderResponse  # noqa: Y015

@@ -5,6 +5,7 @@ import warnings
 
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
+from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -76,6 +77,46 @@ class OrderServiceStub:
                 request_serializer=crm_dot_order_dot_v1_dot_order__pb2.TransitionOrderRequest.SerializeToString,
                 response_deserializer=crm_dot_order_dot_v1_dot_order__pb2.TransitionOrderResponse.FromString,
                 _registered_method=True)
+        self.CreateQuote = channel.unary_unary(
+                '/crm.order.v1.OrderService/CreateQuote',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.CreateQuoteRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.CreateQuoteResponse.FromString,
+                _registered_method=True)
+        self.GetQuote = channel.unary_unary(
+                '/crm.order.v1.OrderService/GetQuote',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.GetQuoteRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.GetQuoteResponse.FromString,
+                _registered_method=True)
+        self.ListQuotes = channel.unary_unary(
+                '/crm.order.v1.OrderService/ListQuotes',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.ListQuotesRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.ListQuotesResponse.FromString,
+                _registered_method=True)
+        self.UpdateQuote = channel.unary_unary(
+                '/crm.order.v1.OrderService/UpdateQuote',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.UpdateQuoteRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.UpdateQuoteResponse.FromString,
+                _registered_method=True)
+        self.SubmitQuote = channel.unary_unary(
+                '/crm.order.v1.OrderService/SubmitQuote',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.SubmitQuoteRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.SubmitQuoteResponse.FromString,
+                _registered_method=True)
+        self.DecideQuote = channel.unary_unary(
+                '/crm.order.v1.OrderService/DecideQuote',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.DecideQuoteRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.DecideQuoteResponse.FromString,
+                _registered_method=True)
+        self.ConvertQuoteToOrder = channel.unary_unary(
+                '/crm.order.v1.OrderService/ConvertQuoteToOrder',
+                request_serializer=crm_dot_order_dot_v1_dot_order__pb2.ConvertQuoteToOrderRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_order__pb2.ConvertQuoteToOrderResponse.FromString,
+                _registered_method=True)
+        self.RenderQuotePdf = channel.unary_unary(
+                '/crm.order.v1.OrderService/RenderQuotePdf',
+                request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -134,6 +175,55 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateQuote(self, request, context):
+        """Quotes of the customers the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQuotes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateQuote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitQuote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideQuote(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConvertQuoteToOrder(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderQuotePdf(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -176,6 +266,46 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.TransitionOrder,
                     request_deserializer=crm_dot_order_dot_v1_dot_order__pb2.TransitionOrderRequest.FromString,
                     response_serializer=crm_dot_order_dot_v1_dot_order__pb2.TransitionOrderResponse.SerializeToString,
+            ),
+            'CreateQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateQuote,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.CreateQuoteRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.CreateQuoteResponse.SerializeToString,
+            ),
+            'GetQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuote,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.GetQuoteRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.GetQuoteResponse.SerializeToString,
+            ),
+            'ListQuotes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuotes,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.ListQuotesRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.ListQuotesResponse.SerializeToString,
+            ),
+            'UpdateQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateQuote,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.UpdateQuoteRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.UpdateQuoteResponse.SerializeToString,
+            ),
+            'SubmitQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitQuote,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.SubmitQuoteRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.SubmitQuoteResponse.SerializeToString,
+            ),
+            'DecideQuote': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideQuote,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.DecideQuoteRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.DecideQuoteResponse.SerializeToString,
+            ),
+            'ConvertQuoteToOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConvertQuoteToOrder,
+                    request_deserializer=crm_dot_order_dot_v1_dot_order__pb2.ConvertQuoteToOrderRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_order__pb2.ConvertQuoteToOrderResponse.SerializeToString,
+            ),
+            'RenderQuotePdf': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderQuotePdf,
+                    request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -395,6 +525,222 @@ class OrderService:
             '/crm.order.v1.OrderService/TransitionOrder',
             crm_dot_order_dot_v1_dot_order__pb2.TransitionOrderRequest.SerializeToString,
             crm_dot_order_dot_v1_dot_order__pb2.TransitionOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/CreateQuote',
+            crm_dot_order_dot_v1_dot_quotes__pb2.CreateQuoteRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.CreateQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/GetQuote',
+            crm_dot_order_dot_v1_dot_quotes__pb2.GetQuoteRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.GetQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQuotes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/ListQuotes',
+            crm_dot_order_dot_v1_dot_quotes__pb2.ListQuotesRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.ListQuotesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/UpdateQuote',
+            crm_dot_order_dot_v1_dot_quotes__pb2.UpdateQuoteRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.UpdateQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/SubmitQuote',
+            crm_dot_order_dot_v1_dot_quotes__pb2.SubmitQuoteRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.SubmitQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideQuote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/DecideQuote',
+            crm_dot_order_dot_v1_dot_quotes__pb2.DecideQuoteRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.DecideQuoteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConvertQuoteToOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/ConvertQuoteToOrder',
+            crm_dot_order_dot_v1_dot_order__pb2.ConvertQuoteToOrderRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_order__pb2.ConvertQuoteToOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderQuotePdf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/RenderQuotePdf',
+            crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ Orders (订货单) and the catalogue they are placed from."""
 from collections import abc as _abc
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
+from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -47,6 +48,15 @@ class OrderServiceStub:
     """One move of the state table; an illegal one is FAILED_PRECONDITION `illegal_transition`
     naming the current state.
     """
+    CreateQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.CreateQuoteRequest, _quotes_pb2.CreateQuoteResponse]
+    """Quotes of the customers the caller may see."""
+    GetQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.GetQuoteRequest, _quotes_pb2.GetQuoteResponse]
+    ListQuotes: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.ListQuotesRequest, _quotes_pb2.ListQuotesResponse]
+    UpdateQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.UpdateQuoteRequest, _quotes_pb2.UpdateQuoteResponse]
+    SubmitQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.SubmitQuoteRequest, _quotes_pb2.SubmitQuoteResponse]
+    DecideQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]
+    ConvertQuoteToOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]
+    RenderQuotePdf: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -66,6 +76,15 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """One move of the state table; an illegal one is FAILED_PRECONDITION `illegal_transition`
     naming the current state.
     """
+    CreateQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.CreateQuoteRequest, _quotes_pb2.CreateQuoteResponse]  # type: ignore[assignment]
+    """Quotes of the customers the caller may see."""
+    GetQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.GetQuoteRequest, _quotes_pb2.GetQuoteResponse]  # type: ignore[assignment]
+    ListQuotes: _aio.UnaryUnaryMultiCallable[_quotes_pb2.ListQuotesRequest, _quotes_pb2.ListQuotesResponse]  # type: ignore[assignment]
+    UpdateQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.UpdateQuoteRequest, _quotes_pb2.UpdateQuoteResponse]  # type: ignore[assignment]
+    SubmitQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.SubmitQuoteRequest, _quotes_pb2.SubmitQuoteResponse]  # type: ignore[assignment]
+    DecideQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]  # type: ignore[assignment]
+    ConvertQuoteToOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]  # type: ignore[assignment]
+    RenderQuotePdf: _aio.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]  # type: ignore[assignment]
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -130,5 +149,62 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         """One move of the state table; an illegal one is FAILED_PRECONDITION `illegal_transition`
         naming the current state.
         """
+
+    @_abc_1.abstractmethod
+    def CreateQuote(
+        self,
+        request: _quotes_pb2.CreateQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.CreateQuoteResponse, _abc.Awaitable[_quotes_pb2.CreateQuoteResponse]]:
+        """Quotes of the customers the caller may see."""
+
+    @_abc_1.abstractmethod
+    def GetQuote(
+        self,
+        request: _quotes_pb2.GetQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.GetQuoteResponse, _abc.Awaitable[_quotes_pb2.GetQuoteResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListQuotes(
+        self,
+        request: _quotes_pb2.ListQuotesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.ListQuotesResponse, _abc.Awaitable[_quotes_pb2.ListQuotesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateQuote(
+        self,
+        request: _quotes_pb2.UpdateQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.UpdateQuoteResponse, _abc.Awaitable[_quotes_pb2.UpdateQuoteResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitQuote(
+        self,
+        request: _quotes_pb2.SubmitQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.SubmitQuoteResponse, _abc.Awaitable[_quotes_pb2.SubmitQuoteResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideQuote(
+        self,
+        request: _quotes_pb2.DecideQuoteRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.DecideQuoteResponse, _abc.Awaitable[_quotes_pb2.DecideQuoteResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ConvertQuoteToOrder(
+        self,
+        request: _order_pb2.ConvertQuoteToOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ConvertQuoteToOrderResponse, _abc.Awaitable[_order_pb2.ConvertQuoteToOrderResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RenderQuotePdf(
+        self,
+        request: _quotes_pb2.RenderQuotePdfRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quotes_pb2.RenderQuotePdfResponse, _abc.Awaitable[_quotes_pb2.RenderQuotePdfResponse]]: ...
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
