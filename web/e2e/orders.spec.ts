@@ -13,8 +13,11 @@ import {
   apiToken,
   BASE_URL,
   pageProblems,
+  PHONE,
   shot,
   signedIn,
+  signInMobile,
+  watchForProblems,
 } from './helpers'
 
 type Customer = components['schemas']['CustomerOut']
@@ -73,6 +76,7 @@ async function placeWhenKnown(token: string, body: Record<string, unknown>): Pro
 test('issue 13 orders: a rep places, confirms and lists a COD order; a credit confirm is refused', async ({ browser }, info) => {
   expect(ADMIN_PASSWORD, 'set CRM_ADMIN_PASSWORD').not.toBe('')
   let creditOrder = ''
+  let customerId = ''
 
   await test.step('the API holds a product and a rep with a customer, and an on-credit draft for it', async () => {
     const adminToken = await apiToken('admin', ADMIN_PASSWORD)
@@ -99,6 +103,7 @@ test('issue 13 orders: a rep places, confirms and lists a COD order; a credit co
       request_id: `orders-credit-${run}`,
     })
     creditOrder = credit.id
+    customerId = customer.id
   })
 
   const rep = await signedIn(browser, REP.username, PASSWORD)
@@ -149,6 +154,30 @@ test('issue 13 orders: a rep places, confirms and lists a COD order; a credit co
     await expect(rep.getByTestId('order-state')).toHaveText('草稿')
     await shot(rep, info, 'order-credit-refused')
     await rep.context().close()
+  })
+
+  await test.step('on the H5 the rep places another COD order in three steps and finds it in their list', async () => {
+    const phone = watchForProblems(await (await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })).newPage())
+    await phone.goto('/m/orders')
+    await signInMobile(phone, REP.username, PASSWORD)
+    await expect(phone.getByTestId('my-orders')).toBeVisible()
+    await expect(phone.getByTestId('order-total').filter({ hasText: '¥504.00' })).toHaveCount(1)
+    await phone.getByTestId('order-place').click()
+    await phone.getByTestId('order-customer-search').locator('input').fill(CANTEEN)
+    await phone.getByTestId(`order-customer-${customerId}`).click()
+    await phone.getByTestId('order-product-search').locator('input').fill(SKU)
+    await phone.getByTestId(`order-product-${SKU}`).click()
+    await expect(phone.getByTestId('order-summary')).toContainText('¥168.00')
+    await shot(phone, info, 'h5-order-products')
+    await phone.getByTestId('order-next').click()
+    await expect(phone.getByTestId('step-delivery')).toBeVisible()
+    await shot(phone, info, 'h5-order-delivery')
+    await phone.getByTestId('order-submit').click()
+    await expect(phone.getByTestId('my-orders')).toBeVisible()
+    // the credit draft from the API and this one
+    await expect(phone.getByTestId('order-total').filter({ hasText: '¥168.00' })).toHaveCount(2)
+    await shot(phone, info, 'h5-order-list')
+    await phone.context().close()
   })
 
   expect(pageProblems, pageProblems.join('\n')).toEqual([])
