@@ -2,6 +2,7 @@
 import {
   ADMIN_ROLES,
   loadProfileMessages,
+  ORDER_PLACERS,
   ASSIGNMENT_READ_ROLES,
   guardSignIn,
   POOL_ROLES,
@@ -134,6 +135,31 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./features/profileSettings/ProfileSettingsView.vue'),
         props: true,
         meta: { roles: ADMIN_ROLES, titleKey: 'profileSettings.title' },
+      },
+      {
+        path: 'products',
+        name: 'products',
+        component: () => import('./features/products/ProductsView.vue'),
+        meta: { titleKey: 'products.title' },
+      },
+      {
+        path: 'orders',
+        name: 'orders',
+        component: () => import('./features/orders/OrderListView.vue'),
+        meta: { titleKey: 'orders.title' },
+      },
+      {
+        path: 'orders/new',
+        name: 'order-new',
+        component: () => import('./features/orders/OrderFormView.vue'),
+        meta: { roles: ORDER_PLACERS, titleKey: 'orders.form.title' },
+      },
+      {
+        path: 'orders/:id',
+        name: 'order',
+        component: () => import('./features/orders/OrderDetailView.vue'),
+        props: true,
+        meta: { titleKey: 'orders.title' },
       },
       {
         path: ':rest(.*)*',

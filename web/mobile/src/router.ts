@@ -38,6 +38,8 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./features/visits/CheckInView.vue'),
     props: true,
   },
+  { path: '/orders', name: 'orders', component: () => import('./features/orders/MyOrdersView.vue'), meta: { tabbar: true } },
+  { path: '/orders/new', name: 'order-new', component: () => import('./features/orders/PlaceOrderView.vue') },
   { path: '/tasks', name: 'tasks', component: () => import('./features/tasks/TasksView.vue'), meta: { tabbar: true } },
   { path: '/pool', name: 'pool', component: () => import('./features/pools/PoolView.vue'), meta: { tabbar: true } },
   { path: '/notifications', name: 'notifications', component: () => import('./features/notifications/NotificationsView.vue') },
