@@ -117,6 +117,9 @@ def document_problems(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             for status, description in ERROR_STATUSES.items():
                 declared = responses.get(str(status), {})
+                own = declared.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+                if own and not own.endswith("/HTTPValidationError"):
+                    continue  # the operation answers this status with a body of its own (OAuth's RFC 6749 errors)
                 # An operation's own response headers (Set-Cookie on a refused refresh) stay.
                 headers = {"headers": declared["headers"]} if "headers" in declared else {}
                 responses[str(status)] = {"description": description, "content": body, **headers}

@@ -1057,6 +1057,7 @@ class CustomerServiceServicer:
     def DeleteAttachment(self, request, context):
         """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
         visit or a licence refers to it. The file leaves object storage once the deletion commits.
+        Not retried by the kit (a retry after a lost answer would report the file missing).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

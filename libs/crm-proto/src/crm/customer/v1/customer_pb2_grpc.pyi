@@ -194,6 +194,7 @@ class CustomerServiceStub:
     DeleteAttachment: _grpc.UnaryUnaryMultiCallable[_visits_pb2.DeleteAttachmentRequest, _visits_pb2.DeleteAttachmentResponse]
     """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
     visit or a licence refers to it. The file leaves object storage once the deletion commits.
+    Not retried by the kit (a retry after a lost answer would report the file missing).
     """
     GetCustomerImportTemplate: _grpc.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportTemplateRequest, _imports_pb2.GetCustomerImportTemplateResponse]
     """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
@@ -370,6 +371,7 @@ class CustomerServiceAsyncStub(CustomerServiceStub):
     DeleteAttachment: _aio.UnaryUnaryMultiCallable[_visits_pb2.DeleteAttachmentRequest, _visits_pb2.DeleteAttachmentResponse]  # type: ignore[assignment]
     """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
     visit or a licence refers to it. The file leaves object storage once the deletion commits.
+    Not retried by the kit (a retry after a lost answer would report the file missing).
     """
     GetCustomerImportTemplate: _aio.UnaryUnaryMultiCallable[_imports_pb2.GetCustomerImportTemplateRequest, _imports_pb2.GetCustomerImportTemplateResponse]  # type: ignore[assignment]
     """imports (issue 12): customers with contacts from xlsx or CSV (imports.proto). Admins, bosses
@@ -1035,6 +1037,7 @@ class CustomerServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_visits_pb2.DeleteAttachmentResponse, _abc.Awaitable[_visits_pb2.DeleteAttachmentResponse]]:
         """Whoever may change the customer; refused (FAILED_PRECONDITION attachment_in_use) while a
         visit or a licence refers to it. The file leaves object storage once the deletion commits.
+        Not retried by the kit (a retry after a lost answer would report the file missing).
         """
 
     @_abc_1.abstractmethod
