@@ -1051,7 +1051,7 @@ const en: MessageSchema = {
     deliveryAddress: 'Delivery address',
     urgent: 'Urgent',
     deliveryDateRequired: 'Choose the delivery date',
-    converted: 'Order {number} created',
+    converted: 'Order created for {amount}',
     openOrder: 'Open the order',
     pdf: 'Download PDF',
     needsApproval: 'Needs approval',

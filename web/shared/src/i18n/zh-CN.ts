@@ -1049,7 +1049,7 @@ const zhCN = {
     deliveryAddress: '送货地址',
     urgent: '紧急',
     deliveryDateRequired: '请选择送货日期',
-    converted: '已生成订单 {number}',
+    converted: '已生成订单，金额 {amount}',
     openOrder: '查看订单',
     pdf: '下载 PDF',
     needsApproval: '需审批',
