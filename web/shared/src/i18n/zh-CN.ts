@@ -1009,7 +1009,7 @@ const zhCN = {
     amount: '金额',
     addLine: '添加一行',
     removeLine: '删除',
-    belowThreshold: '有折扣率低于 {threshold}% 的明细或整单折扣率低于 {threshold}%，提交后需主管审批。',
+    belowThreshold: '有明细或整单的折扣率低于 {threshold}%，提交后需主管审批。',
     customerRequired: '请选择客户',
     productRequired: '请选择商品',
     quantityInvalid: '数量须大于 0，最多三位小数',
