@@ -87,6 +87,9 @@ describe('the quote detail', () => {
     await flushPromises()
     expect(decisions).toEqual([{ decision: 'reject', comment: '牛腩价格低于成本', expected_version: 3 }])
     expect(wrapper.find('[data-test="quote-status"]').text()).toBe('已驳回')
+    // A rejected quote is changed (back to draft) before it is submitted again.
+    expect(wrapper.find('[data-test="quote-edit"]').exists()).toBe(true)
+    expect(wrapper.find('[data-test="quote-submit"]').exists()).toBe(false)
   })
 
   it('offers no decision to the submitter nor to a sales rep, but submits their draft', async () => {
