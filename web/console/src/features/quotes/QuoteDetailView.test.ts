@@ -105,4 +105,59 @@ describe('the quote detail', () => {
     expect(submits).toEqual([{ expected_version: 3 }])
     expect(draft.find('[data-test="quote-status"]').text()).toBe('已批准')
   })
+
+  it('turns an approved quote into a cash-on-delivery order, and shows why a credit order is refused', async () => {
+    const approved = quoteFixture({ status: 'approved', version: 4 })
+    let answer = () => problem(409, 'credit_unavailable', '信用服务暂不可用，货到付款仍可下单')
+    const sent = gateway(approved, () => answer())
+    const wrapper = await mountDetail({ id: 'u1', role: 'sales' })
+    await wrapper.find('[data-test="quote-convert"]').trigger('click')
+    await flushPromises()
+    ;(document.querySelector('[data-test="quote-convert-dialog"] input[value="credit"]') as HTMLInputElement).click()
+    await flushPromises()
+    ;(document.querySelector('[data-test="quote-convert-confirm"]') as HTMLButtonElement).click()
+    await flushPromises()
+    expect(sent).toHaveLength(1)
+    expect(sent[0]).toMatchObject({ payment_mode: 'credit', expected_version: 4, urgent: false })
+    await vi.waitFor(() => expect(document.body.textContent).toContain('货到付款仍可下单'))
+    ;(document.querySelector('[data-test="quote-convert-dialog"] input[value="cod"]') as HTMLInputElement).click()
+    answer = () => json(200, { quote: { ...approved, status: 'converted', order_id: 'o1', version: 5 }, order: { id: 'o1', total_amount: '950.00' } })
+    ;(document.querySelector('[data-test="quote-convert-confirm"]') as HTMLButtonElement).click()
+    await flushPromises()
+    expect(sent[1]).toMatchObject({ payment_mode: 'cod', expected_version: 4 })
+    expect(wrapper.find('[data-test="quote-status"]').text()).toBe('已转订单')
+    expect(wrapper.find('[data-test="quote-convert"]').exists()).toBe(false)
+  })
+
+  it('downloads the PDF through the signed-in client under the name the gateway gives', async () => {
+    const saved: string[] = []
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(this.download)
+    })
+    URL.createObjectURL = () => 'blob:pdf'
+    URL.revokeObjectURL = () => undefined
+    const asked: string[] = []
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (request: Request) => {
+        const path = new URL(request.url).pathname
+        asked.push(path)
+        if (path.endsWith('/pdf')) {
+          return new Response('%PDF-1.7', {
+            status: 200,
+            headers: {
+              'Content-Type': 'application/pdf',
+              'Content-Disposition': "attachment; filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95-BJ-20261203-0001.pdf",
+            },
+          })
+        }
+        return json(200, quoteFixture())
+      }),
+    )
+    const wrapper = await mountDetail({ id: 'u1', role: 'sales' })
+    await wrapper.find('[data-test="quote-pdf"]').trigger('click')
+    await vi.waitFor(() => expect(saved).toEqual(['报价单-BJ-20261203-0001.pdf']))
+    expect(asked).toContain('/api/v1/quotes/q1/pdf')
+    vi.restoreAllMocks()
+  })
 })
