@@ -12,6 +12,7 @@ import {
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth, i18n } from './app'
 import { IMPORT_ROLES } from './features/imports/importWizard'
+import { QUOTE_ROLES } from './features/quotes/api'
 
 // `public` and `roles` are the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
@@ -160,6 +161,32 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./features/orders/OrderDetailView.vue'),
         props: true,
         meta: { titleKey: 'orders.title' },
+      },
+      {
+        path: 'quotes',
+        name: 'quotes',
+        component: () => import('./features/quotes/QuoteListView.vue'),
+        meta: { roles: QUOTE_ROLES, titleKey: 'quotes.title' },
+      },
+      {
+        path: 'quotes/new',
+        name: 'quote-new',
+        component: () => import('./features/quotes/QuoteEditorView.vue'),
+        meta: { roles: QUOTE_ROLES, titleKey: 'quotes.newQuote' },
+      },
+      {
+        path: 'quotes/:id',
+        name: 'quote',
+        component: () => import('./features/quotes/QuoteDetailView.vue'),
+        props: true,
+        meta: { roles: QUOTE_ROLES, titleKey: 'quotes.title' },
+      },
+      {
+        path: 'quotes/:id/edit',
+        name: 'quote-edit',
+        component: () => import('./features/quotes/QuoteEditorView.vue'),
+        props: true,
+        meta: { roles: QUOTE_ROLES, titleKey: 'quotes.title' },
       },
       {
         path: ':rest(.*)*',

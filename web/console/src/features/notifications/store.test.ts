@@ -116,4 +116,11 @@ describe('notificationRoute', () => {
     expect(notificationRoute(transfer, 'admin')).toEqual({ name: 'transfer', params: { id: 't1' } })
     expect(notificationRoute(transfer, 'sales')).toEqual({ name: 'customers' })
   })
+
+  it("opens 待我审批 for a quote awaiting approval and the customer's quotes for a decision", () => {
+    const asked = notice({ link_type: 'customer', link_id: 'c9', kind: 'quote_awaiting_approval' })
+    expect(notificationRoute(asked, 'supervisor')).toEqual({ name: 'quotes', query: { tab: 'awaiting' } })
+    const decided = notice({ link_type: 'customer', link_id: 'c9', kind: 'quote_rejected' })
+    expect(notificationRoute(decided, 'sales')).toEqual({ name: 'quotes', query: { customer: 'c9' } })
+  })
 })
