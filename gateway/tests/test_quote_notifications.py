@@ -42,10 +42,10 @@ async def publish_order_event(stack, message: Message, *, tenant_id: str, actor_
 
 
 async def about(client, person, quote: quotes_pb2.Quote) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """The person's notifications that lead to the quote's customer (each test quote has its own)."""
+    """The person's notifications that lead to the quote."""
     response = await client.get(NOTIFICATIONS, params={"page_size": 100}, headers=person.headers)
     assert response.status_code == 200, response.text
-    return [n for n in response.json()["items"] if n["link_id"] == quote.customer_id]
+    return [n for n in response.json()["items"] if n["link_id"] == quote.id]
 
 
 def a_quote(org, state: int) -> quotes_pb2.Quote:  # type: ignore[no-untyped-def]
@@ -84,7 +84,7 @@ async def test_a_quote_awaiting_approval_asks_the_supervisor_and_the_decision_te
     )
     told = await api.eventually(lambda: about(client, org.sales_a, pending))
 
-    assert [(n["kind"], n["link_type"]) for n in asked] == [("quote_awaiting_approval", "customer")]
+    assert [(n["kind"], n["link_type"]) for n in asked] == [("quote_awaiting_approval", "quote")]
     assert "张三" in asked[0]["body"] and "BJ-20261203-0007" in asked[0]["body"] and "85.00" in asked[0]["body"]
     assert [n["kind"] for n in told] == ["quote_rejected"] and "最低九折" in told[0]["body"]
     for bystander in (org.boss, org.sales_b, org.service):

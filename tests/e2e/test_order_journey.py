@@ -262,7 +262,12 @@ def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_compl
     for who, kind in ((supervisor, "quote_awaiting_approval"), (rep, "quote_approved")):
         told = eventually_sync(
             lambda who=who: ok(client.get("/api/v1/notifications", params={"page_size": 100}, headers=who))["items"],
-            lambda items, kind=kind: any(n["kind"] == kind and approved["number"] in n["body"] for n in items),
+            lambda items, kind=kind: any(
+                n["kind"] == kind
+                and approved["number"] in n["body"]
+                and (n["link_type"], n["link_id"]) == ("quote", quote_id)
+                for n in items
+            ),
             within=30,
             interval=0.3,
         )

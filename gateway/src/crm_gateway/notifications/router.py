@@ -36,7 +36,9 @@ class NotificationOut(BaseModel):
     kind: NotificationKind
     title: str = Field(description="In the request's Accept-Language (zh-CN unless en)")
     body: str
-    link_type: Literal["customer", "claim", "transfer", "customer_import"] = Field(description="What it is about")
+    link_type: Literal["customer", "claim", "transfer", "customer_import", "quote"] = Field(
+        description="What it is about"
+    )
     link_id: str
     read: bool
     read_at: dt.datetime | None = Field(description="Asia/Shanghai")

@@ -53,9 +53,8 @@ class QuoteNotifications:
             user_ids=user_ids,
             kind=kind,
             params={"number": quote.number, "customer": quote.customer_name, **extra},
-            # The console has no quote screen yet; the customer's page is where its quotes will show.
-            link_type="customer",
-            link_id=quote.customer_id,
+            link_type="quote",
+            link_id=quote.id,
             event_id=envelope.id,
             now=self._clock(),
         )

@@ -4430,7 +4430,7 @@ export interface components {
              * @description What it is about
              * @enum {string}
              */
-            link_type: "customer" | "claim" | "transfer" | "customer_import";
+            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote";
             /** Read */
             read: boolean;
             /**

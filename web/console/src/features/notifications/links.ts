@@ -1,15 +1,10 @@
 // Where a notification leads in the console: its customer, the 公海 claims (待我审批 for a
 // supervisor asked to decide, 我的申请 for the claimant), the transfer's progress page, or the
-// import's page. Quote notifications open the quotes: 待我审批 for an approver, the customer's
-// quotes for the submitter (the notification carries the customer, not the quote).
+// import's page, or the quote (to decide it, or to see its decision).
 import { TRANSFER_ROLES, type Notification, type Role } from '@keyuan/shared'
 import type { RouteLocationRaw } from 'vue-router'
 
 export function notificationRoute(notification: Notification, role: Role | undefined): RouteLocationRaw {
-  if (notification.kind === 'quote_awaiting_approval') return { name: 'quotes', query: { tab: 'awaiting' } }
-  if (notification.kind === 'quote_approved' || notification.kind === 'quote_rejected') {
-    return { name: 'quotes', query: { customer: notification.link_id } }
-  }
   switch (notification.link_type) {
     case 'customer':
       return { name: 'customer', params: { id: notification.link_id } }
@@ -20,6 +15,8 @@ export function notificationRoute(notification: Notification, role: Role | undef
       return role && TRANSFER_ROLES.includes(role)
         ? { name: 'transfer', params: { id: notification.link_id } }
         : { name: 'customers' }
+    case 'quote':
+      return { name: 'quote', params: { id: notification.link_id } }
     case 'customer_import':
       // Only the importer is told: the import's own page (its report, progress or result).
       return { name: 'customer-import', params: { id: notification.link_id } }

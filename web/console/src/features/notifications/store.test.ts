@@ -117,10 +117,10 @@ describe('notificationRoute', () => {
     expect(notificationRoute(transfer, 'sales')).toEqual({ name: 'customers' })
   })
 
-  it("opens 待我审批 for a quote awaiting approval and the customer's quotes for a decision", () => {
-    const asked = notice({ link_type: 'customer', link_id: 'c9', kind: 'quote_awaiting_approval' })
-    expect(notificationRoute(asked, 'supervisor')).toEqual({ name: 'quotes', query: { tab: 'awaiting' } })
-    const decided = notice({ link_type: 'customer', link_id: 'c9', kind: 'quote_rejected' })
-    expect(notificationRoute(decided, 'sales')).toEqual({ name: 'quotes', query: { customer: 'c9' } })
+  it('opens the quote for an approver asked to decide it and for the submitter told the decision', () => {
+    const asked = notice({ link_type: 'quote', link_id: 'q9', kind: 'quote_awaiting_approval' })
+    expect(notificationRoute(asked, 'supervisor')).toEqual({ name: 'quote', params: { id: 'q9' } })
+    const decided = notice({ link_type: 'quote', link_id: 'q9', kind: 'quote_rejected' })
+    expect(notificationRoute(decided, 'sales')).toEqual({ name: 'quote', params: { id: 'q9' } })
   })
 })
