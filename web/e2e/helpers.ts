@@ -73,14 +73,21 @@ export async function signInMobile(page: Page, username: string, password: strin
 /** Choose `option` in the Element Plus select labelled `label`. */
 export async function choose(page: Page, label: string, option: string | RegExp): Promise<void> {
   const select = page.getByLabel(label, { exact: true })
+  // What the select shows once chosen (Element Plus draws the chosen label beside its input).
+  const shown = select.locator(
+    'xpath=ancestor::div[contains(concat(" ", normalize-space(@class), " "), " el-select__wrapper ")][1]',
+  )
   // The select's placeholder lies over its input (the click still reaches the select), and a
-  // click while another dropdown is closing can be lost: click until it says it is open.
+  // click while another dropdown is closing can be lost: click until it says it is open. A click
+  // on an option while the list still moves can land on its neighbour (a rep created as 财务
+  // instead of 销售): choose again until the select shows the option asked for.
   await expect(async () => {
     if ((await select.getAttribute('aria-expanded')) !== 'true') await select.click({ force: true })
     await expect(select).toHaveAttribute('aria-expanded', 'true', { timeout: 2000 })
-  }).toPass({ timeout: 20_000 })
-  await page.getByRole('option', { name: option, exact: true }).last().click()
-  await expect(select).toHaveAttribute('aria-expanded', 'false')
+    await page.getByRole('option', { name: option, exact: true }).last().click()
+    await expect(select).toHaveAttribute('aria-expanded', 'false', { timeout: 2000 })
+    await expect(shown).toContainText(option, { timeout: 2000 })
+  }).toPass({ timeout: 30_000 })
 }
 
 interface Tokens {
