@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_order import Base
+from crm_order.batches.models import OrderLineBatch
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
 from crm_order.orders.models import Order, OrderLine, OrderRevision
@@ -21,6 +22,7 @@ __all__ = [
     "CustomerShare",
     "Order",
     "OrderLine",
+    "OrderLineBatch",
     "OrderRevision",
     "Product",
     "Quote",
