@@ -151,7 +151,10 @@ class WebhookSender:
         self._transport = transport
 
     async def __call__(self, context: JobContext) -> None:
-        async with httpx.AsyncClient(timeout=SEND_TIMEOUT, transport=self._transport) as client:
+        # The job runs every few seconds and mostly finds nothing due: the client (and its TLS
+        # context, costly to build) is made only for a run that has something to send.
+        client: httpx.AsyncClient | None = None
+        try:
             while True:
                 async with context.transaction() as session:
                     due = list(
@@ -170,6 +173,8 @@ class WebhookSender:
                     work = [(d.id, d.channel_kind, d.url, d.content) for d in due]
                 if not work:
                     return
+                if client is None:
+                    client = httpx.AsyncClient(timeout=SEND_TIMEOUT, transport=self._transport)
                 outcomes = [
                     (delivery_id, kind, await _send(client, url, content)) for delivery_id, kind, url, content in work
                 ]
@@ -181,6 +186,9 @@ class WebhookSender:
                         _record(delivery, kind, error, context.clock())
                 if len(work) < BATCH:
                     return
+        finally:
+            if client is not None:
+                await client.aclose()
 
 
 def _record(delivery: WebhookDelivery, channel: str, error: str, now: dt.datetime) -> None:
