@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm_order.approvals import APPROVAL_GAUGES
 from crm_order.customer_facts.events import CUSTOMER_FACTS
 from crm_order.models import Base
 from crm_order.servicer import OrderServicer
@@ -25,4 +26,5 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     servicers=[servicer_for],
     subscriptions=[CUSTOMER_FACTS],
+    jobs=[APPROVAL_GAUGES],
 )

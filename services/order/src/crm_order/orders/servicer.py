@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.order.v1 import order_pb2 as pb
-from crm_order.metrics import ORDER_TRANSITIONS, ORDERS_CREATED
+from crm_order.metrics import ORDERS_CREATED, count_move
 from crm_order.orders import service, validation
 from crm_order.orders.views import order_message, revision_message
 from crm_order.servicer_base import OrderServicerBase
@@ -145,5 +145,5 @@ class OrderRpcs(OrderServicerBase):
                 now=now,
             )
             answer = pb.TransitionOrderResponse(order=order_message(order))
-        ORDER_TRANSITIONS.labels(action, order.state).inc()
+        count_move(action, order, now)
         return answer
