@@ -202,6 +202,15 @@ class PeriodicJob:
             raise ValueError(f"job {self.name}: interval and lease must be positive")
 
 
+async def request_run(session: AsyncSession, job_name: str) -> None:
+    """Make `job_name` due now, in the caller's transaction (so only if it commits): a runner's
+    next round, within its poll interval, starts it on whichever replica is free. A run going on
+    is left alone and the job runs once more after it, so it sees what the caller wrote. For work
+    that should not wait for the job's interval (revisit plans just set, customers just imported)."""
+    table = job_lease_table(MetaData())
+    await session.execute(update(table).where(table.c.job_name == job_name).values(last_started_at=None))
+
+
 def default_holder() -> str:
     """Unique per runner; the host name (the pod's name in Kubernetes) tells operators where."""
     return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from crmkit.clock import shanghai_date, utcnow
 from crmkit.cn import CREDIT_CODE_CHARSET, make_credit_code, pinyin_full
 
 __all__ = [
@@ -1185,7 +1186,14 @@ IMPORT_HEADERS = [
     "联系人姓名",
     "联系人手机",
     "联系人职务",
+    "负责人",
+    "负责起始日期",
+    "最近跟进日期",
 ]
+# The history the two new customers bring from the old sheet (负责人, days since the owner got
+# them, days since their last follow-up): confirming the import makes both due a revisit today
+# (重点 every 30 days by customer service, 一般 every 60 by the owner).
+IMPORT_HISTORY = {"杭州市拱墅区大关小学食堂": ("li.na", 40, 5), "宁波鄞州区老味道酒楼": ("li.na", 70, 10)}
 IMPORT_ROWS = [
     [
         "杭州市拱墅区大关小学食堂",
@@ -1249,12 +1257,26 @@ IMPORT_ROWS = [
 
 def import_file(tenant: DemoTenant) -> bytes:
     """A CSV as Excel on a Chinese Windows saves it (GB18030): two new customers (one with two
-    contacts), a row updating a demo customer (same credit code), and two rows with problems (a
-    mobile too short, a customer type the tenant does not have) — for the import wizard's report."""
-    rows = [list(row) for row in IMPORT_ROWS]
+    contacts) with their history from the old sheet (owner, since when, last follow-up), a row
+    updating a demo customer (same credit code), and two rows with problems (a mobile too short,
+    a customer type the tenant does not have) — for the import wizard's report."""
+    today = shanghai_date(utcnow())
+    rows, seen = [], set()
+    for row in IMPORT_ROWS:
+        history = IMPORT_HISTORY.get(row[0]) if row[0] not in seen else None
+        seen.add(row[0])
+        owner, held_days, followed_days = history or ("", None, None)
+        rows.append(
+            [
+                *row,
+                owner,
+                "" if held_days is None else (today - timedelta(days=held_days)).isoformat(),
+                "" if followed_days is None else (today - timedelta(days=followed_days)).isoformat(),
+            ]
+        )
     if tenant.customers:
         known = tenant.customers[0]
-        rows.append([known.name, "", known.credit_code, "", "", "", "", "重点", "", "", "", ""])
+        rows.append([known.name, "", known.credit_code, "", "", "", "", "重点", "", "", "", "", "", "", ""])
     text = "\r\n".join(",".join(row) for row in [IMPORT_HEADERS, *rows]) + "\r\n"
     return text.encode("gb18030")
 

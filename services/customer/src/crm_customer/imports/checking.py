@@ -51,6 +51,7 @@ from crm_customer.licences.models import Licence, LicenceInput
 from crm_customer.licences.service import MAX_LICENCES, licence_kinds
 from crm_customer.tenant_settings.custom_fields import FieldDefinition, check_values
 from crm_customer.tenant_settings.service import check_customer_type, check_product_lines
+from crmkit.clock import shanghai_date
 from crmkit.errors import AlreadyExists, DomainError, InvalidArgument
 from crmkit.identity import DataScope, Identity, Role
 
@@ -109,6 +110,10 @@ class Draft:
     given: set[str] = field(default_factory=set)
     owner_text: str = ""
     owner: DirectoryUser | None = None
+    # History from the file for a new customer: since when its owner has had it, and its last
+    # follow-up (the revisit and pool clocks count from them).
+    owner_since: dt.date | None = None
+    last_follow_up: dt.date | None = None
     # create, update, unchanged or skip (set by `against_existing`).
     outcome: str = ""
     target: Customer | None = None
@@ -239,10 +244,40 @@ class Checker:
                     draft.closures.append((number, item))
         message.contacts.extend(contacts)
         draft.owner_text = values.get("owner", "")
+        self._history_dates(draft, values, origin)
         self._within_customer(draft)
         self._validate(draft, message, origin)
         self._within_file(draft)
         return draft
+
+    def _history_dates(self, draft: Draft, values: dict[str, str], origin: dict[str, int]) -> None:
+        """负责起始日期 and 最近跟进日期: dates, not after today, the follow-up not before the
+        owner got the customer."""
+        today = shanghai_date(self.now)
+        dates: dict[str, dt.date] = {}
+        for key in ("owner_since", "last_follow_up"):
+            text = values.get(key, "")
+            if not text:
+                continue
+            try:
+                day = dt.date.fromisoformat(iso_date_text(text))
+            except ValueError:
+                draft.error(origin[key], key, "invalid_date", "须为日期，如 2026-03-01 / must be a date (YYYY-MM-DD)")
+                continue
+            if day > today:
+                draft.error(origin[key], key, "future_date", "不能晚于今天 / must not be after today")
+                continue
+            dates[key] = day
+        since, followed = dates.get("owner_since"), dates.get("last_follow_up")
+        if since is not None and followed is not None and followed < since:
+            draft.error(
+                origin["last_follow_up"],
+                "last_follow_up",
+                "before_owner_since",
+                "不能早于负责起始日期 / must not be before the owner-since date",
+            )
+            followed = None
+        draft.owner_since, draft.last_follow_up = since, followed
 
     def _within_customer(self, draft: Draft) -> None:
         """One customer's licences and closures among themselves: a licence given twice, closures

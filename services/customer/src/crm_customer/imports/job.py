@@ -38,11 +38,12 @@ from crm_customer.imports.models import (
 from crm_customer.imports.rejects import write_rejects
 from crm_customer.imports.sections import CUSTOMER_COLUMNS, SECTIONS, Layout, layout_of
 from crm_customer.imports.writing import ImportWriter
+from crm_customer.revisits.service import REVISIT_JOB_NAME
 from crm_customer.tenant_settings.custom_fields import FieldDefinition
 from crm_customer.tenant_settings.service import custom_field_definitions
 from crmkit.db import SessionFactory, insert_rows
 from crmkit.events import add_event
-from crmkit.jobs import JobContext, LeaseLost, PeriodicJob
+from crmkit.jobs import JobContext, LeaseLost, PeriodicJob, request_run
 from crmkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -409,6 +410,8 @@ class ImportJob:
             else:
                 row.status, row.finished_at = "completed", now
                 await session.execute(delete(StagedRow).where(StagedRow.import_id == row.id))
+                # Customers imported with an owner-since date may be due a revisit already.
+                await request_run(session, REVISIT_JOB_NAME)
             row.percent, row.cursor = 100, 0
             await self._announce(session, row, pass_, now)
 

@@ -82,6 +82,21 @@ CUSTOMER_COLUMNS: tuple[Column, ...] = (
     Column("source", "客户来源", choices(SOURCE_WORDS), "展会", ("来源",)),
     Column("tags", "标签", "多个用顿号或逗号分隔，每个至多20字", "午餐、长期合作", ()),
     Column("owner", "负责人", "用户名或姓名；空则按分配规则（销售导入时为本人）", "", ("负责人用户名",)),
+    # History carried over from the sheets a tenant leaves behind (new customers only).
+    Column(
+        "owner_since",
+        "负责起始日期",
+        "YYYY-MM-DD，不晚于今天；仅新建客户：回访与公海回收自该日计时",
+        "",
+        ("负责日期", "分配日期"),
+    ),
+    Column(
+        "last_follow_up",
+        "最近跟进日期",
+        "YYYY-MM-DD，不早于负责起始日期、不晚于今天；仅新建客户",
+        "",
+        ("最后跟进日期", "上次跟进日期"),
+    ),
     Column("contract_start", "合同开始日期", "YYYY-MM-DD", "", ("合同开始",)),
     Column("contract_end", "合同结束日期", "YYYY-MM-DD，不早于开始日期", "", ("合同结束",)),
 )

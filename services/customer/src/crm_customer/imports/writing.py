@@ -49,6 +49,7 @@ from crm_customer.licences.events import LicenceEvents
 from crm_customer.licences.models import NOTICE_NONE, Licence, LicenceInput, licence_to_proto, next_notice_on
 from crm_customer.licences.service import create_licence
 from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, owner_change
+from crm_customer.revisits.job import start_of
 from crm_customer.search.models import SearchTerm
 from crm_customer.search.service import search_term_rows
 from crm_customer.stages.service import stage_change_row
@@ -137,6 +138,11 @@ class ImportWriter:
                 personal=self.personal,
                 now=now,
             )
+            # The file's history: since when the owner has had it, and its last follow-up.
+            if draft.owner_since is not None and customer.owner_id:
+                customer.owned_since = start_of(draft.owner_since)
+            if draft.last_follow_up is not None:
+                customer.last_interaction_at = start_of(draft.last_follow_up)
             # The file's tier or grade is a manual value, kept in its history as a create keeps it.
             moves = initial_tiers(customer, draft.data)
             kind, pool_id = ("created", None) if decision is None else placed_by_rule(customer, decision, now)

@@ -32,7 +32,7 @@ from crm_customer.customers.models import Customer
 from crm_customer.follow_ups.reminders import TENANTS_WITH_CUSTOMERS
 from crm_customer.revisits import events as revisit_events
 from crm_customer.revisits.models import DONE, OPEN, Plan, RevisitTask
-from crm_customer.revisits.service import plans_of
+from crm_customer.revisits.service import REVISIT_JOB_NAME, plans_of
 from crmkit.clock import SHANGHAI, as_utc, shanghai_date
 from crmkit.jobs import JobContext, PeriodicJob
 from crmkit.runtime import ServiceRuntime
@@ -234,7 +234,7 @@ async def _candidates(
 
 def revisit_job(runtime: ServiceRuntime) -> PeriodicJob:
     return PeriodicJob(
-        name="revisit-tasks",
+        name=REVISIT_JOB_NAME,
         interval=REVISIT_INTERVAL,
         run=RevisitTasks(CustomerEvents(tables=runtime.tables, namespace=runtime.namespace)),
     )

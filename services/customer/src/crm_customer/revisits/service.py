@@ -30,6 +30,7 @@ from crm_customer.revisits.models import (
 from crmkit.clock import shanghai_date
 from crmkit.errors import FailedPrecondition, NotFound, PermissionDenied
 from crmkit.identity import DataScope, Identity, Role
+from crmkit.jobs import request_run
 from crmkit.paging import KeysetOrder
 from crmkit.scope import scope_clause
 
@@ -41,6 +42,10 @@ MAX_OUTCOME = 500
 
 
 # --------------------------------------------------------------------------- plans
+
+
+# The periodic job that schedules revisit tasks (revisits.job).
+REVISIT_JOB_NAME = "revisit-tasks"
 
 
 async def plans_of(session: AsyncSession, *, tenant_id: str) -> dict[str, Plan]:
@@ -60,6 +65,8 @@ async def set_plans(session: AsyncSession, *, identity: Identity, plans: Mapping
         )
         for tier, plan in plans.items()
     )
+    # Schedule by the new plans now rather than at the job's next daily run.
+    await request_run(session, REVISIT_JOB_NAME)
     return {**DEFAULT_PLANS, **plans}
 
 
