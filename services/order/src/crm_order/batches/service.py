@@ -255,6 +255,7 @@ async def list_recalls(
     *,
     identity: Identity,
     batch_no: str,
+    recall_id: str,
     page_size: int,
     page_token: str,
     now: dt.datetime,
@@ -266,6 +267,8 @@ async def list_recalls(
     )
     if batch_no:
         statement = statement.where(BatchRecall.batch_no == batch_no)
+    if recall_id:
+        statement = statement.where(BatchRecall.id == recall_id)
     statement = newest_first(statement, created=BatchRecall.raised_at, key=BatchRecall.id, page_token=page_token)
     rows = list(await session.scalars(statement.limit(page_size + 1)))
     return keyset_page(rows, page_size, lambda r: (r.raised_at, r.id))

@@ -11,6 +11,7 @@ from crm_order.servicer_base import OrderServicerBase
 from crmkit.grpc_server import RpcContext
 from crmkit.identity import current_identity
 from crmkit.paging import page_size
+from crmkit.validate import identifier
 
 
 class BatchRpcs(OrderServicerBase):
@@ -52,10 +53,17 @@ class BatchRpcs(OrderServicerBase):
         identity = current_identity()
         size = page_size(request.page_size)
         batch_no = validation.batch_no(request.batch_no, required=False)
+        recall_id = identifier(request.recall_id, "recall_id", required=False)
         now = self._clock()
         async with self._reads() as session:
             recalls, token = await service.list_recalls(
-                session, identity=identity, batch_no=batch_no, page_size=size, page_token=request.page_token, now=now
+                session,
+                identity=identity,
+                batch_no=batch_no,
+                recall_id=recall_id,
+                page_size=size,
+                page_token=request.page_token,
+                now=now,
             )
             visible = await service.visible_customers_of(session, identity=identity, recalls=recalls, now=now)
             return pb.ListRecallsResponse(

@@ -315,20 +315,24 @@ class ListRecallsRequest(_message.Message):
     BATCH_NO_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    RECALL_ID_FIELD_NUMBER: _builtins.int
     batch_no: _builtins.str
     """Only this batch's recall; empty: all."""
     page_size: _builtins.int
     page_token: _builtins.str
+    recall_id: _builtins.str
+    """Only this recall (the link of an owner's notification); empty: all."""
     def __init__(
         self,
         *,
         batch_no: _builtins.str = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        recall_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_no", b"batch_no", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_no", b"batch_no", "page_size", b"page_size", "page_token", b"page_token", "recall_id", b"recall_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
