@@ -188,6 +188,15 @@ async def test_a_batch_is_recalled_once(order_service: OrderHarness) -> None:
         bpb.ListRecallsRequest(batch_no="B1"), metadata=order_service.md(order_service.admin)
     )
     assert [r.id for r in listed.recalls] == [first.recall.id]
+    by_id = await order_service.stub.ListRecalls(
+        bpb.ListRecallsRequest(recall_id=first.recall.id), metadata=order_service.md(rep)
+    )
+    assert [(r.id, r.batch_no) for r in by_id.recalls] == [(first.recall.id, "B1")]
+    assert [c.customer_id for c in by_id.recalls[0].customers] == [customer]
+    other = await order_service.stub.ListRecalls(
+        bpb.ListRecallsRequest(recall_id="no-such-recall"), metadata=order_service.md(order_service.admin)
+    )
+    assert list(other.recalls) == []
 
 
 async def test_only_admins_bosses_and_supervisors_who_see_the_batch_raise_a_recall(
