@@ -32,6 +32,8 @@ from crm_gateway.attachments.router import router as attachments_router
 from crm_gateway.auth.passwords import PasswordHashing
 from crm_gateway.auth.router import router as auth_router
 from crm_gateway.auth.service import AccessTokens
+from crm_gateway.batches.notifications import RecallNotifications
+from crm_gateway.batches.router import router as batches_router
 from crm_gateway.closures.router import router as closures_router
 from crm_gateway.customers.router import router as customers_router
 from crm_gateway.database import Base, gateway_event_tables
@@ -213,6 +215,7 @@ def create_app(
             start_consumer(runtime, "gateway", NotificationEvents(feed, clock).subscription())
             start_consumer(runtime, "gateway", RevisitNotifications(feed, clock).subscription())
             start_consumer(runtime, "gateway", QuoteNotifications(feed, clock).subscription())
+            start_consumer(runtime, "gateway", RecallNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()
@@ -253,6 +256,7 @@ def create_app(
                 "products",
                 "orders",
                 "quotes",
+                "batches",
                 "api clients",
                 "notifications",
             )
@@ -335,6 +339,7 @@ def create_app(
         orders_router,
         products_router,
         quotes_router,
+        batches_router,
     ]
     for router in routers:
         app.include_router(router)

@@ -189,6 +189,12 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: QUOTE_ROLES, titleKey: 'quotes.title' },
       },
       {
+        path: 'batches',
+        name: 'batches',
+        component: () => import('./features/batches/BatchLookupView.vue'),
+        meta: { titleKey: 'batches.title' },
+      },
+      {
         path: ':rest(.*)*',
         name: 'not-found',
         component: () => import('./components/NotFoundView.vue'),

@@ -22,7 +22,7 @@ class Notification(Base):
     user_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # What it is about ("customer", "claim", "transfer", "customer_import", "quote"), and that record's id.
+    # What it is about ("customer", "claim", "transfer", "customer_import", "quote", "recall"), and that record's id.
     link_type: Mapped[str] = mapped_column(String(16))
     link_id: Mapped[str] = mapped_column(String(36))
     event_id: Mapped[str] = mapped_column(String(36))

@@ -28,6 +28,7 @@ NotificationKind = Literal[
     "quote_awaiting_approval",
     "quote_approved",
     "quote_rejected",
+    "batch_recalled",
 ]
 
 
@@ -133,6 +134,17 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "quote_rejected": {
         "zh": Text("报价单被驳回", "你的报价单{number}（客户「{customer}」）被驳回：{comment}"),
         "en": Text("Quote rejected", "Your quote {number} for {customer} was rejected: {comment}"),
+    },
+    "batch_recalled": {
+        "zh": Text(
+            "批次召回：{batch_no}",
+            "批次{batch_no}已召回（{reason}），你的{count}位客户收到过该批次：{customers}。请尽快联系。",
+        ),
+        "en": Text(
+            "Batch recalled: {batch_no}",
+            "Batch {batch_no} was recalled ({reason}); {count} of your customers received it: {customers}. "
+            "Call them soon.",
+        ),
     },
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crm_order import Base
 from crm_order.batches.models import OrderLineBatch
+from crm_order.batches.recall_models import BatchRecall, RecallCustomer
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
 from crm_order.orders.models import Order, OrderLine, OrderRevision
@@ -16,6 +17,7 @@ CREATE_REQUESTS = request_table(Base.metadata)
 __all__ = [
     "CREATE_REQUESTS",
     "Base",
+    "BatchRecall",
     "CustomerClosure",
     "CustomerFact",
     "CustomerLicence",
@@ -28,4 +30,5 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "QuoteNumber",
+    "RecallCustomer",
 ]

@@ -553,6 +553,12 @@ export const LIMITS = {
     }
   },
   "RateLimitIn": {},
+  "RecallIn": {
+    "reason": {
+      "minLength": 1,
+      "maxLength": 500
+    }
+  },
   "RefreshIn": {
     "refresh_token": {
       "minLength": 1,

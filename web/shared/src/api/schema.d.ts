@@ -366,6 +366,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/batches/{batch_no}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who received a batch 批次追溯
+         * @description The customers you may see that received the batch, with quantities, delivery dates and the contacts to call; 404 when none did.
+         */
+        get: operations["lookup_batch_api_v1_batches__batch_no__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/batches/{batch_no}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recall a batch 发起召回
+         * @description Admins, bosses and supervisors who see a customer of the batch. The recall reaches every customer that received it; their owners are notified and the ticket service opens a recall ticket per customer. A batch is recalled once: again is 409 `already_recalled`.
+         */
+        post: operations["raise_recall_api_v1_batches__batch_no__recall_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/closure-templates": {
         parameters: {
             query?: never;
@@ -1783,6 +1823,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recalls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recalls 召回记录
+         * @description Recalls that reached a customer you may see.
+         */
+        get: operations["list_recalls_api_v1_recalls_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/revisit-plans": {
         parameters: {
             query?: never;
@@ -2426,6 +2486,91 @@ export interface components {
             /** Organic */
             organic: boolean;
         };
+        /** BatchCustomerOut */
+        BatchCustomerOut: {
+            /**
+             * Contacts
+             * @description Primary contact first; empty on a recall's list
+             */
+            contacts: components["schemas"]["ContactToCall"][];
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Last Delivery Date */
+            last_delivery_date: string | null;
+            /**
+             * Last Dispatched At
+             * @description Asia/Shanghai
+             */
+            last_dispatched_at: string | null;
+            /** Order Count */
+            order_count: number;
+            /** Owner Id */
+            owner_id: string;
+            /** Owner Name */
+            owner_name: string;
+            /** Quantities */
+            quantities: components["schemas"]["QuantityOut"][];
+        };
+        /** BatchLineOut */
+        BatchLineOut: {
+            /** Customer Id */
+            customer_id: string;
+            /** Customer Name */
+            customer_name: string;
+            /**
+             * Delivery Date
+             * Format: date
+             */
+            delivery_date: string;
+            /**
+             * Dispatched At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            dispatched_at: string;
+            /** Line No */
+            line_no: number;
+            /** Order Id */
+            order_id: string;
+            /** Product Id */
+            product_id: string;
+            /** Product Name */
+            product_name: string;
+            /** Quantity */
+            quantity: string;
+            /** Sku */
+            sku: string;
+            /** Unit */
+            unit: string;
+        };
+        /** BatchLookupOut */
+        BatchLookupOut: {
+            /** Batch No */
+            batch_no: string;
+            /**
+             * Contacts Unavailable
+             * @description The customer service did not answer: contacts are missing
+             */
+            contacts_unavailable: boolean;
+            /**
+             * Customers
+             * @description The customer with the latest dispatch first
+             */
+            customers: components["schemas"]["BatchCustomerOut"][];
+            /**
+             * Lines
+             * @description Newest dispatch first
+             */
+            lines: components["schemas"]["BatchLineOut"][];
+            recall: components["schemas"]["RecallOut"] | null;
+            /**
+             * Truncated
+             * @description More than 5000 lines: only the newest are listed
+             */
+            truncated: boolean;
+        };
         /** Body_client_credentials_token_api_v1_oauth_token_post */
         Body_client_credentials_token_api_v1_oauth_token_post: {
             /**
@@ -2485,7 +2630,7 @@ export interface components {
              * Notification Kinds
              * @description The kinds it receives
              */
-            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected")[];
+            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled")[];
             /**
              * Url
              * @description The robot's webhook address, https://
@@ -2507,7 +2652,7 @@ export interface components {
              */
             kind: "wecom" | "dingtalk";
             /** Notification Kinds */
-            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected")[];
+            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled")[];
             /**
              * Updated At
              * Format: date-time
@@ -2938,6 +3083,22 @@ export interface components {
             title?: string | null;
             /** Wechat Id */
             wechat_id?: string | null;
+        };
+        /** ContactToCall */
+        ContactToCall: {
+            /** Decision Role */
+            decision_role: ("decision_maker" | "purchaser" | "user" | "payer") | null;
+            /**
+             * Mobile
+             * @description Masked (138****8000) for roles without the personal-information permission
+             */
+            mobile: string;
+            /** Name */
+            name: string;
+            /** Primary */
+            primary: boolean;
+            /** Title */
+            title: string;
         };
         /** ConvertIn */
         ConvertIn: {
@@ -4422,7 +4583,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected";
+            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled";
             /** Link Id */
             link_id: string;
             /**
@@ -4430,7 +4591,7 @@ export interface components {
              * @description What it is about
              * @enum {string}
              */
-            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote";
+            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote" | "recall";
             /** Read */
             read: boolean;
             /**
@@ -5268,6 +5429,19 @@ export interface components {
             created: boolean;
             product: components["schemas"]["ProductOut"];
         };
+        /** QuantityOut */
+        QuantityOut: {
+            /** Product Id */
+            product_id: string;
+            /** Product Name */
+            product_name: string;
+            /** Quantity */
+            quantity: string;
+            /** Sku */
+            sku: string;
+            /** Unit */
+            unit: string;
+        };
         /** QuoteConverted */
         QuoteConverted: {
             order: components["schemas"]["OrderOut"];
@@ -5476,6 +5650,53 @@ export interface components {
             burst: number;
             /** Per Minute */
             per_minute: number;
+        };
+        /** RecallIn */
+        RecallIn: {
+            /**
+             * Reason
+             * @description Why; shown to owners and on the recall tickets
+             */
+            reason: string;
+        };
+        /** RecallOut */
+        RecallOut: {
+            /** Batch No */
+            batch_no: string;
+            /**
+             * Customer Count
+             * @description Every customer it reached, also those you may not see
+             */
+            customer_count: number;
+            /**
+             * Customers
+             * @description Those of its customers you may see
+             */
+            customers: components["schemas"]["BatchCustomerOut"][];
+            /** Id */
+            id: string;
+            /**
+             * Raised At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            raised_at: string;
+            /** Raised By */
+            raised_by: string;
+            /** Raised By Name */
+            raised_by_name: string;
+            /** Reason */
+            reason: string;
+        };
+        /** RecallPage */
+        RecallPage: {
+            /**
+             * Items
+             * @description Newest first
+             */
+            items: components["schemas"]["RecallOut"][];
+            /** Next Page Token */
+            next_page_token: string | null;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -9824,6 +10045,306 @@ export interface operations {
                 headers: {
                     /** @description With `X-Keyuan-Client: web`: `keyuan_refresh`, HttpOnly, SameSite=Strict, Path=/api/v1/auth, Max-Age the refresh token's lifetime (0 to clear it), Secure over https. */
                     "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lookup_batch_api_v1_batches__batch_no__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchLookupOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    raise_recall_api_v1_batches__batch_no__recall_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                batch_no: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecallIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecallOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -25276,6 +25797,159 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QuoteOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_recalls_api_v1_recalls_get: {
+        parameters: {
+            query?: {
+                /** @description Only this batch's recall */
+                batch_no?: string;
+                page_size?: number;
+                page_token?: string;
+                /** @description Only this recall */
+                recall_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecallPage"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */

@@ -1,6 +1,6 @@
 // Where a notification leads in the console: its customer, the 公海 claims (待我审批 for a
 // supervisor asked to decide, 我的申请 for the claimant), the transfer's progress page, or the
-// import's page, or the quote (to decide it, or to see its decision).
+// import's page, or the quote (to decide it, or to see its decision), or the recalled batch.
 import { TRANSFER_ROLES, type Notification, type Role } from '@keyuan/shared'
 import type { RouteLocationRaw } from 'vue-router'
 
@@ -17,6 +17,9 @@ export function notificationRoute(notification: Notification, role: Role | undef
         : { name: 'customers' }
     case 'quote':
       return { name: 'quote', params: { id: notification.link_id } }
+    case 'recall':
+      // An owner told of a recall: the batch's customers with the contacts to call.
+      return { name: 'batches', query: { recall: notification.link_id } }
     case 'customer_import':
       // Only the importer is told: the import's own page (its report, progress or result).
       return { name: 'customer-import', params: { id: notification.link_id } }

@@ -123,4 +123,9 @@ describe('notificationRoute', () => {
     const decided = notice({ link_type: 'quote', link_id: 'q9', kind: 'quote_rejected' })
     expect(notificationRoute(decided, 'sales')).toEqual({ name: 'quote', params: { id: 'q9' } })
   })
+
+  it("opens a recalled batch's customers for the owner told of the recall", () => {
+    const recalled = notice({ link_type: 'recall', link_id: 'r9', kind: 'batch_recalled' })
+    expect(notificationRoute(recalled, 'sales')).toEqual({ name: 'batches', query: { recall: 'r9' } })
+  })
 })

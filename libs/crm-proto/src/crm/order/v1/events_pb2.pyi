@@ -5,6 +5,7 @@ Events published by the order service on subjects crm.order.v1.<name>. Every ord
 aggregate is the order (aggregate_version its version) and carries the order after it.
 """
 
+from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
@@ -320,3 +321,28 @@ class QuoteDecided(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___QuoteDecided: _TypeAlias = QuoteDecided  # noqa: Y015
+
+@_typing.final
+class BatchRecalled(_message.Message):
+    """crm.order.v1.batch_recalled: a batch was recalled; the recall carries every affected customer
+    with its owner and quantities (the ticket service opens a recall ticket per customer, the
+    gateway tells the owners). Aggregate: the recall (version 1).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECALL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def recall(self) -> _batches_pb2.Recall: ...
+    def __init__(
+        self,
+        *,
+        recall: _batches_pb2.Recall | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["recall", b"recall"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["recall", b"recall"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchRecalled: _TypeAlias = BatchRecalled  # noqa: Y015

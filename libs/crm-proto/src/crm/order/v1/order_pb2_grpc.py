@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from crm.order.v1 import batches_pb2 as crm_dot_order_dot_v1_dot_batches__pb2
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
 from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
@@ -117,6 +118,21 @@ class OrderServiceStub:
                 request_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfRequest.SerializeToString,
                 response_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfResponse.FromString,
                 _registered_method=True)
+        self.LookupBatch = channel.unary_unary(
+                '/crm.order.v1.OrderService/LookupBatch',
+                request_serializer=crm_dot_order_dot_v1_dot_batches__pb2.LookupBatchRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.LookupBatchResponse.FromString,
+                _registered_method=True)
+        self.RaiseRecall = channel.unary_unary(
+                '/crm.order.v1.OrderService/RaiseRecall',
+                request_serializer=crm_dot_order_dot_v1_dot_batches__pb2.RaiseRecallRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.RaiseRecallResponse.FromString,
+                _registered_method=True)
+        self.ListRecalls = channel.unary_unary(
+                '/crm.order.v1.OrderService/ListRecalls',
+                request_serializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -224,6 +240,29 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LookupBatch(self, request, context):
+        """Batch recall (批次追溯): the lines that received a batch, of the customers the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RaiseRecall(self, request, context):
+        """Admins, bosses and supervisors who see at least one line of the batch; the recall covers
+        every customer of the tenant that received it. A batch is recalled once: a second raise is
+        FAILED_PRECONDITION `already_recalled`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecalls(self, request, context):
+        """Recalls touching a customer the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -306,6 +345,21 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.RenderQuotePdf,
                     request_deserializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfRequest.FromString,
                     response_serializer=crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfResponse.SerializeToString,
+            ),
+            'LookupBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupBatch,
+                    request_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.LookupBatchRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_batches__pb2.LookupBatchResponse.SerializeToString,
+            ),
+            'RaiseRecall': grpc.unary_unary_rpc_method_handler(
+                    servicer.RaiseRecall,
+                    request_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.RaiseRecallRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_batches__pb2.RaiseRecallResponse.SerializeToString,
+            ),
+            'ListRecalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecalls,
+                    request_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -741,6 +795,87 @@ class OrderService:
             '/crm.order.v1.OrderService/RenderQuotePdf',
             crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfRequest.SerializeToString,
             crm_dot_order_dot_v1_dot_quotes__pb2.RenderQuotePdfResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/LookupBatch',
+            crm_dot_order_dot_v1_dot_batches__pb2.LookupBatchRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_batches__pb2.LookupBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RaiseRecall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/RaiseRecall',
+            crm_dot_order_dot_v1_dot_batches__pb2.RaiseRecallRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_batches__pb2.RaiseRecallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/ListRecalls',
+            crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,7 @@ isort:skip_file
 Orders (订货单) and the catalogue they are placed from."""
 
 from collections import abc as _abc
+from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
@@ -57,6 +58,15 @@ class OrderServiceStub:
     DecideQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]
     ConvertQuoteToOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]
     RenderQuotePdf: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]
+    LookupBatch: _grpc.UnaryUnaryMultiCallable[_batches_pb2.LookupBatchRequest, _batches_pb2.LookupBatchResponse]
+    """Batch recall (批次追溯): the lines that received a batch, of the customers the caller may see."""
+    RaiseRecall: _grpc.UnaryUnaryMultiCallable[_batches_pb2.RaiseRecallRequest, _batches_pb2.RaiseRecallResponse]
+    """Admins, bosses and supervisors who see at least one line of the batch; the recall covers
+    every customer of the tenant that received it. A batch is recalled once: a second raise is
+    FAILED_PRECONDITION `already_recalled`.
+    """
+    ListRecalls: _grpc.UnaryUnaryMultiCallable[_batches_pb2.ListRecallsRequest, _batches_pb2.ListRecallsResponse]
+    """Recalls touching a customer the caller may see."""
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -85,6 +95,15 @@ class OrderServiceAsyncStub(OrderServiceStub):
     DecideQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]  # type: ignore[assignment]
     ConvertQuoteToOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]  # type: ignore[assignment]
     RenderQuotePdf: _aio.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]  # type: ignore[assignment]
+    LookupBatch: _aio.UnaryUnaryMultiCallable[_batches_pb2.LookupBatchRequest, _batches_pb2.LookupBatchResponse]  # type: ignore[assignment]
+    """Batch recall (批次追溯): the lines that received a batch, of the customers the caller may see."""
+    RaiseRecall: _aio.UnaryUnaryMultiCallable[_batches_pb2.RaiseRecallRequest, _batches_pb2.RaiseRecallResponse]  # type: ignore[assignment]
+    """Admins, bosses and supervisors who see at least one line of the batch; the recall covers
+    every customer of the tenant that received it. A batch is recalled once: a second raise is
+    FAILED_PRECONDITION `already_recalled`.
+    """
+    ListRecalls: _aio.UnaryUnaryMultiCallable[_batches_pb2.ListRecallsRequest, _batches_pb2.ListRecallsResponse]  # type: ignore[assignment]
+    """Recalls touching a customer the caller may see."""
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -206,5 +225,32 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _quotes_pb2.RenderQuotePdfRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_quotes_pb2.RenderQuotePdfResponse, _abc.Awaitable[_quotes_pb2.RenderQuotePdfResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def LookupBatch(
+        self,
+        request: _batches_pb2.LookupBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_batches_pb2.LookupBatchResponse, _abc.Awaitable[_batches_pb2.LookupBatchResponse]]:
+        """Batch recall (批次追溯): the lines that received a batch, of the customers the caller may see."""
+
+    @_abc_1.abstractmethod
+    def RaiseRecall(
+        self,
+        request: _batches_pb2.RaiseRecallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_batches_pb2.RaiseRecallResponse, _abc.Awaitable[_batches_pb2.RaiseRecallResponse]]:
+        """Admins, bosses and supervisors who see at least one line of the batch; the recall covers
+        every customer of the tenant that received it. A batch is recalled once: a second raise is
+        FAILED_PRECONDITION `already_recalled`.
+        """
+
+    @_abc_1.abstractmethod
+    def ListRecalls(
+        self,
+        request: _batches_pb2.ListRecallsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_batches_pb2.ListRecallsResponse, _abc.Awaitable[_batches_pb2.ListRecallsResponse]]:
+        """Recalls touching a customer the caller may see."""
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
