@@ -1,7 +1,7 @@
 """job leases for the approval gauges
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009
 Create Date: 2026-12-03 17:31:17.111150
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
