@@ -275,7 +275,7 @@ async def import_orders(
             items.append(
                 ImportedOrderOut(
                     external_id=order.external_id,
-                    outcome=outcome,  # type: ignore[arg-type]
+                    outcome=outcome,
                     order_id=result.order_id or None,
                     rows=order.rows,
                     warnings=[w.message for w in result.warnings],

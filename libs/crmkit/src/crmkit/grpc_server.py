@@ -178,7 +178,7 @@ class CallGuard:
                     partner = identity
                     self._partners.admit(identity, method)
                 token = set_current_identity(identity)
-                async for answer in inner(request, context):  # type: ignore[attr-defined]
+                async for answer in inner(request, context):  # type: ignore[arg-type,attr-defined]
                     yield answer
             except DomainError as error:
                 code = error.grpc_status

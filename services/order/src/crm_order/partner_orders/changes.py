@@ -26,8 +26,8 @@ MALFORMED_CURSOR = "malformed cursor / 游标无效"
 
 def _snapshot(message: Message, order: Order) -> pb.Order:
     """The order the event carries (every order event has one), or the order itself."""
-    if "order" in message.DESCRIPTOR.fields_by_name and message.HasField("order"):  # type: ignore[arg-type]
-        carried = message.order
+    if "order" in message.DESCRIPTOR.fields_by_name and message.HasField("order"):
+        carried = getattr(message, "order", None)
         if isinstance(carried, pb.Order):
             return carried
     return order_message(order)
