@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
+
+import pytest
 
 from crm_gateway.order_imports import sheet
 from crm_gateway.order_imports.router import _problem_of, chinese_first
@@ -77,3 +80,13 @@ def test_an_item_field_from_the_order_service_names_the_row_and_column_of_the_fi
     assert (quantity.row, quantity.column, quantity.reason) == (7, "数量", "须大于0 / must be more than 0")
     assert (customer.row, customer.column) == (2, "客户")
     assert chinese_first("送货日期早于下单日期 / is before") == "送货日期早于下单日期 / is before"
+
+
+def test_a_zip_that_is_no_workbook_is_unreadable_not_a_server_error() -> None:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("readme.txt", "not a workbook")
+    packed.seek(0)
+
+    with pytest.raises(sheet.UnreadableFile):
+        sheet.read_rows(packed, "xlsx")

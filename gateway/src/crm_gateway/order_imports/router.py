@@ -236,7 +236,7 @@ async def import_orders(
             )
         try:
             rows = sheet.read_rows(source, kind)
-        except (ValueError, KeyError, OSError) as exc:
+        except sheet.UnreadableFile as exc:
             raise InvalidArgument("body", "the file cannot be read / 文件无法读取") from exc
     finally:
         source.close()

@@ -8,12 +8,14 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import xlsxwriter
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from crmkit.clock import SHANGHAI
 
@@ -146,8 +148,19 @@ def _decode(data: bytes) -> str:
     raise ValueError("not UTF-8 or GB18030")
 
 
+class UnreadableFile(ValueError):
+    """Not a workbook or CSV we can read, whatever its first bytes said."""
+
+
 def read_rows(source: IO[bytes], kind: str) -> list[list[str]]:
     """Every row of the file's first sheet as text, the header first."""
+    try:
+        return _rows(source, kind)
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile, InvalidFileException, csv.Error) as exc:
+        raise UnreadableFile(str(exc)[:200]) from exc
+
+
+def _rows(source: IO[bytes], kind: str) -> list[list[str]]:
     if kind == "xlsx":
         book = load_workbook(source, read_only=True, data_only=True)
         try:
