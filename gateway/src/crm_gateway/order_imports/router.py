@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
+import grpc
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -123,9 +124,16 @@ async def _customer_ids(
         if UUID.match(value):
             found[value] = value
             continue
-        reply = await state.customers.SearchCustomers(
-            cpb.SearchCustomersRequest(query=value[:100], page_size=20), metadata=metadata
-        )
+        try:
+            reply = await state.customers.SearchCustomers(
+                cpb.SearchCustomersRequest(query=value[:100], page_size=20), metadata=metadata
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            # A value the search cannot take (too short, odd characters) names no customer.
+            problems[value] = "客户未找到 / customer not found"
+            continue
         if CREDIT_CODE.match(value.upper()):
             matches = [c.id for c in reply.customers if c.credit_code.upper() == value.upper()]
         else:
