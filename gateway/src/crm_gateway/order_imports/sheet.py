@@ -14,8 +14,6 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 import xlsxwriter
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from crmkit.clock import SHANGHAI
 
@@ -154,6 +152,9 @@ class UnreadableFile(ValueError):
 
 def read_rows(source: IO[bytes], kind: str) -> list[list[str]]:
     """Every row of the file's first sheet as text, the header first."""
+    # Imported here: openpyxl takes a noticeable share of the gateway's start, for one route.
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return _rows(source, kind)
     except (ValueError, KeyError, OSError, zipfile.BadZipFile, InvalidFileException, csv.Error) as exc:
@@ -162,6 +163,8 @@ def read_rows(source: IO[bytes], kind: str) -> list[list[str]]:
 
 def _rows(source: IO[bytes], kind: str) -> list[list[str]]:
     if kind == "xlsx":
+        from openpyxl import load_workbook
+
         book = load_workbook(source, read_only=True, data_only=True)
         try:
             sheet = book.worksheets[0]
