@@ -296,7 +296,9 @@ class OrderChange(_message.Message):
         """The order as the change left it."""
 
     @_builtins.property
-    def change_time(self) -> _timestamp_pb2.Timestamp: ...
+    def change_time(self) -> _timestamp_pb2.Timestamp:
+        """The event's time: when the change happened (for an import, the business order time)."""
+
     def __init__(
         self,
         *,
