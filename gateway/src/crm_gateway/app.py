@@ -56,6 +56,8 @@ from crm_gateway.notifications.revisits import RevisitNotifications
 from crm_gateway.notifications.router import router as notifications_router
 from crm_gateway.notifications.service import retention_job
 from crm_gateway.notifications.webhooks import webhook_delivery_job
+from crm_gateway.order_imports.router import ORDER_IMPORT_PATH
+from crm_gateway.order_imports.router import router as order_imports_router
 from crm_gateway.orders.router import router as orders_router
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
@@ -255,6 +257,7 @@ def create_app(
                 "analytics",
                 "products",
                 "orders",
+                "order-imports",
                 "quotes",
                 "batches",
                 "api clients",
@@ -275,6 +278,7 @@ def create_app(
         large_bodies=[
             ("POST", UPLOAD_PATH, settings.max_upload_bytes),
             ("POST", re.compile(re.escape(IMPORT_UPLOAD_PATH)), settings.import_max_bytes),
+            ("POST", re.compile(re.escape(ORDER_IMPORT_PATH)), settings.import_max_bytes),
         ],
     )
     app.add_middleware(ObserveRequests)
@@ -337,6 +341,7 @@ def create_app(
         analytics_router,
         notifications_router,
         orders_router,
+        order_imports_router,
         products_router,
         quotes_router,
         batches_router,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -270,15 +271,43 @@ async def test_methods_registered_the_way_generated_code_does_are_guarded(
     assert answer == b"rep-7"
 
 
-async def test_a_streaming_method_cannot_be_registered_unguarded(keys: harness.TestKeys) -> None:
+async def test_a_server_streaming_method_is_guarded_like_a_unary_one(keys: harness.TestKeys, caller: Identity) -> None:
     async def feed(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        yield current_identity().principal_id.encode()
         yield b"tick"
 
     def register(server: grpc.aio.Server) -> None:
         handlers = {"Feed": grpc.unary_stream_rpc_method_handler(feed)}
         server.add_registered_method_handlers(GENERATED, handlers)
 
-    with pytest.raises(TypeError, match="only unary"):
+    server = await harness.start_grpc(
+        service="generated", verifier=keys.verifier, registrars=[register], service_names=[GENERATED]
+    )
+    try:
+        async with harness.channel_to(server) as channel:
+            method = channel.unary_stream(f"/{GENERATED}/Feed", _registered_method=True)
+            anonymous = await rpc_error(_drain(method(b"")))
+            answers = [answer async for answer in method(b"", metadata=keys.metadata(caller))]
+    finally:
+        await server.stop(grace=0)
+
+    assert anonymous.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert answers == [caller.principal_id.encode(), b"tick"]
+
+
+async def _drain(call: Any) -> list[Any]:
+    return [answer async for answer in call]
+
+
+async def test_a_client_streaming_method_cannot_be_registered_unguarded(keys: harness.TestKeys) -> None:
+    async def gather(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> bytes:
+        return b"done"
+
+    def register(server: grpc.aio.Server) -> None:
+        handlers = {"Gather": grpc.stream_unary_rpc_method_handler(gather)}
+        server.add_registered_method_handlers(GENERATED, handlers)
+
+    with pytest.raises(TypeError, match="only unary and server-streaming"):
         await harness.start_grpc(
             service="generated", verifier=keys.verifier, registrars=[register], service_names=[GENERATED]
         )

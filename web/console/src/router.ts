@@ -12,6 +12,7 @@ import {
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth, i18n } from './app'
 import { IMPORT_ROLES } from './features/imports/importWizard'
+import { ORDER_IMPORT_ROLES } from './features/orderImports/api'
 import { QUOTE_ROLES } from './features/quotes/api'
 
 // `public` and `roles` are the shared sign-in guard's (guardSignIn).
@@ -148,6 +149,12 @@ const routes: RouteRecordRaw[] = [
         name: 'orders',
         component: () => import('./features/orders/OrderListView.vue'),
         meta: { titleKey: 'orders.title' },
+      },
+      {
+        path: 'orders/import',
+        name: 'order-import',
+        component: () => import('./features/orderImports/OrderImportView.vue'),
+        meta: { roles: ORDER_IMPORT_ROLES, titleKey: 'orderImports.title' },
       },
       {
         path: 'orders/new',

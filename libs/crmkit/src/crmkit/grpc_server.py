@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, unquote
 
@@ -109,9 +111,11 @@ class CallGuard:
 
     def wrap(self, method: str, handler: Handler) -> Handler:
         inner = handler.unary_unary
+        if inner is None and handler.unary_stream is not None:
+            return self._wrap_server_stream(method, handler)
         if inner is None:
-            # A streaming method would otherwise be served with no identity check at all.
-            raise TypeError(f"{method}: only unary RPCs can be guarded")
+            # A client-streaming method would otherwise be served with no identity check at all.
+            raise TypeError(f"{method}: only unary and server-streaming RPCs can be guarded")
 
         async def guarded(request: Any, context: RpcContext) -> Any:
             metadata = {key: value for key, value in context.invocation_metadata() or ()}
@@ -151,6 +155,56 @@ class CallGuard:
                         audit_partner_call(self._service, partner, method, code.name, seconds)
 
         return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    # Server-streaming RPCs (crm.order.v1.PartnerOrderService.WatchOrderChanges): the same
+    # identity check, partner admission, error mapping and metrics around the whole stream.
+    def _wrap_server_stream(self, method: str, handler: Handler) -> Handler:
+        inner = handler.unary_stream
+        assert inner is not None
+
+        async def guarded(request: Any, context: RpcContext) -> AsyncIterator[Any]:
+            metadata = {key: value for key, value in context.invocation_metadata() or ()}
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            partner: Identity | None = None
+            token = None
+            try:
+                identity = self._verifier.verify(caller_token(metadata))
+                if is_partner_token(identity):
+                    partner = identity
+                    self._partners.admit(identity, method)
+                token = set_current_identity(identity)
+                async for answer in inner(request, context):  # type: ignore[arg-type,attr-defined]
+                    yield answer
+            except DomainError as error:
+                code = error.grpc_status
+                context.set_trailing_metadata(error_trailers(error))
+                await context.abort(code, error.message)
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            except Exception:
+                code = grpc.StatusCode.INTERNAL
+                log.exception("unhandled error in %s", method)
+                await context.abort(code, f"internal error / 内部错误 (trace {current_trace_id()})")
+            finally:
+                if token is not None:
+                    with contextlib.suppress(ValueError):  # the stream may end in another context
+                        reset_current_identity(token)
+                seconds = time.perf_counter() - started
+                GRPC_REQUESTS.labels(self._service, method, code.name).inc()
+                if partner is not None:
+                    PARTNER_CALLS.labels(self._service, partner.principal_id, method, code.name).inc()
+                    audit_partner_call(self._service, partner, method, code.name, seconds)
+
+        return grpc.unary_stream_rpc_method_handler(
             guarded,
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,

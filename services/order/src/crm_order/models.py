@@ -8,6 +8,7 @@ from crm_order.batches.recall_models import BatchRecall, RecallCustomer
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
 from crm_order.orders.models import Order, OrderLine, OrderRevision
+from crm_order.partner_orders.models import OrderChange, OrderImport
 from crm_order.quotes.models import Quote, QuoteLine, QuoteNumber
 from crmkit.idempotency import request_table
 
@@ -23,6 +24,8 @@ __all__ = [
     "CustomerLicence",
     "CustomerShare",
     "Order",
+    "OrderChange",
+    "OrderImport",
     "OrderLine",
     "OrderLineBatch",
     "OrderRevision",

@@ -498,6 +498,37 @@ async def _products_and_orders(
             who = rep if action in ("confirm", "release") else boss
             _ok(await client.post(f"/api/v1/orders/{created['id']}/{action}", headers=who, json={}))
     await _quotes(client, tenant, customer_ids, products, headers)
+    await _order_history(client, tenant, customer_ids, admin)
+
+
+# --- partner orders (issue 13): a year of history imported from an ERP file ----------------------
+
+
+async def _order_history(
+    client: httpx.AsyncClient, tenant: DemoTenant, customer_ids: dict[str, str], admin: dict[str, str]
+) -> None:
+    """A year of monthly, completed orders of the first three ordering customers, imported as an
+    admin's history file (导入历史订单) with their original dates, so the charts show a year."""
+    prices = {product.sku: product.list_price for product in tenant.products}
+    today = dt.datetime.now(SHANGHAI).date()
+    rows = ["外部单号,客户,SKU,数量,单价,下单日期,送货日期,状态"]
+    for index, order in enumerate(tenant.orders[:3]):
+        for months_ago in range(12, 0, -1):
+            ordered = today - dt.timedelta(days=30 * months_ago + 3 * index)
+            delivered = ordered + dt.timedelta(days=1)
+            for sku, quantity in order.lines:
+                rows.append(
+                    f"DEMO-U8-{index}-{months_ago:02d},{customer_ids[order.customer]},{sku},{quantity},"
+                    f"{prices[sku]},{ordered.isoformat()},{delivered.isoformat()},已完成"
+                )
+    _ok(
+        await client.post(
+            "/api/v1/order-imports",
+            params={"file_name": "历史订单.csv", "dry_run": False},
+            content="\r\n".join(rows).encode("utf-8"),
+            headers={**admin, "Content-Type": "text/csv"},
+        )
+    )
 
 
 # (rate of the list price, note): one approved at once, one waiting for the supervisor.

@@ -1237,6 +1237,27 @@ const en: MessageSchema = {
     raisedBy: 'Raised by',
     raisedAt: 'Raised at',
   },
+  orderImports: {
+    nav: 'Import order history',
+    title: 'Import order history',
+    hint: 'One row per order line; rows with the same external number are one order. Check the file first, then import. The same external number imported again creates nothing; at most 5,000 rows per file.',
+    templateXlsx: 'Template (xlsx)',
+    templateCsv: 'Template (CSV)',
+    file: 'File to import',
+    pick: 'Choose a file',
+    noFile: 'Choose a file first',
+    wrongType: 'Only xlsx or CSV files can be imported',
+    check: 'Check',
+    run: 'Import',
+    counts: 'Check: {rows} rows, {orders} orders; {created} to create, {already} imported before, {failed} with problems',
+    countsDone: 'Imported: {rows} rows, {orders} orders; {created} created, {already} imported before, {failed} not imported',
+    done: '{created} orders created',
+    problems: 'Problems',
+    row: 'Row',
+    column: 'Column',
+    reason: 'Reason',
+    noProblems: 'No problems found',
+  },
 }
 
 export default en

@@ -1235,6 +1235,27 @@ const zhCN = {
     raisedBy: '发起人',
     raisedAt: '发起时间',
   },
+  orderImports: {
+    nav: '导入历史订单',
+    title: '导入历史订单',
+    hint: '每行一个订单明细，外部单号相同的行为同一订单；先预检，无误后再导入。同一外部单号再次导入不会重复建单，每个文件最多5000行。',
+    templateXlsx: '下载模板（xlsx）',
+    templateCsv: '下载模板（CSV）',
+    file: '导入文件',
+    pick: '选择文件',
+    noFile: '请先选择文件',
+    wrongType: '只能导入 xlsx 或 CSV 文件',
+    check: '预检',
+    run: '导入',
+    counts: '预检：{rows}行，{orders}个订单；可新建{created}个，已导入过{already}个，有问题{failed}个',
+    countsDone: '已导入：{rows}行，{orders}个订单；新建{created}个，已导入过{already}个，未导入{failed}个',
+    done: '已新建{created}个订单',
+    problems: '问题',
+    row: '行',
+    column: '列',
+    reason: '原因',
+    noProblems: '没有发现问题',
+  },
 }
 
 export default zhCN

@@ -14,6 +14,7 @@ from crm.order.v1 import order_pb2 as pb
 from crm_order.orders.models import Order, OrderRevision
 from crm_order.orders.validation import ORDER_ACTIONS, ORDER_STATES
 from crm_order.orders.views import order_message, revision_message
+from crm_order.partner_orders.changes import log_order_change
 from crmkit.events import EventTables, add_event
 
 # The event each move publishes besides order_state_changed (release publishes only that).
@@ -44,6 +45,8 @@ class OrderEvents:
             actor_id=actor_id,
             namespace=self.namespace,
         )
+        # The partner change log (crm_order.partner_orders): every order event is a change.
+        await log_order_change(session, message, order, at)
 
     async def created(self, session: AsyncSession, order: Order, actor_id: str, at: dt.datetime) -> None:
         await self.emit(session, events_pb2.OrderCreated(order=order_message(order)), order, actor_id, at)

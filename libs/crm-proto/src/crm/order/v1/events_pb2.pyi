@@ -11,6 +11,7 @@ from crm.order.v1 import order_pb2 as _order_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -346,3 +347,50 @@ class BatchRecalled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchRecalled: _TypeAlias = BatchRecalled  # noqa: Y015
+
+@_typing.final
+class OrderImported(_message.Message):
+    """crm.order.v1.order_imported: a partner's system or an admin's history file brought in an order
+    with its business dates (the envelope's occurred_at is the order time, so analytics counts it
+    when it was ordered). Published instead of order_created / the move events: an imported order
+    is history, and consumers that act on new orders (receivables, notifications) must not act on it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_FIELD_NUMBER: _builtins.int
+    EXTERNAL_ID_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    ORDER_TIME_FIELD_NUMBER: _builtins.int
+    DELIVERED_TIME_FIELD_NUMBER: _builtins.int
+    COMPLETED_TIME_FIELD_NUMBER: _builtins.int
+    external_id: _builtins.str
+    """The partner's own order number and the importing client ("console" for an admin's file)."""
+    source: _builtins.str
+    @_builtins.property
+    def order(self) -> _order_pb2.Order: ...
+    @_builtins.property
+    def order_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def delivered_time(self) -> _timestamp_pb2.Timestamp:
+        """Set when given for delivered or completed orders."""
+
+    @_builtins.property
+    def completed_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        order: _order_pb2.Order | None = ...,
+        external_id: _builtins.str = ...,
+        source: _builtins.str = ...,
+        order_time: _timestamp_pb2.Timestamp | None = ...,
+        delivered_time: _timestamp_pb2.Timestamp | None = ...,
+        completed_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["completed_time", b"completed_time", "delivered_time", b"delivered_time", "order", b"order", "order_time", b"order_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completed_time", b"completed_time", "delivered_time", b"delivered_time", "external_id", b"external_id", "order", b"order", "order_time", b"order_time", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrderImported: _TypeAlias = OrderImported  # noqa: Y015
