@@ -57,6 +57,7 @@ from crm_gateway.notifications.webhooks import webhook_delivery_job
 from crm_gateway.orders.router import router as orders_router
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
+from crm_gateway.prices.router import router as prices_router
 from crm_gateway.products.router import router as products_router
 from crm_gateway.profile.router import router as profile_router
 from crm_gateway.quotes.notifications import QuoteNotifications
@@ -253,6 +254,7 @@ def create_app(
                 "products",
                 "orders",
                 "quotes",
+                "prices",
                 "api clients",
                 "notifications",
             )
@@ -335,6 +337,7 @@ def create_app(
         orders_router,
         products_router,
         quotes_router,
+        prices_router,
     ]
     for router in routers:
         app.include_router(router)

@@ -24,38 +24,45 @@ _sym_db = _symbol_database.Default()
 
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
+from crm.order.v1 import pricing_pb2 as crm_dot_order_dot_v1_dot_pricing__pb2
 from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63rm/order/v1/events.proto\x12\x0c\x63rm.order.v1\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x18\x63rm/order/v1/order.proto\x1a\x19\x63rm/order/v1/quotes.proto\"J\n\x0fProductUpserted\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.order.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"2\n\x0cOrderCreated\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderConfirmed\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"a\n\x0cOrderRevised\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"v\n\x0eOrderCancelled\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x94\x01\n\x11OrderStateChanged\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\"2\n\x0cOrderPaidCod\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"5\n\x0fOrderDispatched\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderDelivered\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderCompleted\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eQuoteSubmitted\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\"\x85\x01\n\x0cQuoteDecided\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1b.crm.order.v1.QuoteDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x11\n\tautomatic\x18\x04 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63rm/order/v1/events.proto\x12\x0c\x63rm.order.v1\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x18\x63rm/order/v1/order.proto\x1a\x1a\x63rm/order/v1/pricing.proto\x1a\x19\x63rm/order/v1/quotes.proto\"J\n\x0fProductUpserted\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.order.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"2\n\x0cOrderCreated\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderConfirmed\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"a\n\x0cOrderRevised\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"v\n\x0eOrderCancelled\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x94\x01\n\x11OrderStateChanged\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\"2\n\x0cOrderPaidCod\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"5\n\x0fOrderDispatched\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderDelivered\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderCompleted\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eQuoteSubmitted\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\"\x85\x01\n\x0cQuoteDecided\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1b.crm.order.v1.QuoteDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x11\n\tautomatic\x18\x04 \x01(\x08\"[\n\x11\x41greementPriceSet\x12\x35\n\x0f\x61greement_price\x18\x01 \x01(\x0b\x32\x1c.crm.order.v1.AgreementPrice\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"N\n\x15\x41greementPriceRemoved\x12\x35\n\x0f\x61greement_price\x18\x01 \x01(\x0b\x32\x1c.crm.order.v1.AgreementPrice\"I\n\x16PricingSettingsChanged\x12/\n\x08settings\x18\x01 \x01(\x0b\x32\x1d.crm.order.v1.PricingSettingsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.order.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRODUCTUPSERTED']._serialized_start=126
-  _globals['_PRODUCTUPSERTED']._serialized_end=200
-  _globals['_ORDERCREATED']._serialized_start=202
-  _globals['_ORDERCREATED']._serialized_end=252
-  _globals['_ORDERCONFIRMED']._serialized_start=254
-  _globals['_ORDERCONFIRMED']._serialized_end=306
-  _globals['_ORDERREVISED']._serialized_start=308
-  _globals['_ORDERREVISED']._serialized_end=405
-  _globals['_ORDERCANCELLED']._serialized_start=407
-  _globals['_ORDERCANCELLED']._serialized_end=525
-  _globals['_ORDERSTATECHANGED']._serialized_start=528
-  _globals['_ORDERSTATECHANGED']._serialized_end=676
-  _globals['_ORDERPAIDCOD']._serialized_start=678
-  _globals['_ORDERPAIDCOD']._serialized_end=728
-  _globals['_ORDERDISPATCHED']._serialized_start=730
-  _globals['_ORDERDISPATCHED']._serialized_end=783
-  _globals['_ORDERDELIVERED']._serialized_start=785
-  _globals['_ORDERDELIVERED']._serialized_end=837
-  _globals['_ORDERCOMPLETED']._serialized_start=839
-  _globals['_ORDERCOMPLETED']._serialized_end=891
-  _globals['_QUOTESUBMITTED']._serialized_start=893
-  _globals['_QUOTESUBMITTED']._serialized_end=945
-  _globals['_QUOTEDECIDED']._serialized_start=948
-  _globals['_QUOTEDECIDED']._serialized_end=1081
+  _globals['_PRODUCTUPSERTED']._serialized_start=154
+  _globals['_PRODUCTUPSERTED']._serialized_end=228
+  _globals['_ORDERCREATED']._serialized_start=230
+  _globals['_ORDERCREATED']._serialized_end=280
+  _globals['_ORDERCONFIRMED']._serialized_start=282
+  _globals['_ORDERCONFIRMED']._serialized_end=334
+  _globals['_ORDERREVISED']._serialized_start=336
+  _globals['_ORDERREVISED']._serialized_end=433
+  _globals['_ORDERCANCELLED']._serialized_start=435
+  _globals['_ORDERCANCELLED']._serialized_end=553
+  _globals['_ORDERSTATECHANGED']._serialized_start=556
+  _globals['_ORDERSTATECHANGED']._serialized_end=704
+  _globals['_ORDERPAIDCOD']._serialized_start=706
+  _globals['_ORDERPAIDCOD']._serialized_end=756
+  _globals['_ORDERDISPATCHED']._serialized_start=758
+  _globals['_ORDERDISPATCHED']._serialized_end=811
+  _globals['_ORDERDELIVERED']._serialized_start=813
+  _globals['_ORDERDELIVERED']._serialized_end=865
+  _globals['_ORDERCOMPLETED']._serialized_start=867
+  _globals['_ORDERCOMPLETED']._serialized_end=919
+  _globals['_QUOTESUBMITTED']._serialized_start=921
+  _globals['_QUOTESUBMITTED']._serialized_end=973
+  _globals['_QUOTEDECIDED']._serialized_start=976
+  _globals['_QUOTEDECIDED']._serialized_end=1109
+  _globals['_AGREEMENTPRICESET']._serialized_start=1111
+  _globals['_AGREEMENTPRICESET']._serialized_end=1202
+  _globals['_AGREEMENTPRICEREMOVED']._serialized_start=1204
+  _globals['_AGREEMENTPRICEREMOVED']._serialized_end=1282
+  _globals['_PRICINGSETTINGSCHANGED']._serialized_start=1284
+  _globals['_PRICINGSETTINGSCHANGED']._serialized_end=1357
 # @@protoc_insertion_point(module_scope)

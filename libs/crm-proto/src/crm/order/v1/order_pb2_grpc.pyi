@@ -6,6 +6,7 @@ Orders (订货单) and the catalogue they are placed from."""
 from collections import abc as _abc
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
+from crm.order.v1 import pricing_pb2 as _pricing_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -57,6 +58,15 @@ class OrderServiceStub:
     DecideQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]
     ConvertQuoteToOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]
     RenderQuotePdf: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]
+    UpsertAgreementPrice: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.UpsertAgreementPriceRequest, _pricing_pb2.UpsertAgreementPriceResponse]
+    """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+    systems write), past prices where a price is entered, the tenant's approval threshold.
+    """
+    ListAgreementPrices: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.ListAgreementPricesRequest, _pricing_pb2.ListAgreementPricesResponse]
+    DeleteAgreementPrice: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.DeleteAgreementPriceRequest, _pricing_pb2.DeleteAgreementPriceResponse]
+    PastPrices: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.PastPricesRequest, _pricing_pb2.PastPricesResponse]
+    GetPricingSettings: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.GetPricingSettingsRequest, _pricing_pb2.GetPricingSettingsResponse]
+    UpdatePricingSettings: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.UpdatePricingSettingsRequest, _pricing_pb2.UpdatePricingSettingsResponse]
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -85,6 +95,15 @@ class OrderServiceAsyncStub(OrderServiceStub):
     DecideQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]  # type: ignore[assignment]
     ConvertQuoteToOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]  # type: ignore[assignment]
     RenderQuotePdf: _aio.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]  # type: ignore[assignment]
+    UpsertAgreementPrice: _aio.UnaryUnaryMultiCallable[_pricing_pb2.UpsertAgreementPriceRequest, _pricing_pb2.UpsertAgreementPriceResponse]  # type: ignore[assignment]
+    """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+    systems write), past prices where a price is entered, the tenant's approval threshold.
+    """
+    ListAgreementPrices: _aio.UnaryUnaryMultiCallable[_pricing_pb2.ListAgreementPricesRequest, _pricing_pb2.ListAgreementPricesResponse]  # type: ignore[assignment]
+    DeleteAgreementPrice: _aio.UnaryUnaryMultiCallable[_pricing_pb2.DeleteAgreementPriceRequest, _pricing_pb2.DeleteAgreementPriceResponse]  # type: ignore[assignment]
+    PastPrices: _aio.UnaryUnaryMultiCallable[_pricing_pb2.PastPricesRequest, _pricing_pb2.PastPricesResponse]  # type: ignore[assignment]
+    GetPricingSettings: _aio.UnaryUnaryMultiCallable[_pricing_pb2.GetPricingSettingsRequest, _pricing_pb2.GetPricingSettingsResponse]  # type: ignore[assignment]
+    UpdatePricingSettings: _aio.UnaryUnaryMultiCallable[_pricing_pb2.UpdatePricingSettingsRequest, _pricing_pb2.UpdatePricingSettingsResponse]  # type: ignore[assignment]
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -206,5 +225,50 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _quotes_pb2.RenderQuotePdfRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_quotes_pb2.RenderQuotePdfResponse, _abc.Awaitable[_quotes_pb2.RenderQuotePdfResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpsertAgreementPrice(
+        self,
+        request: _pricing_pb2.UpsertAgreementPriceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.UpsertAgreementPriceResponse, _abc.Awaitable[_pricing_pb2.UpsertAgreementPriceResponse]]:
+        """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+        systems write), past prices where a price is entered, the tenant's approval threshold.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAgreementPrices(
+        self,
+        request: _pricing_pb2.ListAgreementPricesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.ListAgreementPricesResponse, _abc.Awaitable[_pricing_pb2.ListAgreementPricesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteAgreementPrice(
+        self,
+        request: _pricing_pb2.DeleteAgreementPriceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.DeleteAgreementPriceResponse, _abc.Awaitable[_pricing_pb2.DeleteAgreementPriceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PastPrices(
+        self,
+        request: _pricing_pb2.PastPricesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.PastPricesResponse, _abc.Awaitable[_pricing_pb2.PastPricesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPricingSettings(
+        self,
+        request: _pricing_pb2.GetPricingSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.GetPricingSettingsResponse, _abc.Awaitable[_pricing_pb2.GetPricingSettingsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePricingSettings(
+        self,
+        request: _pricing_pb2.UpdatePricingSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.UpdatePricingSettingsResponse, _abc.Awaitable[_pricing_pb2.UpdatePricingSettingsResponse]]: ...
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
