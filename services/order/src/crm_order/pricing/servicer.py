@@ -15,6 +15,7 @@ from crm_order.orders import service as orders
 from crm_order.pricing import service, validation
 from crm_order.pricing.events import PricingEvents
 from crm_order.pricing.models import AgreementPrice
+from crm_order.pricing.resolution import valid_agreements
 from crm_order.pricing.views import agreement_price_message, past_price_message, settings_message
 from crm_order.servicer_base import OrderServicerBase
 from crmkit.clock import shanghai_date
@@ -31,15 +32,12 @@ async def _messages(
     """With product and customer names; `for_customer`: prices of others are its inherited ones."""
     products = await products_by_id(session, identity=identity, ids=list({p.product_id for p in prices}))
     customer_ids = list({p.customer_id for p in prices})
-    names = dict(
-        (
-            await session.execute(
-                select(CustomerFact.customer_id, CustomerFact.name).where(
-                    CustomerFact.tenant_id == identity.tenant_id, CustomerFact.customer_id.in_(customer_ids)
-                )
-            )
-        ).tuples()
+    rows = await session.execute(
+        select(CustomerFact.customer_id, CustomerFact.name).where(
+            CustomerFact.tenant_id == identity.tenant_id, CustomerFact.customer_id.in_(customer_ids)
+        )
     )
+    names = {customer_id: name for customer_id, name in rows}
     return [
         agreement_price_message(
             price,
@@ -132,7 +130,7 @@ class PricingRpcs(OrderServicerBase):
             for index, product_id in enumerate(product_ids):
                 if product_id not in products:
                     raise InvalidArgument(f"product_ids[{index}]", "unknown product / 商品不存在")
-            agreements = await service.valid_agreements(
+            agreements = await valid_agreements(
                 session,
                 tenant_id=identity.tenant_id,
                 customer=fact,
