@@ -169,7 +169,7 @@ async def delete_agreement_price(
     return price
 
 
-def _scoped_prices(identity: Identity, now: dt.datetime) -> Select[tuple[AgreementPrice]]:
+def _scoped_prices(identity: Identity, now: dt.datetime) -> Select[AgreementPrice]:
     facts = and_(
         CustomerFact.tenant_id == AgreementPrice.tenant_id, CustomerFact.customer_id == AgreementPrice.customer_id
     )
