@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -30,8 +31,9 @@ PRODUCTS = [str(uuid.uuid4()) for _ in range(200)]
 LINES_PER_ORDER = 5
 
 
-def _orders(customer: str, count: int, rng: random.Random, start: dt.datetime) -> tuple[list[dict], list[dict]]:
-    orders, lines = [], []
+def _orders(customer: str, count: int, rng: random.Random, start: dt.datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    orders: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     for n in range(count):
         order_id = str(uuid.uuid4())
         at = start + dt.timedelta(hours=n * 7)
@@ -92,8 +94,8 @@ async def main(total_lines: int, url: str) -> None:
     loading = time.perf_counter()
     for batch_start in range(0, len(customers), 200):
         batch = customers[batch_start : batch_start + 200] + ([heavy] if batch_start == 0 else [])
-        orders: list[dict] = []
-        lines: list[dict] = []
+        orders: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
         for customer in batch:
             made = _orders(customer, 2000 if customer == heavy else per_customer, rng, start)
             orders += made[0]
