@@ -31,7 +31,9 @@ PRODUCTS = [str(uuid.uuid4()) for _ in range(200)]
 LINES_PER_ORDER = 5
 
 
-def _orders(customer: str, count: int, rng: random.Random, start: dt.datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _orders(
+    customer: str, count: int, rng: random.Random, start: dt.datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     orders: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     for n in range(count):
