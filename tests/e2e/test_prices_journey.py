@@ -57,7 +57,7 @@ def people(client: httpx.Client) -> dict[str, dict[str, str]]:
 
 
 def _customer(client: httpx.Client, rep: dict[str, str], name: str) -> str:
-    created = ok(client.post("/api/v1/customers", headers=rep, json={"name": name, "type": "连锁超市"}), 201)
+    created = ok(client.post("/api/v1/customers", headers=rep, json={"name": name, "type": "企业食堂"}), 201)
     return str(created["id"])
 
 
