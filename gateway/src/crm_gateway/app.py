@@ -61,6 +61,7 @@ from crm_gateway.order_imports.router import router as order_imports_router
 from crm_gateway.orders.router import router as orders_router
 from crm_gateway.ownership.router import router as ownership_router
 from crm_gateway.pools.router import router as pools_router
+from crm_gateway.prices.router import router as prices_router
 from crm_gateway.products.router import router as products_router
 from crm_gateway.profile.router import router as profile_router
 from crm_gateway.quotes.notifications import QuoteNotifications
@@ -260,6 +261,7 @@ def create_app(
                 "order-imports",
                 "quotes",
                 "batches",
+                "prices",
                 "api clients",
                 "notifications",
             )
@@ -345,6 +347,7 @@ def create_app(
         products_router,
         quotes_router,
         batches_router,
+        prices_router,
     ]
     for router in routers:
         app.include_router(router)

@@ -125,7 +125,7 @@ const routes: RouteRecordRaw[] = [
         meta: { roles: TRANSFER_ROLES, titleKey: 'nav.transfers' },
       },
       {
-        path: 'admin/:section(org|users|types|fields|partners)?',
+        path: 'admin/:section(org|users|types|fields|partners|pricing)?',
         name: 'admin',
         component: () => import('./features/admin/AdminView.vue'),
         props: true,

@@ -38,6 +38,9 @@ class PoolRulesModel(ApiModel):
     claims_per_day: Days = Field(0, description="Claims a rep may make here per day; 0: no limit")
     first_visit_days: Days = Field(7, description="Days a new owner has to visit or call; 0: no deadline")
     exempt_active_contract: bool = Field(True, description="Customers under contract today never return by rule")
+    no_order_days: Days = Field(
+        0, description="Days without a confirmed order before an owned customer returns (不下单回收); 0: no rule"
+    )
 
 
 class PoolIn(ApiModel):
@@ -159,6 +162,7 @@ def _pool_out(pool: ppb.Pool, unit_names: dict[str, str]) -> PoolOut:
             claims_per_day=rules.claims_per_day,
             first_visit_days=rules.first_visit_days,
             exempt_active_contract=rules.exempt_active_contract,
+            no_order_days=rules.no_order_days,
         ),
         version=pool.version,
         customer_count=pool.customer_count,

@@ -13,6 +13,7 @@ from crm_customer.follow_ups.reminders import follow_up_reminder_job
 from crm_customer.imports.job import import_job
 from crm_customer.licences.expiry import licence_expiry_job
 from crm_customer.models import Base
+from crm_customer.pools.last_orders import LAST_ORDERS
 from crm_customer.pools.sweep import pool_sweep_job
 from crm_customer.revisits.job import revisit_job
 from crm_customer.servicer import CustomerServicer
@@ -53,7 +54,7 @@ SPEC = ServiceSpec(
     metadata=Base.metadata,
     servicers=[servicer_for],
     settings=CustomerSettings,
-    subscriptions=[DIRECTORY_SUBSCRIPTION],
+    subscriptions=[DIRECTORY_SUBSCRIPTION, LAST_ORDERS],
     jobs=[
         pool_sweep_job,
         collaborator_expiry_job,

@@ -9,6 +9,7 @@ from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
 from crm_order.orders.models import Order, OrderLine, OrderRevision
 from crm_order.partner_orders.models import OrderChange, OrderImport
+from crm_order.pricing.models import AgreementPrice, PricingSettings
 from crm_order.quotes.models import Quote, QuoteLine, QuoteNumber
 from crmkit.idempotency import request_table
 
@@ -17,6 +18,7 @@ CREATE_REQUESTS = request_table(Base.metadata)
 
 __all__ = [
     "CREATE_REQUESTS",
+    "AgreementPrice",
     "Base",
     "BatchRecall",
     "CustomerClosure",
@@ -29,6 +31,7 @@ __all__ = [
     "OrderLine",
     "OrderLineBatch",
     "OrderRevision",
+    "PricingSettings",
     "Product",
     "Quote",
     "QuoteLine",

@@ -271,6 +271,8 @@ class DemoTenant:
     # The order service (issue 13): its catalogue, and a few orders in different states.
     products: list[ProductSeed] = field(default_factory=lambda: list(DEMO_PRODUCTS))
     orders: list[OrderSeed] = field(default_factory=list)
+    # Agreement prices (协议价): the group's parent's (its branches inherit them) and a few customers'.
+    agreement_prices: list[AgreementPriceSeed] = field(default_factory=list)
 
 
 # --- geography ---------------------------------------------------------------------------
@@ -893,7 +895,10 @@ _POOLS = (
     # Hangzhou's supervisor approves every claim, so the demo shows claims awaiting a decision.
     PoolSeed("杭州公海", "hangzhou", requires_approval=True),
     PoolSeed(
-        "苏州公海", "suzhou", rules={"claims_per_day": 5, "no_follow_up_days": {"vip": 45, "key": 30, "normal": 20}}
+        "苏州公海",
+        "suzhou",
+        # Issue 13: a customer without a confirmed order for 60 days goes back too.
+        rules={"claims_per_day": 5, "no_follow_up_days": {"vip": 45, "key": 30, "normal": 20}, "no_order_days": 60},
     ),
 )
 # Customers an admin or a partner system creates without an owner: frozen meat to a named rep,
@@ -1077,6 +1082,7 @@ def demo_tenant(seed: int = 7, customers: int = 500, *, today: date = DEMO_TODAY
         relations=_relations(seeds),
         tier_changes=_tier_changes(seeds),
         orders=_demo_orders(seeds, today),
+        agreement_prices=_agreement_prices(_groups(seeds), _demo_orders(seeds, today)),
     )
 
 
@@ -1406,3 +1412,26 @@ def _demo_orders(customers: list[CustomerSeed], today: date) -> list[OrderSeed]:
             )
         )
     return orders
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementPriceSeed:
+    """An agreement price (协议价) of a customer for a product, as a share of its list price,
+    valid from the seeding day for `days` (None: no end)."""
+
+    customer: str
+    sku: str
+    rate: str
+    days: int | None = None
+
+
+def _agreement_prices(groups: list[GroupSeed], orders: list[OrderSeed]) -> list[AgreementPriceSeed]:
+    """The group's parent gets yearly prices on two staples (its canteens inherit them); the
+    first two ordering customers one each, so their orders and past prices show them."""
+    seeds = [
+        AgreementPriceSeed(group.parent, sku, rate, 365)
+        for group in groups
+        for sku, rate in (("LY-3002", "0.92"), ("SC-2002", "0.90"))
+    ]
+    seeds += [AgreementPriceSeed(order.customer, order.lines[0][0], "0.95") for order in orders[:2]]
+    return seeds

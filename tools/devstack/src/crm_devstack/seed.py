@@ -474,6 +474,7 @@ async def _products_and_orders(
         sku = body.pop("sku")
         upserted = _ok(await client.put(f"/api/v1/products/by-sku/{sku}", headers=admin, json=body))
         products[sku] = upserted["product"]["id"]
+    await _agreement_prices(client, tenant, customer_ids, products, admin)
     boss = await login(client, "chen.jianguo", DEMO_USER_PASSWORD)
     for index, order in enumerate(tenant.orders):
         rep = headers[order.owner_username]
@@ -529,6 +530,34 @@ async def _order_history(
             headers={**admin, "Content-Type": "text/csv"},
         )
     )
+
+
+async def _agreement_prices(
+    client: httpx.AsyncClient,
+    tenant: DemoTenant,
+    customer_ids: dict[str, str],
+    products: dict[str, str],
+    admin: dict[str, str],
+) -> None:
+    """The admin agrees the demo's prices, once each customer's facts reached the order service
+    (404 until then); the orders placed after take them."""
+    list_prices = {product.sku: Decimal(product.list_price) for product in tenant.products}
+    today = dt.datetime.now(SHANGHAI).date()
+    for seed in tenant.agreement_prices:
+        body = {
+            "customer_id": customer_ids[seed.customer],
+            "product_id": products[seed.sku],
+            "price": str((list_prices[seed.sku] * Decimal(seed.rate)).quantize(Decimal("0.01"))),
+            "valid_from": today.isoformat(),
+            "valid_until": (today + dt.timedelta(days=seed.days)).isoformat() if seed.days else None,
+        }
+        deadline = asyncio.get_running_loop().time() + ORDER_FACTS_WAIT
+        while True:
+            reply = await client.post("/api/v1/agreement-prices", headers=admin, json=body)
+            if reply.status_code != 404 or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        _ok(reply)
 
 
 # (rate of the list price, note): one approved at once, one waiting for the supervisor.

@@ -18,6 +18,16 @@ export const LIMITS = {
       "maxLength": 20
     }
   },
+  "AgreementPriceIn": {
+    "customer_id": {
+      "minLength": 1,
+      "maxLength": 36
+    },
+    "product_id": {
+      "minLength": 1,
+      "maxLength": 36
+    }
+  },
   "ApiClientIn": {
     "name": {
       "minLength": 1,
@@ -502,6 +512,7 @@ export const LIMITS = {
       "itemMaxLength": 50
     }
   },
+  "PricingSettingsIn": {},
   "ProductIn": {
     "category": {
       "maxLength": 100

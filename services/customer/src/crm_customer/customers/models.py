@@ -68,6 +68,9 @@ class Customer(Base):
     first_visit_due: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The return date its owner was last warned of (pools.sweep), so each deadline warns once.
     return_warned_for: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Its latest confirmed order's time, kept from the order service's events (pools.last_orders)
+    # for the "no order in M days" pool rule.
+    last_order_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The assignment rule that chose its current owner or pool (assignment.service); "" if none.
     assigned_rule_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
     # Profile (issue 12). Preferences and special requirements (preferences/): JSON as

@@ -25,6 +25,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "claims_per_day": 0,
     "first_visit_days": 7,
     "exempt_active_contract": True,
+    "no_order_days": 0,
 }
 
 
@@ -90,6 +91,7 @@ def rules_to_proto(rules: dict[str, Any]) -> ppb.PoolRules:
         claims_per_day=int(merged["claims_per_day"]),
         first_visit_days=int(merged["first_visit_days"]),
         exempt_active_contract=bool(merged["exempt_active_contract"]),
+        no_order_days=int(merged["no_order_days"]),
     )
 
 

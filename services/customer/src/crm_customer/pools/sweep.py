@@ -6,7 +6,9 @@ ancestor's). Rules, each skipped for a customer under contract today when the po
 - first_visit_missed: a claimed customer whose owner logged no visit or call by first_visit_due;
 - no_follow_up: no follow-up for the pool's days for its tier, counted from the later of its last
   follow-up and when its owner got it;
-- no_deal: held for the pool's no-deal days while still a lead or prospect.
+- no_deal: held for the pool's no-deal days while still a lead or prospect;
+- no_order: no confirmed order for the pool's no-order days, counted from the later of its last
+  order (pools.last_orders) and when its owner got it; closures pause it like no_follow_up.
 Owners are warned `warn_days_before` a no_follow_up or no_deal return, once per return date.
 
 Each batch is one transaction on the job's lease, reading candidates by id and locking them
@@ -76,6 +78,16 @@ def _no_follow_up_until(span: dt.timedelta, customer: Customer) -> dt.datetime |
     return start + span if start else None
 
 
+def _no_order_since(customer: Customer) -> dt.datetime | None:
+    """Its last confirmed order, or when its owner got it if that came later."""
+    return _later(customer.last_order_at, customer.owned_since or customer.created_at)
+
+
+def _no_order_until(span: dt.timedelta, customer: Customer) -> dt.datetime | None:
+    start = _no_order_since(customer)
+    return start + span if start else None
+
+
 def _owned_since(customer: Customer) -> dt.datetime | None:
     return as_utc(customer.owned_since) if customer.owned_since else None
 
@@ -128,6 +140,22 @@ def _rules(pool: Pool, now: dt.datetime) -> list[Rule]:
                 ),
                 functools.partial(_no_deal_until, span),
                 f"超过{no_deal}天未签约 / not signed within {no_deal} days",
+            )
+        )
+    no_order = int(rules["no_order_days"])
+    if no_order > 0:
+        span = dt.timedelta(days=no_order)
+        cutoff = now - span + warn
+        found.append(
+            Rule(
+                "no_order",
+                and_(
+                    or_(Customer.last_order_at.is_(None), Customer.last_order_at <= cutoff),
+                    func.coalesce(Customer.owned_since, Customer.created_at) <= cutoff,
+                ),
+                functools.partial(_no_order_until, span),
+                f"超过{no_order}天未下单 / no order for {no_order} days",
+                _no_order_since,
             )
         )
     return found

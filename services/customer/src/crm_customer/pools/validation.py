@@ -39,6 +39,7 @@ def rules(message: ppb.PoolRules, present: bool) -> dict[str, Any]:
         "claims_per_day": _days(message.claims_per_day, "pool.rules.claims_per_day"),
         "first_visit_days": _days(message.first_visit_days, "pool.rules.first_visit_days"),
         "exempt_active_contract": message.exempt_active_contract,
+        "no_order_days": _days(message.no_order_days, "pool.rules.no_order_days"),
     }
 
 

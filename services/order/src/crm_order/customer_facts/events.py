@@ -38,6 +38,7 @@ async def apply_customer(session: AsyncSession, envelope: Envelope, customer: cu
             {"weekday": w.weekday, "start": w.start, "end": w.end} for w in customer.preferences.delivery_windows
         ],
         "version": version,
+        "parent_customer_id": customer.parent_customer_id,
     }
     if fact is None:
         session.add(CustomerFact(tenant_id=customer.tenant_id, customer_id=customer.id, **values))

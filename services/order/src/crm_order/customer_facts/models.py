@@ -33,6 +33,8 @@ class CustomerFact(Base):
     # [{"weekday": 1, "start": "06:00", "end": "09:00"}]
     delivery_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
+    # The group's parent account (集团) of a branch, whose agreement prices it inherits; "" alone.
+    parent_customer_id: Mapped[str] = mapped_column(String(36), default="", server_default="")
 
     __table_args__ = (
         Index("ix_customer_facts_scope", "tenant_id", "org_path"),

@@ -26,6 +26,7 @@ from crm_order.orders.events import OrderEvents
 from crm_order.orders.models import Order, OrderLine, OrderRevision
 from crm_order.orders.states import ACTION_ROLES, EDITABLE, SELLING, next_state
 from crm_order.orders.validation import LineInput
+from crm_order.pricing.resolution import resolve_prices
 from crmkit.clock import shanghai_date
 from crmkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from crmkit.identity import Identity, Role
@@ -93,8 +94,14 @@ def _require_seller(identity: Identity) -> None:
         raise PermissionDenied(f"role {identity.role} may not place or change orders / 当前角色不能下单或修改订单")
 
 
-async def _lines(session: AsyncSession, *, identity: Identity, inputs: list[LineInput]) -> list[OrderLine]:
+async def _lines(
+    session: AsyncSession, *, identity: Identity, customer: CustomerFact, inputs: list[LineInput], now: dt.datetime
+) -> list[OrderLine]:
     products = await products_by_id(session, identity=identity, ids=[i.product_id for i in inputs])
+    # A line given no price takes the customer's agreement price (own, else its group's), else the list price.
+    prices = await resolve_prices(
+        session, tenant_id=identity.tenant_id, customer=customer, products=products, on_date=shanghai_date(now)
+    )
     lines: list[OrderLine] = []
     for index, given in enumerate(inputs):
         product = products.get(given.product_id)
@@ -102,7 +109,7 @@ async def _lines(session: AsyncSession, *, identity: Identity, inputs: list[Line
             raise InvalidArgument(f"lines[{index}].product_id", "unknown product / 商品不存在")
         if not product.active:
             raise InvalidArgument(f"lines[{index}].product_id", "product is no longer sold / 商品已停售")
-        price = product.list_price_fen if given.unit_price_fen is None else given.unit_price_fen
+        price = prices[product.id].price_fen if given.unit_price_fen is None else given.unit_price_fen
         lines.append(
             OrderLine(
                 line_no=index + 1,
@@ -248,7 +255,7 @@ async def create_order(
 ) -> Order:
     _require_seller(identity)
     fact = await visible_customer(session, identity=identity, customer_id=customer_id, now=now, write=True)
-    order_lines = await _lines(session, identity=identity, inputs=lines)
+    order_lines = await _lines(session, identity=identity, customer=fact, inputs=lines, now=now)
     checked = await check_against_facts(
         session,
         identity=identity,
@@ -351,7 +358,8 @@ async def update_order(
         raise InvalidArgument("reason", "a change after confirmation needs a reason / 确认后修改订单须填写原因")
     before = _content(order)
     if "lines" in fields and lines is not None:
-        order.lines = await _lines(session, identity=identity, inputs=lines)
+        customer = await visible_customer(session, identity=identity, customer_id=order.customer_id, now=now)
+        order.lines = await _lines(session, identity=identity, customer=customer, inputs=lines, now=now)
         order.total_fen = sum(line.amount_fen for line in order.lines)
     if "delivery_date" in fields and delivery_date is not None:
         order.delivery_date = delivery_date

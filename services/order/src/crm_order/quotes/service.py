@@ -17,9 +17,10 @@ from crm_order.orders.events import OrderEvents
 from crm_order.orders.models import Order
 from crm_order.orders.states import SELLING
 from crm_order.orders.validation import LineInput
+from crm_order.pricing.resolution import resolve_prices
+from crm_order.pricing.service import approval_threshold_bp
 from crm_order.quotes.events import QuoteEvents
 from crm_order.quotes.models import Quote, QuoteLine, QuoteNumber
-from crm_order.quotes.pricing import DEFAULT_APPROVAL_THRESHOLD
 from crm_order.quotes.validation import QuoteLineInput, check_unit_precision
 from crm_order.quotes.views import effective_state, threshold, totals
 from crmkit.clock import shanghai_date
@@ -117,8 +118,13 @@ async def next_number(session: AsyncSession, *, tenant_id: str, day: dt.date) ->
     return f"BJ-{day:%Y%m%d}-{counter.last:04d}"
 
 
-async def _quote_lines(session: AsyncSession, *, identity: Identity, inputs: list[QuoteLineInput]) -> list[QuoteLine]:
+async def _quote_lines(
+    session: AsyncSession, *, identity: Identity, customer: CustomerFact, inputs: list[QuoteLineInput], now: dt.datetime
+) -> list[QuoteLine]:
     products = await products_by_id(session, identity=identity, ids=[given.product_id for given in inputs])
+    prices = await resolve_prices(
+        session, tenant_id=identity.tenant_id, customer=customer, products=products, on_date=shanghai_date(now)
+    )
     lines: list[QuoteLine] = []
     for index, given in enumerate(inputs):
         product = products.get(given.product_id)
@@ -137,17 +143,19 @@ async def _quote_lines(session: AsyncSession, *, identity: Identity, inputs: lis
                 unit=product.unit,
                 quantity_milli=given.quantity_milli,
                 list_price_fen=product.list_price_fen,
-                quoted_price_fen=product.list_price_fen if given.quoted_price_fen is None else given.quoted_price_fen,
+                quoted_price_fen=(
+                    prices[product.id].price_fen if given.quoted_price_fen is None else given.quoted_price_fen
+                ),
                 unit_cost_fen=product.cost_fen,
             )
         )
     return lines
 
 
-def tenant_threshold_bp(identity: Identity) -> int:
-    """The tenant's approval threshold in hundredths of a percent. Every tenant has the issue's
-    default until tenants can set their own; each quote keeps the one it was priced under."""
-    return int(DEFAULT_APPROVAL_THRESHOLD * 100)
+async def tenant_threshold_bp(session: AsyncSession, identity: Identity) -> int:
+    """The tenant's approval threshold in hundredths of a percent (an admin's setting, kept by
+    the pricing feature); each quote keeps the one it was priced under."""
+    return await approval_threshold_bp(session, tenant_id=identity.tenant_id)
 
 
 async def create_quote(
@@ -164,7 +172,7 @@ async def create_quote(
     fact = await orders.visible_customer(session, identity=identity, customer_id=customer_id, now=now, write=True)
     if fact.archived:
         raise orders.CustomerArchived("customer is archived / 客户已归档，不能报价")
-    quote_lines = await _quote_lines(session, identity=identity, inputs=lines)
+    quote_lines = await _quote_lines(session, identity=identity, customer=fact, inputs=lines, now=now)
     quote = Quote(
         id=str(uuid.uuid4()),
         tenant_id=identity.tenant_id,
@@ -176,7 +184,7 @@ async def create_quote(
         state="draft",
         valid_until=valid_until,
         notes=notes,
-        threshold_bp=tenant_threshold_bp(identity),
+        threshold_bp=await tenant_threshold_bp(session, identity),
         submitted_by="",
         submitted_at=None,
         decision="",
@@ -214,13 +222,14 @@ async def update_quote(
     if quote.state not in ("draft", "rejected"):
         raise QuoteStateConflict(effective_state(quote, shanghai_date(now)), "修改 / change")
     if "lines" in fields and lines is not None:
-        quote.lines = await _quote_lines(session, identity=identity, inputs=lines)
+        customer = await orders.visible_customer(session, identity=identity, customer_id=quote.customer_id, now=now)
+        quote.lines = await _quote_lines(session, identity=identity, customer=customer, inputs=lines, now=now)
     if "valid_until" in fields and valid_until is not None:
         quote.valid_until = valid_until
     if "notes" in fields:
         quote.notes = notes
     quote.state = "draft"
-    quote.threshold_bp = tenant_threshold_bp(identity)
+    quote.threshold_bp = await tenant_threshold_bp(session, identity)
     quote.updated_at = now
     quote.version += 1
     await session.flush()
@@ -244,7 +253,7 @@ async def submit_quote(
     state = effective_state(quote, shanghai_date(now))
     if state != "draft":
         raise QuoteStateConflict(state, "提交 / submit")
-    quote.threshold_bp = tenant_threshold_bp(identity)
+    quote.threshold_bp = await tenant_threshold_bp(session, identity)
     automatic = not totals(quote).needs_approval(threshold(quote))
     quote.submitted_by = identity.principal_id
     quote.submitted_at = now

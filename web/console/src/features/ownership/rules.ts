@@ -14,11 +14,13 @@ export interface RulesDraft {
   claims_per_day: number | null
   first_visit_days: number | null
   exempt_active_contract: boolean
+  /** Days without a confirmed order before an owned customer returns; 0: no such rule. */
+  no_order_days: number | null
 }
 
 export type RuleCount = Exclude<keyof RulesDraft, 'no_follow_up_days' | 'exempt_active_contract'>
 /** The counts in the order the form shows them, each with its unit. */
-export const RETURN_COUNTS: readonly RuleCount[] = ['no_deal_days', 'warn_days_before']
+export const RETURN_COUNTS: readonly RuleCount[] = ['no_deal_days', 'no_order_days', 'warn_days_before']
 export const CLAIM_COUNTS: readonly RuleCount[] = ['cooldown_days', 'claims_per_day', 'first_visit_days']
 
 /** What a new pool starts with: the gateway's defaults (PoolRulesModel; rules.node.test.ts
@@ -31,6 +33,7 @@ export const DEFAULT_RULES: Readonly<RulesDraft> = Object.freeze({
   claims_per_day: 0,
   first_visit_days: 7,
   exempt_active_contract: true,
+  no_order_days: 0,
 })
 
 export interface PoolDraft {
@@ -54,6 +57,7 @@ export function rulesDraft(rules?: PoolRules): RulesDraft {
     claims_per_day: rules?.claims_per_day ?? DEFAULT_RULES.claims_per_day,
     first_visit_days: rules?.first_visit_days ?? DEFAULT_RULES.first_visit_days,
     exempt_active_contract: rules?.exempt_active_contract ?? DEFAULT_RULES.exempt_active_contract,
+    no_order_days: rules?.no_order_days ?? DEFAULT_RULES.no_order_days,
   }
 }
 
@@ -78,6 +82,7 @@ export function rulesBody(rules: RulesDraft): PoolRules {
     claims_per_day: count(rules.claims_per_day),
     first_visit_days: count(rules.first_visit_days),
     exempt_active_contract: rules.exempt_active_contract,
+    no_order_days: count(rules.no_order_days),
   }
 }
 
@@ -132,6 +137,7 @@ export function rulesSummary(t: Translate, rules: PoolRules): string[] {
   )
   const lines = [tiers.length ? t('poolRules.summary.noFollowUp', { rules: tiers.join(' / ') }) : t('poolRules.summary.noReturn')]
   if (draft.no_deal_days) lines.push(t('poolRules.summary.noDeal', { days: draft.no_deal_days }))
+  if (draft.no_order_days) lines.push(t('poolRules.summary.noOrder', { days: draft.no_order_days }))
   if (tiers.length && draft.warn_days_before) lines.push(t('poolRules.summary.warn', { days: draft.warn_days_before }))
   if (draft.cooldown_days) lines.push(t('poolRules.summary.cooldown', { days: draft.cooldown_days }))
   lines.push(

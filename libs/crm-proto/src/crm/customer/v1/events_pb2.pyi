@@ -217,7 +217,7 @@ class CustomerReturnedToPool(_message.Message):
     previous_owner_id: _builtins.str
     pool_id: _builtins.str
     rule: _builtins.str
-    """Which rule: "no_follow_up", "no_deal" or "first_visit_missed"."""
+    """Which rule: "no_follow_up", "no_deal", "no_order" or "first_visit_missed"."""
     reason: _builtins.str
     @_builtins.property
     def customer(self) -> _customer_pb2.Customer: ...
@@ -304,7 +304,7 @@ class CustomerReturnWarning(_message.Message):
     owner_id: _builtins.str
     pool_id: _builtins.str
     rule: _builtins.str
-    """"no_follow_up" or "no_deal"."""
+    """"no_follow_up", "no_deal" or "no_order"."""
     return_date: _builtins.str
     """"YYYY-MM-DD", Asia/Shanghai."""
     @_builtins.property

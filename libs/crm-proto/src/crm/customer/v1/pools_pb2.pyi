@@ -101,6 +101,7 @@ class PoolRules(_message.Message):
     CLAIMS_PER_DAY_FIELD_NUMBER: _builtins.int
     FIRST_VISIT_DAYS_FIELD_NUMBER: _builtins.int
     EXEMPT_ACTIVE_CONTRACT_FIELD_NUMBER: _builtins.int
+    NO_ORDER_DAYS_FIELD_NUMBER: _builtins.int
     no_deal_days: _builtins.int
     """Days an owner may hold a customer without it reaching `signed`; 0: no such rule."""
     warn_days_before: _builtins.int
@@ -113,6 +114,11 @@ class PoolRules(_message.Message):
     """Days a new owner has to log a visit or phone follow-up before the customer returns (default 7); 0: none."""
     exempt_active_contract: _builtins.bool
     """Customers whose contract runs today never return by rule."""
+    no_order_days: _builtins.int
+    """Days without a confirmed order (from the order service's order_confirmed), counted from the
+    later of its last order and when its owner got it, after which an owned customer returns;
+    0: no such rule. Closures pause the clock as they do the no-follow-up one.
+    """
     @_builtins.property
     def no_follow_up_days(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Days without a follow-up after which an owned customer returns, by tier ("vip", "key",
@@ -129,10 +135,11 @@ class PoolRules(_message.Message):
         claims_per_day: _builtins.int = ...,
         first_visit_days: _builtins.int = ...,
         exempt_active_contract: _builtins.bool = ...,
+        no_order_days: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["claims_per_day", b"claims_per_day", "cooldown_days", b"cooldown_days", "exempt_active_contract", b"exempt_active_contract", "first_visit_days", b"first_visit_days", "no_deal_days", b"no_deal_days", "no_follow_up_days", b"no_follow_up_days", "warn_days_before", b"warn_days_before"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["claims_per_day", b"claims_per_day", "cooldown_days", b"cooldown_days", "exempt_active_contract", b"exempt_active_contract", "first_visit_days", b"first_visit_days", "no_deal_days", b"no_deal_days", "no_follow_up_days", b"no_follow_up_days", "no_order_days", b"no_order_days", "warn_days_before", b"warn_days_before"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -8,6 +8,7 @@ aggregate is the order (aggregate_version its version) and carries the order aft
 from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
+from crm.order.v1 import pricing_pb2 as _pricing_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -394,3 +395,74 @@ class OrderImported(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OrderImported: _TypeAlias = OrderImported  # noqa: Y015
+
+@_typing.final
+class AgreementPriceSet(_message.Message):
+    """crm.order.v1.agreement_price_set: an agreement price was created or changed. Aggregate: the price."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_PRICE_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    created: _builtins.bool
+    @_builtins.property
+    def agreement_price(self) -> _pricing_pb2.AgreementPrice: ...
+    def __init__(
+        self,
+        *,
+        agreement_price: _pricing_pb2.AgreementPrice | None = ...,
+        created: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agreement_price", b"agreement_price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_price", b"agreement_price", "created", b"created"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgreementPriceSet: _TypeAlias = AgreementPriceSet  # noqa: Y015
+
+@_typing.final
+class AgreementPriceRemoved(_message.Message):
+    """crm.order.v1.agreement_price_removed: an agreement price was deleted (as it was before)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_PRICE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def agreement_price(self) -> _pricing_pb2.AgreementPrice: ...
+    def __init__(
+        self,
+        *,
+        agreement_price: _pricing_pb2.AgreementPrice | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agreement_price", b"agreement_price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_price", b"agreement_price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgreementPriceRemoved: _TypeAlias = AgreementPriceRemoved  # noqa: Y015
+
+@_typing.final
+class PricingSettingsChanged(_message.Message):
+    """crm.order.v1.pricing_settings_changed: an admin changed the tenant's approval threshold.
+    Aggregate: the tenant.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def settings(self) -> _pricing_pb2.PricingSettings: ...
+    def __init__(
+        self,
+        *,
+        settings: _pricing_pb2.PricingSettings | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PricingSettingsChanged: _TypeAlias = PricingSettingsChanged  # noqa: Y015

@@ -6,6 +6,7 @@ import warnings
 from crm.order.v1 import batches_pb2 as crm_dot_order_dot_v1_dot_batches__pb2
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
+from crm.order.v1 import pricing_pb2 as crm_dot_order_dot_v1_dot_pricing__pb2
 from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -132,6 +133,36 @@ class OrderServiceStub:
                 '/crm.order.v1.OrderService/ListRecalls',
                 request_serializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsRequest.SerializeToString,
                 response_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsResponse.FromString,
+                _registered_method=True)
+        self.UpsertAgreementPrice = channel.unary_unary(
+                '/crm.order.v1.OrderService/UpsertAgreementPrice',
+                request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpsertAgreementPriceRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpsertAgreementPriceResponse.FromString,
+                _registered_method=True)
+        self.ListAgreementPrices = channel.unary_unary(
+                '/crm.order.v1.OrderService/ListAgreementPrices',
+                request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.ListAgreementPricesRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.ListAgreementPricesResponse.FromString,
+                _registered_method=True)
+        self.DeleteAgreementPrice = channel.unary_unary(
+                '/crm.order.v1.OrderService/DeleteAgreementPrice',
+                request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.DeleteAgreementPriceRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.DeleteAgreementPriceResponse.FromString,
+                _registered_method=True)
+        self.PastPrices = channel.unary_unary(
+                '/crm.order.v1.OrderService/PastPrices',
+                request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.PastPricesRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.PastPricesResponse.FromString,
+                _registered_method=True)
+        self.GetPricingSettings = channel.unary_unary(
+                '/crm.order.v1.OrderService/GetPricingSettings',
+                request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.GetPricingSettingsRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.GetPricingSettingsResponse.FromString,
+                _registered_method=True)
+        self.UpdatePricingSettings = channel.unary_unary(
+                '/crm.order.v1.OrderService/UpdatePricingSettings',
+                request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsResponse.FromString,
                 _registered_method=True)
 
 
@@ -263,6 +294,44 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpsertAgreementPrice(self, request, context):
+        """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+        systems write), past prices where a price is entered, the tenant's approval threshold.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgreementPrices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAgreementPrice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PastPrices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPricingSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePricingSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -360,6 +429,36 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.ListRecalls,
                     request_deserializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsRequest.FromString,
                     response_serializer=crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsResponse.SerializeToString,
+            ),
+            'UpsertAgreementPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertAgreementPrice,
+                    request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpsertAgreementPriceRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpsertAgreementPriceResponse.SerializeToString,
+            ),
+            'ListAgreementPrices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgreementPrices,
+                    request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.ListAgreementPricesRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.ListAgreementPricesResponse.SerializeToString,
+            ),
+            'DeleteAgreementPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAgreementPrice,
+                    request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.DeleteAgreementPriceRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.DeleteAgreementPriceResponse.SerializeToString,
+            ),
+            'PastPrices': grpc.unary_unary_rpc_method_handler(
+                    servicer.PastPrices,
+                    request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.PastPricesRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.PastPricesResponse.SerializeToString,
+            ),
+            'GetPricingSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPricingSettings,
+                    request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.GetPricingSettingsRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.GetPricingSettingsResponse.SerializeToString,
+            ),
+            'UpdatePricingSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePricingSettings,
+                    request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -876,6 +975,168 @@ class OrderService:
             '/crm.order.v1.OrderService/ListRecalls',
             crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsRequest.SerializeToString,
             crm_dot_order_dot_v1_dot_batches__pb2.ListRecallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpsertAgreementPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/UpsertAgreementPrice',
+            crm_dot_order_dot_v1_dot_pricing__pb2.UpsertAgreementPriceRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_pricing__pb2.UpsertAgreementPriceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgreementPrices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/ListAgreementPrices',
+            crm_dot_order_dot_v1_dot_pricing__pb2.ListAgreementPricesRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_pricing__pb2.ListAgreementPricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAgreementPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/DeleteAgreementPrice',
+            crm_dot_order_dot_v1_dot_pricing__pb2.DeleteAgreementPriceRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_pricing__pb2.DeleteAgreementPriceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PastPrices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/PastPrices',
+            crm_dot_order_dot_v1_dot_pricing__pb2.PastPricesRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_pricing__pb2.PastPricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPricingSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/GetPricingSettings',
+            crm_dot_order_dot_v1_dot_pricing__pb2.GetPricingSettingsRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_pricing__pb2.GetPricingSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePricingSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/UpdatePricingSettings',
+            crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
+from crm.order.v1 import pricing_pb2 as _pricing_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -67,6 +68,15 @@ class OrderServiceStub:
     """
     ListRecalls: _grpc.UnaryUnaryMultiCallable[_batches_pb2.ListRecallsRequest, _batches_pb2.ListRecallsResponse]
     """Recalls touching a customer the caller may see."""
+    UpsertAgreementPrice: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.UpsertAgreementPriceRequest, _pricing_pb2.UpsertAgreementPriceResponse]
+    """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+    systems write), past prices where a price is entered, the tenant's approval threshold.
+    """
+    ListAgreementPrices: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.ListAgreementPricesRequest, _pricing_pb2.ListAgreementPricesResponse]
+    DeleteAgreementPrice: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.DeleteAgreementPriceRequest, _pricing_pb2.DeleteAgreementPriceResponse]
+    PastPrices: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.PastPricesRequest, _pricing_pb2.PastPricesResponse]
+    GetPricingSettings: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.GetPricingSettingsRequest, _pricing_pb2.GetPricingSettingsResponse]
+    UpdatePricingSettings: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.UpdatePricingSettingsRequest, _pricing_pb2.UpdatePricingSettingsResponse]
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -104,6 +114,15 @@ class OrderServiceAsyncStub(OrderServiceStub):
     """
     ListRecalls: _aio.UnaryUnaryMultiCallable[_batches_pb2.ListRecallsRequest, _batches_pb2.ListRecallsResponse]  # type: ignore[assignment]
     """Recalls touching a customer the caller may see."""
+    UpsertAgreementPrice: _aio.UnaryUnaryMultiCallable[_pricing_pb2.UpsertAgreementPriceRequest, _pricing_pb2.UpsertAgreementPriceResponse]  # type: ignore[assignment]
+    """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+    systems write), past prices where a price is entered, the tenant's approval threshold.
+    """
+    ListAgreementPrices: _aio.UnaryUnaryMultiCallable[_pricing_pb2.ListAgreementPricesRequest, _pricing_pb2.ListAgreementPricesResponse]  # type: ignore[assignment]
+    DeleteAgreementPrice: _aio.UnaryUnaryMultiCallable[_pricing_pb2.DeleteAgreementPriceRequest, _pricing_pb2.DeleteAgreementPriceResponse]  # type: ignore[assignment]
+    PastPrices: _aio.UnaryUnaryMultiCallable[_pricing_pb2.PastPricesRequest, _pricing_pb2.PastPricesResponse]  # type: ignore[assignment]
+    GetPricingSettings: _aio.UnaryUnaryMultiCallable[_pricing_pb2.GetPricingSettingsRequest, _pricing_pb2.GetPricingSettingsResponse]  # type: ignore[assignment]
+    UpdatePricingSettings: _aio.UnaryUnaryMultiCallable[_pricing_pb2.UpdatePricingSettingsRequest, _pricing_pb2.UpdatePricingSettingsResponse]  # type: ignore[assignment]
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -252,5 +271,50 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_batches_pb2.ListRecallsResponse, _abc.Awaitable[_batches_pb2.ListRecallsResponse]]:
         """Recalls touching a customer the caller may see."""
+
+    @_abc_1.abstractmethod
+    def UpsertAgreementPrice(
+        self,
+        request: _pricing_pb2.UpsertAgreementPriceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.UpsertAgreementPriceResponse, _abc.Awaitable[_pricing_pb2.UpsertAgreementPriceResponse]]:
+        """Pricing: agreement prices (admins, bosses, supervisors of the customer's subtree, partner
+        systems write), past prices where a price is entered, the tenant's approval threshold.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAgreementPrices(
+        self,
+        request: _pricing_pb2.ListAgreementPricesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.ListAgreementPricesResponse, _abc.Awaitable[_pricing_pb2.ListAgreementPricesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteAgreementPrice(
+        self,
+        request: _pricing_pb2.DeleteAgreementPriceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.DeleteAgreementPriceResponse, _abc.Awaitable[_pricing_pb2.DeleteAgreementPriceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PastPrices(
+        self,
+        request: _pricing_pb2.PastPricesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.PastPricesResponse, _abc.Awaitable[_pricing_pb2.PastPricesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetPricingSettings(
+        self,
+        request: _pricing_pb2.GetPricingSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.GetPricingSettingsResponse, _abc.Awaitable[_pricing_pb2.GetPricingSettingsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePricingSettings(
+        self,
+        request: _pricing_pb2.UpdatePricingSettingsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_pricing_pb2.UpdatePricingSettingsResponse, _abc.Awaitable[_pricing_pb2.UpdatePricingSettingsResponse]]: ...
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

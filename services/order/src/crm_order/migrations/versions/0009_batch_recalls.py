@@ -1,7 +1,7 @@
 """batch recalls
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03 16:50:39
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = "0009"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Agreement prices, past prices and the tenant's quote approval threshold."""
