@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_order import Base
+from crm_order.after_sales.models import AfterSale, AfterSaleLine, AfterSaleNumber
 from crm_order.batches.models import OrderLineBatch
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
@@ -15,6 +16,9 @@ CREATE_REQUESTS = request_table(Base.metadata)
 
 __all__ = [
     "CREATE_REQUESTS",
+    "AfterSale",
+    "AfterSaleLine",
+    "AfterSaleNumber",
     "Base",
     "CustomerClosure",
     "CustomerFact",
