@@ -18,6 +18,23 @@ export const LIMITS = {
       "maxLength": 20
     }
   },
+  "AfterSaleIn": {
+    "lines": {
+      "maxItems": 200
+    },
+    "photo_ids": {
+      "maxItems": 9,
+      "itemMaxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 500
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "AfterSaleLineIn": {},
   "ApiClientIn": {
     "name": {
       "minLength": 1,
@@ -243,11 +260,6 @@ export const LIMITS = {
     }
   },
   "DeactivateIn": {},
-  "DecisionIn": {
-    "comment": {
-      "maxLength": 200
-    }
-  },
   "DeliveryWindowIn": {
     "end": {
       "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
@@ -759,6 +771,16 @@ export const LIMITS = {
     "display_name": {
       "minLength": 1,
       "maxLength": 50
+    }
+  },
+  "crm_gateway__after_sales__router__DecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
+  "crm_gateway__pools__router__DecisionIn": {
+    "comment": {
+      "maxLength": 200
     }
   }
 } as const
