@@ -13,6 +13,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { auth, i18n } from './app'
 import { IMPORT_ROLES } from './features/imports/importWizard'
 import { QUOTE_ROLES } from './features/quotes/api'
+import { AFTER_SALE_VIEW_ROLES } from './features/afterSales/api'
 
 // `public` and `roles` are the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
@@ -187,6 +188,19 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./features/quotes/QuoteEditorView.vue'),
         props: true,
         meta: { roles: QUOTE_ROLES, titleKey: 'quotes.title' },
+      },
+      {
+        path: 'after-sales',
+        name: 'after-sales',
+        component: () => import('./features/afterSales/AfterSaleListView.vue'),
+        meta: { roles: AFTER_SALE_VIEW_ROLES, titleKey: 'afterSales.title' },
+      },
+      {
+        path: 'after-sales/:id',
+        name: 'after-sale',
+        component: () => import('./features/afterSales/AfterSaleDetailView.vue'),
+        props: true,
+        meta: { roles: AFTER_SALE_VIEW_ROLES, titleKey: 'afterSales.detailTitle' },
       },
       {
         path: ':rest(.*)*',

@@ -66,7 +66,7 @@ class AfterSaleIn(ApiModel):
     request_id: str | None = Field(None, max_length=64, description="Idempotency key: a retry returns the first one")
 
 
-class DecisionIn(ApiModel):
+class AfterSaleDecisionIn(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     decision: Decision
     comment: str = Field("", max_length=200, description="Required to reject")
@@ -93,7 +93,7 @@ class AfterSaleApprovalOut(BaseModel):
     decided_at: dt.datetime | None
 
 
-class PhotoOut(BaseModel):
+class AfterSalePhotoOut(BaseModel):
     id: str
     content_url: str = Field(description="Streams the photo; needs the Authorization header")
     thumbnail_url: str = Field(description="Streams its thumbnail (404 for a PDF); needs the Authorization header")
@@ -114,7 +114,7 @@ class AfterSaleOut(BaseModel):
     lines_amount: Decimal = Field(description="The lines' value at the order's prices")
     refund_amount: Decimal = Field(description="What is refunded; 0 for exchange and reissue")
     cost_amount: Decimal | None = Field(description="The lines' cost; hidden (null) for sales")
-    photos: list[PhotoOut]
+    photos: list[AfterSalePhotoOut]
     reissue_invoice: bool = Field(description="The invoice must be re-issued (finance)")
     requested_by: str
     requested_by_name: str
@@ -177,7 +177,9 @@ async def after_sales_out(state: GatewayState, identity: Identity, found: list[p
                 refund_amount=Decimal(a.refund_amount),
                 cost_amount=cost.quantize(Decimal("0.01")) if sees(identity, "after_sale.cost_amount") else None,
                 photos=[
-                    PhotoOut(id=photo, content_url=f"{base}/{photo}/content", thumbnail_url=f"{base}/{photo}/thumbnail")
+                    AfterSalePhotoOut(
+                        id=photo, content_url=f"{base}/{photo}/content", thumbnail_url=f"{base}/{photo}/thumbnail"
+                    )
                     for photo in a.photo_ids
                 ],
                 reissue_invoice=a.reissue_invoice,
@@ -337,7 +339,9 @@ async def get_after_sale(after_sale_id: str, state: State, identity: Caller) -> 
     "exchange or reissue creates its shipment order (`shipment_order_id`, ready to ship at price 0); an approved "
     "refund's amount goes to the credit service on the `after_sale_decided` event.",
 )
-async def decide_after_sale(after_sale_id: str, body: DecisionIn, state: State, identity: Caller) -> AfterSaleOut:
+async def decide_after_sale(
+    after_sale_id: str, body: AfterSaleDecisionIn, state: State, identity: Caller
+) -> AfterSaleOut:
     reply = await state.orders.DecideAfterSale(
         pb.DecideAfterSaleRequest(
             id=path_id(after_sale_id, "after_sale_id"),

@@ -18,6 +18,11 @@ export const LIMITS = {
       "maxLength": 20
     }
   },
+  "AfterSaleDecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
   "AfterSaleIn": {
     "lines": {
       "maxItems": 200
@@ -260,6 +265,11 @@ export const LIMITS = {
     }
   },
   "DeactivateIn": {},
+  "DecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
   "DeliveryWindowIn": {
     "end": {
       "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
@@ -771,16 +781,6 @@ export const LIMITS = {
     "display_name": {
       "minLength": 1,
       "maxLength": 50
-    }
-  },
-  "crm_gateway__after_sales__router__DecisionIn": {
-    "comment": {
-      "maxLength": 200
-    }
-  },
-  "crm_gateway__pools__router__DecisionIn": {
-    "comment": {
-      "maxLength": 200
     }
   }
 } as const

@@ -2253,6 +2253,25 @@ export interface components {
              */
             decision: "approve" | "reject";
         };
+        /** AfterSaleDecisionIn */
+        AfterSaleDecisionIn: {
+            /**
+             * Comment
+             * @description Required to reject
+             * @default
+             */
+            comment?: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+            /**
+             * Expected Version
+             * @description Fail with 409 if it changed
+             */
+            expected_version?: number | null;
+        };
         /** AfterSaleIn */
         AfterSaleIn: {
             /** Lines */
@@ -2363,7 +2382,7 @@ export interface components {
             /** Owner Id */
             owner_id: string;
             /** Photos */
-            photos: components["schemas"]["crm_gateway__after_sales__router__PhotoOut"][];
+            photos: components["schemas"]["AfterSalePhotoOut"][];
             /** Reason */
             reason: string;
             /**
@@ -2412,6 +2431,21 @@ export interface components {
             items: components["schemas"]["AfterSaleOut"][];
             /** Next Page Token */
             next_page_token: string | null;
+        };
+        /** AfterSalePhotoOut */
+        AfterSalePhotoOut: {
+            /**
+             * Content Url
+             * @description Streams the photo; needs the Authorization header
+             */
+            content_url: string;
+            /** Id */
+            id: string;
+            /**
+             * Thumbnail Url
+             * @description Streams its thumbnail (404 for a PDF); needs the Authorization header
+             */
+            thumbnail_url: string;
         };
         /**
          * AlertOut
@@ -3299,75 +3333,6 @@ export interface components {
              */
             share: number;
         };
-        /** DecisionIn */
-        crm_gateway__after_sales__router__DecisionIn: {
-            /**
-             * Comment
-             * @description Required to reject
-             * @default
-             */
-            comment?: string;
-            /**
-             * Decision
-             * @enum {string}
-             */
-            decision: "approve" | "reject";
-            /**
-             * Expected Version
-             * @description Fail with 409 if it changed
-             */
-            expected_version?: number | null;
-        };
-        /** PhotoOut */
-        crm_gateway__after_sales__router__PhotoOut: {
-            /**
-             * Content Url
-             * @description Streams the photo; needs the Authorization header
-             */
-            content_url: string;
-            /** Id */
-            id: string;
-            /**
-             * Thumbnail Url
-             * @description Streams its thumbnail (404 for a PDF); needs the Authorization header
-             */
-            thumbnail_url: string;
-        };
-        /**
-         * PhotoOut
-         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
-         */
-        crm_gateway__follow_ups__router__PhotoOut: {
-            /** Attachment Id */
-            attachment_id: string;
-            /**
-             * Content Url
-             * @description Signed, the full photo
-             */
-            content_url: string;
-            /**
-             * Signed Until
-             * Format: date-time
-             * @description Asia/Shanghai
-             */
-            signed_until: string;
-            /**
-             * Thumbnail Url
-             * @description Signed, no Authorization header needed, until signed_until
-             */
-            thumbnail_url: string;
-        };
-        /** DecisionIn */
-        crm_gateway__pools__router__DecisionIn: {
-            /** Approve */
-            approve: boolean;
-            /**
-             * Comment
-             * @description Required when rejecting
-             * @default
-             */
-            comment?: string;
-        };
         /**
          * CustomerCapsIn
          * @description Fields present change: `default_cap` (null for no cap) and the users listed.
@@ -3927,6 +3892,17 @@ export interface components {
             /** @description Required while the user holds customers */
             handover?: components["schemas"]["HandoverIn"] | null;
         };
+        /** DecisionIn */
+        DecisionIn: {
+            /** Approve */
+            approve: boolean;
+            /**
+             * Comment
+             * @description Required when rejecting
+             * @default
+             */
+            comment?: string;
+        };
         /** DeliveryList */
         DeliveryList: {
             /** Items */
@@ -4215,7 +4191,7 @@ export interface components {
              * Photos
              * @description A visit's photos, in the order taken
              */
-            photos?: components["schemas"]["crm_gateway__follow_ups__router__PhotoOut"][];
+            photos?: components["schemas"]["PhotoOut"][];
             /**
              * Updated At
              * Format: date-time
@@ -5162,6 +5138,30 @@ export interface components {
          * @enum {string}
          */
         PartnerScope: "customers:read" | "customers:write" | "catalogue:write" | "orders:read" | "orders:write" | "deliveries:write";
+        /**
+         * PhotoOut
+         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
+         */
+        PhotoOut: {
+            /** Attachment Id */
+            attachment_id: string;
+            /**
+             * Content Url
+             * @description Signed, the full photo
+             */
+            content_url: string;
+            /**
+             * Signed Until
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            signed_until: string;
+            /**
+             * Thumbnail Url
+             * @description Signed, no Authorization header needed, until signed_until
+             */
+            thumbnail_url: string;
+        };
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
@@ -7280,7 +7280,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["crm_gateway__after_sales__router__DecisionIn"];
+                "application/json": components["schemas"]["AfterSaleDecisionIn"];
             };
         };
         responses: {
@@ -23659,7 +23659,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["crm_gateway__pools__router__DecisionIn"];
+                "application/json": components["schemas"]["DecisionIn"];
             };
         };
         responses: {
