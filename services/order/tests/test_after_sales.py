@@ -5,9 +5,11 @@ scope and validation."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.order.v1 import after_sales_pb2 as pb
@@ -20,6 +22,7 @@ from crmkit.testing.rpc import refusal
 
 from .conftest import OrderHarness
 
+M = TypeVar("M", bound=Message)
 BOTH = pytest.mark.parametrize("backend", ["order_service", "order_service_sqlite"], indirect=True)
 MISSING = "00000000-0000-0000-0000-000000000000"
 
@@ -68,7 +71,7 @@ async def decide(
     return await harness.stub.DecideAfterSale(request, metadata=harness.md(caller))
 
 
-async def events_named(harness: OrderHarness, message_type: type) -> list[events_pb2.AfterSaleDecided]:
+async def events_named(harness: OrderHarness, message_type: type[M]) -> list[M]:
     rows = await outbox_rows(harness.runtime.sessions, harness.runtime.tables)
     found = []
     for row in rows:
