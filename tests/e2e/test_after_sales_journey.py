@@ -166,6 +166,17 @@ def test_a_refund_is_approved_and_its_event_carries_the_amount(
         json={"type": "return_refund", "lines": [{"line_no": 1, "quantity": "5"}], "reason": "破损"},
     )
     assert (too_many.status_code, too_many.json()["field"]) == (400, "lines[0].quantity")
+    foreign_photo = client.post(
+        f"/api/v1/orders/{order['id']}/after-sales",
+        headers=rep,
+        json={
+            "type": "refund_only",
+            "lines": [{"line_no": 1, "quantity": "1"}],
+            "reason": "破损",
+            "photo_ids": ["00000000-0000-0000-0000-000000000000"],
+        },
+    )
+    assert (foreign_photo.status_code, foreign_photo.json()["field"]) == (400, "photo_ids[0]")
     asked = ok(
         client.post(
             f"/api/v1/orders/{order['id']}/after-sales",

@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Literal, cast
 
+import grpc
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -215,7 +216,9 @@ async def _check_photos(state: GatewayState, identity: Identity, customer_id: st
             found = await state.customers.GetAttachment(
                 vpb.GetAttachmentRequest(id=photo_id), metadata=_metadata(state, identity)
             )
-        except NotFound:
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
             raise InvalidArgument(f"photo_ids[{index}]", "no such photo / 照片不存在") from None
         if found.attachment.customer_id != customer_id:
             raise InvalidArgument(f"photo_ids[{index}]", "no such photo / 照片不存在")
