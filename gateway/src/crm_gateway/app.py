@@ -22,6 +22,9 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_gateway import problems
+from crm_gateway.after_sales.notifications import AfterSaleNotifications
+from crm_gateway.after_sales.router import PHOTO_UPLOAD_PATH
+from crm_gateway.after_sales.router import router as after_sales_router
 from crm_gateway.analytics.router import router as analytics_router
 from crm_gateway.api_clients.router import router as api_clients_router
 from crm_gateway.api_clients.service import ApiClientKeys
@@ -219,6 +222,7 @@ def create_app(
             start_consumer(runtime, "gateway", RevisitNotifications(feed, clock).subscription())
             start_consumer(runtime, "gateway", QuoteNotifications(feed, clock).subscription())
             start_consumer(runtime, "gateway", RecallNotifications(feed, clock).subscription())
+            start_consumer(runtime, "gateway", AfterSaleNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()
@@ -262,6 +266,7 @@ def create_app(
                 "quotes",
                 "batches",
                 "prices",
+                "after-sales",
                 "api clients",
                 "notifications",
             )
@@ -279,6 +284,7 @@ def create_app(
         hsts_seconds=settings.hsts_seconds,
         large_bodies=[
             ("POST", UPLOAD_PATH, settings.max_upload_bytes),
+            ("POST", PHOTO_UPLOAD_PATH, settings.max_upload_bytes),
             ("POST", re.compile(re.escape(IMPORT_UPLOAD_PATH)), settings.import_max_bytes),
             ("POST", re.compile(re.escape(ORDER_IMPORT_PATH)), settings.import_max_bytes),
         ],
@@ -342,6 +348,8 @@ def create_app(
         api_clients_router,
         analytics_router,
         notifications_router,
+        # Before orders_router, whose POST /orders/{id}/{action} would take /orders/{id}/after-sales.
+        after_sales_router,
         orders_router,
         order_imports_router,
         products_router,

@@ -14,6 +14,7 @@ import { auth, i18n } from './app'
 import { IMPORT_ROLES } from './features/imports/importWizard'
 import { ORDER_IMPORT_ROLES } from './features/orderImports/api'
 import { QUOTE_ROLES } from './features/quotes/api'
+import { AFTER_SALE_VIEW_ROLES } from './features/afterSales/api'
 
 // `public` and `roles` are the shared sign-in guard's (guardSignIn).
 declare module 'vue-router' {
@@ -200,6 +201,19 @@ const routes: RouteRecordRaw[] = [
         name: 'batches',
         component: () => import('./features/batches/BatchLookupView.vue'),
         meta: { titleKey: 'batches.title' },
+      },
+      {
+        path: 'after-sales',
+        name: 'after-sales',
+        component: () => import('./features/afterSales/AfterSaleListView.vue'),
+        meta: { roles: AFTER_SALE_VIEW_ROLES, titleKey: 'afterSales.title' },
+      },
+      {
+        path: 'after-sales/:id',
+        name: 'after-sale',
+        component: () => import('./features/afterSales/AfterSaleDetailView.vue'),
+        props: true,
+        meta: { roles: AFTER_SALE_VIEW_ROLES, titleKey: 'afterSales.detailTitle' },
       },
       {
         path: ':rest(.*)*',

@@ -29,6 +29,9 @@ NotificationKind = Literal[
     "quote_approved",
     "quote_rejected",
     "batch_recalled",
+    "after_sale_awaiting_approval",
+    "after_sale_approved",
+    "after_sale_rejected",
 ]
 
 
@@ -145,6 +148,23 @@ _TEXTS: dict[str, dict[str, Text]] = {
             "Batch {batch_no} was recalled ({reason}); {count} of your customers received it: {customers}. "
             "Call them soon.",
         ),
+    },
+    "after_sale_awaiting_approval": {
+        "zh": Text(
+            "售后申请待审批", "{requester}提交的{type_zh}售后{number}（客户「{customer}」，退款{amount}元）等待你审批。"
+        ),
+        "en": Text(
+            "After-sale awaiting your approval",
+            "{requester}'s {type_en} after-sale {number} for {customer} (refund CNY {amount}) awaits you.",
+        ),
+    },
+    "after_sale_approved": {
+        "zh": Text("售后申请已批准", "你的{type_zh}售后{number}（客户「{customer}」）已批准。{comment}"),
+        "en": Text("After-sale approved", "Your {type_en} after-sale {number} for {customer} was approved. {comment}"),
+    },
+    "after_sale_rejected": {
+        "zh": Text("售后申请被驳回", "你的{type_zh}售后{number}（客户「{customer}」）被驳回：{comment}"),
+        "en": Text("After-sale rejected", "Your {type_en} after-sale {number} for {customer} was rejected: {comment}"),
     },
 }
 

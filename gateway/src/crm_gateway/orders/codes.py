@@ -11,4 +11,7 @@ ORDER_STATUS_BY_CODE: dict[str, int] = {
     "licence_expired": 409,
     "customer_archived": 409,
     "illegal_quote_state": 409,
+    # After-sales (crm_order.after_sales).
+    "illegal_after_sale_state": 409,
+    "order_not_delivered": 409,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_order import Base
+from crm_order.after_sales.models import AfterSale, AfterSaleLine, AfterSaleNumber
 from crm_order.batches.models import OrderLineBatch
 from crm_order.batches.recall_models import BatchRecall, RecallCustomer
 from crm_order.catalogue.models import Product
@@ -18,6 +19,9 @@ CREATE_REQUESTS = request_table(Base.metadata)
 
 __all__ = [
     "CREATE_REQUESTS",
+    "AfterSale",
+    "AfterSaleLine",
+    "AfterSaleNumber",
     "AgreementPrice",
     "Base",
     "BatchRecall",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm.order.v1 import order_pb2_grpc
+from crm_order.after_sales.servicer import AfterSaleRpcs
 from crm_order.batches.servicer import BatchRpcs
 from crm_order.catalogue.servicer import CatalogueRpcs
 from crm_order.orders.servicer import OrderRpcs
@@ -10,5 +11,13 @@ from crm_order.pricing.servicer import PricingRpcs
 from crm_order.quotes.servicer import QuoteRpcs
 
 
-class OrderServicer(CatalogueRpcs, OrderRpcs, QuoteRpcs, BatchRpcs, PricingRpcs, order_pb2_grpc.OrderServiceServicer):
+class OrderServicer(
+    CatalogueRpcs,
+    OrderRpcs,
+    QuoteRpcs,
+    BatchRpcs,
+    PricingRpcs,
+    AfterSaleRpcs,
+    order_pb2_grpc.OrderServiceServicer,
+):
     pass

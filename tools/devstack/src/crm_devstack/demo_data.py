@@ -1387,6 +1387,30 @@ _ORDER_PATHS: tuple[tuple[str, ...], ...] = (
 _PLAIN_LINES = (("LY-3002", "2"), ("SC-2002", "30"), ("LY-3001", "1"), ("NR-1001", "1.5"))
 
 
+@dataclass(frozen=True, slots=True)
+class AfterSaleSeed:
+    """An after-sale (售后) a rep asks for on one of the demo orders (by its index in
+    `DemoTenant.orders`; the first is completed, the second delivered), decided by the boss when
+    `decision` is set; lines are (order line no, quantity)."""
+
+    order_index: int
+    type: str
+    lines: tuple[tuple[int, str], ...]
+    reason: str
+    reissue_invoice: bool
+    decision: str
+    comment: str
+
+
+# One approved refund on the completed order, one return waiting for approval on the delivered one.
+DEMO_AFTER_SALES: tuple[AfterSaleSeed, ...] = (
+    AfterSaleSeed(
+        0, "refund_only", ((1, "1"),), "一件外包装破损，客户同意折价留用", True, "approve", "照片属实，同意退款"
+    ),
+    AfterSaleSeed(1, "return_refund", ((1, "5"),), "到货时冷链温度超标，客户拒收部分商品", False, "", ""),
+)
+
+
 def _demo_orders(customers: list[CustomerSeed], today: date) -> list[OrderSeed]:
     """Orders for signed customers that are not schools (the school calendar may close them),
     have no closures of their own and stay owned, delivered on a day of their delivery windows."""

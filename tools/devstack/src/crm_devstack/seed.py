@@ -11,7 +11,14 @@ from typing import Any
 
 import httpx
 
-from crm_devstack.demo_data import CustomerSeed, DemoTenant, FollowUpSeed, demo_tenant, import_file
+from crm_devstack.demo_data import (
+    DEMO_AFTER_SALES,
+    CustomerSeed,
+    DemoTenant,
+    FollowUpSeed,
+    demo_tenant,
+    import_file,
+)
 from crmkit.clock import SHANGHAI
 
 DEMO_USER_PASSWORD = "keyuan-demo-2026"
@@ -476,6 +483,7 @@ async def _products_and_orders(
         products[sku] = upserted["product"]["id"]
     await _agreement_prices(client, tenant, customer_ids, products, admin)
     boss = await login(client, "chen.jianguo", DEMO_USER_PASSWORD)
+    order_ids: list[str] = []
     for index, order in enumerate(tenant.orders):
         rep = headers[order.owner_username]
         body = {
@@ -495,11 +503,13 @@ async def _products_and_orders(
                 break
             await asyncio.sleep(0.5)
         created = _ok(reply)
+        order_ids.append(created["id"])
         for action in order.actions:
             who = rep if action in ("confirm", "release") else boss
             _ok(await client.post(f"/api/v1/orders/{created['id']}/{action}", headers=who, json={}))
     await _quotes(client, tenant, customer_ids, products, headers)
     await _order_history(client, tenant, customer_ids, admin)
+    await _after_sales(client, tenant, order_ids, headers, boss)
 
 
 # --- partner orders (issue 13): a year of history imported from an ERP file ----------------------
@@ -558,6 +568,31 @@ async def _agreement_prices(
                 break
             await asyncio.sleep(0.5)
         _ok(reply)
+
+
+async def _after_sales(
+    client: httpx.AsyncClient,
+    tenant: DemoTenant,
+    order_ids: list[str],
+    headers: dict[str, dict[str, str]],
+    boss: dict[str, str],
+) -> None:
+    """The demo after-sales (售后) on the completed and the delivered order: asked for by the
+    order's rep, decided by the boss where the seed says so."""
+    for index, seed in enumerate(DEMO_AFTER_SALES):
+        rep = headers[tenant.orders[seed.order_index].owner_username]
+        body = {
+            "type": seed.type,
+            "lines": [{"line_no": line_no, "quantity": quantity} for line_no, quantity in seed.lines],
+            "reason": seed.reason,
+            "reissue_invoice": seed.reissue_invoice,
+            "request_id": f"demo-after-sale-{index}",
+        }
+        order_id = order_ids[seed.order_index]
+        created = _ok(await client.post(f"/api/v1/orders/{order_id}/after-sales", headers=rep, json=body))
+        if seed.decision:
+            decision = {"decision": seed.decision, "comment": seed.comment}
+            _ok(await client.post(f"/api/v1/after-sales/{created['id']}/decision", headers=boss, json=decision))
 
 
 # (rate of the list price, note): one approved at once, one waiting for the supervisor.

@@ -18,6 +18,28 @@ export const LIMITS = {
       "maxLength": 20
     }
   },
+  "AfterSaleDecisionIn": {
+    "comment": {
+      "maxLength": 200
+    }
+  },
+  "AfterSaleIn": {
+    "lines": {
+      "maxItems": 200
+    },
+    "photo_ids": {
+      "maxItems": 9,
+      "itemMaxLength": 36
+    },
+    "reason": {
+      "minLength": 1,
+      "maxLength": 500
+    },
+    "request_id": {
+      "maxLength": 64
+    }
+  },
+  "AfterSaleLineIn": {},
   "AgreementPriceIn": {
     "customer_id": {
       "minLength": 1,

@@ -20,6 +20,8 @@ export function notificationRoute(notification: Notification, role: Role | undef
     case 'recall':
       // An owner told of a recall: the batch's customers with the contacts to call.
       return { name: 'batches', query: { recall: notification.link_id } }
+    case 'after_sale':
+      return { name: 'after-sale', params: { id: notification.link_id } }
     case 'customer_import':
       // Only the importer is told: the import's own page (its report, progress or result).
       return { name: 'customer-import', params: { id: notification.link_id } }

@@ -5,6 +5,7 @@ Events published by the order service on subjects crm.order.v1.<name>. Every ord
 aggregate is the order (aggregate_version its version) and carries the order after it.
 """
 
+from crm.order.v1 import after_sales_pb2 as _after_sales_pb2
 from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
@@ -466,3 +467,69 @@ class PricingSettingsChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PricingSettingsChanged: _TypeAlias = PricingSettingsChanged  # noqa: Y015
+
+@_typing.final
+class AfterSaleRequested(_message.Message):
+    """crm.order.v1.after_sale_requested: an after-sale waits for an approver. Aggregate: the
+    after-sale.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_SALE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def after_sale(self) -> _after_sales_pb2.AfterSale: ...
+    def __init__(
+        self,
+        *,
+        after_sale: _after_sales_pb2.AfterSale | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after_sale", b"after_sale"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sale", b"after_sale"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AfterSaleRequested: _TypeAlias = AfterSaleRequested  # noqa: Y015
+
+@_typing.final
+class AfterSaleDecided(_message.Message):
+    """crm.order.v1.after_sale_decided: approved or rejected. An approved refund (return_refund,
+    refund_only) carries refund_amount for the credit service; an approved exchange or reissue
+    names the shipment order it created. Aggregate: the after-sale.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_SALE_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    REFUND_AMOUNT_FIELD_NUMBER: _builtins.int
+    SHIPMENT_ORDER_ID_FIELD_NUMBER: _builtins.int
+    ORDER_ID_FIELD_NUMBER: _builtins.int
+    decision: _after_sales_pb2.AfterSaleDecision.ValueType
+    comment: _builtins.str
+    refund_amount: _builtins.str
+    """CNY, two decimals; "0.00" when nothing is refunded (rejected, exchange, reissue)."""
+    shipment_order_id: _builtins.str
+    order_id: _builtins.str
+    """The order the after-sale is on, for consumers that keep per-order balances."""
+    @_builtins.property
+    def after_sale(self) -> _after_sales_pb2.AfterSale: ...
+    def __init__(
+        self,
+        *,
+        after_sale: _after_sales_pb2.AfterSale | None = ...,
+        decision: _after_sales_pb2.AfterSaleDecision.ValueType = ...,
+        comment: _builtins.str = ...,
+        refund_amount: _builtins.str = ...,
+        shipment_order_id: _builtins.str = ...,
+        order_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after_sale", b"after_sale"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_sale", b"after_sale", "comment", b"comment", "decision", b"decision", "order_id", b"order_id", "refund_amount", b"refund_amount", "shipment_order_id", b"shipment_order_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AfterSaleDecided: _TypeAlias = AfterSaleDecided  # noqa: Y015

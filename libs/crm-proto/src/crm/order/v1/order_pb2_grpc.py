@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from crm.order.v1 import after_sales_pb2 as crm_dot_order_dot_v1_dot_after__sales__pb2
 from crm.order.v1 import batches_pb2 as crm_dot_order_dot_v1_dot_batches__pb2
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
@@ -163,6 +164,26 @@ class OrderServiceStub:
                 '/crm.order.v1.OrderService/UpdatePricingSettings',
                 request_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsRequest.SerializeToString,
                 response_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsResponse.FromString,
+                _registered_method=True)
+        self.RequestAfterSale = channel.unary_unary(
+                '/crm.order.v1.OrderService/RequestAfterSale',
+                request_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.RequestAfterSaleRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.RequestAfterSaleResponse.FromString,
+                _registered_method=True)
+        self.GetAfterSale = channel.unary_unary(
+                '/crm.order.v1.OrderService/GetAfterSale',
+                request_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.GetAfterSaleRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.GetAfterSaleResponse.FromString,
+                _registered_method=True)
+        self.ListAfterSales = channel.unary_unary(
+                '/crm.order.v1.OrderService/ListAfterSales',
+                request_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.ListAfterSalesRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.ListAfterSalesResponse.FromString,
+                _registered_method=True)
+        self.DecideAfterSale = channel.unary_unary(
+                '/crm.order.v1.OrderService/DecideAfterSale',
+                request_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleResponse.FromString,
                 _registered_method=True)
 
 
@@ -332,6 +353,31 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestAfterSale(self, request, context):
+        """After-sales (售后) of the orders the caller may see.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAfterSale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAfterSales(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideAfterSale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -459,6 +505,26 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.UpdatePricingSettings,
                     request_deserializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsRequest.FromString,
                     response_serializer=crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsResponse.SerializeToString,
+            ),
+            'RequestAfterSale': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestAfterSale,
+                    request_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.RequestAfterSaleRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.RequestAfterSaleResponse.SerializeToString,
+            ),
+            'GetAfterSale': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAfterSale,
+                    request_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.GetAfterSaleRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.GetAfterSaleResponse.SerializeToString,
+            ),
+            'ListAfterSales': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAfterSales,
+                    request_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.ListAfterSalesRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.ListAfterSalesResponse.SerializeToString,
+            ),
+            'DecideAfterSale': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideAfterSale,
+                    request_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1137,6 +1203,114 @@ class OrderService:
             '/crm.order.v1.OrderService/UpdatePricingSettings',
             crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsRequest.SerializeToString,
             crm_dot_order_dot_v1_dot_pricing__pb2.UpdatePricingSettingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestAfterSale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/RequestAfterSale',
+            crm_dot_order_dot_v1_dot_after__sales__pb2.RequestAfterSaleRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_after__sales__pb2.RequestAfterSaleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAfterSale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/GetAfterSale',
+            crm_dot_order_dot_v1_dot_after__sales__pb2.GetAfterSaleRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_after__sales__pb2.GetAfterSaleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAfterSales(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/ListAfterSales',
+            crm_dot_order_dot_v1_dot_after__sales__pb2.ListAfterSalesRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_after__sales__pb2.ListAfterSalesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideAfterSale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/DecideAfterSale',
+            crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,7 @@ isort:skip_file
 Orders (订货单) and the catalogue they are placed from."""
 
 from collections import abc as _abc
+from crm.order.v1 import after_sales_pb2 as _after_sales_pb2
 from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
@@ -77,6 +78,11 @@ class OrderServiceStub:
     PastPrices: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.PastPricesRequest, _pricing_pb2.PastPricesResponse]
     GetPricingSettings: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.GetPricingSettingsRequest, _pricing_pb2.GetPricingSettingsResponse]
     UpdatePricingSettings: _grpc.UnaryUnaryMultiCallable[_pricing_pb2.UpdatePricingSettingsRequest, _pricing_pb2.UpdatePricingSettingsResponse]
+    RequestAfterSale: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.RequestAfterSaleRequest, _after_sales_pb2.RequestAfterSaleResponse]
+    """After-sales (售后) of the orders the caller may see."""
+    GetAfterSale: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.GetAfterSaleRequest, _after_sales_pb2.GetAfterSaleResponse]
+    ListAfterSales: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.ListAfterSalesRequest, _after_sales_pb2.ListAfterSalesResponse]
+    DecideAfterSale: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.DecideAfterSaleRequest, _after_sales_pb2.DecideAfterSaleResponse]
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -123,6 +129,11 @@ class OrderServiceAsyncStub(OrderServiceStub):
     PastPrices: _aio.UnaryUnaryMultiCallable[_pricing_pb2.PastPricesRequest, _pricing_pb2.PastPricesResponse]  # type: ignore[assignment]
     GetPricingSettings: _aio.UnaryUnaryMultiCallable[_pricing_pb2.GetPricingSettingsRequest, _pricing_pb2.GetPricingSettingsResponse]  # type: ignore[assignment]
     UpdatePricingSettings: _aio.UnaryUnaryMultiCallable[_pricing_pb2.UpdatePricingSettingsRequest, _pricing_pb2.UpdatePricingSettingsResponse]  # type: ignore[assignment]
+    RequestAfterSale: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.RequestAfterSaleRequest, _after_sales_pb2.RequestAfterSaleResponse]  # type: ignore[assignment]
+    """After-sales (售后) of the orders the caller may see."""
+    GetAfterSale: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.GetAfterSaleRequest, _after_sales_pb2.GetAfterSaleResponse]  # type: ignore[assignment]
+    ListAfterSales: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.ListAfterSalesRequest, _after_sales_pb2.ListAfterSalesResponse]  # type: ignore[assignment]
+    DecideAfterSale: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.DecideAfterSaleRequest, _after_sales_pb2.DecideAfterSaleResponse]  # type: ignore[assignment]
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -316,5 +327,34 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _pricing_pb2.UpdatePricingSettingsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_pricing_pb2.UpdatePricingSettingsResponse, _abc.Awaitable[_pricing_pb2.UpdatePricingSettingsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RequestAfterSale(
+        self,
+        request: _after_sales_pb2.RequestAfterSaleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_after_sales_pb2.RequestAfterSaleResponse, _abc.Awaitable[_after_sales_pb2.RequestAfterSaleResponse]]:
+        """After-sales (售后) of the orders the caller may see."""
+
+    @_abc_1.abstractmethod
+    def GetAfterSale(
+        self,
+        request: _after_sales_pb2.GetAfterSaleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_after_sales_pb2.GetAfterSaleResponse, _abc.Awaitable[_after_sales_pb2.GetAfterSaleResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAfterSales(
+        self,
+        request: _after_sales_pb2.ListAfterSalesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_after_sales_pb2.ListAfterSalesResponse, _abc.Awaitable[_after_sales_pb2.ListAfterSalesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideAfterSale(
+        self,
+        request: _after_sales_pb2.DecideAfterSaleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_after_sales_pb2.DecideAfterSaleResponse, _abc.Awaitable[_after_sales_pb2.DecideAfterSaleResponse]]: ...
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

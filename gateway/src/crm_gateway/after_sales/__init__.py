@@ -1,0 +1,1 @@
+"""After-sales (售后) over REST."""
