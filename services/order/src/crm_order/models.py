@@ -6,6 +6,7 @@ from crm_order import Base
 from crm_order.batches.models import OrderLineBatch
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
+from crm_order.deliveries.models import DeliveryPhoto, OrderDelivery
 from crm_order.orders.models import Order, OrderLine, OrderRevision
 from crm_order.quotes.models import Quote, QuoteLine, QuoteNumber
 from crmkit.idempotency import request_table
@@ -20,7 +21,9 @@ __all__ = [
     "CustomerFact",
     "CustomerLicence",
     "CustomerShare",
+    "DeliveryPhoto",
     "Order",
+    "OrderDelivery",
     "OrderLine",
     "OrderLineBatch",
     "OrderRevision",

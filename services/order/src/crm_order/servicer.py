@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from crm.order.v1 import order_pb2_grpc
 from crm_order.catalogue.servicer import CatalogueRpcs
+from crm_order.deliveries.servicer import DeliveryRpcs
 from crm_order.orders.servicer import OrderRpcs
 from crm_order.quotes.servicer import QuoteRpcs
 
 
-class OrderServicer(CatalogueRpcs, OrderRpcs, QuoteRpcs, order_pb2_grpc.OrderServiceServicer):
+class OrderServicer(CatalogueRpcs, OrderRpcs, QuoteRpcs, DeliveryRpcs, order_pb2_grpc.OrderServiceServicer):
     pass

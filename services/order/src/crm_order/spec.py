@@ -5,11 +5,16 @@ from __future__ import annotations
 from crm_order.customer_facts.events import CUSTOMER_FACTS
 from crm_order.models import Base
 from crm_order.servicer import OrderServicer
+from crm_order.settings import OrderSettings
 from crmkit.runtime import ServiceRuntime
 from crmkit.service import ServiceSpec
+from crmkit.storage import open_object_storage
 
 
 def servicer_for(runtime: ServiceRuntime) -> OrderServicer:
+    settings = runtime.settings
+    if not isinstance(settings, OrderSettings):
+        raise RuntimeError("the order service runs on OrderSettings (SPEC.settings)")
     return OrderServicer(
         sessions=runtime.sessions,
         read_sessions=runtime.read_sessions,
@@ -17,6 +22,8 @@ def servicer_for(runtime: ServiceRuntime) -> OrderServicer:
         relay=runtime.relay,
         namespace=runtime.namespace,
         clock=runtime.clock,
+        storage=open_object_storage(settings.storage),
+        photo_max_bytes=settings.delivery_photo_max_bytes,
     )
 
 
@@ -24,5 +31,6 @@ SPEC = ServiceSpec(
     name="order",
     metadata=Base.metadata,
     servicers=[servicer_for],
+    settings=OrderSettings,
     subscriptions=[CUSTOMER_FACTS],
 )

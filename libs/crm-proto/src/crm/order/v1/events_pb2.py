@@ -23,39 +23,40 @@ _sym_db = _symbol_database.Default()
 
 
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
+from crm.order.v1 import delivery_pb2 as crm_dot_order_dot_v1_dot_delivery__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
 from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63rm/order/v1/events.proto\x12\x0c\x63rm.order.v1\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x18\x63rm/order/v1/order.proto\x1a\x19\x63rm/order/v1/quotes.proto\"J\n\x0fProductUpserted\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.order.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"2\n\x0cOrderCreated\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderConfirmed\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"a\n\x0cOrderRevised\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"v\n\x0eOrderCancelled\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x94\x01\n\x11OrderStateChanged\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\"2\n\x0cOrderPaidCod\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"5\n\x0fOrderDispatched\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderDelivered\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderCompleted\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eQuoteSubmitted\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\"\x85\x01\n\x0cQuoteDecided\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1b.crm.order.v1.QuoteDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x11\n\tautomatic\x18\x04 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63rm/order/v1/events.proto\x12\x0c\x63rm.order.v1\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x1b\x63rm/order/v1/delivery.proto\x1a\x18\x63rm/order/v1/order.proto\x1a\x19\x63rm/order/v1/quotes.proto\"J\n\x0fProductUpserted\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.order.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"2\n\x0cOrderCreated\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderConfirmed\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"a\n\x0cOrderRevised\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"v\n\x0eOrderCancelled\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x94\x01\n\x11OrderStateChanged\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\"2\n\x0cOrderPaidCod\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"f\n\x0fOrderDispatched\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12/\n\x08\x64ispatch\x18\x02 \x01(\x0b\x32\x1d.crm.order.v1.DispatchDetails\"n\n\x0eOrderDelivered\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x38\n\x0c\x63onfirmation\x18\x02 \x01(\x0b\x32\".crm.order.v1.DeliveryConfirmation\"4\n\x0eOrderCompleted\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eQuoteSubmitted\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\"\x85\x01\n\x0cQuoteDecided\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1b.crm.order.v1.QuoteDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x11\n\tautomatic\x18\x04 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.order.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRODUCTUPSERTED']._serialized_start=126
-  _globals['_PRODUCTUPSERTED']._serialized_end=200
-  _globals['_ORDERCREATED']._serialized_start=202
-  _globals['_ORDERCREATED']._serialized_end=252
-  _globals['_ORDERCONFIRMED']._serialized_start=254
-  _globals['_ORDERCONFIRMED']._serialized_end=306
-  _globals['_ORDERREVISED']._serialized_start=308
-  _globals['_ORDERREVISED']._serialized_end=405
-  _globals['_ORDERCANCELLED']._serialized_start=407
-  _globals['_ORDERCANCELLED']._serialized_end=525
-  _globals['_ORDERSTATECHANGED']._serialized_start=528
-  _globals['_ORDERSTATECHANGED']._serialized_end=676
-  _globals['_ORDERPAIDCOD']._serialized_start=678
-  _globals['_ORDERPAIDCOD']._serialized_end=728
-  _globals['_ORDERDISPATCHED']._serialized_start=730
-  _globals['_ORDERDISPATCHED']._serialized_end=783
-  _globals['_ORDERDELIVERED']._serialized_start=785
-  _globals['_ORDERDELIVERED']._serialized_end=837
-  _globals['_ORDERCOMPLETED']._serialized_start=839
-  _globals['_ORDERCOMPLETED']._serialized_end=891
-  _globals['_QUOTESUBMITTED']._serialized_start=893
-  _globals['_QUOTESUBMITTED']._serialized_end=945
-  _globals['_QUOTEDECIDED']._serialized_start=948
-  _globals['_QUOTEDECIDED']._serialized_end=1081
+  _globals['_PRODUCTUPSERTED']._serialized_start=155
+  _globals['_PRODUCTUPSERTED']._serialized_end=229
+  _globals['_ORDERCREATED']._serialized_start=231
+  _globals['_ORDERCREATED']._serialized_end=281
+  _globals['_ORDERCONFIRMED']._serialized_start=283
+  _globals['_ORDERCONFIRMED']._serialized_end=335
+  _globals['_ORDERREVISED']._serialized_start=337
+  _globals['_ORDERREVISED']._serialized_end=434
+  _globals['_ORDERCANCELLED']._serialized_start=436
+  _globals['_ORDERCANCELLED']._serialized_end=554
+  _globals['_ORDERSTATECHANGED']._serialized_start=557
+  _globals['_ORDERSTATECHANGED']._serialized_end=705
+  _globals['_ORDERPAIDCOD']._serialized_start=707
+  _globals['_ORDERPAIDCOD']._serialized_end=757
+  _globals['_ORDERDISPATCHED']._serialized_start=759
+  _globals['_ORDERDISPATCHED']._serialized_end=861
+  _globals['_ORDERDELIVERED']._serialized_start=863
+  _globals['_ORDERDELIVERED']._serialized_end=973
+  _globals['_ORDERCOMPLETED']._serialized_start=975
+  _globals['_ORDERCOMPLETED']._serialized_end=1027
+  _globals['_QUOTESUBMITTED']._serialized_start=1029
+  _globals['_QUOTESUBMITTED']._serialized_end=1081
+  _globals['_QUOTEDECIDED']._serialized_start=1084
+  _globals['_QUOTEDECIDED']._serialized_end=1217
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ Orders (订货单) and the catalogue they are placed from."""
 
 from collections import abc as _abc
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
+from crm.order.v1 import delivery_pb2 as _delivery_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from grpc import aio as _aio
@@ -57,6 +58,11 @@ class OrderServiceStub:
     DecideQuote: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]
     ConvertQuoteToOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]
     RenderQuotePdf: _grpc.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]
+    DispatchOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.DispatchOrderRequest, _order_pb2.DispatchOrderResponse]
+    """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role)."""
+    UploadDeliveryPhoto: _grpc.UnaryUnaryMultiCallable[_delivery_pb2.UploadDeliveryPhotoRequest, _delivery_pb2.UploadDeliveryPhotoResponse]
+    ConfirmDelivery: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConfirmDeliveryRequest, _order_pb2.ConfirmDeliveryResponse]
+    GetOrderDelivery: _grpc.UnaryUnaryMultiCallable[_delivery_pb2.GetOrderDeliveryRequest, _delivery_pb2.GetOrderDeliveryResponse]
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -85,6 +91,11 @@ class OrderServiceAsyncStub(OrderServiceStub):
     DecideQuote: _aio.UnaryUnaryMultiCallable[_quotes_pb2.DecideQuoteRequest, _quotes_pb2.DecideQuoteResponse]  # type: ignore[assignment]
     ConvertQuoteToOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.ConvertQuoteToOrderRequest, _order_pb2.ConvertQuoteToOrderResponse]  # type: ignore[assignment]
     RenderQuotePdf: _aio.UnaryUnaryMultiCallable[_quotes_pb2.RenderQuotePdfRequest, _quotes_pb2.RenderQuotePdfResponse]  # type: ignore[assignment]
+    DispatchOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.DispatchOrderRequest, _order_pb2.DispatchOrderResponse]  # type: ignore[assignment]
+    """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role)."""
+    UploadDeliveryPhoto: _aio.UnaryUnaryMultiCallable[_delivery_pb2.UploadDeliveryPhotoRequest, _delivery_pb2.UploadDeliveryPhotoResponse]  # type: ignore[assignment]
+    ConfirmDelivery: _aio.UnaryUnaryMultiCallable[_order_pb2.ConfirmDeliveryRequest, _order_pb2.ConfirmDeliveryResponse]  # type: ignore[assignment]
+    GetOrderDelivery: _aio.UnaryUnaryMultiCallable[_delivery_pb2.GetOrderDeliveryRequest, _delivery_pb2.GetOrderDeliveryResponse]  # type: ignore[assignment]
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -206,5 +217,34 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _quotes_pb2.RenderQuotePdfRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_quotes_pb2.RenderQuotePdfResponse, _abc.Awaitable[_quotes_pb2.RenderQuotePdfResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DispatchOrder(
+        self,
+        request: _order_pb2.DispatchOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.DispatchOrderResponse, _abc.Awaitable[_order_pb2.DispatchOrderResponse]]:
+        """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role)."""
+
+    @_abc_1.abstractmethod
+    def UploadDeliveryPhoto(
+        self,
+        request: _delivery_pb2.UploadDeliveryPhotoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_delivery_pb2.UploadDeliveryPhotoResponse, _abc.Awaitable[_delivery_pb2.UploadDeliveryPhotoResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ConfirmDelivery(
+        self,
+        request: _order_pb2.ConfirmDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ConfirmDeliveryResponse, _abc.Awaitable[_order_pb2.ConfirmDeliveryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetOrderDelivery(
+        self,
+        request: _delivery_pb2.GetOrderDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_delivery_pb2.GetOrderDeliveryResponse, _abc.Awaitable[_delivery_pb2.GetOrderDeliveryResponse]]: ...
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
