@@ -35,6 +35,9 @@ from crm_gateway.auth.service import AccessTokens
 from crm_gateway.closures.router import router as closures_router
 from crm_gateway.customers.router import router as customers_router
 from crm_gateway.database import Base, gateway_event_tables
+from crm_gateway.deliveries.notifications import UrgentOrderNotifications
+from crm_gateway.deliveries.router import PHOTO_UPLOAD_PATH
+from crm_gateway.deliveries.router import router as deliveries_router
 from crm_gateway.directory.events import announce_unannounced_users
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
@@ -213,6 +216,7 @@ def create_app(
             start_consumer(runtime, "gateway", NotificationEvents(feed, clock).subscription())
             start_consumer(runtime, "gateway", RevisitNotifications(feed, clock).subscription())
             start_consumer(runtime, "gateway", QuoteNotifications(feed, clock).subscription())
+            start_consumer(runtime, "gateway", UrgentOrderNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()
@@ -253,6 +257,7 @@ def create_app(
                 "products",
                 "orders",
                 "quotes",
+                "deliveries",
                 "api clients",
                 "notifications",
             )
@@ -271,6 +276,7 @@ def create_app(
         large_bodies=[
             ("POST", UPLOAD_PATH, settings.max_upload_bytes),
             ("POST", re.compile(re.escape(IMPORT_UPLOAD_PATH)), settings.import_max_bytes),
+            ("POST", PHOTO_UPLOAD_PATH, settings.max_upload_bytes),
         ],
     )
     app.add_middleware(ObserveRequests)
@@ -335,6 +341,7 @@ def create_app(
         orders_router,
         products_router,
         quotes_router,
+        deliveries_router,
     ]
     for router in routers:
         app.include_router(router)

@@ -36,7 +36,7 @@ class NotificationOut(BaseModel):
     kind: NotificationKind
     title: str = Field(description="In the request's Accept-Language (zh-CN unless en)")
     body: str
-    link_type: Literal["customer", "claim", "transfer", "customer_import", "quote"] = Field(
+    link_type: Literal["customer", "claim", "transfer", "customer_import", "quote", "order"] = Field(
         description="What it is about"
     )
     link_id: str

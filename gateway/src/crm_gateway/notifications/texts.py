@@ -28,6 +28,7 @@ NotificationKind = Literal[
     "quote_awaiting_approval",
     "quote_approved",
     "quote_rejected",
+    "urgent_order",
 ]
 
 
@@ -133,6 +134,11 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "quote_rejected": {
         "zh": Text("报价单被驳回", "你的报价单{number}（客户「{customer}」）被驳回：{comment}"),
         "en": Text("Quote rejected", "Your quote {number} for {customer} was rejected: {comment}"),
+    },
+    # Deliveries (crm_gateway.deliveries.notifications): told to the dispatchers once per order.
+    "urgent_order": {
+        "zh": Text("紧急订单待发货", "客户「{customer}」的紧急订单需于{delivery_date}送达，请优先安排配送。{address}"),
+        "en": Text("Urgent order to dispatch", "An urgent order of {customer} is due on {delivery_date}. {address}"),
     },
 }
 
