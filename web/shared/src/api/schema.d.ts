@@ -1431,6 +1431,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{order_id}/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order's dispatch and delivery 配送信息
+         * @description Vehicle, driver, planned time and batches once dispatched; who signed, when, the photo and any exception once delivered. 404 for an order you may not see.
+         */
+        get: operations["get_delivery_api_v1_orders__order_id__delivery_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a delivery 签收
+         * @description dispatched → delivered with who signed (签收人), when, the photo, and an exception if there was one: partial (部分签收: the delivered quantity of each short line), refused (拒收: a reason), damaged (破损: the lines and notes).
+         */
+        post: operations["confirm_delivery_api_v1_orders__order_id__delivery_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dispatch an order 发货
+         * @description ready_to_ship → dispatched with the vehicle, driver, driver's mobile, planned time and the batch numbers of each line (their quantities add up to at most the line's). Admins, bosses, supervisors and service (the dispatcher). A move the order's state does not allow is 409 `illegal_transition`.
+         */
+        post: operations["dispatch_order_api_v1_orders__order_id__delivery_dispatch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a delivery photo 上传签收照片
+         * @description multipart/form-data with `file`: a JPEG, PNG or WebP image, judged by its content (anything else 415 `unsupported_media_type`; larger than the limit 413 `payload_too_large`). Only while the order is on the road (dispatched), by whoever may confirm its delivery.
+         */
+        post: operations["upload_photo_api_v1_orders__order_id__delivery_photos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a delivery photo 下载签收照片
+         * @description 404 for anyone who may not see the order, and for a photo of another order.
+         */
+        get: operations["download_photo_api_v1_orders__order_id__delivery_photos__photo_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org-units": {
         parameters: {
             query?: never;
@@ -2426,6 +2526,30 @@ export interface components {
             /** Organic */
             organic: boolean;
         };
+        /** BatchIn */
+        BatchIn: {
+            /**
+             * Batch No
+             * @description 批次号, e.g. B20261128-01
+             */
+            batch_no: string;
+            /** Line No */
+            line_no: number;
+            /**
+             * Quantity
+             * @description More than 0, 3 decimals
+             */
+            quantity: number | string;
+        };
+        /** BatchOut */
+        BatchOut: {
+            /** Batch No */
+            batch_no: string;
+            /** Line No */
+            line_no: number;
+            /** Quantity */
+            quantity: string;
+        };
         /** Body_client_credentials_token_api_v1_oauth_token_post */
         Body_client_credentials_token_api_v1_oauth_token_post: {
             /**
@@ -2468,6 +2592,19 @@ export interface components {
              */
             request_id?: string | null;
         };
+        /** Body_upload_photo_api_v1_orders__order_id__delivery_photos_post */
+        Body_upload_photo_api_v1_orders__order_id__delivery_photos_post: {
+            /**
+             * File
+             * @description The photo
+             */
+            file: string;
+            /**
+             * Request Id
+             * @description Idempotency key
+             */
+            request_id?: string | null;
+        };
         /** ChannelIn */
         ChannelIn: {
             /**
@@ -2485,7 +2622,7 @@ export interface components {
              * Notification Kinds
              * @description The kinds it receives
              */
-            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected")[];
+            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "urgent_order")[];
             /**
              * Url
              * @description The robot's webhook address, https://
@@ -2507,7 +2644,7 @@ export interface components {
              */
             kind: "wecom" | "dingtalk";
             /** Notification Kinds */
-            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected")[];
+            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "urgent_order")[];
             /**
              * Updated At
              * Format: date-time
@@ -2852,6 +2989,68 @@ export interface components {
             /** Sources */
             sources?: ("trade_show" | "online" | "referral" | "phone" | "other")[];
         };
+        /**
+         * ConfirmationIn
+         * @description A photo is required unless the delivery was refused; a refusal needs a reason.
+         */
+        ConfirmationIn: {
+            /**
+             * Exception
+             * @description 部分签收 partial, 拒收 refused, 破损 damaged; omitted: delivered in full
+             */
+            exception?: ("partial" | "refused" | "damaged") | null;
+            /** Exception Lines */
+            exception_lines?: components["schemas"]["ExceptionLineIn"][];
+            /**
+             * Exception Reason
+             * @default
+             */
+            exception_reason?: string;
+            /** Expected Version */
+            expected_version?: number | null;
+            /**
+             * Photo Id
+             * @description From POST …/delivery/photos
+             * @default
+             */
+            photo_id?: string;
+            /**
+             * Signed At
+             * Format: date-time
+             * @description 签收时间, with its offset; not in the future
+             */
+            signed_at: string;
+            /**
+             * Signed By
+             * @description 签收人
+             */
+            signed_by: string;
+        };
+        /** ConfirmationOut */
+        ConfirmationOut: {
+            /**
+             * Confirmed At
+             * Format: date-time
+             */
+            confirmed_at: string;
+            /** Confirmed By */
+            confirmed_by: string;
+            /** Exception */
+            exception: ("partial" | "refused" | "damaged") | null;
+            /** Exception Lines */
+            exception_lines: components["schemas"]["ExceptionLineOut"][];
+            /** Exception Reason */
+            exception_reason: string;
+            /** Photo Id */
+            photo_id: string;
+            /**
+             * Signed At
+             * Format: date-time
+             */
+            signed_at: string;
+            /** Signed By */
+            signed_by: string;
+        };
         /** ContactIn */
         ContactIn: {
             /** Decision Role */
@@ -2997,6 +3196,108 @@ export interface components {
              * @description contacted_30d / customers, 0 to 1
              */
             share: number;
+        };
+        /** DeliveryOut */
+        crm_gateway__deliveries__router__DeliveryOut: {
+            /** @description null until the delivery is confirmed */
+            confirmation: components["schemas"]["ConfirmationOut"] | null;
+            /** @description null until dispatched with details */
+            dispatch: components["schemas"]["DispatchOut"] | null;
+            /** Order Id */
+            order_id: string;
+            /** Photos */
+            photos: components["schemas"]["crm_gateway__deliveries__router__PhotoOut"][];
+        };
+        /** PhotoOut */
+        crm_gateway__deliveries__router__PhotoOut: {
+            /**
+             * Content Type
+             * @description image/jpeg, image/png or image/webp, from the content
+             */
+            content_type: string;
+            /**
+             * Content Url
+             * @description Streams the photo; needs the Authorization header
+             */
+            content_url: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filename */
+            filename: string;
+            /** Height */
+            height: number;
+            /** Id */
+            id: string;
+            /** Size */
+            size: number;
+            /** Uploaded By */
+            uploaded_by: string;
+            /** Width */
+            width: number;
+        };
+        /**
+         * PhotoOut
+         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
+         */
+        crm_gateway__follow_ups__router__PhotoOut: {
+            /** Attachment Id */
+            attachment_id: string;
+            /**
+             * Content Url
+             * @description Signed, the full photo
+             */
+            content_url: string;
+            /**
+             * Signed Until
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            signed_until: string;
+            /**
+             * Thumbnail Url
+             * @description Signed, no Authorization header needed, until signed_until
+             */
+            thumbnail_url: string;
+        };
+        /** DeliveryOut */
+        crm_gateway__notifications__router__DeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Channel Kind
+             * @enum {string}
+             */
+            channel_kind: "wecom" | "dingtalk";
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /**
+             * Delivered At
+             * @description Asia/Shanghai
+             */
+            delivered_at: string | null;
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error: string;
+            /**
+             * Next Attempt At
+             * @description Asia/Shanghai
+             */
+            next_attempt_at: string | null;
+            /** Notification Id */
+            notification_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
         };
         /**
          * CustomerCapsIn
@@ -3568,47 +3869,15 @@ export interface components {
              */
             comment?: string;
         };
+        /** DeliveryChanged */
+        DeliveryChanged: {
+            delivery: components["schemas"]["crm_gateway__deliveries__router__DeliveryOut"];
+            order: components["schemas"]["OrderOut"];
+        };
         /** DeliveryList */
         DeliveryList: {
             /** Items */
-            items: components["schemas"]["DeliveryOut"][];
-        };
-        /** DeliveryOut */
-        DeliveryOut: {
-            /** Attempts */
-            attempts: number;
-            /**
-             * Channel Kind
-             * @enum {string}
-             */
-            channel_kind: "wecom" | "dingtalk";
-            /**
-             * Created At
-             * Format: date-time
-             * @description Asia/Shanghai
-             */
-            created_at: string;
-            /**
-             * Delivered At
-             * @description Asia/Shanghai
-             */
-            delivered_at: string | null;
-            /** Id */
-            id: string;
-            /** Last Error */
-            last_error: string;
-            /**
-             * Next Attempt At
-             * @description Asia/Shanghai
-             */
-            next_attempt_at: string | null;
-            /** Notification Id */
-            notification_id: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "delivered" | "failed";
+            items: components["schemas"]["crm_gateway__notifications__router__DeliveryOut"][];
         };
         /** DeliveryWindowIn */
         DeliveryWindowIn: {
@@ -3639,6 +3908,60 @@ export interface components {
              * @description 1 周一 … 7 周日
              */
             weekday: number;
+        };
+        /**
+         * DispatchIn
+         * @description The batches of a line add up to at most its quantity (400 naming `batches[i].quantity`).
+         */
+        DispatchIn: {
+            /** Batches */
+            batches?: components["schemas"]["BatchIn"][];
+            /** Driver Name */
+            driver_name: string;
+            /**
+             * Driver Phone
+             * @description A mainland mobile number
+             */
+            driver_phone: string;
+            /**
+             * Expected Version
+             * @description Fail with 409 if it changed
+             */
+            expected_version?: number | null;
+            /**
+             * Planned At
+             * Format: date-time
+             * @description Planned delivery time, with its offset
+             */
+            planned_at: string;
+            /**
+             * Vehicle
+             * @description 车牌, e.g. 浙A12345
+             */
+            vehicle: string;
+        };
+        /** DispatchOut */
+        DispatchOut: {
+            /** Batches */
+            batches: components["schemas"]["BatchOut"][];
+            /**
+             * Dispatched At
+             * Format: date-time
+             */
+            dispatched_at: string;
+            /** Dispatched By */
+            dispatched_by: string;
+            /** Driver Name */
+            driver_name: string;
+            /** Driver Phone */
+            driver_phone: string;
+            /**
+             * Planned At
+             * Format: date-time
+             */
+            planned_at: string;
+            /** Vehicle */
+            vehicle: string;
         };
         /** DryRunIn */
         DryRunIn: {
@@ -3706,6 +4029,30 @@ export interface components {
              * @description base32 secret for manual entry 手动输入用密钥
              */
             secret: string;
+        };
+        /** ExceptionLineIn */
+        ExceptionLineIn: {
+            /** Line No */
+            line_no: number;
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+            /**
+             * Quantity
+             * @description partial: delivered; damaged: damaged
+             */
+            quantity?: (number | string) | null;
+        };
+        /** ExceptionLineOut */
+        ExceptionLineOut: {
+            /** Line No */
+            line_no: number;
+            /** Note */
+            note: string;
+            /** Quantity */
+            quantity: string;
         };
         /** ExpiringLicenceOut */
         ExpiringLicenceOut: {
@@ -3856,7 +4203,7 @@ export interface components {
              * Photos
              * @description A visit's photos, in the order taken
              */
-            photos?: components["schemas"]["PhotoOut"][];
+            photos?: components["schemas"]["crm_gateway__follow_ups__router__PhotoOut"][];
             /**
              * Updated At
              * Format: date-time
@@ -4422,7 +4769,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected";
+            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "urgent_order";
             /** Link Id */
             link_id: string;
             /**
@@ -4430,7 +4777,7 @@ export interface components {
              * @description What it is about
              * @enum {string}
              */
-            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote";
+            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote" | "order";
             /** Read */
             read: boolean;
             /**
@@ -4803,30 +5150,6 @@ export interface components {
          * @enum {string}
          */
         PartnerScope: "customers:read" | "customers:write" | "catalogue:write" | "orders:read" | "orders:write" | "deliveries:write";
-        /**
-         * PhotoOut
-         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
-         */
-        PhotoOut: {
-            /** Attachment Id */
-            attachment_id: string;
-            /**
-             * Content Url
-             * @description Signed, the full photo
-             */
-            content_url: string;
-            /**
-             * Signed Until
-             * Format: date-time
-             * @description Asia/Shanghai
-             */
-            signed_until: string;
-            /**
-             * Thumbnail Url
-             * @description Signed, no Authorization header needed, until signed_until
-             */
-            thumbnail_url: string;
-        };
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
@@ -21668,6 +21991,759 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_delivery_api_v1_orders__order_id__delivery_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm_gateway__deliveries__router__DeliveryOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_delivery_api_v1_orders__order_id__delivery_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryChanged"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dispatch_order_api_v1_orders__order_id__delivery_dispatch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryChanged"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_photo_api_v1_orders__order_id__delivery_photos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_photo_api_v1_orders__order_id__delivery_photos_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm_gateway__deliveries__router__PhotoOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_photo_api_v1_orders__order_id__delivery_photos__photo_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The photo's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
                 };
             };
             /** @description Invalid request / 请求参数有误 */
