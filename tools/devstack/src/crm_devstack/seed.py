@@ -10,8 +10,18 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from PIL import Image
 
-from crm_devstack.demo_data import CustomerSeed, DemoTenant, FollowUpSeed, demo_tenant, import_file
+from crm_devstack.demo_data import (
+    CustomerSeed,
+    DemoTenant,
+    FollowUpSeed,
+    OrderSeed,
+    demo_confirmation,
+    demo_dispatch,
+    demo_tenant,
+    import_file,
+)
 from crmkit.clock import SHANGHAI
 
 DEMO_USER_PASSWORD = "keyuan-demo-2026"
@@ -496,8 +506,44 @@ async def _products_and_orders(
         created = _ok(reply)
         for action in order.actions:
             who = rep if action in ("confirm", "release") else boss
+            if action in ("dispatch", "deliver"):
+                await _deliveries(client, boss, created["id"], index, order, action)
+                continue
             _ok(await client.post(f"/api/v1/orders/{created['id']}/{action}", headers=who, json={}))
     await _quotes(client, tenant, customer_ids, products, headers)
+
+
+def _delivery_photo() -> bytes:
+    """A small JPEG standing in for the phone's 签收照片."""
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (188, 208, 228)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def _deliveries(
+    client: httpx.AsyncClient, boss: dict[str, str], order_id: str, index: int, order: OrderSeed, action: str
+) -> None:
+    """Dispatch with the demo's vehicle, driver and batch numbers; confirm with a photo."""
+    now = dt.datetime.now(SHANGHAI).replace(microsecond=0)
+    if action == "dispatch":
+        body = demo_dispatch(index, order, (now + dt.timedelta(hours=3)).isoformat())
+        _ok(await client.post(f"/api/v1/orders/{order_id}/delivery/dispatch", headers=boss, json=body))
+        return
+    photo = _ok(
+        await client.post(
+            f"/api/v1/orders/{order_id}/delivery/photos",
+            headers=boss,
+            files={"file": ("签收照片.jpg", _delivery_photo(), "image/jpeg")},
+            data={"request_id": f"demo-delivery-photo-{index}"},
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/orders/{order_id}/delivery/confirm",
+            headers=boss,
+            json=demo_confirmation(now.isoformat(), photo["id"]),
+        )
+    )
 
 
 # (rate of the list price, note): one approved at once, one waiting for the supervisor.
