@@ -125,7 +125,7 @@ class ConfirmationOut(BaseModel):
     confirmed_at: dt.datetime
 
 
-class PhotoOut(BaseModel):
+class DeliveryPhotoOut(BaseModel):
     id: str
     content_type: str = Field(description="image/jpeg, image/png or image/webp, from the content")
     size: int
@@ -137,16 +137,16 @@ class PhotoOut(BaseModel):
     content_url: str = Field(description="Streams the photo; needs the Authorization header")
 
 
-class DeliveryOut(BaseModel):
+class OrderDeliveryOut(BaseModel):
     order_id: str
     dispatch: DispatchOut | None = Field(description="null until dispatched with details")
     confirmation: ConfirmationOut | None = Field(description="null until the delivery is confirmed")
-    photos: list[PhotoOut]
+    photos: list[DeliveryPhotoOut]
 
 
 class DeliveryChanged(BaseModel):
     order: OrderOut
-    delivery: DeliveryOut
+    delivery: OrderDeliveryOut
 
 
 def _timestamp(value: dt.datetime) -> Timestamp:
@@ -155,8 +155,8 @@ def _timestamp(value: dt.datetime) -> Timestamp:
     return stamp
 
 
-def photo_out(order_id: str, photo: dpb.DeliveryPhoto) -> PhotoOut:
-    return PhotoOut(
+def photo_out(order_id: str, photo: dpb.DeliveryPhoto) -> DeliveryPhotoOut:
+    return DeliveryPhotoOut(
         id=photo.id,
         content_type=photo.content_type,
         size=photo.size,
@@ -169,10 +169,10 @@ def photo_out(order_id: str, photo: dpb.DeliveryPhoto) -> PhotoOut:
     )
 
 
-def delivery_out(delivery: dpb.OrderDelivery) -> DeliveryOut:
+def delivery_out(delivery: dpb.OrderDelivery) -> OrderDeliveryOut:
     dispatch = delivery.dispatch if delivery.HasField("dispatch") else None
     confirmation = delivery.confirmation if delivery.HasField("confirmation") else None
-    return DeliveryOut(
+    return OrderDeliveryOut(
         order_id=delivery.order_id,
         dispatch=DispatchOut(
             vehicle=dispatch.vehicle,
@@ -217,7 +217,7 @@ def _metadata(state: GatewayState, identity: Identity) -> tuple[tuple[str, str],
     description="Vehicle, driver, planned time and batches once dispatched; who signed, when, the photo and any "
     "exception once delivered. 404 for an order you may not see.",
 )
-async def get_delivery(order_id: str, state: State, identity: Caller) -> DeliveryOut:
+async def get_delivery(order_id: str, state: State, identity: Caller) -> OrderDeliveryOut:
     found = await state.orders.GetOrderDelivery(
         dpb.GetOrderDeliveryRequest(id=path_id(order_id, "order_id")), metadata=_metadata(state, identity)
     )
@@ -264,7 +264,7 @@ async def upload_photo(
     identity: Caller,
     file: Annotated[UploadFile, File(description="The photo")],
     request_id: Annotated[str | None, Form(max_length=64, description="Idempotency key")] = None,
-) -> PhotoOut:
+) -> DeliveryPhotoOut:
     filename = (file.filename or "").strip()[-200:]
     if has_control_characters(filename):
         filename = ""

@@ -3197,108 +3197,6 @@ export interface components {
              */
             share: number;
         };
-        /** DeliveryOut */
-        crm_gateway__deliveries__router__DeliveryOut: {
-            /** @description null until the delivery is confirmed */
-            confirmation: components["schemas"]["ConfirmationOut"] | null;
-            /** @description null until dispatched with details */
-            dispatch: components["schemas"]["DispatchOut"] | null;
-            /** Order Id */
-            order_id: string;
-            /** Photos */
-            photos: components["schemas"]["crm_gateway__deliveries__router__PhotoOut"][];
-        };
-        /** PhotoOut */
-        crm_gateway__deliveries__router__PhotoOut: {
-            /**
-             * Content Type
-             * @description image/jpeg, image/png or image/webp, from the content
-             */
-            content_type: string;
-            /**
-             * Content Url
-             * @description Streams the photo; needs the Authorization header
-             */
-            content_url: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Filename */
-            filename: string;
-            /** Height */
-            height: number;
-            /** Id */
-            id: string;
-            /** Size */
-            size: number;
-            /** Uploaded By */
-            uploaded_by: string;
-            /** Width */
-            width: number;
-        };
-        /**
-         * PhotoOut
-         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
-         */
-        crm_gateway__follow_ups__router__PhotoOut: {
-            /** Attachment Id */
-            attachment_id: string;
-            /**
-             * Content Url
-             * @description Signed, the full photo
-             */
-            content_url: string;
-            /**
-             * Signed Until
-             * Format: date-time
-             * @description Asia/Shanghai
-             */
-            signed_until: string;
-            /**
-             * Thumbnail Url
-             * @description Signed, no Authorization header needed, until signed_until
-             */
-            thumbnail_url: string;
-        };
-        /** DeliveryOut */
-        crm_gateway__notifications__router__DeliveryOut: {
-            /** Attempts */
-            attempts: number;
-            /**
-             * Channel Kind
-             * @enum {string}
-             */
-            channel_kind: "wecom" | "dingtalk";
-            /**
-             * Created At
-             * Format: date-time
-             * @description Asia/Shanghai
-             */
-            created_at: string;
-            /**
-             * Delivered At
-             * @description Asia/Shanghai
-             */
-            delivered_at: string | null;
-            /** Id */
-            id: string;
-            /** Last Error */
-            last_error: string;
-            /**
-             * Next Attempt At
-             * @description Asia/Shanghai
-             */
-            next_attempt_at: string | null;
-            /** Notification Id */
-            notification_id: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "delivered" | "failed";
-        };
         /**
          * CustomerCapsIn
          * @description Fields present change: `default_cap` (null for no cap) and the users listed.
@@ -3871,13 +3769,80 @@ export interface components {
         };
         /** DeliveryChanged */
         DeliveryChanged: {
-            delivery: components["schemas"]["crm_gateway__deliveries__router__DeliveryOut"];
+            delivery: components["schemas"]["OrderDeliveryOut"];
             order: components["schemas"]["OrderOut"];
         };
         /** DeliveryList */
         DeliveryList: {
             /** Items */
-            items: components["schemas"]["crm_gateway__notifications__router__DeliveryOut"][];
+            items: components["schemas"]["DeliveryOut"][];
+        };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Channel Kind
+             * @enum {string}
+             */
+            channel_kind: "wecom" | "dingtalk";
+            /**
+             * Created At
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            created_at: string;
+            /**
+             * Delivered At
+             * @description Asia/Shanghai
+             */
+            delivered_at: string | null;
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error: string;
+            /**
+             * Next Attempt At
+             * @description Asia/Shanghai
+             */
+            next_attempt_at: string | null;
+            /** Notification Id */
+            notification_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+        };
+        /** DeliveryPhotoOut */
+        DeliveryPhotoOut: {
+            /**
+             * Content Type
+             * @description image/jpeg, image/png or image/webp, from the content
+             */
+            content_type: string;
+            /**
+             * Content Url
+             * @description Streams the photo; needs the Authorization header
+             */
+            content_url: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filename */
+            filename: string;
+            /** Height */
+            height: number;
+            /** Id */
+            id: string;
+            /** Size */
+            size: number;
+            /** Uploaded By */
+            uploaded_by: string;
+            /** Width */
+            width: number;
         };
         /** DeliveryWindowIn */
         DeliveryWindowIn: {
@@ -4203,7 +4168,7 @@ export interface components {
              * Photos
              * @description A visit's photos, in the order taken
              */
-            photos?: components["schemas"]["crm_gateway__follow_ups__router__PhotoOut"][];
+            photos?: components["schemas"]["PhotoOut"][];
             /**
              * Updated At
              * Format: date-time
@@ -4814,6 +4779,17 @@ export interface components {
             /** @description The revision the change made (null for a draft) */
             revision: components["schemas"]["RevisionOut"] | null;
         };
+        /** OrderDeliveryOut */
+        OrderDeliveryOut: {
+            /** @description null until the delivery is confirmed */
+            confirmation: components["schemas"]["ConfirmationOut"] | null;
+            /** @description null until dispatched with details */
+            dispatch: components["schemas"]["DispatchOut"] | null;
+            /** Order Id */
+            order_id: string;
+            /** Photos */
+            photos: components["schemas"]["DeliveryPhotoOut"][];
+        };
         /** OrderDetail */
         OrderDetail: {
             order: components["schemas"]["OrderOut"];
@@ -5150,6 +5126,30 @@ export interface components {
          * @enum {string}
          */
         PartnerScope: "customers:read" | "customers:write" | "catalogue:write" | "orders:read" | "orders:write" | "deliveries:write";
+        /**
+         * PhotoOut
+         * @description A visit photo: its attachment and signed URLs for <img src> (see /api/v1/attachments).
+         */
+        PhotoOut: {
+            /** Attachment Id */
+            attachment_id: string;
+            /**
+             * Content Url
+             * @description Signed, the full photo
+             */
+            content_url: string;
+            /**
+             * Signed Until
+             * Format: date-time
+             * @description Asia/Shanghai
+             */
+            signed_until: string;
+            /**
+             * Thumbnail Url
+             * @description Signed, no Authorization header needed, until signed_until
+             */
+            thumbnail_url: string;
+        };
         /** PoolCustomerOut */
         PoolCustomerOut: {
             /**
@@ -22138,7 +22138,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["crm_gateway__deliveries__router__DeliveryOut"];
+                    "application/json": components["schemas"]["OrderDeliveryOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */
@@ -22594,7 +22594,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["crm_gateway__deliveries__router__PhotoOut"];
+                    "application/json": components["schemas"]["DeliveryPhotoOut"];
                 };
             };
             /** @description Invalid request / 请求参数有误 */

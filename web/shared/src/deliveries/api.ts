@@ -7,12 +7,12 @@ import { newRequestId } from '../customers/api'
 
 type Schemas = components['schemas']
 
-export type OrderDelivery = Schemas['DeliveryOut']
+export type OrderDelivery = Schemas['OrderDeliveryOut']
 export type DispatchInput = Schemas['DispatchIn']
 export type DispatchBatchInput = Schemas['BatchIn']
 export type ConfirmationInput = Schemas['ConfirmationIn']
 export type DeliveryException = NonNullable<ConfirmationInput['exception']>
-export type DeliveryPhoto = Schemas['PhotoOut']
+export type DeliveryPhoto = Schemas['DeliveryPhotoOut']
 export type DeliveryChanged = Schemas['DeliveryChanged']
 
 export const DELIVERY_EXCEPTIONS: readonly DeliveryException[] = ['partial', 'refused', 'damaged']

@@ -94,11 +94,11 @@ describe('delivery confirmation form', () => {
   it('a partial delivery delivers less on a chosen line, never more than ordered', () => {
     const lines = exceptionRowsFor(LINES)
     expect(confirmationErrors(confirmation({ exception: 'partial', lines }), LINES)).toEqual({ exception_lines: 'chooseLines' })
-    lines[0] = { ...lines[0], chosen: true }
+    lines[0] = { ...lines[0]!, chosen: true }
     expect(confirmationErrors(confirmation({ exception: 'partial', lines }), LINES)).toEqual({ exception_lines: 'partialIsWhole' })
-    lines[0] = { ...lines[0], quantity: '3' }
+    lines[0] = { ...lines[0]!, quantity: '3' }
     expect(confirmationErrors(confirmation({ exception: 'partial', lines }), LINES)).toEqual({ 'lines[0].quantity': 'aboveLine' })
-    lines[0] = { ...lines[0], quantity: '1.5', note: '少一箱' }
+    lines[0] = { ...lines[0]!, quantity: '1.5', note: '少一箱' }
     expect(confirmationErrors(confirmation({ exception: 'partial', lines }), LINES)).toEqual({})
     expect(confirmationBody(confirmation({ exception: 'partial', lines }))).toMatchObject({
       exception: 'partial',
