@@ -256,7 +256,7 @@ async def dispatch_order(order_id: str, body: DispatchIn, state: State, identity
     description="multipart/form-data with `file`: a JPEG, PNG or WebP image, judged by its content (anything else "
     "415 `unsupported_media_type`; larger than the limit 413 `payload_too_large`). Only while the order is on the "
     "road (dispatched), by whoever may confirm its delivery.",
-    responses=PHOTO_REFUSALS,  # type: ignore[arg-type]
+    responses=PHOTO_REFUSALS,
 )
 async def upload_photo(
     order_id: str,
