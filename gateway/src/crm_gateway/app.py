@@ -40,6 +40,9 @@ from crm_gateway.batches.router import router as batches_router
 from crm_gateway.closures.router import router as closures_router
 from crm_gateway.customers.router import router as customers_router
 from crm_gateway.database import Base, gateway_event_tables
+from crm_gateway.deliveries.notifications import UrgentOrderNotifications
+from crm_gateway.deliveries.router import PHOTO_UPLOAD_PATH
+from crm_gateway.deliveries.router import router as deliveries_router
 from crm_gateway.directory.events import announce_unannounced_users
 from crm_gateway.directory.router import router as directory_router
 from crm_gateway.directory.service import DisplayNames, bootstrap
@@ -223,6 +226,7 @@ def create_app(
             start_consumer(runtime, "gateway", QuoteNotifications(feed, clock).subscription())
             start_consumer(runtime, "gateway", RecallNotifications(feed, clock).subscription())
             start_consumer(runtime, "gateway", AfterSaleNotifications(feed, clock).subscription())
+            start_consumer(runtime, "gateway", UrgentOrderNotifications(feed, clock).subscription())
             await start_jobs(runtime, "gateway", [retention_job(), webhook_delivery_job()])
         except BaseException:
             await runtime.close()
@@ -267,6 +271,7 @@ def create_app(
                 "batches",
                 "prices",
                 "after-sales",
+                "deliveries",
                 "api clients",
                 "notifications",
             )
@@ -287,6 +292,7 @@ def create_app(
             ("POST", PHOTO_UPLOAD_PATH, settings.max_upload_bytes),
             ("POST", re.compile(re.escape(IMPORT_UPLOAD_PATH)), settings.import_max_bytes),
             ("POST", re.compile(re.escape(ORDER_IMPORT_PATH)), settings.import_max_bytes),
+            ("POST", PHOTO_UPLOAD_PATH, settings.max_upload_bytes),
         ],
     )
     app.add_middleware(ObserveRequests)
@@ -356,6 +362,7 @@ def create_app(
         quotes_router,
         batches_router,
         prices_router,
+        deliveries_router,
     ]
     for router in routers:
         app.include_router(router)

@@ -40,6 +40,7 @@ const routes: RouteRecordRaw[] = [
   },
   { path: '/orders', name: 'orders', component: () => import('./features/orders/MyOrdersView.vue'), meta: { tabbar: true } },
   { path: '/orders/new', name: 'order-new', component: () => import('./features/orders/PlaceOrderView.vue') },
+  { path: '/orders/:id', name: 'order', component: () => import('./features/orders/OrderDeliveryView.vue'), props: true },
   { path: '/tasks', name: 'tasks', component: () => import('./features/tasks/TasksView.vue'), meta: { tabbar: true } },
   { path: '/pool', name: 'pool', component: () => import('./features/pools/PoolView.vue'), meta: { tabbar: true } },
   { path: '/notifications', name: 'notifications', component: () => import('./features/notifications/NotificationsView.vue') },

@@ -36,8 +36,8 @@ class NotificationOut(BaseModel):
     kind: NotificationKind
     title: str = Field(description="In the request's Accept-Language (zh-CN unless en)")
     body: str
-    link_type: Literal["customer", "claim", "transfer", "customer_import", "quote", "recall", "after_sale"] = Field(
-        description="What it is about"
+    link_type: Literal["customer", "claim", "transfer", "customer_import", "quote", "recall", "after_sale", "order"] = (
+        Field(description="What it is about")
     )
     link_id: str
     read: bool

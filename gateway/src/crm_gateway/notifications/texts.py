@@ -32,6 +32,7 @@ NotificationKind = Literal[
     "after_sale_awaiting_approval",
     "after_sale_approved",
     "after_sale_rejected",
+    "urgent_order",
 ]
 
 
@@ -165,6 +166,11 @@ _TEXTS: dict[str, dict[str, Text]] = {
     "after_sale_rejected": {
         "zh": Text("售后申请被驳回", "你的{type_zh}售后{number}（客户「{customer}」）被驳回：{comment}"),
         "en": Text("After-sale rejected", "Your {type_en} after-sale {number} for {customer} was rejected: {comment}"),
+    },
+    # Deliveries (crm_gateway.deliveries.notifications): told to the dispatchers once per order.
+    "urgent_order": {
+        "zh": Text("紧急订单待发货", "客户「{customer}」的紧急订单需于{delivery_date}送达，请优先安排配送。{address}"),
+        "en": Text("Urgent order to dispatch", "An urgent order of {customer} is due on {delivery_date}. {address}"),
     },
 }
 

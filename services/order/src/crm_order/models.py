@@ -8,6 +8,7 @@ from crm_order.batches.models import OrderLineBatch
 from crm_order.batches.recall_models import BatchRecall, RecallCustomer
 from crm_order.catalogue.models import Product
 from crm_order.customer_facts.models import CustomerClosure, CustomerFact, CustomerLicence, CustomerShare
+from crm_order.deliveries.models import DeliveryPhoto, OrderDelivery
 from crm_order.orders.models import Order, OrderLine, OrderRevision
 from crm_order.partner_orders.models import OrderChange, OrderImport
 from crm_order.pricing.models import AgreementPrice, PricingSettings
@@ -29,8 +30,10 @@ __all__ = [
     "CustomerFact",
     "CustomerLicence",
     "CustomerShare",
+    "DeliveryPhoto",
     "Order",
     "OrderChange",
+    "OrderDelivery",
     "OrderImport",
     "OrderLine",
     "OrderLineBatch",

@@ -10,6 +10,7 @@ from crmkit.clock import Clock, utcnow
 from crmkit.db import SessionFactory
 from crmkit.events import EventTables
 from crmkit.relay import OutboxRelay
+from crmkit.storage import ObjectStorage
 from crmkit.writes import Writes
 
 
@@ -23,7 +24,12 @@ class OrderServicerBase:
         namespace: str = "",
         read_sessions: SessionFactory | None = None,
         clock: Clock = utcnow,
+        storage: ObjectStorage | None = None,
+        photo_max_bytes: int = 10 * 1024 * 1024,
     ) -> None:
+        # Object storage for delivery photos (crmkit.storage) and their size limit.
+        self._storage = storage
+        self._photo_max_bytes = photo_max_bytes
         self._reads = read_sessions or sessions
         self._tables = tables
         self._namespace = namespace
@@ -37,3 +43,8 @@ class OrderServicerBase:
             requests=CREATE_REQUESTS,
             clock=clock,
         )
+
+    def _object_storage(self) -> ObjectStorage:
+        if self._storage is None:
+            raise RuntimeError("this order servicer was built without object storage")
+        return self._storage

@@ -7,11 +7,16 @@ from crm_order.customer_facts.events import CUSTOMER_FACTS
 from crm_order.models import Base
 from crm_order.partner_orders.servicer import PartnerOrderServicer
 from crm_order.servicer import OrderServicer
+from crm_order.settings import OrderSettings
 from crmkit.runtime import ServiceRuntime
 from crmkit.service import ServiceSpec
+from crmkit.storage import open_object_storage
 
 
 def servicer_for(runtime: ServiceRuntime) -> OrderServicer:
+    settings = runtime.settings
+    if not isinstance(settings, OrderSettings):
+        raise RuntimeError("the order service runs on OrderSettings (SPEC.settings)")
     return OrderServicer(
         sessions=runtime.sessions,
         read_sessions=runtime.read_sessions,
@@ -19,6 +24,8 @@ def servicer_for(runtime: ServiceRuntime) -> OrderServicer:
         relay=runtime.relay,
         namespace=runtime.namespace,
         clock=runtime.clock,
+        storage=open_object_storage(settings.storage),
+        photo_max_bytes=settings.delivery_photo_max_bytes,
     )
 
 
@@ -38,6 +45,7 @@ SPEC = ServiceSpec(
     name="order",
     metadata=Base.metadata,
     servicers=[servicer_for, partner_servicer_for],
+    settings=OrderSettings,
     subscriptions=[CUSTOMER_FACTS],
     jobs=[APPROVAL_GAUGES],
 )

@@ -1378,6 +1378,7 @@ class OrderSeed:
 _ORDER_PATHS: tuple[tuple[str, ...], ...] = (
     ("confirm", "release", "record_payment", "dispatch", "deliver", "complete"),
     ("confirm", "release", "record_payment", "dispatch", "deliver"),
+    ("confirm", "release", "record_payment", "dispatch"),
     ("confirm", "release", "record_payment"),
     ("confirm", "release"),
     ("confirm",),
@@ -1459,3 +1460,32 @@ def _agreement_prices(groups: list[GroupSeed], orders: list[OrderSeed]) -> list[
     ]
     seeds += [AgreementPriceSeed(order.customer, order.lines[0][0], "0.95") for order in orders[:2]]
     return seeds
+
+
+# --- deliveries (issue 13, delivery): dispatch details with batch numbers, a confirmation -------
+
+# Batch numbers the batch-recall demo looks up: several customers received each of them.
+DEMO_BATCHES = ("B20261128-01", "B20261128-02", "B20261128-03")
+_VEHICLES = (("浙A3K721", "王建军", "13805710001"), ("浙A8M265", "李国平", "13805710002"))
+
+
+def demo_dispatch(index: int, order: OrderSeed, planned_at: str) -> dict[str, Any]:
+    """The body of POST /api/v1/orders/{id}/delivery/dispatch for the demo's order `index`: its
+    vehicle and driver, and each line filled from one of DEMO_BATCHES (the first line from two)."""
+    vehicle, driver, phone = _VEHICLES[index % len(_VEHICLES)]
+    batches: list[dict[str, Any]] = []
+    for line_no, (_, quantity) in enumerate(order.lines, start=1):
+        batch = DEMO_BATCHES[(index + line_no) % len(DEMO_BATCHES)]
+        batches.append({"line_no": line_no, "batch_no": batch, "quantity": quantity})
+    return {
+        "vehicle": vehicle,
+        "driver_name": driver,
+        "driver_phone": phone,
+        "planned_at": planned_at,
+        "batches": batches,
+    }
+
+
+def demo_confirmation(signed_at: str, photo_id: str) -> dict[str, Any]:
+    """The body of POST /api/v1/orders/{id}/delivery/confirm: delivered in full, signed for."""
+    return {"signed_by": "食堂负责人 刘芳", "signed_at": signed_at, "photo_id": photo_id}

@@ -10,12 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from crm_devstack.demo_data import (
     DEMO_AFTER_SALES,
     CustomerSeed,
     DemoTenant,
     FollowUpSeed,
+    OrderSeed,
+    demo_confirmation,
+    demo_dispatch,
     demo_tenant,
     import_file,
 )
@@ -506,6 +510,9 @@ async def _products_and_orders(
         order_ids.append(created["id"])
         for action in order.actions:
             who = rep if action in ("confirm", "release") else boss
+            if action in ("dispatch", "deliver"):
+                await _deliveries(client, boss, created["id"], index, order, action)
+                continue
             _ok(await client.post(f"/api/v1/orders/{created['id']}/{action}", headers=who, json={}))
     await _quotes(client, tenant, customer_ids, products, headers)
     await _order_history(client, tenant, customer_ids, admin)
@@ -593,6 +600,39 @@ async def _after_sales(
         if seed.decision:
             decision = {"decision": seed.decision, "comment": seed.comment}
             _ok(await client.post(f"/api/v1/after-sales/{created['id']}/decision", headers=boss, json=decision))
+
+
+def _delivery_photo() -> bytes:
+    """A small JPEG standing in for the phone's 签收照片."""
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (188, 208, 228)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def _deliveries(
+    client: httpx.AsyncClient, boss: dict[str, str], order_id: str, index: int, order: OrderSeed, action: str
+) -> None:
+    """Dispatch with the demo's vehicle, driver and batch numbers; confirm with a photo."""
+    now = dt.datetime.now(SHANGHAI).replace(microsecond=0)
+    if action == "dispatch":
+        body = demo_dispatch(index, order, (now + dt.timedelta(hours=3)).isoformat())
+        _ok(await client.post(f"/api/v1/orders/{order_id}/delivery/dispatch", headers=boss, json=body))
+        return
+    photo = _ok(
+        await client.post(
+            f"/api/v1/orders/{order_id}/delivery/photos",
+            headers=boss,
+            files={"file": ("签收照片.jpg", _delivery_photo(), "image/jpeg")},
+            data={"request_id": f"demo-delivery-photo-{index}"},
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/orders/{order_id}/delivery/confirm",
+            headers=boss,
+            json=demo_confirmation(now.isoformat(), photo["id"]),
+        )
+    )
 
 
 # (rate of the list price, note): one approved at once, one waiting for the supervisor.

@@ -75,6 +75,12 @@ export const LIMITS = {
       "itemMaxLength": 20
     }
   },
+  "BatchIn": {
+    "batch_no": {
+      "minLength": 1,
+      "maxLength": 64
+    }
+  },
   "ChannelIn": {
     "notification_kinds": {
       "maxItems": 20
@@ -121,6 +127,21 @@ export const LIMITS = {
     }
   },
   "CollaboratorIn": {},
+  "ConfirmationIn": {
+    "exception_lines": {
+      "maxItems": 200
+    },
+    "exception_reason": {
+      "maxLength": 200
+    },
+    "photo_id": {
+      "maxLength": 36
+    },
+    "signed_by": {
+      "minLength": 1,
+      "maxLength": 50
+    }
+  },
   "ContactIn": {
     "email": {
       "maxLength": 254,
@@ -288,6 +309,23 @@ export const LIMITS = {
       "pattern": "^(?:[01]\\d|2[0-3]):[0-5]\\d$|^24:00$"
     }
   },
+  "DispatchIn": {
+    "batches": {
+      "maxItems": 500
+    },
+    "driver_name": {
+      "minLength": 1,
+      "maxLength": 50
+    },
+    "driver_phone": {
+      "minLength": 1,
+      "maxLength": 20
+    },
+    "vehicle": {
+      "minLength": 1,
+      "maxLength": 20
+    }
+  },
   "DryRunIn": {
     "customer_id": {
       "maxLength": 36
@@ -299,6 +337,11 @@ export const LIMITS = {
   "EnrolmentConfirmIn": {
     "code": {
       "pattern": "^\\d{6}$"
+    }
+  },
+  "ExceptionLineIn": {
+    "note": {
+      "maxLength": 200
     }
   },
   "FactsIn": {

@@ -1670,6 +1670,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/{order_id}/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order's dispatch and delivery 配送信息
+         * @description Vehicle, driver, planned time and batches once dispatched; who signed, when, the photo and any exception once delivered. 404 for an order you may not see.
+         */
+        get: operations["get_delivery_api_v1_orders__order_id__delivery_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a delivery 签收
+         * @description dispatched → delivered with who signed (签收人), when, the photo, and an exception if there was one: partial (部分签收: the delivered quantity of each short line), refused (拒收: a reason), damaged (破损: the lines and notes).
+         */
+        post: operations["confirm_delivery_api_v1_orders__order_id__delivery_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dispatch an order 发货
+         * @description ready_to_ship → dispatched with the vehicle, driver, driver's mobile, planned time and the batch numbers of each line (their quantities add up to at most the line's). Admins, bosses, supervisors and service (the dispatcher). A move the order's state does not allow is 409 `illegal_transition`.
+         */
+        post: operations["dispatch_order_api_v1_orders__order_id__delivery_dispatch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a delivery photo 上传签收照片
+         * @description multipart/form-data with `file`: a JPEG, PNG or WebP image, judged by its content (anything else 415 `unsupported_media_type`; larger than the limit 413 `payload_too_large`). Only while the order is on the road (dispatched), by whoever may confirm its delivery.
+         */
+        post: operations["upload_photo_api_v1_orders__order_id__delivery_photos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{order_id}/delivery/photos/{photo_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a delivery photo 下载签收照片
+         * @description 404 for anyone who may not see the order, and for a photo of another order.
+         */
+        get: operations["download_photo_api_v1_orders__order_id__delivery_photos__photo_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/org-units": {
         parameters: {
             query?: never;
@@ -3075,6 +3175,21 @@ export interface components {
             /** Quantities */
             quantities: components["schemas"]["QuantityOut"][];
         };
+        /** BatchIn */
+        BatchIn: {
+            /**
+             * Batch No
+             * @description 批次号, e.g. B20261128-01
+             */
+            batch_no: string;
+            /** Line No */
+            line_no: number;
+            /**
+             * Quantity
+             * @description More than 0, 3 decimals
+             */
+            quantity: number | string;
+        };
         /** BatchLineOut */
         BatchLineOut: {
             /** Customer Id */
@@ -3133,6 +3248,15 @@ export interface components {
              */
             truncated: boolean;
         };
+        /** BatchOut */
+        BatchOut: {
+            /** Batch No */
+            batch_no: string;
+            /** Line No */
+            line_no: number;
+            /** Quantity */
+            quantity: string;
+        };
         /** Body_client_credentials_token_api_v1_oauth_token_post */
         Body_client_credentials_token_api_v1_oauth_token_post: {
             /**
@@ -3183,6 +3307,19 @@ export interface components {
              */
             file: string;
         };
+        /** Body_upload_photo_api_v1_orders__order_id__delivery_photos_post */
+        Body_upload_photo_api_v1_orders__order_id__delivery_photos_post: {
+            /**
+             * File
+             * @description The photo
+             */
+            file: string;
+            /**
+             * Request Id
+             * @description Idempotency key
+             */
+            request_id?: string | null;
+        };
         /** ChannelIn */
         ChannelIn: {
             /**
@@ -3200,7 +3337,7 @@ export interface components {
              * Notification Kinds
              * @description The kinds it receives
              */
-            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled" | "after_sale_awaiting_approval" | "after_sale_approved" | "after_sale_rejected")[];
+            notification_kinds?: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled" | "after_sale_awaiting_approval" | "after_sale_approved" | "after_sale_rejected" | "urgent_order")[];
             /**
              * Url
              * @description The robot's webhook address, https://
@@ -3222,7 +3359,7 @@ export interface components {
              */
             kind: "wecom" | "dingtalk";
             /** Notification Kinds */
-            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled" | "after_sale_awaiting_approval" | "after_sale_approved" | "after_sale_rejected")[];
+            notification_kinds: ("pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled" | "after_sale_awaiting_approval" | "after_sale_approved" | "after_sale_rejected" | "urgent_order")[];
             /**
              * Updated At
              * Format: date-time
@@ -3566,6 +3703,68 @@ export interface components {
             provinces?: string[];
             /** Sources */
             sources?: ("trade_show" | "online" | "referral" | "phone" | "other")[];
+        };
+        /**
+         * ConfirmationIn
+         * @description A photo is required unless the delivery was refused; a refusal needs a reason.
+         */
+        ConfirmationIn: {
+            /**
+             * Exception
+             * @description 部分签收 partial, 拒收 refused, 破损 damaged; omitted: delivered in full
+             */
+            exception?: ("partial" | "refused" | "damaged") | null;
+            /** Exception Lines */
+            exception_lines?: components["schemas"]["ExceptionLineIn"][];
+            /**
+             * Exception Reason
+             * @default
+             */
+            exception_reason?: string;
+            /** Expected Version */
+            expected_version?: number | null;
+            /**
+             * Photo Id
+             * @description From POST …/delivery/photos
+             * @default
+             */
+            photo_id?: string;
+            /**
+             * Signed At
+             * Format: date-time
+             * @description 签收时间, with its offset; not in the future
+             */
+            signed_at: string;
+            /**
+             * Signed By
+             * @description 签收人
+             */
+            signed_by: string;
+        };
+        /** ConfirmationOut */
+        ConfirmationOut: {
+            /**
+             * Confirmed At
+             * Format: date-time
+             */
+            confirmed_at: string;
+            /** Confirmed By */
+            confirmed_by: string;
+            /** Exception */
+            exception: ("partial" | "refused" | "damaged") | null;
+            /** Exception Lines */
+            exception_lines: components["schemas"]["ExceptionLineOut"][];
+            /** Exception Reason */
+            exception_reason: string;
+            /** Photo Id */
+            photo_id: string;
+            /**
+             * Signed At
+             * Format: date-time
+             */
+            signed_at: string;
+            /** Signed By */
+            signed_by: string;
         };
         /** ContactIn */
         ContactIn: {
@@ -4299,6 +4498,11 @@ export interface components {
              */
             comment?: string;
         };
+        /** DeliveryChanged */
+        DeliveryChanged: {
+            delivery: components["schemas"]["OrderDeliveryOut"];
+            order: components["schemas"]["OrderOut"];
+        };
         /** DeliveryList */
         DeliveryList: {
             /** Items */
@@ -4341,6 +4545,36 @@ export interface components {
              */
             status: "pending" | "delivered" | "failed";
         };
+        /** DeliveryPhotoOut */
+        DeliveryPhotoOut: {
+            /**
+             * Content Type
+             * @description image/jpeg, image/png or image/webp, from the content
+             */
+            content_type: string;
+            /**
+             * Content Url
+             * @description Streams the photo; needs the Authorization header
+             */
+            content_url: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filename */
+            filename: string;
+            /** Height */
+            height: number;
+            /** Id */
+            id: string;
+            /** Size */
+            size: number;
+            /** Uploaded By */
+            uploaded_by: string;
+            /** Width */
+            width: number;
+        };
         /** DeliveryWindowIn */
         DeliveryWindowIn: {
             /**
@@ -4370,6 +4604,60 @@ export interface components {
              * @description 1 周一 … 7 周日
              */
             weekday: number;
+        };
+        /**
+         * DispatchIn
+         * @description The batches of a line add up to at most its quantity (400 naming `batches[i].quantity`).
+         */
+        DispatchIn: {
+            /** Batches */
+            batches?: components["schemas"]["BatchIn"][];
+            /** Driver Name */
+            driver_name: string;
+            /**
+             * Driver Phone
+             * @description A mainland mobile number
+             */
+            driver_phone: string;
+            /**
+             * Expected Version
+             * @description Fail with 409 if it changed
+             */
+            expected_version?: number | null;
+            /**
+             * Planned At
+             * Format: date-time
+             * @description Planned delivery time, with its offset
+             */
+            planned_at: string;
+            /**
+             * Vehicle
+             * @description 车牌, e.g. 浙A12345
+             */
+            vehicle: string;
+        };
+        /** DispatchOut */
+        DispatchOut: {
+            /** Batches */
+            batches: components["schemas"]["BatchOut"][];
+            /**
+             * Dispatched At
+             * Format: date-time
+             */
+            dispatched_at: string;
+            /** Dispatched By */
+            dispatched_by: string;
+            /** Driver Name */
+            driver_name: string;
+            /** Driver Phone */
+            driver_phone: string;
+            /**
+             * Planned At
+             * Format: date-time
+             */
+            planned_at: string;
+            /** Vehicle */
+            vehicle: string;
         };
         /** DryRunIn */
         DryRunIn: {
@@ -4437,6 +4725,30 @@ export interface components {
              * @description base32 secret for manual entry 手动输入用密钥
              */
             secret: string;
+        };
+        /** ExceptionLineIn */
+        ExceptionLineIn: {
+            /** Line No */
+            line_no: number;
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+            /**
+             * Quantity
+             * @description partial: delivered; damaged: damaged
+             */
+            quantity?: (number | string) | null;
+        };
+        /** ExceptionLineOut */
+        ExceptionLineOut: {
+            /** Line No */
+            line_no: number;
+            /** Note */
+            note: string;
+            /** Quantity */
+            quantity: string;
         };
         /** ExpiringLicenceOut */
         ExpiringLicenceOut: {
@@ -5173,7 +5485,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled" | "after_sale_awaiting_approval" | "after_sale_approved" | "after_sale_rejected";
+            kind: "pool_claim_submitted" | "pool_claim_approved" | "pool_claim_rejected" | "pool_claim_expired" | "customer_return_warning" | "customer_returned_to_pool" | "customer_returned_to_pool_supervisor" | "transfer_received" | "transfer_completed" | "customer_handed_over" | "follow_up_reminder" | "licence_expiring" | "licence_expired" | "revisit_task_overdue" | "import_checked" | "import_completed" | "import_failed" | "quote_awaiting_approval" | "quote_approved" | "quote_rejected" | "batch_recalled" | "after_sale_awaiting_approval" | "after_sale_approved" | "after_sale_rejected" | "urgent_order";
             /** Link Id */
             link_id: string;
             /**
@@ -5181,7 +5493,7 @@ export interface components {
              * @description What it is about
              * @enum {string}
              */
-            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote" | "recall" | "after_sale";
+            link_type: "customer" | "claim" | "transfer" | "customer_import" | "quote" | "recall" | "after_sale" | "order";
             /** Read */
             read: boolean;
             /**
@@ -5217,6 +5529,17 @@ export interface components {
             order: components["schemas"]["OrderOut"];
             /** @description The revision the change made (null for a draft) */
             revision: components["schemas"]["RevisionOut"] | null;
+        };
+        /** OrderDeliveryOut */
+        OrderDeliveryOut: {
+            /** @description null until the delivery is confirmed */
+            confirmation: components["schemas"]["ConfirmationOut"] | null;
+            /** @description null until dispatched with details */
+            dispatch: components["schemas"]["DispatchOut"] | null;
+            /** Order Id */
+            order_id: string;
+            /** Photos */
+            photos: components["schemas"]["DeliveryPhotoOut"][];
         };
         /** OrderDetail */
         OrderDetail: {
@@ -24725,6 +25048,759 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AfterSaleOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_delivery_api_v1_orders__order_id__delivery_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderDeliveryOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_delivery_api_v1_orders__order_id__delivery_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryChanged"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dispatch_order_api_v1_orders__order_id__delivery_dispatch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryChanged"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_photo_api_v1_orders__order_id__delivery_photos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_photo_api_v1_orders__order_id__delivery_photos_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPhotoOut"];
+                };
+            };
+            /** @description Invalid request / 请求参数有误 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the token expired / 未认证 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for your role / 无权限 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not yours to see / 未找到 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate or a concurrent change / 冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition failed / 前置条件不满足 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request too large / 请求过大 */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported file type / 不支持的文件类型 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request body or parameters / 请求参数有误 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests / 请求过多 */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error / 内部错误 */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream service error / 上游服务错误 */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service is unavailable / 服务暂不可用 */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service did not answer in time / 上游服务超时 */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_photo_api_v1_orders__order_id__delivery_photos__photo_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+                photo_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The photo's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
                 };
             };
             /** @description Invalid request / 请求参数有误 */

@@ -4,6 +4,7 @@ carries the order after the change, its envelope the order's id and version."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
@@ -66,7 +67,10 @@ class OrderEvents:
         action: str,
         actor_id: str,
         at: dt.datetime,
+        details: Mapping[str, Message] | None = None,
     ) -> None:
+        """order_state_changed, then the move's own event; `details` are fields of that event
+        besides the order (order_dispatched's dispatch, order_delivered's confirmation)."""
         snapshot = order_message(order)
         previous: pb.OrderState.ValueType = ORDER_STATES.to_proto(previous_state)  # type: ignore[assignment]
         changed = events_pb2.OrderStateChanged(
@@ -79,4 +83,4 @@ class OrderEvents:
             cancelled = events_pb2.OrderCancelled(order=snapshot, previous_state=previous, reason=order.cancel_reason)
             await self.emit(session, cancelled, order, actor_id, at)
         elif action in ACTION_EVENTS:
-            await self.emit(session, ACTION_EVENTS[action](order=snapshot), order, actor_id, at)
+            await self.emit(session, ACTION_EVENTS[action](order=snapshot, **(details or {})), order, actor_id, at)

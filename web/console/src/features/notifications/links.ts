@@ -22,6 +22,9 @@ export function notificationRoute(notification: Notification, role: Role | undef
       return { name: 'batches', query: { recall: notification.link_id } }
     case 'after_sale':
       return { name: 'after-sale', params: { id: notification.link_id } }
+    case 'order':
+      // An urgent order for the dispatcher to dispatch.
+      return { name: 'order', params: { id: notification.link_id } }
     case 'customer_import':
       // Only the importer is told: the import's own page (its report, progress or result).
       return { name: 'customer-import', params: { id: notification.link_id } }

@@ -31,6 +31,7 @@ describe("the rep's order list on the H5", () => {
       routes: [
         { path: '/orders', name: 'orders', component: MyOrdersView },
         { path: '/orders/new', name: 'order-new', component: { template: '<p/>' } },
+        { path: '/orders/:id', name: 'order', component: { template: '<p/>' } },
       ],
     })
     await router.push('/orders')

@@ -25,55 +25,56 @@ _sym_db = _symbol_database.Default()
 from crm.order.v1 import batches_pb2 as crm_dot_order_dot_v1_dot_batches__pb2
 from crm.order.v1 import after_sales_pb2 as crm_dot_order_dot_v1_dot_after__sales__pb2
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
+from crm.order.v1 import delivery_pb2 as crm_dot_order_dot_v1_dot_delivery__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
 from crm.order.v1 import pricing_pb2 as crm_dot_order_dot_v1_dot_pricing__pb2
 from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63rm/order/v1/events.proto\x12\x0c\x63rm.order.v1\x1a\x1a\x63rm/order/v1/batches.proto\x1a\x1e\x63rm/order/v1/after_sales.proto\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x18\x63rm/order/v1/order.proto\x1a\x1a\x63rm/order/v1/pricing.proto\x1a\x19\x63rm/order/v1/quotes.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"J\n\x0fProductUpserted\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.order.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"2\n\x0cOrderCreated\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderConfirmed\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"a\n\x0cOrderRevised\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"v\n\x0eOrderCancelled\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x94\x01\n\x11OrderStateChanged\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\"2\n\x0cOrderPaidCod\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"5\n\x0fOrderDispatched\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderDelivered\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderCompleted\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eQuoteSubmitted\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\"\x85\x01\n\x0cQuoteDecided\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1b.crm.order.v1.QuoteDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x11\n\tautomatic\x18\x04 \x01(\x08\"5\n\rBatchRecalled\x12$\n\x06recall\x18\x01 \x01(\x0b\x32\x14.crm.order.v1.Recall\"\xf0\x01\n\rOrderImported\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12.\n\norder_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x64\x65livered_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63ompleted_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x11\x41greementPriceSet\x12\x35\n\x0f\x61greement_price\x18\x01 \x01(\x0b\x32\x1c.crm.order.v1.AgreementPrice\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"N\n\x15\x41greementPriceRemoved\x12\x35\n\x0f\x61greement_price\x18\x01 \x01(\x0b\x32\x1c.crm.order.v1.AgreementPrice\"I\n\x16PricingSettingsChanged\x12/\n\x08settings\x18\x01 \x01(\x0b\x32\x1d.crm.order.v1.PricingSettings\"A\n\x12\x41\x66terSaleRequested\x12+\n\nafter_sale\x18\x01 \x01(\x0b\x32\x17.crm.order.v1.AfterSale\"\xc7\x01\n\x10\x41\x66terSaleDecided\x12+\n\nafter_sale\x18\x01 \x01(\x0b\x32\x17.crm.order.v1.AfterSale\x12\x31\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1f.crm.order.v1.AfterSaleDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x15\n\rrefund_amount\x18\x04 \x01(\t\x12\x19\n\x11shipment_order_id\x18\x05 \x01(\t\x12\x10\n\x08order_id\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63rm/order/v1/events.proto\x12\x0c\x63rm.order.v1\x1a\x1a\x63rm/order/v1/batches.proto\x1a\x1e\x63rm/order/v1/after_sales.proto\x1a\x1c\x63rm/order/v1/catalogue.proto\x1a\x1b\x63rm/order/v1/delivery.proto\x1a\x18\x63rm/order/v1/order.proto\x1a\x1a\x63rm/order/v1/pricing.proto\x1a\x19\x63rm/order/v1/quotes.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"J\n\x0fProductUpserted\x12&\n\x07product\x18\x01 \x01(\x0b\x32\x15.crm.order.v1.Product\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"2\n\x0cOrderCreated\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eOrderConfirmed\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"a\n\x0cOrderRevised\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12-\n\x08revision\x18\x02 \x01(\x0b\x32\x1b.crm.order.v1.OrderRevision\"v\n\x0eOrderCancelled\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x94\x01\n\x11OrderStateChanged\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x30\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x18.crm.order.v1.OrderState\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.crm.order.v1.OrderAction\"2\n\x0cOrderPaidCod\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"f\n\x0fOrderDispatched\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12/\n\x08\x64ispatch\x18\x02 \x01(\x0b\x32\x1d.crm.order.v1.DispatchDetails\"n\n\x0eOrderDelivered\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x38\n\x0c\x63onfirmation\x18\x02 \x01(\x0b\x32\".crm.order.v1.DeliveryConfirmation\"4\n\x0eOrderCompleted\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\"4\n\x0eQuoteSubmitted\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\"\x85\x01\n\x0cQuoteDecided\x12\"\n\x05quote\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Quote\x12-\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1b.crm.order.v1.QuoteDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x11\n\tautomatic\x18\x04 \x01(\x08\"5\n\rBatchRecalled\x12$\n\x06recall\x18\x01 \x01(\x0b\x32\x14.crm.order.v1.Recall\"\xf0\x01\n\rOrderImported\x12\"\n\x05order\x18\x01 \x01(\x0b\x32\x13.crm.order.v1.Order\x12\x13\n\x0b\x65xternal_id\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12.\n\norder_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x64\x65livered_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63ompleted_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x11\x41greementPriceSet\x12\x35\n\x0f\x61greement_price\x18\x01 \x01(\x0b\x32\x1c.crm.order.v1.AgreementPrice\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"N\n\x15\x41greementPriceRemoved\x12\x35\n\x0f\x61greement_price\x18\x01 \x01(\x0b\x32\x1c.crm.order.v1.AgreementPrice\"I\n\x16PricingSettingsChanged\x12/\n\x08settings\x18\x01 \x01(\x0b\x32\x1d.crm.order.v1.PricingSettings\"A\n\x12\x41\x66terSaleRequested\x12+\n\nafter_sale\x18\x01 \x01(\x0b\x32\x17.crm.order.v1.AfterSale\"\xc7\x01\n\x10\x41\x66terSaleDecided\x12+\n\nafter_sale\x18\x01 \x01(\x0b\x32\x17.crm.order.v1.AfterSale\x12\x31\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x1f.crm.order.v1.AfterSaleDecision\x12\x0f\n\x07\x63omment\x18\x03 \x01(\t\x12\x15\n\rrefund_amount\x18\x04 \x01(\t\x12\x19\n\x11shipment_order_id\x18\x05 \x01(\t\x12\x10\n\x08order_id\x18\x06 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'crm.order.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRODUCTUPSERTED']._serialized_start=247
-  _globals['_PRODUCTUPSERTED']._serialized_end=321
-  _globals['_ORDERCREATED']._serialized_start=323
-  _globals['_ORDERCREATED']._serialized_end=373
-  _globals['_ORDERCONFIRMED']._serialized_start=375
-  _globals['_ORDERCONFIRMED']._serialized_end=427
-  _globals['_ORDERREVISED']._serialized_start=429
-  _globals['_ORDERREVISED']._serialized_end=526
-  _globals['_ORDERCANCELLED']._serialized_start=528
-  _globals['_ORDERCANCELLED']._serialized_end=646
-  _globals['_ORDERSTATECHANGED']._serialized_start=649
-  _globals['_ORDERSTATECHANGED']._serialized_end=797
-  _globals['_ORDERPAIDCOD']._serialized_start=799
-  _globals['_ORDERPAIDCOD']._serialized_end=849
-  _globals['_ORDERDISPATCHED']._serialized_start=851
-  _globals['_ORDERDISPATCHED']._serialized_end=904
-  _globals['_ORDERDELIVERED']._serialized_start=906
-  _globals['_ORDERDELIVERED']._serialized_end=958
-  _globals['_ORDERCOMPLETED']._serialized_start=960
-  _globals['_ORDERCOMPLETED']._serialized_end=1012
-  _globals['_QUOTESUBMITTED']._serialized_start=1014
-  _globals['_QUOTESUBMITTED']._serialized_end=1066
-  _globals['_QUOTEDECIDED']._serialized_start=1069
-  _globals['_QUOTEDECIDED']._serialized_end=1202
-  _globals['_BATCHRECALLED']._serialized_start=1204
-  _globals['_BATCHRECALLED']._serialized_end=1257
-  _globals['_ORDERIMPORTED']._serialized_start=1260
-  _globals['_ORDERIMPORTED']._serialized_end=1500
-  _globals['_AGREEMENTPRICESET']._serialized_start=1502
-  _globals['_AGREEMENTPRICESET']._serialized_end=1593
-  _globals['_AGREEMENTPRICEREMOVED']._serialized_start=1595
-  _globals['_AGREEMENTPRICEREMOVED']._serialized_end=1673
-  _globals['_PRICINGSETTINGSCHANGED']._serialized_start=1675
-  _globals['_PRICINGSETTINGSCHANGED']._serialized_end=1748
-  _globals['_AFTERSALEREQUESTED']._serialized_start=1750
-  _globals['_AFTERSALEREQUESTED']._serialized_end=1815
-  _globals['_AFTERSALEDECIDED']._serialized_start=1818
-  _globals['_AFTERSALEDECIDED']._serialized_end=2017
+  _globals['_PRODUCTUPSERTED']._serialized_start=276
+  _globals['_PRODUCTUPSERTED']._serialized_end=350
+  _globals['_ORDERCREATED']._serialized_start=352
+  _globals['_ORDERCREATED']._serialized_end=402
+  _globals['_ORDERCONFIRMED']._serialized_start=404
+  _globals['_ORDERCONFIRMED']._serialized_end=456
+  _globals['_ORDERREVISED']._serialized_start=458
+  _globals['_ORDERREVISED']._serialized_end=555
+  _globals['_ORDERCANCELLED']._serialized_start=557
+  _globals['_ORDERCANCELLED']._serialized_end=675
+  _globals['_ORDERSTATECHANGED']._serialized_start=678
+  _globals['_ORDERSTATECHANGED']._serialized_end=826
+  _globals['_ORDERPAIDCOD']._serialized_start=828
+  _globals['_ORDERPAIDCOD']._serialized_end=878
+  _globals['_ORDERDISPATCHED']._serialized_start=880
+  _globals['_ORDERDISPATCHED']._serialized_end=982
+  _globals['_ORDERDELIVERED']._serialized_start=984
+  _globals['_ORDERDELIVERED']._serialized_end=1094
+  _globals['_ORDERCOMPLETED']._serialized_start=1096
+  _globals['_ORDERCOMPLETED']._serialized_end=1148
+  _globals['_QUOTESUBMITTED']._serialized_start=1150
+  _globals['_QUOTESUBMITTED']._serialized_end=1202
+  _globals['_QUOTEDECIDED']._serialized_start=1205
+  _globals['_QUOTEDECIDED']._serialized_end=1338
+  _globals['_BATCHRECALLED']._serialized_start=1340
+  _globals['_BATCHRECALLED']._serialized_end=1393
+  _globals['_ORDERIMPORTED']._serialized_start=1396
+  _globals['_ORDERIMPORTED']._serialized_end=1636
+  _globals['_AGREEMENTPRICESET']._serialized_start=1638
+  _globals['_AGREEMENTPRICESET']._serialized_end=1729
+  _globals['_AGREEMENTPRICEREMOVED']._serialized_start=1731
+  _globals['_AGREEMENTPRICEREMOVED']._serialized_end=1809
+  _globals['_PRICINGSETTINGSCHANGED']._serialized_start=1811
+  _globals['_PRICINGSETTINGSCHANGED']._serialized_end=1884
+  _globals['_AFTERSALEREQUESTED']._serialized_start=1886
+  _globals['_AFTERSALEREQUESTED']._serialized_end=1951
+  _globals['_AFTERSALEDECIDED']._serialized_start=1954
+  _globals['_AFTERSALEDECIDED']._serialized_end=2153
 # @@protoc_insertion_point(module_scope)

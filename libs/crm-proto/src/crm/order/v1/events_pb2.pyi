@@ -8,6 +8,7 @@ aggregate is the order (aggregate_version its version) and carries the order aft
 from crm.order.v1 import after_sales_pb2 as _after_sales_pb2
 from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
+from crm.order.v1 import delivery_pb2 as _delivery_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
 from crm.order.v1 import pricing_pb2 as _pricing_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
@@ -204,21 +205,27 @@ Global___OrderPaidCod: _TypeAlias = OrderPaidCod  # noqa: Y015
 
 @_typing.final
 class OrderDispatched(_message.Message):
-    """crm.order.v1.order_dispatched"""
+    """crm.order.v1.order_dispatched: with the dispatch details and batches (empty when the order was
+    moved by a bare TransitionOrder).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ORDER_FIELD_NUMBER: _builtins.int
+    DISPATCH_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def order(self) -> _order_pb2.Order: ...
+    @_builtins.property
+    def dispatch(self) -> _delivery_pb2.DispatchDetails: ...
     def __init__(
         self,
         *,
         order: _order_pb2.Order | None = ...,
+        dispatch: _delivery_pb2.DispatchDetails | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dispatch", b"dispatch", "order", b"order"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispatch", b"dispatch", "order", b"order"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -231,16 +238,22 @@ class OrderDelivered(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ORDER_FIELD_NUMBER: _builtins.int
+    CONFIRMATION_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def order(self) -> _order_pb2.Order: ...
+    @_builtins.property
+    def confirmation(self) -> _delivery_pb2.DeliveryConfirmation:
+        """Who signed, when, the photo and any exception (partial, refused, damaged)."""
+
     def __init__(
         self,
         *,
         order: _order_pb2.Order | None = ...,
+        confirmation: _delivery_pb2.DeliveryConfirmation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["confirmation", b"confirmation", "order", b"order"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["order", b"order"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirmation", b"confirmation", "order", b"order"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,6 +4,7 @@ isort:skip_file
 Orders (订货单) and the catalogue they are placed from."""
 
 from collections import abc as _abc
+from crm.order.v1 import delivery_pb2 as _delivery_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -749,3 +750,140 @@ class ConvertQuoteToOrderResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConvertQuoteToOrderResponse: _TypeAlias = ConvertQuoteToOrderResponse  # noqa: Y015
+
+@_typing.final
+class DispatchOrderRequest(_message.Message):
+    """---- Delivery (crm/order/v1/delivery.proto): dispatch and delivery confirmation.
+
+    ready_to_ship → dispatched with the vehicle, driver, planned time and the lines' batches (the
+    batch quantities of a line add up to at most its quantity).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    VEHICLE_FIELD_NUMBER: _builtins.int
+    DRIVER_NAME_FIELD_NUMBER: _builtins.int
+    DRIVER_PHONE_FIELD_NUMBER: _builtins.int
+    PLANNED_TIME_FIELD_NUMBER: _builtins.int
+    BATCHES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    expected_version: _builtins.int
+    vehicle: _builtins.str
+    driver_name: _builtins.str
+    driver_phone: _builtins.str
+    @_builtins.property
+    def planned_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def batches(self) -> _containers.RepeatedCompositeFieldContainer[_delivery_pb2.LineBatch]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        vehicle: _builtins.str = ...,
+        driver_name: _builtins.str = ...,
+        driver_phone: _builtins.str = ...,
+        planned_time: _timestamp_pb2.Timestamp | None = ...,
+        batches: _abc.Iterable[_delivery_pb2.LineBatch] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["planned_time", b"planned_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batches", b"batches", "driver_name", b"driver_name", "driver_phone", b"driver_phone", "expected_version", b"expected_version", "id", b"id", "planned_time", b"planned_time", "vehicle", b"vehicle"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DispatchOrderRequest: _TypeAlias = DispatchOrderRequest  # noqa: Y015
+
+@_typing.final
+class DispatchOrderResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def order(self) -> Global___Order: ...
+    @_builtins.property
+    def delivery(self) -> _delivery_pb2.OrderDelivery: ...
+    def __init__(
+        self,
+        *,
+        order: Global___Order | None = ...,
+        delivery: _delivery_pb2.OrderDelivery | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "order", b"order"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "order", b"order"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DispatchOrderResponse: _TypeAlias = DispatchOrderResponse  # noqa: Y015
+
+@_typing.final
+class ConfirmDeliveryRequest(_message.Message):
+    """dispatched → delivered with who signed, when, the photo and any exception."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    SIGNED_BY_FIELD_NUMBER: _builtins.int
+    SIGNED_TIME_FIELD_NUMBER: _builtins.int
+    PHOTO_ID_FIELD_NUMBER: _builtins.int
+    EXCEPTION_FIELD_NUMBER: _builtins.int
+    EXCEPTION_REASON_FIELD_NUMBER: _builtins.int
+    EXCEPTION_LINES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    expected_version: _builtins.int
+    signed_by: _builtins.str
+    photo_id: _builtins.str
+    exception: _delivery_pb2.DeliveryExceptionKind.ValueType
+    exception_reason: _builtins.str
+    @_builtins.property
+    def signed_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def exception_lines(self) -> _containers.RepeatedCompositeFieldContainer[_delivery_pb2.DeliveryExceptionLine]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        signed_by: _builtins.str = ...,
+        signed_time: _timestamp_pb2.Timestamp | None = ...,
+        photo_id: _builtins.str = ...,
+        exception: _delivery_pb2.DeliveryExceptionKind.ValueType = ...,
+        exception_reason: _builtins.str = ...,
+        exception_lines: _abc.Iterable[_delivery_pb2.DeliveryExceptionLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signed_time", b"signed_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exception", b"exception", "exception_lines", b"exception_lines", "exception_reason", b"exception_reason", "expected_version", b"expected_version", "id", b"id", "photo_id", b"photo_id", "signed_by", b"signed_by", "signed_time", b"signed_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmDeliveryRequest: _TypeAlias = ConfirmDeliveryRequest  # noqa: Y015
+
+@_typing.final
+class ConfirmDeliveryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORDER_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def order(self) -> Global___Order: ...
+    @_builtins.property
+    def delivery(self) -> _delivery_pb2.OrderDelivery: ...
+    def __init__(
+        self,
+        *,
+        order: Global___Order | None = ...,
+        delivery: _delivery_pb2.OrderDelivery | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "order", b"order"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery", b"delivery", "order", b"order"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmDeliveryResponse: _TypeAlias = ConfirmDeliveryResponse  # noqa: Y015

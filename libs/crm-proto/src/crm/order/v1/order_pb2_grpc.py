@@ -6,6 +6,7 @@ import warnings
 from crm.order.v1 import after_sales_pb2 as crm_dot_order_dot_v1_dot_after__sales__pb2
 from crm.order.v1 import batches_pb2 as crm_dot_order_dot_v1_dot_batches__pb2
 from crm.order.v1 import catalogue_pb2 as crm_dot_order_dot_v1_dot_catalogue__pb2
+from crm.order.v1 import delivery_pb2 as crm_dot_order_dot_v1_dot_delivery__pb2
 from crm.order.v1 import order_pb2 as crm_dot_order_dot_v1_dot_order__pb2
 from crm.order.v1 import pricing_pb2 as crm_dot_order_dot_v1_dot_pricing__pb2
 from crm.order.v1 import quotes_pb2 as crm_dot_order_dot_v1_dot_quotes__pb2
@@ -184,6 +185,26 @@ class OrderServiceStub:
                 '/crm.order.v1.OrderService/DecideAfterSale',
                 request_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleRequest.SerializeToString,
                 response_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleResponse.FromString,
+                _registered_method=True)
+        self.DispatchOrder = channel.unary_unary(
+                '/crm.order.v1.OrderService/DispatchOrder',
+                request_serializer=crm_dot_order_dot_v1_dot_order__pb2.DispatchOrderRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_order__pb2.DispatchOrderResponse.FromString,
+                _registered_method=True)
+        self.UploadDeliveryPhoto = channel.unary_unary(
+                '/crm.order.v1.OrderService/UploadDeliveryPhoto',
+                request_serializer=crm_dot_order_dot_v1_dot_delivery__pb2.UploadDeliveryPhotoRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_delivery__pb2.UploadDeliveryPhotoResponse.FromString,
+                _registered_method=True)
+        self.ConfirmDelivery = channel.unary_unary(
+                '/crm.order.v1.OrderService/ConfirmDelivery',
+                request_serializer=crm_dot_order_dot_v1_dot_order__pb2.ConfirmDeliveryRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_order__pb2.ConfirmDeliveryResponse.FromString,
+                _registered_method=True)
+        self.GetOrderDelivery = channel.unary_unary(
+                '/crm.order.v1.OrderService/GetOrderDelivery',
+                request_serializer=crm_dot_order_dot_v1_dot_delivery__pb2.GetOrderDeliveryRequest.SerializeToString,
+                response_deserializer=crm_dot_order_dot_v1_dot_delivery__pb2.GetOrderDeliveryResponse.FromString,
                 _registered_method=True)
 
 
@@ -378,6 +399,31 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DispatchOrder(self, request, context):
+        """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadDeliveryPhoto(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmDelivery(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrderDelivery(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -525,6 +571,26 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.DecideAfterSale,
                     request_deserializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleRequest.FromString,
                     response_serializer=crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleResponse.SerializeToString,
+            ),
+            'DispatchOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.DispatchOrder,
+                    request_deserializer=crm_dot_order_dot_v1_dot_order__pb2.DispatchOrderRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_order__pb2.DispatchOrderResponse.SerializeToString,
+            ),
+            'UploadDeliveryPhoto': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadDeliveryPhoto,
+                    request_deserializer=crm_dot_order_dot_v1_dot_delivery__pb2.UploadDeliveryPhotoRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_delivery__pb2.UploadDeliveryPhotoResponse.SerializeToString,
+            ),
+            'ConfirmDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmDelivery,
+                    request_deserializer=crm_dot_order_dot_v1_dot_order__pb2.ConfirmDeliveryRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_order__pb2.ConfirmDeliveryResponse.SerializeToString,
+            ),
+            'GetOrderDelivery': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrderDelivery,
+                    request_deserializer=crm_dot_order_dot_v1_dot_delivery__pb2.GetOrderDeliveryRequest.FromString,
+                    response_serializer=crm_dot_order_dot_v1_dot_delivery__pb2.GetOrderDeliveryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1311,6 +1377,114 @@ class OrderService:
             '/crm.order.v1.OrderService/DecideAfterSale',
             crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleRequest.SerializeToString,
             crm_dot_order_dot_v1_dot_after__sales__pb2.DecideAfterSaleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DispatchOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/DispatchOrder',
+            crm_dot_order_dot_v1_dot_order__pb2.DispatchOrderRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_order__pb2.DispatchOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadDeliveryPhoto(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/UploadDeliveryPhoto',
+            crm_dot_order_dot_v1_dot_delivery__pb2.UploadDeliveryPhotoRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_delivery__pb2.UploadDeliveryPhotoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/ConfirmDelivery',
+            crm_dot_order_dot_v1_dot_order__pb2.ConfirmDeliveryRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_order__pb2.ConfirmDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrderDelivery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/crm.order.v1.OrderService/GetOrderDelivery',
+            crm_dot_order_dot_v1_dot_delivery__pb2.GetOrderDeliveryRequest.SerializeToString,
+            crm_dot_order_dot_v1_dot_delivery__pb2.GetOrderDeliveryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from crm.order.v1 import after_sales_pb2 as _after_sales_pb2
 from crm.order.v1 import batches_pb2 as _batches_pb2
 from crm.order.v1 import catalogue_pb2 as _catalogue_pb2
+from crm.order.v1 import delivery_pb2 as _delivery_pb2
 from crm.order.v1 import order_pb2 as _order_pb2
 from crm.order.v1 import pricing_pb2 as _pricing_pb2
 from crm.order.v1 import quotes_pb2 as _quotes_pb2
@@ -83,6 +84,11 @@ class OrderServiceStub:
     GetAfterSale: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.GetAfterSaleRequest, _after_sales_pb2.GetAfterSaleResponse]
     ListAfterSales: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.ListAfterSalesRequest, _after_sales_pb2.ListAfterSalesResponse]
     DecideAfterSale: _grpc.UnaryUnaryMultiCallable[_after_sales_pb2.DecideAfterSaleRequest, _after_sales_pb2.DecideAfterSaleResponse]
+    DispatchOrder: _grpc.UnaryUnaryMultiCallable[_order_pb2.DispatchOrderRequest, _order_pb2.DispatchOrderResponse]
+    """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role)."""
+    UploadDeliveryPhoto: _grpc.UnaryUnaryMultiCallable[_delivery_pb2.UploadDeliveryPhotoRequest, _delivery_pb2.UploadDeliveryPhotoResponse]
+    ConfirmDelivery: _grpc.UnaryUnaryMultiCallable[_order_pb2.ConfirmDeliveryRequest, _order_pb2.ConfirmDeliveryResponse]
+    GetOrderDelivery: _grpc.UnaryUnaryMultiCallable[_delivery_pb2.GetOrderDeliveryRequest, _delivery_pb2.GetOrderDeliveryResponse]
 
 @_typing.type_check_only
 class OrderServiceAsyncStub(OrderServiceStub):
@@ -134,6 +140,11 @@ class OrderServiceAsyncStub(OrderServiceStub):
     GetAfterSale: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.GetAfterSaleRequest, _after_sales_pb2.GetAfterSaleResponse]  # type: ignore[assignment]
     ListAfterSales: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.ListAfterSalesRequest, _after_sales_pb2.ListAfterSalesResponse]  # type: ignore[assignment]
     DecideAfterSale: _aio.UnaryUnaryMultiCallable[_after_sales_pb2.DecideAfterSaleRequest, _after_sales_pb2.DecideAfterSaleResponse]  # type: ignore[assignment]
+    DispatchOrder: _aio.UnaryUnaryMultiCallable[_order_pb2.DispatchOrderRequest, _order_pb2.DispatchOrderResponse]  # type: ignore[assignment]
+    """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role)."""
+    UploadDeliveryPhoto: _aio.UnaryUnaryMultiCallable[_delivery_pb2.UploadDeliveryPhotoRequest, _delivery_pb2.UploadDeliveryPhotoResponse]  # type: ignore[assignment]
+    ConfirmDelivery: _aio.UnaryUnaryMultiCallable[_order_pb2.ConfirmDeliveryRequest, _order_pb2.ConfirmDeliveryResponse]  # type: ignore[assignment]
+    GetOrderDelivery: _aio.UnaryUnaryMultiCallable[_delivery_pb2.GetOrderDeliveryRequest, _delivery_pb2.GetOrderDeliveryResponse]  # type: ignore[assignment]
 
 class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads are marked `idempotency_level = NO_SIDE_EFFECTS`: clients retry exactly those."""
@@ -356,5 +367,34 @@ class OrderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _after_sales_pb2.DecideAfterSaleRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_after_sales_pb2.DecideAfterSaleResponse, _abc.Awaitable[_after_sales_pb2.DecideAfterSaleResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DispatchOrder(
+        self,
+        request: _order_pb2.DispatchOrderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.DispatchOrderResponse, _abc.Awaitable[_order_pb2.DispatchOrderResponse]]:
+        """Delivery: a dispatch system (deliveries:write) or the dispatcher (service role)."""
+
+    @_abc_1.abstractmethod
+    def UploadDeliveryPhoto(
+        self,
+        request: _delivery_pb2.UploadDeliveryPhotoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_delivery_pb2.UploadDeliveryPhotoResponse, _abc.Awaitable[_delivery_pb2.UploadDeliveryPhotoResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ConfirmDelivery(
+        self,
+        request: _order_pb2.ConfirmDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_order_pb2.ConfirmDeliveryResponse, _abc.Awaitable[_order_pb2.ConfirmDeliveryResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetOrderDelivery(
+        self,
+        request: _delivery_pb2.GetOrderDeliveryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_delivery_pb2.GetOrderDeliveryResponse, _abc.Awaitable[_delivery_pb2.GetOrderDeliveryResponse]]: ...
 
 def add_OrderServiceServicer_to_server(servicer: OrderServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

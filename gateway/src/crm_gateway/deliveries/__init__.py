@@ -1,0 +1,1 @@
+"""Deliveries (配送): dispatch details, delivery photos and confirmations of orders."""
