@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crm_gateway import problems
 from crm_gateway.after_sales.notifications import AfterSaleNotifications
-from crm_gateway.after_sales.router import PHOTO_UPLOAD_PATH
+from crm_gateway.after_sales.router import PHOTO_UPLOAD_PATH as AFTER_SALE_PHOTO_PATH
 from crm_gateway.after_sales.router import router as after_sales_router
 from crm_gateway.analytics.router import router as analytics_router
 from crm_gateway.api_clients.router import router as api_clients_router
@@ -41,7 +41,7 @@ from crm_gateway.closures.router import router as closures_router
 from crm_gateway.customers.router import router as customers_router
 from crm_gateway.database import Base, gateway_event_tables
 from crm_gateway.deliveries.notifications import UrgentOrderNotifications
-from crm_gateway.deliveries.router import PHOTO_UPLOAD_PATH
+from crm_gateway.deliveries.router import PHOTO_UPLOAD_PATH as DELIVERY_PHOTO_PATH
 from crm_gateway.deliveries.router import router as deliveries_router
 from crm_gateway.directory.events import announce_unannounced_users
 from crm_gateway.directory.router import router as directory_router
@@ -289,10 +289,10 @@ def create_app(
         hsts_seconds=settings.hsts_seconds,
         large_bodies=[
             ("POST", UPLOAD_PATH, settings.max_upload_bytes),
-            ("POST", PHOTO_UPLOAD_PATH, settings.max_upload_bytes),
+            ("POST", AFTER_SALE_PHOTO_PATH, settings.max_upload_bytes),
             ("POST", re.compile(re.escape(IMPORT_UPLOAD_PATH)), settings.import_max_bytes),
             ("POST", re.compile(re.escape(ORDER_IMPORT_PATH)), settings.import_max_bytes),
-            ("POST", PHOTO_UPLOAD_PATH, settings.max_upload_bytes),
+            ("POST", DELIVERY_PHOTO_PATH, settings.max_upload_bytes),
         ],
     )
     app.add_middleware(ObserveRequests)
