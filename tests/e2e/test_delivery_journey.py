@@ -302,3 +302,44 @@ def test_a_dispatch_system_dispatches_and_confirms_over_grpc_but_places_no_order
     assert refusal is grpc.StatusCode.PERMISSION_DENIED
     seen = ok(client.get(f"/api/v1/orders/{order['id']}/delivery", headers=team["sun.rep"]))
     assert (seen["dispatch"]["driver_name"], seen["confirmation"]["signed_by"]) == ("郑师傅", "门卫老张")
+
+
+def test_a_recall_of_a_batch_lists_exactly_the_customers_that_received_it_and_tells_their_owner(
+    client: httpx.Client, team: dict[str, Any]
+) -> None:
+    dispatcher, rep, admin = team["wu.disp"], team["sun.rep"], team["admin"]
+    batch = "QR20261203-09"
+    received = [paid_order(client, team, name) for name in ("宁波市镇明中学食堂", "宁波市惠贞书院食堂")]
+    other = paid_order(client, team, "宁波市效实中学食堂")
+    for order in received:
+        body = dispatch_body(batches=[{"line_no": 1, "batch_no": batch, "quantity": "3"}])
+        ok(client.post(f"/api/v1/orders/{order['id']}/delivery/dispatch", headers=dispatcher, json=body))
+    ok(client.post(f"/api/v1/orders/{other['id']}/delivery/dispatch", headers=dispatcher, json=dispatch_body()))
+
+    looked_up = ok(client.get(f"/api/v1/batches/{batch}", headers=rep))
+    assert sorted(c["customer_name"] for c in looked_up["customers"]) == sorted(o["customer_name"] for o in received)
+    assert {(q["sku"], q["quantity"]) for c in looked_up["customers"] for q in c["quantities"]} == {("NR-101", "3")}
+    assert looked_up["recall"] is None
+
+    reason = {"reason": "供应商通报：批次抽检不合格"}
+    recall = ok(client.post(f"/api/v1/batches/{batch}/recall", headers=admin, json=reason), 201)
+    assert recall["customer_count"] == 2
+    assert sorted(c["customer_name"] for c in recall["customers"]) == sorted(o["customer_name"] for o in received)
+    again = client.post(f"/api/v1/batches/{batch}/recall", headers=admin, json={"reason": "再次召回"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_recalled")
+
+    # The owner of the affected customers is told once, linked to the recall.
+    notices = eventually_sync(
+        lambda: [
+            n
+            for n in ok(client.get("/api/v1/notifications", params={"page_size": 100}, headers=rep))["items"]
+            if n["kind"] == "batch_recalled"
+        ],
+        lambda found: len(found) >= 1,
+        within=30,
+        interval=0.3,
+    )
+    assert [(n["link_type"], n["link_id"]) for n in notices] == [("recall", recall["id"])]
+    assert batch in notices[0]["title"] + notices[0]["body"]
+    # A batch nobody received looks like one that was never shipped.
+    assert client.get("/api/v1/batches/QR-NEVER-SHIPPED", headers=rep).status_code == 404

@@ -14,4 +14,6 @@ ORDER_STATUS_BY_CODE: dict[str, int] = {
     # After-sales (crm_order.after_sales).
     "illegal_after_sale_state": 409,
     "order_not_delivered": 409,
+    # Batch recall (crm_order.batches): a batch is recalled once.
+    "already_recalled": 409,
 }
