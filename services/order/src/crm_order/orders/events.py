@@ -4,7 +4,7 @@ carries the order after the change, its envelope the order's id and version."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
@@ -15,8 +15,8 @@ from crm.order.v1 import order_pb2 as pb
 from crm_order.orders.models import Order, OrderRevision
 from crm_order.orders.validation import ORDER_ACTIONS, ORDER_STATES
 from crm_order.orders.views import order_message, revision_message
-from crm_order.partner_orders.changes import log_order_change
-from crmkit.events import EventTables, add_event
+from crm_order.partner_orders.changes import log_order_changes
+from crmkit.events import EventTables, add_events, outbox_row
 
 # The event each move publishes besides order_state_changed (release publishes only that).
 ACTION_EVENTS: dict[str, type[Message]] = {
@@ -34,20 +34,28 @@ class OrderEvents:
     namespace: str = ""
 
     async def emit(self, session: AsyncSession, message: Message, order: Order, actor_id: str, at: dt.datetime) -> None:
-        await add_event(
-            session,
-            self.tables,
-            message=message,
-            tenant_id=order.tenant_id,
-            org_unit_id=order.org_unit_id,
-            aggregate_id=order.id,
-            aggregate_version=order.version,
-            occurred_at=at,
-            actor_id=actor_id,
-            namespace=self.namespace,
-        )
-        # The partner change log (crm_order.partner_orders): every order event is a change.
-        await log_order_change(session, message, order, at)
+        await self.emit_all(session, [message], order, actor_id, at)
+
+    async def emit_all(
+        self, session: AsyncSession, messages: Sequence[Message], order: Order, actor_id: str, at: dt.datetime
+    ) -> None:
+        """The events of one change, in order: their outbox rows in one statement, and (for the
+        partner change log, crm_order.partner_orders) a change row each in another."""
+        rows = [
+            outbox_row(
+                message=message,
+                tenant_id=order.tenant_id,
+                org_unit_id=order.org_unit_id,
+                aggregate_id=order.id,
+                aggregate_version=order.version,
+                occurred_at=at,
+                actor_id=actor_id,
+                namespace=self.namespace,
+            )[1]
+            for message in messages
+        ]
+        await add_events(session, self.tables, rows)
+        await log_order_changes(session, messages, order, at)
 
     async def created(self, session: AsyncSession, order: Order, actor_id: str, at: dt.datetime) -> None:
         await self.emit(session, events_pb2.OrderCreated(order=order_message(order)), order, actor_id, at)
@@ -78,9 +86,11 @@ class OrderEvents:
             previous_state=previous,
             action=ORDER_ACTIONS.to_proto(action),  # type: ignore[arg-type]
         )
-        await self.emit(session, changed, order, actor_id, at)
+        messages: list[Message] = [changed]
         if action == "cancel":
-            cancelled = events_pb2.OrderCancelled(order=snapshot, previous_state=previous, reason=order.cancel_reason)
-            await self.emit(session, cancelled, order, actor_id, at)
+            messages.append(
+                events_pb2.OrderCancelled(order=snapshot, previous_state=previous, reason=order.cancel_reason)
+            )
         elif action in ACTION_EVENTS:
-            await self.emit(session, ACTION_EVENTS[action](order=snapshot, **(details or {})), order, actor_id, at)
+            messages.append(ACTION_EVENTS[action](order=snapshot, **(details or {})))
+        await self.emit_all(session, messages, order, actor_id, at)

@@ -7,11 +7,14 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_order import Base
+from crm_order.catalogue.models import Product
 from crm_order.catalogue.service import products_by_id
 from crm_order.customer_facts.models import (
     READ_SHARES,
@@ -32,6 +35,8 @@ from crmkit.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from crmkit.identity import Identity, Role
 from crmkit.paging import decode_token, encode_token
 from crmkit.scope import scope_clause
+
+ORDERS, ORDER_LINES = cast(Table, Order.__table__), cast(Table, OrderLine.__table__)
 
 # Who may let a line through that conflicts with the customer's requirements.
 OVERRIDERS = frozenset({Role.ADMIN, Role.BOSS, Role.SUPERVISOR})
@@ -80,13 +85,30 @@ async def visible_order(
     lock: bool = False,
     write: bool = False,
 ) -> Order:
-    statement = _scoped_orders(identity, now, write).where(Order.id == order_id)
+    order, _ = await visible_order_and_customer(
+        session, identity=identity, order_id=order_id, now=now, lock=lock, write=write
+    )
+    return order
+
+
+async def visible_order_and_customer(
+    session: AsyncSession,
+    *,
+    identity: Identity,
+    order_id: str,
+    now: dt.datetime,
+    lock: bool = False,
+    write: bool = False,
+) -> tuple[Order, CustomerFact]:
+    """The order and its customer's facts (one statement): the scope that lets the caller see
+    (or change) the order is the one that lets them see (or change) its customer."""
+    statement = _scoped_orders(identity, now, write).add_columns(CustomerFact).where(Order.id == order_id)
     if lock:
         statement = statement.with_for_update(of=Order)
-    order = await session.scalar(statement)
-    if order is None:
+    found = (await session.execute(statement)).first()
+    if found is None:
         raise NotFound("order", order_id)
-    return order
+    return found[0], found[1]
 
 
 def _require_seller(identity: Identity) -> None:
@@ -96,7 +118,8 @@ def _require_seller(identity: Identity) -> None:
 
 async def _lines(
     session: AsyncSession, *, identity: Identity, customer: CustomerFact, inputs: list[LineInput], now: dt.datetime
-) -> list[OrderLine]:
+) -> tuple[list[OrderLine], dict[str, Product]]:
+    """The order's lines at their prices, and the products they name (read once)."""
     products = await products_by_id(session, identity=identity, ids=[i.product_id for i in inputs])
     # A line given no price takes the customer's agreement price (own, else its group's), else the list price.
     prices = await resolve_prices(
@@ -124,7 +147,7 @@ async def _lines(
                 unit_cost_fen=product.cost_fen,
             )
         )
-    return lines
+    return lines, products
 
 
 @dataclass(frozen=True)
@@ -145,12 +168,15 @@ async def check_against_facts(
     overrides: list[dict[str, Any]],
     override_reason: str,
     confirming: bool,
+    products: dict[str, Product] | None = None,
 ) -> Checked:
     """The order against its customer's facts: refuse what must not go through, and return the
-    warnings and the requirement overrides (those already recorded, and new ones)."""
+    warnings and the requirement overrides (those already recorded, and new ones). `products`:
+    the lines' products when the caller has just read them."""
     if fact.archived:
         raise CustomerArchived("customer is archived / 客户已归档，不能下单")
-    products = await products_by_id(session, identity=identity, ids=[line.product_id for line in lines])
+    if products is None:
+        products = await products_by_id(session, identity=identity, ids=[line.product_id for line in lines])
     goods = [
         checks.LineGoods(
             line_no=line.line_no,
@@ -255,7 +281,7 @@ async def create_order(
 ) -> Order:
     _require_seller(identity)
     fact = await visible_customer(session, identity=identity, customer_id=customer_id, now=now, write=True)
-    order_lines = await _lines(session, identity=identity, customer=fact, inputs=lines, now=now)
+    order_lines, products = await _lines(session, identity=identity, customer=fact, inputs=lines, now=now)
     checked = await check_against_facts(
         session,
         identity=identity,
@@ -267,6 +293,7 @@ async def create_order(
         overrides=[],
         override_reason=override_reason,
         confirming=False,
+        products=products,
     )
     order = Order(
         id=str(uuid.uuid4()),
@@ -292,10 +319,22 @@ async def create_order(
         version=1,
         lines=order_lines,
     )
-    session.add(order)
-    await session.flush()
+    await insert_order(session, order)
     await events.created(session, order, identity.principal_id, now)
     return order
+
+
+def _column_values(record: Base) -> dict[str, Any]:
+    return {column.key: getattr(record, column.key) for column in sa_inspect(type(record)).column_attrs}
+
+
+async def insert_order(session: AsyncSession, order: Order) -> None:
+    """Write a new order and its lines with two plain statements (the busiest write there is);
+    the objects stay outside the session, as the answer and the events read them."""
+    for line in order.lines:
+        line.order_id = order.id
+    await session.execute(insert(ORDERS), [_column_values(order)])
+    await session.execute(insert(ORDER_LINES), [_column_values(line) for line in order.lines])
 
 
 def _content(order: Order) -> dict[str, Any]:
@@ -359,7 +398,7 @@ async def update_order(
     before = _content(order)
     if "lines" in fields and lines is not None:
         customer = await visible_customer(session, identity=identity, customer_id=order.customer_id, now=now)
-        order.lines = await _lines(session, identity=identity, customer=customer, inputs=lines, now=now)
+        order.lines, _ = await _lines(session, identity=identity, customer=customer, inputs=lines, now=now)
         order.total_fen = sum(line.amount_fen for line in order.lines)
     if "delivery_date" in fields and delivery_date is not None:
         order.delivery_date = delivery_date
@@ -423,13 +462,14 @@ async def transition_order(
     """One move of the state table (`crm_order.orders.states`)."""
     if identity.role not in ACTION_ROLES[action]:
         raise PermissionDenied(f"role {identity.role} may not {action} orders / 当前角色无此操作权限")
-    order = await visible_order(session, identity=identity, order_id=order_id, now=now, lock=True, write=True)
+    order, fact = await visible_order_and_customer(
+        session, identity=identity, order_id=order_id, now=now, lock=True, write=True
+    )
     check_version(order, expected_version)
     target = next_state(order.state, action, order.payment_mode)
     if action == "cancel" and not reason:
         raise InvalidArgument("reason", "a cancellation needs a reason / 取消订单须填写原因")
     if action == "confirm":
-        fact = await visible_customer(session, identity=identity, customer_id=order.customer_id, now=now, write=True)
         checked = await check_against_facts(
             session,
             identity=identity,

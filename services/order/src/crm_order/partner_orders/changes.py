@@ -4,9 +4,11 @@ systems from a cursor (ListOrderChanges, WatchOrderChanges)."""
 from __future__ import annotations
 
 import datetime as dt
+import typing
+from collections.abc import Sequence
 
 from google.protobuf.message import Message
-from sqlalchemy import BigInteger, ColumnElement, Text, and_, cast, func, insert, select
+from sqlalchemy import BigInteger, ColumnElement, Table, Text, and_, cast, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm.order.v1 import order_pb2 as pb
@@ -22,6 +24,7 @@ from crmkit.identity import Identity
 from crmkit.scope import scope_clause
 
 MALFORMED_CURSOR = "malformed cursor / 游标无效"
+ORDER_CHANGES = typing.cast(Table, OrderChange.__table__)
 
 
 def _snapshot(message: Message, order: Order) -> pb.Order:
@@ -33,19 +36,24 @@ def _snapshot(message: Message, order: Order) -> pb.Order:
     return order_message(order)
 
 
-async def log_order_change(session: AsyncSession, message: Message, order: Order, at: dt.datetime) -> None:
-    """One change row for this event, in the caller's transaction."""
-    values: dict[str, object] = {
-        "tenant_id": order.tenant_id,
-        "order_id": order.id,
-        "order_version": order.version,
-        "kind": event_name_of(type(message)),
-        "snapshot": _snapshot(message, order).SerializeToString(),
-        "changed_at": at,
-    }
+async def log_order_changes(session: AsyncSession, messages: Sequence[Message], order: Order, at: dt.datetime) -> None:
+    """A change row for each of these events of one order, in the caller's transaction (one
+    statement)."""
+    rows = [
+        {
+            "tenant_id": order.tenant_id,
+            "order_id": order.id,
+            "order_version": order.version,
+            "kind": event_name_of(type(message)),
+            "snapshot": _snapshot(message, order).SerializeToString(),
+            "changed_at": at,
+        }
+        for message in messages
+    ]
+    statement = insert(ORDER_CHANGES)
     if session.get_bind().dialect.name == "postgresql":
-        values["txid"] = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
-    await session.execute(insert(OrderChange).values(**values))
+        statement = statement.values(txid=cast(cast(func.pg_current_xact_id(), Text), BigInteger))
+    await session.execute(statement, rows)
 
 
 def parse_cursor(cursor: str, field: str = "cursor") -> int:
