@@ -3,8 +3,9 @@ created at the gateway reaches the order service's facts through NATS, then an o
 draft to delivered with its COD payment; a credit order is refused with `credit_unavailable`
 while cash on delivery goes on; a halal customer's pork line is refused until a supervisor lets
 it through with a reason; a change after confirmation shows its diff; sales never see cost; a quote
-at 85% waits for the supervisor (a rep may not approve), becomes a COD order and downloads as a
-PDF, one at 95% is approved at once."""
+at 85% waits for the supervisor (a rep may not approve), downloads as a PDF and becomes a COD
+order that is paid, dispatched with batch numbers, signed for with a photo and completed; one at
+95% is approved at once."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from crmkit.testing.events import eventually_sync
 from crmkit.testing.infra import NatsServer, PostgresServer
 
 from .conftest import ADMIN_PASSWORD, branch_with_people, login, ok, running_stack
+from .test_delivery_journey import dispatch_body, jpeg
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "order-密码-2026"
@@ -236,7 +238,7 @@ def _quote(client: httpx.Client, rep: dict[str, str], customer_id: str, product_
     return str(ok(created, 201)["id"])
 
 
-def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_completed_cod_order(
+def test_a_quote_at_85_percent_is_approved_and_its_cod_order_is_paid_dispatched_with_batches_and_completed(
     client: httpx.Client, people: dict[str, dict[str, str]], products: dict[str, dict[str, Any]]
 ) -> None:
     rep, supervisor = people["zhao.li"], people["wang.lei"]
@@ -293,13 +295,37 @@ def test_a_quote_at_85_percent_is_approved_by_the_supervisor_and_becomes_a_compl
         (rep, "confirm", "confirmed"),
         (rep, "release", "awaiting_payment"),
         (finance, "record_payment", "ready_to_ship"),
-        (dispatcher, "dispatch", "dispatched"),
-        (dispatcher, "deliver", "delivered"),
-        (dispatcher, "complete", "completed"),
     ]
     for who, action, reached in steps:
         order = ok(client.post(f"/api/v1/orders/{order['id']}/{action}", headers=who, json={}))
         assert order["state"] == reached
+
+    # The paid order leaves with its batch numbers and comes back signed for, with a photo.
+    delivery_url = f"/api/v1/orders/{order['id']}/delivery"
+    batches = [
+        {"line_no": 1, "batch_no": "NR20261201-03", "quantity": "6"},
+        {"line_no": 1, "batch_no": "NR20261203-01", "quantity": "4"},
+    ]
+    dispatched = ok(client.post(f"{delivery_url}/dispatch", headers=dispatcher, json=dispatch_body(batches=batches)))
+    assert dispatched["order"]["state"] == "dispatched"
+    photo = ok(
+        client.post(f"{delivery_url}/photos", headers=dispatcher, files={"file": ("签收.jpg", jpeg(), "image/jpeg")}),
+        201,
+    )
+    signed_at = dt.datetime.now(SHANGHAI).replace(microsecond=0).isoformat()
+    confirmation = {"signed_by": "食堂李师傅", "signed_at": signed_at, "photo_id": photo["id"]}
+    delivered = ok(client.post(f"{delivery_url}/confirm", headers=dispatcher, json=confirmation))
+    assert delivered["order"]["state"] == "delivered"
+    completed = ok(client.post(f"/api/v1/orders/{order['id']}/complete", headers=dispatcher, json={}))
+    assert completed["state"] == "completed"
+
+    seen = ok(client.get(delivery_url, headers=rep))
+    assert [(b["line_no"], b["batch_no"], b["quantity"]) for b in seen["dispatch"]["batches"]] == [
+        (1, "NR20261201-03", "6"),
+        (1, "NR20261203-01", "4"),
+    ]
+    assert (seen["confirmation"]["signed_by"], seen["confirmation"]["photo_id"]) == ("食堂李师傅", photo["id"])
+    assert ok(client.get(f"/api/v1/orders/{order['id']}", headers=rep))["order"]["state"] == "completed"
     twice = client.post(
         f"/api/v1/quotes/{quote_id}/convert", headers=rep, json={"payment_mode": "cod", "delivery_date": delivery}
     )

@@ -189,3 +189,42 @@ export function randomMobile(): string {
 export async function apiPost<T = unknown>(token: string, path: string, body: unknown): Promise<T> {
   return api<T>(path, { method: 'POST', token, body: JSON.stringify(body) })
 }
+
+/** A PUT the journey makes through the API (a product by its SKU). */
+export async function apiPut<T = unknown>(token: string, path: string, body: unknown): Promise<T> {
+  return api<T>(path, { method: 'PUT', token, body: JSON.stringify(body) })
+}
+
+/** A Shanghai calendar day, `days` from today. */
+export function shanghaiDay(days: number): string {
+  return new Date(Date.now() + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10)
+}
+
+/** Answers for the tenant's required custom fields, whatever the tenant (the demo one has some). */
+export async function apiRequiredFields(token: string): Promise<Record<string, unknown>> {
+  const { items } = await api<components['schemas']['CustomFieldList']>('/api/v1/custom-fields', { token })
+  const value = (field: components['schemas']['CustomFieldOut']): unknown =>
+    ({ text: '—', number: 1, date: shanghaiDay(0), boolean: true, choice: field.options?.[0] ?? '' })[field.type]
+  return Object.fromEntries(items.filter((f) => f.required).map((f) => [f.key, value(f)]))
+}
+
+/** Place an order through the API once the order service knows the customer: its facts arrive
+ * by events, so the order is 404 until then. */
+export async function apiPlaceOrder(token: string, body: Record<string, unknown>): Promise<components['schemas']['OrderOut']> {
+  let placed: components['schemas']['OrderOut'] | null = null
+  await expect
+    .poll(
+      async () => {
+        const answer = await fetch(`${BASE_URL}/api/v1/orders`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+        if (answer.status === 201) placed = (await answer.json()) as components['schemas']['OrderOut']
+        return answer.status
+      },
+      { timeout: 60_000, intervals: [300, 500, 1000] },
+    )
+    .toBe(201)
+  return placed!
+}

@@ -9,11 +9,14 @@ import {
   ADMIN_PASSWORD,
   apiCreateUser,
   apiHeadOffice,
+  apiPlaceOrder,
   apiPost,
+  apiRequiredFields,
   apiToken,
   BASE_URL,
   pageProblems,
   PHONE,
+  shanghaiDay,
   shot,
   signedIn,
   signInMobile,
@@ -21,7 +24,6 @@ import {
 } from './helpers'
 
 type Customer = components['schemas']['CustomerOut']
-type Order = components['schemas']['OrderOut']
 
 const run = Date.now().toString(36).slice(-5)
 const PASSWORD = 'order-journey-2026'
@@ -30,20 +32,6 @@ const CANTEEN = `滨江实验小学食堂${run}`
 const SKU = `DM-${run}`.toUpperCase()
 const PRODUCT = `东北大米${run}`
 
-/** A Shanghai calendar day, `days` from today. */
-function shanghaiDay(days: number): string {
-  return new Date(Date.now() + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10)
-}
-
-/** Answers for the tenant's required custom fields, whatever the tenant (the demo one has some). */
-async function requiredFields(token: string): Promise<Record<string, unknown>> {
-  const answer = await fetch(`${BASE_URL}/api/v1/custom-fields`, { headers: { Authorization: `Bearer ${token}` } })
-  const { items } = (await answer.json()) as components['schemas']['CustomFieldList']
-  const value = (field: components['schemas']['CustomFieldOut']): unknown =>
-    ({ text: '—', number: 1, date: shanghaiDay(0), boolean: true, choice: field.options?.[0] ?? '' })[field.type]
-  return Object.fromEntries(items.filter((f) => f.required).map((f) => [f.key, value(f)]))
-}
-
 async function putProduct(token: string): Promise<void> {
   const answer = await fetch(`${BASE_URL}/api/v1/products/by-sku/${SKU}`, {
     method: 'PUT',
@@ -51,26 +39,6 @@ async function putProduct(token: string): Promise<void> {
     body: JSON.stringify({ name: PRODUCT, unit: '袋', specification: '25kg/袋', list_price: '168.00', cost: '120.00', category: '粮油/大米' }),
   })
   if (!answer.ok) throw new Error(`PUT product: ${answer.status} ${await answer.text()}`)
-}
-
-/** Place an order through the API once the order service knows the customer (404 until then). */
-async function placeWhenKnown(token: string, body: Record<string, unknown>): Promise<Order> {
-  let placed: Order | null = null
-  await expect
-    .poll(
-      async () => {
-        const answer = await fetch(`${BASE_URL}/api/v1/orders`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-        })
-        if (answer.status === 201) placed = (await answer.json()) as Order
-        return answer.status
-      },
-      { timeout: 60_000, intervals: [300, 500, 1000] },
-    )
-    .toBe(201)
-  return placed!
 }
 
 test('issue 13 orders: a rep places, confirms and lists a COD order; a credit confirm is refused', async ({ browser }, info) => {
@@ -88,14 +56,14 @@ test('issue 13 orders: a rep places, confirms and lists a COD order; a credit co
       name: CANTEEN,
       lifecycle_stage: 'signed',
       request_id: `orders-customer-${run}`,
-      custom_fields: await requiredFields(token),
+      custom_fields: await apiRequiredFields(token),
     })
     const products = (await (
       await fetch(`${BASE_URL}/api/v1/products?q=${encodeURIComponent(SKU)}`, { headers: { Authorization: `Bearer ${token}` } })
     ).json()) as components['schemas']['ProductPage']
     const product = products.items.find((p) => p.sku === SKU)!
     expect(product.cost, 'sales never see cost').toBeNull()
-    const credit = await placeWhenKnown(token, {
+    const credit = await apiPlaceOrder(token, {
       customer_id: customer.id,
       payment_mode: 'credit',
       lines: [{ product_id: product.id, quantity: '1' }],

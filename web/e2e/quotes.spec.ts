@@ -5,7 +5,7 @@
 // set up through the API.
 import { expect, test } from '@playwright/test'
 import type { components } from '../shared/src/api/schema'
-import { ADMIN_PASSWORD, apiCreateUser, apiHeadOffice, apiPost, apiToken, BASE_URL, pageProblems, shot, signedIn } from './helpers'
+import { ADMIN_PASSWORD, apiCreateUser, apiHeadOffice, apiPost, apiRequiredFields, apiToken, BASE_URL, pageProblems, shot, signedIn } from './helpers'
 
 type Customer = components['schemas']['CustomerOut']
 
@@ -16,16 +16,6 @@ const BOSS = { username: `quotes.sup.${run}`, name: `周敏${run}` }
 const HOTEL = `西湖国宾馆后厨${run}`
 const SKU = `YY-${run}`.toUpperCase()
 const PRODUCT = `金龙鱼大豆油${run}`
-
-/** Answers for the tenant's required custom fields, whatever the tenant (the demo one has some). */
-async function requiredFields(token: string): Promise<Record<string, unknown>> {
-  const answer = await fetch(`${BASE_URL}/api/v1/custom-fields`, { headers: { Authorization: `Bearer ${token}` } })
-  const { items } = (await answer.json()) as components['schemas']['CustomFieldList']
-  const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10)
-  const value = (field: components['schemas']['CustomFieldOut']): unknown =>
-    ({ text: '—', number: 1, date: today, boolean: true, choice: field.options?.[0] ?? '' })[field.type]
-  return Object.fromEntries(items.filter((f) => f.required).map((f) => [f.key, value(f)]))
-}
 
 test('issue 13 quotes: a quote at 85% waits for the supervisor, is approved and becomes an order', async ({ browser }, info) => {
   expect(ADMIN_PASSWORD, 'set CRM_ADMIN_PASSWORD').not.toBe('')
@@ -47,7 +37,7 @@ test('issue 13 quotes: a quote at 85% waits for the supervisor, is approved and 
       name: HOTEL,
       lifecycle_stage: 'signed',
       request_id: `quotes-customer-${run}`,
-      custom_fields: await requiredFields(token),
+      custom_fields: await apiRequiredFields(token),
     })
   })
 

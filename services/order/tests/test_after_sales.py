@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from crm.order.v1 import after_sales_pb2 as pb
 from crm.order.v1 import catalogue_pb2, events_pb2
+from crm.order.v1 import delivery_pb2 as dpb
 from crm.order.v1 import order_pb2 as opb
 from crmkit.events import event_name_of
 from crmkit.identity import Identity, Role
@@ -21,6 +22,7 @@ from crmkit.testing.events import outbox_rows
 from crmkit.testing.rpc import refusal
 
 from .conftest import OrderHarness
+from .test_deliveries import ready_to_ship
 
 M = TypeVar("M", bound=Message)
 BOTH = pytest.mark.parametrize("backend", ["order_service", "order_service_sqlite"], indirect=True)
@@ -160,6 +162,50 @@ async def test_quantities_are_limited_to_what_was_delivered_less_open_and_approv
     await decide(backend, backend.admin, first.id, pb.AFTER_SALE_DECISION_REJECT, "无破损照片")
     again = await ask(backend, rep, order.id, pb.AFTER_SALE_TYPE_REFUND_ONLY, [(1, "1")])
     assert again.lines[0].quantity == "1"
+
+
+async def test_a_partial_delivery_limits_after_sales_to_the_quantities_delivered(order_service: OrderHarness) -> None:
+    road = await ready_to_ship(order_service)  # 2 箱 on each of two lines
+    await road.dispatch()
+    photo = await road.photo()
+    short = dpb.DeliveryExceptionLine(line_no=1, quantity="1.5", note="缺货")
+    await road.confirm(photo_id=photo.id, exception=dpb.DELIVERY_EXCEPTION_KIND_PARTIAL, exception_lines=[short])
+
+    more = await refusal(
+        ask(order_service, road.rep, road.order.id, pb.AFTER_SALE_TYPE_RETURN_REFUND, [(2, "2"), (1, "1.6")])
+    )
+    exactly = await ask(
+        order_service, road.rep, road.order.id, pb.AFTER_SALE_TYPE_RETURN_REFUND, [(2, "2"), (1, "1.5")]
+    )
+
+    assert (more.code, more.trailers["crm-error-field"]) == (grpc.StatusCode.INVALID_ARGUMENT, "lines[1].quantity")
+    # Line 2 was not listed as short: it came in full.
+    assert [(line.line_no, line.quantity) for line in exactly.lines] == [(2, "2"), (1, "1.5")]
+
+
+async def test_a_refused_delivery_allows_neither_a_return_nor_a_refund_only(order_service: OrderHarness) -> None:
+    road = await ready_to_ship(order_service)
+    await road.dispatch()
+    await road.confirm(exception=dpb.DELIVERY_EXCEPTION_KIND_REFUSED, exception_reason="食堂停餐")
+
+    for kind in (pb.AFTER_SALE_TYPE_RETURN_REFUND, pb.AFTER_SALE_TYPE_REFUND_ONLY):
+        refused = await refusal(ask(order_service, road.rep, road.order.id, kind, [(1, "1")]))
+        assert (refused.code, refused.trailers["crm-error-field"]) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "lines[0].quantity",
+        )
+
+
+async def test_damaged_goods_were_received_so_the_whole_line_may_be_returned(order_service: OrderHarness) -> None:
+    road = await ready_to_ship(order_service)
+    await road.dispatch()
+    photo = await road.photo()
+    damaged = dpb.DeliveryExceptionLine(line_no=1, quantity="0.5", note="外箱压坏")
+    await road.confirm(photo_id=photo.id, exception=dpb.DELIVERY_EXCEPTION_KIND_DAMAGED, exception_lines=[damaged])
+
+    asked = await ask(order_service, road.rep, road.order.id, pb.AFTER_SALE_TYPE_RETURN_REFUND, [(1, "2")])
+
+    assert asked.lines[0].quantity == "2"
 
 
 async def test_an_order_not_yet_delivered_has_no_after_sales(order_service: OrderHarness) -> None:

@@ -15,6 +15,7 @@ from crm_order.after_sales.events import AfterSaleEvents
 from crm_order.after_sales.models import AfterSale, AfterSaleLine, AfterSaleNumber
 from crm_order.after_sales.validation import SHIPPING, AfterSaleLineInput
 from crm_order.customer_facts.models import READ_SHARES, WRITE_SHARES, CustomerFact
+from crm_order.deliveries.models import OrderDelivery
 from crm_order.money import line_amount_fen, quantity_text, yuan
 from crm_order.orders import service as orders
 from crm_order.orders.events import OrderEvents
@@ -57,16 +58,27 @@ class OrderNotDelivered(FailedPrecondition):
     code = "order_not_delivered"
 
 
-def deliverable_quantity(order: Order, line_no: int) -> int:
+def deliverable_quantity(order: Order, delivery: OrderDelivery | None, line_no: int) -> int:
     """How much of an order line has reached the customer, in thousandths: the one place that
-    answers it. Until partial deliveries are recorded, a delivered or completed order's line was
-    delivered in full and any other order's not at all."""
+    answers it, from the delivery's confirmation. Nothing before the order is delivered; a
+    refused delivery delivered nothing; a partial one what it lists for the line (a line it does
+    not list came in full); a damaged one everything, since damaged goods were received and are
+    exactly what an after-sale is for. An order delivered by a bare move has no confirmation and
+    counts as delivered in full."""
     if order.state not in AFTER_DELIVERY:
         return 0
-    for line in order.lines:
-        if line.line_no == line_no:
-            return line.quantity_milli
-    return 0
+    line = next((line for line in order.lines if line.line_no == line_no), None)
+    if line is None:
+        return 0
+    if delivery is None:
+        return line.quantity_milli
+    if delivery.exception == "refused":
+        return 0
+    if delivery.exception == "partial":
+        for given in delivery.exception_lines:
+            if given["line_no"] == line_no:
+                return int(given["quantity_milli"])
+    return line.quantity_milli
 
 
 async def held_quantities(session: AsyncSession, *, order_id: str) -> dict[int, int]:
@@ -131,19 +143,28 @@ async def next_number(session: AsyncSession, *, tenant_id: str, day: dt.date) ->
     return f"SH-{day:%Y%m%d}-{counter.last:04d}"
 
 
-def _after_sale_lines(order: Order, inputs: list[AfterSaleLineInput], held: dict[int, int]) -> list[AfterSaleLine]:
+def _after_sale_lines(
+    order: Order, delivery: OrderDelivery | None, inputs: list[AfterSaleLineInput], held: dict[int, int]
+) -> list[AfterSaleLine]:
     by_no = {line.line_no: line for line in order.lines}
     lines: list[AfterSaleLine] = []
     for index, given in enumerate(inputs):
         line = by_no.get(given.line_no)
         if line is None:
             raise InvalidArgument(f"lines[{index}].line_no", "no such order line / 订单无此行")
-        room = deliverable_quantity(order, line.line_no) - held.get(line.line_no, 0)
+        room = deliverable_quantity(order, delivery, line.line_no) - held.get(line.line_no, 0)
         if given.quantity_milli > room:
+            most = quantity_text(max(room, 0))
+            # Every type, refund-only included, is limited by what was received: the money for
+            # goods refused or short at the door is settled from the delivery exception (on
+            # `order_delivered`), and an after-sale for it as well would refund them twice.
+            refused = delivery is not None and delivery.exception == "refused"
             raise InvalidArgument(
                 f"lines[{index}].quantity",
-                f"at most {quantity_text(max(room, 0))} {line.unit} (delivered less earlier after-sales) / "
-                f"最多{quantity_text(max(room, 0))}{line.unit}（已签收数量减去已申请售后的数量）",
+                "the delivery was refused: nothing was received / 该订单已拒收，没有签收的商品"
+                if refused
+                else f"at most {most} {line.unit} (delivered less earlier after-sales) / "
+                f"最多{most}{line.unit}（已签收数量减去已申请售后的数量）",
             )
         lines.append(
             AfterSaleLine(
@@ -201,8 +222,9 @@ async def request_after_sale(
             field="order_id",
             details={"current-state": order.state},
         )
+    delivery = await session.get(OrderDelivery, order.id)
     held = await held_quantities(session, order_id=order.id)
-    after_sale_lines = _after_sale_lines(order, lines, held)
+    after_sale_lines = _after_sale_lines(order, delivery, lines, held)
     refund = _refund_fen(kind, after_sale_lines, refund_fen)
     after_sale = AfterSale(
         id=str(uuid.uuid4()),

@@ -41,7 +41,7 @@ async function mountBlock(role: string, shown = delivered) {
   await router.push('/orders/o1')
   auth.me.value = { id: 'u1', role } as never
   const wrapper = mount(OrderAfterSales, {
-    props: { order: shown },
+    props: { order: shown, delivery: null },
     global: { plugins: [i18n, router, createPinia()] },
     attachTo: document.body,
   })

@@ -1,3 +1,4 @@
+import type { OrderDelivery } from '@keyuan/shared'
 import { describe, expect, it } from 'vitest'
 import { order as orderFixture } from '../orders/fixtures'
 import { linesValue, remainingByLine } from './afterSaleLines'
@@ -13,6 +14,18 @@ const order = orderFixture({
   ],
 })
 
+/** The order's delivery, confirmed with `exception` and its lines (line number → quantity). */
+function confirmed(exception: 'partial' | 'refused' | 'damaged' | null, lines: Record<number, string> = {}): OrderDelivery {
+  const exception_lines = Object.entries(lines).map(([lineNo, quantity]) => ({ line_no: Number(lineNo), quantity, note: '' }))
+  const at = '2026-12-08T07:20:00+08:00'
+  return {
+    order_id: order.id,
+    dispatch: null,
+    confirmation: { signed_by: '李阿姨', signed_at: at, photo_id: '', exception, exception_reason: '', exception_lines, confirmed_by: 'u1', confirmed_at: at },
+    photos: [],
+  }
+}
+
 describe('what an after-sale may still ask for', () => {
   it('is the delivered quantity less requested and approved after-sales, not rejected ones', () => {
     const earlier = [
@@ -21,6 +34,13 @@ describe('what an after-sale may still ask for', () => {
       afterSaleFixture({ status: 'rejected', lines: [{ ...asked, line_no: 1, quantity: '3' }] }),
     ]
     expect(remainingByLine(order, earlier)).toEqual({ 1: '3', 2: '7.5' })
+  })
+
+  it('reads the delivery as the order service does: partial as listed, refused nothing, damaged whole', () => {
+    const earlier = [afterSaleFixture({ status: 'requested', lines: [{ ...asked, line_no: 1, quantity: '1' }] })]
+    expect(remainingByLine(order, earlier, confirmed('partial', { 1: '2.5' }))).toEqual({ 1: '1.5', 2: '10' })
+    expect(remainingByLine(order, [], confirmed('refused'))).toEqual({ 1: '0', 2: '0' })
+    expect(remainingByLine(order, [], confirmed('damaged', { 1: '1' }))).toEqual({ 1: '4', 2: '10' })
   })
 
   it('is nothing on an order not yet delivered', () => {

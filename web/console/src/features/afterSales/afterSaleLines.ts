@@ -2,7 +2,7 @@
 // and approved after-sales of the line already hold (the order service checks it again), and the
 // value of the lines asked for, which is the refund by default. Quantities and money as decimal
 // strings, computed in thousandths and fen so no float rounding creeps in.
-import type { Order } from '@keyuan/shared'
+import type { Order, OrderDelivery } from '@keyuan/shared'
 import type { AfterSale } from './api'
 
 const MILLI = 1000
@@ -19,9 +19,23 @@ function quantityText(value: number): string {
   return rest ? `${whole}.${String(rest).padStart(3, '0').replace(/0+$/, '')}` : String(whole)
 }
 
+/** How much of each line reached the customer, as the order service's `deliverable_quantity`
+ * reads the confirmation: nothing before delivery or when refused; a partial delivery's listed
+ * quantity (an unlisted line came in full); damaged goods were received, so the whole line. */
+function deliveredMilli(order: Order, delivery: OrderDelivery | null): Record<number, number> {
+  const delivered: Record<number, number> = {}
+  const arrived = order.state === 'delivered' || order.state === 'completed'
+  const confirmation = delivery?.confirmation
+  for (const line of order.lines) delivered[line.line_no] = arrived && confirmation?.exception !== 'refused' ? milli(String(line.quantity)) : 0
+  if (arrived && confirmation?.exception === 'partial') {
+    for (const line of confirmation.exception_lines) delivered[line.line_no] = milli(String(line.quantity))
+  }
+  return delivered
+}
+
 /** Per order line number, the quantity still open to an after-sale ("0" when none is). */
-export function remainingByLine(order: Order, afterSales: readonly AfterSale[]): Record<number, string> {
-  const delivered = order.state === 'delivered' || order.state === 'completed'
+export function remainingByLine(order: Order, afterSales: readonly AfterSale[], delivery: OrderDelivery | null = null): Record<number, string> {
+  const delivered = deliveredMilli(order, delivery)
   const held: Record<number, number> = {}
   for (const afterSale of afterSales) {
     if (afterSale.status === 'rejected') continue
@@ -29,7 +43,7 @@ export function remainingByLine(order: Order, afterSales: readonly AfterSale[]):
   }
   const remaining: Record<number, string> = {}
   for (const line of order.lines) {
-    const open = delivered ? milli(String(line.quantity)) - (held[line.line_no] ?? 0) : 0
+    const open = (delivered[line.line_no] ?? 0) - (held[line.line_no] ?? 0)
     remaining[line.line_no] = quantityText(Math.max(open, 0))
   }
   return remaining
