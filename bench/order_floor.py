@@ -2,7 +2,7 @@
 
 `python bench/order_floor.py grpc PORT DSN` serves CreateOrder and TransitionOrder(confirm) on the
 order service's own tables: the customer's facts and the lines' products read, then the order, its
-lines and its event rows written in one transaction (confirm: the state and its events). No
+lines and its event rows (in a copy of the outbox) written in one transaction (confirm: the state and its events). No
 identity, scope, checks, ORM, metrics or tracing: the least work the same rows can take.
 `python bench/order_floor.py http PORT GRPC_TARGET` serves POST /orders and POST /orders/{id}/confirm
 by calling it.
@@ -26,7 +26,10 @@ from crm.events.v1.envelope_pb2 import Envelope
 from crm.order.v1 import order_pb2 as pb
 from crm.order.v1 import order_pb2_grpc
 
-OUTBOX = "INSERT INTO outbox (event_id, subject, envelope, created_at, attempts) VALUES ($1, $2, $3, $4, 0)"
+# The floor's event rows go to a copy of the outbox (same columns and indexes), not the outbox
+# itself: the order service's relay would otherwise try to publish them during our phase.
+FLOOR_OUTBOX = "CREATE TABLE IF NOT EXISTS floor_outbox (LIKE outbox INCLUDING ALL)"
+OUTBOX = "INSERT INTO floor_outbox (event_id, subject, envelope, created_at, attempts) VALUES ($1, $2, $3, $4, 0)"
 
 
 def envelope(kind: str, tenant_id: str, order_id: str, version: int) -> tuple[str, str, bytes, dt.datetime]:
@@ -99,6 +102,7 @@ class BareOrderServicer(order_pb2_grpc.OrderServiceServicer):
 
 async def serve_grpc(port: int, dsn: str) -> None:
     pool = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
+    await pool.execute(FLOOR_OUTBOX)
     server = grpc.aio.server()
     order_pb2_grpc.add_OrderServiceServicer_to_server(BareOrderServicer(pool), server)
     server.add_insecure_port(f"127.0.0.1:{port}")

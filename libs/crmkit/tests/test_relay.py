@@ -123,3 +123,38 @@ async def test_running_relay_publishes_a_committed_row_and_stops_on_request(db: 
         await asyncio.wait_for(task, timeout=10)
     async with db.sessions() as session:
         assert (await session.execute(select(db.tables.outbox.c.published_at))).scalar_one() is not None
+
+
+async def test_commits_do_not_cut_a_backoff_short(db: EventDb, nats_bus: EventBus) -> None:
+    """A row the broker refuses is not sent again on every commit's wake-up (a busy service
+    would otherwise resend its whole stuck batch per write), only when the backoff ends."""
+    relay = OutboxRelay(
+        service=f"backoff-{nats_bus.namespace}",
+        sessions=db.sessions,
+        tables=db.tables,
+        js=nats_bus.js,
+        min_backoff=30.0,
+    )
+    # No stream yet: the row cannot be published.
+    await db.commit_event(service=SERVICE, event_name="payment_recorded", namespace=nats_bus.namespace)
+    outbox = db.tables.outbox
+
+    async def attempts() -> int:
+        async with db.sessions() as session:
+            return int((await session.execute(select(outbox.c.attempts))).scalar_one())
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+
+        async def tried_once() -> bool:
+            return await attempts() == 1
+
+        await eventually(tried_once)
+        for _ in range(20):
+            relay.wake()
+            await asyncio.sleep(0.02)
+        assert await attempts() == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)

@@ -190,13 +190,15 @@ class EventConsumer:
                     )
                     if seen is not None:
                         return "duplicate"
+                    # Values as parameters: keying a statement with them inlined costs more than the insert.
                     await session.execute(
-                        inbox.insert().values(
-                            consumer=self.name,
-                            event_id=envelope.id,
-                            subject=subject,
-                            received_at=self._clock(),
-                        )
+                        inbox.insert(),
+                        {
+                            "consumer": self.name,
+                            "event_id": envelope.id,
+                            "subject": subject,
+                            "received_at": self._clock(),
+                        },
                     )
                     await handler(session, envelope)
                 return "handled"

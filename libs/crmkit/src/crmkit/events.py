@@ -213,7 +213,8 @@ async def add_event(
     if batch is not None:
         batch.append(row)
     else:
-        await session.execute(tables.outbox.insert().values(**row))
+        # The row as parameters: keying a statement with its values inlined costs more than the insert.
+        await session.execute(tables.outbox.insert(), row)
     return envelope
 
 

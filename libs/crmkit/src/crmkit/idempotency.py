@@ -44,11 +44,12 @@ async def remember_request(
     session: AsyncSession, table: Table, identity: Identity, request_id: str, resource_id: str, now: dt.datetime
 ) -> None:
     await session.execute(
-        table.insert().values(
-            tenant_id=identity.tenant_id,
-            principal_id=identity.principal_id,
-            request_id=request_id,
-            resource_id=resource_id,
-            created_at=now,
-        )
+        table.insert(),
+        {
+            "tenant_id": identity.tenant_id,
+            "principal_id": identity.principal_id,
+            "request_id": request_id,
+            "resource_id": resource_id,
+            "created_at": now,
+        },
     )

@@ -36,6 +36,7 @@ class OutboxRelay:
         js: JetStreamContext,
         batch_size: int = 1000,
         idle_interval: float = 0.1,
+        min_backoff: float = 0.5,
         max_backoff: float = 30.0,
         gauge_interval: float = 5.0,
         ack_timeout: float = 5.0,
@@ -47,6 +48,7 @@ class OutboxRelay:
         self._js = js
         self._batch_size = batch_size
         self._idle_interval = idle_interval
+        self._min_backoff = min_backoff
         self._max_backoff = max_backoff
         self._ack_timeout = ack_timeout
         self._clock = clock
@@ -66,26 +68,29 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
+        backoff = self._min_backoff
         while not stop.is_set():
-            delay = 0.0
+            delay, failed = 0.0, False
             try:
                 if not await self.publish_pending():
                     delay = self._idle_interval
-                backoff = 0.5
+                backoff = self._min_backoff
             except Exception:
                 OUTBOX_FAILURES.labels(self._service).inc()
                 log.exception("outbox relay failed; retrying in %.1fs", backoff)
-                delay = backoff
+                delay, failed = backoff, True
                 backoff = min(backoff * 2, self._max_backoff)
             await self._refresh_gauges_when_due()
             if delay:
-                await self._pause(stop, delay)
+                await self._pause(stop, delay, wakeable=not failed)
 
-    async def _pause(self, stop: asyncio.Event, delay: float) -> None:
-        """Sleep until the delay passes, a commit wakes us, or the process stops (even mid-backoff)."""
+    async def _pause(self, stop: asyncio.Event, delay: float, *, wakeable: bool = True) -> None:
+        """Sleep until the delay passes, a commit wakes us (not during a backoff: a row the broker
+        refuses would otherwise be sent again on every commit), or the process stops."""
         self._wake.clear()
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
         try:
             await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
         finally:
