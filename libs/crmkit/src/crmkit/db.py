@@ -162,6 +162,28 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
     )
 
 
+async def insert_records(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[Sequence[Any]]
+) -> None:
+    """`insert_rows` for rows already in the form the driver takes: tuples of `columns` (keys of
+    `table`), every value given and needing no bind processing (text, numbers). A batch of
+    hundreds of thousands of small rows then goes to COPY as it is, without a dict per row."""
+    if not records:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "asyncpg":
+        await session.execute(table.insert(), [dict(zip(columns, record, strict=True)) for record in records])
+        return
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not driver.is_in_transaction():
+        # As in `insert_rows`: COPY must not begin (and commit) a transaction of its own.
+        await connection.execute(select(literal(1)))
+    await driver.copy_records_to_table(
+        table.name, records=records, columns=[table.columns[key].name for key in columns], schema_name=table.schema
+    )
+
+
 def _filled_by_database(column: Column[Any]) -> bool:
     """A server default or a serial key: COPY leaves it to the database when the rows omit it."""
     serial = column.primary_key and column.autoincrement is True
