@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from crmkit.db import create_engine, insert_records, insert_rows, session_factory
+from crmkit.db import create_engine, insert_records, insert_rows, new_rows, session_factory
 
 metadata = MetaData()
 deliveries = Table(
@@ -104,3 +105,29 @@ async def test_records_copy_on_postgresql_inside_the_transaction(pg_database_url
 async def test_records_on_sqlite_are_the_same_rows(tmp_path: Path) -> None:
     found = await _records_written(f"sqlite+aiosqlite:///{tmp_path / 'records.db'}")
     assert found == [("西湖", 1, "西湖实小食堂"), ("xihu", 3, "西湖实小食堂")]
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Visit(_Base):
+    __tablename__ = "visits"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer: Mapped[str] = mapped_column("customer_name", String(40))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+def test_new_rows_are_the_objects_values_by_column_with_defaults_for_what_was_not_set() -> None:
+    visit = _Visit(id="v1", customer="西湖实小食堂", note="", due_at=DUE)
+    bare = _Visit(id="v2", customer="城西工厂食堂")
+    rows = new_rows([visit, bare])
+    assert rows == {
+        _Visit.__table__: [
+            {"id": "v1", "customer_name": "西湖实小食堂", "note": "", "tags": [], "due_at": DUE},
+            {"id": "v2", "customer_name": "城西工厂食堂", "note": "", "tags": [], "due_at": None},
+        ]
+    }

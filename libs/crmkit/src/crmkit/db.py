@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Mapper
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -109,17 +111,25 @@ def new_rows(objects: Sequence[object]) -> dict[Table, list[dict[str, Any]]]:
     apply them (`insert_new`; `insert_rows` takes each table's)."""
     by_table: dict[Table, list[dict[str, Any]]] = {}
     for obj in objects:
-        mapper = sa_inspect(obj).mapper
+        state = sa_inspect(obj)
+        mapper = state.mapper
+        # A new object's values are all in its state's dict (nothing to load or expire), read
+        # without the instrumented attributes; a batch turns thousands of objects into rows.
+        values = state.dict
         row: dict[str, Any] = {}
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            value = getattr(obj, prop.key)
-            default = column.default
+        for attribute, key, default in _insert_columns(mapper):
+            value = values.get(attribute)
             if value is None and default is not None:
                 value = default.arg(None) if default.is_callable else default.arg
-            row[column.key] = value
+            row[key] = value
         by_table.setdefault(mapper.local_table, []).append(row)
     return by_table
+
+
+@functools.cache
+def _insert_columns(mapper: Mapper[Any]) -> tuple[tuple[str, str, Any], ...]:
+    """A mapper's column attributes as (attribute, column key, column default)."""
+    return tuple((prop.key, prop.columns[0].key, prop.columns[0].default) for prop in mapper.column_attrs)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
