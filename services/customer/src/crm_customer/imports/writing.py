@@ -50,7 +50,13 @@ from crm_customer.licences.service import create_licence
 from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, owner_change
 from crm_customer.revisits.job import start_of
 from crm_customer.search.models import SearchTerm
-from crm_customer.search.service import SEARCH_TERM_COLUMNS, SearchTermRecord, search_term_records
+from crm_customer.search.service import (
+    SEARCH_TERM_COLUMNS,
+    CustomerTerms,
+    SearchTermRecord,
+    customer_terms,
+    search_term_records,
+)
 from crm_customer.stages.service import stage_change_row
 from crm_customer.tiers.rules import tier_change_row
 from crmkit.clock import shanghai_date
@@ -157,9 +163,7 @@ class ImportWriter:
                 rule_id=customer.assigned_rule_id or None,
                 pool_id=pool_id,
             )
-            # The mobiles as the file gave them (validated), rather than opened again from the seal.
-            mobiles = [c.mobile for c in draft.data.contacts if c.mobile]
-            terms.extend(search_term_records(customer, mobiles, self.personal))
+            terms.extend(search_term_records(customer, draft.search or self.terms_of(draft)))
             events.append(self.events.created_row(customer, identity.principal_id, now))
             written.contacts_added += len(customer.contacts)
             created.append(customer)
@@ -194,6 +198,14 @@ class ImportWriter:
         await insert_records(session, cast(Table, SearchTerm.__table__), SEARCH_TERM_COLUMNS, terms)
         await insert_rows(session, self.events.tables.outbox, events)
         written.created += len(created)
+
+    def terms_of(self, draft: Draft) -> CustomerTerms:
+        """A new customer's search terms and pinyin, from its draft: the import pass works them
+        out ahead (imports.job), while the database is still writing the batch before."""
+        assert draft.data is not None
+        # The mobiles as the file gave them (validated), rather than opened again from the seals.
+        mobiles = [c.mobile for c in draft.data.contacts if c.mobile]
+        return customer_terms(self.identity.tenant_id, draft.data, mobiles, self.personal)
 
     def _licence(self, customer: Customer, data: LicenceInput, now: dt.datetime) -> Licence:
         return Licence(
