@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import IO, cast
 
 from sqlalchemy import Table, delete, func, select
@@ -436,7 +436,7 @@ class ImportJob:
 
 async def _read_ahead(
     customers: AsyncIterator[Group], checker: Checker, writer: ImportWriter | None, cursor: int, batch_rows: int
-) -> AsyncIterator[list[Draft]]:
+) -> AsyncGenerator[list[Draft], None]:
     """The pass's batches of drafts (the last one possibly empty), each read while the batch
     before it is written: a batch's writes keep the database busy for about as long as reading
     and checking the next one takes us, and the two cores can do both at once. With `writer`
