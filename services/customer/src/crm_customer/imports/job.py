@@ -443,7 +443,7 @@ async def _read_ahead(
     (the import pass), the search terms of the customers it may create are worked out here too
     (one that turns out to update an existing customer leaves them unused).
     One batch waits at most; whatever reading raises is raised to the caller."""
-    queue: asyncio.Queue[list[Draft] | Exception | None] = asyncio.Queue(maxsize=1)
+    queue: asyncio.Queue[list[Draft] | BaseException | None] = asyncio.Queue(maxsize=1)
 
     async def read() -> None:
         batch: list[Draft] = []
@@ -467,13 +467,16 @@ async def _read_ahead(
                     await asyncio.sleep(0)
             await queue.put(batch)
             await queue.put(None)
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            # Whatever ends the reading ends the pass: the caller waits on the queue, not on us.
             await queue.put(exc)
 
     task = asyncio.create_task(read())
     try:
         while (item := await queue.get()) is not None:
-            if isinstance(item, Exception):
+            if isinstance(item, BaseException):
                 raise item
             yield item
     finally:
