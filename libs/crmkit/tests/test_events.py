@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.protobuf.wrappers_pb2 import StringValue
 from sqlalchemy import select
 
 from crm.events.v1.envelope_pb2 import Envelope
-from crmkit.events import add_event, batched_events, stream_name, subject_for
+from crmkit.events import add_event, batched_events, stream_name, subject_for, timestamp_of
 from crmkit.testing.events import OCCURRED_AT, EventDb
 
 
@@ -21,6 +23,20 @@ def test_subject_is_service_version_and_event_name() -> None:
 def test_stream_name_keeps_the_namespace_recognisable() -> None:
     assert stream_name("credit") == "CRM_CREDIT"
     assert stream_name("credit", "Tab12cd.") == "Tab12cd_CRM_CREDIT"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2026, 12, 3, 20, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(1900, 1, 1, tzinfo=dt.UTC),
+    ],
+)
+def test_a_timestamp_is_the_one_protobuf_makes_of_the_utc_time(value: dt.datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(value.astimezone(dt.UTC))
+    assert timestamp_of(value) == expected
 
 
 async def test_committed_event_is_in_the_outbox_with_its_envelope(db: EventDb) -> None:

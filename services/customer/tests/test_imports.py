@@ -6,6 +6,7 @@ again creates nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hashlib
@@ -21,11 +22,15 @@ from sqlalchemy import func, select
 
 from crm.customer.v1 import customer_pb2 as pb
 from crm.customer.v1 import imports_pb2 as ipb
+from crm_customer.contacts.personal import PersonalData
 from crm_customer.customers.models import Customer
 from crm_customer.imports import job as import_job_module
+from crm_customer.imports.checking import Checker
 from crm_customer.imports.job import ImportJob
 from crm_customer.imports.writing import ImportWriter
-from crmkit.cn import make_credit_code
+from crm_customer.search.models import SearchTerm
+from crm_customer.search.service import search_term_rows
+from crmkit.cn import make_credit_code, pinyin_full, pinyin_initials
 from crmkit.identity import Identity, Role
 from crmkit.testing.jobs import ran_since
 
@@ -709,3 +714,83 @@ async def test_an_update_adds_the_licences_and_closures_the_customer_lacks(custo
     import_id = await upload(customer_service, admin, xlsx(clash, LC_HEADERS))
     await run_job(customer_service)
     assert errors(await problems(customer_service, admin, import_id)) == {(2, "停工开始日期", "closure_overlap")}
+
+
+async def test_imported_customers_are_indexed_for_search_as_a_created_customer_is(customer_service) -> None:
+    """The import works out each new customer's search terms ahead of writing its batch: they
+    must be the very terms and pinyin a create writes."""
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rows = [
+        row(客户名称="重庆西湖实验小学食堂", 简称="实小", 统一社会信用代码=code(77), 联系人姓名="某人",
+            联系人手机="13912345678"),
+        row(客户名称="重庆西湖实验小学食堂", 联系人姓名="另一人", 联系人手机="13987654321"),
+        row(客户名称="长乐路幼儿园", 联系人姓名="无手机的人"),
+    ]  # fmt: skip
+    import_id = await upload(customer_service, admin, xlsx(rows))
+    await run_job(customer_service)
+    await confirm(customer_service, admin, import_id)
+    await run_job(customer_service)
+    assert (await get(customer_service, admin, import_id)).result.created == 2
+
+    personal = PersonalData(customer_service.runtime.keyring)
+    async with customer_service.runtime.sessions() as session:
+        for customer in await session.scalars(select(Customer)):
+            mobiles = [m for m in map(personal.mobile_of, customer.contacts) if m]
+            indexed = await session.execute(
+                select(SearchTerm.term, SearchTerm.rank, SearchTerm.owner_id).where(
+                    SearchTerm.customer_id == customer.id
+                )
+            )
+            expected = {(r["term"], r["rank"], r["owner_id"]) for r in search_term_rows(customer, mobiles, personal)}
+            assert set(indexed) == expected
+            assert (customer.pinyin_full, customer.pinyin_initials) == (
+                pinyin_full(customer.name),
+                pinyin_initials(customer.name),
+            )
+    assert await customer_service.search(admin, "cqxh") == ["重庆西湖实验小学食堂"]
+    assert await customer_service.search(admin, "13987654321") == ["重庆西湖实验小学食堂"]
+    assert await customer_service.search(admin, "幼儿") == ["长乐路幼儿园"]
+
+
+async def test_a_file_that_cannot_be_read_further_fails_the_pass_after_the_batches_before(
+    customer_service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next batch is read while one is written: a reading error still reaches the pass, the
+    batches before it stay written, and nothing keeps reading after the pass has ended."""
+    org = customer_service.org
+    admin = org.person(Role.ADMIN, org.hq)
+    rows = [row(客户名称=f"读坏食堂{i:02d}", 联系人姓名="某人") for i in range(20)]
+    import_id = await upload(customer_service, admin, xlsx(rows))
+    await run_job(customer_service)
+    await confirm(customer_service, admin, import_id)
+    monkeypatch.setattr(import_job_module, "BATCH_ROWS", 5)
+    read = Checker.read
+
+    def read_until_row_15(self, group):  # type: ignore[no-untyped-def]
+        if group.first_row == 15:
+            raise ValueError("the file is unreadable from row 15")
+        return read(self, group)
+
+    monkeypatch.setattr(Checker, "read", read_until_row_15)
+    sessions = customer_service.runtime.sessions
+    job = ImportJob(
+        sessions=sessions,
+        events=import_job_module.CustomerEvents(
+            tables=customer_service.runtime.tables, namespace=customer_service.runtime.namespace
+        ),
+        personal=import_job_module.PersonalData(customer_service.runtime.keyring),
+    )
+    with pytest.raises(ValueError, match="row 15"):
+        await job.run_pass(ByHand(sessions, customer_service.clock), import_id)  # type: ignore[arg-type]
+    assert not [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.startswith("_read_ahead")]  # type: ignore[union-attr]
+    cut = await get(customer_service, admin, import_id)
+    # Rows 2-6, 7-11 and 12-14 are before the bad row: the first two batches are written.
+    assert cut.status == ipb.IMPORT_STATUS_IMPORTING and cut.result.created == 10
+    assert await customer_service.customer_count() == 10
+
+    monkeypatch.setattr(Checker, "read", read)
+    await run_job(customer_service)
+    done = await get(customer_service, admin, import_id)
+    assert (done.status, done.result.created) == (ipb.IMPORT_STATUS_COMPLETED, 20)
+    assert await customer_service.customer_count() == 20

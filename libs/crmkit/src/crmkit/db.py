@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Mapper
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -109,17 +111,25 @@ def new_rows(objects: Sequence[object]) -> dict[Table, list[dict[str, Any]]]:
     apply them (`insert_new`; `insert_rows` takes each table's)."""
     by_table: dict[Table, list[dict[str, Any]]] = {}
     for obj in objects:
-        mapper = sa_inspect(obj).mapper
+        state = sa_inspect(obj)
+        mapper = state.mapper
+        # A new object's values are all in its state's dict (nothing to load or expire), read
+        # without the instrumented attributes; a batch turns thousands of objects into rows.
+        values = state.dict
         row: dict[str, Any] = {}
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            value = getattr(obj, prop.key)
-            default = column.default
+        for attribute, key, default in _insert_columns(mapper):
+            value = values.get(attribute)
             if value is None and default is not None:
                 value = default.arg(None) if default.is_callable else default.arg
-            row[column.key] = value
+            row[key] = value
         by_table.setdefault(mapper.local_table, []).append(row)
     return by_table
+
+
+@functools.cache
+def _insert_columns(mapper: Mapper[Any]) -> tuple[tuple[str, str, Any], ...]:
+    """A mapper's column attributes as (attribute, column key, column default)."""
+    return tuple((prop.key, prop.columns[0].key, prop.columns[0].default) for prop in mapper.column_attrs)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -159,6 +169,28 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mappin
         await connection.execute(select(literal(1)))
     await driver.copy_records_to_table(
         table.name, records=records, columns=[c.name for c in columns], schema_name=table.schema
+    )
+
+
+async def insert_records(
+    session: AsyncSession, table: Table, columns: Sequence[str], records: Sequence[Sequence[Any]]
+) -> None:
+    """`insert_rows` for rows already in the form the driver takes: tuples of `columns` (keys of
+    `table`), every value given and needing no bind processing (text, numbers). A batch of
+    hundreds of thousands of small rows then goes to COPY as it is, without a dict per row."""
+    if not records:
+        return
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "asyncpg":
+        await session.execute(table.insert(), [dict(zip(columns, record, strict=True)) for record in records])
+        return
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not driver.is_in_transaction():
+        # As in `insert_rows`: COPY must not begin (and commit) a transaction of its own.
+        await connection.execute(select(literal(1)))
+    await driver.copy_records_to_table(
+        table.name, records=records, columns=[table.columns[key].name for key in columns], schema_name=table.schema
     )
 
 

@@ -127,10 +127,15 @@ def stream_name(service: str, namespace: str = "") -> str:
     return f"{prefix + '_' if prefix else ''}CRM_{service.upper()}"
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def timestamp_of(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(dt.UTC))
-    return stamp
+    # Timestamp.FromDatetime goes through a time tuple and calendar.timegm; a batch that
+    # snapshots thousands of customers spends a tenth of the snapshot there. The difference to
+    # the epoch gives the same seconds and nanos (a naive value is local time, as astimezone reads it).
+    since = value.astimezone(dt.UTC) - _EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def outbox_row(

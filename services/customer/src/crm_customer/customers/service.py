@@ -216,12 +216,14 @@ def new_customer(
     placement: tuple[str, str, str],
     personal: PersonalData,
     now: dt.datetime,
+    customer_id: str | None = None,
 ) -> Customer:
     """A new customer and its contacts as `create_customer` (and an import's batch) writes them,
-    at its placement (owner, org unit, org path), checks done."""
+    at its placement (owner, org unit, org path), checks done. `customer_id`: a batch's own id
+    (an import's ids are time-ordered, `crmkit.ids`); a random UUID otherwise."""
     owner_id, org_unit_id, org_path = placement
     customer = Customer(
-        id=str(uuid.uuid4()),
+        id=customer_id or str(uuid.uuid4()),
         tenant_id=identity.tenant_id,
         org_unit_id=org_unit_id,
         org_path=org_path,

@@ -49,6 +49,7 @@ from crm_customer.imports.sections import (
 )
 from crm_customer.licences.models import Licence, LicenceInput
 from crm_customer.licences.service import MAX_LICENCES, licence_kinds
+from crm_customer.search.service import CustomerTerms
 from crm_customer.tenant_settings.custom_fields import FieldDefinition, check_values
 from crm_customer.tenant_settings.service import check_customer_type, check_product_lines
 from crmkit.clock import shanghai_date
@@ -127,6 +128,9 @@ class Draft:
     closures: list[tuple[int, ClosureRange]] = field(default_factory=list)
     new_licences: list[LicenceInput] = field(default_factory=list)
     new_closures: list[ClosureRange] = field(default_factory=list)
+    # Its search terms and pinyin, worked out ahead by the import pass (imports.job) for a
+    # customer it may create.
+    search: CustomerTerms | None = None
 
     @property
     def rejected(self) -> bool:

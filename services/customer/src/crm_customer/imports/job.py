@@ -11,9 +11,11 @@ looked at again, so nothing is created twice (and the row marks would catch it i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import IO, cast
 
 from sqlalchemy import Table, delete, func, select
@@ -54,6 +56,8 @@ BATCH_ROWS = 2000
 # their 4 s busy timeout), so it stays short there.
 SQLITE_BATCH_ROWS = 500
 STAGED_PAGE = 2000
+# How many customers the reading ahead reads between chances for the batch being written.
+READ_AHEAD_STEP = 20
 MAX_ATTEMPTS = 3
 TEMPLATE_HEADERS = {c.key: c.header for c in CUSTOMER_COLUMNS + tuple(c for s in SECTIONS for c in s.columns)}
 
@@ -149,22 +153,13 @@ class ImportJob:
             writer = ImportWriter(
                 identity=identity, events=self.events, personal=self.personal, import_id=import_id, sha256=sha256
             )
-            batch: list[Draft] = []
-            size = 0
             sqlite = self.sessions.kw["bind"].dialect.name == "sqlite"
             batch_rows = min(BATCH_ROWS, SQLITE_BATCH_ROWS) if sqlite else BATCH_ROWS
-            async for group in customers:
-                # Every customer is read, those before the cursor only so the file's earlier
-                # keys are known (duplicates within the file).
-                draft = checker.read(group)
-                if group.last_row <= cursor:
-                    continue
-                batch.append(draft)
-                size += len(group.rows)
-                if size >= batch_rows:
+            ahead = _read_ahead(customers, checker, writer if pass_ == "import" else None, cursor, batch_rows)
+            async with contextlib.aclosing(ahead) as batches:
+                async for batch in batches:
                     await self._batch(job, import_id, pass_, checker, writer, layout, batch, notices)
-                    batch, size, notices = [], 0, []
-            await self._batch(job, import_id, pass_, checker, writer, layout, batch, notices)
+                    notices = []
             await self._finish(job, import_id, pass_)
         finally:
             if source is not None:
@@ -437,6 +432,57 @@ class ImportJob:
             actor_id=row.actor_id,
             namespace=self.events.namespace,
         )
+
+
+async def _read_ahead(
+    customers: AsyncIterator[Group], checker: Checker, writer: ImportWriter | None, cursor: int, batch_rows: int
+) -> AsyncGenerator[list[Draft], None]:
+    """The pass's batches of drafts (the last one possibly empty), each read while the batch
+    before it is written: a batch's writes keep the database busy for about as long as reading
+    and checking the next one takes us, and the two cores can do both at once. With `writer`
+    (the import pass), the search terms of the customers it may create are worked out here too
+    (one that turns out to update an existing customer leaves them unused).
+    One batch waits at most; whatever reading raises is raised to the caller."""
+    queue: asyncio.Queue[list[Draft] | BaseException | None] = asyncio.Queue(maxsize=1)
+
+    async def read() -> None:
+        batch: list[Draft] = []
+        size = 0
+        try:
+            async for group in customers:
+                # Every customer is read, those before the cursor only so the file's earlier
+                # keys are known (duplicates within the file).
+                draft = checker.read(group)
+                if group.last_row <= cursor:
+                    continue
+                if writer is not None and draft.data is not None and not draft.rejected:
+                    draft.search = writer.terms_of(draft)
+                batch.append(draft)
+                size += len(group.rows)
+                if size >= batch_rows:
+                    await queue.put(batch)
+                    batch, size = [], 0
+                elif len(batch) % READ_AHEAD_STEP == 0:
+                    # Let the batch being written go on as soon as the database answers.
+                    await asyncio.sleep(0)
+            await queue.put(batch)
+            await queue.put(None)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            # Whatever ends the reading ends the pass: the caller waits on the queue, not on us.
+            await queue.put(exc)
+
+    task = asyncio.create_task(read())
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _each(items: Iterator[Group]) -> AsyncIterator[Group]:

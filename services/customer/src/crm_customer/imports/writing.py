@@ -15,7 +15,6 @@ in a savepoint, so one refusal skips that customer only), publishing their usual
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -51,17 +50,21 @@ from crm_customer.licences.service import create_licence
 from crm_customer.ownership.service import CustomerCapReached, caps_of, held_by, hold_books, owner_change
 from crm_customer.revisits.job import start_of
 from crm_customer.search.models import SearchTerm
-from crm_customer.search.service import search_term_rows
+from crm_customer.search.service import (
+    SEARCH_TERM_COLUMNS,
+    CustomerTerms,
+    SearchTermRecord,
+    customer_terms,
+    search_term_records,
+)
 from crm_customer.stages.service import stage_change_row
 from crm_customer.tiers.rules import tier_change_row
 from crmkit.clock import shanghai_date
-from crmkit.db import insert_new, insert_rows, new_rows
+from crmkit.db import insert_new, insert_records, insert_rows, new_rows
 from crmkit.errors import DomainError
 from crmkit.events import outbox_row
 from crmkit.identity import Identity, Placement, Role
-
-# The search-term table's primary key.
-IN_KEY_ORDER = operator.itemgetter("tenant_id", "term", "rank", "customer_id")
+from crmkit.ids import time_ordered_id
 
 
 @dataclass
@@ -122,7 +125,7 @@ class ImportWriter:
             ruleless = Decision(rule=None, owner=None, pool=pool, checks=[])
         created: list[Customer] = []
         rows: list[object] = []
-        terms: list[dict[str, object]] = []
+        terms: list[SearchTermRecord] = []
         events = []
         for draft in drafts:
             placed = await self._place(session, draft, room, ruleless)
@@ -137,6 +140,9 @@ class ImportWriter:
                 placement=placement,
                 personal=self.personal,
                 now=now,
+                # Time-ordered: the search-term indexes (keyed by term, then customer) take each
+                # batch's customers at the end of each term's run instead of all over it.
+                customer_id=time_ordered_id(),
             )
             # The file's history: since when the owner has had it, and its last follow-up.
             if draft.owner_since is not None and customer.owner_id:
@@ -157,8 +163,7 @@ class ImportWriter:
                 rule_id=customer.assigned_rule_id or None,
                 pool_id=pool_id,
             )
-            mobiles = [m for m in map(self.personal.mobile_of, customer.contacts) if m]
-            terms.extend(search_term_rows(customer, mobiles, self.personal))
+            terms.extend(search_term_records(customer, draft.search or self.terms_of(draft)))
             events.append(self.events.created_row(customer, identity.principal_id, now))
             written.contacts_added += len(customer.contacts)
             created.append(customer)
@@ -188,10 +193,19 @@ class ImportWriter:
             await insert_rows(session, table, table_rows)
         # In the primary key's order: a b-tree takes keys in order far faster than scattered, and
         # these are most of what an import writes (about 50 per customer).
-        terms.sort(key=IN_KEY_ORDER)
-        await insert_rows(session, cast(Table, SearchTerm.__table__), terms)
+        # The records' first four fields are the key, so plain tuple order is the key's order.
+        terms.sort()
+        await insert_records(session, cast(Table, SearchTerm.__table__), SEARCH_TERM_COLUMNS, terms)
         await insert_rows(session, self.events.tables.outbox, events)
         written.created += len(created)
+
+    def terms_of(self, draft: Draft) -> CustomerTerms:
+        """A new customer's search terms and pinyin, from its draft: the import pass works them
+        out ahead (imports.job), while the database is still writing the batch before."""
+        assert draft.data is not None
+        # The mobiles as the file gave them (validated), rather than opened again from the seals.
+        mobiles = [c.mobile for c in draft.data.contacts if c.mobile]
+        return customer_terms(self.identity.tenant_id, draft.data, mobiles, self.personal)
 
     def _licence(self, customer: Customer, data: LicenceInput, now: dt.datetime) -> Licence:
         return Licence(

@@ -7,7 +7,8 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BindParameter,
@@ -73,20 +74,51 @@ async def index_for_search(
 def search_term_rows(customer: Customer, mobiles: Sequence[str], personal: PersonalData) -> list[dict[str, Any]]:
     """A new customer's search terms as rows (a batch inserts many customers' at once), and its
     pinyin columns set."""
-    terms = search_terms(customer.name, customer.short_name, customer.credit_code or "")
-    terms.update(personal.mobile_search_terms(customer.tenant_id, mobiles))
-    customer.pinyin_full = pinyin_full(customer.name)[:600]
-    customer.pinyin_initials = pinyin_initials(customer.name)[:200]
-    return [
-        {
-            "tenant_id": customer.tenant_id,
-            "term": term,
-            "rank": rank,
-            "customer_id": customer.id,
-            "owner_id": customer.owner_id,
-        }
-        for term, rank in terms.items()
-    ]
+    records = search_term_records(customer, customer_terms(customer.tenant_id, customer, mobiles, personal))
+    return [dict(zip(SEARCH_TERM_COLUMNS, record, strict=True)) for record in records]
+
+
+# The search-term table's columns in the order of `search_term_records`: the primary key's first,
+# so the records sort into the key's order as plain tuples.
+SEARCH_TERM_COLUMNS = ("tenant_id", "term", "rank", "customer_id", "owner_id")
+SearchTermRecord = tuple[str, str, int, str, str]
+
+
+class Named(Protocol):
+    """A customer, or the input for one."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def short_name(self) -> str: ...
+    @property
+    def credit_code(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CustomerTerms:
+    """What a customer is indexed under (term: rank) and its pinyin columns: all of it follows
+    from its names, credit code and mobiles, so a batch may work it out before it knows the
+    customer's id and owner (an import does, while the database writes the batch before)."""
+
+    terms: dict[str, int]
+    pinyin_full: str
+    pinyin_initials: str
+
+
+def customer_terms(tenant_id: str, names: Named, mobiles: Sequence[str], personal: PersonalData) -> CustomerTerms:
+    terms = search_terms(names.name, names.short_name, names.credit_code or "")
+    terms.update(personal.mobile_search_terms(tenant_id, mobiles))
+    return CustomerTerms(terms, pinyin_full(names.name)[:600], pinyin_initials(names.name)[:200])
+
+
+def search_term_records(customer: Customer, found: CustomerTerms) -> list[SearchTermRecord]:
+    """The customer's terms as tuples of `SEARCH_TERM_COLUMNS`, for a batch that sorts and COPYs
+    hundreds of thousands of them (a tuple sorts and copies without a dict per row), and its
+    pinyin columns set."""
+    customer.pinyin_full, customer.pinyin_initials = found.pinyin_full, found.pinyin_initials
+    tenant_id, customer_id, owner_id = customer.tenant_id, customer.id, customer.owner_id
+    return [(tenant_id, term, rank, customer_id, owner_id) for term, rank in found.terms.items()]
 
 
 async def move_search_terms_to_owner(session: AsyncSession, customer: Customer) -> None:
